@@ -1,0 +1,136 @@
+"""`station`: thin commands that load the config, call one function and print.
+
+The only module that prints and turns errors into exit codes:
+  0  everything built (or checked) cleanly
+  1  some episode has a problem (or, with --strict, a warning)
+  2  the run stopped before any work: broken config, missing tool, unreadable state
+Tracebacks only with -v.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated, Callable
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+from . import config as config_mod
+from . import pipeline
+from .errors import ConfigError, Problem, StationError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  help="Peerwave: turn dropped recordings into a published station.")
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+StationDir = Annotated[Path, typer.Option("--station", "-s", help="The station's folder (where station.toml is).",
+                                          file_okay=False)]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks when something goes wrong.")]
+Strict = Annotated[bool, typer.Option("--strict", help="Treat warnings as problems (for CI and before publishing).")]
+
+
+@app.command()
+def build(station: StationDir = Path("."), strict: Strict = False, verbose: Verbose = False) -> None:
+    """Build every episode into site/: check, normalise, encode and tag."""
+    _run(station, verbose, strict, check=False)
+
+
+@app.command()
+def check(station: StationDir = Path("."), strict: Strict = False, verbose: Verbose = False) -> None:
+    """Check the station and every recording without writing anything."""
+    _run(station, verbose, strict, check=True)
+
+
+def _run(station: Path, verbose: bool, strict: bool, check: bool) -> None:
+    try:
+        config = config_mod.load(station)
+        with _Bars() as events:
+            result = pipeline.build(config, check=check, events=events)
+    except ConfigError as exc:
+        _problems("The station's settings need fixing before anything can be built:", exc.problems)
+        _exit(2, exc, verbose)
+    except StationError as exc:
+        err.print(f"[bold red]Stopped:[/] {exc}")
+        _exit(2, exc, verbose)
+    _summary(result, check)
+    failed = bool(result.errors) or (strict and bool(result.warnings))
+    raise typer.Exit(1 if failed else 0)
+
+
+def _exit(code: int, exc: BaseException, verbose: bool) -> None:
+    if verbose:
+        traceback.print_exception(exc, file=sys.stderr)
+    raise typer.Exit(code)
+
+
+def _problems(title: str, problems: list[Problem]) -> None:
+    err.print(f"[bold]{title}[/]")
+    for p in problems:
+        label = "[red]problem[/]" if p.is_error else "[yellow]warning[/]"
+        err.print(f"  {label} {p.where}: {p.what}")
+        err.print(f"          [dim]→[/] {p.fix}")
+
+
+def _summary(result: pipeline.BuildResult, check: bool) -> None:
+    for o in result.outcomes:
+        mark = {"built": "[green]✓ built[/]", "unchanged": "[dim]· unchanged[/]", "checked": "[green]✓ fine[/]",
+                "not public yet": "[cyan]◷ ready, not public yet[/]", "held back": "[red]✗ held back[/]"}[o.state]
+        extra = ""
+        if o.audio:
+            extra = f" → site/{o.audio}"
+        if o.measured and o.state == "built":
+            extra += f"  ({o.measured['integrated_lufs']:.1f} LUFS, {o.measured['true_peak_db']:.1f} dBTP)"
+        out.print(f"{mark} {o.where}{extra}")
+    for where in result.waiting:
+        out.print(f"[cyan]◷ waiting[/] {where}: still being copied in; the next build will take it")
+    for rel in result.removed:
+        out.print(f"[dim]- removed site/{rel}[/]")
+    if result.problems:
+        _problems("What needs attention:", result.problems)
+    counts = {}
+    for o in result.outcomes:
+        counts[o.state] = counts.get(o.state, 0) + 1
+    parts = ", ".join(f"{n} {state}" for state, n in counts.items()) or "nothing to do"
+    verb = "Checked" if check else "Built"
+    tail = f"; {len(result.errors)} problem(s), {len(result.warnings)} warning(s)" if result.problems else ""
+    out.print(f"{verb} {len(result.outcomes)} episode(s): {parts}{tail}.")
+
+
+class _Bars(pipeline.Events):
+    """Rich progress bars: one for the episodes, one for the audio being worked on."""
+
+    def __enter__(self):
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+                                 TimeRemainingColumn(), console=err, transient=True,
+                                 disable=not err.is_terminal)
+        self.progress.__enter__()
+        self.overall = None
+        self.current = None
+        return self
+
+    def __exit__(self, *exc):
+        return self.progress.__exit__(*exc)
+
+    def begin(self, total: int) -> None:
+        self.overall = self.progress.add_task("episodes", total=total)
+
+    def step(self, where: str, label: str, total_s: float | None) -> Callable[[float], None]:
+        if self.current is not None:
+            self.progress.remove_task(self.current)
+        self.current = self.progress.add_task(f"{label} {where}", total=total_s)
+        task = self.current
+        return lambda seconds: self.progress.update(task, completed=seconds)
+
+    def done(self, outcome: pipeline.Outcome) -> None:
+        if self.current is not None:
+            self.progress.remove_task(self.current)
+            self.current = None
+        self.progress.advance(self.overall)
+
+
+def main() -> None:
+    app()

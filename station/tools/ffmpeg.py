@@ -1,0 +1,252 @@
+"""The only module that runs ffmpeg (the binary shipped by imageio-ffmpeg).
+
+Everything long goes through ffmpeg as a stream: decode, analyse, filter and
+encode happen in one process and Python never holds the audio, so a whole
+night costs the same memory as a minute. pydub is configured here to use the
+same binary, for the short clips tests and tools make.
+
+Three jobs:
+  analyse(path)  one decoding pass: stream facts, damage, silence at the ends,
+                 peak/clipping statistics and BS.1770 loudness (ebur128)
+  render(plan)   trim, gain, optional masking, limiter, MP3 encode
+  measure(path)  BS.1770 loudness and true peak of a finished file
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import subprocess
+import warnings
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Callable
+
+from ..errors import ToolError
+
+Progress = Callable[[float], None]  # seconds of audio done so far
+
+
+@cache
+def executable() -> str:
+    try:
+        import imageio_ffmpeg
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except Exception as exc:  # the package's own error says which platform is missing
+        raise ToolError(f"ffmpeg is missing ({exc}) — reinstall the station with `pip install -e .`, "
+                        "which brings ffmpeg with it (imageio-ffmpeg)") from exc
+
+
+def pydub_segment():
+    """pydub's AudioSegment, pointed at our ffmpeg (there is no system ffmpeg or ffprobe)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # pydub warns at import that it found no ffmpeg
+        from pydub import AudioSegment
+    AudioSegment.converter = executable()
+    return AudioSegment
+
+
+class FfmpegFailed(Exception):
+    def __init__(self, log: str):
+        self.log = log
+        super().__init__(log[-2000:])
+
+
+def run(args: list[str], timeout_s: float, on_progress: Progress | None = None) -> str:
+    """Run ffmpeg; return its log (stderr). Progress comes from `-progress pipe:1`."""
+    cmd = [executable(), "-hide_banner", "-nostdin", "-nostats", "-v", "level+info", "-progress", "pipe:1", *args]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace")
+    import threading
+    log: list[str] = []
+    reader = threading.Thread(target=lambda: log.extend(proc.stderr), daemon=True)
+    reader.start()
+    timer = threading.Timer(timeout_s, proc.kill)
+    timer.start()
+    try:
+        for line in proc.stdout:
+            if line.startswith("out_time_us=") and on_progress:
+                value = line.split("=", 1)[1].strip()
+                if value.lstrip("-").isdigit():
+                    on_progress(max(0, int(value)) / 1e6)
+        proc.wait()
+    finally:
+        timer.cancel()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    reader.join()
+    text = "".join(log)
+    if proc.returncode != 0:
+        raise FfmpegFailed(text)
+    return text
+
+
+# ---------------------------------------------------------------- analyse
+
+@dataclass(frozen=True)
+class Analysis:
+    container: str
+    codec: str
+    sample_rate_hz: int
+    channels: int
+    header_duration_s: float | None      # what the file says about itself
+    duration_s: float                    # what actually decoded
+    integrated_lufs: float               # -inf for silence
+    true_peak_db: float
+    loudness_range_lu: float
+    peak_db: float
+    peak_share: float                    # share of samples at the peak value (clipping)
+    flat_factor: float
+    speech_start_s: float                # where the first non-silence begins
+    speech_end_s: float                  # where the last non-silence ends
+    damage: list[str] = field(default_factory=list)  # decoder complaints, first few
+
+
+_DAMAGE = re.compile(r"corrupt|invalid|error|truncat|missing|incomplete|overread|skipping|broken", re.I)
+_IGNORED = re.compile(r"Guessed Channel Layout|Estimating duration from bitrate|Discarding ID3 tags|"
+                      r"Skipping \d+ bytes of junk|Application provided invalid, non monotonically", re.I)
+
+
+def analyse(path: Path, input_format: str | None, *, silence_db: float, timeout_s: float,
+            on_progress: Progress | None = None) -> Analysis:
+    chain = (f"silencedetect=n={silence_db}dB:d=0.25,"
+             "astats=measure_perchannel=none:measure_overall=Peak_level+Peak_count+Flat_factor+Number_of_samples,"
+             "ebur128=peak=true:framelog=quiet")
+    fmt = ["-f", input_format] if input_format else []
+    log = run([*fmt, "-i", str(path), "-map", "0:a:0", "-af", chain, "-f", "null", "-"], timeout_s, on_progress)
+    return _parse_analysis(log)
+
+
+def _num(pattern: str, text: str, default: float | None = None) -> float | None:
+    found = re.findall(pattern, text)
+    if not found:
+        return default
+    return float(found[-1])  # float() reads "-inf" too
+
+
+def _parse_analysis(log: str) -> Analysis:
+    stream = re.search(r"Stream #0:\d+.*?: Audio: (\w+).*?, (\d+) Hz, ([^,]+)", log)
+    if not stream:
+        raise FfmpegFailed(log)
+    codec, rate, layout = stream.group(1), int(stream.group(2)), stream.group(3).strip()
+    counted = re.match(r"(\d+) channels", layout)
+    # Named layouts other than mono/stereo (5.1, quad …) are more than stereo; they are downmixed.
+    channels = {"mono": 1, "stereo": 2}.get(layout) or (int(counted.group(1)) if counted else 3)
+    container = (re.search(r"Input #0, ([^,]+(?:,[^ ,]+)*), from", log) or [None, "unknown"])[1]
+    hdr = re.search(r"Duration: (\d+):(\d+):([\d.]+)", log)
+    header = int(hdr.group(1)) * 3600 + int(hdr.group(2)) * 60 + float(hdr.group(3)) if hdr else None
+    samples = _num(r"Number of samples: ([\d.]+)", log, 0.0)
+    duration = samples / rate if rate else 0.0
+    summary = log[log.rfind("Summary:"):] if "Summary:" in log else ""
+    integrated = _num(r"I:\s+(-?[\d.]+|-inf) LUFS", summary, -math.inf)
+    lra = _num(r"LRA:\s+(-?[\d.]+) LU", summary, 0.0)
+    tpeak = _num(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary, -math.inf)
+    peak_db = _num(r"Peak level dB: (-?[\d.]+|-inf)", log, -math.inf)
+    peak_count = _num(r"Peak count: ([\d.]+)", log, 0.0)
+    flat = _num(r"Flat factor: ([\d.]+)", log, 0.0)
+    starts = [float(x) for x in re.findall(r"silence_start: (-?[\d.]+)", log)]
+    ends = [float(x) for x in re.findall(r"silence_end: ([\d.]+)", log)]
+    speech_start, speech_end = 0.0, duration
+    if starts and starts[0] <= 0.05 and ends:
+        speech_start = ends[0]
+    if starts and (len(ends) < len(starts) or ends[-1] >= duration - 0.05):
+        speech_end = starts[-1]
+    if speech_end <= speech_start:  # silence throughout
+        speech_start, speech_end = 0.0, 0.0
+    damage = []
+    for line in log.splitlines():
+        if ("[error]" in line or "[warning]" in line) and _DAMAGE.search(line) and not _IGNORED.search(line):
+            damage.append(re.sub(r"^\[[^]]+\] ", "", line).strip())
+    return Analysis(container=container, codec=codec, sample_rate_hz=rate, channels=channels,
+                    header_duration_s=header, duration_s=duration, integrated_lufs=integrated,
+                    true_peak_db=tpeak, loudness_range_lu=lra, peak_db=peak_db,
+                    peak_share=(peak_count / max(1.0, samples * channels)) if peak_db > -0.5 else 0.0,
+                    flat_factor=flat, speech_start_s=max(0.0, speech_start),
+                    speech_end_s=speech_end, damage=damage[:5])
+
+
+# ---------------------------------------------------------------- render
+
+@dataclass(frozen=True)
+class Piece:
+    """One input of a render: a file, the part of it to keep, and its gain."""
+    path: Path
+    input_format: str | None
+    start_s: float
+    end_s: float
+    gain_db: float
+    mask_pitch: float | None = None   # pseudonym-masked voices: pitch and formants moved together
+
+
+@dataclass(frozen=True)
+class RenderPlan:
+    pieces: tuple[Piece, ...]
+    channels: int                     # 1 or 2
+    sample_rate_hz: int
+    bitrate_kbps: int
+    limit_db: float | None            # limiter ceiling (sample peak, measured 4x oversampled); None: no limiter
+    compress: bool
+
+
+def render(plan: RenderPlan, out: Path, timeout_s: float, on_progress: Progress | None = None) -> None:
+    args: list[str] = []
+    chains = []
+    layout = "mono" if plan.channels == 1 else "stereo"
+    for i, piece in enumerate(plan.pieces):
+        if piece.input_format:
+            args += ["-f", piece.input_format]
+        args += ["-i", str(piece.path)]
+        steps = [f"atrim=start={piece.start_s:.4f}:end={piece.end_s:.4f}", "asetpts=PTS-STARTPTS",
+                 f"aresample={plan.sample_rate_hz}", f"aformat=sample_fmts=flt:channel_layouts={layout}"]
+        if piece.mask_pitch:
+            # asetrate moves pitch and formants together (a different-sounding voice, not
+            # a chipmunk); atempo puts the speed back so words keep their timing.
+            r = piece.mask_pitch
+            steps += [f"asetrate={round(plan.sample_rate_hz * r)}", f"aresample={plan.sample_rate_hz}",
+                      f"atempo={1 / r:.6f}"]
+        steps.append(f"volume={piece.gain_db:.3f}dB")
+        chains.append(f"[{i}:a:0]{','.join(steps)}[p{i}]")
+    joined = "".join(f"[p{i}]" for i in range(len(plan.pieces)))
+    tail = f"{joined}concat=n={len(plan.pieces)}:v=0:a=1" if len(plan.pieces) > 1 else "[p0]anull"
+    if plan.compress:
+        tail += ",acompressor=threshold=-24dB:ratio=3:attack=20:release=250:makeup=1"
+    if plan.limit_db is not None:
+        # Limiting at 4x the rate catches most inter-sample peaks (true peak, BS.1770 annex 2).
+        limit = 10 ** (plan.limit_db / 20)
+        tail += (f",aresample={plan.sample_rate_hz * 4},"
+                 f"alimiter=limit={limit:.5f}:level=false:latency=true:attack=2:release=80,"
+                 f"aresample={plan.sample_rate_hz}")
+    graph = ";".join(chains) + f";{tail}[out]"
+    run([*args, "-filter_complex", graph, "-map", "[out]",
+         "-map_metadata", "-1", "-map_chapters", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact",
+         "-c:a", "libmp3lame", "-b:a", f"{plan.bitrate_kbps}k", "-ar", str(plan.sample_rate_hz),
+         "-ac", str(plan.channels), "-id3v2_version", "0", "-write_id3v1", "0", "-f", "mp3", "-y", str(out)],
+        timeout_s, on_progress)
+
+
+# ---------------------------------------------------------------- measure
+
+@dataclass(frozen=True)
+class Loudness:
+    integrated_lufs: float
+    true_peak_db: float
+    loudness_range_lu: float
+    duration_s: float
+
+
+def measure(path: Path, timeout_s: float, input_format: str | None = None) -> Loudness:
+    fmt = ["-f", input_format] if input_format else []
+    log = run([*fmt, "-i", str(path), "-map", "0:a:0",
+               "-af", "astats=measure_perchannel=none:measure_overall=Number_of_samples,ebur128=peak=true:framelog=quiet",
+               "-f", "null", "-"], timeout_s)
+    a = _parse_analysis(log)
+    return Loudness(a.integrated_lufs, a.true_peak_db, a.loudness_range_lu, a.duration_s)
+
+
+def cover(src: Path, out: Path, size_px: int, timeout_s: float) -> None:
+    """A small square JPEG of the artwork for ID3: big artwork would weigh on every download."""
+    run(["-i", str(src), "-frames:v", "1", "-update", "1", "-vf",
+         f"scale={size_px}:{size_px}:force_original_aspect_ratio=decrease,"
+         f"pad={size_px}:{size_px}:(ow-iw)/2:(oh-ih)/2", "-fflags", "+bitexact", "-flags:v", "+bitexact",
+         "-q:v", "3", "-f", "image2", "-c:v", "mjpeg", "-y", str(out)], timeout_s)

@@ -1,0 +1,57 @@
+"""What a file really is, from its first bytes, whatever its name says.
+
+Phones and chat apps often save a voice note under the wrong extension; we
+tell ffmpeg the true format so it never guesses from the name.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# kind → (ffmpeg demuxer, the extension a presenter should use)
+KINDS = {
+    "wav": ("wav", ".wav"),
+    "flac": ("flac", ".flac"),
+    "mp3": ("mp3", ".mp3"),
+    "m4a": ("mov", ".m4a"),
+    "aac": ("aac", ".aac"),
+    "ogg": ("ogg", ".ogg"),
+    "webm": ("matroska", ".webm"),
+}
+
+EXPECTED = {
+    ".wav": {"wav"}, ".flac": {"flac"}, ".mp3": {"mp3"}, ".m4a": {"m4a"}, ".aac": {"aac", "m4a"},
+    ".ogg": {"ogg"}, ".oga": {"ogg"}, ".opus": {"ogg"}, ".webm": {"webm"},
+}
+
+
+def sniff(path: Path) -> str | None:
+    with path.open("rb") as f:
+        head = f.read(64)
+    if head[:4] in (b"RIFF", b"RF64") and head[8:12] == b"WAVE":
+        return "wav"
+    if head[:4] == b"fLaC":
+        return "flac"
+    if head[:4] == b"OggS":
+        return "ogg"
+    if head[:4] == b"\x1a\x45\xdf\xa3":
+        return "webm"
+    if head[4:8] == b"ftyp":
+        return "m4a"
+    if head[:3] == b"ID3":
+        # ID3 may also sit in front of ADTS AAC or FLAC; look past it.
+        size = (head[6] << 21) | (head[7] << 14) | (head[8] << 7) | head[9]
+        with path.open("rb") as f:
+            f.seek(10 + size)
+            after = f.read(4)
+        if after[:4] == b"fLaC":
+            return "flac"
+        if len(after) >= 2 and after[0] == 0xFF and (after[1] & 0xF6) == 0xF0:
+            return "aac"
+        return "mp3"
+    if len(head) >= 2 and head[0] == 0xFF:
+        if (head[1] & 0xF6) == 0xF0:   # ADTS sync, layer 0
+            return "aac"
+        if (head[1] & 0xE0) == 0xE0:   # MPEG audio frame sync
+            return "mp3"
+    return None
