@@ -88,6 +88,23 @@ def describe(error: dict, model: type[pydantic.BaseModel], example: dict[str, st
                 f"use one of: {expected.replace(chr(39), '')}")
     if kind == "timezone_aware":
         return f"`{key}` has no time zone", "add one, like `2026-11-20T21:00:00+00:00`"
+    ctx = error.get("ctx", {})
+    bounds = {"less_than_equal": ("at most", "le"), "less_than": ("less than", "lt"),
+              "greater_than_equal": ("at least", "ge"), "greater_than": ("more than", "gt")}
+    if kind in bounds:
+        words, name = bounds[kind]
+        return f"`{key}` is {error.get('input')!r}, but it must be {words} {ctx[name]}", "change it"
+    types = {"int_parsing": "a whole number", "int_type": "a whole number", "float_parsing": "a number",
+             "float_type": "a number", "bool_parsing": "true or false", "bool_type": "true or false",
+             "string_type": "text in quotes", "list_type": "a list, like [a, b]", "date_from_datetime_parsing": "a date",
+             "date_parsing": "a date like 2026-11-01", "date_type": "a date like 2026-11-01",
+             "datetime_parsing": "a date and time like 2026-11-20T21:00:00+00:00",
+             "datetime_type": "a date and time like 2026-11-20T21:00:00+00:00",
+             "model_type": "a group of `key: value` settings", "dict_type": "a group of `key: value` settings"}
+    if kind in types:
+        return f"`{key}` should be {types[kind]} (found {error.get('input')!r})", f"write it as {types[kind]}"
+    if kind in ("too_short", "string_too_short"):
+        return f"`{key}` is empty", "fill it in"
     if kind.startswith("value_error") or kind == "assertion_error":
         msg = str(error.get("ctx", {}).get("error", error["msg"]))
         what, _, fix = msg.partition(" — ")
