@@ -141,12 +141,15 @@ class EpisodeMeta(BaseModel):
     @classmethod
     def _topics(cls, value: list[str]) -> list[str]:
         known = nodes()
-        for topic in value:
-            if topic not in known:
+        unknown = [t for t in value if t not in known]
+        if unknown:
+            hints = []
+            for topic in unknown:
                 guess = did_you_mean(topic, set(known))
-                hint = (f"did you mean `{guess}` ({known[guess].name})?" if guess
-                        else "use a node id from the recovery systems map, like `struggle.decision_to_recover` (README: Topics)")
-                raise ValueError(f"{topic!r} is not a node of the recovery systems map — {hint}")
+                hints.append(f"for {topic!r} did you mean `{guess}` ({known[guess].name})?" if guess
+                             else f"{topic!r} is not close to any")
+            raise ValueError(f"{', '.join(map(repr, unknown))} {'is not a node' if len(unknown) == 1 else 'are not nodes'} "
+                             f"of the recovery systems map — {'; '.join(hints)} (README: Topics lists them all)")
         return value
 
     @field_validator("slug")
