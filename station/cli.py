@@ -91,13 +91,17 @@ def _summary(result: pipeline.BuildResult, check: bool) -> None:
         out.print(f"[dim]- removed site/{rel}[/]")
     if result.problems:
         _problems("What needs attention:", result.problems)
-    counts = {}
-    for o in result.outcomes:
-        counts[o.state] = counts.get(o.state, 0) + 1
-    parts = ", ".join(f"{n} {state}" for state, n in counts.items()) or "nothing to do"
+    order = ["built", "unchanged", "checked", "not public yet", "held back"]
+    counts = [(state, sum(1 for o in result.outcomes if o.state == state)) for state in order]
+    parts = ", ".join(f"{n} {state}" for state, n in counts if n) or "nothing to do"
     verb = "Checked" if check else "Built"
-    tail = f"; {len(result.errors)} problem(s), {len(result.warnings)} warning(s)" if result.problems else ""
-    out.print(f"{verb} {len(result.outcomes)} episode(s): {parts}{tail}.")
+    tail = (f"; {_plural(len(result.errors), 'problem')}, {_plural(len(result.warnings), 'warning')}"
+            if result.problems else "")
+    out.print(f"{verb} {_plural(len(result.outcomes), 'episode')}: {parts}{tail}.")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 class _Bars(pipeline.Events):

@@ -16,9 +16,10 @@ from ..config import Settings
 from ..errors import EpisodeFailed, Problem, Severity
 from ..files import sha256_json
 from ..tools import ffmpeg
+from ..tools import sniff as sniff_mod
 from ..tools.sniff import EXPECTED, KINDS, sniff
 
-VERSION = 1
+VERSION = 2
 RE_EXPORT = "export it again from the original (as MP3 or WAV) and drop it in"
 
 
@@ -52,7 +53,10 @@ def analyse(path: Path, where: str, settings: Settings, on_progress=None) -> dic
                                         RE_EXPORT)) from exc
         raise EpisodeFailed(Problem(where, "this file is not audio we can read",
                                     "export it again as MP3 or WAV and drop it in")) from exc
-    return {"kind": kind, **asdict(result)}
+    found = asdict(result)
+    if kind == "ogg" and sniff_mod.ogg_cut_short(path):
+        found["damage"] = [*found["damage"], "the last Ogg page is incomplete"]
+    return {"kind": kind, **found}
 
 
 def judge(analysis: dict, recording: Path, where: str, settings: Settings, allow_clipping: bool) -> list[Problem]:

@@ -55,3 +55,24 @@ def sniff(path: Path) -> str | None:
         if (head[1] & 0xE0) == 0xE0:   # MPEG audio frame sync
             return "mp3"
     return None
+
+
+def ogg_cut_short(path: Path) -> bool:
+    """True when an Ogg file does not end with a whole end-of-stream page.
+
+    Ogg carries no total length, so a copy that stopped half-way decodes
+    without complaint; its last page, though, is then partial or lacks the
+    end-of-stream flag (RFC 3533, section 6).
+    """
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        f.seek(max(0, size - 70000))  # a page is at most 65307 bytes
+        tail = f.read()
+    at = tail.rfind(b"OggS")
+    if at < 0 or len(tail) - at < 27:
+        return True
+    segments = tail[at + 26]
+    if len(tail) - at < 27 + segments:
+        return True
+    length = 27 + segments + sum(tail[at + 27: at + 27 + segments])
+    return at + length != len(tail) or not tail[at + 5] & 0x04
