@@ -178,7 +178,7 @@ class Runner:
             analysis = inspect.analyse(path, where, self.settings, progress)
             self.ledger.remember(key, "inspect", analysis)
             self.result.work["analyse"] += 1
-        problems = inspect.judge(analysis, path, where, self.settings, allow_clipping)
+        problems = inspect.judge(analysis, path, where, self.settings, allow_clipping, is_part=not trim)
         if any(p.is_error for p in problems):
             raise EpisodeFailed(*problems)
         return _Checked(normalise.Source(path, sha, analysis, trim), problems)

@@ -59,8 +59,12 @@ def analyse(path: Path, where: str, settings: Settings, on_progress=None) -> dic
     return {"kind": kind, **found}
 
 
-def judge(analysis: dict, recording: Path, where: str, settings: Settings, allow_clipping: bool) -> list[Problem]:
-    """Every problem with an analysed recording, at once. Warnings let it through."""
+def judge(analysis: dict, recording: Path, where: str, settings: Settings, allow_clipping: bool,
+          is_part: bool = False) -> list[Problem]:
+    """Every problem with an analysed recording, at once. Warnings let it through.
+
+    A show's intro or outro (`is_part`) may be as short as it likes.
+    """
     problems = []
     a = analysis
     kind = a["kind"]
@@ -79,7 +83,7 @@ def judge(analysis: dict, recording: Path, where: str, settings: Settings, allow
                                 "check the microphone was on and record again, or drop in the right file"))
         return problems
     kept = trimmed_length(a, settings)
-    if kept < settings.audio.min_duration_s:
+    if kept < settings.audio.min_duration_s and not is_part:
         problems.append(Problem(where, f"this recording is too short: {kept:.1f} s of sound after trimming silence",
                                 f"episodes need at least {settings.audio.min_duration_s:g} s; drop in the full recording"))
     if a["peak_share"] > settings.audio.max_clipped_share and not allow_clipping:
