@@ -55,7 +55,6 @@ class Ledger:
             else:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 self.db = sqlite3.connect(path)
-                self.db.execute("PRAGMA journal_mode=WAL")
             if not read_only or path is None or not path.exists():
                 self.db.executescript(SCHEMA)
                 self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))

@@ -46,6 +46,7 @@ class Outcome:
     where: str                  # the recording, relative to the station root
     state: str                  # built | unchanged | held back | not public yet | checked
     slug: str | None = None
+    guid: str | None = None
     audio: str | None = None    # site-relative path of the published MP3
     measured: dict | None = None
     problems: list[Problem] = field(default_factory=list)
@@ -128,7 +129,7 @@ class Runner:
         sources = [s for s in parts if s is not None]
         identity = self._identity(episode, main.source.sha256)
         if self.check:
-            return Outcome(where, "checked", slug=identity.slug, problems=warnings)
+            return Outcome(where, "checked", slug=identity.slug, guid=identity.guid, problems=warnings)
         audio_key = normalise.key(sources, episode.masked, self.settings)
         cached = self.cache / "audio" / f"{audio_key}.mp3"
         measured = self.ledger.recall(audio_key)
@@ -142,7 +143,7 @@ class Runner:
             self.result.work["render"] += 1
         public = episode.published_now("podcast", self.now) or episode.published_now("site", self.now)
         if not public:
-            return Outcome(where, "not public yet", slug=identity.slug, measured=measured, problems=warnings)
+            return Outcome(where, "not public yet", slug=identity.slug, guid=identity.guid, measured=measured, problems=warnings)
         rel = f"media/{show.slug}/{identity.slug}.mp3"
         dest = self.config.site_dir / rel
         page = f"{self.settings.station.base_url}shows/{show.slug}/{identity.slug}/"
@@ -151,12 +152,12 @@ class Runner:
         self.produced.add(rel)
         known = self.ledger.output(rel)
         if known and dest.exists() and known == (tag_key, dest.stat().st_size, dest.stat().st_mtime_ns):
-            return Outcome(where, "unchanged", slug=identity.slug, audio=rel, measured=measured, problems=warnings)
+            return Outcome(where, "unchanged", slug=identity.slug, guid=identity.guid, audio=rel, measured=measured, problems=warnings)
         with atomic_path(dest) as tmp:
             tag.write(cached, tags, tmp)
         self.ledger.record_output(rel, tag_key, dest)
         self.result.work["tag"] += 1
-        return Outcome(where, "built", slug=identity.slug, audio=rel, measured=measured, problems=warnings)
+        return Outcome(where, "built", slug=identity.slug, guid=identity.guid, audio=rel, measured=measured, problems=warnings)
 
     def _part(self, show, name: str | None) -> normalise.Source | None:
         """A show's intro or outro: checked like a recording, never trimmed."""

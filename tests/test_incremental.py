@@ -1,0 +1,125 @@
+"""Incremental and idempotent: work is keyed by content hashes; names and GUIDs never move."""
+
+import datetime as dt
+import shutil
+
+from tests import media
+from tests.conftest import Station, tree_hashes
+
+NOW = dt.datetime(2026, 11, 22, tzinfo=dt.timezone.utc)
+
+
+def two_episodes(station):
+    station.episode("night-bus.mp3")
+    station.episode("three.wav", source=station.clips.get("speech.wav"), title="Awake at three",
+                    presenters=[{"name": "Robin", "tier": "pseudonym"}])
+
+
+def test_a_rebuild_with_nothing_changed_does_no_work_and_changes_no_byte(station):
+    two_episodes(station)
+    content = tree_hashes(station.root / "content")
+    first = station.build()
+    assert first.work == {"analyse": 2, "render": 2, "tag": 2}
+    site = station.site_files()
+    second = station.build()
+    assert second.work == {}
+    assert [o.state for o in second.outcomes] == ["unchanged", "unchanged"]
+    assert station.site_files() == site
+    assert tree_hashes(station.root / "content") == content
+
+
+def test_a_title_edit_retags_only_and_keeps_the_name_and_guid(station):
+    two_episodes(station)
+    first = {o.where: o for o in station.build().outcomes}
+    side = station.root / "content/shows/night-talk/night-bus.yaml"
+    side.write_text(side.read_text().replace("Finding the night bus home", "The night bus, again"))
+    second = station.build()
+    assert second.work == {"tag": 1}
+    again = {o.where: o for o in second.outcomes}
+    for where, o in first.items():
+        assert (again[where].slug, again[where].guid, again[where].audio) == (o.slug, o.guid, o.audio)
+
+
+def test_a_renamed_recording_keeps_its_identity_and_does_no_audio_work(station):
+    two_episodes(station)
+    before = next(o for o in station.build().outcomes if o.where.endswith("night-bus.mp3"))
+    folder = station.root / "content/shows/night-talk"
+    (folder / "night-bus.mp3").rename(folder / "bus-ride.mp3")
+    (folder / "night-bus.yaml").rename(folder / "bus-ride.yaml")
+    result = station.build()
+    after = next(o for o in result.outcomes if o.where.endswith("bus-ride.mp3"))
+    assert (after.slug, after.guid, after.audio) == (before.slug, before.guid, before.audio)
+    assert result.work == {} and result.removed == []
+
+
+def test_changing_a_loudness_setting_rerenders_audio_only(station):
+    two_episodes(station)
+    station.build()
+    with (station.root / "station.toml").open("a") as f:
+        f.write("\n[loudness]\nmono_lufs = -18.0\n")
+    result = station.build()
+    assert result.work == {"render": 2, "tag": 2}
+    assert {o.audio for o in result.outcomes} == {"media/night-talk/finding-the-night-bus-home.mp3",
+                                                   "media/night-talk/awake-at-three.mp3"}
+
+
+def test_a_new_take_under_the_same_name_keeps_name_and_guid(station):
+    two_episodes(station)
+    before = {o.where: o for o in station.build().outcomes}
+    station.episode("night-bus.mp3", source=station.clips.get("take2.mp3", text="This is a second take of the night bus story, recorded again because a dog barked in the first one."))
+    result = station.build()
+    assert result.work == {"analyse": 1, "render": 1, "tag": 1}
+    after = next(o for o in result.outcomes if o.where.endswith("night-bus.mp3"))
+    assert (after.slug, after.guid) == (before[after.where].slug, before[after.where].guid)
+
+
+def test_a_fresh_checkout_builds_the_same_bytes_and_guids(station, tmp_path):
+    two_episodes(station)
+    first = station.build()
+    copy = Station.__new__(Station)
+    copy.root, copy.clips = tmp_path / "elsewhere", station.clips
+    shutil.copytree(station.root, copy.root, ignore=shutil.ignore_patterns(".station", "site"))
+    second = copy.build()
+    assert copy.site_files() == station.site_files()
+    assert sorted(o.guid for o in second.outcomes) == sorted(o.guid for o in first.outcomes)
+
+
+def test_a_removed_episode_leaves_the_site(station):
+    two_episodes(station)
+    station.build()
+    (station.root / "content/shows/night-talk/three.wav").unlink()
+    (station.root / "content/shows/night-talk/three.yaml").unlink()
+    result = station.build()
+    assert result.removed == ["media/night-talk/awake-at-three.mp3"]
+    assert sorted(station.site_files()) == ["media/night-talk/finding-the-night-bus-home.mp3"]
+
+
+def test_only_what_consent_and_the_clock_allow_is_published(station):
+    station.episode("stream-only.mp3", title="Stream only",
+                    consent={"by": "Sam", "date": dt.date(2026, 11, 1), "scope": ["stream"]})
+    station.episode("later.mp3", title="Later", published_at=dt.datetime(2026, 12, 24, 21, 0, tzinfo=dt.timezone.utc))
+    station.episode("expired.mp3", title="Expired",
+                    consent={"by": "Sam", "date": dt.date(2026, 1, 1), "scope": ["podcast"], "expires": dt.date(2026, 11, 1)})
+    result = station.build(now=NOW)
+    assert [o.state for o in result.outcomes] == ["not public yet"] * 3
+    assert station.site_files() == {}
+    # Rendered once (the three share one recording) and kept ready for the stream and for its day.
+    assert result.work["render"] == 1
+    christmas = station.build(now=dt.datetime(2026, 12, 25, tzinfo=dt.timezone.utc))
+    assert christmas.work == {"tag": 1}
+    assert sorted(station.site_files()) == ["media/night-talk/later.mp3"]
+
+
+def test_check_writes_nothing(station, tmp_path):
+    two_episodes(station)
+    station.episode("silent.wav", source=media.silence(tmp_path / "s.wav"))
+    checked = station.build(check=True)
+    assert not (station.root / ".station").exists() and not (station.root / "site").exists()
+    assert [o.state for o in checked.outcomes] == ["checked", "held back", "checked"]
+    built = station.build()
+    assert [str(p) for p in checked.problems] == [str(p) for p in built.problems]
+    state = tree_hashes(station.root / ".station")
+    site = station.site_files()
+    run = station.cli("check")
+    assert run.returncode == 1 and "Checked 3 episodes: 2 checked, 1 held back; 1 problem, 0 warnings." in run.stdout
+    assert tree_hashes(station.root / ".station") == state and station.site_files() == site
