@@ -4,6 +4,7 @@ The only module that prints and turns errors into exit codes:
   0  everything built (or checked) cleanly
   1  some episode has a problem (or, with --strict, a warning)
   2  the run stopped before any work: broken config, missing tool, unreadable state
+  130 interrupted (Ctrl-C); run again to finish
 Tracebacks only with -v.
 """
 
@@ -56,6 +57,10 @@ def _run(station: Path, verbose: bool, strict: bool, check: bool) -> None:
     except StationError as exc:
         err.print(f"[bold red]Stopped:[/] {exc}")
         _exit(2, exc, verbose)
+    except KeyboardInterrupt as exc:
+        # Safe by construction: outputs are renamed into place only when whole.
+        err.print("Stopped. Nothing half-written was left behind; run the same command again to finish.")
+        _exit(130, exc, verbose)
     _summary(result, check)
     failed = bool(result.errors) or (strict and bool(result.warnings))
     raise typer.Exit(1 if failed else 0)
