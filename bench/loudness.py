@@ -17,6 +17,8 @@ The issue's aims, for generated speech recordings (tests.media.long_speech):
 Each timing is taken --repeat times (default 2) and the best is used; every
 run is printed. Per-phase times (analyse, render encode, verify measure) come
 from wrapping the station.tools.ffmpeg functions; nothing in station/ changes.
+To show where the time goes it also times the pass with a target that needs
+no limiter, and each of the pass's ffmpeg filters alone.
 
     .venv/bin/python -m bench.loudness [--minutes 30] [--long-minutes 180]
 

@@ -12,7 +12,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import pydantic
 from pydantic import BaseModel, Field, field_validator
@@ -96,6 +96,21 @@ class BuildSettings(BaseModel):
     loudness_attempts: int = Field(3, ge=1, le=6)  # renders before giving up on a loudness target
 
 
+class TranscriptSettings(BaseModel):
+    model_config = Frozen
+    enabled: bool = True
+    # "tiny.en" (default, English), "base" (multilingual) or a path to a local CTranslate2 Whisper folder.
+    model: str = "tiny.en"
+    beam_size: int = Field(5, ge=1, le=10)
+    vad_filter: bool = True
+    # Off by default: with it on, Whisper repeats itself on longer recordings.
+    condition_on_previous_text: bool = False
+    compute_type: Literal["int8", "int8_float32", "float32"] = "int8"
+    cpu_threads: int = Field(0, ge=0, le=64)          # 0: as many as the machine has
+    redact_with: Literal["tone", "silence"] = "tone"
+    redact_margin_s: float = Field(0.15, ge=0, le=2)  # hidden either side of a word's timing
+
+
 class CrisisLine(BaseModel):
     model_config = Frozen
     name: str = Field(min_length=1)
@@ -110,6 +125,7 @@ class Settings(BaseModel):
     loudness: LoudnessSettings = LoudnessSettings()
     audio: AudioSettings = AudioSettings()
     build: BuildSettings = BuildSettings()
+    transcripts: TranscriptSettings = TranscriptSettings()
     crisis_lines: list[CrisisLine] = Field(default_factory=list)
 
 

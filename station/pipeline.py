@@ -15,19 +15,23 @@ import json
 import traceback
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
 from . import catalog as catalog_mod
+from . import transcript as transcript_mod
+from . import whisper_models
 from .config import Config
-from .errors import EpisodeFailed, Problem
-from .files import atomic_path, remove_empty_dirs, sweep, write_text
+from .errors import EpisodeFailed, Problem, Severity
+from .files import atomic_path, remove_empty_dirs, sha256_json, sweep, write_text
 from .ledger import Ledger
 from .model import Episode, slugify
-from .stages import inspect, normalise, tag
+from .stages import inspect, normalise, tag, transcribe
 from .tools import ffmpeg
+from .tools.whisper import Whisper
+from .transcript import Transcript
 
 COVER_PX = 600  # the artwork inside each MP3; the full-size image is for feeds and pages
 
@@ -49,6 +53,8 @@ class Outcome:
     guid: str | None = None
     audio: str | None = None    # site-relative path of the published MP3
     measured: dict | None = None
+    transcript: str | None = None   # machine | presenter | pending; None when transcripts are off
+    hidden: dict | None = None      # redaction: term → occurrences hidden
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -88,6 +94,11 @@ class Runner:
         self.result = BuildResult()
         self.produced: set[str] = set()
         self.namespace = uuid.uuid5(uuid.NAMESPACE_URL, self.settings.station.base_url)
+        self.whisper: Whisper | None = None
+        t = self.settings.transcripts
+        # A missing or damaged model stops the run here, before any work.
+        self.model = (whisper_models.resolve(t.model, config.root, self.cache / "models", self.ledger.sha256,
+                                             join=not check) if t.enabled else None)
 
     def run(self) -> BuildResult:
         if not self.check:
@@ -123,41 +134,133 @@ class Runner:
 
     def _episode(self, episode: Episode, where: str) -> Outcome:
         main = self._source(episode.recording, where, episode.meta.allow_clipping)
-        warnings = main.warnings
+        warnings = list(main.warnings)
         show = episode.show
         parts = [self._part(show, show.meta.intro), main.source, self._part(show, show.meta.outro)]
         sources = [s for s in parts if s is not None]
         identity = self._identity(episode, main.source.sha256)
+        outcome = Outcome(where, "checked", slug=identity.slug, guid=identity.guid, problems=warnings)
         if self.check:
-            return Outcome(where, "checked", slug=identity.slug, guid=identity.guid, problems=warnings)
-        audio_key = normalise.key(sources, episode.masked, self.settings)
+            return outcome
+        audio_key, audio, outcome.measured = self._normalised(sources, episode.masked, where)
+        published = self._transcript(episode, where, audio_key, audio, warnings)
+        outcome.transcript = published.transcript.source if published else (
+            "pending" if self.settings.transcripts.enabled else None)
+        if published and published.hide:  # the published audio has the hidden words covered
+            audio_key, audio, outcome.measured = self._normalised(sources, episode.masked, where, published.hide)
+        if published:
+            outcome.hidden = published.found
+        if not (episode.published_now("podcast", self.now) or episode.published_now("site", self.now)):
+            outcome.state = "not public yet"
+            return outcome
+        base = f"media/{show.slug}/{identity.slug}"
+        page = f"{self.settings.station.base_url}shows/{show.slug}/{identity.slug}/"
+        tags = tag.tagset(episode, self.config, page, outcome.measured["duration_s"], self._cover(episode, where))
+        wrote = self._publish(f"{base}.mp3", tag.key(audio_key, tags), lambda tmp: tag.write(audio, tags, tmp))
+        if published:
+            for suffix, render in transcript_mod.FORMATS.items():
+                text = render(published.transcript)
+                wrote |= self._publish(f"{base}{suffix}", sha256_json([suffix, text]),
+                                       lambda tmp, text=text: tmp.write_text(text, encoding="utf-8"))
+        outcome.audio = f"{base}.mp3"
+        outcome.state = "built" if wrote else "unchanged"
+        return outcome
+
+    def _normalised(self, sources: list[normalise.Source], masked: bool, where: str,
+                    hide: tuple[tuple[float, float], ...] = ()) -> tuple[str, Path, dict]:
+        """The normalised MP3 in the cache (rendered only if missing) and its measurement."""
+        audio_key = normalise.key(sources, masked, self.settings, hide)
         cached = self.cache / "audio" / f"{audio_key}.mp3"
         measured = self.ledger.recall(audio_key)
         if measured is None or not cached.exists():
             length = sum(inspect.trimmed_length(s.analysis, self.settings) if s.trim else s.analysis["duration_s"]
                          for s in sources)
-            progress = self.events.step(where, "normalising", length)
+            progress = self.events.step(where, "hiding words in" if hide else "normalising", length)
             with atomic_path(cached) as tmp:
-                measured = normalise.render(sources, episode.masked, tmp, where, self.settings, progress)
+                measured = normalise.render(sources, masked, tmp, where, self.settings, hide, progress)
             self.ledger.remember(audio_key, "normalise", measured)
             self.result.work["render"] += 1
-        public = episode.published_now("podcast", self.now) or episode.published_now("site", self.now)
-        if not public:
-            return Outcome(where, "not public yet", slug=identity.slug, guid=identity.guid, measured=measured, problems=warnings)
-        rel = f"media/{show.slug}/{identity.slug}.mp3"
-        dest = self.config.site_dir / rel
-        page = f"{self.settings.station.base_url}shows/{show.slug}/{identity.slug}/"
-        tags = tag.tagset(episode, self.config, page, measured["duration_s"], self._cover(episode, where))
-        tag_key = tag.key(audio_key, tags)
+        return audio_key, cached, measured
+
+    def _publish(self, rel: str, key: str, write: Callable[[Path], None]) -> bool:
+        """Write one file of site/ atomically unless it is already there as `key` made it; True if written."""
         self.produced.add(rel)
+        dest = self.config.site_dir / rel
         known = self.ledger.output(rel)
-        if known and dest.exists() and known == (tag_key, dest.stat().st_size, dest.stat().st_mtime_ns):
-            return Outcome(where, "unchanged", slug=identity.slug, guid=identity.guid, audio=rel, measured=measured, problems=warnings)
+        if known and dest.exists() and known == (key, dest.stat().st_size, dest.stat().st_mtime_ns):
+            return False
         with atomic_path(dest) as tmp:
-            tag.write(cached, tags, tmp)
-        self.ledger.record_output(rel, tag_key, dest)
-        self.result.work["tag"] += 1
-        return Outcome(where, "built", slug=identity.slug, guid=identity.guid, audio=rel, measured=measured, problems=warnings)
+            write(tmp)
+        self.ledger.record_output(rel, key, dest)
+        self.result.work["tag" if rel.endswith(".mp3") else "transcript files"] += 1
+        return True
+
+    # ------------------------------------------------------------ transcripts
+    def _transcript(self, episode: Episode, where: str, audio_key: str, audio: Path,
+                    warnings: list[Problem]) -> transcribe.Published | None:
+        """The transcript to publish, with the audio spans to hide; None while it is pending."""
+        terms = episode.meta.redact
+        sidecar = self.config.rel(episode.sidecar)
+        if not self.settings.transcripts.enabled:
+            if terms:
+                raise EpisodeFailed(Problem(sidecar, "words to hide are listed, but transcripts are turned off, so "
+                                            "they cannot be found and this episode is held back",
+                                            "turn transcripts on (`[transcripts] enabled = true`) or remove `redact`"))
+            return None
+        machine_t = self._machine_transcript(episode, where, audio_key, audio, warnings)
+        corrected = None
+        correction = transcribe.correction_for(episode.recording)
+        if correction is not None:
+            corrected, problems = transcribe.read_correction(correction, self.config.rel(correction), machine_t)
+            warnings += problems
+        speaker = episode.credits[0] if len(episode.credits) == 1 else None
+        if machine_t is None:
+            if terms:
+                raise EpisodeFailed(Problem(where, "there is no transcript yet, so the words to hide cannot be found; "
+                                            "this episode is held back until there is",
+                                            "build again; if the transcript keeps failing, see the message above"))
+            if corrected is None:
+                return None
+            return transcribe.Published(replace(corrected, speaker=speaker), (), {})
+        published = transcribe.publishable(machine_t, corrected, terms, self.settings.transcripts.redact_margin_s)
+        for term, count in published.found.items():
+            if count == 0:
+                warnings.append(Problem(sidecar, f"“{term}” was not heard in the recording, so nothing was hidden for it",
+                                        "listen to the episode to check; if it is said, add a corrected transcript "
+                                        "with the word where it is said (docs/episodes.md: Transcripts)", Severity.WARNING))
+        return replace(published, transcript=replace(published.transcript, speaker=speaker))
+
+    def _machine_transcript(self, episode: Episode, where: str, audio_key: str, audio: Path,
+                            warnings: list[Problem]) -> Transcript | None:
+        model = self.model
+        language = (episode.meta.language or episode.show.meta.language or self.settings.station.language).split("-")[0]
+        if model.english_only and language != "en":
+            warnings.append(Problem(where, f"this episode's language is “{language}”, but the Whisper model "
+                                    f"{model.name} knows only English, so its transcript is pending",
+                                    "set `[transcripts] model = \"base\"` in station.toml", Severity.WARNING))
+            return None
+        opts = transcribe.options(self.settings, language)
+        key = transcribe.key(audio_key, model, opts)
+        cached = self.cache / "transcripts" / f"{key}.json"
+        if cached.exists():
+            return Transcript.from_dict(json.loads(cached.read_text(encoding="utf-8")))
+        duration = self.ledger.recall(audio_key)["duration_s"]
+        try:
+            machine_t = transcribe.machine(self._whisper(), audio, opts, self.events.step(where, "transcribing", duration))
+        except Exception as exc:  # one episode's failure leaves the others and this one's audio alone
+            warnings.append(Problem(where, f"the transcript could not be made ({type(exc).__name__}: {exc}); "
+                                    "it shows as pending", "build again; if it keeps failing, run `station build -v` "
+                                    "and send the output to whoever looks after the station", Severity.WARNING))
+            return None
+        write_text(cached, json.dumps(machine_t.to_dict(), sort_keys=True))
+        self.result.work["transcribe"] += 1
+        return machine_t
+
+    def _whisper(self) -> Whisper:
+        if self.whisper is None:
+            t = self.settings.transcripts
+            self.whisper = Whisper(self.model.path, t.compute_type, t.cpu_threads)
+        return self.whisper
 
     def _part(self, show, name: str | None) -> normalise.Source | None:
         """A show's intro or outro: checked like a recording, never trimmed."""

@@ -18,12 +18,12 @@ ROOT = Path(__file__).resolve().parent.parent
 SHOWS = ROOT / "content" / "shows"
 
 EPISODES = {
-    "night-talk/night-bus.mp3": dict(voice="en-gb", channels=1, text=(
+    "night-talk/night-bus.mp3": dict(voice="en-gb", gap=4, channels=1, text=(
         "Hello, it's Sam. It is gone midnight and I am on the night bus home from the meeting. "
         "A year ago I would have got off two stops early, at the off licence in Crawley. "
         "Tonight I stayed on. Nobody clapped, and that is fine. "
         "If you are listening and you are on a bus somewhere, stay on. The next stop can wait.")),
-    "night-talk/awake-at-three.m4a": dict(voice="en-gb-x-rp", channels=1, text=(
+    "night-talk/awake-at-three.m4a": dict(voice="en-us", channels=1, text=(
         "This is Robin. It is three in the morning and I cannot sleep. "
         "I lost a friend to an overdose last winter, and nights like this are when it comes back. "
         "What helps me is talking. So I am talking to you. "
@@ -32,11 +32,11 @@ EPISODES = {
         "My name is Alex Morgan, and I want to tell you about walking into my first meeting. "
         "I stood outside for twenty minutes. Someone came out for a cigarette and said, come in, it's warm. "
         "That was it. That was the whole trick. Somebody said come in.")),
-    "small-steps/kitchen-table.webm": dict(voice="en-gb-scotland", channels=2, text=(
+    "small-steps/kitchen-table.webm": dict(voice="en-us", channels=2, text=(
         "I am Kestrel. Making a plan did not look like a care plan for me. "
         "It looked like a kitchen table, a pen, and a list of who I owed money to. "
         "Then a list of who I could ring. The second list was shorter, but it was not empty.")),
-    "small-steps/new-year.mp3": dict(voice="en-gb", channels=2, text=(
+    "small-steps/new-year.mp3": dict(voice="en-gb", gap=4, channels=2, text=(
         "This one is for the new year. Small steps still count. "
         "Write down one thing you want the rest of your life to have in it.")),
 }
@@ -45,9 +45,9 @@ INTRO = ("night-talk/parts/intro.ogg", "You are listening to Night Talk, from th
 
 def main() -> None:
     for rel, spec in EPISODES.items():
-        media.speech(spec["text"], SHOWS / rel, voice=spec["voice"], channels=spec["channels"], speed=155)
+        media.speech(spec["text"], SHOWS / rel, voice=spec["voice"], channels=spec["channels"], gap=spec.get("gap", 0))
         print("made", rel)
-    media.speech(INTRO[1], SHOWS / INTRO[0], pad_s=0.2, speed=155)
+    media.speech(INTRO[1], SHOWS / INTRO[0], pad_s=0.2)
     # Square artwork, 1400 px (the smallest Apple Podcasts takes), drawn without any font.
     art = ROOT / "content" / "artwork.jpg"
     subprocess.run([ffmpeg.executable(), "-hide_banner", "-v", "error", "-y", "-f", "lavfi", "-i",

@@ -33,13 +33,13 @@ def espeak_available() -> bool:
     return shutil.which("espeak-ng") is not None
 
 
-def speech(text: str, out: Path, *, voice: str = "en-gb", speed: int = 150, pad_s: float = 1.0,
+def speech(text: str, out: Path, *, voice: str = "en-us", speed: int = 140, gap: int = 0, pad_s: float = 1.0,
            channels: int = 1, rate: int = 44100, gain_db: float = 0.0, extra: list[str] | None = None) -> Path:
     """Spoken `text`, with `pad_s` of digital silence at each end, encoded by the suffix of `out`."""
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "speech.wav"
-        subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), text], check=True)
+        subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-g", str(gap), "-w", str(raw), text], check=True)
         pad = int(pad_s * 1000)
         _ff("-i", str(raw), "-af", f"adelay={pad}:all=1,apad=pad_dur={pad_s},volume={gain_db}dB",
             "-ar", str(rate), "-ac", str(channels), *(extra or []), *ENCODE[out.suffix.lower()], "-f",

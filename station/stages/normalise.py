@@ -35,9 +35,11 @@ class Source:
     trim: bool = True
 
 
-def key(sources: list[Source], masked: bool, settings: Settings) -> str:
+def key(sources: list[Source], masked: bool, settings: Settings, hide: tuple[tuple[float, float], ...] = ()) -> str:
+    redaction = [[round(a, 3), round(b, 3)] for a, b in hide]
     return sha256_json(["normalise", VERSION, [(s.sha256, s.trim) for s in sources], masked,
-                        settings.loudness.model_dump(), settings.audio.model_dump(exclude={"min_duration_s", "max_clipped_share"})])
+                        settings.loudness.model_dump(), settings.audio.model_dump(exclude={"min_duration_s", "max_clipped_share"}),
+                        [redaction, settings.transcripts.redact_with] if hide else None])
 
 
 def target_lufs(channels: int, settings: Settings) -> float:
@@ -45,7 +47,7 @@ def target_lufs(channels: int, settings: Settings) -> float:
 
 
 def render(sources: list[Source], masked: bool, out: Path, where: str, settings: Settings,
-           on_progress=None) -> dict:
+           hide: tuple[tuple[float, float], ...] = (), on_progress=None) -> dict:
     """Render into `out` (a temporary path the runner renames); return the measurement of the encoded file."""
     main = sources[len(sources) // 2] if len(sources) > 1 else sources[0]
     channels = 1 if main.analysis["channels"] == 1 else 2
@@ -71,7 +73,8 @@ def render(sources: list[Source], masked: bool, out: Path, where: str, settings:
                          for s, start, end, gain in pieces),
             channels=channels, sample_rate_hz=settings.audio.sample_rate_hz,
             bitrate_kbps=settings.audio.mono_kbps if channels == 1 else settings.audio.stereo_kbps,
-            limit_db=limit_db, compress=settings.loudness.compress)
+            limit_db=limit_db, compress=settings.loudness.compress,
+            hide=hide, hide_with=settings.transcripts.redact_with)
         ffmpeg.render(plan, out, timeout, on_progress)
         got = ffmpeg.measure(out, timeout, input_format="mp3")
         off = target - got.integrated_lufs

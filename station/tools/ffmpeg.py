@@ -187,6 +187,8 @@ class RenderPlan:
     bitrate_kbps: int
     limit_db: float | None            # limiter ceiling (sample peak, measured 4x oversampled); None: no limiter
     compress: bool
+    hide: tuple[tuple[float, float], ...] = ()   # spans of the finished timeline to hide (redaction)
+    hide_with: str = "tone"                      # tone | silence
 
 
 def render(plan: RenderPlan, out: Path, timeout_s: float, on_progress: Progress | None = None) -> None:
@@ -211,6 +213,15 @@ def render(plan: RenderPlan, out: Path, timeout_s: float, on_progress: Progress 
     tail = f"{joined}concat=n={len(plan.pieces)}:v=0:a=1" if len(plan.pieces) > 1 else "[p0]anull"
     if plan.compress:
         tail += ",acompressor=threshold=-24dB:ratio=3:attack=20:release=250:makeup=1"
+    if plan.hide:
+        spans = "+".join(f"between(t,{a:.3f},{b:.3f})" for a, b in plan.hide)
+        tail += f",volume=0:enable='{spans}'"
+        if plan.hide_with == "tone":
+            # A soft 660 Hz tone (-26 dBFS) where words were hidden: the listener hears that something was.
+            end = plan.hide[-1][1] + 1
+            chains.append(f"aevalsrc=exprs='0.05*sin(2*PI*660*t)*({spans})':s={plan.sample_rate_hz}:d={end:.3f},"
+                          f"aformat=sample_fmts=flt:channel_layouts={layout}[tone]")
+            tail += "[hushed];[hushed][tone]amix=inputs=2:duration=first:normalize=0"
     if plan.limit_db is not None:
         # Limiting at 4x the rate catches most inter-sample peaks (true peak, BS.1770 annex 2).
         limit = 10 ** (plan.limit_db / 20)
