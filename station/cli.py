@@ -46,6 +46,41 @@ def check(station: StationDir = Path("."), strict: Strict = False, verbose: Verb
     _run(station, verbose, strict, check=True)
 
 
+@app.command()
+def transcript(episode: Annotated[str, typer.Argument(help="The episode: its recording's path, its slug, or show/slug.")],
+               station: StationDir = Path("."), verbose: Verbose = False) -> None:
+    """Print an episode's current transcript with cue times, as it is published."""
+    try:
+        config = config_mod.load(station)
+    except ConfigError as exc:
+        _problems("The station's settings need fixing first:", exc.problems)
+        _exit(2, exc, verbose)
+    wanted = episode.strip().strip("/")
+    records = pipeline.transcript_records(config)
+    found = [r for r in records if wanted in (r["slug"], f"{r['show']}/{r['slug']}", r["recording"])
+             or config.rel((Path.cwd() / wanted).resolve()) == r["recording"]]
+    if len(found) != 1:
+        known = ", ".join(f"{r['show']}/{r['slug']}" for r in records) or "none yet: run `station build` first"
+        what = "more than one episode matches" if found else "no built episode matches"
+        err.print(f"{what} “{episode}” — give the recording's path or show/slug; built episodes: {known}")
+        raise typer.Exit(1)
+    record = found[0]
+    out.print(f"{record['title']} ({record['show']}/{record['slug']}, from {record['recording']})")
+    if record["transcript"] is None:
+        out.print("The transcript is still pending: see `station build` for why.")
+        raise typer.Exit(0)
+    from .transcript import Transcript
+    t = Transcript.from_dict(record["transcript"])
+    out.print("Corrected by the presenter." if t.source == "presenter" else "Machine transcript (Whisper).")
+    for cue in t.cues:
+        out.print(f"[{_clock(cue.start)} → {_clock(cue.end)}] {cue.text}", markup=False)
+
+
+def _clock(seconds: float) -> str:
+    minutes, rest = divmod(seconds, 60)
+    return f"{int(minutes)}:{rest:04.1f}"
+
+
 def _run(station: Path, verbose: bool, strict: bool, check: bool) -> None:
     try:
         config = config_mod.load(station)
@@ -89,6 +124,11 @@ def _summary(result: pipeline.BuildResult, check: bool) -> None:
             extra = f" → site/{o.audio}"
         if o.measured and o.state == "built":
             extra += f"  ({o.measured['integrated_lufs']:.1f} LUFS, {o.measured['true_peak_db']:.1f} dBTP)"
+        if o.transcript == "pending" and o.state != "held back":
+            extra += "  [transcript pending]"
+        if o.hidden:
+            extra += "  [hid " + ", ".join(f"“{t}” ×{n}" for t, n in o.hidden.items() if n) + "]" if any(
+                o.hidden.values()) else ""
         out.print(f"{mark} {o.where}{extra}")
     for where in result.waiting:
         out.print(f"[cyan]◷ waiting[/] {where}: still being copied in; the next build will take it")

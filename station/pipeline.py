@@ -150,6 +150,7 @@ class Runner:
             audio_key, audio, outcome.measured = self._normalised(sources, episode.masked, where, published.hide)
         if published:
             outcome.hidden = published.found
+        self._remember_transcript(episode, identity, published)
         if not (episode.published_now("podcast", self.now) or episode.published_now("site", self.now)):
             outcome.state = "not public yet"
             return outcome
@@ -256,6 +257,16 @@ class Runner:
         self.result.work["transcribe"] += 1
         return machine_t
 
+    def _remember_transcript(self, episode: Episode, identity, published: transcribe.Published | None) -> None:
+        """What `station transcript` shows: the episode's current published transcript, kept privately."""
+        record = {"show": episode.show.slug, "slug": identity.slug, "title": episode.meta.title,
+                  "recording": self.config.rel(episode.recording),
+                  "transcript": published.transcript.to_dict() if published else None}
+        text = json.dumps(record, sort_keys=True, ensure_ascii=False)
+        path = self.cache / "episodes" / f"{identity.guid}.json"
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            write_text(path, text)
+
     def _whisper(self) -> Whisper:
         if self.whisper is None:
             t = self.settings.transcripts
@@ -342,3 +353,12 @@ class _Checked:
     source: normalise.Source
     warnings: list[Problem]
 
+
+
+def transcript_records(config: Config) -> list[dict]:
+    """Every episode's current transcript as the last build left it (for `station transcript`)."""
+    folder = config.state_dir / "cache" / "episodes"
+    if not folder.is_dir():
+        return []
+    return sorted((json.loads(p.read_text(encoding="utf-8")) for p in folder.glob("*.json")),
+                  key=lambda r: (r["show"], r["slug"]))

@@ -1,10 +1,12 @@
 """Loudness, trimming and encoding, measured on the published file by an independent ebur128 pass."""
 
+import subprocess
+
 import pytest
 from mutagen.mp3 import MP3, MONO
 
 from station.tools import ffmpeg
-from tests.conftest import ebur128
+from tests.conftest import TEXT, ebur128
 
 FORMATS = [("wav", 1), ("flac", 2), ("mp3", 1), ("m4a", 1), ("ogg", 1), ("webm", 2)]
 
@@ -27,8 +29,21 @@ def test_every_format_is_normalised_trimmed_and_encoded(station, clips, ext, cha
     # 1.5 s of silence at each end, trimmed to 0.3 s: the episode is about 2.4 s shorter.
     before = ffmpeg.measure(source, 60).duration_s
     assert before - 2.9 < info.length < before - 1.9
-    # No compression: the loudness range of the speech is kept.
-    assert abs(measured["LRA"] - ebur128(source)["LRA"]) <= 1.5
+
+
+def test_the_loudness_range_is_kept(station, clips, tmp_path):
+    """A quiet passage then a loud one (LRA about 10 LU): linear gain keeps it, compression would not."""
+    quiet = clips.get("quiet-part.wav", gain_db=-12.0, pad_s=0.2, text=TEXT)
+    loud = clips.get("loud-part.wav", gain_db=0.0, pad_s=0.2, text=TEXT)
+    both = tmp_path / "both.wav"
+    subprocess.run([ffmpeg.executable(), "-v", "error", "-i", str(quiet), "-i", str(loud), "-filter_complex",
+                    "[0][1]concat=n=2:v=0:a=1", str(both)], check=True)
+    station.episode("range.wav", source=both)
+    result = station.build()
+    before, after = ebur128(both), ebur128(station.root / "site" / result.outcomes[0].audio)
+    assert before["LRA"] > 8
+    assert abs(after["LRA"] - before["LRA"]) <= 1.0, (before, after)
+    assert abs(after["I"] + 19.0) <= 1.0 and after["TP"] <= -1.0
 
 
 @pytest.mark.parametrize("gain_db", [-24.0, 1.5])

@@ -19,7 +19,7 @@ from ..tools import ffmpeg
 from ..tools import sniff as sniff_mod
 from ..tools.sniff import EXPECTED, KINDS, sniff
 
-VERSION = 2
+VERSION = 3
 RE_EXPORT = "export it again from the original (as MP3 or WAV) and drop it in"
 
 

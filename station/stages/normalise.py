@@ -23,7 +23,7 @@ from ..tools import ffmpeg
 from ..tools.sniff import KINDS
 from . import inspect
 
-VERSION = 1
+VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,8 @@ def render(sources: list[Source], masked: bool, out: Path, where: str, settings:
         a = s.analysis
         start, end = inspect.trim_points(a, settings) if s.trim else (0.0, a["duration_s"])
         gain = target - a["integrated_lufs"]
-        predicted_peak = max(predicted_peak, a["true_peak_db"] + gain)
+        # Speech rarely has inter-sample peaks more than half a dB over its sample peak.
+        predicted_peak = max(predicted_peak, a["peak_db"] + 0.5 + gain)
         pieces.append((s, start, end, gain))
     # Limit only when the gain would push peaks near the ceiling; 1 dB of headroom for the MP3 encoder.
     limit_db = ceiling - 1.0 if predicted_peak > ceiling - 1.0 or masked else None
@@ -75,12 +76,11 @@ def render(sources: list[Source], masked: bool, out: Path, where: str, settings:
             bitrate_kbps=settings.audio.mono_kbps if channels == 1 else settings.audio.stereo_kbps,
             limit_db=limit_db, compress=settings.loudness.compress,
             hide=hide, hide_with=settings.transcripts.redact_with)
-        ffmpeg.render(plan, out, timeout, on_progress)
-        got = ffmpeg.measure(out, timeout, input_format="mp3")
+        got = ffmpeg.render(plan, out, timeout, on_progress)  # measured on the encoded frames
         off = target - got.integrated_lufs
         peak_ok = got.true_peak_db <= ceiling
-        # Aim at half the tolerance while attempts remain, so the result sits near the target.
-        aim = settings.loudness.tolerance_lu / (2 if attempt < attempts else 1)
+        # Keep a quarter of the tolerance in hand while attempts remain: other meters may read a little differently.
+        aim = settings.loudness.tolerance_lu * (0.75 if attempt < attempts else 1)
         if abs(off) <= aim and peak_ok:
             return {"integrated_lufs": got.integrated_lufs, "true_peak_db": got.true_peak_db,
                     "loudness_range_lu": got.loudness_range_lu, "duration_s": got.duration_s,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import re
 import subprocess
+import threading
 import warnings
 from dataclasses import dataclass, field
 from functools import cache
@@ -53,33 +54,54 @@ class FfmpegFailed(Exception):
         super().__init__(log[-2000:])
 
 
-def run(args: list[str], timeout_s: float, on_progress: Progress | None = None) -> str:
-    """Run ffmpeg; return its log (stderr). Progress comes from `-progress pipe:1`."""
-    cmd = [executable(), "-hide_banner", "-nostdin", "-nostats", "-v", "level+info", "-progress", "pipe:1", *args]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace")
-    import threading
-    log: list[str] = []
-    reader = threading.Thread(target=lambda: log.extend(proc.stderr), daemon=True)
-    reader.start()
-    timer = threading.Timer(timeout_s, proc.kill)
+def run(args: list[str], timeout_s: float, on_progress: Progress | None = None,
+        fed_by: list[str] | None = None) -> str:
+    """Run ffmpeg; return its log (stderr). Progress comes from `-progress pipe:1`.
+
+    `fed_by`: the arguments of a second ffmpeg whose output (pipe:1) becomes
+    this one's input (pipe:0), so both run at once on two cores. Either
+    failing fails the run.
+    """
+    exe = executable()
+    quiet = ["-hide_banner", "-nostdin", "-nostats", "-v", "level+info"]
+    feeder = None
+    if fed_by is not None:
+        feeder = subprocess.Popen([exe, *quiet, *fed_by], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    cmd = [exe, *[q for q in quiet if not (feeder and q == "-nostdin")], "-progress", "pipe:1", *args]
+    proc = subprocess.Popen(cmd, stdin=feeder.stdout if feeder else subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if feeder:
+        feeder.stdout.close()  # the reader holds the only copy: the feeder sees a broken pipe if it dies
+    procs = [p for p in (feeder, proc) if p]
+    logs: list[list[bytes]] = [[] for _ in procs]
+    readers = [threading.Thread(target=lambda p=p, log=log: log.extend(p.stderr), daemon=True)
+               for p, log in zip(procs, logs)]
+    for r in readers:
+        r.start()
+    timer = threading.Timer(timeout_s, lambda: [p.kill() for p in procs])
     timer.start()
     try:
-        for line in proc.stdout:
+        for raw in proc.stdout:
+            line = raw.decode("utf-8", "replace")
             if line.startswith("out_time_us=") and on_progress:
                 value = line.split("=", 1)[1].strip()
                 if value.lstrip("-").isdigit():
                     on_progress(max(0, int(value)) / 1e6)
-        proc.wait()
+        for p in procs:
+            p.wait()
     finally:
         timer.cancel()
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    reader.join()
-    text = "".join(log)
-    if proc.returncode != 0:
-        raise FfmpegFailed(text)
-    return text
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    for r in readers:
+        r.join()
+    texts = [b"".join(log).decode("utf-8", "replace") for log in logs]
+    for p, text in zip(procs, texts):
+        if p.returncode != 0:
+            raise FfmpegFailed(text)
+    return texts[-1]
 
 
 # ---------------------------------------------------------------- analyse
@@ -93,9 +115,8 @@ class Analysis:
     header_duration_s: float | None      # what the file says about itself
     duration_s: float                    # what actually decoded
     integrated_lufs: float               # -inf for silence
-    true_peak_db: float
     loudness_range_lu: float
-    peak_db: float
+    peak_db: float                       # sample peak; true peak is measured on the encoded file
     peak_share: float                    # share of samples at the peak value (clipping)
     flat_factor: float
     speech_start_s: float                # where the first non-silence begins
@@ -112,7 +133,7 @@ def analyse(path: Path, input_format: str | None, *, silence_db: float, timeout_
             on_progress: Progress | None = None) -> Analysis:
     chain = (f"silencedetect=n={silence_db}dB:d=0.25,"
              "astats=measure_perchannel=none:measure_overall=Peak_level+Peak_count+Flat_factor+Number_of_samples,"
-             "ebur128=peak=true:framelog=quiet")
+             "ebur128=framelog=quiet")  # no true peak here: it doubles the cost, and the encoded file is what counts
     fmt = ["-f", input_format] if input_format else []
     log = run([*fmt, "-i", str(path), "-map", "0:a:0", "-af", chain, "-f", "null", "-"], timeout_s, on_progress)
     return _parse_analysis(log)
@@ -141,7 +162,6 @@ def _parse_analysis(log: str) -> Analysis:
     summary = log[log.rfind("Summary:"):] if "Summary:" in log else ""
     integrated = _num(r"I:\s+(-?[\d.]+|-inf) LUFS", summary, -math.inf)
     lra = _num(r"LRA:\s+(-?[\d.]+) LU", summary, 0.0)
-    tpeak = _num(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary, -math.inf)
     peak_db = _num(r"Peak level dB: (-?[\d.]+|-inf)", log, -math.inf)
     peak_count = _num(r"Peak count: ([\d.]+)", log, 0.0)
     flat = _num(r"Flat factor: ([\d.]+)", log, 0.0)
@@ -160,7 +180,7 @@ def _parse_analysis(log: str) -> Analysis:
             damage.append(re.sub(r"^\[[^]]+\] ", "", line).strip())
     return Analysis(container=container, codec=codec, sample_rate_hz=rate, channels=channels,
                     header_duration_s=header, duration_s=duration, integrated_lufs=integrated,
-                    true_peak_db=tpeak, loudness_range_lu=lra, peak_db=peak_db,
+                    loudness_range_lu=lra, peak_db=peak_db,
                     peak_share=(peak_count / max(1.0, samples * channels)) if peak_db > -0.5 else 0.0,
                     flat_factor=flat, speech_start_s=max(0.0, speech_start),
                     speech_end_s=speech_end, damage=damage[:5])
@@ -185,13 +205,14 @@ class RenderPlan:
     channels: int                     # 1 or 2
     sample_rate_hz: int
     bitrate_kbps: int
-    limit_db: float | None            # limiter ceiling (sample peak, measured 4x oversampled); None: no limiter
+    limit_db: float | None            # limiter ceiling (sample peak); None: no limiter
     compress: bool
     hide: tuple[tuple[float, float], ...] = ()   # spans of the finished timeline to hide (redaction)
     hide_with: str = "tone"                      # tone | silence
 
 
-def render(plan: RenderPlan, out: Path, timeout_s: float, on_progress: Progress | None = None) -> None:
+def render(plan: RenderPlan, out: Path, timeout_s: float, on_progress: Progress | None = None) -> "Loudness":
+    """Render `plan` into `out` (MP3) and return the loudness of the encoded frames."""
     args: list[str] = []
     chains = []
     layout = "mono" if plan.channels == 1 else "stereo"
@@ -223,17 +244,27 @@ def render(plan: RenderPlan, out: Path, timeout_s: float, on_progress: Progress 
                           f"aformat=sample_fmts=flt:channel_layouts={layout}[tone]")
             tail += "[hushed];[hushed][tone]amix=inputs=2:duration=first:normalize=0"
     if plan.limit_db is not None:
-        # Limiting at 4x the rate catches most inter-sample peaks (true peak, BS.1770 annex 2).
+        # A look-ahead limiter on sample peaks, set 1 dB under the true-peak ceiling: inter-sample
+        # peaks and the MP3 encoder rarely add more. The encoded file's true peak is measured
+        # anyway and a miss is rendered again lower, so oversampling here (which costs as much
+        # as the whole encode) buys nothing. Figures: bench/README.md.
         limit = 10 ** (plan.limit_db / 20)
-        tail += (f",aresample={plan.sample_rate_hz * 4},"
-                 f"alimiter=limit={limit:.5f}:level=false:latency=true:attack=2:release=80,"
-                 f"aresample={plan.sample_rate_hz}")
+        tail += f",alimiter=limit={limit:.5f}:level=false:latency=true:attack=2:release=80"
     graph = ";".join(chains) + f";{tail}[out]"
-    run([*args, "-filter_complex", graph, "-map", "[out]",
-         "-map_metadata", "-1", "-map_chapters", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact",
-         "-c:a", "libmp3lame", "-b:a", f"{plan.bitrate_kbps}k", "-ar", str(plan.sample_rate_hz),
-         "-ac", str(plan.channels), "-id3v2_version", "0", "-write_id3v1", "0", "-f", "mp3", "-y", str(out)],
-        timeout_s, on_progress)
+    mp3 = "f=mp3:id3v2_version=0:write_id3v1=0:fflags=+bitexact"
+    # The tee muxer writes the same encoded frames to the file and down a pipe, where a
+    # second ffmpeg measures them as they come: the check costs no extra pass over the file.
+    encode = [*args, "-filter_complex", graph, "-map", "[out]",
+              "-map_metadata", "-1", "-map_chapters", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact",
+              "-c:a", "libmp3lame", "-b:a", f"{plan.bitrate_kbps}k", "-ar", str(plan.sample_rate_hz),
+              "-ac", str(plan.channels), "-f", "tee", "-y", f"[{mp3}]{_tee_escape(out)}|[{mp3}]pipe:1"]
+    log = run(["-f", "mp3", "-i", "pipe:0", "-af", MEASURE_CHAIN, "-f", "null", "-"], timeout_s, on_progress,
+              fed_by=encode)
+    return _loudness(log)
+
+
+def _tee_escape(path: Path) -> str:
+    return re.sub(r"([\\|\[\]:'])", r"\\\1", str(path))
 
 
 # ---------------------------------------------------------------- measure
@@ -246,13 +277,19 @@ class Loudness:
     duration_s: float
 
 
+MEASURE_CHAIN = "astats=measure_perchannel=none:measure_overall=Number_of_samples,ebur128=peak=true:framelog=quiet"
+
+
 def measure(path: Path, timeout_s: float, input_format: str | None = None) -> Loudness:
     fmt = ["-f", input_format] if input_format else []
-    log = run([*fmt, "-i", str(path), "-map", "0:a:0",
-               "-af", "astats=measure_perchannel=none:measure_overall=Number_of_samples,ebur128=peak=true:framelog=quiet",
-               "-f", "null", "-"], timeout_s)
+    return _loudness(run([*fmt, "-i", str(path), "-map", "0:a:0", "-af", MEASURE_CHAIN, "-f", "null", "-"], timeout_s))
+
+
+def _loudness(log: str) -> Loudness:
     a = _parse_analysis(log)
-    return Loudness(a.integrated_lufs, a.true_peak_db, a.loudness_range_lu, a.duration_s)
+    summary = log[log.rfind("Summary:"):]
+    true_peak = _num(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary, -math.inf)
+    return Loudness(a.integrated_lufs, true_peak, a.loudness_range_lu, a.duration_s)
 
 
 def cover(src: Path, out: Path, size_px: int, timeout_s: float) -> None:
