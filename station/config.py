@@ -105,6 +105,9 @@ class TranscriptSettings(BaseModel):
     vad_filter: bool = True
     # Off by default: with it on, Whisper repeats itself on longer recordings.
     condition_on_previous_text: bool = False
+    # Whisper drops a segment it thinks is not speech (and is unsure of). 0.45 rather than its 0.6:
+    # at the quiet end of a recording it otherwise "hears" words that were never said.
+    no_speech_threshold: float = Field(0.45, ge=0, le=1)
     compute_type: Literal["int8", "int8_float32", "float32"] = "int8"
     cpu_threads: int = Field(0, ge=0, le=64)          # 0: as many as the machine has
     redact_with: Literal["tone", "silence"] = "tone"

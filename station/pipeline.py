@@ -240,7 +240,8 @@ class Runner:
                                     f"{model.name} knows only English, so its transcript is pending",
                                     "set `[transcripts] model = \"base\"` in station.toml", Severity.WARNING))
             return None
-        opts = transcribe.options(self.settings, language)
+        names = [self.settings.station.name, episode.show.meta.title, *episode.credits, *episode.meta.redact]
+        opts = transcribe.options(self.settings, language, names)
         key = transcribe.key(audio_key, model, opts)
         cached = self.cache / "transcripts" / f"{key}.json"
         if cached.exists():

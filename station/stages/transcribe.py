@@ -28,10 +28,14 @@ VERSION = 1
 CORRECTION_SUFFIXES = (".transcript.vtt", ".transcript.srt", ".transcript.txt")
 
 
-def options(settings: Settings, language: str | None) -> Options:
+def options(settings: Settings, language: str | None, names: list[str] = ()) -> Options:
+    """Decoding options. `names` (station, show, credits, words to hide) are given to Whisper as
+    hotwords: it then spells them right, and a name to hide that is heard right is a name hidden."""
     t = settings.transcripts
+    hotwords = ", ".join(dict.fromkeys(n for n in names if n)) or None
     return Options(language=language, beam_size=t.beam_size, vad_filter=t.vad_filter,
-                   condition_on_previous_text=t.condition_on_previous_text)
+                   condition_on_previous_text=t.condition_on_previous_text,
+                   no_speech_threshold=t.no_speech_threshold, hotwords=hotwords)
 
 
 def key(audio_key: str, model: ModelDir, opts: Options) -> str:

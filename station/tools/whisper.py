@@ -18,6 +18,8 @@ class Options:
     beam_size: int
     vad_filter: bool
     condition_on_previous_text: bool
+    no_speech_threshold: float = 0.6
+    hotwords: str | None = None    # names Whisper should expect (station, show, credits, words to hide)
 
 
 class Whisper:
@@ -31,7 +33,8 @@ class Whisper:
         """Segments (with word timings) as plain dicts, the language, and the audio's duration."""
         segments, info = self.model.transcribe(
             str(audio), language=o.language, beam_size=o.beam_size, vad_filter=o.vad_filter,
-            condition_on_previous_text=o.condition_on_previous_text, word_timestamps=True)
+            condition_on_previous_text=o.condition_on_previous_text, hotwords=o.hotwords,
+            no_speech_threshold=o.no_speech_threshold, word_timestamps=True)
         found = []
         for s in segments:  # a generator: decoding happens as we iterate
             found.append({"start": float(s.start), "end": float(s.end), "text": s.text.strip(),
