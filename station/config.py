@@ -109,7 +109,7 @@ class TranscriptSettings(BaseModel):
     # at the quiet end of a recording it otherwise "hears" words that were never said.
     no_speech_threshold: float = Field(0.45, ge=0, le=1)
     compute_type: Literal["int8", "int8_float32", "float32"] = "int8"
-    cpu_threads: int = Field(0, ge=0, le=64)          # 0: as many as the machine has
+    cpu_threads: int = Field(0, ge=0, le=64)          # 0: one a core
     redact_with: Literal["tone", "silence"] = "tone"
     redact_margin_s: float = Field(0.15, ge=0, le=2)  # hidden either side of a word's timing
 

@@ -122,19 +122,20 @@ class Runner:
     # ------------------------------------------------------------ one episode
     def _isolated(self, episode: Episode) -> Outcome:
         where = self.config.rel(episode.recording)
+        warnings: list[Problem] = []  # found on the way; kept when the episode is held back later
         try:
-            return self._episode(episode, where)
+            return self._episode(episode, where, warnings)
         except EpisodeFailed as failed:
-            return Outcome(where, "held back", problems=failed.problems)
+            return Outcome(where, "held back", problems=warnings + failed.problems)
         except Exception as exc:  # a bug must not stop the other episodes
             detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
             return Outcome(where, "held back", problems=[Problem(
                 where, f"something went wrong while building this episode ({detail})",
                 "run `station build -v` and send the output to whoever looks after the station")])
 
-    def _episode(self, episode: Episode, where: str) -> Outcome:
+    def _episode(self, episode: Episode, where: str, warnings: list[Problem]) -> Outcome:
         main = self._source(episode.recording, where, episode.meta.allow_clipping)
-        warnings = list(main.warnings)
+        warnings += main.warnings
         show = episode.show
         parts = [self._part(show, show.meta.intro), main.source, self._part(show, show.meta.outro)]
         sources = [s for s in parts if s is not None]
@@ -242,7 +243,7 @@ class Runner:
             return None
         names = [self.settings.station.name, episode.show.meta.title, *episode.credits, *episode.meta.redact]
         opts = transcribe.options(self.settings, language, names)
-        key = transcribe.key(audio_key, model, opts)
+        key = transcribe.key(audio_key, model, opts, self.settings)
         cached = self.cache / "transcripts" / f"{key}.json"
         if cached.exists():
             return Transcript.from_dict(json.loads(cached.read_text(encoding="utf-8")))
@@ -343,6 +344,8 @@ class Runner:
             "errors": [str(p) for p in self.result.errors],
             "warnings": [str(p) for p in self.result.warnings],
             "waiting": self.result.waiting,
+            "transcripts_pending": sorted(o.where for o in self.result.outcomes
+                                          if o.transcript == "pending" and o.state != "held back"),
             "episodes": {state: sum(1 for o in self.result.outcomes if o.state == state)
                          for state in sorted({o.state for o in self.result.outcomes})},
         }

@@ -130,3 +130,19 @@ def ebur128(path: Path) -> dict:
     return {"I": float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1)),
             "LRA": float(re.search(r"LRA:\s+([\d.]+) LU", summary).group(1)),
             "TP": float(re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary).group(1))}
+
+
+DEMO_NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.timezone.utc)
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory):
+    """The repository's demo station, copied and built once for the session: (root, first build's result)."""
+    root = tmp_path_factory.mktemp("demo") / "station"
+    root.mkdir()
+    shutil.copy(REPO / "station.toml", root)
+    shutil.copytree(REPO / "content", root / "content")
+    content = tree_hashes(root / "content")
+    result = pipeline.build(config_mod.load(root), now=DEMO_NOW)
+    assert tree_hashes(root / "content") == content
+    return root, result

@@ -19,7 +19,7 @@ def test_a_rebuild_with_nothing_changed_does_no_work_and_changes_no_byte(station
     two_episodes(station)
     content = tree_hashes(station.root / "content")
     first = station.build()
-    assert first.work == {"analyse": 2, "render": 2, "tag": 2}
+    assert first.work == {"analyse": 2, "render": 2, "transcribe": 2, "tag": 2, "transcript files": 8}
     site = station.site_files()
     second = station.build()
     assert second.work == {}
@@ -58,7 +58,9 @@ def test_changing_a_loudness_setting_rerenders_audio_only(station):
     with (station.root / "station.toml").open("a") as f:
         f.write("\n[loudness]\nmono_lufs = -18.0\n")
     result = station.build()
-    assert result.work == {"render": 2, "tag": 2}
+    # New audio: rendered and transcribed again (transcripts are keyed by the audio), never re-checked.
+    assert (result.work["render"], result.work["transcribe"], result.work["tag"]) == (2, 2, 2)
+    assert "analyse" not in result.work
     assert {o.audio for o in result.outcomes} == {"media/night-talk/finding-the-night-bus-home.mp3",
                                                    "media/night-talk/awake-at-three.mp3"}
 
@@ -68,7 +70,7 @@ def test_a_new_take_under_the_same_name_keeps_name_and_guid(station):
     before = {o.where: o for o in station.build().outcomes}
     station.episode("night-bus.mp3", source=station.clips.get("take2.mp3", text="This is a second take of the night bus story, recorded again because a dog barked in the first one."))
     result = station.build()
-    assert result.work == {"analyse": 1, "render": 1, "tag": 1}
+    assert result.work == {"analyse": 1, "render": 1, "transcribe": 1, "tag": 1, "transcript files": 4}
     after = next(o for o in result.outcomes if o.where.endswith("night-bus.mp3"))
     assert (after.slug, after.guid) == (before[after.where].slug, before[after.where].guid)
 
@@ -90,8 +92,9 @@ def test_a_removed_episode_leaves_the_site(station):
     (station.root / "content/shows/night-talk/three.wav").unlink()
     (station.root / "content/shows/night-talk/three.yaml").unlink()
     result = station.build()
-    assert result.removed == ["media/night-talk/awake-at-three.mp3"]
-    assert sorted(station.site_files()) == ["media/night-talk/finding-the-night-bus-home.mp3"]
+    assert result.removed == [f"media/night-talk/awake-at-three.{x}" for x in ("json", "mp3", "srt", "txt", "vtt")]
+    assert sorted(station.site_files()) == [f"media/night-talk/finding-the-night-bus-home.{x}"
+                                            for x in ("json", "mp3", "srt", "txt", "vtt")]
 
 
 def test_only_what_consent_and_the_clock_allow_is_published(station):
@@ -106,8 +109,8 @@ def test_only_what_consent_and_the_clock_allow_is_published(station):
     # Rendered once (the three share one recording) and kept ready for the stream and for its day.
     assert result.work["render"] == 1
     christmas = station.build(now=dt.datetime(2026, 12, 25, tzinfo=dt.timezone.utc))
-    assert christmas.work == {"tag": 1}
-    assert sorted(station.site_files()) == ["media/night-talk/later.mp3"]
+    assert christmas.work == {"tag": 1, "transcript files": 4}
+    assert sorted(station.site_files()) == [f"media/night-talk/later.{x}" for x in ("json", "mp3", "srt", "txt", "vtt")]
 
 
 def test_check_writes_nothing(station, tmp_path):

@@ -24,7 +24,7 @@ from ..transcript import (CorrectionError, Transcript, from_segments, merge_span
                           redact_text_only, retime)
 from ..whisper_models import ModelDir
 
-VERSION = 1
+VERSION = 2
 CORRECTION_SUFFIXES = (".transcript.vtt", ".transcript.srt", ".transcript.txt")
 
 
@@ -38,8 +38,9 @@ def options(settings: Settings, language: str | None, names: list[str] = ()) -> 
                    no_speech_threshold=t.no_speech_threshold, hotwords=hotwords)
 
 
-def key(audio_key: str, model: ModelDir, opts: Options) -> str:
-    return sha256_json(["transcribe", VERSION, audio_key, model.sha256, opts.__dict__])
+def key(audio_key: str, model: ModelDir, opts: Options, settings: Settings) -> str:
+    return sha256_json(["transcribe", VERSION, audio_key, model.sha256, opts.__dict__,
+                        settings.transcripts.compute_type])
 
 
 def machine(whisper: Whisper, audio: Path, opts: Options, on_progress=None) -> Transcript:
