@@ -55,7 +55,7 @@ def tone(out: Path, seconds: float = 5.0, freq: int = 440, volume_db: float = -2
 
 
 def silence(out: Path, seconds: float = 5.0) -> Path:
-    _ff("-f", "lavfi", "-i", f"anullsrc=r=44100:cl=mono", "-t", str(seconds), *ENCODE[out.suffix.lower()], str(out))
+    _ff("-f", "lavfi", "-i", "anullsrc=r=44100:cl=mono", "-t", str(seconds), *ENCODE[out.suffix.lower()], str(out))
     return out
 
 
