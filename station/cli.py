@@ -126,9 +126,9 @@ def _summary(result: pipeline.BuildResult, check: bool) -> None:
             extra += f"  ({o.measured['integrated_lufs']:.1f} LUFS, {o.measured['true_peak_db']:.1f} dBTP)"
         if o.transcript == "pending" and o.state != "held back":
             extra += "  [transcript pending]"
-        hidden = ", ".join(f"“{term}” ×{n}" for term, n in (o.hidden or {}).items() if n)
-        if hidden:
-            extra += f"  [hid {hidden}]"
+        if o.hidden and any(o.hidden):  # counts only: the words themselves are often names
+            extra += f"  [hid {sum(o.hidden)} of the words to hide: " + ", ".join(
+                f"entry {i} ×{n}" for i, n in enumerate(o.hidden, 1)) + "]"
         out.print(f"{mark} {o.where}{extra}")
     for where in result.waiting:
         out.print(f"[cyan]◷ waiting[/] {where}: still being copied in; the next build will take it")

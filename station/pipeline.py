@@ -54,7 +54,7 @@ class Outcome:
     audio: str | None = None    # site-relative path of the published MP3
     measured: dict | None = None
     transcript: str | None = None   # machine | presenter | pending; None when transcripts are off
-    hidden: dict | None = None      # redaction: term → occurrences hidden
+    hidden: list[int] | None = None  # redaction: occurrences hidden, for each entry of `redact` in order
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -150,7 +150,7 @@ class Runner:
         if published and published.hide:  # the published audio has the hidden words covered
             audio_key, audio, outcome.measured = self._normalised(sources, episode.masked, where, published.hide)
         if published:
-            outcome.hidden = published.found
+            outcome.hidden = list(published.found.values())
         self._remember_transcript(episode, identity, published)
         if not (episode.published_now("podcast", self.now) or episode.published_now("site", self.now)):
             outcome.state = "not public yet"
@@ -225,11 +225,13 @@ class Runner:
                 return None
             return transcribe.Published(replace(corrected, speaker=speaker), (), {})
         published = transcribe.publishable(machine_t, corrected, terms, self.settings.transcripts.redact_margin_s)
-        for term, count in published.found.items():
+        # Words to hide are often names: messages give their place in the list, never the word itself.
+        for number, count in enumerate(published.found.values(), 1):
             if count == 0:
-                warnings.append(Problem(sidecar, f"“{term}” was not heard in the recording, so nothing was hidden for it",
-                                        "listen to the episode to check; if it is said, add a corrected transcript "
-                                        "with the word where it is said (docs/episodes.md: Transcripts)", Severity.WARNING))
+                warnings.append(Problem(sidecar, f"redact entry {number} was not heard in the recording, so nothing "
+                                        "was hidden for it", "listen to the episode to check; if it is said, add a "
+                                        "corrected transcript with the word where it is said (docs/episodes.md: "
+                                        "Transcripts)", Severity.WARNING))
         return replace(published, transcript=replace(published.transcript, speaker=speaker))
 
     def _machine_transcript(self, episode: Episode, where: str, audio_key: str, audio: Path,

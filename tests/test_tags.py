@@ -53,6 +53,10 @@ def test_tags_are_complete_and_nothing_from_the_source_passes_through(station, c
     assert chapters[0] == (0, 5000, "On the bus")
     assert chapters[1][:1] == (5000,) and abs(chapters[1][1] - length_ms) < 2 and chapters[1][2] == "Staying on"
     assert tags["CTOC:toc"].child_element_ids == ["chp0", "chp1"]
+    # The state database holds no names and no file names from content/ (paths only as hashes).
+    state = (station.root / ".station/state.sqlite").read_bytes()
+    for secret in [*PRIVATE, "Okafor", "Samuel"]:
+        assert secret.encode() not in state, secret
 
 
 def test_each_tier_credits_only_what_it_allows(station):
