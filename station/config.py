@@ -36,6 +36,13 @@ def check_language(value: str) -> str:
 Language = Annotated[str, pydantic.AfterValidator(check_language)]
 
 
+class FundingLink(BaseModel):
+    """Where listeners can support the station (podcast:funding). Thanks, never editorial control."""
+    model_config = Frozen
+    url: str = Field(pattern=r"^https?://")
+    text: str = Field(min_length=1, max_length=128)
+
+
 class StationSettings(BaseModel):
     model_config = Frozen
     name: str = Field(min_length=1)
@@ -45,6 +52,7 @@ class StationSettings(BaseModel):
     description: str = ""
     artwork: str | None = None
     copyright: str | None = None
+    funding: list[FundingLink] = Field(default_factory=list)
 
     @field_validator("base_url")
     @classmethod

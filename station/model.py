@@ -15,6 +15,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
 
+from .apple_categories import APPLE_CATEGORIES
 from .config import Language
 from .recovery_map import nodes
 from .validation import Frozen, did_you_mean
@@ -180,6 +181,20 @@ class ShowMeta(BaseModel):
     type: Literal["episodic", "serial"] = "episodic"
     intro: str | None = None
     outro: str | None = None
+
+    @model_validator(mode="after")
+    def _apple_category(self):
+        if self.category not in APPLE_CATEGORIES:
+            guess = did_you_mean(self.category, set(APPLE_CATEGORIES))
+            hint = f"did you mean `{guess}`?" if guess else "use one of Apple's (docs/episodes.md: show.toml)"
+            raise ValueError(f"category {self.category!r} is not an Apple Podcasts category — {hint}")
+        subs = APPLE_CATEGORIES[self.category]
+        if self.subcategory is not None and self.subcategory not in subs:
+            guess = did_you_mean(self.subcategory, subs)
+            hint = (f"did you mean `{guess}`?" if guess else
+                    f"use one of: {', '.join(sorted(subs))}" if subs else "remove `subcategory`: it has none")
+            raise ValueError(f"subcategory {self.subcategory!r} is not one of Apple's under {self.category!r} — {hint}")
+        return self
 
 
 @dataclass(frozen=True)

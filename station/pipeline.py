@@ -12,6 +12,7 @@ stays a function of its hashed inputs and could run on another worker.
 from __future__ import annotations
 
 import json
+import shutil
 import traceback
 import uuid
 from collections import Counter
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import catalog as catalog_mod
+from . import feed
 from . import transcript as transcript_mod
 from . import whisper_models
 from .config import Config
@@ -95,6 +97,7 @@ class Runner:
         self.produced: set[str] = set()
         self.namespace = uuid.uuid5(uuid.NAMESPACE_URL, self.settings.station.base_url)
         self.whisper: Whisper | None = None
+        self.items: list[feed.Item] = []  # what the podcast feeds list
         t = self.settings.transcripts
         # A missing or damaged model stops the run here, before any work.
         self.model = (whisper_models.resolve(t.model, config.root, self.cache / "models", self.ledger.sha256,
@@ -114,10 +117,38 @@ class Runner:
             self.result.outcomes.append(outcome)
             self.result.problems += [p for p in outcome.problems if p not in self.result.problems]
             self.events.done(outcome)
+        self._feeds(cat)
         if not self.check:
             self._remove_stale()
             self._write_report()
         return self.result
+
+    # ------------------------------------------------------------ feeds
+    def _feeds(self, cat) -> None:
+        """The station feed and one per show, with their artwork; each checked against Apple's rules."""
+        station_art = self._artwork(self.settings.station.artwork and self.config.root / self.settings.station.artwork,
+                                    "station.toml")
+        feeds = [("feed.xml", feed.station_feed(self.config, self.items, station_art))]
+        for show in cat.shows:
+            art = self._artwork(show.path(show.meta.artwork), self.config.rel(show.folder / "show.toml")) or station_art
+            items = [i for i in self.items if i.episode.show.slug == show.slug]
+            feeds.append((f"shows/{show.slug}/feed.xml", feed.show_feed(self.config, show, items, art)))
+        for rel, xml in feeds:
+            self.result.problems += feed.apple_problems(xml, f"site/{rel}")
+            if not self.check:
+                self._publish(rel, sha256_json(xml.decode()), lambda tmp, xml=xml: tmp.write_bytes(xml))
+
+    def _artwork(self, path: Path | None, where: str) -> str | None:
+        if not path:
+            return None
+        problems = feed.artwork_problems(path, where)
+        self.result.problems += problems
+        if problems:
+            return None
+        rel = feed.artwork_rel(path)
+        if not self.check:
+            self._publish(rel, rel, lambda tmp: shutil.copyfile(path, tmp))
+        return rel
 
     # ------------------------------------------------------------ one episode
     def _isolated(self, episode: Episode) -> Outcome:
@@ -164,8 +195,17 @@ class Runner:
                 text = render(published.transcript)
                 wrote |= self._publish(f"{base}{suffix}", sha256_json([suffix, text]),
                                        lambda tmp, text=text: tmp.write_text(text, encoding="utf-8"))
+        chapters = None
+        if episode.meta.chapters:
+            chapters = f"{base}.chapters.json"
+            text = feed.chapters_json(episode, outcome.measured["duration_s"])
+            wrote |= self._publish(chapters, sha256_json(text), lambda tmp: tmp.write_text(text, encoding="utf-8"))
         outcome.audio = f"{base}.mp3"
         outcome.state = "built" if wrote else "unchanged"
+        if episode.published_now("podcast", self.now):
+            self.items.append(feed.Item(episode, identity.slug, identity.guid, outcome.audio,
+                                        (self.config.site_dir / outcome.audio).stat().st_size,
+                                        outcome.measured["duration_s"], published is not None, chapters))
         return outcome
 
     def _normalised(self, sources: list[normalise.Source], masked: bool, where: str,
@@ -194,7 +234,8 @@ class Runner:
         with atomic_path(dest) as tmp:
             write(tmp)
         self.ledger.record_output(rel, key, dest)
-        self.result.work["tag" if rel.endswith(".mp3") else "transcript files"] += 1
+        kind = {"mp3": "tag", "xml": "feeds"}.get(rel.rsplit(".", 1)[-1], "files")
+        self.result.work[kind] += 1
         return True
 
     # ------------------------------------------------------------ transcripts

@@ -76,3 +76,27 @@ def ogg_cut_short(path: Path) -> bool:
         return True
     length = 27 + segments + sum(tail[at + 27: at + 27 + segments])
     return at + length != len(tail) or not tail[at + 5] & 0x04
+
+
+def image_size(path: Path) -> tuple[str, int, int] | None:
+    """("png" | "jpeg", width, height) from the file's header, or None if it is neither."""
+    import struct
+    with path.open("rb") as f:
+        head = f.read(32)
+        if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
+            width, height = struct.unpack(">II", head[16:24])
+            return "png", width, height
+        if head[:2] != b"\xff\xd8":
+            return None
+        f.seek(2)
+        while True:  # walk the JPEG markers to the frame header (SOF0–SOF15, not DHT/JPG/DAC)
+            marker = f.read(2)
+            if len(marker) < 2 or marker[0] != 0xFF:
+                return None
+            if marker[1] in (0xD8, 0x01) or 0xD0 <= marker[1] <= 0xD7:
+                continue
+            length = struct.unpack(">H", f.read(2))[0]
+            if 0xC0 <= marker[1] <= 0xCF and marker[1] not in (0xC4, 0xC8, 0xCC):
+                height, width = struct.unpack(">xHH", f.read(5))
+                return "jpeg", width, height
+            f.seek(length - 2, 1)
