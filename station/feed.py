@@ -149,13 +149,14 @@ def render(config: Config, title: str, summary: str, feed_rel: str, link: str, l
         fe.description(description(item, config))
         fe.enclosure(base + item.audio, str(item.length_bytes), "audio/mpeg")
         fe.guid(item.guid, permalink=False)
-        fe.pubDate(item.published_at)
+        fe.pubDate(item.published_at.astimezone(timezone.utc))
         fe.podcast.itunes_duration(int(round(item.duration_s)))
         if meta.episode:
             fe.podcast.itunes_episode(meta.episode)
         if meta.season:
             fe.podcast.itunes_season(meta.season)
-        fe.podcastindex.explicit(meta.explicit if meta.explicit is not None else explicit)
+        # An episode's own flag, else its show's — never the feed's: the station feed mixes shows.
+        fe.podcastindex.explicit(meta.explicit if meta.explicit is not None else item.episode.show.meta.explicit)
         lang = meta.language or item.episode.show.meta.language or station.language
         if item.transcripts:
             stem = item.audio[: -len(".mp3")]
@@ -216,6 +217,8 @@ def apple_problems(xml: bytes, where: str) -> list[Problem]:
     for n, item in enumerate(channel.findall("item"), 1):
         label = f"episode {n} (“{item.findtext('title') or ''}”)"
         need(bool((item.findtext("title") or "").strip()), f"{label} has no title", "give it a `title`")
+        need(len(item.findtext("description") or "") <= 4000, f"{label} has a description over 4000 characters",
+             "shorten its `description`")
         enclosure = item.find("enclosure")
         need(enclosure is not None and enclosure.get("type") in AUDIO_TYPES
              and (enclosure.get("length") or "0").isdigit() and int(enclosure.get("length") or 0) > 0,

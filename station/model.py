@@ -176,18 +176,23 @@ class ShowMeta(BaseModel):
     artwork: str | None = None
     language: Language | None = None
     category: str = "Health & Fitness"
-    subcategory: str | None = "Mental Health"
+    subcategory: str | None = None
     explicit: bool = False
     type: Literal["episodic", "serial"] = "episodic"
     intro: str | None = None
     outro: str | None = None
 
-    @model_validator(mode="after")
-    def _apple_category(self):
-        if self.category not in APPLE_CATEGORIES:
-            guess = did_you_mean(self.category, set(APPLE_CATEGORIES))
+    @field_validator("category")
+    @classmethod
+    def _apple_category(cls, value: str) -> str:
+        if value not in APPLE_CATEGORIES:
+            guess = did_you_mean(value, set(APPLE_CATEGORIES))
             hint = f"did you mean `{guess}`?" if guess else "use one of Apple's (docs/episodes.md: show.toml)"
-            raise ValueError(f"category {self.category!r} is not an Apple Podcasts category — {hint}")
+            raise ValueError(f"category {value!r} is not an Apple Podcasts category — {hint}")
+        return value
+
+    @model_validator(mode="after")
+    def _apple_subcategory(self):
         subs = APPLE_CATEGORIES[self.category]
         if self.subcategory is not None and self.subcategory not in subs:
             guess = did_you_mean(self.subcategory, subs)

@@ -108,7 +108,7 @@ def describe(error: dict, model: type[pydantic.BaseModel], example: dict[str, st
     if kind.startswith("value_error") or kind == "assertion_error":
         msg = str(error.get("ctx", {}).get("error", error["msg"]))
         what, _, fix = msg.partition(" — ")
-        return f"`{key}`: {what}", fix or "correct it"
+        return (f"`{key}`: {what}" if loc else what), fix or "correct it"
     return f"`{key}`: {error['msg'].lower()} (found {error.get('input')!r})", "correct it"
 
 

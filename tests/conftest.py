@@ -29,6 +29,7 @@ name = "Test Station"
 base_url = "https://test.example.org/"
 contact_email = "hello@test.example.org"
 language = "en-GB"
+artwork = "content/artwork.jpg"
 
 [build]
 settle_s = 0
@@ -72,6 +73,7 @@ class Station:
         self.root, self.clips = root, clips
         (root / "content" / "shows").mkdir(parents=True)
         (root / "station.toml").write_text(STATION_TOML)
+        shutil.copyfile(REPO / "content" / "artwork.jpg", root / "content" / "artwork.jpg")
 
     @property
     def config(self):

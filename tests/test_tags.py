@@ -15,8 +15,8 @@ def test_tags_are_complete_and_nothing_from_the_source_passes_through(station, c
     subprocess.run([ffmpeg.executable(), "-v", "error", "-f", "lavfi", "-i", "color=c=0x334455:s=1400x1400",
                     "-frames:v", "1", str(art)], check=True)
     (station.root / "content/artwork.png").write_bytes(art.read_bytes())
-    toml = (station.root / "station.toml").read_text().replace('language = "en-GB"',
-                                                              'language = "en-GB"\nartwork = "content/artwork.png"')
+    toml = (station.root / "station.toml").read_text().replace('artwork = "content/artwork.jpg"',
+                                                              'artwork = "content/artwork.png"')
     (station.root / "station.toml").write_text(toml)
     source = clips.get("tagged.mp3", extra=["-metadata", "title=private-take-3", "-metadata", "artist=Samuel Okafor-Jones",
                                              "-metadata", "comment=Recorded at 12 Acacia Road", "-metadata",
