@@ -29,8 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import random
 import resource
 import subprocess
@@ -38,7 +36,6 @@ import sys
 import tempfile
 import time
 from datetime import date, datetime, timedelta, timezone
-from importlib.metadata import version
 from pathlib import Path
 
 import lxml.etree
@@ -338,11 +335,7 @@ def main() -> int:
     if args.memory_child:
         memory_child(args.episodes, args.shows)
         return 0
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
-    print(f"machine: {os.cpu_count()} CPUs ({cpu}), {platform.system()} {platform.release()}, "
-          f"Python {platform.python_version()}, feedgen {version('feedgen')}, lxml {version('lxml')}, "
-          f"markdown-it-py {version('markdown-it-py')}, nh3 {version('nh3')}, pydantic {version('pydantic')}; "
-          f"{date.today().isoformat()}")
+    print(timing.machine("feedgen", "lxml", "markdown-it-py", "nh3", "pydantic"))
     if not args.no_memory:  # first, while this process is small: ru_maxrss carries a parent's peak across exec
         memory(args.episodes, args.shows)
     time_feeds(args.episodes, args.shows, args.repeat, args.profile)

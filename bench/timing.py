@@ -1,4 +1,4 @@
-"""Shared by the benchmarks: time the calls a stage makes, by name, without changing station/."""
+"""Shared by the benchmarks: timing the calls a stage makes (without changing station/), and the machine line."""
 
 from __future__ import annotations
 
@@ -28,3 +28,15 @@ def phase_timer(targets: list[tuple[object, str, str]]):
     finally:
         for obj, attr, fn in originals:
             setattr(obj, attr, fn)
+
+
+def machine(*packages: str) -> str:
+    """One line saying what the figures were measured on, with the versions that matter."""
+    import os
+    import platform
+    from datetime import date
+    from importlib.metadata import version
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
+    libs = ", ".join(f"{p} {version(p)}" for p in packages)
+    return (f"machine: {os.cpu_count()} CPUs ({cpu}), {platform.system()} {platform.release()}, "
+            f"Python {platform.python_version()}, {libs}; {date.today().isoformat()}")

@@ -44,8 +44,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import resource
 import subprocess
 import sys
@@ -53,7 +51,6 @@ import tempfile
 import time
 import wave
 from dataclasses import asdict
-from importlib.metadata import version
 from inspect import signature
 from pathlib import Path
 
@@ -324,10 +321,7 @@ def main() -> int:
     if args.memory_of:
         memory_child(args.memory_of, args.side)
         return 0
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
-    print(f"machine: {os.cpu_count()} CPUs ({cpu}), {platform.system()} {platform.release()}, "
-          f"Python {platform.python_version()}, faster-whisper {version('faster-whisper')}, "
-          f"ctranslate2 {version('ctranslate2')}, onnxruntime {version('onnxruntime')}, av {version('av')}")
+    print(timing.machine("faster-whisper", "ctranslate2", "onnxruntime", "av"))
     if not args.no_memory:  # first, while this process is small: ru_maxrss carries a parent's peak across exec
         memory(args.minutes)
     time_ratio(args.minutes, args.repeat)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import lxml.etree  # noqa: F401 — feedgen.util uses lxml.etree without importing it
+import lxml.etree  # noqa: F401 (feedgen.util uses lxml.etree without importing it)
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.util import xml_elem
 
