@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date as Date
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
@@ -85,9 +86,9 @@ class Presenter(BaseModel):
 class Consent(BaseModel):
     model_config = Frozen
     by: str = Field(min_length=1)  # never published, never logged
-    date: date
+    date: Date
     scope: list[Scope]
-    expires: date | None = None
+    expires: Date | None = None
 
     @field_validator("scope")
     @classmethod
@@ -229,7 +230,7 @@ class Episode:
         return any(p.masked for p in self.meta.presenters)
 
     @property
-    def date(self) -> date:
+    def date(self) -> Date:
         # The earliest day it may be published; used for the ID3 date.
         return self.meta.published_at.date() if self.meta.published_at else self.meta.consent.date
 
