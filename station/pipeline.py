@@ -98,6 +98,7 @@ class Runner:
         self.namespace = uuid.uuid5(uuid.NAMESPACE_URL, self.settings.station.base_url)
         self.whisper: Whisper | None = None
         self.items: list[feed.Item] = []  # what the podcast feeds list
+        self.remembered: set[str] = set()  # transcript records kept for `station transcript`
         t = self.settings.transcripts
         # A missing or damaged model stops the run here, before any work.
         self.model = (whisper_models.resolve(t.model, config.root, self.cache / "models", self.ledger.sha256,
@@ -309,6 +310,7 @@ class Runner:
                   "transcript": published.transcript.to_dict() if published else None}
         text = json.dumps(record, sort_keys=True, ensure_ascii=False)
         path = self.cache / "episodes" / f"{identity.guid}.json"
+        self.remembered.add(path.name)
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             write_text(path, text)
 
@@ -380,6 +382,10 @@ class Runner:
             self.result.removed.append(rel)
         if self.config.site_dir.is_dir():
             remove_empty_dirs(self.config.site_dir / "media")
+        # An episode gone from the catalogue (or held back) leaves `station transcript` too.
+        for record in (self.cache / "episodes").glob("*.json"):
+            if record.name not in self.remembered:
+                record.unlink()
 
     def _write_report(self) -> None:
         report = {
