@@ -11,8 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
+from . import yaml_file
 from .config import Config, read_toml
 from .errors import Problem, Severity
 from .model import SLUG, Episode, EpisodeMeta, Show, ShowMeta
@@ -151,26 +150,9 @@ def _load_episode(config: Config, show: Show, recording: Path, problems: list[Pr
                                 f"create {recording.stem}.yaml next to it with title, description, presenters and "
                                 "consent (README: Episode sidecar)"))
         return None
-    try:
-        text = sidecar.read_text(encoding="utf-8")
-    except OSError as exc:
-        problems.append(Problem(where, f"this file cannot be read ({exc.strerror})", "check its permissions"))
-        return None
-    except UnicodeDecodeError:
-        problems.append(Problem(where, "this file is not plain text", "save it as UTF-8 text"))
-        return None
-    try:
-        data = yaml.safe_load(text)
-        lines = _lines(yaml.compose(text))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" line {mark.line + 1}" if mark else ""
-        problems.append(Problem(f"{where}{at}", f"this is not valid YAML ({getattr(exc, 'problem', exc)})",
-                                "check the indentation and put text with a colon in quotes"))
-        return None
-    if not isinstance(data, dict):
-        problems.append(Problem(where, "this file is empty or is not a list of `key: value` lines",
-                                "fill it in as in README: Episode sidecar"))
+    data, lines, problems_here = yaml_file.read(sidecar, where, "README: Episode sidecar")
+    if data is None:
+        problems += problems_here
         return None
     if "consent" not in data:
         problems.append(Problem(where, "there is no consent record, and nothing is published without one",
@@ -184,22 +166,4 @@ def _load_episode(config: Config, show: Show, recording: Path, problems: list[Pr
         problems.append(Problem(where, f"the artwork `{meta.artwork}` does not exist", "put the image beside the recording or remove `artwork`"))
         return None
     return Episode(show=show, key=f"{show.slug}/{recording.name}", recording=recording, sidecar=sidecar, meta=meta)
-
-
-def _lines(node, path: tuple = ()) -> dict[tuple, int]:
-    """YAML key path → line number, so a problem can say where to look."""
-    out: dict[tuple, int] = {}
-    if node is None:
-        return out
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            here = path + (key.value,)
-            out[here] = key.start_mark.line + 1
-            out.update(_lines(value, here))
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            here = path + (i,)
-            out[here] = item.start_mark.line + 1
-            out.update(_lines(item, here))
-    return out
 

@@ -53,6 +53,18 @@ class StationSettings(BaseModel):
     artwork: str | None = None
     copyright: str | None = None
     funding: list[FundingLink] = Field(default_factory=list)
+    # The station's own clock: opening hours, "open now" and the overnight window are in it.
+    timezone: str = "Europe/London"
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a time zone we know — use a name like `Europe/London`") from None
+        return value
 
     @field_validator("base_url")
     @classmethod
@@ -122,6 +134,18 @@ class TranscriptSettings(BaseModel):
     redact_margin_s: float = Field(0.15, ge=0, le=2)  # hidden either side of a word's timing
 
 
+class SiteSettings(BaseModel):
+    """The website: where a station's own templates live, and the quick-exit control."""
+    model_config = Frozen
+    # A folder of the station's own Jinja2 templates; each one found there replaces the built-in one
+    # of that name, and can extend it as "default/<name>" to change a single block.
+    templates: str = "templates"
+    # Where "leave this site quickly" goes: an everyday page elsewhere, so the address bar and the
+    # back button no longer show the station.
+    quick_exit_url: str = Field("https://www.bbc.co.uk/weather", pattern=r"^https?://")
+    latest: int = Field(10, ge=1, le=100)  # episodes on the home page
+
+
 class CrisisLine(BaseModel):
     model_config = Frozen
     name: str = Field(min_length=1)
@@ -137,6 +161,7 @@ class Settings(BaseModel):
     audio: AudioSettings = AudioSettings()
     build: BuildSettings = BuildSettings()
     transcripts: TranscriptSettings = TranscriptSettings()
+    site: SiteSettings = SiteSettings()
     crisis_lines: list[CrisisLine] = Field(default_factory=list)
 
 

@@ -19,12 +19,11 @@ from datetime import datetime, time, timezone
 from pathlib import Path
 
 import lxml.etree  # noqa: F401 — feedgen.util uses lxml.etree without importing it
-import nh3
 from feedgen.feed import FeedGenerator
-from markdown_it import MarkdownIt
 
 from .config import Config
 from .errors import Problem
+from .markup import notes_html
 from .model import CONTENT_NOTES, Episode, Show
 from .podcast_namespace import ITUNES_NS, Podcast2, Podcast2Entry
 from .apple_categories import APPLE_CATEGORIES
@@ -38,8 +37,6 @@ TRANSCRIPT_TYPES = ((".vtt", "text/vtt", "captions"), (".srt", "application/x-su
                     (".json", "application/json", None))
 AUDIO_TYPES = {"audio/mpeg", "audio/x-m4a", "audio/mp4", "audio/aac", "video/mp4", "video/quicktime"}
 
-_markdown = MarkdownIt("commonmark", {"html": False})
-_ALLOWED = {"p", "a", "em", "strong", "ul", "ol", "li", "br", "blockquote", "code"}
 
 
 @dataclass(frozen=True)
@@ -103,8 +100,7 @@ def description(item: Item, config: Config) -> str:
         parts.append(f"<p><strong>Content notes:</strong> {html.escape(lines)}.</p>")
         if support:
             parts.append(f"<p>If you need to talk to someone: {html.escape(support)}</p>")
-    parts.append(nh3.clean(_markdown.render(item.episode.meta.description), tags=_ALLOWED,
-                           url_schemes={"https", "http", "mailto", "tel"}).strip())
+    parts.append(notes_html(item.episode.meta.description))
     if item.transcripts:
         url = config.settings.station.base_url + item.audio[: -len(".mp3")] + ".txt"
         parts.append(f'<p><a href="{url}">Read the transcript</a></p>')
