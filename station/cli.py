@@ -76,6 +76,31 @@ def transcript(episode: Annotated[str, typer.Argument(help="The episode: its rec
         out.print(f"[{_clock(cue.start)} → {_clock(cue.end)}] {cue.text}", markup=False)
 
 
+@app.command()
+def serve(station: StationDir = Path("."),
+          port: Annotated[int, typer.Option(help="The port to listen on.")] = 8000,
+          host: Annotated[str, typer.Option(help="The address to listen on; the default is this machine only.")]
+          = "127.0.0.1") -> None:
+    """Preview the built site at http://127.0.0.1:8000/ (seeking in the player works)."""
+    from . import serve as serve_mod
+    try:
+        config = config_mod.load(station)
+    except ConfigError as exc:
+        _problems("The station's settings need fixing first:", exc.problems)
+        raise typer.Exit(2)
+    if not (config.site_dir / "index.html").is_file():
+        err.print(f"There is no website in {config.rel(config.site_dir)}/ yet — run `station build` first.")
+        raise typer.Exit(1)
+    out.print(f"Previewing {config.rel(config.site_dir)}/ at http://{host}:{port}/ — press Ctrl-C to stop.")
+    try:
+        serve_mod.serve(config.site_dir, host, port)
+    except OSError as exc:
+        err.print(f"Cannot listen on {host}:{port} ({exc.strerror}) — try another port with --port.")
+        raise typer.Exit(2)
+    except KeyboardInterrupt:
+        out.print("Stopped.")
+
+
 def _clock(seconds: float) -> str:
     minutes, rest = divmod(seconds, 60)
     return f"{int(minutes)}:{rest:04.1f}"
@@ -134,6 +159,9 @@ def _summary(result: pipeline.BuildResult, check: bool) -> None:
         out.print(f"[cyan]◷ waiting[/] {where}: still being copied in; the next build will take it")
     for rel in result.removed:
         out.print(f"[dim]- removed site/{rel}[/]")
+    if result.pages:
+        out.print(f"Website: {result.pages} pages in site/ ({result.work['pages']} written); "
+                  "preview it with `station serve`.")
     if result.problems:
         _problems("What needs attention:", result.problems)
     order = ["built", "unchanged", "checked", "not public yet", "held back"]

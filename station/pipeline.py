@@ -11,6 +11,7 @@ stays a function of its hashed inputs and could run on another worker.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import traceback
@@ -23,6 +24,8 @@ from typing import Callable
 
 from . import catalog as catalog_mod
 from . import feed
+from . import resources as resources_mod
+from . import site as site_mod
 from . import transcript as transcript_mod
 from . import whisper_models
 from .config import Config
@@ -67,6 +70,7 @@ class BuildResult:
     waiting: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     work: Counter = field(default_factory=Counter)          # audio and tag work actually done
+    pages: int = 0                                          # web pages in site/
 
     @property
     def errors(self) -> list[Problem]:
@@ -98,6 +102,7 @@ class Runner:
         self.namespace = uuid.uuid5(uuid.NAMESPACE_URL, self.settings.station.base_url)
         self.whisper: Whisper | None = None
         self.items: list[feed.Item] = []  # what the podcast feeds list
+        self.pages: list[site_mod.EpisodePage] = []  # what the website shows
         self.remembered: set[str] = set()  # transcript records kept for `station transcript`
         t = self.settings.transcripts
         # A missing or damaged model stops the run here, before any work.
@@ -119,6 +124,7 @@ class Runner:
             self.result.problems += [p for p in outcome.problems if p not in self.result.problems]
             self.events.done(outcome)
         self._feeds(cat)
+        self._site(cat)
         if not self.check:
             self._remove_stale()
             self._write_report()
@@ -138,6 +144,26 @@ class Runner:
             self.result.problems += feed.apple_problems(xml, f"site/{rel}")
             if not self.check:
                 self._publish(rel, sha256_json(xml.decode()), lambda tmp, xml=xml: tmp.write_bytes(xml))
+
+    # ------------------------------------------------------------ the website
+    def _site(self, cat) -> None:
+        """Every page, the maps and the search index; a broken resource entry leaves out only itself."""
+        today = site_mod.local_today(self.config, self.now)
+        places, problems = resources_mod.load(self.config, today)
+        self.result.problems += problems
+        if self.check:
+            return
+        try:
+            files = site_mod.Site(self.config, cat.shows, self.pages, places, today).render()
+        except site_mod.TemplateProblem as exc:  # a station's own template: the pages already there stay
+            self.result.problems.append(exc.problem)
+            self.produced |= {rel for rel in self.ledger.outputs() if not rel.startswith(("media/", "artwork/"))
+                              and not rel.endswith(".xml")}
+            return
+        self.result.pages = sum(rel.endswith(".html") for rel in files)
+        for rel, data in files.items():
+            self._publish(rel, sha256_json([rel, hashlib.sha256(data).hexdigest()]),
+                          lambda tmp, data=data: tmp.write_bytes(data))
 
     def _artwork(self, path: Path | None, where: str) -> str | None:
         if not path:
@@ -203,6 +229,11 @@ class Runner:
             wrote |= self._publish(chapters, sha256_json(text), lambda tmp: tmp.write_text(text, encoding="utf-8"))
         outcome.audio = f"{base}.mp3"
         outcome.state = "built" if wrote else "unchanged"
+        if episode.published_now("site", self.now):
+            self.pages.append(site_mod.EpisodePage(
+                episode, identity.slug, outcome.audio, (self.config.site_dir / outcome.audio).stat().st_size,
+                outcome.measured["duration_s"], published.transcript if published else None, outcome.transcript,
+                chapters))
         if episode.published_now("podcast", self.now):
             self.items.append(feed.Item(episode, identity.slug, identity.guid, outcome.audio,
                                         (self.config.site_dir / outcome.audio).stat().st_size,
@@ -235,7 +266,7 @@ class Runner:
         with atomic_path(dest) as tmp:
             write(tmp)
         self.ledger.record_output(rel, key, dest)
-        kind = {"mp3": "tag", "xml": "feeds"}.get(rel.rsplit(".", 1)[-1], "files")
+        kind = {"mp3": "tag", "xml": "feeds", "html": "pages"}.get(rel.rsplit(".", 1)[-1], "files")
         self.result.work[kind] += 1
         return True
 
@@ -381,7 +412,8 @@ class Runner:
             self.ledger.forget_output(rel)
             self.result.removed.append(rel)
         if self.config.site_dir.is_dir():
-            remove_empty_dirs(self.config.site_dir / "media")
+            for folder in ("media", "shows", "map", "topics", "static", "artwork"):
+                remove_empty_dirs(self.config.site_dir / folder)
         # An episode gone from the catalogue (or held back) leaves `station transcript` too.
         for record in (self.cache / "episodes").glob("*.json"):
             if record.name not in self.remembered:

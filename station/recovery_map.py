@@ -1,4 +1,4 @@
-"""The users' recovery systems map: node ids, their own labels and summaries.
+"""The users' recovery systems map: node ids, their own labels and summaries, and the links between nodes.
 
 Episode topics and resource entries are tagged with these node ids. The data
 is a copy of the shared domain file (`station/data/recovery-map.yaml`), shipped
@@ -8,6 +8,7 @@ keeps the copy equal to the shared original.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -23,10 +24,25 @@ class Node:
     part: str        # hold | struggle | recovery | context | capital
 
 
+@dataclass(frozen=True)
+class Link:
+    source: str      # node id (sometimes a sub-system or capital id, e.g. "hold", "rc")
+    target: str
+    effect: str      # feeds | reinforces | hinders | triggers | delays | mixed | associated
+    polarity: str    # "+", "-", "+/-" or "?"
+    basis: str       # stated | implied | archetype | workshop_web | inferred (ours, not the report's)
+    note: str
+
+
+@cache
+def _data() -> dict:
+    text = resources.files("station").joinpath("data/recovery-map.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
 @cache
 def nodes() -> dict[str, Node]:
-    text = resources.files("station").joinpath("data/recovery-map.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
+    data = _data()
     found: dict[str, Node] = {}
     for sub in data["subsystems"]:
         for node in sub["nodes"]:
@@ -40,3 +56,31 @@ def nodes() -> dict[str, Node]:
         for sub in node.get("subtypes", []):
             found[sub["id"]] = Node(sub["id"], sub["name"], sub.get("summary", ""), "capital")
     return found
+
+
+@cache
+def links() -> tuple[Link, ...]:
+    """The links of the map's top-level `links:` section, in file order.
+
+    A tuple, not a list, because the value is cached and shared by every caller.
+    """
+    return tuple(
+        Link(str(link["from"]), str(link["to"]), str(link.get("effect", "")),
+             str(link.get("polarity", "?")), str(link.get("basis", "")), str(link.get("note", "")))
+        for link in _data().get("links", [])
+    )
+
+
+# A sentence ends at . ! or ? followed by a capital or a quote, so "e.g. cold turkey" stays whole.
+_SENTENCE_END = re.compile(r'(?<=[.!?])\s+(?=[A-Z"\'(])')
+
+
+def plain(node: Node, limit: int = 90) -> str:
+    """A short plain-language line for a node: its summary's first sentence, at most `limit` characters."""
+    first = _SENTENCE_END.split(node.summary.strip(), maxsplit=1)[0].strip()
+    if len(first) <= limit:
+        return first
+    cut = first[: limit - 1]
+    if " " in cut:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:-–—(") + "…"

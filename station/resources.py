@@ -50,7 +50,13 @@ class Kind:
 @cache
 def kinds() -> dict[str, Kind]:
     text = package_files.files("station").joinpath("data/resource-kinds.yaml").read_text(encoding="utf-8")
-    return {k["id"]: Kind(k["id"], k["name"], tuple(k.get("examples", ()))) for k in yaml.safe_load(text)["kinds"]}
+    found = {}
+    for k in yaml.safe_load(text)["kinds"]:
+        # The shared file writes "name: Work, learning and volunteering" unquoted inside a flow mapping,
+        # where YAML splits it at the commas into empty keys; they are joined back into the name.
+        name = ", ".join([k["name"], *(key for key, value in k.items() if value is None)])
+        found[k["id"]] = Kind(k["id"], name, tuple(k.get("examples", ())))
+    return found
 
 
 def _minutes(value: str) -> int:

@@ -38,3 +38,10 @@ def test_every_content_note_and_topic_is_listed():
     text = (DOCS / "episodes.md").read_text()
     assert {n for n in CONTENT_NOTES if f"`{n}`" not in text} == set()
     assert {n for n in nodes() if f"`{n}`" not in text} == set()
+
+
+def test_every_resource_key_and_kind_is_documented():
+    from station.resources import ResourceMeta, kinds
+    text = (DOCS / "resources.md").read_text()
+    assert {k for k in keys(ResourceMeta) if f"`{k}`" not in text} == set()
+    assert {k for k in kinds() if f"`{k}`" not in text} == set()

@@ -19,8 +19,9 @@ def test_a_rebuild_with_nothing_changed_does_no_work_and_changes_no_byte(station
     two_episodes(station)
     content = tree_hashes(station.root / "content")
     first = station.build()
-    assert first.work == {"analyse": 2, "render": 2, "transcribe": 2, "tag": 2, "cover": 1,
-                          "files": 9, "feeds": 2}  # 8 transcript files and the artwork; station and show feeds
+    assert first.work == {"analyse": 2, "render": 2, "transcribe": 2, "tag": 2, "cover": 1, "files": 14, "feeds": 2,
+                          "pages": first.pages}
+    # files: 8 transcript files, the artwork, 4 stylesheets and scripts, the search index
     site = station.site_files()
     second = station.build()
     assert second.work == {}
@@ -35,7 +36,8 @@ def test_a_title_edit_retags_only_and_keeps_the_name_and_guid(station):
     side = station.root / "content/shows/night-talk/night-bus.yaml"
     side.write_text(side.read_text().replace("Finding the night bus home", "The night bus, again"))
     second = station.build()
-    assert second.work == {"tag": 1, "feeds": 2}
+    assert {k: n for k, n in second.work.items() if k != "pages"} == {"tag": 1, "feeds": 2, "files": 1}  # + search index
+    assert 0 < second.work["pages"] < 10  # the pages that show the title
     again = {o.where: o for o in second.outcomes}
     for where, o in first.items():
         assert (again[where].slug, again[where].guid, again[where].audio) == (o.slug, o.guid, o.audio)
@@ -71,7 +73,8 @@ def test_a_new_take_under_the_same_name_keeps_name_and_guid(station):
     before = {o.where: o for o in station.build().outcomes}
     station.episode("night-bus.mp3", source=station.clips.get("take2.mp3", text="This is a second take of the night bus story, recorded again because a dog barked in the first one."))
     result = station.build()
-    assert result.work == {"analyse": 1, "render": 1, "transcribe": 1, "tag": 1, "files": 4, "feeds": 2}
+    # The transcript files and the search index; its page, whose transcript changed.
+    assert result.work == {"analyse": 1, "render": 1, "transcribe": 1, "tag": 1, "files": 5, "feeds": 2, "pages": 1}
     after = next(o for o in result.outcomes if o.where.endswith("night-bus.mp3"))
     assert (after.slug, after.guid) == (before[after.where].slug, before[after.where].guid)
 
@@ -94,7 +97,9 @@ def test_a_removed_episode_leaves_the_site(station):
     (station.root / "content/shows/night-talk/three.yaml").unlink()
     result = station.build()
     assert [r for r in result.removed if "awake" in r] == [f"media/night-talk/awake-at-three.{x}"
-                                                          for x in ("json", "mp3", "srt", "txt", "vtt")]
+                                                          for x in ("json", "mp3", "srt", "txt", "vtt")] + [
+        "shows/night-talk/awake-at-three/index.html"]
+    assert not (station.root / "site/shows/night-talk/awake-at-three").exists()
     assert sorted(f for f in station.site_files() if f.startswith("media/")) == [
         f"media/night-talk/finding-the-night-bus-home.{x}" for x in ("json", "mp3", "srt", "txt", "vtt")]
 
@@ -111,7 +116,7 @@ def test_only_what_consent_and_the_clock_allow_is_published(station):
     # Rendered once (the three share one recording) and kept ready for the stream and for its day.
     assert result.work["render"] == 1
     christmas = station.build(now=dt.datetime(2026, 12, 25, tzinfo=dt.timezone.utc))
-    assert christmas.work == {"tag": 1, "cover": 1, "files": 4, "feeds": 2}
+    assert {k: n for k, n in christmas.work.items() if k != "pages"} == {"tag": 1, "cover": 1, "files": 5, "feeds": 2}
     assert sorted(f for f in station.site_files() if f.startswith("media/")) == [
         f"media/night-talk/later.{x}" for x in ("json", "mp3", "srt", "txt", "vtt")]
 
