@@ -134,20 +134,22 @@
   if (form) {
     var box = document.getElementById("q"), list = document.getElementById("results");
     var said = document.getElementById("search-status"), docs = null;
+    // "cafe" finds "Café": compared without case or accents.
+    var fold = function (text) { return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase(); };
     var load = function () {
       if (docs) return Promise.resolve(docs);
       return fetch(list.getAttribute("data-index")).then(function (r) { return r.json(); })
         .then(function (data) {
           docs = data.docs.map(function (d) {
-            d.hay = (d.t + " " + d.s + " " + d.w).toLowerCase();
-            d.title = d.t.toLowerCase();
+            d.hay = fold(d.t + " " + d.s + " " + d.w);
+            d.title = fold(d.t);
             return d;
           });
           return docs;
         });
     };
     var run = function () {
-      var terms = box.value.toLowerCase().split(/[^\w']+/).filter(Boolean);
+      var terms = fold(box.value).split(/[^\w']+/).filter(Boolean);
       list.textContent = "";
       if (!terms.length) { said.textContent = ""; return; }
       load().then(function (all) {
