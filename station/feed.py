@@ -50,6 +50,7 @@ class Item:
     duration_s: float
     transcripts: bool          # the .vtt/.srt/.json/.txt files exist beside the audio
     chapters: str | None       # site-relative path of the JSON chapters file
+    page: str | None = None    # site-relative path of its web page, when consent covers the site
 
     @property
     def published_at(self) -> datetime:
@@ -102,7 +103,9 @@ def description(item: Item, config: Config) -> str:
             parts.append(f"<p>If you need to talk to someone: {html.escape(support)}</p>")
     parts.append(notes_html(item.episode.meta.description))
     if item.transcripts:
-        url = config.settings.station.base_url + item.audio[: -len(".mp3")] + ".txt"
+        base = config.settings.station.base_url
+        # The page's transcript follows the audio; without a page (podcast-only consent), the text file.
+        url = f"{base}{item.page}#transcript" if item.page else base + item.audio[: -len(".mp3")] + ".txt"
         parts.append(f'<p><a href="{url}">Read the transcript</a></p>')
     return "\n".join(parts)
 
@@ -145,6 +148,8 @@ def render(config: Config, title: str, summary: str, feed_rel: str, link: str, l
         fe.description(description(item, config))
         fe.enclosure(base + item.audio, str(item.length_bytes), "audio/mpeg")
         fe.guid(item.guid, permalink=False)
+        if item.page:
+            fe.link(href=base + item.page)
         fe.pubDate(item.published_at.astimezone(timezone.utc))
         fe.podcast.itunes_duration(int(round(item.duration_s)))
         if meta.episode:

@@ -237,7 +237,9 @@ class Runner:
         if episode.published_now("podcast", self.now):
             self.items.append(feed.Item(episode, identity.slug, identity.guid, outcome.audio,
                                         (self.config.site_dir / outcome.audio).stat().st_size,
-                                        outcome.measured["duration_s"], published is not None, chapters))
+                                        outcome.measured["duration_s"], published is not None, chapters,
+                                        self.pages[-1].url if self.pages and self.pages[-1].episode is episode
+                                        else None))
         return outcome
 
     def _normalised(self, sources: list[normalise.Source], masked: bool, where: str,

@@ -88,7 +88,7 @@ def test_item_tags_say_what_apps_need(demo):
     three = items["Awake at three"].findtext("description")
     assert three.startswith("<p><strong>Content notes:</strong> overdose; bereavement and loss.</p>\n"
                             "<p>If you need to talk to someone: Samaritans: 116 123 (24 hours, every day).")
-    assert three.endswith(f'<a href="{BASE}media/night-talk/awake-at-three.txt">Read the transcript</a></p>')
+    assert three.endswith(f'<a href="{BASE}shows/night-talk/awake-at-three/#transcript">Read the transcript</a></p>')
     channel = tree.find("channel")
     feed_url = BASE + "shows/night-talk/feed.xml"
     assert channel.findtext(f"{P20}guid") == str(uuid.uuid5(uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6"),

@@ -1,0 +1,28 @@
+"""Apple Podcasts categories and subcategories (podcasters.apple.com, "Apple Podcasts categories")."""
+
+APPLE_CATEGORIES: dict[str, set[str]] = {
+    "Arts": {"Books", "Design", "Fashion & Beauty", "Food", "Performing Arts", "Visual Arts"},
+    "Business": {"Careers", "Entrepreneurship", "Investing", "Management", "Marketing", "Non-Profit"},
+    "Comedy": {"Comedy Interviews", "Improv", "Stand-Up"},
+    "Education": {"Courses", "How To", "Language Learning", "Self-Improvement"},
+    "Fiction": {"Comedy Fiction", "Drama", "Science Fiction"},
+    "Government": set(),
+    "History": set(),
+    "Health & Fitness": {"Alternative Health", "Fitness", "Medicine", "Mental Health", "Nutrition", "Sexuality"},
+    "Kids & Family": {"Education for Kids", "Parenting", "Pets & Animals", "Stories for Kids"},
+    "Leisure": {"Animation & Manga", "Automotive", "Aviation", "Crafts", "Games", "Hobbies", "Home & Garden",
+                "Video Games"},
+    "Music": {"Music Commentary", "Music History", "Music Interviews"},
+    "News": {"Business News", "Daily News", "Entertainment News", "News Commentary", "Politics", "Sports News",
+             "Tech News"},
+    "Religion & Spirituality": {"Buddhism", "Christianity", "Hinduism", "Islam", "Judaism", "Religion",
+                                "Spirituality"},
+    "Science": {"Astronomy", "Chemistry", "Earth Sciences", "Life Sciences", "Mathematics", "Natural Sciences",
+                "Nature", "Physics", "Social Sciences"},
+    "Society & Culture": {"Documentary", "Personal Journals", "Philosophy", "Places & Travel", "Relationships"},
+    "Sports": {"Baseball", "Basketball", "Cricket", "Fantasy Sports", "Football", "Golf", "Hockey", "Rugby",
+               "Running", "Soccer", "Swimming", "Tennis", "Volleyball", "Wilderness", "Wrestling"},
+    "Technology": set(),
+    "True Crime": set(),
+    "TV & Film": {"After Shows", "Film History", "Film Interviews", "Film Reviews", "TV Reviews"},
+}

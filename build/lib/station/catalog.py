@@ -1,0 +1,169 @@
+"""content/ → the one catalogue every output is rendered from.
+
+Reads show folders, recordings and their sidecars; never writes anything.
+Each problem stays with its file: a broken show or sidecar is reported and
+the rest of the catalogue is built as usual.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import yaml_file
+from .config import Config, read_toml
+from .errors import Problem, Severity
+from .model import SLUG, Episode, EpisodeMeta, Show, ShowMeta
+from .validation import validate
+
+# Phone voice notes arrive as .opus/.oga (Ogg) or .webm; AAC as .m4a or raw .aac.
+RECORDING_SUFFIXES = {".wav", ".flac", ".mp3", ".m4a", ".aac", ".ogg", ".oga", ".opus", ".webm"}
+# Audio we are sometimes sent but do not take: said plainly rather than ignored.
+UNTAKEN_SUFFIXES = {".aif", ".aiff", ".wma", ".amr", ".3gp", ".caf", ".m4b", ".mp4", ".mov", ".mpeg", ".mpg"}
+SIDECAR_EXAMPLE = {
+    "title": 'title: "Finding the night bus home"',
+    "description": 'description: "What this episode is about, in a few lines."',
+    "presenters": "presenters: [{name: Sam, tier: first-name}]",
+    "consent": "consent: {by: Sam, date: 2026-11-01, scope: [podcast, site, stream]}",
+    "tier": "tier: first-name",
+    "name": "name: Sam",
+    "by": "by: Sam",
+    "date": "date: 2026-11-01",
+    "scope": "scope: [podcast, site, stream]",
+}
+
+
+@dataclass
+class Catalog:
+    shows: list[Show] = field(default_factory=list)
+    episodes: list[Episode] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    waiting: list[str] = field(default_factory=list)  # still being written; left for the next run
+
+    def show(self, slug: str) -> Show | None:
+        return next((s for s in self.shows if s.slug == slug), None)
+
+
+def load(config: Config, settle: bool = True) -> Catalog:
+    catalog = Catalog()
+    shows_dir = config.content_dir / "shows"
+    if not shows_dir.is_dir():
+        catalog.problems.append(Problem(config.rel(shows_dir), "there is no shows folder",
+                                        "create content/shows/<show>/ with a show.toml (README: A station)"))
+        return catalog
+    candidates: list[tuple[Show, Path]] = []
+    for folder in sorted(p for p in shows_dir.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
+        show = _load_show(config, folder, catalog.problems)
+        if show is None:
+            continue
+        catalog.shows.append(show)
+        candidates += [(show, rec) for rec in _recordings(config, show, catalog.problems)]
+    if settle:
+        candidates = _settled(config, candidates, catalog)
+    for show, recording in candidates:
+        episode = _load_episode(config, show, recording, catalog.problems)
+        if episode is not None:
+            catalog.episodes.append(episode)
+    return catalog
+
+
+def _load_show(config: Config, folder: Path, problems: list[Problem]) -> Show | None:
+    where = config.rel(folder / "show.toml")
+    if not SLUG.match(folder.name):
+        problems.append(Problem(config.rel(folder), "this show folder's name is used in web addresses, but it has "
+                                "capitals, spaces or other characters that do not work there",
+                                f"rename the folder to lower-case letters, digits and dashes, like `{_suggest(folder.name)}`"))
+        return None
+    data, found = read_toml(folder / "show.toml", where)
+    if not found:
+        meta, found = validate(ShowMeta, data, where)
+    problems += found
+    if found:
+        return None
+    show = Show(slug=folder.name, folder=folder, meta=meta)
+    for key in ("artwork", "intro", "outro"):
+        name = getattr(meta, key)
+        if name and not (folder / name).is_file():
+            problems.append(Problem(where, f"the {key} file `{name}` does not exist",
+                                    f"put it in {config.rel(folder)}/ or remove `{key}`"))
+            return None
+    return show
+
+
+def _suggest(name: str) -> str:
+    from .model import slugify
+    return slugify(name)
+
+
+def _recordings(config: Config, show: Show, problems: list[Problem]) -> list[Path]:
+    parts = {show.path(show.meta.intro), show.path(show.meta.outro)}
+    found = []
+    for path in sorted(show.folder.iterdir()):
+        if not path.is_file() or path.name.startswith(".") or path in parts:
+            continue
+        suffix = path.suffix.lower()
+        if suffix in RECORDING_SUFFIXES:
+            found.append(path)
+        elif suffix in UNTAKEN_SUFFIXES:
+            problems.append(Problem(config.rel(path), f"we do not take {suffix} files",
+                                    "export it again as MP3, WAV, FLAC, M4A, OGG or WebM and drop that in"))
+        elif suffix == ".yaml" and ".transcript" not in path.name:
+            if not any(path.with_suffix(s).exists() or path.with_suffix(s.upper()).exists() for s in RECORDING_SUFFIXES):
+                problems.append(Problem(config.rel(path), "this metadata file has no recording beside it",
+                                        f"drop the recording in as {path.stem}.mp3 (or .wav, .m4a …), or remove this file",
+                                        Severity.WARNING))
+    return found
+
+
+def _settled(config: Config, candidates: list[tuple[Show, Path]], catalog: Catalog) -> list[tuple[Show, Path]]:
+    """Leave out recordings that are still growing (being copied or uploaded)."""
+    window = config.settings.build.settle_s
+    now = time.time()
+    recent = {}
+    for _, path in candidates:
+        st = path.stat()
+        if now - st.st_mtime < window:
+            recent[path] = (st.st_size, st.st_mtime_ns)
+    if not recent:
+        return candidates
+    time.sleep(window)
+    growing = set()
+    for path, before in recent.items():
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            growing.add(path)
+            continue
+        if (st.st_size, st.st_mtime_ns) != before:
+            growing.add(path)
+    for path in sorted(growing):
+        catalog.waiting.append(config.rel(path))
+    return [(s, p) for s, p in candidates if p not in growing]
+
+
+def _load_episode(config: Config, show: Show, recording: Path, problems: list[Problem]) -> Episode | None:
+    sidecar = recording.with_suffix(".yaml")
+    where = config.rel(sidecar)
+    if not sidecar.exists():
+        problems.append(Problem(config.rel(recording), "this recording has no metadata file beside it",
+                                f"create {recording.stem}.yaml next to it with title, description, presenters and "
+                                "consent (README: Episode sidecar)"))
+        return None
+    data, lines, problems_here = yaml_file.read(sidecar, where, "README: Episode sidecar")
+    if data is None:
+        problems += problems_here
+        return None
+    if "consent" not in data:
+        problems.append(Problem(where, "there is no consent record, and nothing is published without one",
+                                "add `consent: {by: <who agreed>, date: <when>, scope: [podcast, site, stream]}`"))
+    meta, found = validate(EpisodeMeta, data, where, lines=lines, example=SIDECAR_EXAMPLE)
+    problems += [p for p in found if p.what != "`consent` is missing"]  # said above, in plainer words
+    if meta is None:
+        return None
+    art = recording.parent / meta.artwork if meta.artwork else None
+    if art and not art.is_file():
+        problems.append(Problem(where, f"the artwork `{meta.artwork}` does not exist", "put the image beside the recording or remove `artwork`"))
+        return None
+    return Episode(show=show, key=f"{show.slug}/{recording.name}", recording=recording, sidecar=sidecar, meta=meta)
+

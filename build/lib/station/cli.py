@@ -1,0 +1,213 @@
+"""`station`: thin commands that load the config, call one function and print.
+
+The only module that prints and turns errors into exit codes:
+  0  everything built (or checked) cleanly
+  1  some episode has a problem (or, with --strict, a warning)
+  2  the run stopped before any work: broken config, missing tool, unreadable state
+  130 interrupted (Ctrl-C); run again to finish
+Tracebacks only with -v.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated, Callable
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+from . import config as config_mod
+from . import pipeline
+from .errors import ConfigError, Problem, StationError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  help="Peerwave: turn dropped recordings into a published station.")
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+StationDir = Annotated[Path, typer.Option("--station", "-s", help="The station's folder (where station.toml is).",
+                                          file_okay=False)]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks when something goes wrong.")]
+Strict = Annotated[bool, typer.Option("--strict", help="Treat warnings as problems (for CI and before publishing).")]
+
+
+@app.command()
+def build(station: StationDir = Path("."), strict: Strict = False, verbose: Verbose = False) -> None:
+    """Build every episode into site/: check, normalise, encode and tag."""
+    _run(station, verbose, strict, check=False)
+
+
+@app.command()
+def check(station: StationDir = Path("."), strict: Strict = False, verbose: Verbose = False) -> None:
+    """Check the station and every recording without writing anything."""
+    _run(station, verbose, strict, check=True)
+
+
+@app.command()
+def transcript(episode: Annotated[str, typer.Argument(help="The episode: its recording's path, its slug, or show/slug.")],
+               station: StationDir = Path("."), verbose: Verbose = False) -> None:
+    """Print an episode's current transcript with cue times, as it is published."""
+    try:
+        config = config_mod.load(station)
+    except ConfigError as exc:
+        _problems("The station's settings need fixing first:", exc.problems)
+        _exit(2, exc, verbose)
+    wanted = episode.strip().strip("/")
+    records = pipeline.transcript_records(config)
+    found = [r for r in records if wanted in (r["slug"], f"{r['show']}/{r['slug']}", r["recording"])
+             or config.rel((Path.cwd() / wanted).resolve()) == r["recording"]]
+    if len(found) != 1:
+        known = ", ".join(f"{r['show']}/{r['slug']}" for r in records) or "none yet: run `station build` first"
+        what = "more than one episode matches" if found else "no built episode matches"
+        err.print(f"{what} “{episode}” — give the recording's path or show/slug; built episodes: {known}")
+        raise typer.Exit(1)
+    record = found[0]
+    out.print(f"{record['title']} ({record['show']}/{record['slug']}, from {record['recording']})")
+    if record["transcript"] is None:
+        out.print("The transcript is still pending: see `station build` for why.")
+        raise typer.Exit(0)
+    from .transcript import Transcript
+    t = Transcript.from_dict(record["transcript"])
+    out.print("Corrected by the presenter." if t.source == "presenter" else "Machine transcript (Whisper).")
+    for cue in t.cues:
+        out.print(f"[{_clock(cue.start)} → {_clock(cue.end)}] {cue.text}", markup=False)
+
+
+@app.command()
+def serve(station: StationDir = Path("."),
+          port: Annotated[int, typer.Option(help="The port to listen on.")] = 8000,
+          host: Annotated[str, typer.Option(help="The address to listen on; the default is this machine only.")]
+          = "127.0.0.1") -> None:
+    """Preview the built site at http://127.0.0.1:8000/ (seeking in the player works)."""
+    from . import serve as serve_mod
+    try:
+        config = config_mod.load(station)
+    except ConfigError as exc:
+        _problems("The station's settings need fixing first:", exc.problems)
+        raise typer.Exit(2)
+    if not (config.site_dir / "index.html").is_file():
+        err.print(f"There is no website in {config.rel(config.site_dir)}/ yet — run `station build` first.")
+        raise typer.Exit(1)
+    out.print(f"Previewing {config.rel(config.site_dir)}/ at http://{host}:{port}/ — press Ctrl-C to stop.")
+    try:
+        serve_mod.serve(config.site_dir, host, port)
+    except OSError as exc:
+        err.print(f"Cannot listen on {host}:{port} ({exc.strerror}) — try another port with --port.")
+        raise typer.Exit(2)
+    except KeyboardInterrupt:
+        out.print("Stopped.")
+
+
+def _clock(seconds: float) -> str:
+    minutes, rest = divmod(seconds, 60)
+    return f"{int(minutes)}:{rest:04.1f}"
+
+
+def _run(station: Path, verbose: bool, strict: bool, check: bool) -> None:
+    try:
+        config = config_mod.load(station)
+        with _Bars() as events:
+            result = pipeline.build(config, check=check, events=events)
+    except ConfigError as exc:
+        _problems("The station's settings need fixing before anything can be built:", exc.problems)
+        _exit(2, exc, verbose)
+    except StationError as exc:
+        err.print(f"[bold red]Stopped:[/] {exc}")
+        _exit(2, exc, verbose)
+    except KeyboardInterrupt as exc:
+        # Safe by construction: outputs are renamed into place only when whole.
+        err.print("Stopped. Nothing half-written was left behind; run the same command again to finish.")
+        _exit(130, exc, verbose)
+    _summary(result, check)
+    failed = bool(result.errors) or (strict and bool(result.warnings))
+    raise typer.Exit(1 if failed else 0)
+
+
+def _exit(code: int, exc: BaseException, verbose: bool) -> None:
+    if verbose:
+        traceback.print_exception(exc, file=sys.stderr)
+    raise typer.Exit(code)
+
+
+def _problems(title: str, problems: list[Problem]) -> None:
+    err.print(f"[bold]{title}[/]")
+    for p in problems:
+        label = "[red]problem[/]" if p.is_error else "[yellow]warning[/]"
+        err.print(f"  {label} {p.where}: {p.what}")
+        err.print(f"          [dim]→[/] {p.fix}")
+
+
+def _summary(result: pipeline.BuildResult, check: bool) -> None:
+    for o in result.outcomes:
+        mark = {"built": "[green]✓ built[/]", "unchanged": "[dim]· unchanged[/]", "checked": "[green]✓ fine[/]",
+                "not public yet": "[cyan]◷ ready, not public yet[/]", "held back": "[red]✗ held back[/]"}[o.state]
+        extra = ""
+        if o.audio:
+            extra = f" → site/{o.audio}"
+        if o.measured and o.state == "built":
+            extra += f"  ({o.measured['integrated_lufs']:.1f} LUFS, {o.measured['true_peak_db']:.1f} dBTP)"
+        if o.transcript == "pending" and o.state != "held back":
+            extra += "  [transcript pending]"
+        if o.hidden and any(o.hidden):  # counts only: the words themselves are often names
+            extra += f"  [hid {sum(o.hidden)} of the words to hide: " + ", ".join(
+                f"entry {i} ×{n}" for i, n in enumerate(o.hidden, 1)) + "]"
+        out.print(f"{mark} {o.where}{extra}")
+    for where in result.waiting:
+        out.print(f"[cyan]◷ waiting[/] {where}: still being copied in; the next build will take it")
+    for rel in result.removed:
+        out.print(f"[dim]- removed site/{rel}[/]")
+    if result.pages:
+        out.print(f"Website: {result.pages} pages in site/ ({result.work['pages']} written); "
+                  "preview it with `station serve`.")
+    if result.problems:
+        _problems("What needs attention:", result.problems)
+    order = ["built", "unchanged", "checked", "not public yet", "held back"]
+    counts = [(state, sum(1 for o in result.outcomes if o.state == state)) for state in order]
+    parts = ", ".join(f"{n} {state}" for state, n in counts if n) or "nothing to do"
+    verb = "Checked" if check else "Built"
+    tail = (f"; {_plural(len(result.errors), 'problem')}, {_plural(len(result.warnings), 'warning')}"
+            if result.problems else "")
+    out.print(f"{verb} {_plural(len(result.outcomes), 'episode')}: {parts}{tail}.")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+class _Bars(pipeline.Events):
+    """Rich progress bars: one for the episodes, one for the audio being worked on."""
+
+    def __enter__(self):
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+                                 TimeRemainingColumn(), console=err, transient=True,
+                                 disable=not err.is_terminal)
+        self.progress.__enter__()
+        self.overall = None
+        self.current = None
+        return self
+
+    def __exit__(self, *exc):
+        return self.progress.__exit__(*exc)
+
+    def begin(self, total: int) -> None:
+        self.overall = self.progress.add_task("episodes", total=total)
+
+    def step(self, where: str, label: str, total_s: float | None) -> Callable[[float], None]:
+        if self.current is not None:
+            self.progress.remove_task(self.current)
+        self.current = self.progress.add_task(f"{label} {where}", total=total_s)
+        task = self.current
+        return lambda seconds: self.progress.update(task, completed=seconds)
+
+    def done(self, outcome: pipeline.Outcome) -> None:
+        if self.current is not None:
+            self.progress.remove_task(self.current)
+            self.current = None
+        self.progress.advance(self.overall)
+
+
+def main() -> None:
+    app()

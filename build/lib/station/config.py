@@ -1,0 +1,233 @@
+"""station.toml → frozen, validated settings, with every problem listed at once.
+
+This module is the one place where every station-wide default lives: loudness
+targets, encoding, trimming, validation thresholds, timeouts. Nothing else
+hard-codes a number a station might want to change. There is no global
+config object: `load(root)` returns a `Config` and callers pass it on.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Literal
+
+import pydantic
+from pydantic import BaseModel, Field, field_validator
+
+from .errors import ConfigError, Problem
+from .validation import Frozen, validate
+
+CONFIG_NAME = "station.toml"
+STATE_DIR = ".station"  # ledger and cache; never published, never committed
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+def check_language(value: str) -> str:
+    if not _LANG.match(value):
+        raise ValueError(f"{value!r} is not a language code — use a code like `en-GB` or `cy`")
+    return value
+
+
+Language = Annotated[str, pydantic.AfterValidator(check_language)]
+
+
+class FundingLink(BaseModel):
+    """Where listeners can support the station (podcast:funding). Thanks, never editorial control."""
+    model_config = Frozen
+    url: str = Field(pattern=r"^https?://")
+    text: str = Field(min_length=1, max_length=128)
+
+
+class StationSettings(BaseModel):
+    model_config = Frozen
+    name: str = Field(min_length=1)
+    base_url: str
+    language: Language = "en-GB"
+    contact_email: str
+    description: str = ""
+    artwork: str | None = None
+    copyright: str | None = None
+    funding: list[FundingLink] = Field(default_factory=list)
+    # The station's own clock: opening hours, "open now" and the overnight window are in it.
+    timezone: str = "Europe/London"
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a time zone we know — use a name like `Europe/London`") from None
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError(f"{value!r} is not a web address — write the full address, like `https://radio.example.org/`")
+        return value.rstrip("/") + "/"
+
+    @field_validator("contact_email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if not _EMAIL.match(value):
+            raise ValueError(f"{value!r} is not an e-mail address — write one people can reach, like `hello@example.org`")
+        return value
+
+
+class LoudnessSettings(BaseModel):
+    """Podcast loudness (AES TD1008): −16 LUFS stereo, −19 LUFS mono, −1 dBTP."""
+    model_config = Frozen
+    stereo_lufs: float = Field(-16.0, ge=-31, le=-9)
+    mono_lufs: float = Field(-19.0, ge=-31, le=-9)
+    true_peak_db: float = Field(-1.0, ge=-9, le=0)
+    tolerance_lu: float = Field(1.0, gt=0, le=3)
+    # Off by default: a limiter catches peaks but keeps the loudness range;
+    # compression would flatten the way people actually speak.
+    compress: bool = False
+
+
+class AudioSettings(BaseModel):
+    model_config = Frozen
+    stereo_kbps: int = Field(128, ge=32, le=320)
+    mono_kbps: int = Field(64, ge=32, le=320)
+    sample_rate_hz: int = Field(44100, ge=22050, le=48000)
+    trim_below_db: float = Field(-50.0, ge=-90, le=-20)   # what counts as silence at either end
+    trim_keep_s: float = Field(0.3, ge=0, le=5)           # breathing room left after trimming
+    min_duration_s: float = Field(3.0, ge=0)              # shorter than this after trimming: a problem
+    max_clipped_share: float = Field(0.002, gt=0, le=1)  # share of samples stuck at full scale
+    mask_pitch: float = Field(0.82, ge=0.5, le=1.5)       # pitch/formant ratio for pseudonym-masked voices
+
+
+class BuildSettings(BaseModel):
+    model_config = Frozen
+    content_dir: str = "content"
+    site_dir: str = "site"
+    # A recording changed this recently is watched this long for growth,
+    # so a file still being copied in is left for the next run.
+    settle_s: float = Field(2.0, ge=0, le=60)
+    tool_timeout_s: float = Field(4 * 3600, gt=0)  # one ffmpeg run; a whole night fits
+    loudness_attempts: int = Field(3, ge=1, le=6)  # renders before giving up on a loudness target
+
+
+class TranscriptSettings(BaseModel):
+    model_config = Frozen
+    enabled: bool = True
+    # "tiny.en" (default, English), "base" (multilingual) or a path to a local CTranslate2 Whisper folder.
+    model: str = "tiny.en"
+    beam_size: int = Field(5, ge=1, le=10)
+    vad_filter: bool = True
+    # Off by default: with it on, Whisper repeats itself on longer recordings.
+    condition_on_previous_text: bool = False
+    # Whisper drops a segment it thinks is not speech (and is unsure of). 0.45 rather than its 0.6:
+    # at the quiet end of a recording it otherwise "hears" words that were never said.
+    no_speech_threshold: float = Field(0.45, ge=0, le=1)
+    compute_type: Literal["int8", "int8_float32", "float32"] = "int8"
+    cpu_threads: int = Field(0, ge=0, le=64)          # 0: one a core
+    redact_with: Literal["tone", "silence"] = "tone"
+    redact_margin_s: float = Field(0.15, ge=0, le=2)  # hidden either side of a word's timing
+
+
+class SiteSettings(BaseModel):
+    """The website: where a station's own templates live, and the quick-exit control."""
+    model_config = Frozen
+    # A folder of the station's own Jinja2 templates; each one found there replaces the built-in one
+    # of that name, and can extend it as "default/<name>" to change a single block.
+    templates: str = "templates"
+    # Where "leave this site quickly" goes: an everyday page elsewhere, so the address bar and the
+    # back button no longer show the station.
+    quick_exit_url: str = Field("https://www.bbc.co.uk/weather", pattern=r"^https?://")
+    latest: int = Field(10, ge=1, le=100)  # episodes on the home page
+
+
+class CrisisLine(BaseModel):
+    model_config = Frozen
+    name: str = Field(min_length=1)
+    number: str = Field(min_length=1)
+    hours: str = Field(min_length=1)
+    url: str | None = None
+
+
+class Settings(BaseModel):
+    model_config = Frozen
+    station: StationSettings
+    loudness: LoudnessSettings = LoudnessSettings()
+    audio: AudioSettings = AudioSettings()
+    build: BuildSettings = BuildSettings()
+    transcripts: TranscriptSettings = TranscriptSettings()
+    site: SiteSettings = SiteSettings()
+    crisis_lines: list[CrisisLine] = Field(default_factory=list)
+
+
+EXAMPLE = {
+    "station": '[station] with name, base_url and contact_email',
+    "name": 'name = "Night Owls Radio"',
+    "base_url": 'base_url = "https://radio.example.org/"',
+    "contact_email": 'contact_email = "hello@example.org"',
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings plus the places they apply to."""
+    root: Path
+    settings: Settings
+
+    @property
+    def content_dir(self) -> Path:
+        return self.root / self.settings.build.content_dir
+
+    @property
+    def site_dir(self) -> Path:
+        return self.root / self.settings.build.site_dir
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / STATE_DIR
+
+    def rel(self, path: Path) -> str:
+        """A path as a presenter sees it: relative to the station root."""
+        try:
+            return str(path.relative_to(self.root))
+        except ValueError:
+            return str(path)
+
+
+def read_toml(path: Path, where: str) -> tuple[dict | None, list[Problem]]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8")), []
+    except FileNotFoundError:
+        return None, [Problem(where, "this file is missing", "create it (see README: “A station”)")]
+    except UnicodeDecodeError:
+        return None, [Problem(where, "this file is not plain text", "save it as UTF-8 text")]
+    except tomllib.TOMLDecodeError as exc:
+        return None, [Problem(where, f"this is not valid TOML ({exc})", "fix the line it names; text values need quotes")]
+
+
+def load(root: Path) -> Config:
+    root = root.resolve()
+    if not root.is_dir():
+        raise ConfigError([Problem(str(root), "this folder does not exist", "pass the station's folder with --station")])
+    data, problems = read_toml(root / CONFIG_NAME, CONFIG_NAME)
+    if problems:
+        raise ConfigError(problems)
+    settings, problems = validate(Settings, data, CONFIG_NAME, example=EXAMPLE)
+    if problems:
+        raise ConfigError(problems)
+    config = Config(root=root, settings=settings)
+    problems = []
+    if not config.content_dir.is_dir():
+        problems.append(Problem(CONFIG_NAME, f"the content folder `{settings.build.content_dir}` does not exist",
+                                "create it, or set [build] content_dir"))
+    art = settings.station.artwork
+    if art and not (root / art).is_file():
+        problems.append(Problem(CONFIG_NAME, f"the artwork `{art}` does not exist", "put the image there or fix `station.artwork`"))
+    if problems:
+        raise ConfigError(problems)
+    return config

@@ -1,0 +1,449 @@
+"""The runner: from the catalogue to finished episodes in site/.
+
+It alone does caching (each stage's result is kept under a key made of its
+input hashes, its version and the settings it reads), atomic writes,
+skipping, and isolation of a failed episode: one bad episode is reported and
+the others carry on. Stages never print and never touch the ledger, so each
+stays a function of its hashed inputs and could run on another worker.
+
+`check=True` runs the same validation but writes nothing at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import traceback
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from . import catalog as catalog_mod
+from . import feed
+from . import resources as resources_mod
+from . import site as site_mod
+from . import transcript as transcript_mod
+from . import whisper_models
+from .config import Config
+from .errors import EpisodeFailed, Problem, Severity
+from .files import atomic_path, remove_empty_dirs, sha256_json, sweep, write_text
+from .ledger import Ledger
+from .model import Episode, slugify
+from .stages import inspect, normalise, tag, transcribe
+from .tools import ffmpeg
+from .tools.whisper import Whisper
+from .transcript import Transcript
+
+COVER_PX = 600  # the artwork inside each MP3; the full-size image is for feeds and pages
+
+
+class Events:
+    """What the runner tells whoever watches (the CLI draws progress bars from it)."""
+
+    def begin(self, total: int) -> None: ...
+    def step(self, where: str, label: str, total_s: float | None) -> Callable[[float], None]:
+        return lambda seconds: None
+    def done(self, outcome: "Outcome") -> None: ...
+
+
+@dataclass
+class Outcome:
+    where: str                  # the recording, relative to the station root
+    state: str                  # built | unchanged | held back | not public yet | checked
+    slug: str | None = None
+    guid: str | None = None
+    audio: str | None = None    # site-relative path of the published MP3
+    measured: dict | None = None
+    transcript: str | None = None   # machine | presenter | pending; None when transcripts are off
+    hidden: list[int] | None = None  # redaction: occurrences hidden, for each entry of `redact` in order
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class BuildResult:
+    outcomes: list[Outcome] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)   # every problem, catalogue and episodes
+    waiting: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    work: Counter = field(default_factory=Counter)          # audio and tag work actually done
+    pages: int = 0                                          # web pages in site/
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if not p.is_error]
+
+
+def build(config: Config, *, check: bool = False, now: datetime | None = None,
+          events: Events | None = None) -> BuildResult:
+    ffmpeg.executable()  # a missing tool stops the run before any work
+    runner = Runner(config, check=check, now=now or datetime.now(timezone.utc), events=events or Events())
+    try:
+        return runner.run()
+    finally:
+        runner.ledger.close()
+
+
+class Runner:
+    def __init__(self, config: Config, check: bool, now: datetime, events: Events):
+        self.config, self.check, self.now, self.events = config, check, now, events
+        self.settings = config.settings
+        self.ledger = Ledger(config.state_dir / "state.sqlite", read_only=check)
+        self.cache = config.state_dir / "cache"
+        self.result = BuildResult()
+        self.produced: set[str] = set()
+        self.namespace = uuid.uuid5(uuid.NAMESPACE_URL, self.settings.station.base_url)
+        self.whisper: Whisper | None = None
+        self.items: list[feed.Item] = []  # what the podcast feeds list
+        self.pages: list[site_mod.EpisodePage] = []  # what the website shows
+        self.remembered: set[str] = set()  # transcript records kept for `station transcript`
+        t = self.settings.transcripts
+        # A missing or damaged model stops the run here, before any work.
+        self.model = (whisper_models.resolve(t.model, config.root, self.cache / "models", self.ledger.sha256,
+                                             join=not check) if t.enabled else None)
+
+    def run(self) -> BuildResult:
+        if not self.check:
+            sweep(self.config.site_dir)
+            sweep(self.cache)
+        cat = catalog_mod.load(self.config)
+        self.result.problems += cat.problems
+        self.result.waiting = cat.waiting
+        self.present_keys = {e.key for e in cat.episodes}
+        self.events.begin(len(cat.episodes))
+        for episode in cat.episodes:
+            outcome = self._isolated(episode)
+            self.result.outcomes.append(outcome)
+            self.result.problems += [p for p in outcome.problems if p not in self.result.problems]
+            self.events.done(outcome)
+        self._feeds(cat)
+        self._site(cat)
+        if not self.check:
+            self._remove_stale()
+            self._write_report()
+        return self.result
+
+    # ------------------------------------------------------------ feeds
+    def _feeds(self, cat) -> None:
+        """The station feed and one per show, with their artwork; each checked against Apple's rules."""
+        station_art = self._artwork(self.settings.station.artwork and self.config.root / self.settings.station.artwork,
+                                    "station.toml")
+        feeds = [("feed.xml", feed.station_feed(self.config, self.items, station_art))]
+        for show in cat.shows:
+            art = self._artwork(show.path(show.meta.artwork), self.config.rel(show.folder / "show.toml")) or station_art
+            items = [i for i in self.items if i.episode.show.slug == show.slug]
+            feeds.append((f"shows/{show.slug}/feed.xml", feed.show_feed(self.config, show, items, art)))
+        for rel, xml in feeds:
+            self.result.problems += feed.apple_problems(xml, f"site/{rel}")
+            if not self.check:
+                self._publish(rel, sha256_json(xml.decode()), lambda tmp, xml=xml: tmp.write_bytes(xml))
+
+    # ------------------------------------------------------------ the website
+    def _site(self, cat) -> None:
+        """Every page, the maps and the search index; a broken resource entry leaves out only itself."""
+        today = site_mod.local_today(self.config, self.now)
+        places, problems = resources_mod.load(self.config, today)
+        self.result.problems += problems
+        if self.check:
+            return
+        try:
+            files = site_mod.Site(self.config, cat.shows, self.pages, places, today).render()
+        except site_mod.TemplateProblem as exc:  # a station's own template: the pages already there stay
+            self.result.problems.append(exc.problem)
+            self.produced |= {rel for rel in self.ledger.outputs() if not rel.startswith(("media/", "artwork/"))
+                              and not rel.endswith(".xml")}
+            return
+        self.result.pages = sum(rel.endswith(".html") for rel in files)
+        for rel, data in files.items():
+            self._publish(rel, sha256_json([rel, hashlib.sha256(data).hexdigest()]),
+                          lambda tmp, data=data: tmp.write_bytes(data))
+
+    def _artwork(self, path: Path | None, where: str) -> str | None:
+        if not path:
+            return None
+        problems = feed.artwork_problems(path, where)
+        self.result.problems += problems
+        if problems:
+            return None
+        rel = feed.artwork_rel(path)
+        if not self.check:
+            self._publish(rel, rel, lambda tmp: shutil.copyfile(path, tmp))
+        return rel
+
+    # ------------------------------------------------------------ one episode
+    def _isolated(self, episode: Episode) -> Outcome:
+        where = self.config.rel(episode.recording)
+        warnings: list[Problem] = []  # found on the way; kept when the episode is held back later
+        try:
+            return self._episode(episode, where, warnings)
+        except EpisodeFailed as failed:
+            return Outcome(where, "held back", problems=warnings + failed.problems)
+        except Exception as exc:  # a bug must not stop the other episodes
+            detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            return Outcome(where, "held back", problems=[Problem(
+                where, f"something went wrong while building this episode ({detail})",
+                "run `station build -v` and send the output to whoever looks after the station")])
+
+    def _episode(self, episode: Episode, where: str, warnings: list[Problem]) -> Outcome:
+        main = self._source(episode.recording, where, episode.meta.allow_clipping)
+        warnings += main.warnings
+        show = episode.show
+        parts = [self._part(show, show.meta.intro), main.source, self._part(show, show.meta.outro)]
+        sources = [s for s in parts if s is not None]
+        identity = self._identity(episode, main.source.sha256)
+        outcome = Outcome(where, "checked", slug=identity.slug, guid=identity.guid, problems=warnings)
+        if self.check:
+            return outcome
+        audio_key, audio, outcome.measured = self._normalised(sources, episode.masked, where)
+        published = self._transcript(episode, where, audio_key, audio, warnings)
+        outcome.transcript = published.transcript.source if published else (
+            "pending" if self.settings.transcripts.enabled else None)
+        if published and published.hide:  # the published audio has the hidden words covered
+            audio_key, audio, outcome.measured = self._normalised(sources, episode.masked, where, published.hide)
+        if published:
+            outcome.hidden = list(published.found.values())
+        self._remember_transcript(episode, identity, published)
+        if not (episode.published_now("podcast", self.now) or episode.published_now("site", self.now)):
+            outcome.state = "not public yet"
+            return outcome
+        base = f"media/{show.slug}/{identity.slug}"
+        page = f"{self.settings.station.base_url}shows/{show.slug}/{identity.slug}/"
+        tags = tag.tagset(episode, self.config, page, outcome.measured["duration_s"], self._cover(episode, where))
+        wrote = self._publish(f"{base}.mp3", tag.key(audio_key, tags), lambda tmp: tag.write(audio, tags, tmp))
+        if published:
+            for suffix, render in transcript_mod.FORMATS.items():
+                text = render(published.transcript)
+                wrote |= self._publish(f"{base}{suffix}", sha256_json([suffix, text]),
+                                       lambda tmp, text=text: tmp.write_text(text, encoding="utf-8"))
+        chapters = None
+        if episode.meta.chapters:
+            chapters = f"{base}.chapters.json"
+            text = feed.chapters_json(episode, outcome.measured["duration_s"])
+            wrote |= self._publish(chapters, sha256_json(text), lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        outcome.audio = f"{base}.mp3"
+        outcome.state = "built" if wrote else "unchanged"
+        if episode.published_now("site", self.now):
+            self.pages.append(site_mod.EpisodePage(
+                episode, identity.slug, outcome.audio, (self.config.site_dir / outcome.audio).stat().st_size,
+                outcome.measured["duration_s"], published.transcript if published else None, outcome.transcript,
+                chapters))
+        if episode.published_now("podcast", self.now):
+            self.items.append(feed.Item(episode, identity.slug, identity.guid, outcome.audio,
+                                        (self.config.site_dir / outcome.audio).stat().st_size,
+                                        outcome.measured["duration_s"], published is not None, chapters))
+        return outcome
+
+    def _normalised(self, sources: list[normalise.Source], masked: bool, where: str,
+                    hide: tuple[tuple[float, float], ...] = ()) -> tuple[str, Path, dict]:
+        """The normalised MP3 in the cache (rendered only if missing) and its measurement."""
+        audio_key = normalise.key(sources, masked, self.settings, hide)
+        cached = self.cache / "audio" / f"{audio_key}.mp3"
+        measured = self.ledger.recall(audio_key)
+        if measured is None or not cached.exists():
+            length = sum(inspect.trimmed_length(s.analysis, self.settings) if s.trim else s.analysis["duration_s"]
+                         for s in sources)
+            progress = self.events.step(where, "hiding words in" if hide else "normalising", length)
+            with atomic_path(cached) as tmp:
+                measured = normalise.render(sources, masked, tmp, where, self.settings, hide, progress)
+            self.ledger.remember(audio_key, "normalise", measured)
+            self.result.work["render"] += 1
+        return audio_key, cached, measured
+
+    def _publish(self, rel: str, key: str, write: Callable[[Path], None]) -> bool:
+        """Write one file of site/ atomically unless it is already there as `key` made it; True if written."""
+        self.produced.add(rel)
+        dest = self.config.site_dir / rel
+        known = self.ledger.output(rel)
+        if known and dest.exists() and known == (key, dest.stat().st_size, dest.stat().st_mtime_ns):
+            return False
+        with atomic_path(dest) as tmp:
+            write(tmp)
+        self.ledger.record_output(rel, key, dest)
+        kind = {"mp3": "tag", "xml": "feeds", "html": "pages"}.get(rel.rsplit(".", 1)[-1], "files")
+        self.result.work[kind] += 1
+        return True
+
+    # ------------------------------------------------------------ transcripts
+    def _transcript(self, episode: Episode, where: str, audio_key: str, audio: Path,
+                    warnings: list[Problem]) -> transcribe.Published | None:
+        """The transcript to publish, with the audio spans to hide; None while it is pending."""
+        terms = episode.meta.redact
+        sidecar = self.config.rel(episode.sidecar)
+        if not self.settings.transcripts.enabled:
+            if terms:
+                raise EpisodeFailed(Problem(sidecar, "words to hide are listed, but transcripts are turned off, so "
+                                            "they cannot be found and this episode is held back",
+                                            "turn transcripts on (`[transcripts] enabled = true`) or remove `redact`"))
+            return None
+        machine_t = self._machine_transcript(episode, where, audio_key, audio, warnings)
+        corrected = None
+        correction = transcribe.correction_for(episode.recording)
+        if correction is not None:
+            corrected, problems = transcribe.read_correction(correction, self.config.rel(correction), machine_t)
+            warnings += problems
+        speaker = episode.credits[0] if len(episode.credits) == 1 else None
+        if machine_t is None:
+            if terms:
+                raise EpisodeFailed(Problem(where, "there is no transcript yet, so the words to hide cannot be found; "
+                                            "this episode is held back until there is",
+                                            "build again; if the transcript keeps failing, see the message above"))
+            if corrected is None:
+                return None
+            return transcribe.Published(replace(corrected, speaker=speaker), (), {})
+        published = transcribe.publishable(machine_t, corrected, terms, self.settings.transcripts.redact_margin_s)
+        # Words to hide are often names: messages give their place in the list, never the word itself.
+        for number, count in enumerate(published.found.values(), 1):
+            if count == 0:
+                warnings.append(Problem(sidecar, f"redact entry {number} was not heard in the recording, so nothing "
+                                        "was hidden for it", "listen to the episode to check; if it is said, add a "
+                                        "corrected transcript with the word where it is said (docs/episodes.md: "
+                                        "Transcripts)", Severity.WARNING))
+        return replace(published, transcript=replace(published.transcript, speaker=speaker))
+
+    def _machine_transcript(self, episode: Episode, where: str, audio_key: str, audio: Path,
+                            warnings: list[Problem]) -> Transcript | None:
+        model = self.model
+        language = (episode.meta.language or episode.show.meta.language or self.settings.station.language).split("-")[0]
+        if model.english_only and language != "en":
+            warnings.append(Problem(where, f"this episode's language is “{language}”, but the Whisper model "
+                                    f"{model.name} knows only English, so its transcript is pending",
+                                    "set `[transcripts] model = \"base\"` in station.toml", Severity.WARNING))
+            return None
+        names = [self.settings.station.name, episode.show.meta.title, *episode.credits, *episode.meta.redact]
+        opts = transcribe.options(self.settings, language, names)
+        key = transcribe.key(audio_key, model, opts, self.settings)
+        cached = self.cache / "transcripts" / f"{key}.json"
+        if cached.exists():
+            return Transcript.from_dict(json.loads(cached.read_text(encoding="utf-8")))
+        duration = self.ledger.recall(audio_key)["duration_s"]
+        try:
+            machine_t = transcribe.machine(self._whisper(), audio, opts, self.events.step(where, "transcribing", duration))
+        except Exception as exc:  # one episode's failure leaves the others and this one's audio alone
+            warnings.append(Problem(where, f"the transcript could not be made ({type(exc).__name__}: {exc}); "
+                                    "it shows as pending", "build again; if it keeps failing, run `station build -v` "
+                                    "and send the output to whoever looks after the station", Severity.WARNING))
+            return None
+        write_text(cached, json.dumps(machine_t.to_dict(), sort_keys=True))
+        self.result.work["transcribe"] += 1
+        return machine_t
+
+    def _remember_transcript(self, episode: Episode, identity, published: transcribe.Published | None) -> None:
+        """What `station transcript` shows: the episode's current published transcript, kept privately."""
+        record = {"show": episode.show.slug, "slug": identity.slug, "title": episode.meta.title,
+                  "recording": self.config.rel(episode.recording),
+                  "transcript": published.transcript.to_dict() if published else None}
+        text = json.dumps(record, sort_keys=True, ensure_ascii=False)
+        path = self.cache / "episodes" / f"{identity.guid}.json"
+        self.remembered.add(path.name)
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            write_text(path, text)
+
+    def _whisper(self) -> Whisper:
+        if self.whisper is None:
+            t = self.settings.transcripts
+            self.whisper = Whisper(self.model.path, t.compute_type, t.cpu_threads)
+        return self.whisper
+
+    def _part(self, show, name: str | None) -> normalise.Source | None:
+        """A show's intro or outro: checked like a recording, never trimmed."""
+        if not name:
+            return None
+        path = show.path(name)
+        return self._source(path, self.config.rel(path), allow_clipping=True, trim=False).source
+
+    def _source(self, path: Path, where: str, allow_clipping: bool, trim: bool = True) -> "_Checked":
+        try:
+            sha = self.ledger.sha256(path)
+        except OSError as exc:
+            raise EpisodeFailed(Problem(where, f"this file cannot be read ({exc.strerror})",
+                                        "check it is still there and the station may read it")) from None
+        key = inspect.key(sha, self.settings)
+        analysis = self.ledger.recall(key)
+        if analysis is None:
+            progress = self.events.step(where, "checking", None)
+            analysis = inspect.analyse(path, where, self.settings, progress)
+            self.ledger.remember(key, "inspect", analysis)
+            self.result.work["analyse"] += 1
+        problems = inspect.judge(analysis, path, where, self.settings, allow_clipping, is_part=not trim)
+        if any(p.is_error for p in problems):
+            raise EpisodeFailed(*problems)
+        return _Checked(normalise.Source(path, sha, analysis, trim), problems)
+
+    def _identity(self, episode: Episode, sha: str):
+        wanted = episode.meta.slug or slugify(episode.meta.title)
+        identity = self.ledger.identity(episode.key, episode.show.slug, sha, wanted, self.present_keys, self.namespace)
+        if episode.meta.slug and identity.slug != episode.meta.slug:  # an explicit slug always wins
+            self.ledger.set_slug(episode.key, episode.meta.slug)
+            identity = type(identity)(episode.meta.slug, identity.guid)
+        return identity
+
+    def _cover(self, episode: Episode, where: str) -> bytes | None:
+        art_path = self.settings.station.artwork
+        art = episode.artwork(self.config.root / art_path if art_path else None)
+        if art is None:
+            return None
+        sha = self.ledger.sha256(art)
+        cover = self.cache / "covers" / f"{sha}-{COVER_PX}.jpg"
+        if not cover.exists():
+            try:
+                with atomic_path(cover) as tmp:
+                    ffmpeg.cover(art, tmp, COVER_PX, self.settings.build.tool_timeout_s)
+            except ffmpeg.FfmpegFailed:
+                raise EpisodeFailed(Problem(self.config.rel(art), "this artwork is not an image we can read",
+                                            "save it again as a JPEG or PNG")) from None
+            self.result.work["cover"] += 1
+        return cover.read_bytes()
+
+    # ------------------------------------------------------------ the end of a run
+    def _remove_stale(self) -> None:
+        """site/ holds exactly what this run published: anything gone from the catalogue leaves it."""
+        for rel in self.ledger.outputs():
+            if rel in self.produced:
+                continue
+            path = self.config.site_dir / rel
+            path.unlink(missing_ok=True)
+            self.ledger.forget_output(rel)
+            self.result.removed.append(rel)
+        if self.config.site_dir.is_dir():
+            for folder in ("media", "shows", "map", "topics", "static", "artwork"):
+                remove_empty_dirs(self.config.site_dir / folder)
+        # An episode gone from the catalogue (or held back) leaves `station transcript` too.
+        for record in (self.cache / "episodes").glob("*.json"):
+            if record.name not in self.remembered:
+                record.unlink()
+
+    def _write_report(self) -> None:
+        report = {
+            "finished_at": self.now.isoformat(),
+            "errors": [str(p) for p in self.result.errors],
+            "warnings": [str(p) for p in self.result.warnings],
+            "waiting": self.result.waiting,
+            "transcripts_pending": sorted(o.where for o in self.result.outcomes
+                                          if o.transcript == "pending" and o.state != "held back"),
+            "episodes": {state: sum(1 for o in self.result.outcomes if o.state == state)
+                         for state in sorted({o.state for o in self.result.outcomes})},
+        }
+        write_text(self.config.state_dir / "last-build.json", json.dumps(report, indent=2, sort_keys=True) + "\n")
+
+
+@dataclass(frozen=True)
+class _Checked:
+    source: normalise.Source
+    warnings: list[Problem]
+
+
+
+def transcript_records(config: Config) -> list[dict]:
+    """Every episode's current transcript as the last build left it (for `station transcript`)."""
+    folder = config.state_dir / "cache" / "episodes"
+    if not folder.is_dir():
+        return []
+    return sorted((json.loads(p.read_text(encoding="utf-8")) for p in folder.glob("*.json")),
+                  key=lambda r: (r["show"], r["slug"]))

@@ -1,0 +1,300 @@
+"""The only module that runs ffmpeg (the binary shipped by imageio-ffmpeg).
+
+Everything long goes through ffmpeg as a stream: decode, analyse, filter and
+encode happen in one process and Python never holds the audio, so a whole
+night costs the same memory as a minute. pydub is configured here to use the
+same binary, for the short clips tests and tools make.
+
+Three jobs:
+  analyse(path)  one decoding pass: stream facts, damage, silence at the ends,
+                 peak/clipping statistics and BS.1770 loudness (ebur128)
+  render(plan)   trim, gain, optional masking, limiter, MP3 encode
+  measure(path)  BS.1770 loudness and true peak of a finished file
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import subprocess
+import threading
+import warnings
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Callable
+
+from ..errors import ToolError
+
+Progress = Callable[[float], None]  # seconds of audio done so far
+
+
+@cache
+def executable() -> str:
+    try:
+        import imageio_ffmpeg
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except Exception as exc:  # the package's own error says which platform is missing
+        raise ToolError(f"ffmpeg is missing ({exc}) — reinstall the station with `pip install -e .`, "
+                        "which brings ffmpeg with it (imageio-ffmpeg)") from exc
+
+
+def pydub_segment():
+    """pydub's AudioSegment, pointed at our ffmpeg (there is no system ffmpeg or ffprobe)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # pydub warns at import that it found no ffmpeg
+        from pydub import AudioSegment
+    AudioSegment.converter = executable()
+    return AudioSegment
+
+
+class FfmpegFailed(Exception):
+    def __init__(self, log: str):
+        self.log = log
+        super().__init__(log[-2000:])
+
+
+def run(args: list[str], timeout_s: float, on_progress: Progress | None = None,
+        fed_by: list[str] | None = None) -> str:
+    """Run ffmpeg; return its log (stderr). Progress comes from `-progress pipe:1`.
+
+    `fed_by`: the arguments of a second ffmpeg whose output (pipe:1) becomes
+    this one's input (pipe:0), so both run at once on two cores. Either
+    failing fails the run.
+    """
+    exe = executable()
+    quiet = ["-hide_banner", "-nostdin", "-nostats", "-v", "level+info"]
+    feeder = None
+    if fed_by is not None:
+        feeder = subprocess.Popen([exe, *quiet, *fed_by], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    cmd = [exe, *[q for q in quiet if not (feeder and q == "-nostdin")], "-progress", "pipe:1", *args]
+    proc = subprocess.Popen(cmd, stdin=feeder.stdout if feeder else subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if feeder:
+        feeder.stdout.close()  # the reader holds the only copy: the feeder sees a broken pipe if it dies
+    procs = [p for p in (feeder, proc) if p]
+    logs: list[list[bytes]] = [[] for _ in procs]
+    readers = [threading.Thread(target=lambda p=p, log=log: log.extend(p.stderr), daemon=True)
+               for p, log in zip(procs, logs)]
+    for r in readers:
+        r.start()
+    timer = threading.Timer(timeout_s, lambda: [p.kill() for p in procs])
+    timer.start()
+    try:
+        for raw in proc.stdout:
+            line = raw.decode("utf-8", "replace")
+            if line.startswith("out_time_us=") and on_progress:
+                value = line.split("=", 1)[1].strip()
+                if value.lstrip("-").isdigit():
+                    on_progress(max(0, int(value)) / 1e6)
+        for p in procs:
+            p.wait()
+    finally:
+        timer.cancel()
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    for r in readers:
+        r.join()
+    texts = [b"".join(log).decode("utf-8", "replace") for log in logs]
+    for p, text in zip(procs, texts):
+        if p.returncode != 0:
+            raise FfmpegFailed(text)
+    return texts[-1]
+
+
+# ---------------------------------------------------------------- analyse
+
+@dataclass(frozen=True)
+class Analysis:
+    container: str
+    codec: str
+    sample_rate_hz: int
+    channels: int
+    header_duration_s: float | None      # what the file says about itself
+    duration_s: float                    # what actually decoded
+    integrated_lufs: float               # -inf for silence
+    loudness_range_lu: float
+    peak_db: float                       # sample peak; true peak is measured on the encoded file
+    peak_share: float                    # share of samples at the peak value (clipping)
+    flat_factor: float
+    speech_start_s: float                # where the first non-silence begins
+    speech_end_s: float                  # where the last non-silence ends
+    damage: list[str] = field(default_factory=list)  # decoder complaints, first few
+
+
+_DAMAGE = re.compile(r"corrupt|invalid|error|truncat|missing|incomplete|overread|skipping|broken", re.I)
+_IGNORED = re.compile(r"Guessed Channel Layout|Estimating duration from bitrate|Discarding ID3 tags|"
+                      r"Skipping \d+ bytes of junk|Application provided invalid, non monotonically", re.I)
+
+
+def analyse(path: Path, input_format: str | None, *, silence_db: float, timeout_s: float,
+            on_progress: Progress | None = None) -> Analysis:
+    chain = (f"silencedetect=n={silence_db}dB:d=0.25,"
+             "astats=measure_perchannel=none:measure_overall=Peak_level+Peak_count+Flat_factor+Number_of_samples,"
+             "ebur128=framelog=quiet")  # no true peak here: it doubles the cost, and the encoded file is what counts
+    fmt = ["-f", input_format] if input_format else []
+    log = run([*fmt, "-i", str(path), "-map", "0:a:0", "-af", chain, "-f", "null", "-"], timeout_s, on_progress)
+    return _parse_analysis(log)
+
+
+def _num(pattern: str, text: str, default: float | None = None) -> float | None:
+    found = re.findall(pattern, text)
+    if not found:
+        return default
+    return float(found[-1])  # float() reads "-inf" too
+
+
+def _parse_analysis(log: str) -> Analysis:
+    stream = re.search(r"Stream #0:\d+.*?: Audio: (\w+).*?, (\d+) Hz, ([^,]+)", log)
+    if not stream:
+        raise FfmpegFailed(log)
+    codec, rate, layout = stream.group(1), int(stream.group(2)), stream.group(3).strip()
+    counted = re.match(r"(\d+) channels", layout)
+    # Named layouts other than mono/stereo (5.1, quad …) are more than stereo; they are downmixed.
+    channels = {"mono": 1, "stereo": 2}.get(layout) or (int(counted.group(1)) if counted else 3)
+    container = (re.search(r"Input #0, ([^,]+(?:,[^ ,]+)*), from", log) or [None, "unknown"])[1]
+    hdr = re.search(r"Duration: (\d+):(\d+):([\d.]+)", log)
+    header = int(hdr.group(1)) * 3600 + int(hdr.group(2)) * 60 + float(hdr.group(3)) if hdr else None
+    samples = _num(r"Number of samples: ([\d.]+)", log, 0.0)
+    duration = samples / rate if rate else 0.0
+    summary = log[log.rfind("Summary:"):] if "Summary:" in log else ""
+    integrated = _num(r"I:\s+(-?[\d.]+|-inf) LUFS", summary, -math.inf)
+    lra = _num(r"LRA:\s+(-?[\d.]+) LU", summary, 0.0)
+    peak_db = _num(r"Peak level dB: (-?[\d.]+|-inf)", log, -math.inf)
+    peak_count = _num(r"Peak count: ([\d.]+)", log, 0.0)
+    flat = _num(r"Flat factor: ([\d.]+)", log, 0.0)
+    starts = [float(x) for x in re.findall(r"silence_start: (-?[\d.]+)", log)]
+    ends = [float(x) for x in re.findall(r"silence_end: ([\d.]+)", log)]
+    speech_start, speech_end = 0.0, duration
+    if starts and starts[0] <= 0.05 and ends:
+        speech_start = ends[0]
+    if starts and (len(ends) < len(starts) or ends[-1] >= duration - 0.05):
+        speech_end = starts[-1]
+    if speech_end <= speech_start:  # silence throughout
+        speech_start, speech_end = 0.0, 0.0
+    damage = []
+    for line in log.splitlines():
+        if ("[error]" in line or "[warning]" in line) and _DAMAGE.search(line) and not _IGNORED.search(line):
+            damage.append(re.sub(r"^\[[^]]+\] ", "", line).strip())
+    return Analysis(container=container, codec=codec, sample_rate_hz=rate, channels=channels,
+                    header_duration_s=header, duration_s=duration, integrated_lufs=integrated,
+                    loudness_range_lu=lra, peak_db=peak_db,
+                    peak_share=(peak_count / max(1.0, samples * channels)) if peak_db > -0.5 else 0.0,
+                    flat_factor=flat, speech_start_s=max(0.0, speech_start),
+                    speech_end_s=speech_end, damage=damage[:5])
+
+
+# ---------------------------------------------------------------- render
+
+@dataclass(frozen=True)
+class Piece:
+    """One input of a render: a file, the part of it to keep, and its gain."""
+    path: Path
+    input_format: str | None
+    start_s: float
+    end_s: float
+    gain_db: float
+    mask_pitch: float | None = None   # pseudonym-masked voices: pitch and formants moved together
+
+
+@dataclass(frozen=True)
+class RenderPlan:
+    pieces: tuple[Piece, ...]
+    channels: int                     # 1 or 2
+    sample_rate_hz: int
+    bitrate_kbps: int
+    limit_db: float | None            # limiter ceiling (sample peak); None: no limiter
+    compress: bool
+    hide: tuple[tuple[float, float], ...] = ()   # spans of the finished timeline to hide (redaction)
+    hide_with: str = "tone"                      # tone | silence
+
+
+def render(plan: RenderPlan, out: Path, timeout_s: float, on_progress: Progress | None = None) -> "Loudness":
+    """Render `plan` into `out` (MP3) and return the loudness of the encoded frames."""
+    args: list[str] = []
+    chains = []
+    layout = "mono" if plan.channels == 1 else "stereo"
+    for i, piece in enumerate(plan.pieces):
+        if piece.input_format:
+            args += ["-f", piece.input_format]
+        args += ["-i", str(piece.path)]
+        steps = [f"atrim=start={piece.start_s:.4f}:end={piece.end_s:.4f}", "asetpts=PTS-STARTPTS",
+                 f"aresample={plan.sample_rate_hz}", f"aformat=sample_fmts=flt:channel_layouts={layout}"]
+        if piece.mask_pitch:
+            # asetrate moves pitch and formants together (a different-sounding voice, not
+            # a chipmunk); atempo puts the speed back so words keep their timing.
+            r = piece.mask_pitch
+            steps += [f"asetrate={round(plan.sample_rate_hz * r)}", f"aresample={plan.sample_rate_hz}",
+                      f"atempo={1 / r:.6f}"]
+        steps.append(f"volume={piece.gain_db:.3f}dB")
+        chains.append(f"[{i}:a:0]{','.join(steps)}[p{i}]")
+    joined = "".join(f"[p{i}]" for i in range(len(plan.pieces)))
+    tail = f"{joined}concat=n={len(plan.pieces)}:v=0:a=1" if len(plan.pieces) > 1 else "[p0]anull"
+    if plan.compress:
+        tail += ",acompressor=threshold=-24dB:ratio=3:attack=20:release=250:makeup=1"
+    if plan.hide:
+        spans = "+".join(f"between(t,{a:.3f},{b:.3f})" for a, b in plan.hide)
+        tail += f",volume=0:enable='{spans}'"
+        if plan.hide_with == "tone":
+            # A soft 660 Hz tone (-26 dBFS) where words were hidden: the listener hears that something was.
+            end = plan.hide[-1][1] + 1
+            chains.append(f"aevalsrc=exprs='0.05*sin(2*PI*660*t)*({spans})':s={plan.sample_rate_hz}:d={end:.3f},"
+                          f"aformat=sample_fmts=flt:channel_layouts={layout}[tone]")
+            tail += "[hushed];[hushed][tone]amix=inputs=2:duration=first:normalize=0"
+    if plan.limit_db is not None:
+        # A look-ahead limiter on sample peaks, set 1 dB under the true-peak ceiling: inter-sample
+        # peaks and the MP3 encoder rarely add more. The encoded file's true peak is measured
+        # anyway and a miss is rendered again lower, so oversampling here (which costs as much
+        # as the whole encode) buys nothing. Figures: bench/README.md.
+        limit = 10 ** (plan.limit_db / 20)
+        tail += f",alimiter=limit={limit:.5f}:level=false:latency=true:attack=2:release=80"
+    graph = ";".join(chains) + f";{tail}[out]"
+    mp3 = "f=mp3:id3v2_version=0:write_id3v1=0:fflags=+bitexact"
+    # The tee muxer writes the same encoded frames to the file and down a pipe, where a
+    # second ffmpeg measures them as they come: the check costs no extra pass over the file.
+    encode = [*args, "-filter_complex", graph, "-map", "[out]",
+              "-map_metadata", "-1", "-map_chapters", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact",
+              "-c:a", "libmp3lame", "-b:a", f"{plan.bitrate_kbps}k", "-ar", str(plan.sample_rate_hz),
+              "-ac", str(plan.channels), "-f", "tee", "-y", f"[{mp3}]{_tee_escape(out)}|[{mp3}]pipe:1"]
+    log = run(["-f", "mp3", "-i", "pipe:0", "-af", MEASURE_CHAIN, "-f", "null", "-"], timeout_s, on_progress,
+              fed_by=encode)
+    return _loudness(log)
+
+
+def _tee_escape(path: Path) -> str:
+    return re.sub(r"([\\|\[\]:'])", r"\\\1", str(path))
+
+
+# ---------------------------------------------------------------- measure
+
+@dataclass(frozen=True)
+class Loudness:
+    integrated_lufs: float
+    true_peak_db: float
+    loudness_range_lu: float
+    duration_s: float
+
+
+MEASURE_CHAIN = "astats=measure_perchannel=none:measure_overall=Number_of_samples,ebur128=peak=true:framelog=quiet"
+
+
+def measure(path: Path, timeout_s: float, input_format: str | None = None) -> Loudness:
+    fmt = ["-f", input_format] if input_format else []
+    return _loudness(run([*fmt, "-i", str(path), "-map", "0:a:0", "-af", MEASURE_CHAIN, "-f", "null", "-"], timeout_s))
+
+
+def _loudness(log: str) -> Loudness:
+    a = _parse_analysis(log)
+    summary = log[log.rfind("Summary:"):]
+    true_peak = _num(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary, -math.inf)
+    return Loudness(a.integrated_lufs, true_peak, a.loudness_range_lu, a.duration_s)
+
+
+def cover(src: Path, out: Path, size_px: int, timeout_s: float) -> None:
+    """A small square JPEG of the artwork for ID3: big artwork would weigh on every download."""
+    run(["-i", str(src), "-frames:v", "1", "-update", "1", "-vf",
+         f"scale={size_px}:{size_px}:force_original_aspect_ratio=decrease,"
+         f"pad={size_px}:{size_px}:(ow-iw)/2:(oh-ih)/2", "-fflags", "+bitexact", "-flags:v", "+bitexact",
+         "-q:v", "3", "-f", "image2", "-c:v", "mjpeg", "-y", str(out)], timeout_s)
