@@ -42,7 +42,6 @@ import argparse
 import collections
 import gzip
 import json
-import os
 import posixpath
 import random
 import re
@@ -52,7 +51,8 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from datetime import date, datetime, timedelta, timezone
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import jinja2
@@ -164,7 +164,7 @@ def speech(rnd: random.Random, vocab: tuple[list[str], list[int]], n_words: int,
             token += "?" if rnd.random() < 0.1 else "."
         elif rnd.random() < 0.06:
             token += ","
-        w_start = t + (rnd.uniform(0.3, 1.2) if first else rnd.uniform(0.02, 0.1))
+        w_start = t + (rnd.uniform(0.3, 1.2) if first else rnd.uniform(0.03, 0.13))
         w_end = w_start + 0.06 + 0.035 * len(token) * rnd.uniform(0.7, 1.3)
         if text and (length + 1 + len(token) > CUE_CHARS or w_end - start > CUE_SECONDS
                      or w_start - last_end > 1.2 or (ended and length > LINE_CHARS / 2)):
@@ -363,7 +363,7 @@ def maxrss_mb() -> float:
 
 # ---------------------------------------------------------------- 1. render
 
-def time_render(config, shows, pages, places, today, repeat: int, tmp: Path) -> dict[str, bytes]:
+def time_render(config, shows, pages, places, today, repeat: int, tmp: Path) -> tuple[dict[str, bytes], dict]:
     data = bare_pages(config, shows, pages, places)
     print(f"\n== 1. render: Site(...).render() vs bare Jinja2 ({len(data)} HTML pages each), best of {repeat} ==")
     print(f"{'run':>4} {'ours s':>8} {'baseline render s':>18} {'+ write s':>10} {'baseline s':>11}")
@@ -397,13 +397,34 @@ def time_render(config, shows, pages, places, today, repeat: int, tmp: Path) -> 
           f"for the whole site")
     print(f"  search.json {len(index):,} bytes ({mb(len(index))}, {len(gzip.compress(index, 6)):,} gzipped), "
           f"{len(index) / len(pages):,.0f} bytes an episode")
+    by_type = collections.defaultdict(list)
+    for rel in html:
+        by_type[page_type(rel)].append(len(files[rel]))
+    print("  HTML by page type: " + "; ".join(
+        f"{t} {len(v)} (median {kb(sorted(v)[len(v) // 2])}, largest {kb(max(v))})" for t, v in by_type.items()))
     print(f"ratio ours / bare Jinja2 render: {best['ours'] / best['bare_render']:.2f}; "
           f"ours (render only) / bare render + write: {best['ours'] / best['bare']:.2f}")
-    return files
+    return files, best
+
+
+def page_type(rel: str) -> str:
+    parts = rel.split("/")
+    if len(parts) == 4 and parts[0] == "shows":
+        return "episode"
+    if len(parts) == 3 and parts[1] not in ("pocket-guide",) and parts[0] in ("shows", "map", "topics"):
+        return {"shows": "show", "map": "place", "topics": "topic"}[parts[0]]
+    return "one-off"
 
 
 def phases(config, shows, pages, places, today) -> None:
     """One more render, with the main parts wrapped (the wrappers add a little to the small, frequent calls)."""
+    calls = collections.Counter()
+    original = site_mod.related
+
+    def counting(a, b):
+        calls["related"] += 1
+        return original(a, b)
+
     targets = [(site_mod.Site, "_episode", "episode pages (Site._episode)"),
                (site_mod, "notes_html", "  notes_html (markdown-it + nh3)"),
                (site_mod.Site, "_search_index", "search.json (Site._search_index)"),
@@ -412,26 +433,26 @@ def phases(config, shows, pages, places, today) -> None:
                (site_mod, "related", "related() (episodes × places × topics)"),
                (landscape_map, "landscape_svg", "landscape map SVG"),
                (systems_map, "systems_map_svg", "systems map SVG")]
-    with timing.phase_timer(targets) as spent:
-        total, _ = timed(ours, config, shows, pages, places, today)
+    site_mod.related = counting
+    try:
+        with timing.phase_timer(targets) as spent:
+            total, _ = timed(ours, config, shows, pages, places, today)
+    finally:
+        site_mod.related = original
     print(f"\n== where the time goes (one instrumented render: {total:.3f} s) ==")
     for _, _, name in targets:
         s = spent.get(name, 0.0)
         print(f"  {name:<52} {s:>7.3f} s  {s / total:>5.0%}")
-    print("  (the rows overlap: plain and related are called inside the episode pages and the search index too)")
-    calls = collections.Counter()
-    original = site_mod.related
-
-    def counting(a, b):
-        calls["related"] += 1
-        return original(a, b)
-
-    site_mod.related = counting
-    try:
-        ours(config, shows, pages, places, today)
-    finally:
-        site_mod.related = original
-    print(f"  related() is called {calls['related']:,} times a render")
+    print(f"  (the rows overlap: plain and related are called inside the episode pages and the search index too; "
+          f"related() was called {calls['related']:,} times)")
+    # What the transcripts cost on the pages: the same episode pages with none.
+    site = site_mod.Site(config, shows, pages, places, today)
+    bare = [replace(p, transcript=None, transcript_state="pending") for p in pages]
+    with_s = timed(lambda: [site._episode(p) for p in pages])[0]
+    without_s = timed(lambda: [site._episode(p) for p in bare])[0]
+    print(f"  episode pages alone: {with_s:.3f} s with their transcripts, {without_s:.3f} s without "
+          f"(the cue lists cost {with_s - without_s:.3f} s, "
+          f"{(with_s - without_s) / sum(len(p.transcript.cues) for p in pages) * 1e6:.1f} µs a cue)")
 
 
 # ---------------------------------------------------------------- memory
@@ -446,6 +467,11 @@ def memory(config, shows, pages, places, today, vocab) -> None:
     out = sum(len(v) for v in files.values())
     print(f"render under tracemalloc: peak {mb(peak - base)} allocated by the render; {mb(now - base)} still held "
           f"after it (the files dict: {mb(out)} of bytes); ru_maxrss of this process so far {maxrss_mb():.0f} MB")
+    del files
+    tracemalloc.start()
+    baseline(bare_pages(config, shows, pages, places), None)
+    print(f"bare Jinja2 under tracemalloc: peak {mb(tracemalloc.get_traced_memory()[1])} (its pages, held as bytes)")
+    tracemalloc.stop()
     # What holding the transcripts costs: ours keep cue text only; the pipeline's keep every word's timing.
     rnd = random.Random(3)
     n, sizes = 10, {}
@@ -483,7 +509,7 @@ def site_build(config, shows, pages) -> tuple[float, pipeline.Runner, dict[str, 
     return seconds, runner, spent
 
 
-def time_write(config, shows, pages, repeat: int) -> None:
+def time_write(config, shows, pages, repeat: int, bare: dict) -> None:
     print(f"\n== 2. publish through Runner._site (resources + render + keyed writes) ==")
     site = config.site_dir
     first_s, runner, spent = site_build(config, shows, pages)
@@ -492,6 +518,10 @@ def time_write(config, shows, pages, repeat: int) -> None:
     print(f"first build into an empty site/: {first_s:.3f} s, {written} files written "
           f"({dict(runner.result.work)}), {runner.result.pages} pages; problems: {problems or '[] (none)'}")
     print("  " + "; ".join(f"{k.strip()} {v:.3f} s" for k, v in spent.items()))
+    publish = spent["Runner._publish (all files)"]
+    print(f"  ratios: whole first build / bare render + write {first_s / bare['bare']:.1f}; writing alone "
+          f"(Runner._publish {publish:.3f} s / bare write {bare['bare_write']:.3f} s) {publish / bare['bare_write']:.1f}; "
+          f"{publish / written * 1000:.2f} ms a file")
     before = snapshot(site)
     print(f"no-change rebuilds, {repeat} fresh Runners:")
     for r in range(1, repeat + 1):
@@ -596,7 +626,7 @@ def main() -> int:
               f"ru_maxrss {start_mb:.0f} MB after imports, {maxrss_mb():.0f} MB with the station built")
         print(f"resources.load: {load_s:.3f} s for {len(places)} entries ({load_s / len(places) * 1000:.2f} ms each)")
 
-        files = time_render(config, shows, pages, places, today, args.repeat, tmp)
+        files, bare = time_render(config, shows, pages, places, today, args.repeat, tmp)
         index = json.loads(files["search.json"])
         docs = collections.Counter(d["k"] for d in index["docs"])
         html = sum(rel.endswith(".html") for rel in files)
@@ -606,7 +636,7 @@ def main() -> int:
               f"{all(files[f'{p.url}index.html'].count(b'<li data-start=') == len(p.transcript.cues) for p in pages)}")
         phases(config, shows, pages, places, today)
         memory(config, shows, pages, places, today, vocabulary())
-        time_write(config, shows, pages, args.repeat)
+        time_write(config, shows, pages, args.repeat, bare)
         weight(config, shows, pages, places, today, files, vocabulary())
         if args.profile:
             profile_run(config, shows, pages, places, today)

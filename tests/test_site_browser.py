@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 
 import pytest
@@ -184,3 +185,19 @@ def test_hostile_titles_never_run_in_the_browser(chromium, station):
         wait_until(page, "document.querySelectorAll('#results li').length > 0")
         assert "<script>" in page.locator("#results").inner_text()  # shown as text
         assert dialogs == [] and page_log(page).errors == []
+
+
+def test_the_pocket_guide_prints_on_a5_without_the_screen_furniture(page, base):
+    page.goto(base + "map/pocket-guide/")
+    page.emulate_media(media="print")
+    for hidden in ("#quick-exit", "nav", ".crisis", ".screen-only"):
+        assert page.locator(hidden).first.is_hidden(), hidden
+    assert page.locator(".guide-crisis").is_visible()  # the crisis lines go on paper
+    assert page.locator(".guide-entry").count() == 8
+    pdf = page.pdf(prefer_css_page_size=True)
+    assert pdf.startswith(b"%PDF")
+    pages = pdf.count(b"/Type /Page\n") or pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
+    assert 1 <= pages <= 8
+    # A5 is 420 × 595 points.
+    size = re.search(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf)
+    assert size and abs(float(size[1]) - 419.5) < 2 and abs(float(size[2]) - 595.3) < 2
