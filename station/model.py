@@ -19,7 +19,7 @@ from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_val
 from .apple_categories import APPLE_CATEGORIES
 from .config import Language
 from .recovery_map import nodes
-from .validation import Frozen, did_you_mean
+from .validation import Frozen, did_you_mean, one_of
 
 Tier = Literal["full-name", "first-name", "pseudonym", "pseudonym-masked"]
 Scope = Literal["podcast", "site", "stream"]
@@ -63,6 +63,21 @@ def parse_clock(value: str | int | float) -> float:
     for n in numbers:
         seconds = seconds * 60 + n
     return seconds
+
+
+def check_topics(value: list[str]) -> list[str]:
+    """Topics are node ids of the recovery systems map; a near miss gets the node it was probably meant to be."""
+    known = nodes()
+    unknown = [t for t in value if t not in known]
+    if unknown:
+        hints = []
+        for topic in unknown:
+            guess = did_you_mean(topic, set(known))
+            hints.append(f"for {topic!r} did you mean `{guess}` ({known[guess].name})?" if guess
+                         else f"{topic!r} is not close to any")
+        raise ValueError(f"{', '.join(map(repr, unknown))} {'is not a node' if len(unknown) == 1 else 'are not nodes'} "
+                         f"of the recovery systems map — {'; '.join(hints)} (README: Topics lists them all)")
+    return value
 
 
 class Presenter(BaseModel):
@@ -133,26 +148,13 @@ class EpisodeMeta(BaseModel):
     @classmethod
     def _notes(cls, value: list[str]) -> list[str]:
         for note in value:
-            if note not in CONTENT_NOTES:
-                guess = did_you_mean(note, set(CONTENT_NOTES))
-                hint = f"did you mean `{guess}`?" if guess else f"use one of: {', '.join(CONTENT_NOTES)}"
-                raise ValueError(f"{note!r} is not a content note we know — {hint}")
+            one_of(note, CONTENT_NOTES, "a content note")
         return value
 
     @field_validator("topics")
     @classmethod
     def _topics(cls, value: list[str]) -> list[str]:
-        known = nodes()
-        unknown = [t for t in value if t not in known]
-        if unknown:
-            hints = []
-            for topic in unknown:
-                guess = did_you_mean(topic, set(known))
-                hints.append(f"for {topic!r} did you mean `{guess}` ({known[guess].name})?" if guess
-                             else f"{topic!r} is not close to any")
-            raise ValueError(f"{', '.join(map(repr, unknown))} {'is not a node' if len(unknown) == 1 else 'are not nodes'} "
-                             f"of the recovery systems map — {'; '.join(hints)} (README: Topics lists them all)")
-        return value
+        return check_topics(value)
 
     @field_validator("slug")
     @classmethod

@@ -27,9 +27,8 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from . import yaml_file
 from .config import Config
 from .errors import Problem, Severity
-from .model import SLUG, slugify
-from .recovery_map import nodes
-from .validation import Frozen, did_you_mean, validate
+from .model import SLUG, check_topics, slugify
+from .validation import Frozen, one_of, validate
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -129,23 +128,12 @@ class ResourceMeta(BaseModel):
     @field_validator("kind")
     @classmethod
     def _kind(cls, value: str) -> str:
-        known = kinds()
-        if value not in known:
-            guess = did_you_mean(value, set(known))
-            hint = f"did you mean `{guess}`?" if guess else f"use one of: {', '.join(known)}"
-            raise ValueError(f"{value!r} is not a kind of support we know — {hint}")
-        return value
+        return one_of(value, kinds(), "a kind of support")
 
     @field_validator("topics")
     @classmethod
     def _topics(cls, value: list[str]) -> list[str]:
-        known = nodes()
-        for topic in value:
-            if topic not in known:
-                guess = did_you_mean(topic, set(known))
-                hint = f"did you mean `{guess}` ({known[guess].name})?" if guess else "see docs/episodes.md: Topics"
-                raise ValueError(f"{topic!r} is not a node of the recovery systems map — {hint}")
-        return value
+        return check_topics(value)
 
     @model_validator(mode="after")
     def _hours_or_note(self):

@@ -22,6 +22,15 @@ def did_you_mean(word: str, choices: list[str] | set[str]) -> str | None:
     return close[0] if close else None
 
 
+def one_of(value: str, known, noun: str) -> str:
+    """`value` if it is one of `known`; else a ValueError with a did-you-mean."""
+    if value not in known:
+        guess = did_you_mean(value, set(known))
+        hint = f"did you mean `{guess}`?" if guess else f"use one of: {', '.join(known)}"
+        raise ValueError(f"{value!r} is not {noun} we know — {hint}")
+    return value
+
+
 def _model_at(model: type[pydantic.BaseModel], loc: tuple) -> type[pydantic.BaseModel] | None:
     """The model class that owns the last key of `loc`, for did-you-mean."""
     current: Any = model

@@ -6,8 +6,6 @@ import subprocess
 import sys
 import time
 
-from tests.conftest import DEMO_NOW  # noqa: F401 -- the demo fixture builds with it
-
 
 def free_port() -> int:
     with socket.socket() as s:

@@ -14,10 +14,8 @@ from urllib.parse import unquote, urlsplit
 import pytest
 import yaml
 
-from station import pipeline
-from station import config as config_mod
 from station.resources import ResourceMeta, intervals, Opening
-from tests.conftest import DEMO_NOW, REPO, sidecar
+from tests.conftest import REPO
 
 GOLDEN = REPO / "tests" / "golden" / "site"
 PAGE_TYPES = {
