@@ -28,8 +28,8 @@ times and text (see "memory" below for what the words would add). The same seed 
   unless the ledger says the same key made the file there). First into an empty site/, then --repeat
   no-change rebuilds with fresh Runners, each of which must write nothing (the Runner's work counter
   and every file's mtime are checked).
-* weight: the largest episode page, and one with a 60-minute transcript, with the CSS and JS they
-  load, raw and gzipped (level 6), against the issue's 100 KB.
+* weight: the median and the largest episode page, and the largest again with a 60- and a 90-minute
+  transcript, each with the CSS and JS it loads, raw and gzipped (level 6), against the issue's 100 KB.
 
 Where the time goes: one extra render with the main parts wrapped; --profile adds cProfile.
 
