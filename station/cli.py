@@ -143,7 +143,8 @@ def _problems(title: str, problems: list[Problem]) -> None:
 def _summary(result: pipeline.BuildResult, check: bool) -> None:
     for o in result.outcomes:
         mark = {"built": "[green]✓ built[/]", "unchanged": "[dim]· unchanged[/]", "checked": "[green]✓ fine[/]",
-                "not public yet": "[cyan]◷ ready, not public yet[/]", "held back": "[red]✗ held back[/]"}[o.state]
+                "not public yet": "[cyan]◷ ready, not public yet[/]", "held back": "[red]✗ held back[/]",
+                "withdrawn": "[dim]⊘ withdrawn[/]"}[o.state]
         extra = ""
         if o.audio:
             extra = f" → site/{o.audio}"
@@ -164,7 +165,7 @@ def _summary(result: pipeline.BuildResult, check: bool) -> None:
                   "preview it with `station serve`.")
     if result.problems:
         _problems("What needs attention:", result.problems)
-    order = ["built", "unchanged", "checked", "not public yet", "held back"]
+    order = ["built", "unchanged", "checked", "not public yet", "withdrawn", "held back"]
     counts = [(state, sum(1 for o in result.outcomes if o.state == state)) for state in order]
     parts = ", ".join(f"{n} {state}" for state, n in counts if n) or "nothing to do"
     verb = "Checked" if check else "Built"

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import pydantic
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from .errors import ConfigError, Problem
 from .validation import Frozen, validate
@@ -146,6 +146,36 @@ class SiteSettings(BaseModel):
     latest: int = Field(10, ge=1, le=100)  # episodes on the home page
 
 
+class PublishSettings(BaseModel):
+    """An S3-compatible bucket to publish site/ to. Credentials never live here: they come from the
+    standard AWS environment variables or a named profile in ~/.aws."""
+    model_config = Frozen
+    bucket: str = Field(min_length=3, max_length=63, pattern=r"^[a-z0-9][a-z0-9.-]+[a-z0-9]$")
+    endpoint_url: str | None = Field(None, pattern=r"^https?://")  # none: Amazon S3 itself
+    region: str = "us-east-1"
+    prefix: str = ""                  # a folder inside the bucket, e.g. "radio/"
+    profile: str | None = None        # an AWS profile name (~/.aws/credentials); never the keys themselves
+    attempts: int = Field(6, ge=1, le=20)      # tries per request, with backoff, on throttling, 5xx and drops
+    multipart_mb: int = Field(64, ge=5, le=5000)  # bigger files go up in parts
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_secrets(cls, data):
+        if isinstance(data, dict):
+            secret = [k for k in data if "secret" in k.lower() or "access_key" in k.lower() or "token" in k.lower()]
+            if secret:
+                raise ValueError(f"`{secret[0]}` looks like a credential, and credentials never go in station.toml "
+                                 "— remove it and set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the "
+                                 "environment, or name a profile with `profile`")
+        return data
+
+    @field_validator("prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        value = value.strip("/")
+        return f"{value}/" if value else ""
+
+
 class CrisisLine(BaseModel):
     model_config = Frozen
     name: str = Field(min_length=1)
@@ -162,6 +192,7 @@ class Settings(BaseModel):
     build: BuildSettings = BuildSettings()
     transcripts: TranscriptSettings = TranscriptSettings()
     site: SiteSettings = SiteSettings()
+    publish: PublishSettings | None = None
     crisis_lines: list[CrisisLine] = Field(default_factory=list)
 
 

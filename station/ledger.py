@@ -5,6 +5,8 @@ Four tables:
   memo         a stage's result under its key (input hashes + stage version + settings)
   identities   each episode's slug and GUID, kept across renames and title edits
   outputs      every file the build put in site/, so what is gone can be removed
+  withdrawals  episodes their presenters took back, by GUID, and when
+  published    what `station publish` last put in the bucket: key → content hash and ETag
 
 Privacy: no presenter name and no file name from content/ is stored; content
 paths are kept only as hashes. Slugs in `outputs` are public anyway.
@@ -30,6 +32,9 @@ CREATE TABLE IF NOT EXISTS memo (key TEXT PRIMARY KEY, stage TEXT NOT NULL, valu
 CREATE TABLE IF NOT EXISTS identities (key_hash TEXT PRIMARY KEY, source_sha256 TEXT NOT NULL,
                                        slug TEXT NOT NULL, guid TEXT NOT NULL, show TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS outputs (path TEXT PRIMARY KEY, key TEXT NOT NULL, size INTEGER, mtime_ns INTEGER);
+CREATE TABLE IF NOT EXISTS withdrawals (guid TEXT PRIMARY KEY, at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS published (key TEXT PRIMARY KEY, sha256 TEXT NOT NULL, etag TEXT NOT NULL,
+                                      size INTEGER NOT NULL);
 """
 
 
@@ -143,3 +148,29 @@ class Ledger:
 
     def forget_output(self, rel_path: str) -> None:
         self._write("DELETE FROM outputs WHERE path=?", (rel_path,))
+
+    # ------------------------------------------------------------ withdrawals
+    def withdraw(self, guid: str, at: str) -> None:
+        self._write("INSERT OR REPLACE INTO withdrawals VALUES (?,?)", (guid, at))
+
+    def withdrawn(self, guid: str) -> str | None:
+        """When this episode was withdrawn (ISO time), or None."""
+        row = self.db.execute("SELECT at FROM withdrawals WHERE guid=?", (guid,)).fetchone()
+        return row[0] if row else None
+
+    def reconsented(self, guid: str) -> None:
+        self._write("DELETE FROM withdrawals WHERE guid=?", (guid,))
+
+    def identities(self) -> list[tuple[str, str, str]]:
+        """(show, slug, guid) of every episode ever built."""
+        return list(self.db.execute("SELECT show, slug, guid FROM identities ORDER BY show, slug"))
+
+    # ------------------------------------------------------------ the bucket
+    def published(self) -> dict[str, tuple[str, str, int]]:
+        return {k: (sha, etag, size) for k, sha, etag, size in self.db.execute("SELECT * FROM published")}
+
+    def record_published(self, key: str, sha256: str, etag: str, size: int) -> None:
+        self._write("INSERT OR REPLACE INTO published VALUES (?,?,?,?)", (key, sha256, etag, size))
+
+    def forget_published(self, key: str) -> None:
+        self._write("DELETE FROM published WHERE key=?", (key,))

@@ -53,7 +53,7 @@ class Events:
 @dataclass
 class Outcome:
     where: str                  # the recording, relative to the station root
-    state: str                  # built | unchanged | held back | not public yet | checked
+    state: str                  # built | unchanged | held back | not public yet | withdrawn | checked
     slug: str | None = None
     guid: str | None = None
     audio: str | None = None    # site-relative path of the published MP3
@@ -153,6 +153,12 @@ class Runner:
         self.result.problems += problems
         if self.check:
             return
+        key = f"site:{site_mod.render_key(self.config, cat.shows, self.pages, places)}"
+        made = self.ledger.recall(key)
+        if made and all(self._intact(rel, content) for rel, content in made.items()):
+            self.produced |= set(made)  # nothing the pages are made from has changed: nor have they
+            self.result.pages = sum(rel.endswith(".html") for rel in made)
+            return
         try:
             files = site_mod.Site(self.config, cat.shows, self.pages, places, today).render()
         except site_mod.TemplateProblem as exc:  # a station's own template: the pages already there stay
@@ -161,9 +167,11 @@ class Runner:
                               and not rel.endswith(".xml")}
             return
         self.result.pages = sum(rel.endswith(".html") for rel in files)
+        made = {}
         for rel, data in files.items():
-            self._publish(rel, sha256_json([rel, hashlib.sha256(data).hexdigest()]),
-                          lambda tmp, data=data: tmp.write_bytes(data))
+            made[rel] = sha256_json([rel, hashlib.sha256(data).hexdigest()])
+            self._publish(rel, made[rel], lambda tmp, data=data: tmp.write_bytes(data))
+        self.ledger.remember(key, "site", made)
 
     def _artwork(self, path: Path | None, where: str) -> str | None:
         if not path:
@@ -199,6 +207,9 @@ class Runner:
         sources = [s for s in parts if s is not None]
         identity = self._identity(episode, main.source.sha256)
         outcome = Outcome(where, "checked", slug=identity.slug, guid=identity.guid, problems=warnings)
+        if self._withdrawn(episode, identity.guid):
+            outcome.state = "withdrawn"
+            return outcome
         if self.check:
             return outcome
         audio_key, audio, outcome.measured = self._normalised(sources, episode.masked, where)
@@ -232,7 +243,8 @@ class Runner:
         if episode.published_now("site", self.now):
             self.pages.append(site_mod.EpisodePage(
                 episode, identity.slug, outcome.audio, (self.config.site_dir / outcome.audio).stat().st_size,
-                outcome.measured["duration_s"], published.transcript if published else None, outcome.transcript,
+                outcome.measured["duration_s"], site_mod.page_transcript(published.transcript) if published else None,
+                outcome.transcript,
                 chapters))
         if episode.published_now("podcast", self.now):
             self.items.append(feed.Item(episode, identity.slug, identity.guid, outcome.audio,
@@ -241,6 +253,17 @@ class Runner:
                                         self.pages[-1].url if self.pages and self.pages[-1].episode is episode
                                         else None))
         return outcome
+
+    def _withdrawn(self, episode: Episode, guid: str) -> bool:
+        """Taken back by its presenter, and not given again since: a consent record dated after the withdrawal."""
+        at = self.ledger.withdrawn(guid)
+        if at is None:
+            return False
+        if episode.meta.consent.date > datetime.fromisoformat(at).date():
+            if not self.check:
+                self.ledger.reconsented(guid)
+            return False
+        return True
 
     def _normalised(self, sources: list[normalise.Source], masked: bool, where: str,
                     hide: tuple[tuple[float, float], ...] = ()) -> tuple[str, Path, dict]:
@@ -258,12 +281,17 @@ class Runner:
             self.result.work["render"] += 1
         return audio_key, cached, measured
 
+    def _intact(self, rel: str, key: str) -> bool:
+        """This file of site/ is still there exactly as `key` made it."""
+        dest = self.config.site_dir / rel
+        known = self.ledger.output(rel)
+        return bool(known) and dest.exists() and known == (key, dest.stat().st_size, dest.stat().st_mtime_ns)
+
     def _publish(self, rel: str, key: str, write: Callable[[Path], None]) -> bool:
         """Write one file of site/ atomically unless it is already there as `key` made it; True if written."""
         self.produced.add(rel)
         dest = self.config.site_dir / rel
-        known = self.ledger.output(rel)
-        if known and dest.exists() and known == (key, dest.stat().st_size, dest.stat().st_mtime_ns):
+        if self._intact(rel, key):
             return False
         with atomic_path(dest) as tmp:
             write(tmp)

@@ -17,7 +17,7 @@ import hashlib
 import json
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Iterable
@@ -32,6 +32,7 @@ from .markup import notes_html, plain
 from .model import CONTENT_NOTES, Episode, Show
 from .recovery_map import Node, nodes, plain as plain_line
 from .errors import Problem
+from .files import sha256_json
 from .resources import Resource, kinds
 from .serve import CSP_META as CSP
 from .transcript import Transcript
@@ -75,10 +76,42 @@ class EpisodePage:
         return self.audio[: -len(".mp3")]
 
 
-def related(a: Iterable[str], b: Iterable[str]) -> bool:
-    """Two sets of map nodes share ground: the same node, or one inside the other (rc.social ⊃ rc.social.peer_support)."""
-    return any(x == y or (x.count(".") and y.startswith(x + ".")) or (y.count(".") and x.startswith(y + "."))
-               for x in a for y in b)
+def page_transcript(t: Transcript) -> Transcript:
+    """What a page shows of a transcript: cue times and text. Word timings are most of its memory
+    (about 1 MB for 25 minutes), and a build keeps every episode's until the pages are made."""
+    return replace(t, cues=tuple(replace(c, words=()) for c in t.cues))
+
+
+def _inside(node: str) -> list[str]:
+    """The nodes that hold this one (rc.social.peer_support is inside rc.social; `rc` itself holds too much)."""
+    parts = node.split(".")
+    return [".".join(parts[:i]) for i in range(2, len(parts))]
+
+
+class Ground:
+    """Which items share ground with a map node: the same node, or one inside the other.
+
+    An index, so a station of a thousand episodes is not compared pair by pair.
+    """
+
+    def __init__(self, items: list, topics_of):
+        self.items = items
+        self.at: dict[str, set[int]] = defaultdict(set)      # items tagged with exactly this node
+        self.within: dict[str, set[int]] = defaultdict(set)  # items tagged with it or a node inside it
+        for i, item in enumerate(items):
+            for topic in topics_of(item):
+                self.at[topic].add(i)
+                for holder in [topic, *_inside(topic)]:
+                    self.within[holder].add(i)
+
+    def on(self, topics: Iterable[str]) -> list:
+        """The items on the same ground as any of `topics`, in their own order."""
+        found: set[int] = set()
+        for topic in topics:
+            found |= self.within.get(topic, set())
+            for holder in _inside(topic):
+                found |= self.at.get(holder, set())
+        return [self.items[i] for i in sorted(found)]
 
 
 def clock(seconds: float) -> str:
@@ -107,6 +140,8 @@ class Site:
         self.places = sorted(places, key=lambda r: (list(kinds()).index(r.meta.kind), r.meta.name.lower()))
         self.today = today
         self.nodes = nodes()
+        self.stories = Ground(self.episodes, lambda e: e.episode.meta.topics)
+        self.help = Ground(self.places, lambda p: p.meta.topics)
         self.env = _environment(config)
         self.files: dict[str, bytes] = {}
         self.asset_paths = self._assets()
@@ -128,7 +163,7 @@ class Site:
         for place in self.places:
             self._page(f"map/{place.slug}/index.html", "place.html", place=place,
                        topics=[self.nodes[t] for t in place.meta.topics],
-                       episodes=[e for e in self.episodes if related(e.episode.meta.topics, place.meta.topics)])
+                       episodes=self.stories.on(place.meta.topics))
         self._page("map/pocket-guide/index.html", "pocket-guide.html", by_kind=self._by_kind())
         counts = self._topic_counts()
         self._page("topics/index.html", "topics.html", counts=counts,
@@ -136,8 +171,7 @@ class Site:
                    groups=self._node_groups())
         for node in self.nodes.values():
             self._page(f"topics/{node.id}/index.html", "topic.html", node=node,
-                       episodes=[e for e in self.episodes if related(e.episode.meta.topics, [node.id])],
-                       places=[p for p in self.places if related(p.meta.topics, [node.id])])
+                       episodes=self.stories.on([node.id]), places=self.help.on([node.id]))
         self._page("search/index.html", "search.html")
         self.files["search.json"] = self._search_index()
         self._page("404.html", "404.html", depth_override="/")
@@ -149,8 +183,8 @@ class Site:
                    notes_html=notes_html(meta.description),
                    content_notes=[CONTENT_NOTES[n] for n in meta.content_notes],
                    topics=[self.nodes[t] for t in meta.topics],
-                   places=[p for p in self.places if related(meta.topics, p.meta.topics)],
-                   cues=[(c.start, c.end, clock(c.start), c.text) for c in page.transcript.cues]
+                   places=self.help.on(meta.topics),
+                   cues=[(f"{c.start:.2f}", f"{c.end:.2f}", clock(c.start), c.text) for c in page.transcript.cues]
                    if page.transcript else [])
 
     # ------------------------------------------------------------ rendering
@@ -214,8 +248,7 @@ class Site:
         return [(kind, grouped[kind.id]) for kind in kinds().values() if grouped[kind.id]]
 
     def _topic_counts(self) -> dict[str, int]:
-        return {n: sum(related(e.episode.meta.topics, [n]) for e in self.episodes)
-                + sum(related(p.meta.topics, [n]) for p in self.places) for n in self.nodes}
+        return {n: len(self.stories.on([n])) + len(self.help.on([n])) for n in self.nodes}
 
     def _node_groups(self) -> list[tuple[str, list[Node]]]:
         names = {**PARTS, **OTHER_PARTS}
@@ -246,6 +279,27 @@ class Site:
             docs.append({"u": f"topics/{n.id}/", "t": n.name, "k": "Topic", "s": _snippet(plain_line(n)),
                          "w": _distinct(f"{n.name} {n.summary}")})
         return json.dumps({"docs": docs}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def render_key(config: Config, shows: list[Show], episodes: list[EpisodePage], places: list[Resource]) -> str:
+    """A hash of everything the pages are made from: the same key gives the same files, so a
+    rebuild with nothing changed need not render them again."""
+    s = config.settings
+    code = sorted(p for p in Path(__file__).parent.glob("*.py")
+                  if p.stem in ("site", "markup", "systems_map", "landscape_map", "recovery_map", "resources"))
+    code += sorted(Path(__file__).parent.glob("data/*.yaml"))
+    for folder in _template_dirs(config):
+        code += sorted(p for p in folder.rglob("*") if p.is_file())
+    return sha256_json([
+        s.station.model_dump(mode="json"), s.site.model_dump(mode="json"),
+        [c.model_dump(mode="json") for c in s.crisis_lines],
+        [(sh.slug, sh.meta.model_dump(mode="json")) for sh in shows],
+        [(e.episode.key, e.episode.show.slug, e.episode.meta.model_dump(mode="json"), e.slug, e.audio, e.size,
+          e.duration_s, e.transcript.to_dict() if e.transcript else None, e.transcript_state, e.chapters)
+         for e in episodes],
+        [(p.slug, p.meta.model_dump(mode="json")) for p in places],
+        [(str(p), hashlib.sha256(p.read_bytes()).hexdigest()) for p in code],
+    ])
 
 
 def _snippet(text: str, limit: int = 200) -> str:

@@ -350,3 +350,16 @@ def test_opening_hours_past_midnight_and_open_now():
     with pytest.raises(ValueError, match="no opening hours"):
         ResourceMeta(name="x", kind="crisis", summary="x", locality="x", access=["phone"],
                      last_checked=dt.date(2026, 1, 1))
+
+
+def test_a_page_deleted_by_hand_or_a_changed_template_brings_the_render_back(station):
+    station.episode("night-bus.mp3")
+    station.build()
+    (station.root / "site/index.html").unlink()
+    again = station.build()
+    assert again.work == {"pages": 1} and (station.root / "site/index.html").is_file()
+    own = station.root / "templates"
+    own.mkdir()
+    (own / "index.html").write_text('{% extends "default/index.html" %}{% block title %}Ours{% endblock %}')
+    assert station.build().work == {"pages": 1}
+    assert "<title>Ours</title>" in (station.root / "site/index.html").read_text()
