@@ -77,6 +77,120 @@ def transcript(episode: Annotated[str, typer.Argument(help="The episode: its rec
 
 
 @app.command()
+def publish(station: StationDir = Path("."),
+            dry_run: Annotated[bool, typer.Option("--dry-run", help="List every upload and delete; change nothing.")]
+            = False,
+            despite_problems: Annotated[bool, typer.Option(
+                "--despite-problems", help="Publish even though the last build reported problems.")] = False,
+            verbose: Verbose = False) -> None:
+    """Upload site/ to the bucket in [publish]: changed files only, media first, feeds last."""
+    from . import publish as publish_mod
+    from .ledger import Ledger
+    config = _config(station, verbose)
+    settings = config.settings.publish
+    if settings is None:
+        err.print("Publishing is not set up: add a [publish] table with `bucket` to station.toml "
+                  "(docs/station-toml.md).")
+        raise typer.Exit(2)
+    problems = publish_mod.last_build_problems(config)
+    if problems is None:
+        err.print("Nothing has been built yet — run `station build` first.")
+        raise typer.Exit(1)
+    if problems and not despite_problems:
+        err.print(f"The last build reported {_plural(len(problems), 'problem')}, so nothing was published:")
+        for line in problems:
+            err.print(f"  {line}", markup=False)
+        err.print("Fix them and run `station build` again, or publish as it is with `--despite-problems`.")
+        raise typer.Exit(1)
+    target = f"s3://{settings.bucket}/{settings.prefix}"
+    ledger = Ledger(config.state_dir / "state.sqlite")
+    try:
+        s3, remote = publish_mod.connect(config)
+        plan = publish_mod.plan(config, ledger, remote)
+        if dry_run:
+            for up in plan.uploads:
+                out.print(f"would upload ({up.why}) {up.rel}  {up.size:,} bytes", markup=False)
+            for key in plan.deletes:
+                out.print(f"would delete {key}", markup=False)
+            out.print(f"Dry run for {target}: {len(plan.uploads)} to upload ({plan.upload_bytes:,} bytes), "
+                      f"{len(plan.deletes)} to delete, {plan.unchanged} unchanged. Nothing was changed.")
+            raise typer.Exit(0)
+        with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn(),
+                      console=err, transient=True, disable=not err.is_terminal) as bars:
+            task = bars.add_task(f"uploading to {target}", total=plan.upload_bytes or 1)
+            publish_mod.run(config, ledger, plan, s3, progress=lambda n: bars.advance(task, n))
+    except publish_mod.PublishError as exc:
+        err.print(f"[bold red]Not finished:[/] {exc}")
+        _exit(1, exc, verbose)
+    finally:
+        ledger.close()
+    out.print(f"Published to {target}: {len(plan.uploads)} uploaded, {len(plan.deletes)} deleted, "
+              f"{plan.unchanged} unchanged.")
+
+
+@app.command()
+def withdraw(episode: Annotated[str, typer.Argument(help="The episode: its recording's path, its slug, or show/slug.")],
+             station: StationDir = Path("."),
+             delete_recording: Annotated[bool, typer.Option(
+                 "--delete-recording", help="Delete the recording and its sidecar too.")] = False,
+             verbose: Verbose = False) -> None:
+    """Take an episode back everywhere, at once, with no reason asked."""
+    from datetime import datetime, timezone
+    from . import withdraw as withdraw_mod
+    config = _config(station, verbose)
+    try:
+        report = withdraw_mod.withdraw(config, episode, datetime.now(timezone.utc), delete_recording)
+    except withdraw_mod.NotFound as exc:
+        err.print(str(exc))
+        raise typer.Exit(1)
+    except StationError as exc:
+        err.print(f"[bold red]Stopped:[/] {exc}")
+        _exit(2, exc, verbose)
+    out.print(f"Withdrawn: “{report.title}” ({report.show}/{report.slug}).", markup=False)
+    out.print("Removed from:")
+    feeds = [r for r in report.mentions_removed if r.endswith(".xml")]
+    pages = [r for r in report.mentions_removed if r.endswith(".html")]
+    if feeds:
+        out.print(f"  the podcast feeds (its GUID {report.guid} is no longer listed): "
+                  + ", ".join(f"site/{r}" for r in feeds), markup=False)
+    if pages:
+        out.print(f"  {_plural(len(pages), 'page')} that listed it: " + ", ".join(f"site/{r}" for r in pages),
+                  markup=False)
+    if "search.json" in report.mentions_removed:
+        out.print("  the search index: site/search.json")
+    if report.files_removed:
+        out.print("  its own files: " + ", ".join(f"site/{r}" for r in report.files_removed), markup=False)
+    if report.copies_removed:
+        out.print("  the build's cached copies: " + ", ".join(report.copies_removed), markup=False)
+    if config.settings.publish is not None:
+        target = f"s3://{config.settings.publish.bucket}/{config.settings.publish.prefix}"
+        if report.bucket_error:
+            err.print(f"[bold red]The bucket {target} still has it:[/] {report.bucket_error}")
+        else:
+            out.print(f"  the bucket {target}: {_plural(len(report.bucket_deleted), 'object')} deleted "
+                      + "".join(f"\n    {k}" for k in report.bucket_deleted)
+                      + f"\n    and {_plural(report.bucket_updated, 'file')} updated without it", markup=False)
+    else:
+        out.print("  (no bucket is set up in [publish], so there was nothing to remove there)")
+    out.print("It stays withdrawn until its sidecar has a consent record dated after today.")
+    out.print("Podcast apps drop it at their next refresh, because its GUID has left the feed. Copies already "
+              "downloaded to listeners' devices cannot be recalled.")
+    if report.recording_deleted:
+        out.print("Deleted, as asked: " + ", ".join(report.recording_deleted), markup=False)
+    else:
+        out.print(f"The recording {report.recording} is untouched (`--delete-recording` deletes it).", markup=False)
+    raise typer.Exit(1 if report.bucket_error else 0)
+
+
+def _config(station: Path, verbose: bool):
+    try:
+        return config_mod.load(station)
+    except ConfigError as exc:
+        _problems("The station's settings need fixing first:", exc.problems)
+        _exit(2, exc, verbose)
+
+
+@app.command()
 def serve(station: StationDir = Path("."),
           port: Annotated[int, typer.Option(help="The port to listen on.")] = 8000,
           host: Annotated[str, typer.Option(help="The address to listen on; the default is this machine only.")]

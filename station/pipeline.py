@@ -99,7 +99,7 @@ class Runner:
         self.cache = config.state_dir / "cache"
         self.result = BuildResult()
         self.produced: set[str] = set()
-        self.namespace = uuid.uuid5(uuid.NAMESPACE_URL, self.settings.station.base_url)
+        self.namespace = guid_namespace(config)
         self.whisper: Whisper | None = None
         self.items: list[feed.Item] = []  # what the podcast feeds list
         self.pages: list[site_mod.EpisodePage] = []  # what the website shows
@@ -200,6 +200,7 @@ class Runner:
                 "run `station build -v` and send the output to whoever looks after the station")])
 
     def _episode(self, episode: Episode, where: str, warnings: list[Problem]) -> Outcome:
+        self.copies: set[str] = set()
         main = self._source(episode.recording, where, episode.meta.allow_clipping)
         warnings += main.warnings
         show = episode.show
@@ -221,6 +222,8 @@ class Runner:
         if published:
             outcome.hidden = list(published.found.values())
         self._remember_transcript(episode, identity, published)
+        # The copies the cache holds of it, so a withdrawal can remove them too.
+        self.ledger.remember(f"copies:{identity.guid}", "copies", sorted(self.copies))
         if not (episode.published_now("podcast", self.now) or episode.published_now("site", self.now)):
             outcome.state = "not public yet"
             return outcome
@@ -270,6 +273,7 @@ class Runner:
         """The normalised MP3 in the cache (rendered only if missing) and its measurement."""
         audio_key = normalise.key(sources, masked, self.settings, hide)
         cached = self.cache / "audio" / f"{audio_key}.mp3"
+        self.copies.add(self.config.rel(cached))
         measured = self.ledger.recall(audio_key)
         if measured is None or not cached.exists():
             length = sum(inspect.trimmed_length(s.analysis, self.settings) if s.trim else s.analysis["duration_s"]
@@ -350,6 +354,7 @@ class Runner:
         opts = transcribe.options(self.settings, language, names)
         key = transcribe.key(audio_key, model, opts, self.settings)
         cached = self.cache / "transcripts" / f"{key}.json"
+        self.copies.add(self.config.rel(cached))
         if cached.exists():
             return Transcript.from_dict(json.loads(cached.read_text(encoding="utf-8")))
         duration = self.ledger.recall(audio_key)["duration_s"]
@@ -407,12 +412,7 @@ class Runner:
         return _Checked(normalise.Source(path, sha, analysis, trim), problems)
 
     def _identity(self, episode: Episode, sha: str):
-        wanted = episode.meta.slug or slugify(episode.meta.title)
-        identity = self.ledger.identity(episode.key, episode.show.slug, sha, wanted, self.present_keys, self.namespace)
-        if episode.meta.slug and identity.slug != episode.meta.slug:  # an explicit slug always wins
-            self.ledger.set_slug(episode.key, episode.meta.slug)
-            identity = type(identity)(episode.meta.slug, identity.guid)
-        return identity
+        return identity_of(self.ledger, episode, sha, self.present_keys, self.namespace)
 
     def _cover(self, episode: Episode, where: str) -> bytes | None:
         art_path = self.settings.station.artwork
@@ -468,6 +468,20 @@ class _Checked:
     source: normalise.Source
     warnings: list[Problem]
 
+
+
+def identity_of(ledger: Ledger, episode: Episode, sha: str, present_keys: set[str], namespace: uuid.UUID):
+    """The episode's slug and GUID: kept in the ledger from its first build on."""
+    wanted = episode.meta.slug or slugify(episode.meta.title)
+    identity = ledger.identity(episode.key, episode.show.slug, sha, wanted, present_keys, namespace)
+    if episode.meta.slug and identity.slug != episode.meta.slug:  # an explicit slug always wins
+        ledger.set_slug(episode.key, episode.meta.slug)
+        identity = type(identity)(episode.meta.slug, identity.guid)
+    return identity
+
+
+def guid_namespace(config: Config) -> uuid.UUID:
+    return uuid.uuid5(uuid.NAMESPACE_URL, config.settings.station.base_url)
 
 
 def transcript_records(config: Config) -> list[dict]:

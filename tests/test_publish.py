@@ -1,0 +1,229 @@
+"""station publish against a real S3 server on loopback, with faults planted between client and server."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from tests.s3 import CREDENTIALS, Faults, bucket_contents, faulty_proxy, make_bucket, moto_server
+
+
+@pytest.fixture(scope="module")
+def endpoint():
+    with moto_server() as url:
+        yield url
+
+
+@pytest.fixture(autouse=True)
+def credentials(monkeypatch):
+    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    for key, value in CREDENTIALS.items():
+        monkeypatch.setenv(key, value)
+
+
+class Published:
+    """A copy of the built demo station, publishing to its own bucket (through `url`)."""
+
+    def __init__(self, root: Path, endpoint: str, bucket: str):
+        self.root, self.endpoint, self.bucket = root, endpoint, bucket
+        self.s3 = make_bucket(endpoint, bucket)
+        self.point_at(endpoint)
+
+    def point_at(self, url: str, prefix: str = "", attempts: int = 4) -> None:
+        text = (self.root / "station.toml").read_text().split("\n[publish]")[0]
+        text += (f'\n[publish]\nbucket = "{self.bucket}"\nendpoint_url = "{url}"\nprefix = "{prefix}"\n'
+                 f"attempts = {attempts}\n")
+        (self.root / "station.toml").write_text(text)
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "station", *args, "--station", str(self.root)],
+                              capture_output=True, text=True, timeout=600,
+                              env={**os.environ, "COLUMNS": "400", "NO_COLOR": "1"})
+
+    def bucket(self) -> dict[str, bytes]:
+        return bucket_contents(self.s3, self.bucket_name)
+
+    @property
+    def bucket_name(self) -> str:
+        return self.bucket
+
+    def site(self) -> dict[str, bytes]:
+        site = self.root / "site"
+        return {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*") if p.is_file()}
+
+
+@pytest.fixture
+def station(demo, tmp_path, endpoint, request) -> Published:
+    root, _ = demo
+    copy = tmp_path / "station"
+    shutil.copytree(root, copy)
+    bucket = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower())[:50].strip("-")
+    published = Published(copy, endpoint, bucket)
+    return published
+
+
+def contents(published: Published) -> dict[str, bytes]:
+    return bucket_contents(published.s3, published.bucket)
+
+
+def test_publish_uploads_the_site_with_types_and_caching_then_nothing_more(station):
+    first = station.cli("publish")
+    assert first.returncode == 0, first.stderr
+    assert contents(station) == station.site()
+    assert re.search(r"Published to s3://[\w-]+/: (\d+) uploaded, 0 deleted, 0 unchanged\.", first.stdout)
+    head = lambda key: station.s3.head_object(Bucket=station.bucket, Key=key)  # noqa: E731
+    types = {"media/night-talk/awake-at-three.mp3": ("audio/mpeg", "public, max-age=3600"),
+             "media/night-talk/awake-at-three.vtt": ("text/vtt", "public, max-age=3600"),
+             "media/night-talk/awake-at-three.srt": ("application/x-subrip", "public, max-age=3600"),
+             "media/night-talk/awake-at-three.json": ("application/json", "public, max-age=3600"),
+             "feed.xml": ("application/rss+xml", "public, max-age=300"),
+             "index.html": ("text/html; charset=utf-8", "public, max-age=300"),
+             "search.json": ("application/json", "public, max-age=300")}
+    for key, (kind, cache) in types.items():
+        assert (head(key)["ContentType"], head(key)["CacheControl"]) == (kind, cache), key
+    css = next(k for k in station.site() if k.startswith("static/site.") and k.endswith(".css"))
+    assert head(css)["CacheControl"] == "public, max-age=31536000, immutable"
+    # A podcast parser reads the feed from the bucket, and every file it names is there.
+    feed = feedparser.parse(station.s3.get_object(Bucket=station.bucket, Key="feed.xml")["Body"].read())
+    assert len(feed.entries) == 4
+    for entry in feed.entries:
+        for link in entry.enclosures:
+            assert link.href.removeprefix("https://night-owls.example.org/") in contents(station)
+    again = station.cli("publish")
+    assert again.returncode == 0 and "0 uploaded, 0 deleted" in again.stdout
+
+
+def test_a_fresh_machine_recognises_what_is_already_in_the_bucket(station):
+    assert station.cli("publish").returncode == 0
+    shutil.rmtree(station.root / ".station")  # no record of what went up: the ETags decide
+    assert station.cli("build").returncode == 0
+    again = station.cli("publish")
+    assert again.returncode == 0 and " 0 uploaded, 0 deleted" in again.stdout, again.stdout + again.stderr
+
+
+def test_only_changes_go_up_media_first_and_feeds_last(station, endpoint):
+    assert station.cli("publish").returncode == 0
+    side = station.root / "content/shows/night-talk/night-bus.yaml"
+    side.write_text(side.read_text().replace("Finding the night bus home", "The night bus, again"))
+    assert station.cli("build").returncode == 0
+    faults = Faults()
+    with faulty_proxy(endpoint, faults) as url:
+        station.point_at(url)
+        result = station.cli("publish")
+    assert result.returncode == 0, result.stderr
+    puts = [path.split("/", 2)[2] for method, path, _ in faults.seen if method == "PUT"]
+    assert "media/night-talk/finding-the-night-bus-home.mp3" in puts  # re-tagged
+    assert not any(p.startswith("media/small-steps/") or p.startswith("static/") for p in puts)
+    phase = [2 if p.endswith(".xml") else 1 if p.endswith(".html") or p == "search.json" else 0 for p in puts]
+    assert phase == sorted(phase) and phase[-1] == 2
+    assert contents(station) == station.site()
+
+
+def test_dry_run_lists_every_change_and_changes_nothing(station):
+    result = station.cli("publish", "--dry-run")
+    assert result.returncode == 0
+    assert "would upload (new) feed.xml" in result.stdout
+    assert "Nothing was changed." in result.stdout
+    assert contents(station) == {}
+
+
+def test_publish_refuses_after_a_build_with_problems_and_says_how_to_override(station):
+    (station.root / "content/shows/night-talk/broken.mp3").write_bytes(b"")
+    (station.root / "content/shows/night-talk/broken.yaml").write_text("title: x\n")
+    assert station.cli("build").returncode == 1
+    refused = station.cli("publish")
+    assert refused.returncode == 1
+    assert "so nothing was published" in refused.stderr and "--despite-problems" in refused.stderr
+    assert contents(station) == {}
+    assert station.cli("publish", "--despite-problems").returncode == 0
+    assert contents(station) == station.site()
+
+
+def test_throttling_errors_and_dropped_connections_are_retried(station, endpoint):
+    # The listing is refused once; then uploads meet every kind of fault, one after another.
+    faults = Faults(plan=["503", "pass", "drop", "pass", "500", "pass", "drop-after", "pass", "503", "drop", "pass"],
+                    matches=lambda method, path: method in ("PUT", "GET"))
+    with faulty_proxy(endpoint, faults) as url:
+        station.point_at(url)
+        result = station.cli("publish")
+    assert result.returncode == 0, result.stderr
+    assert [a for _, _, a in faults.seen if a != "pass"] == ["503", "drop", "500", "drop-after", "503", "drop"]
+    assert faults.seen[0][0] == "GET" and faults.seen[1][0] == "GET"  # the listing, asked again
+    assert contents(station) == station.site()
+
+
+def test_an_interrupted_publish_leaves_no_feed_pointing_at_nothing_and_resumes(station, endpoint):
+    # Every upload fails for good after the 20th: the run stops part-way through the media.
+    faults = Faults(plan=["pass"] * 20 + ["503"] * 1000, matches=lambda method, path: method == "PUT")
+    with faulty_proxy(endpoint, faults) as url:
+        station.point_at(url, attempts=2)
+        stopped = station.cli("publish")
+    assert stopped.returncode == 1
+    assert "Not finished:" in stopped.stderr and "run `station publish` again to finish" in stopped.stderr
+    assert "Traceback" not in stopped.stderr
+    partial = contents(station)
+    assert partial and not any(k.endswith((".xml", ".html")) for k in partial)  # no feed or page yet
+    station.point_at(endpoint)
+    resumed = station.cli("publish")
+    assert resumed.returncode == 0, resumed.stderr
+    assert contents(station) == station.site()
+    uploaded = int(re.search(r"(\d+) uploaded", resumed.stdout)[1])
+    assert uploaded == len(station.site()) - len(partial)
+
+
+def test_removed_files_leave_the_bucket_only_after_the_new_ones_are_in(station, endpoint):
+    assert station.cli("publish").returncode == 0
+    (station.root / "content/shows/small-steps/first-meeting.ogg").unlink()
+    (station.root / "content/shows/small-steps/first-meeting.yaml").unlink()
+    assert station.cli("build").returncode == 0
+    faults = Faults()
+    with faulty_proxy(endpoint, faults) as url:
+        station.point_at(url)
+        assert station.cli("publish").returncode == 0
+    order = [(m, p) for m, p, _ in faults.seen if m in ("PUT", "DELETE")]
+    last_put = max(i for i, (m, _) in enumerate(order) if m == "PUT")
+    first_delete = min(i for i, (m, _) in enumerate(order) if m == "DELETE")
+    assert last_put < first_delete
+    deleted = [p for m, p in order if m == "DELETE"]
+    assert deleted[0].endswith("index.html") and deleted[-1].endswith(".vtt") or deleted[-1].endswith(".txt")
+    assert contents(station) == station.site()
+
+
+def test_credentials_never_live_in_station_toml_and_missing_ones_are_named(station, monkeypatch):
+    for key in CREDENTIALS:
+        monkeypatch.delenv(key)
+    missing = station.cli("publish")
+    assert missing.returncode == 1
+    assert "there are no credentials for the bucket — set AWS_ACCESS_KEY_ID" in missing.stderr
+    text = (station.root / "station.toml").read_text() + 'secret_access_key = "abc"\n'
+    (station.root / "station.toml").write_text(text)
+    refused = station.cli("publish")
+    assert refused.returncode == 2
+    assert "credentials never go in station.toml" in refused.stderr
+
+
+def test_a_missing_bucket_is_named(station):
+    station.bucket = "no-such-bucket"
+    station.point_at(station.endpoint)
+    result = station.cli("publish")
+    assert result.returncode == 1 and "the bucket “no-such-bucket” does not exist" in result.stderr
+
+
+def test_a_prefix_keeps_the_station_in_its_own_folder(station):
+    station.point_at(station.endpoint, prefix="/radio/")
+    assert station.cli("publish").returncode == 0
+    got = contents(station)
+    assert got and all(k.startswith("radio/") for k in got)
+    assert {k.removeprefix("radio/"): v for k, v in got.items()} == station.site()
+    assert hashlib.sha256(got["radio/feed.xml"]).hexdigest() == hashlib.sha256(station.site()["feed.xml"]).hexdigest()
