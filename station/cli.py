@@ -17,6 +17,7 @@ from typing import Annotated, Callable
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
 from . import config as config_mod
@@ -90,7 +91,7 @@ def publish(station: StationDir = Path("."),
     settings = config.settings.publish
     if settings is None:
         err.print("Publishing is not set up: add a [publish] table with `bucket` to station.toml "
-                  "(docs/station-toml.md).")
+                  "(docs/station-toml.md).", markup=False)
         raise typer.Exit(2)
     problems = publish_mod.last_build_problems(config)
     if problems is None:
@@ -120,7 +121,7 @@ def publish(station: StationDir = Path("."),
             task = bars.add_task(f"uploading to {target}", total=plan.upload_bytes or 1)
             publish_mod.run(config, ledger, plan, s3, progress=lambda n: bars.advance(task, n))
     except publish_mod.PublishError as exc:
-        err.print(f"[bold red]Not finished:[/] {exc}")
+        err.print(f"[bold red]Not finished:[/] {escape(str(exc))}")
         _exit(1, exc, verbose)
     finally:
         ledger.close()
@@ -144,7 +145,7 @@ def withdraw(episode: Annotated[str, typer.Argument(help="The episode: its recor
         err.print(str(exc))
         raise typer.Exit(1)
     except StationError as exc:
-        err.print(f"[bold red]Stopped:[/] {exc}")
+        err.print(f"[bold red]Stopped:[/] {escape(str(exc))}")
         _exit(2, exc, verbose)
     out.print(f"Withdrawn: “{report.title}” ({report.show}/{report.slug}).", markup=False)
     out.print("Removed from:")
@@ -165,13 +166,13 @@ def withdraw(episode: Annotated[str, typer.Argument(help="The episode: its recor
     if config.settings.publish is not None:
         target = f"s3://{config.settings.publish.bucket}/{config.settings.publish.prefix}"
         if report.bucket_error:
-            err.print(f"[bold red]The bucket {target} still has it:[/] {report.bucket_error}")
+            err.print(f"[bold red]The bucket {target} still has it:[/] {escape(report.bucket_error)}")
         else:
             out.print(f"  the bucket {target}: {_plural(len(report.bucket_deleted), 'object')} deleted "
                       + "".join(f"\n    {k}" for k in report.bucket_deleted)
                       + f"\n    and {_plural(report.bucket_updated, 'file')} updated without it", markup=False)
     else:
-        out.print("  (no bucket is set up in [publish], so there was nothing to remove there)")
+        out.print("  (no bucket is set up in [publish], so there was nothing to remove there)", markup=False)
     out.print("It stays withdrawn until its sidecar has a consent record dated after today.")
     out.print("Podcast apps drop it at their next refresh, because its GUID has left the feed. Copies already "
               "downloaded to listeners' devices cannot be recalled.")
@@ -229,7 +230,7 @@ def _run(station: Path, verbose: bool, strict: bool, check: bool) -> None:
         _problems("The station's settings need fixing before anything can be built:", exc.problems)
         _exit(2, exc, verbose)
     except StationError as exc:
-        err.print(f"[bold red]Stopped:[/] {exc}")
+        err.print(f"[bold red]Stopped:[/] {escape(str(exc))}")
         _exit(2, exc, verbose)
     except KeyboardInterrupt as exc:
         # Safe by construction: outputs are renamed into place only when whole.
@@ -250,8 +251,8 @@ def _problems(title: str, problems: list[Problem]) -> None:
     err.print(f"[bold]{title}[/]")
     for p in problems:
         label = "[red]problem[/]" if p.is_error else "[yellow]warning[/]"
-        err.print(f"  {label} {p.where}: {p.what}")
-        err.print(f"          [dim]→[/] {p.fix}")
+        err.print(f"  {label} {escape(p.where)}: {escape(p.what)}")
+        err.print(f"          [dim]→[/] {escape(p.fix)}")
 
 
 def _summary(result: pipeline.BuildResult, check: bool) -> None:
