@@ -419,32 +419,33 @@ def page_type(rel: str) -> str:
 def phases(config, shows, pages, places, today) -> None:
     """One more render, with the main parts wrapped (the wrappers add a little to the small, frequent calls)."""
     calls = collections.Counter()
-    original = site_mod.related
+    original = site_mod.Ground.on
 
-    def counting(a, b):
-        calls["related"] += 1
-        return original(a, b)
+    def counting(self, topics):
+        calls["Ground.on"] += 1
+        return original(self, topics)
 
     targets = [(site_mod.Site, "_episode", "episode pages (Site._episode)"),
                (site_mod, "notes_html", "  notes_html (markdown-it + nh3)"),
                (site_mod.Site, "_search_index", "search.json (Site._search_index)"),
                (site_mod, "_distinct", "  _distinct (words of each document)"),
                (site_mod, "plain", "markup.plain (description tag, search snippets)"),
-               (site_mod, "related", "related() (episodes × places × topics)"),
+               (site_mod.Ground, "__init__", "topic index: building it (Ground)"),
+               (site_mod.Ground, "on", "topic index: look-ups (Ground.on)"),
                (landscape_map, "landscape_svg", "landscape map SVG"),
                (systems_map, "systems_map_svg", "systems map SVG")]
-    site_mod.related = counting
+    site_mod.Ground.on = counting
     try:
         with timing.phase_timer(targets) as spent:
             total, _ = timed(ours, config, shows, pages, places, today)
     finally:
-        site_mod.related = original
+        site_mod.Ground.on = original
     print(f"\n== where the time goes (one instrumented render: {total:.3f} s) ==")
     for _, _, name in targets:
         s = spent.get(name, 0.0)
         print(f"  {name:<52} {s:>7.3f} s  {s / total:>5.0%}")
-    print(f"  (the rows overlap: plain and related are called inside the episode pages and the search index too; "
-          f"related() was called {calls['related']:,} times)")
+    print(f"  (the rows overlap: plain and the topic look-ups are called inside the episode pages and the search "
+          f"index too; Ground.on was called {calls['Ground.on']:,} times)")
     # What the transcripts cost on the pages: the same episode pages with none.
     site = site_mod.Site(config, shows, pages, places, today)
     bare = [replace(p, transcript=None, transcript_state="pending") for p in pages]
@@ -472,17 +473,20 @@ def memory(config, shows, pages, places, today, vocab) -> None:
     baseline(bare_pages(config, shows, pages, places), None)
     print(f"bare Jinja2 under tracemalloc: peak {mb(tracemalloc.get_traced_memory()[1])} (its pages, held as bytes)")
     tracemalloc.stop()
-    # What holding the transcripts costs: ours keep cue text only; the pipeline's keep every word's timing.
+    # What holding the transcripts costs: a transcript as transcribed keeps every word's timing; Runner.pages
+    # keeps `site.page_transcript` of it (cue times and text), as this bench's transcripts are.
     rnd = random.Random(3)
     n, sizes = 10, {}
-    for label, with_words in (("cue text only (this bench)", False), ("with per-word timings (the pipeline)", True)):
+    for label, make in (("with per-word timings (as transcribed)", lambda: speech(rnd, vocab, 4000, with_words=True)),
+                        ("page_transcript (what Runner.pages keeps)",
+                         lambda: site_mod.page_transcript(speech(rnd, vocab, 4000, with_words=True)))):
         tracemalloc.start()
-        kept = [speech(rnd, vocab, 4000, with_words=with_words) for _ in range(n)]
+        kept = [make() for _ in range(n)]
         sizes[label] = tracemalloc.get_traced_memory()[0] / n
         tracemalloc.stop()
         del kept
     for label, size in sizes.items():
-        print(f"  a 4,000-word transcript held in memory, {label:<38} {mb(size)}; × {len(pages):,} episodes "
+        print(f"  a 4,000-word transcript held in memory, {label:<42} {mb(size)}; × {len(pages):,} episodes "
               f"≈ {mb(size * len(pages))}")
 
 
@@ -493,14 +497,22 @@ def snapshot(site: Path) -> dict[str, int]:
 
 
 def site_build(config, shows, pages) -> tuple[float, pipeline.Runner, dict[str, float]]:
-    """Runner._site as a build runs it, with a fresh Runner (its ledger in .station/) and our pages."""
-    targets = [(resources_mod, "load", "resources.load"), (site_mod.Site, "render", "Site.render"),
+    """Runner._site as a build runs it, with a fresh Runner (its ledger in .station/) and our pages.
+
+    The pages go in as a build makes them (`site.page_transcript`: cue times and text); ours have no word
+    timings to drop, so this changes nothing but keeps the bench on the pipeline's path."""
+    targets = [(resources_mod, "load", "resources.load"),
+               (site_mod, "render_key", "render_key (hash of every input)"),
+               (Ledger, "recall", "ledger recall (the files the key made)"),
+               (site_mod.Site, "render", "Site.render"),
                (pipeline.Runner, "_publish", "Runner._publish (all files)"),
-               (Ledger, "output", "  ledger lookup (Ledger.output)"),
+               (pipeline.Runner, "_intact", "  Runner._intact (stat + ledger lookup)"),
                (Ledger, "record_output", "  ledger record (SQLite commit)"),
-               (files_mod.os, "fsync", "  os.fsync")]
+               (files_mod.os, "fsync", "  os.fsync"),
+               (Ledger, "remember", "ledger remember (the files the key made)")]
     runner = pipeline.Runner(config, check=False, now=NOW, events=pipeline.Events())
-    runner.pages = list(pages)
+    runner.pages = [replace(p, transcript=site_mod.page_transcript(p.transcript)) if p.transcript else p
+                    for p in pages]
     try:
         with timing.phase_timer(targets) as spent:
             seconds, _ = timed(runner._site, Catalog(shows=shows))
@@ -509,29 +521,53 @@ def site_build(config, shows, pages) -> tuple[float, pipeline.Runner, dict[str, 
     return seconds, runner, spent
 
 
+def spent_line(spent: dict[str, float]) -> str:
+    return "; ".join(f"{k.strip()} {v:.3f} s" for k, v in spent.items())
+
+
 def time_write(config, shows, pages, repeat: int, bare: dict) -> None:
-    print(f"\n== 2. publish through Runner._site (resources + render + keyed writes) ==")
+    print(f"\n== 2. publish through Runner._site (resources + render key + render + keyed writes) ==")
     site = config.site_dir
     first_s, runner, spent = site_build(config, shows, pages)
     written = sum(runner.result.work.values())
     problems = [str(p) for p in runner.result.problems]
     print(f"first build into an empty site/: {first_s:.3f} s, {written} files written "
           f"({dict(runner.result.work)}), {runner.result.pages} pages; problems: {problems or '[] (none)'}")
-    print("  " + "; ".join(f"{k.strip()} {v:.3f} s" for k, v in spent.items()))
+    print("  " + spent_line(spent))
     publish = spent["Runner._publish (all files)"]
     print(f"  ratios: whole first build / bare render + write {first_s / bare['bare']:.1f}; writing alone "
           f"(Runner._publish {publish:.3f} s / bare write {bare['bare_write']:.3f} s) {publish / bare['bare_write']:.1f}; "
           f"{publish / written * 1000:.2f} ms a file")
     before = snapshot(site)
-    print(f"no-change rebuilds, {repeat} fresh Runners:")
+    print(f"no-change rebuilds, {repeat} fresh Runners (each must skip Site.render, write nothing, touch no file):")
     for r in range(1, repeat + 1):
         seconds, runner, spent = site_build(config, shows, pages)
         written = sum(runner.result.work.values())
         after = snapshot(site)
         changed = sum(before[k] != after.get(k) for k in before) + len(set(after) - set(before))
-        print(f"  {r}: {seconds:.3f} s, {written} files written, {changed} files with a new mtime "
-              f"({'ok' if written == 0 and changed == 0 else 'WRONG: expected none'}); "
-              + "; ".join(f"{k.strip()} {v:.3f} s" for k, v in spent.items()))
+        skipped = "Site.render" not in spent
+        ok = written == 0 and changed == 0 and skipped and runner.result.pages == len([k for k in before
+                                                                                        if k.endswith(".html")])
+        print(f"  {r}: {seconds:.3f} s, render {'skipped' if skipped else 'RUN'}, {written} files written, "
+              f"{changed} files with a new mtime, {runner.result.pages} pages counted "
+              f"({'ok' if ok else 'WRONG: expected no render and no writes'}); " + spent_line(spent))
+    # One input changed: a coordinator corrects one resource entry's summary. The key changes, so everything is
+    # rendered again, and only the files whose bytes changed are written.
+    entry = sorted((config.root / "content" / "resources").glob("*.yaml"))[0]
+    text = entry.read_text(encoding="utf-8")
+    entry.write_text(text.replace("summary: ", "summary: Now open later. ", 1), encoding="utf-8")
+    try:
+        seconds, runner, spent = site_build(config, shows, pages)
+    finally:
+        entry.write_text(text, encoding="utf-8")
+    written = sum(runner.result.work.values())
+    print(f"one resource entry's summary changed: {seconds:.3f} s, render "
+          f"{'RUN' if 'Site.render' in spent else 'SKIPPED: WRONG'}, {written} files written "
+          f"({dict(runner.result.work)}); " + spent_line(spent))
+    seconds, runner, spent = site_build(config, shows, pages)
+    # The old key is still in the ledger, but some of the files it made have since been replaced.
+    print(f"  and changed back: {seconds:.3f} s, render {'RUN' if 'Site.render' in spent else 'skipped'}, "
+          f"{sum(runner.result.work.values())} files written")
 
 
 # ---------------------------------------------------------------- 3. page weight

@@ -82,6 +82,28 @@ def page_transcript(t: Transcript) -> Transcript:
     return replace(t, cues=tuple(replace(c, words=()) for c in t.cues))
 
 
+def reading_units(t: Transcript) -> list[tuple[float, float, str]]:
+    """The transcript as a page shows it: caption cues joined into sentences of up to about 20 seconds.
+
+    Easier to read than 7-second captions, and fewer elements: an hour of speech
+    stays inside the page weight a phone on a poor connection can take.
+    """
+    units: list[tuple[float, float, str]] = []
+    current: list = []
+    for cue in t.cues:
+        if current:
+            pause = cue.start - current[-1].end
+            long_enough = current[-1].end - current[0].start >= 8
+            sentence_done = current[-1].text.rstrip().endswith((".", "?", "!", "…"))
+            if pause > 1.5 or cue.end - current[0].start > 20 or (sentence_done and long_enough):
+                units.append((current[0].start, current[-1].end, " ".join(c.text for c in current)))
+                current = []
+        current.append(cue)
+    if current:
+        units.append((current[0].start, current[-1].end, " ".join(c.text for c in current)))
+    return units
+
+
 def _inside(node: str) -> list[str]:
     """The nodes that hold this one (rc.social.peer_support is inside rc.social; `rc` itself holds too much)."""
     parts = node.split(".")
@@ -184,7 +206,8 @@ class Site:
                    content_notes=[CONTENT_NOTES[n] for n in meta.content_notes],
                    topics=[self.nodes[t] for t in meta.topics],
                    places=self.help.on(meta.topics),
-                   cues=[(f"{c.start:.2f}", f"{c.end:.2f}", clock(c.start), c.text) for c in page.transcript.cues]
+                   cues=[(f"{start:.1f}", f"{end:.1f}", clock(start), text)
+                         for start, end, text in reading_units(page.transcript)]
                    if page.transcript else [])
 
     # ------------------------------------------------------------ rendering
