@@ -206,8 +206,7 @@ class Site:
                    content_notes=[CONTENT_NOTES[n] for n in meta.content_notes],
                    topics=[self.nodes[t] for t in meta.topics],
                    places=self.help.on(meta.topics),
-                   cues=[(f"{start:.1f}", f"{end:.1f}", clock(start), text)
-                         for start, end, text in reading_units(page.transcript)]
+                   cues=[(f"{start:.1f}", clock(start), text) for start, _, text in reading_units(page.transcript)]
                    if page.transcript else [])
 
     # ------------------------------------------------------------ rendering

@@ -64,7 +64,7 @@
     var items = Array.prototype.slice.call(cues.children);
     var starts = items.map(function (li) { return parseFloat(li.getAttribute("data-start")); });
     items.forEach(function (li, i) {
-      var stamp = li.querySelector(".time");
+      var stamp = li.querySelector("span");
       var button = document.createElement("button");
       button.type = "button";
       button.className = "time";
@@ -85,7 +85,6 @@
         var mid = (lo + hi) >> 1;
         if (starts[mid] <= t) { found = mid; lo = mid + 1; } else { hi = mid - 1; }
       }
-      if (found >= 0 && t > parseFloat(items[found].getAttribute("data-end")) + 1) found = -1;
       if (found === current) return;
       if (current >= 0) { items[current].classList.remove("now"); items[current].removeAttribute("aria-current"); }
       current = found;
