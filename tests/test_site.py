@@ -363,3 +363,30 @@ def test_a_page_deleted_by_hand_or_a_changed_template_brings_the_render_back(sta
     (own / "index.html").write_text('{% extends "default/index.html" %}{% block title %}Ours{% endblock %}')
     assert station.build().work == {"pages": 1}
     assert "<title>Ours</title>" in (station.root / "site/index.html").read_text()
+
+
+def test_an_hour_long_transcript_still_fits_the_page_weight(station):
+    """The weight is set by the transcript; an hour of speech (about 9,000 words) must fit."""
+    from station import site as site_mod
+    from station.model import Consent, Episode, EpisodeMeta, Presenter, Show, ShowMeta
+    from station.transcript import Transcript, Word, cues_from_words
+
+    words, t = [], 0.0
+    sentence = "I kept going to the group on Thursdays even when I did not want to".split()
+    while t < 3600:
+        for i, w in enumerate(sentence):
+            words.append(Word(t, t + 0.3, f" {w}{'.' if i == len(sentence) - 1 else ''}"))
+            t += 0.36
+        t += 0.6
+    transcript = Transcript(tuple(cues_from_words(words)), "en")
+    show = Show("night-talk", station.root, ShowMeta(title="Night Talk", description="Peers."))
+    meta = EpisodeMeta(title="An hour", description="A long one.", presenters=[Presenter(name="Sam", tier="first-name")],
+                       consent=Consent(by="Sam", date=dt.date(2026, 11, 1), scope=["site"]))
+    episode = Episode(show, "night-talk/an-hour.wav", station.root / "an-hour.wav", station.root / "an-hour.yaml", meta)
+    page = site_mod.EpisodePage(episode, "an-hour", "media/night-talk/an-hour.mp3", 57_600_000, t, transcript,
+                                "machine", None)
+    files = site_mod.Site(station.config, [show], [page], [], dt.date(2026, 11, 22)).render()
+    html = files["shows/night-talk/an-hour/index.html"]
+    assets = sum(len(data) for rel, data in files.items() if rel.startswith("static/site."))
+    assert len(transcript.text.split()) > 8500
+    assert len(html) + assets < 100_000, len(html) + assets
