@@ -95,3 +95,16 @@ def test_messages_keep_their_square_brackets(station):
     (station.root / "station.toml").write_text((station.root / "station.toml").read_text().split("\n[publish]")[0])
     result = station.cli("publish")
     assert result.returncode == 2 and "add a [publish] table" in result.stderr
+
+
+def test_consent_that_expires_takes_the_episode_out_of_the_site_and_the_bucket(station):
+    assert station.cli("publish").returncode == 0
+    guid = guid_of(station)
+    sidecar = station.root / "content/shows/night-talk/awake-at-three.yaml"
+    data = yaml.safe_load(sidecar.read_text())
+    data["consent"]["expires"] = dt.date.today()  # it lapses today
+    sidecar.write_text(yaml.safe_dump(data, sort_keys=False))
+    assert station.cli("build").returncode == 0
+    assert station.cli("publish").returncode == 0
+    assert traces_in(station.site(), guid) == []
+    assert traces_in(bucket_contents(station.s3, station.bucket), guid) == []
