@@ -200,7 +200,7 @@ class Runner:
                 "run `station build -v` and send the output to whoever looks after the station")])
 
     def _episode(self, episode: Episode, where: str, warnings: list[Problem]) -> Outcome:
-        self.copies: set[str] = set()
+        self.copies: set[str] = set()  # this episode's files in the cache, as _normalised and _transcript use them
         main = self._source(episode.recording, where, episode.meta.allow_clipping)
         warnings += main.warnings
         show = episode.show
@@ -223,7 +223,8 @@ class Runner:
             outcome.hidden = list(published.found.values())
         self._remember_transcript(episode, identity, published)
         # The copies the cache holds of it, so a withdrawal can remove them too.
-        self.ledger.remember(f"copies:{identity.guid}", "copies", sorted(self.copies))
+        if self.ledger.recall(f"copies:{identity.guid}") != sorted(self.copies):
+            self.ledger.remember(f"copies:{identity.guid}", "copies", sorted(self.copies))
         if not (episode.published_now("podcast", self.now) or episode.published_now("site", self.now)):
             outcome.state = "not public yet"
             return outcome
@@ -243,18 +244,17 @@ class Runner:
             wrote |= self._publish(chapters, sha256_json(text), lambda tmp: tmp.write_text(text, encoding="utf-8"))
         outcome.audio = f"{base}.mp3"
         outcome.state = "built" if wrote else "unchanged"
+        size = (self.config.site_dir / outcome.audio).stat().st_size
+        page = None
         if episode.published_now("site", self.now):
-            self.pages.append(site_mod.EpisodePage(
-                episode, identity.slug, outcome.audio, (self.config.site_dir / outcome.audio).stat().st_size,
-                outcome.measured["duration_s"], site_mod.page_transcript(published.transcript) if published else None,
-                outcome.transcript,
-                chapters))
+            page = site_mod.EpisodePage(
+                episode, identity.slug, outcome.audio, size, outcome.measured["duration_s"],
+                site_mod.page_transcript(published.transcript) if published else None, outcome.transcript, chapters)
+            self.pages.append(page)
         if episode.published_now("podcast", self.now):
-            self.items.append(feed.Item(episode, identity.slug, identity.guid, outcome.audio,
-                                        (self.config.site_dir / outcome.audio).stat().st_size,
+            self.items.append(feed.Item(episode, identity.slug, identity.guid, outcome.audio, size,
                                         outcome.measured["duration_s"], published is not None, chapters,
-                                        self.pages[-1].url if self.pages and self.pages[-1].episode is episode
-                                        else None))
+                                        page.url if page else None))
         return outcome
 
     def _withdrawn(self, episode: Episode, guid: str) -> bool:

@@ -286,11 +286,11 @@ class Site:
         docs = []
         for e in self.episodes:
             meta = e.episode.meta
-            words = " ".join([meta.title, plain(meta.description), " ".join(e.episode.credits),
+            summary = plain(meta.description)
+            words = " ".join([meta.title, summary, " ".join(e.episode.credits),
                               " ".join(self.nodes[t].name for t in meta.topics), e.episode.show.meta.title,
                               e.transcript.text if e.transcript else ""])
-            docs.append({"u": e.url, "t": meta.title, "k": "Episode", "s": _snippet(plain(meta.description)),
-                         "w": _distinct(words)})
+            docs.append({"u": e.url, "t": meta.title, "k": "Episode", "s": _snippet(summary), "w": _distinct(words)})
         for p in self.places:
             m = p.meta
             docs.append({"u": f"map/{p.slug}/", "t": m.name, "k": "Help near you",
