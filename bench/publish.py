@@ -3,17 +3,18 @@ machine, and a small change.
 
 The station is made in a temporary folder: the station.toml of bench/site.py with a [publish] table pointing
 at an S3 server on loopback, and a site/ laid out as a build leaves it, made of synthetic files of the sizes
-bench/site.py measured: 1,265 HTML pages (1,000 episode pages of 60-80 KB, 200 place pages, 53 topic pages,
-5 show pages and the one-offs), search.json (7.3 MB), a stylesheet and a script, the artwork, the station feed
-and 5 show feeds, and the media of --mp3s episodes: an MP3 of random bytes (2-4 MB by default), its transcript
-in the four published formats and, for some, chapters. --long episodes get an MP3 of --long-mb MB instead
-(80 MB by default, about 3 hours at 64 kb/s), over the 64 MB `multipart_mb` default, so they go up in parts.
-The same seed gives the same files.
+bench/site.py measured: 1,265 HTML pages (1,000 episode pages of 60-80 KB, as they were before the leaner
+transcript markup, 200 place pages, 53 topic pages, 5 show pages and the one-offs), search.json (7.3 MB), a
+stylesheet and a script, the artwork, the station feed and 5 show feeds, and the media of --mp3s episodes: an
+MP3 of random bytes (2-4 MB by default), its transcript in the four published formats and, for some, chapters.
+--long of them get an MP3 of --long-mb MB instead (80 MB by default, about 3 hours at 64 kb/s), over the 64 MB
+`multipart_mb` default, so they go up in parts. The same seed gives the same files.
 
 The server is moto's ThreadedMotoServer, as the tests use it, started in a child process: the objects it keeps
 (the whole site, once per bucket) then count neither in this process's memory nor against its GIL, as a real
 endpoint's would not. Every request is real HTTP on loopback. AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are
-"testing". Over plain HTTP, botocore signs each body's SHA-256 (over HTTPS it would not); both sides pay that.
+"testing". botocore reads each body once more to sign its SHA-256 (with no checksum header it does so over
+HTTPS too); both sides pay that.
 
 Measured in one process:
 
@@ -21,8 +22,8 @@ Measured in one process:
   into an empty bucket, against a baseline into another empty bucket on the same server: a plain loop over
   site/ doing `put_object` for each file with a boto3 client configured as ours (path-style addressing, no
   checksum trailers), nothing else. --repeat times each, sides taking turns to go first, each into its own new
-  bucket and (ours) with a fresh ledger; the best counts. Wall time, MB/s, and where our time goes. Then one more
-  first publish under tracemalloc for the peak of what Python allocates (--no-memory skips it).
+  bucket and (ours) with a fresh ledger; the best counts. Wall time, MB/s, and where our time goes. Last of all,
+  one more first publish under tracemalloc for the peak of what Python allocates (--no-memory skips it).
 * (b) no-change publish on the same state: connect + plan (zero uploads) + run, --repeat-small times, best
   counts; against the floor: listing the bucket. Then a fresh machine: the station's .station/ folder deleted, so
   the ledger has no record and every file's MD5 is compared with its ETag; against the floor: listing + the MD5
@@ -53,6 +54,8 @@ import time
 import tracemalloc
 from pathlib import Path
 
+import boto3.s3.inject
+
 from bench import timing
 from bench.feeds import SHOW_NAMES, WORDS
 from bench.site import STATION_TOML
@@ -65,6 +68,7 @@ REPO = Path(__file__).resolve().parent.parent
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
 # HTML pages by kind, with their sizes in KB (low, high), from bench/site.py's run of 1,000 episodes.
 PAGES = {"episode": (1000, (60, 80)), "place": (200, (10, 120)), "topic": (53, (5, 60)), "show": (5, (62, 66))}
+KINDS = ("page", "media", "transcript", "feed", "other")
 ONE_OFF = {"index.html": 40, "shows/index.html": 8, "map/index.html": 190, "map/pocket-guide/index.html": 165,
            "topics/index.html": 30, "search/index.html": 6, "404.html": 5}
 
@@ -132,8 +136,8 @@ def write_site(site: Path, mp3s: int, mp3_mb: float, long: int, long_mb: float, 
 
 def configure(root: Path, endpoint: str, bucket: str) -> config_mod.Config:
     """The station's settings, publishing to `bucket` on the bench's server."""
-    (root / "station.toml").write_text(STATION_TOML + f'\n[publish]\nbucket = "{bucket}"\nendpoint_url = "{endpoint}"\n',
-                                       encoding="utf-8")
+    table = f'\n[publish]\nbucket = "{bucket}"\nendpoint_url = "{endpoint}"\n'
+    (root / "station.toml").write_text(STATION_TOML + table, encoding="utf-8")
     return config_mod.load(root)
 
 
@@ -197,6 +201,7 @@ PHASES = [(publish, "remote_objects", "listing (list_objects_v2)"),
           (ledger_mod, "sha256_file", "  SHA-256 of files (Ledger.sha256)"),
           (publish, "_md5", "  MD5 of files (against ETags)"),
           (publish, "run", "run (uploads, deletes)"),
+          (boto3.s3.inject, "upload_file", "  upload_file (big files, in parts)"),
           (Ledger, "_write", "  ledger writes, a commit each (plan and run)")]
 
 
@@ -312,7 +317,8 @@ def first_publish(root: Path, site: Path, endpoint: str, repeat: int, total_byte
               f"{row['ours'] / row['baseline']:.2f}\n    ours: {spent_line(row['spent'])}")
     best_ours = min(r["ours"] for r in rows)
     best_base = min(r["baseline"] for r in rows)
-    print(f"best: ours {best_ours:.2f} s = {total_bytes / best_ours / 1e6:.1f} MB/s, {n_files / best_ours:.0f} files/s; "
+    print(f"best: ours {best_ours:.2f} s = {total_bytes / best_ours / 1e6:.1f} MB/s, "
+          f"{n_files / best_ours:.0f} files/s; "
           f"baseline {best_base:.2f} s = {total_bytes / best_base / 1e6:.1f} MB/s, {n_files / best_base:.0f} files/s")
     print(f"ratio ours / plain put_object loop: {best_ours / best_base:.2f} "
           f"({(best_ours - best_base) / n_files * 1000:+.2f} ms a file)")
@@ -329,7 +335,8 @@ def memory(root: Path, endpoint: str) -> None:
     seconds, the_plan, _ = ours(root, endpoint, "traced")
     now, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    print(f"\n== memory: one more first publish under tracemalloc ({seconds:.1f} s, {len(the_plan.uploads):,} files) ==")
+    print(f"\n== memory: one more first publish under tracemalloc ({seconds:.1f} s, "
+          f"{len(the_plan.uploads):,} files) ==")
     print(f"  peak {mb(peak - base)} allocated by Python during the publish, {mb(now - base)} still held after it; "
           f"ru_maxrss of this process so far {maxrss_mb():.0f} MB (the server is another process)")
 
@@ -357,7 +364,8 @@ def fresh_machine(root: Path, site: Path, endpoint: str, bucket: str, repeat: in
         seconds, the_plan, spent = ours(root, endpoint, bucket, fresh=True)
         names = ", ".join(u.rel for u in the_plan.uploads[:4]) or "none"
         print(f"  {seconds:.3f} s, {len(the_plan.uploads)} uploaded again ({mb(the_plan.upload_bytes)}: {names}"
-              f"{' …' if len(the_plan.uploads) > 4 else ''}), {the_plan.unchanged:,} unchanged\n    {spent_line(spent)}")
+              f"{' …' if len(the_plan.uploads) > 4 else ''}), {the_plan.unchanged:,} unchanged\n"
+              f"    {spent_line(spent)}")
         deciding = spent.get("plan", 0.0) + spent.get("listing (list_objects_v2)", 0.0)
         list_s, md5_s = timed_list(s3, bucket), md5_all(site)
         print(f"  deciding (listing + plan) {deciding:.3f} s; floor, listing + the MD5 of every file: "
@@ -383,7 +391,8 @@ def commits(root: Path, n: int) -> None:
             ledger.record_published(*row)
         t1 = time.perf_counter()
         with ledger.db:
-            ledger.db.executemany("INSERT OR REPLACE INTO published VALUES (?,?,?,?)", [(k + "2", *r) for k, *r in rows])
+            ledger.db.executemany("INSERT OR REPLACE INTO published VALUES (?,?,?,?)",
+                                  [(k + "2", *r) for k, *r in rows])
         t2 = time.perf_counter()
     finally:
         ledger.close()
@@ -415,7 +424,7 @@ def small_change(root: Path, site: Path, endpoint: str, bucket: str, kinds: dict
         path.write_bytes(data)
         changed_bytes += len(data)
     print(f"\n== (c) {len(chosen)} files changed ({len(chosen) / len(kinds):.1%} of {len(kinds):,}; "
-          f"{', '.join(f'{k} {sum(kinds[r] == k for r in chosen)}' for k in ('page', 'media', 'transcript', 'feed', 'other'))}"
+          f"{', '.join(f'{k} {sum(kinds[r] == k for r in chosen)}' for k in KINDS)}"
           f"), {mb(changed_bytes)} ==")
     seconds, the_plan, spent = ours(root, endpoint, bucket, fresh=False)
     ok = sorted(u.rel for u in the_plan.uploads) == sorted(chosen)
@@ -458,7 +467,7 @@ def main() -> int:
         os.sync()  # a build wrote site/ long before a publish: none of it still waiting to reach the disk
         sizes = {rel: (site / rel).stat().st_size for rel in kinds}
         total = sum(sizes.values())
-        by_kind = {k: [s for r, s in sizes.items() if kinds[r] == k] for k in ("page", "media", "transcript", "feed", "other")}
+        by_kind = {k: [s for r, s in sizes.items() if kinds[r] == k] for k in KINDS}
         print(f"\nsite/: {len(kinds):,} files, {mb(total)} ("
               + "; ".join(f"{k} {len(v):,} files {mb(sum(v))}" for k, v in by_kind.items())
               + f"); {sum(s >= 64 << 20 for s in sizes.values())} over the 64 MB multipart threshold; "
@@ -470,14 +479,14 @@ def main() -> int:
             s3.create_bucket(Bucket="warm-up")
             baseline(site, s3, "warm-up", only=["index.html", "feed.xml"])
             print(f"moto's S3 server at {endpoint} (a child process); ru_maxrss here {maxrss_mb():.0f} MB")
-            if not args.no_memory:
-                memory(root, endpoint)
             # (b) and (c) go on from the state the last timed first publish left: its bucket and its ledger.
             bucket = first_publish(root, site, endpoint, args.repeat, total, len(kinds))
             no_change(root, site, endpoint, bucket, args.repeat_small)
             fresh_machine(root, site, endpoint, bucket, 2)
             small_change(root, site, endpoint, bucket, kinds, args.percent)
             commits(root, 2 * len(kinds))
+            if not args.no_memory:  # last: a 40-second run under tracemalloc slows whatever follows it
+                memory(root, endpoint)
         finally:
             stop_server(proc)
     return 0

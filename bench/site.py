@@ -12,24 +12,29 @@ memory with the real model classes, as in bench/feeds.py (its show notes, names 
 topics from the recovery systems map, content notes on some, chapters on some, and a transcript each:
 about 4,000 words (25 minutes at 160 words a minute) drawn from the prose of the recovery map, so
 about 900 distinct words an episode, cut into cues by the rules of `transcript.cues_from_words` (84
-characters, 7 s, a sentence end, a pause). The cues carry no per-word timings: the site reads only cue
-times and text (see "memory" below for what the words would add). The same seed gives the same station.
+characters, 7 s, a sentence end, a pause); a page lists them joined into reading units
+(`site.reading_units`). The cues carry no per-word timings, as `site.page_transcript` leaves them for a
+build (see "memory" below for what the words weigh). The same seed gives the same station.
 
 * render: `site.Site(config, shows, pages, places, today).render()` for the whole station, --repeat
   times (best counts), against a baseline in the same process: the same number of HTML pages rendered
   from a bare Jinja2 template (autoescape on) with each page's title and text (an episode's transcript
   text, a place's summary, a topic's summary), then written with `Path.write_bytes`. Sides alternate.
 * memory: one more render under tracemalloc: the peak of what the render allocates (the catalogue,
-  already built, is not counted), and what the pipeline would hold beyond our cue-only transcripts:
-  the per-word timings `Transcript.from_dict` gives every cue, measured on a few episodes.
+  already built, is not counted), and what a held transcript weighs with its per-word timings and as
+  `page_transcript` keeps it, measured on a few episodes.
 * write: `pipeline.Runner._site` driven for real: a Runner on the station (its own ledger in
   .station/), its `pages` filled in with our EpisodePages, `_site(Catalog(shows=...))`: resources loaded,
-  every page rendered, each file published through `Runner._publish` (written atomically with fsync
-  unless the ledger says the same key made the file there). First into an empty site/, then --repeat
-  no-change rebuilds with fresh Runners, each of which must write nothing (the Runner's work counter
-  and every file's mtime are checked).
-* weight: the median and the largest episode page, and the largest again with a 60- and a 90-minute
-  transcript, each with the CSS and JS it loads, raw and gzipped (level 6), against the issue's 100 KB.
+  `site.render_key` over every input, and unless the ledger says that key made the files there, every
+  page rendered and each file published through `Runner._publish` (written atomically with fsync unless
+  the ledger says the same key made the file there). First into an empty site/, then --repeat no-change
+  rebuilds with fresh Runners, each of which must skip `Site.render` and write nothing (render never
+  entered, the Runner's work counter, its page count and every file's mtime are checked); then one
+  resource entry's summary edited, and put back. `render_key` is timed on its own too, with what its
+  transcripts cost and a what-if that hashes them directly.
+* weight: the median and the largest episode page, the median with a 60-minute transcript and the
+  largest with a 60- and a 90-minute one, each with the CSS and JS it loads, raw and gzipped (level 6),
+  against the issue's 100 KB.
 
 Where the time goes: one extra render with the main parts wrapped; --profile adds cProfile.
 
@@ -41,6 +46,7 @@ from __future__ import annotations
 import argparse
 import collections
 import gzip
+import hashlib
 import json
 import posixpath
 import random
@@ -51,6 +57,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from array import array
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -407,6 +414,11 @@ def time_render(config, shows, pages, places, today, repeat: int, tmp: Path) -> 
     return files, best
 
 
+def listed(html: bytes) -> int:
+    """How many transcript items an episode page lists."""
+    return html.count(b'<li data-start=')
+
+
 def page_type(rel: str) -> str:
     parts = rel.split("/")
     if len(parts) == 4 and parts[0] == "shows":
@@ -427,6 +439,7 @@ def phases(config, shows, pages, places, today) -> None:
 
     targets = [(site_mod.Site, "_episode", "episode pages (Site._episode)"),
                (site_mod, "notes_html", "  notes_html (markdown-it + nh3)"),
+               (site_mod, "reading_units", "  reading_units (cues joined into sentences)"),
                (site_mod.Site, "_search_index", "search.json (Site._search_index)"),
                (site_mod, "_distinct", "  _distinct (words of each document)"),
                (site_mod, "plain", "markup.plain (description tag, search snippets)"),
@@ -452,8 +465,10 @@ def phases(config, shows, pages, places, today) -> None:
     with_s = timed(lambda: [site._episode(p) for p in pages])[0]
     without_s = timed(lambda: [site._episode(p) for p in bare])[0]
     print(f"  episode pages alone: {with_s:.3f} s with their transcripts, {without_s:.3f} s without "
-          f"(the cue lists cost {with_s - without_s:.3f} s, "
-          f"{(with_s - without_s) / sum(len(p.transcript.cues) for p in pages) * 1e6:.1f} µs a cue)")
+          f"(the transcripts cost {with_s - without_s:.3f} s: "
+          f"{(with_s - without_s) / sum(len(p.transcript.cues) for p in pages) * 1e6:.1f} µs a cue, "
+          f"{(with_s - without_s) / sum(len(site_mod.reading_units(p.transcript)) for p in pages) * 1e6:.1f} µs "
+          f"a reading unit)")
 
 
 # ---------------------------------------------------------------- memory
@@ -526,7 +541,7 @@ def spent_line(spent: dict[str, float]) -> str:
 
 
 def time_write(config, shows, pages, repeat: int, bare: dict) -> None:
-    print(f"\n== 2. publish through Runner._site (resources + render key + render + keyed writes) ==")
+    print("\n== 2. publish through Runner._site (resources + render key + render + keyed writes) ==")
     site = config.site_dir
     first_s, runner, spent = site_build(config, shows, pages)
     written = sum(runner.result.work.values())
@@ -551,6 +566,7 @@ def time_write(config, shows, pages, repeat: int, bare: dict) -> None:
         print(f"  {r}: {seconds:.3f} s, render {'skipped' if skipped else 'RUN'}, {written} files written, "
               f"{changed} files with a new mtime, {runner.result.pages} pages counted "
               f"({'ok' if ok else 'WRONG: expected no render and no writes'}); " + spent_line(spent))
+    render_key_parts(config, shows, pages)
     # One input changed: a coordinator corrects one resource entry's summary. The key changes, so everything is
     # rendered again, and only the files whose bytes changed are written.
     entry = sorted((config.root / "content" / "resources").glob("*.yaml"))[0]
@@ -570,6 +586,26 @@ def time_write(config, shows, pages, repeat: int, bare: dict) -> None:
           f"{sum(runner.result.work.values())} files written")
 
 
+def render_key_parts(config, shows, pages) -> None:
+    """What render_key spends on the transcripts, and a what-if (the bench's, not the code): hashing each page's
+    cue text and times directly instead of through `Transcript.to_dict` and sorted JSON."""
+    places, _ = resources_mod.load(config, site_mod.local_today(config, NOW))
+    key_s = min(timed(site_mod.render_key, config, shows, pages, places)[0] for _ in range(2))
+    json_s = min(timed(lambda: files_mod.sha256_json([p.transcript.to_dict() for p in pages]))[0] for _ in range(2))
+
+    def direct():
+        digest = hashlib.sha256()
+        for p in pages:
+            cues = p.transcript.cues
+            digest.update("\x1f".join(c.text for c in cues).encode())
+            digest.update(array("d", [x for c in cues for x in (c.start, c.end)]).tobytes())
+        return digest.hexdigest()
+
+    direct_s = min(timed(direct)[0] for _ in range(2))
+    print(f"  render_key on its own (best of 2): {key_s:.3f} s, of which the transcripts (to_dict + sorted JSON + "
+          f"SHA-256) {json_s:.3f} s; what-if, hashing each page's cue text and times directly: {direct_s:.3f} s")
+
+
 # ---------------------------------------------------------------- 3. page weight
 
 def assets_of(files: dict[str, bytes], rel: str) -> dict[str, int]:
@@ -582,13 +618,14 @@ def assets_of(files: dict[str, bytes], rel: str) -> dict[str, int]:
     return found
 
 
-def weigh(label: str, files: dict[str, bytes], rel: str, page: site_mod.EpisodePage) -> None:
+def weigh(label: str, files: dict[str, bytes], rel: str, page: site_mod.EpisodePage, places: int) -> None:
     html = files[rel]
     assets = assets_of(files, rel)
     zipped = len(gzip.compress(html, 6)) + sum(len(gzip.compress(files[a], 6)) for a in assets)
     total = len(html) + sum(assets.values())
     t = page.transcript
-    print(f"  {label:<30} {len(t.text.split()):>6,} words {len(t.cues):>5} cues {t.cues[-1].end / 60:>5.1f} min  "
+    print(f"  {label:<34} {len(t.text.split()):>6,} words {len(t.cues):>5} cues "
+          f"{len(site_mod.reading_units(t)):>4} reading units {t.cues[-1].end / 60:>5.1f} min {places:>3} places  "
           f"HTML {kb(len(html)):>9}  + CSS/JS {kb(sum(assets.values()))} = {kb(total):>9} "
           f"({'under' if total < PAGE_AIM_BYTES else 'OVER'} 100 KB); gzipped {kb(zipped)}")
 
@@ -598,17 +635,20 @@ def weight(config, shows, pages, places, today, files, vocab) -> None:
     sizes = sorted((len(files[f"{p.url}index.html"]), i) for i, p in enumerate(pages))
     largest = pages[sizes[-1][1]]
     median = pages[sizes[len(sizes) // 2][1]]
+    help_ = site_mod.Site(config, shows, pages, places, today).help
+    listed_places = lambda p: len(help_.on(p.episode.meta.topics))  # noqa: E731
     print(f"  (CSS/JS each episode page loads: {', '.join(f'{a} {v:,} B' for a, v in assets_of(files, f'{largest.url}index.html').items())})")
-    weigh("median 25-minute page", files, f"{median.url}index.html", median)
-    weigh("largest 25-minute page", files, f"{largest.url}index.html", largest)
+    weigh("median 25-minute page", files, f"{median.url}index.html", median, listed_places(median))
+    weigh("largest 25-minute page", files, f"{largest.url}index.html", largest, listed_places(largest))
     rnd = random.Random(4)
-    for minutes in (60, 90):
-        t = speech(rnd, vocab, minutes * WORDS_PER_MINUTE, speaker=largest.transcript.speaker)
-        page = site_mod.EpisodePage(largest.episode, largest.slug, largest.audio, largest.size, t.cues[-1].end + 10,
-                                    t, largest.transcript_state, largest.chapters)
+    for which, base, minutes in (("median", median, 60), ("largest", largest, 60), ("largest", largest, 90)):
+        t = speech(rnd, vocab, minutes * WORDS_PER_MINUTE, speaker=base.transcript.speaker)
+        page = site_mod.EpisodePage(base.episode, base.slug, base.audio, base.size, t.cues[-1].end + 10,
+                                    t, base.transcript_state, base.chapters)
         site = site_mod.Site(config, shows, [page], places, today)
         site._episode(page)
-        weigh(f"the largest, {minutes}-minute transcript", site.files, f"{page.url}index.html", page)
+        weigh(f"the {which}, {minutes}-minute transcript", site.files, f"{page.url}index.html", page,
+              listed_places(base))
 
 
 # ---------------------------------------------------------------- cProfile
@@ -650,11 +690,13 @@ def main() -> int:
         load_s, (places, problems) = timed(resources_mod.load, config, today)
         assert not problems, [str(p) for p in problems]
         cues = sum(len(p.transcript.cues) for p in pages)
+        units = sum(len(site_mod.reading_units(p.transcript)) for p in pages)
         words = sum(len(p.transcript.text.split()) for p in pages)
         distinct = sum(len(site_mod._distinct(p.transcript.text).split()) for p in pages) / len(pages)
         print(f"\nstation: {len(shows)} shows, {len(pages)} episodes ({sum(bool(p.episode.meta.content_notes) for p in pages)} "
               f"with content notes, {sum(bool(p.episode.meta.chapters) for p in pages)} with chapters), transcripts "
-              f"{words / len(pages):,.0f} words and {cues / len(pages):.0f} cues an episode on average "
+              f"{words / len(pages):,.0f} words, {cues / len(pages):.0f} cues and {units / len(pages):.0f} reading "
+              f"units (what a page lists) an episode on average "
               f"(~{distinct:.0f} distinct words), {sum(p.transcript.cues[-1].end for p in pages) / len(pages) / 60:.1f} "
               f"minutes; {len(places)} resources in {len({p.meta.locality for p in places})} localities, "
               f"{len({p.meta.kind for p in places})} kinds ({sum(p.evening for p in places)} open evenings, "
@@ -668,8 +710,8 @@ def main() -> int:
         html = sum(rel.endswith(".html") for rel in files)
         expected = 7 + len(shows) + len(pages) + len(places) + len(nodes())
         print(f"sanity: {html} HTML pages (expected {expected}: {'ok' if html == expected else 'WRONG'}); search.json "
-              f"docs {dict(docs)}; every episode page has its cues: "
-              f"{all(files[f'{p.url}index.html'].count(b'<li data-start=') == len(p.transcript.cues) for p in pages)}")
+              f"docs {dict(docs)}; every episode page lists all its transcript (a <li> per reading unit): "
+              f"{all(listed(files[f'{p.url}index.html']) == len(site_mod.reading_units(p.transcript)) for p in pages)}")
         phases(config, shows, pages, places, today)
         memory(config, shows, pages, places, today, vocabulary())
         time_write(config, shows, pages, args.repeat, bare)
