@@ -125,8 +125,18 @@ def test_pages_make_no_request_elsewhere_and_carry_a_strict_csp(demo):
 
 
 def normalised(html: str) -> str:
-    # Asset names carry a hash of their content; the pages are compared without it.
-    return re.sub(r"(static/[\w-]+)\.[0-9a-f]{10}\.", r"\1.", html)
+    # Asset names carry a hash of their content; the pages are compared without it. Whisper hears a
+    # word or a start time differently on another CPU, so the transcript's lines are left out too:
+    # their markup is tested on its own.
+    html = re.sub(r"(static/[\w-]+)\.[0-9a-f]{10}\.", r"\1.", html)
+    return re.sub(r'(<ol class="cues" id="cues">).*?(</ol>)', r"\1(machine transcript)\2", html, flags=re.S)
+
+
+def heard_not_written(root: Path) -> str:
+    """A word of the night-bus recording that its notes do not hold, as this machine's Whisper heard it."""
+    said = (root / "site/media/night-talk/finding-the-night-bus-home.txt").read_text().lower()
+    written = (root / "content/shows/night-talk/night-bus.yaml").read_text().lower()
+    return sorted(set(re.findall(r"\b[a-z]{5,}\b", said)) - set(re.findall(r"[a-z]+", written)))[0]
 
 
 @pytest.mark.parametrize("name", ["home", "episode", "episode with content notes", "map", "place", "pocket guide",
@@ -188,7 +198,7 @@ def test_the_search_index_covers_episodes_transcripts_places_and_topics(demo):
     kinds = {d["k"] for d in docs}
     assert kinds == {"Episode", "Help near you", "Topic"}
     bus = next(d for d in docs if d["t"] == "Finding the night bus home")
-    assert "slept" in bus["w"].split()  # said in the recording, not in the notes
+    assert heard_not_written(root) in bus["w"].split()  # said in the recording, not in the notes
     assert not any(d["t"] == "A new year" for d in docs if d["k"] == "Episode")  # not public yet
     for d in docs:
         assert (root / "site" / d["u"] / "index.html").is_file()
@@ -385,7 +395,7 @@ def test_an_hour_long_transcript_still_fits_the_page_weight(station):
     episode = Episode(show, "night-talk/an-hour.wav", station.root / "an-hour.wav", station.root / "an-hour.yaml", meta)
     page = site_mod.EpisodePage(episode, "an-hour", "media/night-talk/an-hour.mp3", 57_600_000, t, transcript,
                                 "machine", None)
-    files = site_mod.Site(station.config, [show], [page], [], dt.date(2026, 11, 22)).render()
+    files = site_mod.Site(station.config, [show], [page], []).render()
     html = files["shows/night-talk/an-hour/index.html"]
     assets = sum(len(data) for rel, data in files.items() if rel.startswith("static/site."))
     assert len(transcript.text.split()) > 8500

@@ -12,7 +12,7 @@ import yaml
 from tests.browser import (axe_violations, csp_errors, format_violations, offsite_requests, open_page, page_log,
                            served)
 from tests.browser import chromium, page  # noqa: F401 -- fixtures: pytest finds them by name in this module
-from tests.test_site import HOSTILE, PAGE_TYPES
+from tests.test_site import HOSTILE, PAGE_TYPES, heard_not_written
 
 EPISODE = PAGE_TYPES["episode"]
 NOTED = PAGE_TYPES["episode with content notes"]
@@ -130,11 +130,11 @@ def test_open_now_is_shown_on_a_place_at_the_station_s_time(chromium, base):
         assert page.locator(".open-now").is_hidden()
 
 
-def test_search_finds_what_was_said_and_places_without_leaving_the_browser(page, base):
+def test_search_finds_what_was_said_and_places_without_leaving_the_browser(page, base, demo):
     page.goto(base + "search/")
     box = page.locator("#q")
     box.focus()
-    page.keyboard.type("slept")  # said in the night-bus recording, not written in its notes
+    page.keyboard.type(heard_not_written(demo[0]))  # said in the night-bus recording, not written in its notes
     page.keyboard.press("Enter")
     wait_until(page, "document.querySelectorAll('#results li').length > 0")
     assert "Finding the night bus home" in page.locator("#results").inner_text()
