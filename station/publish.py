@@ -135,7 +135,12 @@ def plan(config: Config, ledger: Ledger, remote: dict[str, tuple[str, int]]) -> 
         if there and there[1] == size:
             etag = there[0]
             recorded = known.get(key)
-            if (recorded and recorded[:2] == (sha, etag)) or ("-" not in etag and etag == _md5(path)):
+            if recorded and recorded[:2] == (sha, etag):
+                result.unchanged += 1
+                continue
+            if "-" not in etag and etag == _md5(path):
+                # Remembered, so the next publish from this machine need not read the file again.
+                ledger.record_published(key, sha, etag, size)
                 result.unchanged += 1
                 continue
         result.uploads.append(Upload(rel, key, size, sha, "changed" if there else "new"))

@@ -13,6 +13,8 @@ from pathlib import Path
 import feedparser
 import pytest
 
+from station.ledger import Ledger
+
 from tests.s3 import CREDENTIALS, Faults, bucket_contents, faulty_proxy, make_bucket, moto_server
 
 
@@ -110,6 +112,9 @@ def test_a_fresh_machine_recognises_what_is_already_in_the_bucket(station):
     assert station.cli("build").returncode == 0
     again = station.cli("publish")
     assert again.returncode == 0 and " 0 uploaded, 0 deleted" in again.stdout, again.stdout + again.stderr
+    # What the ETags confirmed is remembered, so the next publish reads no file again.
+    known = Ledger(station.root / ".station" / "state.sqlite", read_only=True).published()
+    assert set(known) == set(station.site())
 
 
 def test_only_changes_go_up_media_first_and_feeds_last(station, endpoint):
