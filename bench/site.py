@@ -16,7 +16,7 @@ characters, 7 s, a sentence end, a pause); a page lists them joined into reading
 (`site.reading_units`). The cues carry no per-word timings, as `site.page_transcript` leaves them for a
 build (see "memory" below for what the words weigh). The same seed gives the same station.
 
-* render: `site.Site(config, shows, pages, places, today).render()` for the whole station, --repeat
+* render: `site.Site(config, shows, pages, places).render()` for the whole station, --repeat
   times (best counts), against a baseline in the same process: the same number of HTML pages rendered
   from a bare Jinja2 template (autoescape on) with each page's title and text (an episode's transcript
   text, a place's summary, a topic's summary), then written with `Path.write_bytes`. Sides alternate.
@@ -314,8 +314,8 @@ def catalogue(config: config_mod.Config, n_episodes: int, n_shows: int, words: i
 
 # ---------------------------------------------------------------- the two sides
 
-def ours(config, shows, pages, places, today) -> dict[str, bytes]:
-    return site_mod.Site(config, shows, pages, places, today).render()
+def ours(config, shows, pages, places) -> dict[str, bytes]:
+    return site_mod.Site(config, shows, pages, places).render()
 
 
 BARE = ('<!doctype html>\n<html lang="en-GB">\n<head><meta charset="utf-8"><title>{{ title }}</title></head>\n'
@@ -370,7 +370,7 @@ def maxrss_mb() -> float:
 
 # ---------------------------------------------------------------- 1. render
 
-def time_render(config, shows, pages, places, today, repeat: int, tmp: Path) -> tuple[dict[str, bytes], dict]:
+def time_render(config, shows, pages, places, repeat: int, tmp: Path) -> tuple[dict[str, bytes], dict]:
     data = bare_pages(config, shows, pages, places)
     print(f"\n== 1. render: Site(...).render() vs bare Jinja2 ({len(data)} HTML pages each), best of {repeat} ==")
     print(f"{'run':>4} {'ours s':>8} {'baseline render s':>18} {'+ write s':>10} {'baseline s':>11}")
@@ -381,7 +381,7 @@ def time_render(config, shows, pages, places, today, repeat: int, tmp: Path) -> 
         row = {}
         for side in order:
             if side == "ours":
-                row["ours"], got = timed(ours, config, shows, pages, places, today)
+                row["ours"], got = timed(ours, config, shows, pages, places)
                 if files is None:
                     files = got
                 elif got != files:
@@ -428,7 +428,7 @@ def page_type(rel: str) -> str:
     return "one-off"
 
 
-def phases(config, shows, pages, places, today) -> None:
+def phases(config, shows, pages, places) -> None:
     """One more render, with the main parts wrapped (the wrappers add a little to the small, frequent calls)."""
     calls = collections.Counter()
     original = site_mod.Ground.on
@@ -450,7 +450,7 @@ def phases(config, shows, pages, places, today) -> None:
     site_mod.Ground.on = counting
     try:
         with timing.phase_timer(targets) as spent:
-            total, _ = timed(ours, config, shows, pages, places, today)
+            total, _ = timed(ours, config, shows, pages, places)
     finally:
         site_mod.Ground.on = original
     print(f"\n== where the time goes (one instrumented render: {total:.3f} s) ==")
@@ -460,7 +460,7 @@ def phases(config, shows, pages, places, today) -> None:
     print(f"  (the rows overlap: plain and the topic look-ups are called inside the episode pages and the search "
           f"index too; Ground.on was called {calls['Ground.on']:,} times)")
     # What the transcripts cost on the pages: the same episode pages with none.
-    site = site_mod.Site(config, shows, pages, places, today)
+    site = site_mod.Site(config, shows, pages, places)
     bare = [replace(p, transcript=None, transcript_state="pending") for p in pages]
     with_s = timed(lambda: [site._episode(p) for p in pages])[0]
     without_s = timed(lambda: [site._episode(p) for p in bare])[0]
@@ -473,11 +473,11 @@ def phases(config, shows, pages, places, today) -> None:
 
 # ---------------------------------------------------------------- memory
 
-def memory(config, shows, pages, places, today, vocab) -> None:
+def memory(config, shows, pages, places, vocab) -> None:
     print("\n== memory ==")
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]
-    files = ours(config, shows, pages, places, today)
+    files = ours(config, shows, pages, places)
     now, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     out = sum(len(v) for v in files.values())
@@ -630,12 +630,12 @@ def weigh(label: str, files: dict[str, bytes], rel: str, page: site_mod.EpisodeP
           f"({'under' if total < PAGE_AIM_BYTES else 'OVER'} 100 KB); gzipped {kb(zipped)}")
 
 
-def weight(config, shows, pages, places, today, files, vocab) -> None:
+def weight(config, shows, pages, places, files, vocab) -> None:
     print("\n== 3. episode page weight (before audio: the player has preload=\"none\") ==")
     sizes = sorted((len(files[f"{p.url}index.html"]), i) for i, p in enumerate(pages))
     largest = pages[sizes[-1][1]]
     median = pages[sizes[len(sizes) // 2][1]]
-    help_ = site_mod.Site(config, shows, pages, places, today).help
+    help_ = site_mod.Site(config, shows, pages, places).help
     listed_places = lambda p: len(help_.on(p.episode.meta.topics))  # noqa: E731
     print(f"  (CSS/JS each episode page loads: {', '.join(f'{a} {v:,} B' for a, v in assets_of(files, f'{largest.url}index.html').items())})")
     weigh("median 25-minute page", files, f"{median.url}index.html", median, listed_places(median))
@@ -645,7 +645,7 @@ def weight(config, shows, pages, places, today, files, vocab) -> None:
         t = speech(rnd, vocab, minutes * WORDS_PER_MINUTE, speaker=base.transcript.speaker)
         page = site_mod.EpisodePage(base.episode, base.slug, base.audio, base.size, t.cues[-1].end + 10,
                                     t, base.transcript_state, base.chapters)
-        site = site_mod.Site(config, shows, [page], places, today)
+        site = site_mod.Site(config, shows, [page], places)
         site._episode(page)
         weigh(f"the {which}, {minutes}-minute transcript", site.files, f"{page.url}index.html", page,
               listed_places(base))
@@ -653,12 +653,12 @@ def weight(config, shows, pages, places, today, files, vocab) -> None:
 
 # ---------------------------------------------------------------- cProfile
 
-def profile_run(config, shows, pages, places, today) -> None:
+def profile_run(config, shows, pages, places) -> None:
     import cProfile
     import pstats
     prof = cProfile.Profile()
     prof.enable()
-    ours(config, shows, pages, places, today)
+    ours(config, shows, pages, places)
     prof.disable()
     print("\n== cProfile: one render, station/ functions by cumulative time ==")
     pstats.Stats(prof).sort_stats("cumulative").print_stats(r"/station/", 15)
@@ -704,7 +704,7 @@ def main() -> int:
               f"ru_maxrss {start_mb:.0f} MB after imports, {maxrss_mb():.0f} MB with the station built")
         print(f"resources.load: {load_s:.3f} s for {len(places)} entries ({load_s / len(places) * 1000:.2f} ms each)")
 
-        files, bare = time_render(config, shows, pages, places, today, args.repeat, tmp)
+        files, bare = time_render(config, shows, pages, places, args.repeat, tmp)
         index = json.loads(files["search.json"])
         docs = collections.Counter(d["k"] for d in index["docs"])
         html = sum(rel.endswith(".html") for rel in files)
@@ -712,12 +712,12 @@ def main() -> int:
         print(f"sanity: {html} HTML pages (expected {expected}: {'ok' if html == expected else 'WRONG'}); search.json "
               f"docs {dict(docs)}; every episode page lists all its transcript (a <li> per reading unit): "
               f"{all(listed(files[f'{p.url}index.html']) == len(site_mod.reading_units(p.transcript)) for p in pages)}")
-        phases(config, shows, pages, places, today)
-        memory(config, shows, pages, places, today, vocabulary())
+        phases(config, shows, pages, places)
+        memory(config, shows, pages, places, vocabulary())
         time_write(config, shows, pages, args.repeat, bare)
-        weight(config, shows, pages, places, today, files, vocabulary())
+        weight(config, shows, pages, places, files, vocabulary())
         if args.profile:
-            profile_run(config, shows, pages, places, today)
+            profile_run(config, shows, pages, places)
     return 0
 
 

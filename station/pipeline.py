@@ -160,7 +160,7 @@ class Runner:
             self.result.pages = sum(rel.endswith(".html") for rel in made)
             return
         try:
-            files = site_mod.Site(self.config, cat.shows, self.pages, places, today).render()
+            files = site_mod.Site(self.config, cat.shows, self.pages, places).render()
         except site_mod.TemplateProblem as exc:  # a station's own template: the pages already there stay
             self.result.problems.append(exc.problem)
             self.produced |= {rel for rel in self.ledger.outputs() if not rel.startswith(("media/", "artwork/"))

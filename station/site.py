@@ -8,7 +8,8 @@ reaches the built-in one to change a single block.
 Every link is relative, so the same files work under any address, prefix or
 preview server. No page asks another host for anything: no fonts, scripts or
 images from elsewhere, and a Content-Security-Policy without inline scripts.
-Pure: the same catalogue, resources and day give the same bytes.
+Pure: the same catalogue and resources give the same bytes; the day matters only to
+how resources are loaded (a stale "last checked"), so it is not an input here.
 """
 
 from __future__ import annotations
@@ -154,13 +155,11 @@ def _tel(number: str) -> str | None:
 
 
 class Site:
-    def __init__(self, config: Config, shows: list[Show], episodes: list[EpisodePage], places: list[Resource],
-                 today: date):
+    def __init__(self, config: Config, shows: list[Show], episodes: list[EpisodePage], places: list[Resource]):
         self.config, self.settings = config, config.settings
         self.shows = shows
         self.episodes = sorted(episodes, key=lambda e: (e.published_at, e.slug), reverse=True)
         self.places = sorted(places, key=lambda r: (list(kinds()).index(r.meta.kind), r.meta.name.lower()))
-        self.today = today
         self.nodes = nodes()
         self.stories = Ground(self.episodes, lambda e: e.episode.meta.topics)
         self.help = Ground(self.places, lambda p: p.meta.topics)
@@ -231,7 +230,7 @@ class Site:
             "station": s.station, "site": s.site, "csp": CSP, "timezone": s.station.timezone,
             "lang": s.station.language, "crisis_lines": s.crisis_lines, "shows": self.shows,
             "episodes": self.episodes, "places": self.places, "kinds": kinds(), "nodes": self.nodes,
-            "parts": PARTS, "today": self.today,
+            "parts": PARTS,
             "url": lambda path="": (root + path) or "./",
             "asset": lambda name: root + self.asset_paths[name],
         }
