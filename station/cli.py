@@ -198,11 +198,7 @@ def serve(station: StationDir = Path("."),
           = "127.0.0.1") -> None:
     """Preview the built site at http://127.0.0.1:8000/ (seeking in the player works)."""
     from . import serve as serve_mod
-    try:
-        config = config_mod.load(station)
-    except ConfigError as exc:
-        _problems("The station's settings need fixing first:", exc.problems)
-        raise typer.Exit(2)
+    config = _config(station, False)
     if not (config.site_dir / "index.html").is_file():
         err.print(f"There is no website in {config.rel(config.site_dir)}/ yet — run `station build` first.")
         raise typer.Exit(1)

@@ -67,9 +67,14 @@ def find(config: Config, ledger: Ledger, wanted: str) -> tuple[Episode, object]:
     return matches[0]
 
 
+def own_files(show: str, slug: str) -> tuple[str, str]:
+    """The starts of the site/ paths that are the episode's own: its page folder and its media."""
+    return f"shows/{show}/{slug}/", f"media/{show}/{slug}."
+
+
 def mentions(site: Path, show: str, slug: str, guid: str) -> list[str]:
     """Every file in site/ that is the episode's own or names it."""
-    own = (f"shows/{show}/{slug}/", f"media/{show}/{slug}.")
+    own = own_files(show, slug)
     found = []
     for path in sorted(site.rglob("*")) if site.is_dir() else []:
         if not path.is_file():
@@ -100,7 +105,7 @@ def withdraw(config: Config, wanted: str, now: datetime, delete_recording: bool 
     if after:  # never expected: say so loudly rather than claim it is gone
         raise StationError(f"the episode is withdrawn, but these files still name it: {', '.join(after)} — "
                            "run `station build -v` and report this")
-    own = (f"shows/{episode.show.slug}/{identity.slug}/", f"media/{episode.show.slug}/{identity.slug}.")
+    own = own_files(episode.show.slug, identity.slug)
     report.files_removed = [rel for rel in before if rel.startswith(own)]
     report.mentions_removed = [rel for rel in before if not rel.startswith(own)]
     for rel in copies:
