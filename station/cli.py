@@ -161,6 +161,10 @@ def withdraw(episode: Annotated[str, typer.Argument(help="The episode: its recor
         out.print("  the search index: site/search.json")
     if report.files_removed:
         out.print("  its own files: " + ", ".join(f"site/{r}" for r in report.files_removed), markup=False)
+    if report.running_orders:
+        out.print("  the overnight stream's running orders: " + ", ".join(
+            f"{night:%-d %B}" for night in report.running_orders)
+                  + " (if it is on air now, standby takes over within seconds)", markup=False)
     if report.copies_removed:
         out.print("  the build's cached copies: " + ", ".join(report.copies_removed), markup=False)
     if config.settings.publish is not None:
@@ -181,6 +185,195 @@ def withdraw(episode: Annotated[str, typer.Argument(help="The episode: its recor
     else:
         out.print(f"The recording {report.recording} is untouched (`--delete-recording` deletes it).", markup=False)
     raise typer.Exit(1 if report.bucket_error else 0)
+
+
+schedule_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                           help="The overnight schedule in scheduler/: check it, preview a night.")
+app.add_typer(schedule_app, name="schedule")
+NightOption = Annotated[str | None, typer.Option("--night", help="The night, by the date it starts: YYYY-MM-DD. "
+                                                 "Default: tonight (or the night on air).")]
+
+
+@schedule_app.command("check")
+def schedule_check(station: StationDir = Path("."), night: NightOption = None, strict: Strict = False,
+                   verbose: Verbose = False) -> None:
+    """Check the schedules, and try tonight's running order against the last build."""
+    from . import nights
+    config = _config(station, verbose)
+    schedules, lib = _schedules(config)
+    problems = list(schedules.problems)
+    when = _night(night, schedules)
+    if not schedules.exists and not problems:
+        err.print("There is no schedule yet: put one in scheduler/ (docs/schedule.md; scheduler/night-owls.yaml "
+                  "in the demo is a worked example).")
+        raise typer.Exit(1)
+    order = None
+    if lib is None:
+        out.print("Nothing has been built yet, so tonight could not be tried: run `station build`, then check again.")
+    elif when is not None and not any(p.is_error for p in schedules.problems):
+        order = nights.running_order(config, when, schedules=schedules, library=lib, pin=False)
+        if order is not None:
+            problems += order.notes
+    if problems:
+        _problems("What needs attention:" if any(p.is_error for p in problems) else "Worth knowing:", problems)
+    files = ", ".join(s.where for s in schedules.files) or "none readable"
+    summary = f"Checked {files}"
+    if order is not None:
+        summary += (f"; the night of {order.night:%A %-d %B %Y} fills {_hms(order.length_s)} with "
+                    f"{_plural(sum(1 for x in order.slots if x.kind == 'episode'), 'episode')}")
+    errors = [p for p in problems if p.is_error]
+    warnings = [p for p in problems if not p.is_error]
+    out.print(summary + (f": {_plural(len(errors), 'problem')}, {_plural(len(warnings), 'warning')}." if problems
+                         else ": all fine."))
+    raise typer.Exit(1 if errors or (strict and warnings) else 0)
+
+
+@schedule_app.command("preview")
+def schedule_preview(station: StationDir = Path("."), night: NightOption = None,
+                     every_bed: Annotated[bool, typer.Option("--every-bed", help="List each music bed on its own "
+                                                                                  "line.")] = False,
+                     verbose: Verbose = False) -> None:
+    """Print a night's running order with clock times, as it would go out."""
+    from . import nights
+    from .playlist import describe
+    config = _config(station, verbose)
+    schedules, lib = _schedules(config)
+    if any(p.is_error for p in schedules.problems):
+        _problems("The schedule needs fixing first (`station schedule check`):", schedules.problems)
+        raise typer.Exit(1)
+    if lib is None:
+        err.print("Nothing has been built yet — run `station build` first, so the stream knows what it can play.")
+        raise typer.Exit(1)
+    when = _night(night, schedules)
+    order = nights.running_order(config, when, schedules=schedules, library=lib, pin=False) if when else None
+    if order is None:
+        err.print("No schedule covers that night: the regular week needs a schedule file without `dates`.")
+        raise typer.Exit(1)
+    out.print(f"The night of {order.night:%A %-d %B %Y}: {order.start:%H:%M}–{order.end:%H:%M} "
+              f"({order.start.tzinfo}), from {order.schedule}", markup=False)
+    run: list = []
+    for slot in order.slots + [None]:
+        if slot is not None and slot.kind == "bed" and not every_bed:
+            run.append(slot)
+            continue
+        if run:
+            length = sum(x.duration_s for x in run)
+            out.print(f"{order.clock(run[0].start_s):%H:%M:%S}  {_mmss(length)}  Music beds", markup=False)
+            run = []
+        if slot is not None:
+            out.print(describe(slot, order), markup=False)
+    if order.notes:
+        _problems("Rules not kept that night, and what was done instead:", order.notes)
+
+
+@app.command()
+def stream(station: StationDir = Path("."),
+           pretend: Annotated[str | None, typer.Option(
+               "--pretend", help="Rehearse: play as if the clock said this time (like 2026-12-24T21:59:30+00:00), "
+                                 "at real speed.")] = None,
+           verbose: Verbose = False) -> None:
+    """Play the night on air now (or wait for the next) to Icecast and HLS, until its window ends."""
+    import logging
+    from datetime import datetime
+    from . import nights
+    from . import schedule as schedule_mod
+    from . import stream as stream_mod
+    from .ledger import Ledger
+    config = _config(station, verbose)
+    _logging(config, "stream.log", verbose)
+    clock: stream_mod.Clock = stream_mod.SystemClock()
+    if pretend:
+        try:
+            at = datetime.fromisoformat(pretend)
+        except ValueError:
+            at = None
+        if at is None or at.tzinfo is None:
+            err.print(f"“{pretend}” is not a date and time with its zone — write it like 2026-12-24T21:59:30+00:00.")
+            raise typer.Exit(2)
+        clock = stream_mod.ShiftedClock(at)
+    schedules = schedule_mod.load(config)
+    if any(p.is_error for p in schedules.problems) or not schedules.exists:
+        _problems("The schedule needs fixing first (`station schedule check`):", schedules.problems or [
+            Problem("scheduler/", "there is no schedule", "add one (docs/schedule.md)")])
+        raise typer.Exit(2)
+    night = nights.night_of(schedules, clock.now())
+    try:
+        outputs = stream_mod.outputs_for(config)
+    except stream_mod.StreamSetupError as exc:
+        err.print(f"The stream cannot start: {escape(str(exc))}.")
+        raise typer.Exit(2)
+
+    def withdrawn(guid: str) -> bool:
+        ledger = Ledger(config.state_dir / "state.sqlite", read_only=True)
+        try:
+            return ledger.withdrawn(guid) is not None
+        finally:
+            ledger.close()
+    player = stream_mod.Player(config, outputs, clock, is_withdrawn=withdrawn)
+    where = " and ".join(o.name for o in outputs)
+    out.print(f"Playing the night of {night:%A %-d %B %Y} to {where} — Ctrl-C stops.")
+    try:
+        report = player.play(night)
+    except KeyboardInterrupt:
+        player.stop()
+        out.print("Stopped.")
+        raise typer.Exit(130)
+    logging.getLogger("station").info("played %.0f s; standby took over %d time(s)", report.seconds,
+                                      len(report.standby))
+
+
+@app.command("run")
+def run_daemon(station: StationDir = Path("."), verbose: Verbose = False) -> None:
+    """The station's daemon: build on new recordings, pin each night's running order, play the stream."""
+    from . import daemon
+    config = _config(station, verbose)
+    _logging(config, "station.log", verbose)
+    out.print(f"Running {config.settings.station.name}: logging to {config.rel(config.state_dir)}/logs/station.log"
+              " — Ctrl-C stops.")
+    daemon.run_forever(config.root)
+
+
+def _logging(config, name: str, verbose: bool) -> None:
+    """Log to the terminal and to .station/logs/<name> (what was done, and why)."""
+    import logging
+    from logging.handlers import RotatingFileHandler
+    folder = config.state_dir / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    handlers = [logging.StreamHandler(sys.stderr),
+                RotatingFileHandler(folder / name, maxBytes=5_000_000, backupCount=5, encoding="utf-8")]
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=handlers,
+                        format="%(asctime)s %(levelname)s %(message)s", force=True)
+    logging.getLogger("apscheduler").setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+def _schedules(config):
+    from . import catalog as catalog_mod
+    from . import library as library_mod
+    from . import schedule as schedule_mod
+    shows = {s.slug for s in catalog_mod.load(config, settle=False).shows}
+    return schedule_mod.load(config, shows), library_mod.load(config)
+
+
+def _night(night: str | None, schedules):
+    from datetime import date, datetime, timezone
+    from . import nights
+    if night is None:
+        return nights.night_of(schedules, datetime.now(timezone.utc))
+    try:
+        return date.fromisoformat(night)
+    except ValueError:
+        err.print(f"“{night}” is not a date — write the night by the date it starts, like 2026-12-24.")
+        raise typer.Exit(2)
+
+
+def _hms(seconds: float) -> str:
+    h, rest = divmod(round(seconds), 3600)
+    return f"{h}:{rest // 60:02d}:{rest % 60:02d}"
+
+
+def _mmss(seconds: float) -> str:
+    m, sec = divmod(round(seconds), 60)
+    return f"{m:3d}:{sec:02d}"
 
 
 def _config(station: Path, verbose: bool):

@@ -176,6 +176,57 @@ class PublishSettings(BaseModel):
         return f"{value}/" if value else ""
 
 
+class StreamSettings(BaseModel):
+    """The night-owl stream's playout (`station stream`) and the daemon (`station run`).
+
+    The Icecast source password never lives here: it is read from the environment
+    variable named by `password_env`."""
+    model_config = Frozen
+    # Where the stream is sent: the Icecast server and mount, like "icecast://127.0.0.1:8000/night.mp3".
+    icecast_url: str | None = Field(None, pattern=r"^icecast://[^/\s@]+/[^\s]+$")
+    icecast_user: str = "source"
+    password_env: str = Field("STATION_ICECAST_PASSWORD", pattern=r"^[A-Z_][A-Z0-9_]*$")
+    listen_url: str | None = Field(None, pattern=r"^https?://")  # the mount as listeners reach it (tonight page)
+    hls: bool = True                 # also write HLS under site/live/
+    hls_name: str = Field("night.m3u8", pattern=r"^[a-z0-9-]+\.m3u8$")
+    hls_segment_s: int = Field(6, ge=2, le=30)
+    hls_window_s: int = Field(60, ge=10, le=3600)   # how much of the night the rolling playlist lists
+    mp3_kbps: int = Field(128, ge=32, le=320)
+    aac_kbps: int = Field(96, ge=32, le=320)
+    silence_db: float = Field(-50.0, ge=-90, le=-20)  # quieter than this is silence
+    silence_max_s: float = Field(5.0, ge=1, le=60)    # silence this long: logged, and standby takes over
+    lead_s: float = Field(1.0, ge=0.2, le=10)         # how far ahead of the clock audio is sent
+    retry_s: float = Field(5.0, ge=0.5, le=300)       # wait before reconnecting a dropped output
+    # The daemon (`station run`): every default APScheduler would otherwise choose is set here.
+    build_every_min: int = Field(5, ge=1, le=1440)    # look for new recordings this often
+    assemble_at: str = "20:00"                        # pin the coming night's running order at this time
+    build_grace_s: int = Field(600, ge=1)             # a build missed by less than this still runs (once)
+    assemble_grace_s: int = Field(4 * 3600, ge=1)
+    stream_grace_s: int = Field(12 * 3600, ge=1)      # a missed start still starts the night, joining late
+
+    @field_validator("assemble_at")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        if not re.match(r"^([01]\d|2[0-3]):[0-5]\d$", value):
+            raise ValueError(f"{value!r} is not a clock time — write it like \"20:00\"")
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_password(cls, data):
+        if isinstance(data, dict):
+            secret = [k for k in data if "password" in k.lower() and k != "password_env"]
+            if secret:
+                raise ValueError(f"`{secret[0]}` would put a password in station.toml, and passwords never go "
+                                 "there — remove it and set the environment variable named by `password_env` "
+                                 "(STATION_ICECAST_PASSWORD unless you change it)")
+        return data
+
+    @property
+    def mount(self) -> str | None:
+        return "/" + self.icecast_url.split("://", 1)[1].split("/", 1)[1] if self.icecast_url else None
+
+
 class CrisisLine(BaseModel):
     model_config = Frozen
     name: str = Field(min_length=1)
@@ -193,6 +244,7 @@ class Settings(BaseModel):
     transcripts: TranscriptSettings = TranscriptSettings()
     site: SiteSettings = SiteSettings()
     publish: PublishSettings | None = None
+    stream: StreamSettings = StreamSettings()
     crisis_lines: list[CrisisLine] = Field(default_factory=list)
 
 

@@ -134,6 +134,7 @@ class EpisodeMeta(BaseModel):
     content_notes: list[str] = Field(default_factory=list)
     topics: list[str] = Field(default_factory=list)
     redact: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)   # the station's own labels, for the overnight schedule
     published_at: AwareDatetime | None = None
     chapters: list[Chapter] = Field(default_factory=list)
     episode: int | None = Field(None, ge=1)
@@ -155,6 +156,14 @@ class EpisodeMeta(BaseModel):
     @classmethod
     def _topics(cls, value: list[str]) -> list[str]:
         return check_topics(value)
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: list[str]) -> list[str]:
+        for tag in value:
+            if not SLUG.match(tag):
+                raise ValueError(f"{tag!r} is not a tag — use lower-case words joined by dashes, like `late-night`")
+        return value
 
     @field_validator("slug")
     @classmethod

@@ -24,6 +24,9 @@ from typing import Callable
 
 from . import catalog as catalog_mod
 from . import feed
+from . import library as library_mod
+from . import nights
+from . import schedule as schedule_mod
 from . import resources as resources_mod
 from . import site as site_mod
 from . import transcript as transcript_mod
@@ -104,6 +107,8 @@ class Runner:
         self.items: list[feed.Item] = []  # what the podcast feeds list
         self.pages: list[site_mod.EpisodePage] = []  # what the website shows
         self.remembered: set[str] = set()  # transcript records kept for `station transcript`
+        self.tracks: list[library_mod.Track] = []  # what the overnight stream may play
+        self.first_heard: dict[str, str] = {}  # presenter hash → the date of their earliest episode
         t = self.settings.transcripts
         # A missing or damaged model stops the run here, before any work.
         self.model = (whisper_models.resolve(t.model, config.root, self.cache / "models", self.ledger.sha256,
@@ -117,6 +122,10 @@ class Runner:
         self.result.problems += cat.problems
         self.result.waiting = cat.waiting
         self.present_keys = {e.key for e in cat.episodes}
+        for e in cat.episodes:
+            for p in e.meta.presenters:
+                k = schedule_mod.presenter_key(p.name)
+                self.first_heard[k] = min(self.first_heard.get(k, e.date.isoformat()), e.date.isoformat())
         self.events.begin(len(cat.episodes))
         for episode in cat.episodes:
             outcome = self._isolated(episode)
@@ -124,7 +133,8 @@ class Runner:
             self.result.problems += [p for p in outcome.problems if p not in self.result.problems]
             self.events.done(outcome)
         self._feeds(cat)
-        self._site(cat)
+        tonight = self._stream(cat)
+        self._site(cat, tonight)
         if not self.check:
             self._remove_stale()
             self._write_report()
@@ -146,21 +156,21 @@ class Runner:
                 self._publish(rel, sha256_json(xml.decode()), lambda tmp, xml=xml: tmp.write_bytes(xml))
 
     # ------------------------------------------------------------ the website
-    def _site(self, cat) -> None:
+    def _site(self, cat, tonight: list[dict] | None) -> None:
         """Every page, the maps and the search index; a broken resource entry leaves out only itself."""
         today = site_mod.local_today(self.config, self.now)
         places, problems = resources_mod.load(self.config, today)
         self.result.problems += problems
         if self.check:
             return
-        key = f"site:{site_mod.render_key(self.config, cat.shows, self.pages, places)}"
+        key = f"site:{site_mod.render_key(self.config, cat.shows, self.pages, places, tonight)}"
         made = self.ledger.recall(key)
         if made and all(self._intact(rel, content) for rel, content in made.items()):
             self.produced |= set(made)  # nothing the pages are made from has changed: nor have they
             self.result.pages = sum(rel.endswith(".html") for rel in made)
             return
         try:
-            files = site_mod.Site(self.config, cat.shows, self.pages, places).render()
+            files = site_mod.Site(self.config, cat.shows, self.pages, places, tonight).render()
         except site_mod.TemplateProblem as exc:  # a station's own template: the pages already there stay
             self.result.problems.append(exc.problem)
             self.produced |= {rel for rel in self.ledger.outputs() if not rel.startswith(("media/", "artwork/"))
@@ -172,6 +182,57 @@ class Runner:
             made[rel] = sha256_json([rel, hashlib.sha256(data).hexdigest()])
             self._publish(rel, made[rel], lambda tmp, data=data: tmp.write_bytes(data))
         self.ledger.remember(key, "site", made)
+
+    # ------------------------------------------------------------ the overnight stream
+    def _stream(self, cat) -> list[dict] | None:
+        """The stream library (episodes cleared for the stream, the schedules' sound prepared) and tonight's
+        running order for the website; None when there is no schedule."""
+        schedules = schedule_mod.load(self.config, {s.slug for s in cat.shows})
+        # A schedule's mistakes never stop episodes or the website; `station schedule check` fails on them.
+        self.result.problems += [replace(p, severity=Severity.WARNING) for p in schedules.problems]
+        if not schedules.exists or self.check:
+            return None
+        lib = library_mod.Library(sorted(self.tracks, key=lambda t: t.guid))
+        self.copies = set()
+        for pattern in sorted(_patterns(schedules)):
+            for path in schedule_mod.material_files(self.config, pattern):
+                source = path.relative_to(self.config.content_dir).as_posix()
+                if source in lib.sounds:
+                    continue
+                where = self.config.rel(path)
+                try:
+                    checked = self._source(path, where, allow_clipping=True, trim=False)
+                    _, audio, measured = self._normalised([checked.source], False, where)
+                except EpisodeFailed as failed:
+                    self.result.problems += [replace(p, severity=Severity.WARNING) for p in failed.problems]
+                    continue
+                lib.sounds[source] = library_mod.Sound(source, self.config.rel(audio), measured["duration_s"],
+                                                       library_mod.sound_title(source))
+        library_mod.save(self.config, lib)
+        night = nights.night_of(schedules, self.now)
+        if night is None:
+            return None
+        order = nights.running_order(self.config, night, schedules=schedules, library=lib, now=self.now)
+        if order is None:
+            return None
+        pages = {p.url for p in self.pages}
+
+        def page_url(slot) -> str | None:
+            url = f"shows/{slot.show}/{slot.slug}/"
+            return url if slot.guid and url in pages else None
+        return [{**item, "night": order.night.isoformat()} for item in order.public(page_url)]
+
+    def _track(self, episode: Episode, identity, audio: Path, duration_s: float) -> None:
+        meta = episode.meta
+        voices = tuple(schedule_mod.presenter_key(p.name) for p in meta.presenters)
+        self.tracks.append(library_mod.Track(
+            guid=identity.guid, show=episode.show.slug, show_title=episode.show.meta.title, slug=identity.slug,
+            title=meta.title, credits=tuple(episode.credits), voices=voices,
+            first_heard=tuple(self.first_heard[v] for v in voices), content_notes=tuple(meta.content_notes),
+            topics=tuple(meta.topics), tags=tuple(meta.tags), duration_s=duration_s, audio=self.config.rel(audio),
+            published_at=meta.published_at.isoformat() if meta.published_at else None,
+            consent_date=meta.consent.date.isoformat(),
+            consent_expires=meta.consent.expires.isoformat() if meta.consent.expires else None))
 
     def _artwork(self, path: Path | None, where: str) -> str | None:
         if not path:
@@ -225,6 +286,8 @@ class Runner:
         # The copies the cache holds of it, so a withdrawal can remove them too.
         if self.ledger.recall(f"copies:{identity.guid}") != sorted(self.copies):
             self.ledger.remember(f"copies:{identity.guid}", "copies", sorted(self.copies))
+        if "stream" in episode.meta.consent.scope:
+            self._track(episode, identity, audio, outcome.measured["duration_s"])
         if not (episode.published_now("podcast", self.now) or episode.published_now("site", self.now)):
             outcome.state = "not public yet"
             return outcome
@@ -468,6 +531,17 @@ class _Checked:
     source: normalise.Source
     warnings: list[Problem]
 
+
+
+def _patterns(schedules: schedule_mod.Schedules) -> set[str]:
+    """Every sound file pattern the schedules name."""
+    found: set[str] = set()
+    for s in schedules.files:
+        d = s.data
+        found |= {*d.material.idents, *d.material.signposts, *d.material.beds, *(a.file for a in d.announcements)}
+        for block in d.blocks:
+            found |= {*block.fill.files, *block.standby.files}
+    return found
 
 
 def identity_of(ledger: Ledger, episode: Episode, sha: str, present_keys: set[str], namespace: uuid.UUID):

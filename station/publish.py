@@ -106,9 +106,13 @@ def _md5(path: Path) -> str:
     return digest.hexdigest()
 
 
+LIVE = "live/"  # the stream's HLS: rewritten every few seconds while on air, served from where it is made
+
+
 def local_files(site: Path) -> dict[str, Path]:
-    return {p.relative_to(site).as_posix(): p for p in sorted(site.rglob("*"))
-            if p.is_file() and not p.name.startswith(TMP_PREFIX)}
+    files = {p.relative_to(site).as_posix(): p for p in sorted(site.rglob("*"))
+             if p.is_file() and not p.name.startswith(TMP_PREFIX)}
+    return {rel: p for rel, p in files.items() if not rel.startswith(LIVE)}
 
 
 def remote_objects(s3, settings: PublishSettings) -> dict[str, tuple[str, int]]:

@@ -155,8 +155,10 @@ def _tel(number: str) -> str | None:
 
 
 class Site:
-    def __init__(self, config: Config, shows: list[Show], episodes: list[EpisodePage], places: list[Resource]):
+    def __init__(self, config: Config, shows: list[Show], episodes: list[EpisodePage], places: list[Resource],
+                 tonight: list[dict] | None = None):
         self.config, self.settings = config, config.settings
+        self.tonight = tonight  # the night-owl stream's running order, as listeners may see it
         self.shows = shows
         self.episodes = sorted(episodes, key=lambda e: (e.published_at, e.slug), reverse=True)
         self.places = sorted(places, key=lambda r: (list(kinds()).index(r.meta.kind), r.meta.name.lower()))
@@ -170,7 +172,13 @@ class Site:
     # ------------------------------------------------------------ the whole site
     def render(self) -> dict[str, bytes]:
         self._page("index.html", "index.html", latest=self.episodes[: self.settings.site.latest],
-                   gaps=self._gaps())
+                   gaps=self._gaps(), tonight=self.tonight)
+        if self.tonight is not None:
+            self._page("tonight/index.html", "tonight.html", tonight=self.tonight)
+            self.files["tonight.json"] = json.dumps({"night": self.tonight[0]["night"] if self.tonight else None,
+                                                     "running_order": [{k: v for k, v in item.items() if k != "night"}
+                                                                       for item in self.tonight]},
+                                                    ensure_ascii=False, indent=1).encode("utf-8")
         self._page("shows/index.html", "shows.html")
         for show in self.shows:
             self._page(f"shows/{show.slug}/index.html", "show.html", show=show,
@@ -227,7 +235,7 @@ class Site:
     def _common(self, root: str) -> dict:
         s = self.settings
         return {
-            "station": s.station, "site": s.site, "csp": CSP, "timezone": s.station.timezone,
+            "station": s.station, "site": s.site, "stream": s.stream, "csp": CSP, "timezone": s.station.timezone,
             "lang": s.station.language, "crisis_lines": s.crisis_lines, "shows": self.shows,
             "episodes": self.episodes, "places": self.places, "kinds": kinds(), "nodes": self.nodes,
             "parts": PARTS,
@@ -302,7 +310,8 @@ class Site:
         return json.dumps({"docs": docs}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def render_key(config: Config, shows: list[Show], episodes: list[EpisodePage], places: list[Resource]) -> str:
+def render_key(config: Config, shows: list[Show], episodes: list[EpisodePage], places: list[Resource],
+               tonight: list[dict] | None = None) -> str:
     """A hash of everything the pages are made from: the same key gives the same files, so a
     rebuild with nothing changed need not render them again."""
     s = config.settings
@@ -312,13 +321,14 @@ def render_key(config: Config, shows: list[Show], episodes: list[EpisodePage], p
     for folder in _template_dirs(config):
         code += sorted(p for p in folder.rglob("*") if p.is_file())
     return sha256_json([
-        s.station.model_dump(mode="json"), s.site.model_dump(mode="json"),
+        s.station.model_dump(mode="json"), s.site.model_dump(mode="json"), s.stream.model_dump(mode="json"),
         [c.model_dump(mode="json") for c in s.crisis_lines],
         [(sh.slug, sh.meta.model_dump(mode="json")) for sh in shows],
         [(e.episode.key, e.episode.show.slug, e.episode.meta.model_dump(mode="json"), e.slug, e.audio, e.size,
           e.duration_s, e.transcript.to_dict() if e.transcript else None, e.transcript_state, e.chapters)
          for e in episodes],
         [(p.slug, p.meta.model_dump(mode="json")) for p in places],
+        tonight,
         [(str(p), hashlib.sha256(p.read_bytes()).hexdigest()) for p in code],
     ])
 

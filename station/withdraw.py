@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from . import catalog as catalog_mod
+from . import nights
 from . import pipeline
 from . import publish as publish_mod
 from .config import Config
@@ -44,6 +45,7 @@ class Report:
     bucket_updated: int = 0
     bucket_error: str | None = None
     recording_deleted: list[str] = field(default_factory=list)
+    running_orders: list = field(default_factory=list)           # nights of the overnight stream it left
     build: pipeline.BuildResult | None = None
 
 
@@ -101,6 +103,7 @@ def withdraw(config: Config, wanted: str, now: datetime, delete_recording: bool 
     finally:
         ledger.close()
     report.build = pipeline.build(config, now=now)
+    report.running_orders = nights.forget(config, identity.guid)
     after = mentions(config.site_dir, episode.show.slug, identity.slug, identity.guid)
     if after:  # never expected: say so loudly rather than claim it is gone
         raise StationError(f"the episode is withdrawn, but these files still name it: {', '.join(after)} — "

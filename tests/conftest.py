@@ -144,6 +144,7 @@ def demo(tmp_path_factory):
     root.mkdir()
     shutil.copy(REPO / "station.toml", root)
     shutil.copytree(REPO / "content", root / "content")
+    shutil.copytree(REPO / "scheduler", root / "scheduler")
     content = tree_hashes(root / "content")
     result = pipeline.build(config_mod.load(root), now=DEMO_NOW)
     assert tree_hashes(root / "content") == content

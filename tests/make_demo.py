@@ -40,6 +40,28 @@ EPISODES = {
         "This one is for the new year. Small steps still count. "
         "Put one thing on paper that you want the rest of your life to have in it.")),
 }
+# The stream's own sound (scheduler/night-owls.yaml uses it): idents, crisis signposting read out,
+# an announcement, standby pieces and music beds.
+STREAM = ROOT / "content" / "stream"
+STREAM_SPEECH = {
+    "idents/night-owls.mp3": "You are listening to Night Owls Radio. Peer-led company, right through the night.",
+    "idents/still-here.mp3": "Night Owls Radio. Still here, still awake, with you.",
+    "signposts/crisis-lines.mp3": (
+        "If you need to talk to someone right now, you can. Samaritans are free, day or night, on one one six, "
+        "one two three. Or text the word shout to eight five two five eight. You do not have to be in crisis to "
+        "call."),
+    "announcements/winter-shelter.mp3": (
+        "The winter night shelter at the Harbour Recovery Cafe is open every night until the end of February, "
+        "from nine in the evening. No referral needed. Just turn up."),
+    "standby/breathing-space.mp3": (
+        "Let us take a breathing space together. Breathe in slowly, for four. Hold it gently. And let it go, for "
+        "six. Once more. In, for four. Hold. And out, slowly. However tonight is going, this minute is one you "
+        "got through."),
+    "standby/night-thoughts.mp3": (
+        "Some nights are long. We talk about what helped, and what did not, and about the people who sat with us "
+        "when it was hard. If you are awake right now, you are not the only one. The night does end."),
+}
+STREAM_BEDS = {"beds/slow-chord.mp3": 196.0, "beds/low-chord.mp3": 146.83}
 INTRO = ("night-talk/parts/intro.ogg", "You are listening to Night Talk, on Night Owls Radio.")
 
 
@@ -48,12 +70,22 @@ def main() -> None:
         media.speech(spec["text"], SHOWS / rel, voice=spec["voice"], channels=spec["channels"], gap=spec.get("gap", 0))
         print("made", rel)
     media.speech(INTRO[1], SHOWS / INTRO[0], pad_s=0.2)
+    stream()
     # Square artwork, 1400 px (the smallest Apple Podcasts takes), drawn without any font.
     art = ROOT / "content" / "artwork.jpg"
     subprocess.run([ffmpeg.executable(), "-hide_banner", "-v", "error", "-y", "-f", "lavfi", "-i",
                     "gradients=s=1400x1400:c0=0x1d2b53:c1=0x7e2553:x0=0:y0=0:x1=1400:y1=1400:d=1",
                     "-frames:v", "1", "-q:v", "6", str(art)], check=True)
     print("made", art.relative_to(ROOT))
+
+
+def stream() -> None:
+    for rel, text in STREAM_SPEECH.items():
+        media.speech(text, STREAM / rel, voice="en-gb" if "ident" in rel else "en-us", pad_s=0.3)
+        print("made stream", rel)
+    for rel, root_hz in STREAM_BEDS.items():
+        media.bed(STREAM / rel, seconds=90, root_hz=root_hz)
+        print("made stream", rel)
 
 
 if __name__ == "__main__":

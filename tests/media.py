@@ -54,6 +54,20 @@ def tone(out: Path, seconds: float = 5.0, freq: int = 440, volume_db: float = -2
     return out
 
 
+def bed(out: Path, seconds: float = 60.0, root_hz: float = 196.0, volume_db: float = -18.0) -> Path:
+    """A soft music bed: a slow major chord with a gentle swell, made by ffmpeg (nobody's rights in it)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    notes = [root_hz, root_hz * 5 / 4, root_hz * 3 / 2, root_hz * 2]
+    inputs = []
+    for f in notes:
+        inputs += ["-f", "lavfi", "-i", f"sine=frequency={f:.2f}:duration={seconds}:sample_rate=44100"]
+    mix = "".join(f"[{i}]" for i in range(len(notes)))
+    _ff(*inputs, "-filter_complex",
+        f"{mix}amix=inputs={len(notes)},tremolo=f=0.2:d=0.5,afade=t=in:d=3,afade=t=out:st={seconds - 3}:d=3,"
+        f"volume={volume_db}dB,aformat=channel_layouts=stereo", *ENCODE[out.suffix.lower()], str(out))
+    return out
+
+
 def silence(out: Path, seconds: float = 5.0) -> Path:
     _ff("-f", "lavfi", "-i", "anullsrc=r=44100:cl=mono", "-t", str(seconds), *ENCODE[out.suffix.lower()], str(out))
     return out

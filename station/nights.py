@@ -1,0 +1,111 @@
+"""Which night it is, and each night's running order, pinned.
+
+A pin (`.station/stream/nights/<date>.json`) keeps the running order a night
+was given, with the key of everything it was assembled from. It is both a
+cache and the record of what was planned, which is how "no episode repeated
+within N nights" knows what earlier nights played. When anything it was made
+from changes (a schedule edit, a new or withdrawn episode, a pause), the night
+is assembled again, until it has ended; a past night's pin never changes.
+"""
+
+from __future__ import annotations
+
+from datetime import date as Date
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from . import library as library_mod
+from . import playlist
+from . import schedule as schedule_mod
+from .config import Config
+from .files import sha256_json, write_text
+from .library import Library
+from .playlist import Night
+from .schedule import Schedules
+
+ASSEMBLY_VERSION = 1   # raise when assembly changes, so pinned nights still to come are made again
+
+
+def folder(config: Config) -> Path:
+    return config.state_dir / "stream" / "nights"
+
+
+def night_of(schedules: Schedules, now: datetime) -> Date | None:
+    """The night on air at `now`, or else the next one to start; None without a schedule."""
+    if not schedules.exists:
+        return None
+    today = now.astimezone(schedules.files[0].zone).date()
+    for night in (today - timedelta(days=1), today, today + timedelta(days=1)):
+        s = schedules.for_night(night)
+        if s is None:
+            continue
+        start, end = s.window(night)
+        if now < end:
+            return night
+    return None
+
+
+def on_air(schedules: Schedules, now: datetime) -> Date | None:
+    """The night whose window holds `now`; None between nights."""
+    night = night_of(schedules, now)
+    if night is None:
+        return None
+    start, end = schedules.for_night(night).window(night)
+    return night if start <= now < end else None
+
+
+def history(config: Config, night: Date, nights: int) -> dict[Date, set[str]]:
+    """The episodes pinned for each of the `nights` nights before `night`."""
+    out: dict[Date, set[str]] = {}
+    for back in range(1, nights + 1):
+        d = night - timedelta(days=back)
+        pin = folder(config) / f"{d.isoformat()}.json"
+        if pin.exists():
+            out[d] = {s.guid for s in Night.from_json(pin.read_text(encoding="utf-8")).slots if s.guid}
+    return out
+
+
+def running_order(config: Config, night: Date, *, schedules: Schedules | None = None,
+                  library: Library | None = None, now: datetime | None = None, pin: bool = True) -> Night | None:
+    """The night's running order: the pin when nothing it was made from has changed, else assembled anew.
+
+    `pin=False` (preview, check) never writes; `now` keeps a night that has ended as it was pinned.
+    """
+    if schedules is None:
+        schedules = schedule_mod.load(config)
+    if library is None:
+        library = library_mod.load(config) or Library()
+    s = schedules.for_night(night)
+    if s is None:
+        return None
+    past = history(config, night, s.data.rules.no_repeat_nights)
+    key = sha256_json([ASSEMBLY_VERSION, night.isoformat(), schedules.sources, library.to_json(),
+                       {d.isoformat(): sorted(g) for d, g in past.items()}])
+    path = folder(config) / f"{night.isoformat()}.json"
+    if path.exists():
+        pinned = Night.from_json(path.read_text(encoding="utf-8"))
+        ended = now is not None and now >= pinned.end
+        if pinned.key == key or ended:
+            return pinned
+    made = playlist.assemble(schedules, library, night, past)
+    made.key = key
+    if pin:
+        write_text(path, made.to_json())
+    return made
+
+
+def forget(config: Config, guid: str) -> list[Date]:
+    """A withdrawn episode leaves every pinned running order, past nights included: its slots keep their
+    times (so the record of the night still adds up) but no longer say what it was or where its audio is."""
+    changed = []
+    for path in sorted(folder(config).glob("*.json")):
+        night = Night.from_json(path.read_text(encoding="utf-8"))
+        if not any(s.guid == guid for s in night.slots):
+            continue
+        night.slots = [replace(s, title="Withdrawn", audio="", guid=None, show=None, show_title=None, slug=None,
+                               credits=(), content_notes=()) if s.guid == guid else s for s in night.slots]
+        night.key = ""   # a night still to come is assembled again
+        write_text(path, night.to_json())
+        changed.append(night.night)
+    return changed
