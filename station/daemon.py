@@ -56,7 +56,9 @@ class Daemon:
             job_defaults={"coalesce": True, "max_instances": 1},
             timezone=config.settings.station.timezone)
         self.lock = threading.Lock()          # one build at a time, whoever asks
+        self.stopping = False
         self.ran: list[tuple[str, datetime]] = []   # every job run, for the log and the tests
+        self.builds: list[str] = []                  # why each build ran
         self.player = None
         self.stream_thread: threading.Thread | None = None
         self.stream_factory = stream_factory or _default_player
@@ -76,11 +78,17 @@ class Daemon:
 
     def stop(self) -> None:
         global _running
+        self.stopping = True
         if self.player is not None:
             self.player.stop()
         if self.stream_thread is not None:
             self.stream_thread.join(timeout=30)
-        self.scheduler.shutdown(wait=True)
+        # Not shutdown(wait=True): APScheduler holds its job-store lock while it waits, and a running build
+        # that then asks the scheduler anything would wait for ever. Instead: stop new runs, then let a
+        # running build finish by taking the build lock.
+        self.scheduler.shutdown(wait=False)
+        if self.lock.acquire(timeout=self.config.settings.build.tool_timeout_s):
+            self.lock.release()
         _running = None
         log.info("daemon stopped")
 
@@ -113,6 +121,7 @@ class Daemon:
     # ------------------------------------------------------------ the work
     def build(self, why: str) -> pipeline.BuildResult | None:
         with self.lock:
+            self.builds.append(why)
             config = config_mod.load(self.config.root)
             result = pipeline.build(config)
             counts = {}
@@ -172,7 +181,12 @@ class Daemon:
         if night is None:
             log.info("no night is on air now (%s): the stream waits for its start", why)
             return False
-        self.player = self.stream_factory(self)
+        from .stream import StreamSetupError
+        try:
+            self.player = self.stream_factory(self)
+        except StreamSetupError as exc:
+            log.error("the stream cannot start: %s", exc)
+            return False
 
         def play():
             try:
@@ -215,7 +229,8 @@ def build_job(root: str) -> None:
     daemon.record("build")
     if daemon.content_changed():
         daemon.build("new or changed files in content/, scheduler/ or station.toml")
-        daemon._sync_jobs()   # a schedule edit can move the window's start
+        if not daemon.stopping:
+            daemon._sync_jobs()   # a schedule edit can move the window's start
     else:
         log.debug("nothing has changed: no build")
 

@@ -117,9 +117,10 @@ class Night:
             if s.kind in ("ident", "signpost"):
                 continue
             if s.kind == "bed" and out and out[-1]["kind"] == "music":
-                out[-1]["end"] = self.clock(s.end_s).isoformat()
+                out[-1]["end"] = self.clock(s.end_s).isoformat(timespec="seconds")
                 continue
-            out.append({"start": self.clock(s.start_s).isoformat(), "end": self.clock(s.end_s).isoformat(),
+            out.append({"start": self.clock(s.start_s).isoformat(timespec="seconds"),
+                        "end": self.clock(s.end_s).isoformat(timespec="seconds"),
                         "clock": f"{self.clock(s.start_s):%H:%M}",
                         "kind": "episode" if s.guid else {"bed": "music", "standby": "interlude"}.get(s.kind, s.kind),
                         "title": s.title, "show": s.show_title, "credits": list(s.credits),

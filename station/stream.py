@@ -22,6 +22,7 @@ per listener; a listener is Icecast's or the web server's business.
 
 from __future__ import annotations
 
+import collections
 import logging
 import os
 import queue
@@ -44,6 +45,7 @@ RATE = 44100
 CHANNELS = 2
 FRAME_BYTES = 2 * CHANNELS          # s16le
 CHUNK_FRAMES = RATE // 10           # 100 ms: the pacing and silence-detection step
+ENDED = "it ended before its slot did"
 SHORT_END_S = 0.5                   # a file ending this close to its slot's end is padded, not replaced
 CHECK_EVERY_S = 2.0                 # how often a playing file is checked to still be there (withdrawal)
 
@@ -88,6 +90,7 @@ class Output:
         self.dropped_s = 0.0
         self.restarts = 0
         self.failure: str | None = None
+        self.closing = False
 
     def command(self) -> list[str]:
         raise NotImplementedError
@@ -106,18 +109,25 @@ class Output:
         pass
 
     def close(self) -> None:
-        self.queue.put(None)
+        try:
+            self.queue.put(None, timeout=self.settings.retry_s)
+        except queue.Full:   # the encoder is stuck (a stalled server): stop it, or the night never ends
+            self.closing = True
+            if self.process is not None:
+                self.process.kill()
         self.thread.join(timeout=30)
 
     def _spawn(self) -> subprocess.Popen:
-        return subprocess.Popen([ffmpeg.executable(), "-hide_banner", "-v", "error", "-nostdin",
-                                 "-f", "s16le", "-ar", str(RATE), "-ac", str(CHANNELS), "-i", "pipe:0",
-                                 *self.command()],
-                                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        process = subprocess.Popen([ffmpeg.executable(), "-hide_banner", "-v", "error", "-nostdin",
+                                    "-f", "s16le", "-ar", str(RATE), "-ac", str(CHANNELS), "-i", "pipe:0",
+                                    *self.command()],
+                                   stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.errors = _Tail(process.stderr)
+        return process
 
     def _pump(self) -> None:
         retry_at = 0.0
-        while True:
+        while not self.closing:
             pcm = self.queue.get()
             if pcm is None:
                 break
@@ -149,11 +159,10 @@ class Output:
         p = self.process
         try:
             p.wait(timeout=2)
-            text = p.stderr.read().decode("utf-8", "replace").strip().splitlines()
-        except (subprocess.TimeoutExpired, OSError, ValueError):
+        except subprocess.TimeoutExpired:
             p.kill()
-            text = []
-        return text[-1] if text else f"the encoder stopped (exit {p.returncode})"
+            p.wait()
+        return self.errors.last() or f"the encoder stopped (exit {p.returncode})"
 
 
 class IcecastOutput(Output):
@@ -327,7 +336,7 @@ class Player:
                     continue
                 self._title(self.config.settings.station.name)
                 why = self._decode(path, 0.0, end, watch=False)
-                if why is None:
+                if why is None or why == ENDED:   # it played: the next file goes on where it stopped
                     tries = 0
                 else:
                     log.warning("standby %s: %s", path.name, why)
@@ -341,12 +350,14 @@ class Player:
         want = self._frames_until(end)
         if want <= 0:
             return None
+        # The last resort is a soft tone, well above what counts as silence (sine's own peak is −18 dBFS).
+        tone_db = min(-12.0, self.settings.silence_db + 15 + 18)
         source = (["-ss", f"{seek_s:.3f}", "-i", str(path)] if path is not None else
-                  ["-f", "lavfi", "-i", f"sine=frequency=220:sample_rate={RATE}"])   # the last resort
+                  ["-f", "lavfi", "-i", f"sine=frequency=220:sample_rate={RATE}", "-af", f"volume={tone_db:.0f}dB"])
         proc = subprocess.Popen([ffmpeg.executable(), "-hide_banner", "-v", "error", "-nostdin", *source,
-                                 *(["-af", "volume=-30dB"] if path is None else []),
                                  "-f", "s16le", "-ac", str(CHANNELS), "-ar", str(RATE), "pipe:1"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        errors = _Tail(proc.stderr)
         silent_s = 0.0
         threshold = 32768 * 10 ** (self.settings.silence_db / 20)
         checked = time.monotonic()
@@ -357,20 +368,20 @@ class Player:
                 pcm = _read(proc.stdout, n * FRAME_BYTES)
                 if not pcm:
                     proc.wait(timeout=5)
-                    error = proc.stderr.read().decode("utf-8", "replace").strip().splitlines()
                     if proc.returncode:
-                        why = "it could not be read" + (f" ({error[-1]})" if error else "")
+                        error = errors.last()
+                        why = "it could not be read" + (f" ({error})" if error else "")
                     elif want <= SHORT_END_S * RATE:
                         # MP3 padding: a file a few frames shorter than measured is not worth standby.
                         self._send(bytes(want * FRAME_BYTES), want)
                         want = 0
                     else:
-                        why = "it ended before its slot did"
+                        why = ENDED
                     break
                 frames = len(pcm) // FRAME_BYTES
                 pcm = pcm[: frames * FRAME_BYTES]
                 samples = np.frombuffer(pcm, dtype="<i2")
-                if samples.size and int(np.abs(samples.astype(np.int32)).max()) < threshold:
+                if path is not None and samples.size and int(np.abs(samples.astype(np.int32)).max()) < threshold:
                     silent_s += frames / RATE
                 else:
                     silent_s = 0.0
@@ -389,7 +400,6 @@ class Player:
                 proc.kill()
             proc.wait()
             proc.stdout.close()
-            proc.stderr.close()
         return why
 
     def _frames_until(self, end: float) -> int:
@@ -415,6 +425,27 @@ class Player:
     def _title(self, text: str) -> None:
         for out in self.outputs:
             out.title(text)
+
+
+class _Tail:
+    """Reads a process's stderr as it comes, keeping its last lines: a pipe nobody reads fills up
+    (64 KB of "Header missing" from a damaged file) and then ffmpeg and the player wait on each other."""
+
+    def __init__(self, pipe):
+        self.lines: collections.deque[str] = collections.deque(maxlen=5)
+        self.thread = threading.Thread(target=self._drain, args=(pipe,), daemon=True)
+        self.thread.start()
+
+    def _drain(self, pipe) -> None:
+        for raw in iter(pipe.readline, b""):
+            line = raw.decode("utf-8", "replace").strip()
+            if line:
+                self.lines.append(line)
+        pipe.close()
+
+    def last(self) -> str | None:
+        self.thread.join(timeout=2)
+        return self.lines[-1] if self.lines else None
 
 
 def _read(pipe, size: int) -> bytes:

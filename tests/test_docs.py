@@ -45,3 +45,9 @@ def test_every_resource_key_and_kind_is_documented():
     text = (DOCS / "resources.md").read_text()
     assert {k for k in keys(ResourceMeta) if f"`{k}`" not in text} == set()
     assert {k for k in kinds() if f"`{k}`" not in text} == set()
+
+
+def test_every_schedule_key_is_documented():
+    from station.schedule import PausedFile, ScheduleFile
+    text = (DOCS / "schedule.md").read_text()
+    assert {k for k in keys(ScheduleFile) | keys(PausedFile) if f"`{k}`" not in text} == set()

@@ -30,6 +30,7 @@ PAGE_TYPES = {
     "systems map": "topics/index.html",
     "topic": "topics/struggle.no_light/index.html",
     "search": "search/index.html",
+    "tonight": "tonight/index.html",
     "not found": "404.html",
 }
 
@@ -139,7 +140,7 @@ def heard_not_written(root: Path) -> str:
     return sorted(set(re.findall(r"\b[a-z]{5,}\b", said)) - set(re.findall(r"[a-z]+", written)))[0]
 
 
-@pytest.mark.parametrize("name", ["home", "episode", "episode with content notes", "map", "place", "pocket guide",
+@pytest.mark.parametrize("name", ["home", "tonight", "episode", "episode with content notes", "map", "place", "pocket guide",
                                   "topic"])
 def test_golden_pages(demo, name):
     root, _ = demo

@@ -46,6 +46,14 @@ def test_withdraw_removes_the_episode_from_every_output_and_the_bucket_for_good(
     assert "objects deleted" in said and "media/night-talk/awake-at-three.mp3" in said
     assert "Copies already downloaded to listeners' devices cannot be recalled." in said
     assert "The recording content/shows/night-talk/awake-at-three.m4a is untouched" in said
+    # The overnight stream: neither what it may play nor any night's running order, past nights included,
+    # names it any more (a stream on air hands its slot to standby: tests/test_stream.py).
+    assert "the overnight stream's running orders: 22 November" in said
+    stream_state = sorted((station.root / ".station" / "stream").rglob("*.json"))
+    assert len(stream_state) >= 3   # the library and at least two nights
+    for path in stream_state:
+        text = path.read_text()
+        assert guid not in text and "Awake at three" not in text, path
 
     assert traces_in(station.site(), guid) == []
     assert traces_in(bucket_contents(station.s3, station.bucket), guid) == []

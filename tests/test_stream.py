@@ -1,0 +1,377 @@
+"""Playout, end to end: a short night played in real time to a real Icecast and to HLS files.
+
+Nothing is mocked. The episodes are espeak-ng speech built by the real pipeline; the player decodes and
+encodes with the bundled ffmpeg; Icecast is Debian's icecast2 on loopback; and what listeners get is read
+back by real clients (ffmpeg, and a radio-app style ICY listener) and by ffmpeg from the HLS files.
+
+Faults are planted in the prepared audio after the build, the way they happen on a real night: a file
+gone, a file damaged, a recording that is only silence. Whatever happens, the stream must stay on the
+running order's clock and never go quiet for longer than `silence_max_s`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+
+from station import nights, stream
+from station.playlist import Night, Slot
+from station.tools import ffmpeg
+from tests import media
+from tests.icecast import Icecast, IcyListener, icecast_available
+
+UTC = dt.timezone.utc
+NIGHT = dt.date(2026, 11, 23)                                  # a Monday
+START = dt.datetime(2026, 11, 23, 22, 0, tzinfo=UTC)           # the window below, in UTC
+BUILT_AT = dt.datetime(2026, 11, 23, 12, 0, tzinfo=UTC)        # the afternoon before: the night is still to come
+PUBLISHED = dt.datetime(2026, 11, 20, 21, 0, tzinfo=UTC)
+LATE_S = 20.0              # test 1 starts the player this far into the night: it must join, not start over
+DEAD_AIR_S = 3             # silence this long on air is a gap (standby takes over after silence_max_s = 2)
+MOUNT = "/night.mp3"
+STATION_NAME = "Test Station"   # conftest's station.toml; standby plays under the station's name
+WITHDRAWN_WHY = "it was withdrawn after the night was put together"
+
+SHOWS = {"night-talk": 'title = "Night Talk"\ndescription = "Peers after midnight."\n',
+         "small-steps": 'title = "Small Steps"\ndescription = "One small thing at a time."\n'}
+
+# Six short episodes (8–10 s each) in two shows, each a different text, so each has its own prepared
+# audio. Six, because the late join passes the first, lands in the second, three more are spoilt after
+# it, and one should still air after them.
+EPISODES = [
+    ("night-bus", "night-talk", "The night bus home", "Sam", [],
+     "Hello, it is Sam. Tonight I stayed on the night bus all the way home from the meeting. "
+     "If you are on a bus somewhere right now, stay on."),
+    ("the-kettle", "small-steps", "Putting the kettle on", "Jo", ["overdose"],
+     "This is Jo. At three in the morning I put the kettle on and phoned a friend instead. "
+     "It helped more than I ever thought it would."),
+    ("the-door", "small-steps", "Answering the door", "Alex", [],
+     "Hi, Alex here. One small step today was answering the door to my sister. "
+     "Tomorrow I will try the shop at the corner of the road."),
+    ("my-name", "night-talk", "Someone remembered my name", "Priya", [],
+     "It is Priya. I nearly skipped the meeting tonight, but I went, and someone there "
+     "remembered my name from last week."),
+    ("first-light", "night-talk", "Waiting for first light", "Dee", [],
+     "Dee here, awake again. I open the curtains and wait for the first light over the houses. "
+     "It always comes, even on the long nights."),
+    ("the-walk", "small-steps", "A walk round the block", "Chris", [],
+     "Chris speaking. When the craving came I walked once round the block, then once more. "
+     "By the second lap it had passed."),
+]
+
+# Two minutes of night. Idents and crisis signposting every minute and no repeat rules to speak of,
+# so a short night holds everything a long one does.
+SCHEDULE = """\
+name: Test night
+timezone: UTC
+window: {start: "22:00", end: "22:02"}
+rules:
+  ident_every_min: 1
+  signpost_every_min: 1
+  no_repeat_nights: 0
+  presenter_max_percent: 100
+  newcomer_percent: 0
+material:
+  idents: [stream/idents/*.mp3]
+  signposts: [stream/signposts/*.mp3]
+  beds: [stream/beds/*.mp3]
+blocks:
+  - name: The whole night
+    start: "22:00"
+    end: "22:02"
+    fill: {shows: [night-talk, small-steps]}
+    standby: {files: [stream/standby/*.mp3]}
+"""
+
+
+# ---------------------------------------------------------------- the station
+def stream_section(icecast_port: int | None = None, hls: bool = True) -> str:
+    """[stream] for a short test night: standby after 2 s of silence, 2 s HLS segments, and a playlist
+    window (600 s) longer than the night, so the finished playlist still lists all of it."""
+    lines = ["[stream]", "silence_max_s = 2", "hls_segment_s = 2", "hls_window_s = 600", "lead_s = 0.5",
+             f"hls = {'true' if hls else 'false'}"]
+    if icecast_port is not None:
+        lines.append(f'icecast_url = "icecast://127.0.0.1:{icecast_port}{MOUNT}"')
+    return "\n".join(lines) + "\n"
+
+
+def build_night(station, clips, stream_toml: str) -> Night:
+    """A station with episodes, stream material and a two-minute schedule, built the afternoon before
+    the night; the night's running order as the build pinned it."""
+    with open(station.root / "station.toml", "a", encoding="utf-8") as toml:
+        toml.write("\n[transcripts]\nenabled = false\n\n" + stream_toml)   # no Whisper: the stream needs none
+    for slug, text in SHOWS.items():
+        station.show(slug, text)
+    for name, show, title, presenter, notes, text in EPISODES:
+        station.episode(f"{name}.mp3", source=clips.get(f"stream-{name}.mp3", text=text), show=show, title=title,
+                        presenters=[{"name": presenter, "tier": "first-name"}], content_notes=notes or None,
+                        published_at=PUBLISHED,
+                        consent={"by": presenter, "date": dt.date(2026, 11, 1), "scope": ["podcast", "site", "stream"]})
+    material = station.root / "content" / "stream"
+    media.speech("Test Station, through the night.",
+                 material / "idents" / "station-ident.mp3", pad_s=0.3)
+    media.speech("If tonight is hard, call Samaritans on one one six, one two three.",
+                 material / "signposts" / "crisis-lines.mp3", pad_s=0.3)
+    media.bed(material / "beds" / "soft-chord.mp3", seconds=20)
+    media.speech("Stay with us. More voices from the night are on the way. Breathe slowly for a moment.",
+                 material / "standby" / "stay-with-us.mp3", pad_s=0.3)
+    (station.root / "scheduler").mkdir()
+    (station.root / "scheduler" / "test.yaml").write_text(SCHEDULE, encoding="utf-8")
+
+    result = station.build(now=BUILT_AT)
+    assert [o.state for o in result.outcomes] == ["built"] * len(EPISODES), result.outcomes
+    order = nights.running_order(station.config, NIGHT, now=BUILT_AT)
+    assert order is not None and order.start == START and order.length_s == 120
+    assert not [n for n in order.notes if n.is_error], order.notes
+    return order
+
+
+def label(slot: Slot) -> str:
+    """The title the player gives a slot (its report and the Icecast title)."""
+    return slot.title + (f" — {slot.show_title}" if slot.show_title else "")
+
+
+def seconds_into(order: Night, clock: str) -> float:
+    """'22:00:41' (a report's clock time) → seconds from the night's start."""
+    at = dt.datetime.combine(order.start.date(), dt.time.fromisoformat(clock), order.start.tzinfo)
+    return (at - order.start).total_seconds()
+
+
+def plant_faults(config, order: Night, after_s: float) -> dict[str, Slot]:
+    """Spoil the prepared audio of the first three episodes that start at or after `after_s` (and end
+    well before the night does): one file deleted, one overwritten with bytes no decoder takes, one
+    replaced by digital silence of the same length."""
+    episodes = [s for s in order.slots if s.kind == "episode" and s.start_s >= after_s
+                and s.end_s <= order.length_s - 10]
+    assert len(episodes) >= 3, f"the running order has too few episodes after {after_s:.1f} s to spoil"
+    faults = dict(zip(("missing", "broken", "silent"), episodes))
+    audio = [s.audio for s in faults.values()]
+    # Each spoilt file belongs to its slot alone, so no other item is spoilt with it.
+    assert all(sum(s.audio == a for s in order.slots) == 1 for a in audio)
+    missing, broken, silent = (config.root / a for a in audio)
+    missing.unlink()
+    for path in (broken, silent):   # unlinked first: new files, whatever else may share the old ones' data
+        path.unlink()
+    broken.write_bytes(b"This upload stopped half-way and left only this text behind.\n" * 500)
+    media.silence(silent, seconds=faults["silent"].duration_s)
+    return faults
+
+
+# ---------------------------------------------------------------- listening to what went out
+def decoded_seconds(path: Path | str) -> float:
+    """Decode with the bundled ffmpeg, which must succeed without a word of error; the audio's length."""
+    result = subprocess.run([ffmpeg.executable(), "-hide_banner", "-nostdin", "-v", "error", "-i", str(path),
+                             "-f", "s16le", "-ac", "1", "-ar", "44100", "-"], capture_output=True, timeout=120)
+    assert result.returncode == 0 and not result.stderr.strip(), result.stderr.decode(errors="replace")
+    return len(result.stdout) / (2 * 44100)
+
+
+def silences(path: Path | str, min_s: float = DEAD_AIR_S) -> list[str]:
+    """Every stretch of at least `min_s` below -50 dB, as ffmpeg's silencedetect reports it."""
+    log = subprocess.run([ffmpeg.executable(), "-hide_banner", "-nostdin", "-nostats", "-i", str(path),
+                          "-af", f"silencedetect=noise=-50dB:d={min_s}", "-f", "null", "-"],
+                         capture_output=True, text=True, timeout=120).stderr
+    return re.findall(r"silence_start: .*|silence_end: .*", log)
+
+
+def check_hls(live: Path, played_s: float) -> None:
+    """The finished HLS playlist: closed, complete, decodable, as long as what was played, no gaps."""
+    playlist = live / "night.m3u8"
+    assert playlist.is_file(), f"no playlist in {live}: {sorted(p.name for p in live.iterdir())}"
+    text = playlist.read_text(encoding="utf-8")
+    assert text.rstrip().endswith("#EXT-X-ENDLIST"), f"the night ended but the playlist is still open:\n{text}"
+    segments = [line for line in text.splitlines() if line and not line.startswith("#")]
+    assert segments and all((live / s).is_file() for s in segments), \
+        [s for s in segments if not (live / s).is_file()]
+    listed = sum(float(x) for x in re.findall(r"#EXTINF:([\d.]+)", text))
+    assert abs(listed - played_s) < 3, (listed, played_s)
+    heard = decoded_seconds(playlist)   # ffmpeg's HLS demuxer: what a listener's player would fetch
+    assert abs(heard - played_s) < 3, (heard, played_s)
+    assert silences(playlist) == [], "dead air in the HLS stream"
+
+
+def titles_on_air(slots: list[Slot], faults: dict[str, Slot]) -> list[str]:
+    """The titles listeners should see, in order: each item's own, and the station's name where standby
+    took over. The silent item is on air (silent) for 2 s before standby does; a broken one's title may
+    show for a moment at most, so it is not counted on; a missing one's never."""
+    out: list[str] = []
+    for slot in slots:
+        if slot is faults["silent"]:
+            titles = [label(slot), STATION_NAME]
+        elif slot is faults["missing"] or slot is faults["broken"]:
+            titles = [STATION_NAME]
+        else:
+            titles = [label(slot)]
+        for title in titles:
+            if not out or out[-1] != title:   # a title that does not change is not sent again
+                out.append(title)
+    return out
+
+
+def is_in_order(wanted: list[str], got: list[str]) -> bool:
+    """Every item of `wanted` appears in `got`, in the same order (others may come between)."""
+    rest = iter(got)
+    return all(any(w == g for g in rest) for w in wanted)
+
+
+class Playing:
+    """`player.play(night)` in a thread, so the test can listen while the night plays."""
+
+    def __init__(self, player: stream.Player, night: dt.date):
+        self.player, self.report, self.error = player, None, None
+        self.thread = threading.Thread(target=self._run, args=(night,), name="playout", daemon=True)
+
+    def _run(self, night: dt.date) -> None:
+        try:
+            self.report = self.player.play(night)
+        except BaseException as exc:  # noqa: BLE001 -- handed to the test
+            self.error = exc
+
+    def __enter__(self) -> "Playing":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        # A test that failed half-way must not leave a night playing on.
+        if self.thread.is_alive():
+            self.player.stop()
+            self.thread.join(60)
+
+    def wait(self, timeout: float) -> stream.Report:
+        self.thread.join(timeout)
+        assert not self.thread.is_alive(), f"the player was still playing after {timeout:.0f} s"
+        if self.error is not None:
+            raise self.error
+        return self.report
+
+
+# ---------------------------------------------------------------- the tests
+@pytest.mark.slow
+def test_a_compressed_night_reaches_icecast_and_hls_without_dead_air(station, clips, tmp_path, monkeypatch, caplog):
+    if not icecast_available():
+        pytest.skip("Debian's icecast2 is not installed (/usr/bin/icecast2): `bash tests/run` installs it")
+    caplog.set_level(logging.INFO, logger="station.stream")
+    with Icecast(tmp_path / "icecast") as icecast:
+        order = build_night(station, clips, stream_section(icecast.port))
+        monkeypatch.setenv("STATION_ICECAST_PASSWORD", icecast.source_password)
+        config = station.config
+        joined = order.slots[order.at(LATE_S)]
+        # Joined mid-item, with time left to hear it: a join point on the edge of an item would test less.
+        assert joined.kind == "episode" and joined.start_s < LATE_S - 1 and joined.end_s > LATE_S + 5, joined
+        faults = plant_faults(config, order, after_s=joined.end_s)
+
+        outputs = stream.outputs_for(config)
+        assert [o.name for o in outputs] == ["Icecast", "HLS"]
+        player = stream.Player(config, outputs, stream.ShiftedClock(START + dt.timedelta(seconds=LATE_S)))
+        with Playing(player, NIGHT) as playing:
+            # As soon as the mount is there, two listeners: ffmpeg recording the audio (a little less than
+            # what is left of the night, so it gets all it asked for), and a radio app reading the titles.
+            icecast.wait_for_mount(MOUNT, timeout=20)
+            left = (order.end - player.clock.now()).total_seconds()
+            asked_s = round(left - 8)
+            recording = tmp_path / "icecast.wav"
+            with open(tmp_path / "recorder.log", "wb") as log:
+                recorder = subprocess.Popen([ffmpeg.executable(), "-hide_banner", "-nostdin", "-v", "error", "-y",
+                                             "-i", icecast.listen_url(MOUNT), "-t", str(asked_s),
+                                             "-c:a", "pcm_s16le", str(recording)],
+                                            stdout=subprocess.DEVNULL, stderr=log)
+            try:
+                with IcyListener(icecast.listen_url(MOUNT), tmp_path / "heard.mp3", seconds=left + 20) as listener:
+                    report = playing.wait(timeout=left + 60)   # it stops by itself when the window ends
+                    listener.wait(timeout=20)                  # the mount closes with the night
+                assert recorder.wait(timeout=30) == 0, (tmp_path / "recorder.log").read_text()
+            finally:
+                if recorder.poll() is None:
+                    recorder.kill()
+                    recorder.wait()
+    log_text = caplog.text
+
+    # The late start joined the running order where it was at 22:00:20, and from there on every item
+    # started when the running order says (the spoilt ones too: standby filled them to the second).
+    assert 0 <= player.base - LATE_S < 1.5, player.base
+    assert order.at(player.base) == order.slots.index(joined)
+    assert report.played[0] == (f"{order.clock(player.base):%H:%M:%S}", label(joined))
+    expected = [s for s in order.slots[order.slots.index(joined):] if s is not faults["missing"]]
+    assert [title for _, title in report.played] == [label(s) for s in expected], log_text
+    for (clock, title), slot in list(zip(report.played, expected))[1:]:
+        assert abs(seconds_into(order, clock) - slot.start_s) < 1.01, (clock, title, slot.start_s)
+    assert abs(report.seconds - (order.length_s - player.base)) < 0.01, report.seconds
+
+    # Every fault handed its slot to standby, for the right reason, and nothing else did.
+    assert [title for title, _ in report.standby] == [label(faults[k]) for k in ("missing", "broken", "silent")], \
+        log_text
+    why = dict(zip(("missing", "broken", "silent"), (reason for _, reason in report.standby)))
+    assert why["missing"] == "its file is missing"
+    assert why["broken"].startswith("it could not be read"), why["broken"]
+    assert why["silent"] == "it was silent for more than 2 seconds"
+    assert all(o.dropped_s == 0 and o.restarts == 0 for o in outputs), [(o.name, o.dropped_s, o.failure)
+                                                                        for o in outputs]
+
+    # What an Icecast listener recorded: real audio, all that was asked for, and no dead air.
+    assert abs(decoded_seconds(recording) - asked_s) < 1.5, (decoded_seconds(recording), asked_s)
+    assert silences(recording) == [], "dead air on the Icecast stream"
+
+    # The titles a radio app showed: what aired, in the order it aired; standby under the station's
+    # name; and never the title of the episode whose file was gone.
+    assert listener.error is None, repr(listener.error)
+    heard = [title for _, title in listener.titles if title]
+    wanted = titles_on_air(expected, faults)
+    recovered = [label(s) for s in expected[1:] if s.kind == "episode" and s not in faults.values()]
+    assert recovered and {"Where to find help tonight", "Station ident", STATION_NAME} <= set(wanted), wanted
+    assert is_in_order(wanted, heard), f"wanted, in this order: {wanted}\nheard: {heard}"
+    assert label(faults["missing"]) not in heard
+
+    # HLS: the same night as files, closed when it ended.
+    check_hls(config.site_dir / "live", report.seconds)
+
+
+def test_a_withdrawn_episode_never_airs(station, clips, caplog):
+    caplog.set_level(logging.INFO, logger="station.stream")
+    order = build_night(station, clips, stream_section(icecast_port=None))
+    config = station.config
+    # An episode with something before it and after it, well inside the night.
+    target = next(s for s in order.slots if s.kind == "episode" and s.start_s >= 5 and s.end_s <= order.length_s - 10)
+    after = order.slots[order.slots.index(target) + 1]
+
+    # From 3 s before its slot until 4 s after: about 15 s of playout, HLS only.
+    player = stream.Player(config, stream.outputs_for(config),
+                           stream.ShiftedClock(START + dt.timedelta(seconds=target.start_s - 3)),
+                           is_withdrawn=lambda guid: guid == target.guid)
+    stop = threading.Timer(target.duration_s + 3 + 4, player.stop)
+    with Playing(player, NIGHT) as playing:
+        stop.start()
+        try:
+            report = playing.wait(timeout=target.duration_s + 60)
+        finally:
+            stop.cancel()
+
+    titles = [title for _, title in report.played]
+    assert label(target) not in titles, caplog.text
+    assert report.standby == [(label(target), WITHDRAWN_WHY)], caplog.text
+    # Standby filled the slot to its end, and the running order went on on time.
+    assert label(after) in titles, titles
+    clock = dict((title, clock) for clock, title in report.played)[label(after)]
+    assert abs(seconds_into(order, clock) - after.start_s) < 1.01, (clock, after.start_s)
+    check_hls(config.site_dir / "live", report.seconds)
+
+
+def test_a_stream_with_nowhere_to_go_says_so(station, monkeypatch):
+    toml = station.root / "station.toml"
+    plain = toml.read_text(encoding="utf-8")
+    monkeypatch.delenv("STATION_ICECAST_PASSWORD", raising=False)
+
+    # Icecast asked for, but no source password in the environment (station.toml never holds one).
+    toml.write_text(plain + stream_section(icecast_port=8000), encoding="utf-8")
+    with pytest.raises(stream.StreamSetupError, match="STATION_ICECAST_PASSWORD") as raised:
+        stream.outputs_for(station.config)
+    assert "station.toml never holds it" in str(raised.value)
+
+    # Neither Icecast nor HLS: there is nowhere to send the stream at all.
+    toml.write_text(plain + stream_section(icecast_port=None, hls=False), encoding="utf-8")
+    with pytest.raises(stream.StreamSetupError, match="there is nowhere to send the stream"):
+        stream.outputs_for(station.config)
