@@ -312,6 +312,8 @@ def stream(station: StationDir = Path("."),
     player = stream_mod.Player(config, outputs, clock, is_withdrawn=withdrawn)
     where = " and ".join(o.name for o in outputs)
     out.print(f"Playing the night of {night:%A %-d %B %Y} to {where} — Ctrl-C stops.")
+    import signal
+    signal.signal(signal.SIGTERM, lambda *a: player.stop())   # a service manager stopping it: end cleanly
     try:
         report = player.play(night)
     except KeyboardInterrupt:

@@ -296,7 +296,10 @@ class Player:
                     break
                 slot = order.slots[index]
                 self._play_slot(order, slot)
-            log.info("the night of %s has ended", night)
+            if self.stopping.is_set():
+                log.info("stopped at %s", f"{order.clock(self.position):%H:%M:%S}")
+            else:
+                log.info("the night of %s has ended", night)
         finally:
             for out in self.outputs:
                 out.close()

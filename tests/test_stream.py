@@ -375,3 +375,29 @@ def test_a_stream_with_nowhere_to_go_says_so(station, monkeypatch):
     toml.write_text(plain + stream_section(icecast_port=None, hls=False), encoding="utf-8")
     with pytest.raises(stream.StreamSetupError, match="there is nowhere to send the stream"):
         stream.outputs_for(station.config)
+
+
+def test_standby_goes_from_file_to_file_and_the_last_resort_tone_is_not_dead_air(station, caplog):
+    """A long slot whose file is missing, with standby files shorter than it: one after another fills it
+    (each running out is not a failure), and with no standby at all a soft tone, never silence."""
+    caplog.set_level(logging.INFO, logger="station.stream")
+    with open(station.root / "station.toml", "a") as f:
+        f.write(stream_section())
+    config = station.config
+    media.tone(station.root / "a.mp3", seconds=3, freq=330)
+    media.tone(station.root / "b.mp3", seconds=3, freq=550)
+    night = Night(NIGHT, "test", START, START + dt.timedelta(seconds=16),
+                  [Slot(0.0, 10.0, "episode", "Gone", "gone.mp3", "Talk"),
+                   Slot(10.0, 6.0, "episode", "Also gone", "gone-too.mp3", "Talk")], fallback=["a.mp3", "b.mp3"])
+    bare = Night(NIGHT, "test", night.start, night.end, night.slots[1:], fallback=[])
+    orders = {"first": night}
+    player = stream.Player(config, stream.outputs_for(config), stream.ShiftedClock(START),
+                           running_order=lambda d: orders["first"])
+    threading.Timer(5, lambda: orders.update(first=bare)).start()   # the standby files go away
+    with Playing(player, NIGHT) as playing:
+        report = playing.wait(timeout=60)
+    assert [why for _, why in report.standby] == ["its file is missing", "its file is missing"]
+    assert "no standby sound would play" not in caplog.text.split("Also gone")[0], caplog.text
+    assert "a quiet tone" in caplog.text.split("Also gone")[1]
+    assert report.seconds == pytest.approx(16, abs=0.05)
+    check_hls(config.site_dir / "live", report.seconds)
