@@ -278,7 +278,6 @@ def stream(station: StationDir = Path("."),
     from . import nights
     from . import schedule as schedule_mod
     from . import stream as stream_mod
-    from .ledger import Ledger
     config = _config(station, verbose)
     _logging(config, "stream.log", verbose)
     clock: stream_mod.Clock = stream_mod.SystemClock()
@@ -302,14 +301,7 @@ def stream(station: StationDir = Path("."),
     except stream_mod.StreamSetupError as exc:
         err.print(f"The stream cannot start: {escape(str(exc))}.")
         raise typer.Exit(2)
-
-    def withdrawn(guid: str) -> bool:
-        ledger = Ledger(config.state_dir / "state.sqlite", read_only=True)
-        try:
-            return ledger.withdrawn(guid) is not None
-        finally:
-            ledger.close()
-    player = stream_mod.Player(config, outputs, clock, is_withdrawn=withdrawn)
+    player = stream_mod.Player(config, outputs, clock)
     where = " and ".join(o.name for o in outputs)
     out.print(f"Playing the night of {night:%A %-d %B %Y} to {where} — Ctrl-C stops.")
     import signal

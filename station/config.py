@@ -36,6 +36,15 @@ def check_language(value: str) -> str:
 Language = Annotated[str, pydantic.AfterValidator(check_language)]
 
 
+def check_timezone(value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not a time zone we know — use a name like `Europe/London`") from None
+    return value
+
+
 class FundingLink(BaseModel):
     """Where listeners can support the station (podcast:funding). Thanks, never editorial control."""
     model_config = Frozen
@@ -56,15 +65,7 @@ class StationSettings(BaseModel):
     # The station's own clock: opening hours, "open now" and the overnight window are in it.
     timezone: str = "Europe/London"
 
-    @field_validator("timezone")
-    @classmethod
-    def _timezone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not a time zone we know — use a name like `Europe/London`") from None
-        return value
+    _timezone = field_validator("timezone")(classmethod(lambda cls, v: check_timezone(v)))
 
     @field_validator("base_url")
     @classmethod

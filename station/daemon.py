@@ -208,17 +208,8 @@ class Daemon:
 
 
 def _default_player(daemon: Daemon):
-    from .ledger import Ledger
     from .stream import Player, outputs_for
-    config = daemon.config
-
-    def withdrawn(guid: str) -> bool:
-        ledger = Ledger(config.state_dir / "state.sqlite", read_only=True)
-        try:
-            return ledger.withdrawn(guid) is not None
-        finally:
-            ledger.close()
-    return Player(config, outputs_for(config), daemon.clock, is_withdrawn=withdrawn)
+    return Player(daemon.config, outputs_for(daemon.config), daemon.clock)
 
 
 # ---------------------------------------------------------------- jobs (the store keeps these names)

@@ -65,6 +65,12 @@ def parse_clock(value: str | int | float) -> float:
     return seconds
 
 
+def check_notes(value: list[str]) -> list[str]:
+    for note in value:
+        one_of(note, CONTENT_NOTES, "a content note")
+    return value
+
+
 def check_topics(value: list[str]) -> list[str]:
     """Topics are node ids of the recovery systems map; a near miss gets the node it was probably meant to be."""
     known = nodes()
@@ -145,12 +151,7 @@ class EpisodeMeta(BaseModel):
     slug: str | None = None
     allow_clipping: bool = False
 
-    @field_validator("content_notes")
-    @classmethod
-    def _notes(cls, value: list[str]) -> list[str]:
-        for note in value:
-            one_of(note, CONTENT_NOTES, "a content note")
-        return value
+    _notes = field_validator("content_notes")(classmethod(lambda cls, value: check_notes(value)))
 
     @field_validator("topics")
     @classmethod

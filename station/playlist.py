@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 from .errors import Problem, Severity
 from .library import Library, Sound, Track
 from .model import CONTENT_NOTES
-from .schedule import Block, Schedule, Schedules, Selection, clock_text, presenter_key
+from .schedule import Block, Schedule, Schedules, Selection, presenter_key
 
 _UTC = ZoneInfo("UTC")
 _EPS = 0.001        # seconds: floating error, not a gap
@@ -168,7 +168,7 @@ class _Assembly:
         self.cap_s = self.rules.presenter_max_percent / 100 * self.length
         self.capped = 0
         self.repeats: dict[str, int] = {}
-        self.note_hours = [(set(n.notes), s.offset_s(night, n.after), i) for i, n in enumerate(self.rules.notes_after)]
+        self.note_hours = [(set(n.notes), s.offset_s(night, n.after)) for n in self.rules.notes_after]
         m = s.data.material
         self.idents, self.signposts, self.beds = self._sounds(m.idents), self._sounds(m.signposts), self._sounds(m.beds)
         self.beds = [b for b in self.beds if b.duration_s >= MIN_BED_S]
@@ -275,7 +275,7 @@ class _Assembly:
                 continue
             if newcomer and not track.newcomer(self.night, self.rules.newcomer_days):
                 continue
-            if any(track_notes & set(track.content_notes) and t < after for track_notes, after, _ in self.note_hours):
+            if any(notes & set(track.content_notes) and t < after for notes, after in self.note_hours):
                 continue
             if any(self.airtime.get(v, 0) + track.duration_s > self.cap_s + _EPS for v in track.voices):
                 self.capped += 1
@@ -438,9 +438,6 @@ class _Assembly:
                                      f"crisis signposting is {max(spacing) / 60:.0f} minutes apart at most tonight, "
                                      f"not {r.signpost_every_min}: an episode was longer than that",
                                      "nothing to do, or raise signpost_every_min", Severity.WARNING))
-        for notes, after, i in self.note_hours:
-            early = [x for x in self.out.slots if set(x.content_notes) & notes and x.start_s < after]
-            assert not early  # _first keeps them out; a guard for the rule's meaning
         if not self.signposts:
             out.notes.append(Problem(s.where, "tonight has no crisis signposting", "add material: signposts"))
 
@@ -472,5 +469,3 @@ def describe(slot: Slot, night: Night) -> str:
         extra += " [standby]"
     return f"{start:%H:%M:%S}  {minutes:3d}:{seconds:02d}  {what}{extra}"
 
-
-__all__ = ["Night", "Slot", "assemble", "describe", "clock_text"]

@@ -32,10 +32,10 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from . import yaml_file
-from .config import Config
+from .config import Config, check_timezone
 from .errors import Problem, Severity
-from .model import CONTENT_NOTES, check_topics
-from .validation import Frozen, did_you_mean, one_of, validate
+from .model import check_notes, check_topics
+from .validation import Frozen, did_you_mean, validate
 
 PARTS = {"hold", "struggle", "recovery", "ctx", "rc"}
 DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -157,12 +157,7 @@ class NoteHour(BaseModel):
 
     _clock = field_validator("after", mode="before")(classmethod(lambda cls, v: clock_minutes(v)))
 
-    @field_validator("notes")
-    @classmethod
-    def _notes(cls, value: list[str]) -> list[str]:
-        for note in value:
-            one_of(note, CONTENT_NOTES, "a content note")
-        return value
+    _notes = field_validator("notes")(classmethod(lambda cls, value: check_notes(value)))
 
 
 class Rules(BaseModel):
@@ -209,16 +204,7 @@ class ScheduleFile(BaseModel):
     announcements: list[Announcement] = Field(default_factory=list)
     blocks: list[Block] = Field(min_length=1)
 
-    @field_validator("timezone")
-    @classmethod
-    def _timezone(cls, value: str | None) -> str | None:
-        if value is not None:
-            from zoneinfo import ZoneInfoNotFoundError
-            try:
-                ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError):
-                raise ValueError(f"{value!r} is not a time zone we know — use a name like `Europe/London`") from None
-        return value
+    _timezone = field_validator("timezone")(classmethod(lambda cls, v: v if v is None else check_timezone(v)))
 
 
 class Pause(BaseModel):

@@ -260,13 +260,22 @@ class Player:
         self.clock = clock or SystemClock()
         self.running_order = running_order or (
             lambda night: nights.running_order(config, night, now=self.clock.now()))
-        self.is_withdrawn = is_withdrawn or (lambda guid: False)
+        self.is_withdrawn = is_withdrawn or self._withdrawn_in_ledger
         self.stopping = threading.Event()
         self.report = Report()
         self._turn = 0
 
     def stop(self) -> None:
         self.stopping.set()
+
+    def _withdrawn_in_ledger(self, guid: str) -> bool:
+        """Asked before each episode: a withdrawal made since the night was put together counts at once."""
+        from .ledger import Ledger
+        ledger = Ledger(self.config.state_dir / "state.sqlite", read_only=True)
+        try:
+            return ledger.withdrawn(guid) is not None
+        finally:
+            ledger.close()
 
     def play(self, night: Date) -> Report:
         """Play `night` from where the clock says it is until its window ends (or `stop()`)."""
