@@ -13,6 +13,7 @@ A withdrawn episode is not in it, and its audio has left the cache.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import date as Date
@@ -71,11 +72,20 @@ class Sound:
 class Library:
     tracks: list[Track] = field(default_factory=list)
     sounds: dict[str, Sound] = field(default_factory=dict)   # by source
+    saved_digest: str | None = field(default=None, compare=False, repr=False)
 
     def to_json(self) -> str:
+        # Compact, so json uses its C encoder: 10,000 tracks in a fraction of the time `indent` takes.
         return json.dumps({"version": VERSION, "tracks": [asdict(t) for t in self.tracks],
                            "sounds": {k: asdict(v) for k, v in sorted(self.sounds.items())}},
-                          indent=1, sort_keys=True, ensure_ascii=False)
+                          sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+    @property
+    def digest(self) -> str:
+        """What a night's key is made of: the hash of the library's text, taken as it was read or written."""
+        if self.saved_digest is None:
+            self.saved_digest = _sha256(self.to_json())
+        return self.saved_digest
 
     @classmethod
     def from_json(cls, text: str) -> "Library":
@@ -84,7 +94,7 @@ class Library:
             return cls()
         return cls([Track(**{k: tuple(v) if isinstance(v, list) else v for k, v in t.items()})
                     for t in data["tracks"]],
-                   {k: Sound(**v) for k, v in data["sounds"].items()})
+                   {k: Sound(**v) for k, v in data["sounds"].items()}, _sha256(text))
 
 
 def path(config: Config) -> Path:
@@ -101,11 +111,16 @@ def load(config: Config) -> Library | None:
 
 def save(config: Config, library: Library) -> bool:
     text = library.to_json()
+    library.saved_digest = _sha256(text)
     target = path(config)
     if target.exists() and target.read_text(encoding="utf-8") == text:
         return False
     write_text(target, text)
     return True
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def sound_title(source: str) -> str:

@@ -258,8 +258,7 @@ class Player:
         self.config, self.settings = config, config.settings.stream
         self.outputs = outputs
         self.clock = clock or SystemClock()
-        self.running_order = running_order or (
-            lambda night: nights.running_order(config, night, now=self.clock.now()))
+        self.running_order = running_order or nights.Follower(config, lambda: self.clock.now())
         self.is_withdrawn = is_withdrawn or self._withdrawn_in_ledger
         self.stopping = threading.Event()
         self.report = Report()
