@@ -32,13 +32,14 @@ hour of playout". Two parts, each against a baseline run in the same process:
    idents, a crisis signposting clip and a two-minute music bed (`tests.media.bed`). A `Night` is built
    by hand for --play-minutes: signposting every 45 minutes, an ident every 30, the episodes back to
    back (the next in turn that fits), a bed cut to 40 s after every third, and a bed cut to end the
-   night on the second (60 minutes: 17 slots, 9 episodes, 3 cut beds). It is played
-   by the real `station.stream.Player` into the real `HlsOutput` (AAC 96 kb/s, 6 s segments, in a
-   temporary folder) and a second real encoder output, an `Output` whose `command()` writes MP3 128 kb/s
-   to a file (as `IcecastOutput` encodes, without the network). Only the clock is virtual: `now()` is a
-   virtual time, and `sleep(s)` advances it without sleeping, so the hour plays as fast as the machine
-   allows; it blocks only while an output's queue is more than half full (the pacing a real clock gives
-   encoders that keep up, without which `Output.write` would drop audio: the bench checks none was).
+   night on the second (60 minutes: 17 slots, 9 episodes, 4 cut beds). It is played by the real
+   `station.stream.Player` (with its default withdrawal check, the station's ledger asked before each
+   episode) into the real `HlsOutput` (AAC 96 kb/s, 6 s segments, in a temporary folder) and a second
+   real encoder output, an `Output` whose `command()` writes MP3 128 kb/s to a file (as `IcecastOutput`
+   encodes, without the network). Only the clock is virtual: `now()` is a virtual time, and `sleep(s)`
+   advances it without sleeping, so the hour plays as fast as the machine allows; it blocks only while an
+   output's queue is more than half full (the pacing a real clock gives encoders that keep up, without
+   which `Output.write` would drop audio: the bench checks none was).
    * ours: CPU seconds (user + sys) of this process plus its children (`getrusage` RUSAGE_SELF and
      RUSAGE_CHILDREN deltas, taken after `play` returns, when every ffmpeg has been waited for), and the
      wall time;
@@ -86,6 +87,7 @@ from station import config as config_mod
 from station import library as library_mod
 from station import nights
 from station import schedule as schedule_mod
+from station.ledger import Ledger
 from station.library import Library, Sound, Track
 from station.model import CONTENT_NOTES
 from station.playlist import Night, Slot, assemble
@@ -478,7 +480,13 @@ def play_station(root: Path, files: dict[str, Path]):
             os.link(path, target)
         except OSError:
             target.write_bytes(path.read_bytes())
-    return config_mod.load(root)
+    config = config_mod.load(root)
+    # The player asks the ledger about withdrawals before each episode: give it one as a build leaves it, with a
+    # committed write (a ledger opened and closed with nothing written cannot be opened read-only: see the README).
+    ledger = Ledger(config.state_dir / "state.sqlite")
+    ledger.reconsented("no-such-guid")
+    ledger.close()
+    return config
 
 
 def play_night(files: dict[str, Path], seconds: dict[str, float], minutes: float) -> Night:
