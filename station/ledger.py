@@ -63,6 +63,7 @@ class Ledger:
             if not read_only or path is None or not path.exists():
                 self.db.executescript(SCHEMA)
                 self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+                self.db.commit()   # else a ledger closed with nothing written has no schema row to read back
             version = int(self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()[0])
         except sqlite3.DatabaseError as exc:
             raise StateError(f"the state database {path} cannot be read ({exc}) — move it aside and build again; "

@@ -401,3 +401,12 @@ def test_standby_goes_from_file_to_file_and_the_last_resort_tone_is_not_dead_air
     assert "a quiet tone" in caplog.text.split("Also gone")[1]
     assert report.seconds == pytest.approx(16, abs=0.05)
     check_hls(config.site_dir / "live", report.seconds)
+
+
+def test_the_withdrawal_check_reads_a_ledger_that_was_opened_and_closed_with_nothing_written(station):
+    # The player asks the ledger before every episode; a ledger that a command opened and closed without
+    # writing must still read back (it once lacked its schema row, and the read raised TypeError).
+    from station.ledger import Ledger
+    Ledger(station.config.state_dir / "state.sqlite").close()
+    player = stream.Player(station.config, [], stream.ShiftedClock(START))
+    assert player.is_withdrawn("no-such-guid") is False
