@@ -102,8 +102,9 @@ def test_the_daemon_builds_when_a_recording_arrives_and_not_otherwise(night_stat
         wait_for(lambda: (night_station.root / "site" / "media" / "night-talk" /
                           "finding-the-night-bus-home.mp3").exists(), 90)
         assert daemon.builds[-1] == "new or changed files in content/, scheduler/ or station.toml"
-        library = (night_station.root / ".station" / "stream" / "library.json").read_text()
-        assert "Finding the night bus home" in library
+        # The stream library is written at the end of that same build, after the episode's audio.
+        library = night_station.root / ".station" / "stream" / "library.json"
+        wait_for(lambda: "Finding the night bus home" in library.read_text(), 30)
     finally:
         daemon.stop()
 
