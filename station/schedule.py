@@ -283,8 +283,12 @@ def folder(config: Config) -> Path:
     return config.root / "scheduler"
 
 
-def load(config: Config, shows: set[str] | None = None) -> Schedules:
-    """Read scheduler/; `shows` (the catalogue's show folders) lets a misspelt show be named."""
+def load(config: Config, shows: set[str] | None = None, override: dict[Path, str] | None = None) -> Schedules:
+    """Read scheduler/; `shows` (the catalogue's show folders) lets a misspelt show be named.
+
+    `override` maps a file (`folder(config) / name`) to the text to check in its place, so an edit
+    gets exactly the checks of `station schedule check` before it is written.
+    """
     out = Schedules()
     where_dir = folder(config)
     if not where_dir.is_dir():
@@ -292,11 +296,12 @@ def load(config: Config, shows: set[str] | None = None) -> Schedules:
     default_zone = config.settings.station.timezone
     for path in sorted(where_dir.glob("*.yaml")) + sorted(where_dir.glob("*.yml")):
         where = config.rel(path)
-        data, lines, problems = yaml_file.read(path, where, EXAMPLE)
+        text = (override or {}).get(path)
+        data, lines, problems = yaml_file.read(path, where, EXAMPLE, text)
         out.problems += problems
         if data is None:
             continue
-        out.sources[where] = path.read_text(encoding="utf-8")
+        out.sources[where] = text if text is not None else path.read_text(encoding="utf-8")
         if path.name == PAUSED_FILE:
             paused, problems = validate(PausedFile, data, where, lines)
             out.problems += problems

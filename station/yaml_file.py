@@ -13,14 +13,19 @@ import yaml
 from .errors import Problem
 
 
-def read(path: Path, where: str, example: str) -> tuple[dict | None, dict[tuple, int], list[Problem]]:
-    """(data, key path → line number, problems); data is None when the file cannot be used at all."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        return None, {}, [Problem(where, f"this file cannot be read ({exc.strerror})", "check its permissions")]
-    except UnicodeDecodeError:
-        return None, {}, [Problem(where, "this file is not plain text", "save it as UTF-8 text")]
+def read(path: Path, where: str, example: str,
+         text: str | None = None) -> tuple[dict | None, dict[tuple, int], list[Problem]]:
+    """(data, key path → line number, problems); data is None when the file cannot be used at all.
+
+    `text`, when given, is read in place of the file: an edit checked before it is written.
+    """
+    if text is None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            return None, {}, [Problem(where, f"this file cannot be read ({exc.strerror})", "check its permissions")]
+        except UnicodeDecodeError:
+            return None, {}, [Problem(where, "this file is not plain text", "save it as UTF-8 text")]
     try:
         data = yaml.safe_load(text)
         lines = _lines(yaml.compose(text))
