@@ -96,6 +96,11 @@ def _suggest(name: str) -> str:
     return slugify(name)
 
 
+def recordings(config: Config, show: Show) -> list[Path]:
+    """A show's recordings, whatever state their sidecars are in."""
+    return _recordings(config, show, [])
+
+
 def _recordings(config: Config, show: Show, problems: list[Problem]) -> list[Path]:
     parts = {show.path(show.meta.intro), show.path(show.meta.outro)}
     found = []

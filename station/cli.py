@@ -399,6 +399,128 @@ def serve(station: StationDir = Path("."),
         out.print("Stopped.")
 
 
+desk_app = typer.Typer(rich_markup_mode=None, invoke_without_command=True,
+                       help="The station desk: the presenters' and coordinators' web app (docs/desk.md).")
+app.add_typer(desk_app, name="desk")
+
+
+@desk_app.callback()
+def desk(ctx: typer.Context, station: StationDir = Path("."),
+         port: Annotated[int | None, typer.Option(help="The port to listen on ([desk] port, 8470).")] = None,
+         host: Annotated[str | None, typer.Option(help="The address to listen on ([desk] host: this machine "
+                                                       "only).")] = None,
+         verbose: Verbose = False) -> None:
+    """Serve the desk. Make the first account with `station desk add-user NAME --role coordinator`."""
+    if ctx.invoked_subcommand is not None:
+        ctx.obj = station
+        return
+    import logging
+    from .desk.accounts import Accounts
+    from .desk.server import make_server
+    config = _config(station, verbose)
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(message)s")
+    logging.getLogger("station.desk").setLevel(logging.INFO)
+    settings = config.settings.desk
+    accounts = Accounts(config.state_dir / "desk.sqlite")
+    if not accounts.users():
+        err.print("There are no desk accounts yet: make one with "
+                  "`station desk add-user NAME --role coordinator`, then start the desk again.")
+        raise typer.Exit(1)
+    accounts.close()
+    try:
+        server, _ = make_server(config, host or settings.host, port or settings.port)
+    except OSError as exc:
+        err.print(f"Cannot listen on {host or settings.host}:{port or settings.port} ({exc.strerror}) — "
+                  "try another port with --port.")
+        raise typer.Exit(2)
+    out.print(f"The desk is at http://{host or settings.host}:{server.effective_port}/ — press Ctrl-C to stop.")
+    if (host or settings.host) not in ("127.0.0.1", "localhost", "::1"):
+        out.print("Its cookies are sent only over HTTPS: put it behind a TLS proxy for anyone not on this machine "
+                  "(docs/desk.md).")
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        out.print("Stopped.")
+
+
+PasswordStdin = Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input "
+                                                                      "(for scripts) instead of asking.")]
+
+
+def _desk_accounts(ctx: typer.Context, station: Path):
+    from .desk.accounts import Accounts
+    # --station may come before the subcommand (with the desk's own options) or after it.
+    config = _config(station if station != Path(".") else (ctx.obj or station), False)
+    return Accounts(config.state_dir / "desk.sqlite")
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return typer.prompt("Password (at least 10 characters)", hide_input=True, confirmation_prompt=True)
+
+
+@desk_app.command("add-user")
+def desk_add_user(ctx: typer.Context, username: Annotated[str, typer.Argument(help="One word, like sam.")],
+                  role: Annotated[str, typer.Option(help="presenter or coordinator.")] = "presenter",
+                  presenter_name: Annotated[str, typer.Option("--presenter-name", help="How they are named in "
+                                                              "their episodes' sidecars (default: the user name).")]
+                  = "",
+                  password_stdin: PasswordStdin = False, station: StationDir = Path(".")) -> None:
+    """Make a desk account."""
+    from .desk.accounts import AccountError
+    accounts = _desk_accounts(ctx, station)
+    try:
+        made = accounts.add(username, _password(password_stdin), role, presenter_name)
+    except AccountError as exc:
+        err.print(f"No account was made: {exc}.")
+        raise typer.Exit(1)
+    out.print(f"Made the {made.role} account {made.username} (named in episodes as {made.presenter_name}).",
+              markup=False)
+
+
+@desk_app.command("users")
+def desk_users(ctx: typer.Context, station: StationDir = Path(".")) -> None:
+    """List the desk accounts."""
+    for u in _desk_accounts(ctx, station).users():
+        out.print(f"{u.username}  {u.role}  named in episodes as {u.presenter_name}", markup=False)
+
+
+@desk_app.command("set-password")
+def desk_set_password(ctx: typer.Context, username: str, password_stdin: PasswordStdin = False,
+                      station: StationDir = Path(".")) -> None:
+    """Give an account a new password (it is signed out everywhere)."""
+    from .desk.accounts import AccountError
+    accounts = _desk_accounts(ctx, station)
+    found = accounts.by_name(username)
+    if found is None:
+        err.print(f"There is no account called {username!r} (`station desk users` lists them).")
+        raise typer.Exit(1)
+    try:
+        accounts.set_password(found.id, _password(password_stdin))
+    except AccountError as exc:
+        err.print(f"The password was not changed: {exc}.")
+        raise typer.Exit(1)
+    out.print(f"{found.username} has a new password.", markup=False)
+
+
+@desk_app.command("remove-user")
+def desk_remove_user(ctx: typer.Context, username: str, station: StationDir = Path(".")) -> None:
+    """Remove a desk account (their episodes stay)."""
+    from .desk.accounts import AccountError
+    accounts = _desk_accounts(ctx, station)
+    found = accounts.by_name(username)
+    if found is None:
+        err.print(f"There is no account called {username!r} (`station desk users` lists them).")
+        raise typer.Exit(1)
+    try:
+        accounts.remove(found.id)
+    except AccountError as exc:
+        err.print(f"The account was not removed: {exc}.")
+        raise typer.Exit(1)
+    out.print(f"Removed {found.username}.", markup=False)
+
+
 def _clock(seconds: float) -> str:
     minutes, rest = divmod(seconds, 60)
     return f"{int(minutes)}:{rest:04.1f}"

@@ -228,6 +228,19 @@ class StreamSettings(BaseModel):
         return "/" + self.icecast_url.split("://", 1)[1].split("/", 1)[1] if self.icecast_url else None
 
 
+class DeskSettings(BaseModel):
+    """`station desk`: the presenters' and coordinators' web app.
+
+    Its cookies are `Secure`, so browsers send them only over HTTPS — or to
+    the machine itself (localhost), where no certificate is needed. Put the
+    desk behind a TLS proxy (Caddy, nginx) for anyone signing in from elsewhere."""
+    model_config = Frozen
+    host: str = "127.0.0.1"                          # where it listens; loopback unless a proxy is in front
+    port: int = Field(8470, ge=1, le=65535)
+    max_upload_mb: int = Field(500, ge=1, le=10_000)  # the largest recording a presenter can upload
+    build_after_change: bool = True                   # build at once after an upload, correction or pause
+
+
 class CrisisLine(BaseModel):
     model_config = Frozen
     name: str = Field(min_length=1)
@@ -246,6 +259,7 @@ class Settings(BaseModel):
     site: SiteSettings = SiteSettings()
     publish: PublishSettings | None = None
     stream: StreamSettings = StreamSettings()
+    desk: DeskSettings = DeskSettings()
     crisis_lines: list[CrisisLine] = Field(default_factory=list)
 
 

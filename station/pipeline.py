@@ -11,6 +11,8 @@ stays a function of its hashed inputs and could run on another worker.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import shutil
@@ -20,7 +22,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from . import catalog as catalog_mod
 from . import feed
@@ -87,11 +89,38 @@ class BuildResult:
 def build(config: Config, *, check: bool = False, now: datetime | None = None,
           events: Events | None = None) -> BuildResult:
     ffmpeg.executable()  # a missing tool stops the run before any work
-    runner = Runner(config, check=check, now=now or datetime.now(timezone.utc), events=events or Events())
-    try:
-        return runner.run()
-    finally:
-        runner.ledger.close()
+    with contextlib.ExitStack() as stack:
+        if not check:
+            stack.enter_context(build_lock(config))
+        runner = Runner(config, check=check, now=now or datetime.now(timezone.utc), events=events or Events())
+        try:
+            return runner.run()
+        finally:
+            runner.ledger.close()
+
+
+@contextlib.contextmanager
+def build_lock(config: Config, wait: bool = True) -> Iterator[bool]:
+    """One build at a time across processes (`station build`, `station run`, the desk): later ones wait.
+
+    With wait=False it yields False at once when another build holds it."""
+    config.state_dir.mkdir(parents=True, exist_ok=True)
+    with open(config.state_dir / "build.lock", "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def building(config: Config) -> bool:
+    """Whether a build is running now (in any process)."""
+    with build_lock(config, wait=False) as got:
+        return not got
 
 
 class Runner:
@@ -522,6 +551,11 @@ class Runner:
                                           if o.transcript == "pending" and o.state != "held back"),
             "episodes": {state: sum(1 for o in self.result.outcomes if o.state == state)
                          for state in sorted({o.state for o in self.result.outcomes})},
+            # Each recording's outcome and every problem with its fix, for the desk's plain-word states.
+            "outcomes": [{"where": o.where, "state": o.state, "slug": o.slug, "guid": o.guid, "audio": o.audio,
+                          "transcript": o.transcript} for o in self.result.outcomes],
+            "problems": [{"where": p.where, "what": p.what, "fix": p.fix, "severity": p.severity.value}
+                         for p in self.result.problems],
         }
         write_text(self.config.state_dir / "last-build.json", json.dumps(report, indent=2, sort_keys=True) + "\n")
 

@@ -1,0 +1,230 @@
+"""Desk accounts, sessions, sign-in throttling and who looks after which episode.
+
+Kept in `.station/desk.sqlite`, beside the build's own state and as private:
+never published. Passwords are stored only as argon2id hashes; a session
+cookie holds a random token and the database only that token's hash, so a
+copy of the database cannot be used to sign in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+ROLES = ("presenter", "coordinator")
+MIN_PASSWORD = 10
+SESSION_IDLE_S = 12 * 3600          # signed out after half a day without use…
+SESSION_MAX_S = 7 * 24 * 3600       # …and after a week in any case
+FAILURES_PER_NAME = 5               # wrong passwords for one account within the window…
+FAILURES_PER_ADDRESS = 20           # …or from one address, before sign-in waits
+FAILURE_WINDOW_S = 15 * 60
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                                  role TEXT NOT NULL, presenter_name TEXT NOT NULL, password TEXT NOT NULL,
+                                  created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (token TEXT PRIMARY KEY, user_id INTEGER NOT NULL, csrf TEXT NOT NULL,
+                                     created REAL NOT NULL, seen REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS failures (key TEXT NOT NULL, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS owners (recording TEXT PRIMARY KEY, user_id INTEGER NOT NULL);
+"""
+
+
+class AccountError(ValueError):
+    """Said to whoever manages accounts, in plain words."""
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    role: str
+    presenter_name: str     # as the presenter is named in their sidecars (pauses and new uploads use it)
+
+    @property
+    def coordinator(self) -> bool:
+        return self.role == "coordinator"
+
+
+@dataclass(frozen=True)
+class Session:
+    user: User
+    csrf: str
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Accounts:
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # One connection shared by the server's threads, so every write goes through this lock.
+        self.db = sqlite3.connect(path, check_same_thread=False, timeout=10)
+        self.lock = threading.Lock()
+        self.hasher = PasswordHasher()
+        # Checked against when the name is unknown, so a wrong name takes as long as a wrong password.
+        self._decoy = self.hasher.hash(secrets.token_hex(16))
+        with self.lock, self.db:
+            self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # ------------------------------------------------------------ users
+    def add(self, username: str, password: str, role: str, presenter_name: str) -> User:
+        username = username.strip()
+        if not username or len(username) > 60 or any(c.isspace() for c in username):
+            raise AccountError("a user name is one word of up to 60 characters, like `sam` or `jo.bright`")
+        if role not in ROLES:
+            raise AccountError(f"the role is {' or '.join(ROLES)}, not {role!r}")
+        self._check_password(password)
+        presenter_name = presenter_name.strip() or username
+        try:
+            with self.lock, self.db:
+                cur = self.db.execute("INSERT INTO users (username, role, presenter_name, password, created) "
+                                      "VALUES (?, ?, ?, ?, ?)",
+                                      (username, role, presenter_name, self.hasher.hash(password), time.time()))
+        except sqlite3.IntegrityError:
+            raise AccountError(f"there is already an account called {username!r}") from None
+        return User(cur.lastrowid, username, role, presenter_name)
+
+    def users(self) -> list[User]:
+        rows = self.db.execute("SELECT id, username, role, presenter_name FROM users ORDER BY username").fetchall()
+        return [User(*r) for r in rows]
+
+    def get(self, user_id: int) -> User | None:
+        row = self.db.execute("SELECT id, username, role, presenter_name FROM users WHERE id = ?",
+                              (user_id,)).fetchone()
+        return User(*row) if row else None
+
+    def by_name(self, username: str) -> User | None:
+        row = self.db.execute("SELECT id, username, role, presenter_name FROM users WHERE username = ?",
+                              (username.strip(),)).fetchone()
+        return User(*row) if row else None
+
+    def update(self, user_id: int, *, role: str | None = None, presenter_name: str | None = None) -> None:
+        if role is not None and role not in ROLES:
+            raise AccountError(f"the role is {' or '.join(ROLES)}, not {role!r}")
+        if role == "presenter" and self._last_coordinator(user_id):
+            raise AccountError("this is the last coordinator account — make someone else a coordinator first")
+        with self.lock, self.db:
+            if role is not None:
+                self.db.execute("UPDATE users SET role = ? WHERE id = ?", (role, user_id))
+            if presenter_name is not None and presenter_name.strip():
+                self.db.execute("UPDATE users SET presenter_name = ? WHERE id = ?", (presenter_name.strip(), user_id))
+
+    def set_password(self, user_id: int, password: str) -> None:
+        self._check_password(password)
+        with self.lock, self.db:
+            self.db.execute("UPDATE users SET password = ? WHERE id = ?", (self.hasher.hash(password), user_id))
+            self.db.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))  # signed out everywhere
+
+    def remove(self, user_id: int) -> None:
+        if self._last_coordinator(user_id):
+            raise AccountError("this is the last coordinator account — make someone else a coordinator first")
+        with self.lock, self.db:
+            self.db.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+            self.db.execute("DELETE FROM owners WHERE user_id = ?", (user_id,))
+            self.db.execute("DELETE FROM users WHERE id = ?", (user_id,))
+
+    def _last_coordinator(self, user_id: int) -> bool:
+        user = self.get(user_id)
+        if user is None or not user.coordinator:
+            return False
+        return self.db.execute("SELECT COUNT(*) FROM users WHERE role = 'coordinator'").fetchone()[0] == 1
+
+    @staticmethod
+    def _check_password(password: str) -> None:
+        if len(password) < MIN_PASSWORD:
+            raise AccountError(f"a password needs at least {MIN_PASSWORD} characters — a few words together "
+                               "are easy to remember and hard to guess")
+
+    # ------------------------------------------------------------ signing in
+    def wait_s(self, username: str, address: str) -> int:
+        """Seconds before this name or address may try again (0: now)."""
+        since = time.time() - FAILURE_WINDOW_S
+        waits = []
+        for key, limit in ((f"name:{username.strip().casefold()}", FAILURES_PER_NAME),
+                           (f"address:{address}", FAILURES_PER_ADDRESS)):
+            rows = self.db.execute("SELECT at FROM failures WHERE key = ? AND at > ? ORDER BY at",
+                                   (key, since)).fetchall()
+            if len(rows) >= limit:
+                waits.append(int(rows[-limit][0] + FAILURE_WINDOW_S - time.time()) + 1)
+        return max(waits, default=0)
+
+    def sign_in(self, username: str, password: str, address: str) -> tuple[str, Session] | None:
+        """A new session token and its session, or None (and the failure counted)."""
+        row = self.db.execute("SELECT id, password FROM users WHERE username = ?", (username.strip(),)).fetchone()
+        try:
+            ok = self.hasher.verify(row[1] if row else self._decoy, password) and row is not None
+        except (VerificationError, InvalidHashError):
+            ok = False
+        if not ok:
+            with self.lock, self.db:
+                now = time.time()
+                self.db.executemany("INSERT INTO failures (key, at) VALUES (?, ?)",
+                                    [(f"name:{username.strip().casefold()}", now), (f"address:{address}", now)])
+                self.db.execute("DELETE FROM failures WHERE at < ?", (now - FAILURE_WINDOW_S,))
+            return None
+        user_id, stored = row
+        token, csrf, now = secrets.token_urlsafe(32), secrets.token_urlsafe(32), time.time()
+        with self.lock, self.db:
+            if self.hasher.check_needs_rehash(stored):
+                self.db.execute("UPDATE users SET password = ? WHERE id = ?", (self.hasher.hash(password), user_id))
+            self.db.execute("DELETE FROM failures WHERE key = ?", (f"name:{username.strip().casefold()}",))
+            self.db.execute("INSERT INTO sessions (token, user_id, csrf, created, seen) VALUES (?, ?, ?, ?, ?)",
+                            (_digest(token), user_id, csrf, now, now))
+        return token, Session(self.get(user_id), csrf)
+
+    def session(self, token: str | None) -> Session | None:
+        if not token:
+            return None
+        row = self.db.execute("SELECT user_id, csrf, created, seen FROM sessions WHERE token = ?",
+                              (_digest(token),)).fetchone()
+        now = time.time()
+        if row is None:
+            return None
+        user_id, csrf, created, seen = row
+        user = self.get(user_id)
+        if user is None or now - seen > SESSION_IDLE_S or now - created > SESSION_MAX_S:
+            self.sign_out(token)
+            return None
+        if now - seen > 60:  # no write on every request
+            with self.lock, self.db:
+                self.db.execute("UPDATE sessions SET seen = ? WHERE token = ?", (now, _digest(token)))
+        return Session(user, csrf)
+
+    def sign_out(self, token: str) -> None:
+        with self.lock, self.db:
+            self.db.execute("DELETE FROM sessions WHERE token = ?", (_digest(token),))
+
+    @staticmethod
+    def csrf_ok(expected: str, given: str | None) -> bool:
+        return bool(given) and hmac.compare_digest(expected.encode(), given.encode())
+
+    # ------------------------------------------------------------ who looks after which episode
+    def owner(self, recording: str) -> int | None:
+        row = self.db.execute("SELECT user_id FROM owners WHERE recording = ?", (recording,)).fetchone()
+        return row[0] if row else None
+
+    def owners(self) -> dict[str, int]:
+        return dict(self.db.execute("SELECT recording, user_id FROM owners").fetchall())
+
+    def set_owner(self, recording: str, user_id: int | None) -> None:
+        with self.lock, self.db:
+            if user_id is None:
+                self.db.execute("DELETE FROM owners WHERE recording = ?", (recording,))
+            else:
+                self.db.execute("INSERT INTO owners (recording, user_id) VALUES (?, ?) "
+                                "ON CONFLICT(recording) DO UPDATE SET user_id = excluded.user_id",
+                                (recording, user_id))

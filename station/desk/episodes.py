@@ -1,0 +1,139 @@
+"""Each recording as its presenter sees it on the desk: its state in plain words and what to do.
+
+The state comes from the files in content/ and what the last build said about
+them (`.station/last-build.json`): nothing here builds or changes anything.
+
+    waiting           dropped in (or changed) after the last build; the next build takes it
+    being processed   changed since the last build, and a build is running now
+    needs attention   the last build held it back; the problems say what to do
+    ready             built, and not public yet (its publish time has not come, or it is for the stream only)
+    published         in the feeds or on the site
+    withdrawn         taken back by its presenter
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .. import catalog as catalog_mod
+from .. import pipeline
+from ..config import Config
+from ..errors import Problem, Severity
+from ..stages.transcribe import CORRECTION_SUFFIXES
+from ..transcript import Transcript
+
+STATES = {
+    "waiting": "Waiting for the next build",
+    "processing": "Being processed now",
+    "attention": "Needs your attention",
+    "ready": "Ready, not public yet",
+    "published": "Published",
+    "withdrawn": "Withdrawn",
+}
+
+
+@dataclass
+class EpisodeView:
+    id: str                 # opaque: the hash of the recording's path, for web addresses
+    recording: str          # relative to the station root
+    show: str
+    show_title: str
+    title: str
+    state: str              # a key of STATES
+    todo: list[Problem] = field(default_factory=list)      # errors: what holds it back
+    notes: list[Problem] = field(default_factory=list)     # warnings: worth a look
+    slug: str | None = None
+    audio: str | None = None        # site-relative published MP3
+    scope: list[str] = field(default_factory=list)
+    published_at: str | None = None
+    owner: int | None = None
+
+    @property
+    def state_words(self) -> str:
+        return STATES[self.state]
+
+    @property
+    def page(self) -> str | None:
+        return f"shows/{self.show}/{self.slug}/" if self.slug and self.state == "published" and "site" in self.scope \
+            else None
+
+
+def episode_id(recording: str) -> str:
+    return hashlib.sha256(recording.encode()).hexdigest()[:20]
+
+
+def last_report(config: Config) -> tuple[dict, float]:
+    """The last build's report and when it was written (0: never built)."""
+    path = config.state_dir / "last-build.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8")), path.stat().st_mtime
+    except (OSError, ValueError):
+        return {}, 0.0
+
+
+def all_views(config: Config, owners: dict[str, int]) -> list[EpisodeView]:
+    report, built_at = last_report(config)
+    outcomes = {o["where"]: o for o in report.get("outcomes", [])}
+    problems = [Problem(p["where"], p["what"], p["fix"], Severity(p["severity"])) for p in report.get("problems", [])]
+    running = pipeline.building(config)
+    cat = catalog_mod.load(config, settle=False)
+    views = []
+    for show in cat.shows:
+        for path in catalog_mod.recordings(config, show):
+            rel = config.rel(path)
+            meta = _sidecar(path.with_suffix(".yaml"))
+            view = EpisodeView(episode_id(rel), rel, show.slug, show.meta.title,
+                               str(meta.get("title") or path.stem), "waiting", owner=owners.get(rel),
+                               scope=list((meta.get("consent") or {}).get("scope") or []),
+                               published_at=str(meta["published_at"]) if meta.get("published_at") else None)
+            stem = rel[: -len(path.suffix)] + "."
+            mine = [p for p in problems if p.where.startswith(stem)]
+            outcome = outcomes.get(rel)
+            changed = built_at < max((f.stat().st_mtime for f in _inputs(path) if f.exists()), default=0)
+            if outcome:
+                view.slug, view.audio = outcome.get("slug"), outcome.get("audio")
+            if changed or (outcome is None and not mine):
+                view.state = "processing" if running else "waiting"
+            elif outcome and outcome["state"] == "withdrawn":
+                view.state = "withdrawn"
+            elif any(p.is_error for p in mine) or outcome is None or outcome["state"] == "held back":
+                view.state = "attention"
+                view.todo = [p for p in mine if p.is_error]
+            elif outcome["state"] == "not public yet":
+                view.state = "ready"
+            else:
+                view.state = "published"
+            if view.state != "waiting" and view.state != "processing":
+                view.notes = [p for p in mine if not p.is_error]
+            views.append(view)
+    return views
+
+
+def transcript_of(config: Config, recording: str) -> Transcript | None:
+    record = next((r for r in pipeline.transcript_records(config) if r["recording"] == recording), None)
+    return Transcript.from_dict(record["transcript"]) if record and record.get("transcript") else None
+
+
+def correction_path(config: Config, recording: str) -> Path:
+    """Where a desk correction goes: plain text beside the recording (timed by the build)."""
+    path = config.root / recording
+    return path.with_name(path.stem + ".transcript.txt")
+
+
+def _inputs(recording: Path) -> list[Path]:
+    return [recording, recording.with_suffix(".yaml"),
+            *(recording.with_name(recording.stem + s) for s in CORRECTION_SUFFIXES)]
+
+
+def _sidecar(path: Path) -> dict:
+    """What a sidecar says, read leniently: a broken one still shows its title (the build says what is wrong)."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, yaml.YAMLError):
+        return {}
+    return data if isinstance(data, dict) else {}

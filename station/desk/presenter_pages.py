@@ -1,0 +1,179 @@
+"""What a presenter does at the desk: their episodes, uploads, transcripts, pausing and withdrawing.
+
+A presenter sees only the episodes their account looks after (the ones they
+uploaded, or that a coordinator gave them); anything else answers "not
+found", so nobody learns what else is there. Coordinators see every episode.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timezone
+
+from flask import Blueprint, abort, redirect, request, send_file, url_for
+
+from .. import withdraw as withdraw_mod
+from ..errors import StationError
+from ..files import write_text
+from ..model import CONTENT_NOTES
+from . import episodes as episodes_mod
+from . import schedule_edit
+from . import uploads
+from .app import desk, page, user
+
+bp = Blueprint("presenter", __name__)
+log = logging.getLogger("station.desk")
+
+
+def _views():
+    d = desk()
+    views = episodes_mod.all_views(d.config, d.accounts.owners())
+    me = user()
+    return views if me.coordinator else [v for v in views if v.owner == me.id]
+
+
+def _episode(eid: str):
+    found = next((v for v in _views() if v.id == eid), None)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.route("/")
+def episodes():
+    views = _views()
+    names = {u.id: u.username for u in desk().accounts.users()} if user().coordinator else {}
+    return page("episodes.html", title="All episodes" if user().coordinator else "Your episodes",
+                episodes=views, names=names, states=episodes_mod.STATES)
+
+
+@bp.route("/upload", methods=["GET", "POST"])
+def upload():
+    d = desk()
+    form = uploads.Form(presenter_name=user().presenter_name)
+    problems: list[uploads.FieldProblem] = []
+    if request.method == "POST":
+        form = uploads.Form.from_request(request.form)
+        sent = request.files.get("recording")
+        try:
+            recording = uploads.accept(d.config, form, sent.stream if sent else None, sent.filename if sent else "",
+                                       date.today())
+        except uploads.UploadRefused as refused:
+            problems = refused.problems
+        else:
+            rel = d.config.rel(recording)
+            d.accounts.set_owner(rel, user().id)
+            log.info("uploaded at the desk: %s", rel)
+            d.changed()
+            return redirect(url_for("presenter.episode", eid=episodes_mod.episode_id(rel), uploaded=1), 303)
+    shows = sorted((p.name for p in (d.config.content_dir / "shows").iterdir()
+                    if (p / "show.toml").is_file()), key=str.lower) if (d.config.content_dir / "shows").is_dir() else []
+    return page("upload.html", title="Upload a recording", form=form, problems=problems, shows=shows,
+                tiers=uploads.TIERS, scopes=uploads.SCOPES, notes=CONTENT_NOTES, groups=uploads.topic_groups(),
+                max_mb=d.config.settings.desk.max_upload_mb), (400 if problems else 200)
+
+
+@bp.route("/episodes/<eid>")
+def episode(eid: str):
+    view = _episode(eid)
+    d = desk()
+    transcript = episodes_mod.transcript_of(d.config, view.recording) if view.state != "withdrawn" else None
+    correction = episodes_mod.correction_path(d.config, view.recording)
+    text = (correction.read_text(encoding="utf-8") if correction.exists()
+            else "\n".join(c.text for c in transcript.cues) if transcript else "")
+    users = d.accounts.users() if user().coordinator else []
+    return page("episode.html", title=view.title, ep=view, transcript=transcript, correction=text,
+                uploaded=request.args.get("uploaded"), saved=request.args.get("saved"), users=users,
+                has_audio=_audio_path(view) is not None)
+
+
+@bp.route("/episodes/<eid>/audio")
+def audio(eid: str):
+    path = _audio_path(_episode(eid))
+    if path is None:
+        abort(404)
+    return send_file(path, mimetype="audio/mpeg", conditional=True, max_age=0)
+
+
+def _audio_path(view):
+    """The episode as listeners hear it (normalised, redacted), once a build has made it."""
+    if view.state == "withdrawn" or not view.audio:
+        return None
+    path = desk().config.site_dir / view.audio
+    return path if path.is_file() else None
+
+
+@bp.route("/episodes/<eid>/transcript", methods=["POST"])
+def transcript(eid: str):
+    view = _episode(eid)
+    if view.state == "withdrawn":
+        abort(404)
+    text = request.form.get("correction", "").replace("\r\n", "\n").strip()
+    if not text:
+        return page("error.html", title="The correction is empty",
+                    message="Nothing was saved: the corrected transcript needs the words of the whole "
+                            "episode. Go back and try again."), 400
+    d = desk()
+    write_text(episodes_mod.correction_path(d.config, view.recording), text + "\n")
+    log.info("transcript corrected at the desk: %s", view.recording)
+    d.changed()
+    return redirect(url_for("presenter.episode", eid=eid, saved="transcript"), 303)
+
+
+@bp.route("/episodes/<eid>/withdraw", methods=["POST"])
+def withdraw(eid: str):
+    view = _episode(eid)
+    if request.form.get("confirm") != "yes":
+        return page("error.html", title="Nothing was withdrawn",
+                    message="Tick “Yes, take this episode back” to confirm, then press Withdraw."), 400
+    d = desk()
+    try:
+        report = withdraw_mod.withdraw(d.config, view.recording, datetime.now(timezone.utc),
+                                       delete_recording=request.form.get("delete") == "yes")
+    except StationError as exc:
+        return page("error.html", title="The withdrawal did not finish", message=str(exc)), 500
+    log.info("withdrawn at the desk: %s", view.recording)
+    if report.recording_deleted:
+        d.accounts.set_owner(view.recording, None)
+        return page("withdrawn.html", title="Withdrawn and deleted", report=report), 200
+    return redirect(url_for("presenter.episode", eid=eid, saved="withdrawn"), 303)
+
+
+@bp.route("/episodes/<eid>/owner", methods=["POST"])
+def owner(eid: str):
+    if not user().coordinator:
+        abort(403)
+    view = _episode(eid)
+    d = desk()
+    chosen = request.form.get("owner", "")
+    target = d.accounts.get(int(chosen)) if chosen.isdigit() else None
+    d.accounts.set_owner(view.recording, target.id if target else None)
+    return redirect(url_for("presenter.episode", eid=eid, saved="owner"), 303)
+
+
+@bp.route("/pause", methods=["GET", "POST"])
+def pause():
+    d = desk()
+    me = user()
+    name = me.presenter_name
+    if me.coordinator and request.values.get("presenter"):
+        name = request.values["presenter"].strip()
+    message = None
+    if request.method == "POST":
+        if request.form.get("action") == "resume":
+            schedule_edit.clear_paused(d.config, name)
+            message = f"{name} is back on the overnight schedule from the next running order."
+        else:
+            until = request.form.get("until", "").strip()
+            try:
+                last = date.fromisoformat(until) if until else None
+            except ValueError:
+                return page("error.html", title="That date did not work",
+                            message="Give the last night of the pause as a date, like 2026-12-31, or leave it "
+                                    "empty to pause until you come back."), 400
+            schedule_edit.set_paused(d.config, name, last)
+            message = (f"{name} is paused from the overnight stream" +
+                       (f" up to and including the night of {last:%A %-d %B %Y}." if last else " until resumed."))
+        d.changed()
+    return page("pause.html", title="Pause from the overnight stream", name=name,
+                paused=schedule_edit.paused(d.config, name), message=message)

@@ -1,0 +1,235 @@
+"""What only coordinators do at the desk: the overnight schedule, tonight's preview, problems, accounts."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timezone
+
+from flask import Blueprint, redirect, request, url_for
+
+from .. import catalog as catalog_mod
+from .. import library as library_mod
+from .. import nights
+from .. import pipeline
+from .. import schedule as schedule_mod
+from ..errors import Problem, Severity
+from ..model import CONTENT_NOTES
+from . import episodes as episodes_mod
+from . import schedule_edit
+from .accounts import ROLES, AccountError
+from .app import coordinators_only, desk, page, user
+
+bp = Blueprint("station", __name__)
+log = logging.getLogger("station.desk")
+SELECTION_KEYS = ("shows", "topics", "tags", "files")
+RULE_NUMBERS = ("signpost_every_min", "no_repeat_nights", "presenter_max_percent", "newcomer_percent",
+                "newcomer_days")
+
+
+# ---------------------------------------------------------------- the schedule
+@bp.route("/schedule")
+@coordinators_only
+def schedules():
+    files = schedule_edit.schedule_files(desk().config)
+    if len(files) == 1:
+        return redirect(url_for("station.schedule", file=files[0]))
+    return page("schedules.html", title="The overnight schedule", files=files)
+
+
+@bp.route("/schedule/edit", methods=["GET", "POST"])
+@coordinators_only
+def schedule():
+    config = desk().config
+    file = request.values.get("file", "")
+    if file not in schedule_edit.schedule_files(config):
+        return page("error.html", title="No such schedule",
+                    message="That is not one of the schedule files in scheduler/."), 404
+    problems: list[Problem] = []
+    notice = None
+    if request.method == "GET":
+        draft = schedule_edit.read(config, file)
+    else:
+        draft, problems = _draft_from_form(file)
+        action = request.form.get("action", "save")
+        if not problems and action != "save":
+            notice = _rearrange(draft, action)
+        elif not problems:
+            problems = schedule_edit.save(config, draft)
+            if not any(p.is_error for p in problems):
+                log.info("schedule saved at the desk: %s", file)
+                desk().changed()
+                return redirect(url_for("station.tonight", saved=file), 303)
+    days = schedule_mod.DAYS
+    return page("schedule.html", title=f"Edit the schedule: {draft.name}", draft=draft, problems=problems,
+                notice=notice, days=days, selection_keys=SELECTION_KEYS,
+                notes=CONTENT_NOTES), (400 if any(p.is_error for p in problems) else 200)
+
+
+def _rearrange(draft, action: str) -> str:
+    """Add, move or remove a block in the draft; nothing is saved until Save."""
+    what, _, index = action.partition("-")
+    if what == "add":
+        schedule_edit.new_block(draft)
+        return "A new block was added at the end. Fill it in, then save."
+    i = int(index) if index.isdigit() and int(index) < len(draft.blocks) else None
+    if i is None:
+        return "Nothing changed."
+    name = draft.blocks[i].name
+    if what == "up":
+        schedule_edit.move_block(draft, i, -1)
+        return f"“{name}” moved up. Save to keep it."
+    if what == "down":
+        schedule_edit.move_block(draft, i, +1)
+        return f"“{name}” moved down. Save to keep it."
+    if what == "remove":
+        del draft.blocks[i]
+        return f"“{name}” was removed. Save to keep it, or reload the page to undo."
+    return "Nothing changed."
+
+
+def _draft_from_form(file: str):
+    """The form's fields as a Draft, and problems with fields that are not numbers or times."""
+    f = request.form
+    problems: list[Problem] = []
+    where = file
+
+    def number(key: str, label: str, cast=int, blank=False):
+        text = f.get(key, "").strip()
+        if blank and not text:
+            return None
+        try:
+            return cast(text)
+        except ValueError:
+            problems.append(Problem(where, f"{label}: “{text}” is not a number", "write a number, like 30"))
+            return 0
+
+    def words(key: str) -> list[str]:
+        return [w.strip() for w in f.get(key, "").replace("\n", ",").split(",") if w.strip()]
+
+    blocks = []
+    count = number("blocks", "the number of blocks")
+    for i in range(count or 0):
+        p = f"block-{i}-"
+        days = [d for d in schedule_mod.DAYS if d in f.getlist(p + "days")]
+        if not days:
+            problems.append(Problem(where, f"block {i + 1} ({f.get(p + 'name', '').strip()}) is on no night",
+                                    "tick at least one night, or remove the block"))
+        origin = f.get(p + "origin", "")
+        blocks.append(schedule_edit.BlockDraft(
+            name=f.get(p + "name", "").strip(), days=days, origin=int(origin) if origin.isdigit() else None,
+            start=f.get(p + "start", "").strip(), end=f.get(p + "end", "").strip(),
+            fill=schedule_edit.SelectionDraft(*(words(f"{p}fill-{k}") for k in SELECTION_KEYS)),
+            standby=schedule_edit.SelectionDraft(*(words(f"{p}standby-{k}") for k in SELECTION_KEYS))))
+    notes_after = []
+    for i in range(number("notes_after", "the number of content-note hours") or 0):
+        chosen = f.getlist(f"notes_after-{i}-notes")
+        if chosen:
+            notes_after.append(schedule_edit.NoteHourDraft(chosen, f.get(f"notes_after-{i}-after", "").strip()))
+    rules = schedule_edit.RulesDraft(
+        ident_every_min=number("ident_every_min", "Station ident every (minutes)", blank=True),
+        signpost_every_min=number("signpost_every_min", "Crisis signposting at least every (minutes)"),
+        signpost_after_content_notes=f.get("signpost_after_content_notes") == "yes",
+        no_repeat_nights=number("no_repeat_nights", "Nights before an episode repeats"),
+        presenter_max_percent=number("presenter_max_percent", "Most of a night one presenter may have (%)", float),
+        newcomer_percent=number("newcomer_percent", "Newcomers' share of episode time (%)", float),
+        newcomer_days=number("newcomer_days", "A newcomer is first heard within (days)"),
+        notes_after=notes_after)
+    draft = schedule_edit.Draft(file=file, name=f.get("name", "").strip(), window_start=f.get("window_start", "").strip(),
+                                window_end=f.get("window_end", "").strip(), rules=rules, blocks=blocks,
+                                revision=f.get("revision", ""))
+    return draft, problems
+
+
+# ---------------------------------------------------------------- tonight
+@bp.route("/tonight")
+@coordinators_only
+def tonight():
+    config = desk().config
+    shows = {s.slug for s in catalog_mod.load(config, settle=False).shows}
+    schedules = schedule_mod.load(config, shows)
+    lib = library_mod.load(config)
+    order, why = None, None
+    errors = [p for p in schedules.problems if p.is_error]
+    night = nights.night_of(schedules, datetime.now(timezone.utc)) if schedules.exists else None
+    wanted = request.args.get("night", "")
+    if wanted:
+        try:
+            night = date.fromisoformat(wanted)
+        except ValueError:
+            why = f"“{wanted}” is not a date: write it like 2026-12-24."
+    if errors:
+        why = "The schedule needs fixing first."
+    elif lib is None:
+        why = "Nothing has been built yet, so the stream does not know what it can play. It will once the build runs."
+    elif not schedules.exists:
+        why = "There is no schedule yet."
+    elif night is not None and why is None:
+        order = nights.running_order(config, night, schedules=schedules, library=lib, pin=False)
+        if order is None:
+            why = "No schedule covers that night: the regular week needs a schedule file without dates."
+    rows = _rows(order) if order else []
+    return page("tonight.html", title="Tonight's running order", order=order, rows=rows, why=why,
+                problems=errors, night=night, saved=request.args.get("saved"))
+
+
+def _rows(order) -> list[dict]:
+    """Running-order rows for people; a run of music beds is one row."""
+    rows: list[dict] = []
+    for slot in order.slots:
+        if slot.kind == "bed" and rows and rows[-1]["kind"] == "bed":
+            rows[-1]["length"] += slot.duration_s
+            continue
+        title = {"episode": slot.title, "bed": "Music bed"}.get(slot.kind, slot.title)
+        rows.append({"kind": slot.kind, "at": order.clock(slot.start_s), "length": slot.duration_s, "title": title,
+                     "show": slot.show_title, "block": slot.block, "standby": slot.standby,
+                     "notes": [CONTENT_NOTES[n] for n in slot.content_notes]})
+    return rows
+
+
+# ---------------------------------------------------------------- problems
+@bp.route("/problems")
+@coordinators_only
+def problems():
+    config = desk().config
+    report, built_at = episodes_mod.last_report(config)
+    build = [Problem(p["where"], p["what"], p["fix"], Severity(p["severity"])) for p in report.get("problems", [])]
+    shows = {s.slug for s in catalog_mod.load(config, settle=False).shows}
+    schedule_problems = schedule_mod.load(config, shows).problems
+    return page("problems.html", title="Problems across the station", build=build, schedule=schedule_problems,
+                waiting=report.get("waiting", []), pending=report.get("transcripts_pending", []),
+                built_at=datetime.fromtimestamp(built_at, timezone.utc) if built_at else None,
+                building=pipeline.building(config))
+
+
+# ---------------------------------------------------------------- accounts
+@bp.route("/accounts", methods=["GET", "POST"])
+@coordinators_only
+def accounts():
+    a = desk().accounts
+    message, error = None, None
+    if request.method == "POST":
+        action = request.form.get("action", "")
+        target = request.form.get("user", "")
+        try:
+            if action == "add":
+                made = a.add(request.form.get("username", ""), request.form.get("password", ""),
+                             request.form.get("role", "presenter"), request.form.get("presenter_name", ""))
+                message = f"The account {made.username} was made. Give them the password in person or by phone."
+            elif target.isdigit() and a.get(int(target)):
+                who = a.get(int(target))
+                if action == "role":
+                    a.update(who.id, role=request.form.get("role", ""),
+                             presenter_name=request.form.get("presenter_name"))
+                    message = f"{who.username}'s account was updated."
+                elif action == "password":
+                    a.set_password(who.id, request.form.get("password", ""))
+                    message = f"{who.username}'s password was changed, and they were signed out everywhere."
+                elif action == "remove":
+                    if who.id == user().id:
+                        raise AccountError("you cannot remove your own account while signed in to it")
+                    a.remove(who.id)
+                    message = f"The account {who.username} was removed. Their episodes stay; give them to someone."
+        except AccountError as exc:
+            error = str(exc)[:1].upper() + str(exc)[1:] + "."
+    return page("accounts.html", title="Desk accounts", users=a.users(), roles=ROLES, message=message, error=error), \
+        (400 if error else 200)

@@ -1,0 +1,230 @@
+"""A recording and its sidecar from the desk's upload form, checked, then written into content/.
+
+The desk is the presenter's hand in the content folder: what it writes is
+exactly what a presenter would drop in by hand (a recording and its `.yaml`),
+and the pipeline treats it like any other. Nothing is written until every
+check has passed; then the sidecar and the recording are each renamed into
+place, the sidecar first so the build never sees a recording without one.
+
+Names are made here, never taken from the upload: the file is named after
+the title (`finding-the-night-bus.mp3`, then `-2`, `-3` …) with the extension
+of what the bytes really are, inside a show folder that already exists.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import BinaryIO
+from zoneinfo import ZoneInfo
+
+import yaml
+
+from ..catalog import RECORDING_SUFFIXES
+from ..config import Config
+from ..errors import Problem
+from ..files import write_text
+from ..model import CONTENT_NOTES, EpisodeMeta, slugify
+from ..recovery_map import nodes
+from ..tools import ffmpeg
+from ..tools.sniff import KINDS, sniff
+from ..validation import validate
+
+TIERS = {
+    "first-name": "First name only (the first word of your name, never more)",
+    "full-name": "Full name, as written",
+    "pseudonym": "A pseudonym (the name you give is the one used)",
+    "pseudonym-masked": "A pseudonym, and my voice disguised in the published audio",
+}
+SCOPES = {"podcast": "Podcast feeds", "site": "The station's website", "stream": "The overnight stream"}
+PARTS = {"hold": "The Hold", "struggle": "The Struggle", "recovery": "The Recovery", "context": "Around us",
+         "capital": "Recovery capital"}
+
+
+class UploadRefused(Exception):
+    def __init__(self, problems: list["FieldProblem"]):
+        self.problems = problems
+        super().__init__("; ".join(p.message for p in problems))
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    field: str          # the form field's name, so the page can point at it
+    message: str
+
+
+@dataclass
+class Form:
+    """The upload form's values as typed, so a refused form comes back filled in."""
+    show: str = ""
+    title: str = ""
+    description: str = ""
+    presenter_name: str = ""
+    tier: str = "first-name"
+    consent: bool = False
+    scope: list[str] = field(default_factory=lambda: ["podcast", "site", "stream"])
+    expires: str = ""
+    content_notes: list[str] = field(default_factory=list)
+    topics: list[str] = field(default_factory=list)
+    redact: str = ""
+    published_at: str = ""
+
+    @classmethod
+    def from_request(cls, form) -> "Form":
+        return cls(show=form.get("show", ""), title=form.get("title", "").strip(),
+                   description=form.get("description", "").strip(),
+                   presenter_name=form.get("presenter_name", "").strip(), tier=form.get("tier", ""),
+                   consent=form.get("consent") == "yes", scope=form.getlist("scope"),
+                   expires=form.get("expires", "").strip(), content_notes=form.getlist("content_notes"),
+                   topics=form.getlist("topics"), redact=form.get("redact", ""),
+                   published_at=form.get("published_at", "").strip())
+
+
+def topic_groups() -> list[tuple[str, list]]:
+    """The systems map's nodes by part, in the users' own words, for the topic checkboxes."""
+    groups: dict[str, list] = {}
+    for node in nodes().values():
+        groups.setdefault(node.part, []).append(node)
+    return [(PARTS.get(part, part), found) for part, found in groups.items()]
+
+
+def sidecar(form: Form, today: date, zone: str) -> tuple[dict, list[FieldProblem]]:
+    """The sidecar the form describes, checked exactly as the build checks sidecars."""
+    problems = []
+    if not form.consent:
+        problems.append(FieldProblem("consent", "Tick the consent box: nothing is published without your "
+                                                 "agreement, and you can take it back at any time."))
+    data: dict = {
+        "title": form.title,
+        "description": form.description,
+        "presenters": [{"name": form.presenter_name, "tier": form.tier}],
+        "consent": {"by": form.presenter_name, "date": today, "scope": form.scope},
+    }
+    if form.expires:
+        try:
+            data["consent"]["expires"] = date.fromisoformat(form.expires)
+        except ValueError:
+            problems.append(FieldProblem("expires", "Give the end of your consent as a date, like 2027-11-30."))
+    if form.content_notes:
+        data["content_notes"] = form.content_notes
+    if form.topics:
+        data["topics"] = form.topics
+    redact = [line.strip() for line in form.redact.splitlines() if line.strip()]
+    if redact:
+        data["redact"] = redact
+    if form.published_at:
+        try:
+            when = datetime.fromisoformat(form.published_at)
+            data["published_at"] = when if when.tzinfo else when.replace(tzinfo=ZoneInfo(zone))
+        except ValueError:
+            problems.append(FieldProblem("published_at", "Give the publishing time as a date and time, "
+                                                         "like 2026-12-01 21:00."))
+    _, found = validate(EpisodeMeta, data, "sidecar")
+    for p in found:
+        said = FieldProblem(_field_of(p), _plain(p))
+        if said not in problems:
+            problems.append(said)
+    return data, problems
+
+
+def accept(config: Config, form: Form, upload: BinaryIO, filename: str, today: date) -> Path:
+    """Check everything, then write the recording and its sidecar; the recording's path, or UploadRefused."""
+    data, problems = sidecar(form, today, config.settings.station.timezone)
+    folder = _show_folder(config, form.show)
+    if folder is None:
+        problems.insert(0, FieldProblem("show", "Choose one of the station's shows."))
+    if not filename:
+        problems.insert(0, FieldProblem("recording", "Choose the recording to upload."))
+    elif Path(filename).suffix.lower() not in RECORDING_SUFFIXES:
+        problems.insert(0, FieldProblem("recording", "This is not a recording we take: upload MP3, WAV, FLAC, "
+                                                     "M4A, OGG or WebM (a phone's voice note is fine)."))
+    if problems:
+        raise UploadRefused(problems)
+    # Received into a hidden file in the show folder itself, so the final step is a rename on one disk.
+    part = folder / f".upload-{secrets.token_hex(8)}.part"
+    try:
+        with part.open("wb") as out:
+            for block in iter(lambda: upload.read(1 << 20), b""):
+                out.write(block)
+            out.flush()
+            os.fsync(out.fileno())
+        kind = _audio_kind(config, part)
+        recording = _free_name(folder, slugify(form.title) or "recording", KINDS[kind][1])
+        write_text(recording.with_suffix(".yaml"), yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+        os.replace(part, recording)
+        return recording
+    finally:
+        part.unlink(missing_ok=True)
+
+
+def _audio_kind(config: Config, path: Path) -> str:
+    """What the bytes are, and that ffmpeg can decode them as audio (the first minute is enough)."""
+    kind = sniff(path)
+    if kind is None:
+        raise UploadRefused([FieldProblem("recording", "This file is not audio we can read. Export it again as "
+                                                       "MP3 or WAV and upload that.")])
+    run = subprocess.run([ffmpeg.executable(), "-v", "error", "-nostdin", "-f", KINDS[kind][0], "-i", str(path),
+                          "-t", "60", "-map", "0:a:0", "-f", "null", "-"],
+                         capture_output=True, text=True, timeout=config.settings.build.tool_timeout_s)
+    if run.returncode != 0:
+        raise UploadRefused([FieldProblem("recording", "This recording is damaged or has no sound we can read. "
+                                                       "Export it again from the original and upload that.")])
+    return kind
+
+
+def _show_folder(config: Config, show: str) -> Path | None:
+    """The show's folder, only if it is one of the folders that are already there (no path tricks)."""
+    shows = config.content_dir / "shows"
+    for folder in shows.iterdir() if shows.is_dir() else []:
+        if folder.name == show and folder.is_dir() and (folder / "show.toml").is_file():
+            resolved = folder.resolve()
+            if resolved.is_relative_to(config.content_dir.resolve()):
+                return resolved
+    return None
+
+
+def _free_name(folder: Path, stem: str, suffix: str) -> Path:
+    taken = {p.stem for p in folder.iterdir()}
+    name, n = stem, 1
+    while name in taken:
+        n += 1
+        name = f"{stem}-{n}"
+    return folder / f"{name}{suffix}"
+
+
+# The sidecar's keys as the form names them: (form field, what the field is called on the page).
+_FIELDS = {
+    "title": ("title", "Title"), "description": ("description", "About this episode"),
+    "presenters[1].name": ("presenter_name", "Your name"), "consent.by": ("presenter_name", "Your name"),
+    "presenters[1].tier": ("tier", "How you are credited"), "consent.scope": ("scope", "Where it may go"),
+    "consent.expires": ("expires", "Consent ends"), "content_notes": ("content_notes", "Content notes"),
+    "topics": ("topics", "Topics"), "redact": ("redact", "Words to hide"),
+    "published_at": ("published_at", "Publish from"),
+}
+
+
+def _field_of(problem: Problem) -> str:
+    return _FIELDS.get(_key(problem), ("title", ""))[0]
+
+
+def _key(problem: Problem) -> str:
+    return problem.what.split("`")[1] if problem.what.startswith("`") else ""
+
+
+def _plain(problem: Problem) -> str:
+    """The build's words for a sidecar key, said about the form's field instead."""
+    key = _key(problem)
+    what = problem.what.split(": ", 1)[1] if key and ": " in problem.what else problem.what
+    what = what.replace(f"`{key}` ", "this ")
+    if key in ("presenters[1].name", "consent.by") and "empty" in what:
+        return "Your name: give the name you want to be credited under."
+    if key == "consent.scope":
+        return "Where it may go: choose at least one place for the episode."
+    label = _FIELDS.get(key, ("", key or ""))[1]
+    fix = "" if problem.fix in ("correct it", "fill it in") else f" — {problem.fix}"
+    text = f"{what}{fix}."
+    return f"{label}: {text}" if label else text[:1].upper() + text[1:]
