@@ -49,17 +49,18 @@ class Identity:
 
 
 class Ledger:
-    def __init__(self, path: Path | None, read_only: bool = False):
-        """`path=None` or a read-only ledger that does not exist yet: an empty one in memory."""
+    def __init__(self, path: Path | None, read_only: bool = False, wait_s: float = 5.0):
+        """`path=None` or a read-only ledger that does not exist yet: an empty one in memory. `wait_s`: how long
+        to wait for another connection's lock before "database is locked" (5 s is sqlite3's own default)."""
         self.read_only = read_only
         try:
             if path is None or (read_only and not path.exists()):
                 self.db = sqlite3.connect(":memory:")
             elif read_only:
-                self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+                self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=wait_s)
             else:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                self.db = sqlite3.connect(path)
+                self.db = sqlite3.connect(path, timeout=wait_s)
             if not read_only or path is None or not path.exists():
                 self.db.executescript(SCHEMA)
                 self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))

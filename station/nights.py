@@ -6,6 +6,10 @@ cache and the record of what was planned, which is how "no episode repeated
 within N nights" knows what earlier nights played. When anything it was made
 from changes (a schedule edit, a new or withdrawn episode, a pause), the night
 is assembled again, until it has ended; a past night's pin never changes.
+A night already on air keeps every slot that has started, exactly as pinned,
+and only the rest is assembled again: playout never jumps to another running
+order mid-night, and the pin stays the record of what aired. Only a
+withdrawal (`forget`) reaches into what has aired.
 """
 
 from __future__ import annotations
@@ -70,7 +74,8 @@ def running_order(config: Config, night: Date, *, schedules: Schedules | None = 
                   library: Library | None = None, now: datetime | None = None, pin: bool = True) -> Night | None:
     """The night's running order: the pin when nothing it was made from has changed, else assembled anew.
 
-    `pin=False` (preview, check) never writes; `now` keeps a night that has ended as it was pinned.
+    `pin=False` (preview, check) never writes; `now` keeps a night that has ended as it was pinned, and
+    what has aired of a night on air.
     """
     if schedules is None:
         schedules = schedule_mod.load(config)
@@ -83,16 +88,25 @@ def running_order(config: Config, night: Date, *, schedules: Schedules | None = 
     key = sha256_json([ASSEMBLY_VERSION, night.isoformat(), schedules.sources, library.digest,
                        {d.isoformat(): sorted(g) for d, g in past.items()}])
     path = folder(config) / f"{night.isoformat()}.json"
-    if path.exists():
-        pinned = Night.from_json(path.read_text(encoding="utf-8"))
+    pinned = Night.from_json(path.read_text(encoding="utf-8")) if path.exists() else None
+    if pinned is not None:
         ended = now is not None and now >= pinned.end
         if pinned.key == key or ended:
             return pinned
-    made = playlist.assemble(schedules, library, night, past)
+    made = playlist.assemble(schedules, library, night, past, aired=aired(config, pinned, now))
     made.key = key
     if pin:
         write_text(path, made.to_json())
     return made
+
+
+def aired(config: Config, pinned: Night | None, now: datetime | None) -> Night | None:
+    """What of a pinned night has gone out by `now` (the slot playing included); None before it starts."""
+    if pinned is None or now is None:
+        return None
+    # Playout sends audio `lead_s` ahead of the clock, so a slot starting that soon is already on its way.
+    sent = now + timedelta(seconds=config.settings.stream.lead_s)
+    return pinned.started_by(sent) if sent > pinned.start else None
 
 
 def forget(config: Config, guid: str) -> list[Date]:

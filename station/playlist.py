@@ -15,6 +15,11 @@ clock. How it fills a night, block by block, from the start:
    note, an episode heard recently;
 4. else a music bed, cut to the second, so the night ends exactly on time.
 
+A night already on air is assembled again from what has aired (`aired`: the
+slots that have started, passed in by the caller): those are kept exactly and
+counted, and only the rest of the night is filled, from the end of the last
+of them, by the same rules.
+
 Signposting is never further apart than `signpost_every_min` plus the one
 item that was already playing. Every rule that could not be kept becomes a
 note saying what was done instead.
@@ -25,7 +30,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date as Date
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -86,6 +91,12 @@ class Night:
                 return i
         return None
 
+    def started_by(self, when: datetime) -> "Night":
+        """The part of the night that has begun by `when`: every slot that has started, the one playing included."""
+        offset_s = (when.astimezone(_UTC) - self.start.astimezone(_UTC)).total_seconds()
+        return Night(self.night, self.schedule, self.start, self.end,
+                     [s for s in self.slots if s.start_s <= offset_s + _EPS])
+
     def clock(self, offset_s: float) -> datetime:
         return (self.start.astimezone(_UTC) + timedelta(seconds=offset_s)).astimezone(self.start.tzinfo)
 
@@ -133,19 +144,26 @@ class Night:
 
 
 def assemble(schedules: Schedules, library: Library, night: Date,
-             history: dict[Date, set[str]] | None = None) -> Night | None:
-    """The running order of `night` (named by the evening it starts); None when no schedule covers it."""
+             history: dict[Date, set[str]] | None = None, aired: Night | None = None) -> Night | None:
+    """The running order of `night` (named by the evening it starts); None when no schedule covers it.
+
+    `aired`, for a night already on air, is what has gone out (`Night.started_by`): it is kept as it is,
+    and the night goes on from its end."""
     schedule = schedules.for_night(night)
     if schedule is None:
         return None
-    return _Assembly(schedule, schedules, library, night, history or {}).run()
+    return _Assembly(schedule, schedules, library, night, history or {}, aired).run()
 
 
 class _Assembly:
     def __init__(self, s: Schedule, schedules: Schedules, library: Library, night: Date,
-                 history: dict[Date, set[str]]):
+                 history: dict[Date, set[str]], aired: Night | None = None):
         self.s, self.rules, self.library, self.night = s, s.data.rules, library, night
-        start, end = s.window(night)
+        self.aired = aired.slots if aired else []
+        window_start, end = s.window(night)
+        # A night that has begun keeps its start even if the window has since moved: what aired is timed from it.
+        start = aired.start if self.aired else window_start
+        self.shift_s = (window_start.astimezone(_UTC) - start.astimezone(_UTC)).total_seconds()
         self.out = Night(night, s.where, start, end)
         self.length = self.out.length_s
         paused = {presenter_key(name) for name in schedules.paused_on(night)}
@@ -161,6 +179,7 @@ class _Assembly:
                     last[g] = d
         self.order = {t.guid: (last.get(t.guid, Date.min), _mix(t.guid, night)) for t in self.tracks}
         self.by_guid = {t.guid: t for t in self.tracks}
+        self.known = {t.guid: t for t in library.tracks}   # a resting presenter's episode may have aired already
         self.used: set[str] = set()
         self.airtime: dict[str, float] = {}
         self.episode_air = 0.0
@@ -168,7 +187,7 @@ class _Assembly:
         self.cap_s = self.rules.presenter_max_percent / 100 * self.length
         self.capped = 0
         self.repeats: dict[str, int] = {}
-        self.note_hours = [(set(n.notes), s.offset_s(night, n.after)) for n in self.rules.notes_after]
+        self.note_hours = [(set(n.notes), self._offset(n.after)) for n in self.rules.notes_after]
         m = s.data.material
         self.idents, self.signposts, self.beds = self._sounds(m.idents), self._sounds(m.signposts), self._sounds(m.beds)
         self.beds = [b for b in self.beds if b.duration_s >= MIN_BED_S]
@@ -180,12 +199,14 @@ class _Assembly:
 
     # ------------------------------------------------------------ the night
     def run(self) -> Night:
-        t = 0.0
         self.last_ident = -1e12
         self.last_signpost = -1e12   # when the last signposting ended
         self.signpost_owed = False
         self.last_announced = {i: 0.0 for i in range(len(self.announcements))}
+        t = self._keep()
         for block, b0, b1 in self._spans():
+            if b1 <= t + _EPS:
+                continue   # over before what has aired ends
             if b0 > t + _EPS:
                 self._block(None, t, b0)   # a gap between blocks: material and beds only
             self._block(block, max(t, b0), b1)
@@ -197,11 +218,36 @@ class _Assembly:
         self.out.fallback = list(dict.fromkeys(x.audio for x in self.beds + standby))
         return self.out
 
+    def _keep(self) -> float:
+        """Put back what has aired, as it aired, and count it as if it had just been placed, so that repeats,
+        shares and the spacing of idents, signposting and announcements carry on across it. Only a window
+        that now ends sooner cuts it. Returns where the rest of the night starts."""
+        t = 0.0
+        for slot in self.aired:
+            if slot.start_s >= self.length - _EPS:
+                break
+            slot = replace(slot, duration_s=min(slot.duration_s, self.length - slot.start_s))
+            kind = self._announcement_kind(slot) if slot.kind == "announcement" else slot.kind
+            if kind in ("ident", "signpost") or (kind == "bed" and slot.audio):
+                self.turns[kind] = self.turns.get(kind, 0) + 1   # the rotation goes on from the next one
+            t = self._place(replace(slot, kind=kind), slot.start_s)
+        return t
+
+    def _announcement_kind(self, slot: Slot) -> str:
+        """Which of tonight's announcements an aired one was (the running order keeps only its title and file)."""
+        for i, (a, sounds) in enumerate(self.announcements):
+            if sounds and (a.title, sounds[0].audio) == (slot.title, slot.audio):
+                return f"announcement:{i}"
+        return slot.kind   # no longer scheduled: kept, and it owes nothing
+
+    def _offset(self, clock: int) -> float:
+        return self.s.offset_s(self.night, clock) + self.shift_s
+
     def _spans(self) -> list[tuple[Block, float, float]]:
         spans = []
         for block in self.s.blocks_for(self.night):
-            b0 = self.s.offset_s(self.night, block.start)
-            b1 = self.length if block.end == self.s.data.window.end else self.s.offset_s(self.night, block.end)
+            b0 = self._offset(block.start)
+            b1 = self.length if block.end == self.s.data.window.end else self._offset(block.end)
             b0, b1 = max(0.0, b0), min(self.length, b1)
             if b1 > b0:
                 spans.append((block, b0, b1))
@@ -364,18 +410,19 @@ class _Assembly:
         elif kind == "standby":
             self.file_uses[slot.audio] = self.file_uses.get(slot.audio, 0) + 1
             self.file_last[slot.audio] = t
-        elif kind == "episode":
-            track = self.by_guid[slot.guid]
-            self.used.add(track.guid)
-            for v in track.voices:
-                self.airtime[v] = self.airtime.get(v, 0) + track.duration_s
-            self.episode_air += track.duration_s
-            if track.guid in self.recent:
+        elif kind == "episode" and slot.guid:   # no guid: withdrawn since it aired
+            self.used.add(slot.guid)
+            self.episode_air += slot.duration_s
+            if slot.guid in self.recent:
                 self.repeats[slot.block] = self.repeats.get(slot.block, 0) + 1
-            if track.newcomer(self.night, self.rules.newcomer_days):
-                self.newcomer_air += track.duration_s
-            if track.content_notes and self.rules.signpost_after_content_notes:
+            if slot.content_notes and self.rules.signpost_after_content_notes:
                 self.signpost_owed = True
+            track = self.known.get(slot.guid)   # None: it aired, then left the library
+            if track is not None:
+                for v in track.voices:
+                    self.airtime[v] = self.airtime.get(v, 0) + slot.duration_s
+                if track.newcomer(self.night, self.rules.newcomer_days):
+                    self.newcomer_air += slot.duration_s
         self.out.slots.append(slot)
         return t + slot.duration_s
 

@@ -13,7 +13,9 @@ per listener; a listener is Icecast's or the web server's business.
 - A missing, unreadable or withdrawn file, one that ends early, or silence
   longer than `silence_max_s` hands the rest of its slot to standby material
   (the night's beds and standby files; last of all a quiet tone), so the slot
-  still ends on time and there is no dead air.
+  still ends on time and there is no dead air. So does an episode whose
+  withdrawal cannot be checked (the ledger locked or damaged): to be safe it
+  is treated as withdrawn, and the night goes on.
 - An output that drops (Icecast restarting) is reconnected after `retry_s`;
   the others go on.
 - The running order is read again at each item, so a withdrawal, a pause or
@@ -48,6 +50,8 @@ CHUNK_FRAMES = RATE // 10           # 100 ms: the pacing and silence-detection s
 ENDED = "it ended before its slot did"
 SHORT_END_S = 0.5                   # a file ending this close to its slot's end is padded, not replaced
 CHECK_EVERY_S = 2.0                 # how often a playing file is checked to still be there (withdrawal)
+WITHDRAWN = "it was withdrawn after the night was put together"
+UNCHECKED = "its withdrawal could not be checked"
 
 log = logging.getLogger("station.stream")
 
@@ -268,9 +272,11 @@ class Player:
         self.stopping.set()
 
     def _withdrawn_in_ledger(self, guid: str) -> bool:
-        """Asked before each episode: a withdrawal made since the night was put together counts at once."""
+        """Asked before each episode: a withdrawal made since the night was put together counts at once.
+        Raises when the ledger cannot be read (locked, damaged); `_withdrawal` decides what that means."""
         from .ledger import Ledger
-        ledger = Ledger(self.config.state_dir / "state.sqlite", read_only=True)
+        # While this waits for a lock, listeners hear only the audio sent ahead: give up before it runs out.
+        ledger = Ledger(self.config.state_dir / "state.sqlite", read_only=True, wait_s=self.settings.lead_s / 2)
         try:
             return ledger.withdrawn(guid) is not None
         finally:
@@ -319,10 +325,8 @@ class Player:
         into = self.position - slot.start_s
         started = f"{order.clock(self.position):%H:%M:%S}"
         label = slot.title + (f" — {slot.show_title}" if slot.show_title else "")
-        why = None
-        if slot.guid and self.is_withdrawn(slot.guid):
-            why = "it was withdrawn after the night was put together"
-        elif not slot.audio or not (self.config.root / slot.audio).is_file():
+        why = self._withdrawal(slot.guid, label) if slot.guid else None
+        if why is None and (not slot.audio or not (self.config.root / slot.audio).is_file()):
             why = "its file is missing"
         if why is None:
             self._title(label)
@@ -333,6 +337,17 @@ class Player:
             log.warning("%s: %s — standby plays until %s", label, why, f"{order.clock(end):%H:%M:%S}")
             self.report.standby.append((label, why))
             self._standby(order, end)
+
+    def _withdrawal(self, guid: str, label: str) -> str | None:
+        """Why this episode must not air, if it must not. When the check itself fails, the episode is kept off
+        air to be safe: airing a withdrawn voice is the one thing worse than a slot of standby."""
+        try:
+            withdrawn = self.is_withdrawn(guid)
+        except Exception as exc:  # noqa: BLE001 -- a locked or damaged ledger, or a bug: the night goes on
+            log.error("%s: could not check whether it was withdrawn (%s: %s); to be safe it stays off air "
+                      "and standby plays its slot", label, type(exc).__name__, exc)
+            return UNCHECKED
+        return WITHDRAWN if withdrawn else None
 
     def _standby(self, order: Night, end: float) -> None:
         """Fill to `end` from the night's standby sound, one file after another; a tone if none will play."""

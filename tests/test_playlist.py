@@ -14,6 +14,7 @@ import time
 import pytest
 
 from station import config as config_mod
+from station import nights
 from station import schedule as schedule_mod
 from station.library import Library, Sound, Track
 from station.playlist import SIGNPOST_TITLE, assemble
@@ -329,3 +330,136 @@ def test_assembly_of_8_hours_from_10000_items_takes_well_under_a_second(root):
     night = assemble(schedules, library, NIGHT, {NIGHT - dt.timedelta(days=1): {f"guid-{i:05d}" for i in range(500)}})
     assert time.process_time() - started < 5
     assert night.slots[-1].end_s == pytest.approx(8 * 3600)
+
+
+# ---------------------------------------------------------------- a night already on air
+AFTERNOON = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.timezone.utc)   # the night is still to come
+MID_NIGHT = dt.datetime(2026, 11, 23, 23, 5, tzinfo=dt.timezone.utc)   # London is on UTC in November
+
+
+def alternating(n: int = 30) -> list[Track]:
+    """Robin and Sam in turn, some with content notes (so signposting is owed straight after them)."""
+    return [track(i, voice="Robin" if i % 2 else "Sam", notes=("overdose",) if i % 5 == 0 else ()) for i in range(n)]
+
+
+def offset(night, when: dt.datetime) -> float:
+    return (when - night.start).total_seconds()
+
+
+def check_rekeyed(before, after, now: dt.datetime) -> tuple[list, list]:
+    """What every night re-assembled on air must keep: the slots that have started exactly as pinned (the one
+    playing included), the window filled to the second, and nothing that has aired aired again."""
+    now_s = offset(before, now)
+    aired = [s for s in before.slots if s.start_s <= now_s]
+    playing = before.slots[before.at(now_s)]
+    assert aired[-1] == playing and playing.start_s < now_s < playing.end_s
+    assert after.start == before.start and after.end == before.end
+    assert after.slots[:len(aired)] == aired, "what has aired stays as it aired: same items, same starts"
+    rest = after.slots[len(aired):]
+    assert rest[0].start_s == pytest.approx(playing.end_s, abs=1e-6), "the rest follows the item playing"
+    for a, b in zip(after.slots, after.slots[1:]):
+        assert b.start_s == pytest.approx(a.end_s, abs=1e-6), "no gap and no overlap between items"
+    assert after.slots[-1].end_s == pytest.approx(after.length_s, abs=1e-6)
+    heard = {s.guid for s in aired if s.guid}
+    assert heard and not heard & {s.guid for s in rest if s.guid}, "nothing that aired tonight airs again"
+    return aired, rest
+
+
+def test_a_pause_while_the_night_is_on_air_changes_only_what_has_not_aired(root):
+    text = schedule_yaml()
+    config, library = config_mod.load(root), Library(alternating(), sounds())
+    before = nights.running_order(config, NIGHT, schedules=load(root, text), library=library, now=AFTERNOON)
+    now_s = offset(before, MID_NIGHT)
+    assert any(s.credits == ("Robin",) and s.start_s > now_s for s in before.slots), "Robin was still to come"
+
+    paused = "paused:\n  - presenter: Robin\n    until: 2026-11-30\n"
+    after = nights.running_order(config, NIGHT, schedules=load(root, text, paused=paused), library=library,
+                                 now=MID_NIGHT)
+    aired, rest = check_rekeyed(before, after, MID_NIGHT)
+    assert any(s.credits == ("Robin",) for s in aired), "Robin's episodes that aired stay in the record"
+    assert aired[-1].credits == ("Robin",), "and the one playing plays on"
+    assert not any(s.credits == ("Robin",) for s in rest), "the pause reaches the rest of the night"
+    assert aired[-1].content_notes and rest[0].kind == "signpost", "owed signposting is still paid after the cut"
+    pin = nights.folder(config) / f"{NIGHT.isoformat()}.json"
+    assert pin.read_text(encoding="utf-8") == after.to_json(), "the pin is the record of what aired"
+    # The player reads the night again before each item: once re-keyed, it stays as it is.
+    assert nights.running_order(config, NIGHT, now=MID_NIGHT + dt.timedelta(minutes=1),
+                                library=library).to_json() == after.to_json()
+
+
+def test_a_library_change_while_the_night_is_on_air_changes_only_what_has_not_aired(root):
+    text = schedule_yaml()
+    config = config_mod.load(root)
+    before = nights.running_order(config, NIGHT, schedules=load(root, text),
+                                  library=Library(alternating(), sounds()), now=AFTERNOON)
+    # The evening's build: six new episodes, and two have left the stream (a sidecar's consent no longer
+    # lists it): one that has aired, and one still to come.
+    now_s = offset(before, MID_NIGHT)
+    played = next(s.guid for s in before.slots if s.guid and s.end_s < now_s)
+    coming = next(s.guid for s in before.slots if s.guid and s.start_s > now_s)
+    new = [track(100 + i, minutes=9, voice="Jo") for i in range(6)]
+    library = Library([t for t in alternating() if t.guid not in (played, coming)] + new, sounds())
+    after = nights.running_order(config, NIGHT, schedules=load(root, text), library=library, now=MID_NIGHT)
+    aired, rest = check_rekeyed(before, after, MID_NIGHT)
+    assert played in {s.guid for s in aired}, "it aired: the record keeps it"
+    guids = {s.guid for s in rest}
+    assert coming not in guids and guids & {t.guid for t in new}
+    # Rules carry on across the cut: idents no further apart than before the change, signposting within its hour.
+    idents = [s.start_s for s in after.slots if s.kind == "ident"]
+    assert all(30 * 60 <= b - a <= 30 * 60 + 10 * 60 + 30 for a, b in zip(idents, idents[1:])), idents
+    signposts = [s for s in after.slots if s.kind == "signpost"]
+    assert max(b.start_s - a.end_s for a, b in zip(signposts, signposts[1:])) <= 60 * 60
+
+
+def test_a_withdrawal_still_leaves_what_has_aired_and_stays_out_when_the_night_is_made_again(root):
+    text = schedule_yaml()
+    config, tracks = config_mod.load(root), alternating()
+    before = nights.running_order(config, NIGHT, schedules=load(root, text), library=Library(tracks, sounds()),
+                                  now=AFTERNOON)
+    now_s = offset(before, MID_NIGHT)
+    withdrawn = next(s for s in before.slots if s.guid and s.end_s < now_s)
+    assert nights.forget(config, withdrawn.guid) == [NIGHT]
+    # The build after a withdrawal: the episode has left the library, so the night is made again.
+    library = Library([t for t in tracks if t.guid != withdrawn.guid], sounds())
+    after = nights.running_order(config, NIGHT, schedules=load(root, text), library=library, now=MID_NIGHT)
+    blank = after.slots[before.slots.index(withdrawn)]
+    assert (blank.title, blank.guid, blank.audio, blank.start_s, blank.duration_s) == \
+        ("Withdrawn", None, "", withdrawn.start_s, withdrawn.duration_s)
+    assert withdrawn.guid not in after.to_json(), "withdrawal beats history"
+    assert after.slots[-1].end_s == pytest.approx(after.length_s, abs=1e-6)
+    assert nights.history(config, NIGHT + dt.timedelta(days=1), 1)[NIGHT] == {s.guid for s in after.slots if s.guid}
+
+
+def test_what_has_aired_counts_towards_tonight_s_rules(root):
+    # Pure assembly, no pin: the kept part is an input, and the rest is the same whenever it is made.
+    schedules = load(root, schedule_yaml(rules="presenter_max_percent: 25"))
+    library = Library([track(i, voice="Sam") for i in range(20)] + [track(100 + i, voice="Robin") for i in range(20)],
+                      sounds())
+    night = assemble(schedules, library, NIGHT)
+    cut = night.start + dt.timedelta(hours=2, minutes=3)
+    aired = night.started_by(cut)
+    again = assemble(schedules, library, NIGHT, aired=aired)
+    assert again.to_json() == assemble(schedules, library, NIGHT, aired=aired).to_json(), "deterministic"
+    assert again.slots[:len(aired.slots)] == aired.slots
+    for voice in ("Sam", "Robin"):   # the cap counts the whole night, aired part included
+        assert sum(s.duration_s for s in episodes(again) if s.credits == (voice,)) <= 0.25 * again.length_s + 1e-6
+
+
+def test_a_window_moved_while_the_night_is_on_air_keeps_its_start_and_ends_at_the_new_end(root):
+    config, library = config_mod.load(root), Library(alternating(), sounds())
+    before = nights.running_order(config, NIGHT, schedules=load(root, schedule_yaml()), library=library,
+                                  now=AFTERNOON)
+    moved = schedule_yaml(window=("22:30", "23:30"), blocks="""
+      - name: Talk
+        start: "22:30"
+        end: "23:30"
+        fill: {shows: [talk]}
+        standby: {files: [stream/standby/*.mp3]}
+    """)
+    after = nights.running_order(config, NIGHT, schedules=load(root, moved), library=library, now=MID_NIGHT)
+    aired = before.started_by(MID_NIGHT).slots
+    assert after.start == before.start, "the night began at 22:00: what aired is timed from then"
+    assert after.slots[:len(aired)] == aired
+    assert after.length_s == 1.5 * 3600 and after.slots[-1].end_s == pytest.approx(after.length_s, abs=1e-6)
+    for a, b in zip(after.slots, after.slots[1:]):
+        assert b.start_s == pytest.approx(a.end_s, abs=1e-6)

@@ -14,13 +14,17 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import sqlite3
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from station import nights, stream
+from station.errors import StateError
+from station.ledger import Ledger
 from station.playlist import Night, Slot
 from station.tools import ffmpeg
 from tests import media
@@ -406,7 +410,79 @@ def test_standby_goes_from_file_to_file_and_the_last_resort_tone_is_not_dead_air
 def test_the_withdrawal_check_reads_a_ledger_that_was_opened_and_closed_with_nothing_written(station):
     # The player asks the ledger before every episode; a ledger that a command opened and closed without
     # writing must still read back (it once lacked its schema row, and the read raised TypeError).
-    from station.ledger import Ledger
     Ledger(station.config.state_dir / "state.sqlite").close()
     player = stream.Player(station.config, [], stream.ShiftedClock(START))
     assert player.is_withdrawn("no-such-guid") is False
+
+
+class LedgerFault:
+    """A ledger the player cannot read, for real: held under an exclusive lock by another connection (as a
+    writer holds it while it commits), or damaged on disk. `clear()` puts it right."""
+
+    def __init__(self, path: Path, kind: str):
+        self.path, self.kind = path, kind
+        if kind == "locked":
+            # Released from the player's thread, so not bound to this one.
+            self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self.db.execute("BEGIN EXCLUSIVE")
+        else:
+            self.good = path.read_bytes()
+            path.write_bytes(b"Half a ledger, the rest lost when the disk filled up.\n" * 100)
+
+    def clear(self) -> None:
+        if self.kind == "locked":
+            if self.db is not None:
+                self.db.execute("ROLLBACK")
+                self.db.close()
+                self.db = None
+        else:
+            self.path.write_bytes(self.good)
+
+
+@pytest.mark.parametrize("kind, error", [("locked", "database is locked"), ("damaged", "file is not a database")])
+def test_a_ledger_that_cannot_be_read_sends_the_episode_to_standby_and_the_night_goes_on(station, caplog, kind,
+                                                                                          error):
+    """The check before each episode reads the ledger. When it cannot say whether the episode was withdrawn,
+    the episode stays off air to be safe, standby plays its slot, and the night goes on."""
+    caplog.set_level(logging.INFO, logger="station.stream")
+    with open(station.root / "station.toml", "a") as f:
+        f.write(stream_section())
+    config = station.config
+    for name, freq in (("first", 330), ("ident", 550), ("second", 440), ("standby", 262)):
+        media.tone(station.root / f"{name}.mp3", seconds=4, freq=freq)
+    night = Night(NIGHT, "test", START, START + dt.timedelta(seconds=9),
+                  [Slot(0.0, 4.0, "episode", "First", "first.mp3", "Talk", guid="guid-first"),
+                   Slot(4.0, 2.0, "ident", "Station ident", "ident.mp3", "Talk"),
+                   Slot(6.0, 3.0, "episode", "Second", "second.mp3", "Talk", guid="guid-second")],
+                  fallback=["standby.mp3"])
+    ledger = config.state_dir / "state.sqlite"
+    Ledger(ledger).close()
+    fault = LedgerFault(ledger, kind)
+
+    # Waiting out a lock holds up the audio: the check gives up well within what is sent ahead.
+    asked = time.monotonic()
+    with pytest.raises(StateError, match=error):
+        stream.Player(config, []).is_withdrawn("guid-first")
+    assert time.monotonic() - asked < config.settings.stream.lead_s
+
+    def running_order(d: dt.date) -> Night:
+        if player.report.standby:   # the fault passes once the first slot is over: the next check reads
+            fault.clear()
+        return night
+    player = stream.Player(config, stream.outputs_for(config), stream.ShiftedClock(START),
+                           running_order=running_order)
+    try:
+        with Playing(player, NIGHT) as playing:
+            report = playing.wait(timeout=60)
+    finally:
+        fault.clear()
+
+    assert report.standby == [("First", "its withdrawal could not be checked")], caplog.text
+    assert [title for _, title in report.played] == ["Station ident", "Second"], caplog.text
+    for (clock, _), slot in zip(report.played, night.slots[1:]):
+        assert abs(seconds_into(night, clock) - slot.start_s) < 1.01, (clock, slot.start_s)
+    assert report.seconds == pytest.approx(9, abs=0.05)
+    said = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(said) == 1 and said[0].startswith("First: could not check whether it was withdrawn (StateError: "), said
+    assert error in said[0] and said[0].endswith("; to be safe it stays off air and standby plays its slot"), said
+    check_hls(config.site_dir / "live", report.seconds)
