@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 import traceback
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Callable
 
@@ -211,7 +212,8 @@ def schedule_check(station: StationDir = Path("."), night: NightOption = None, s
     if lib is None:
         out.print("Nothing has been built yet, so tonight could not be tried: run `station build`, then check again.")
     elif when is not None and not any(p.is_error for p in schedules.problems):
-        order = nights.running_order(config, when, schedules=schedules, library=lib, pin=False)
+        order = nights.running_order(config, when, schedules=schedules, library=lib, pin=False,
+                                      now=datetime.now(timezone.utc))
         if order is not None:
             problems += order.notes
     if problems:
@@ -245,7 +247,8 @@ def schedule_preview(station: StationDir = Path("."), night: NightOption = None,
         err.print("Nothing has been built yet — run `station build` first, so the stream knows what it can play.")
         raise typer.Exit(1)
     when = _night(night, schedules)
-    order = nights.running_order(config, when, schedules=schedules, library=lib, pin=False) if when else None
+    order = (nights.running_order(config, when, schedules=schedules, library=lib, pin=False,
+                                  now=datetime.now(timezone.utc)) if when else None)
     if order is None:
         err.print("No schedule covers that night: the regular week needs a schedule file without `dates`.")
         raise typer.Exit(1)

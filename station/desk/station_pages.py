@@ -164,7 +164,9 @@ def tonight():
     elif not schedules.exists:
         why = "There is no schedule yet."
     elif night is not None and why is None:
-        order = nights.running_order(config, night, schedules=schedules, library=lib, pin=False)
+        # With the time, a night on air keeps what has aired: the preview is what will really go out.
+        order = nights.running_order(config, night, schedules=schedules, library=lib, pin=False,
+                                     now=datetime.now(timezone.utc))
         if order is None:
             why = "No schedule covers that night: the regular week needs a schedule file without dates."
     rows = _rows(order) if order else []
