@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import threading
@@ -45,7 +46,12 @@ class Served:
         self.config = config_mod.load(root)
         self.server, self.app = make_server(self.config, "127.0.0.1", 0, build=build)
         self.base = f"http://127.0.0.1:{self.server.effective_port}"
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        # waitress has no stop(): closing its socket ends the loop, whose last select() then fails.
+        with contextlib.suppress(OSError, ValueError):
+            self.server.run()
 
     @property
     def desk(self):
@@ -57,6 +63,7 @@ class Served:
 
     def __exit__(self, *exc) -> None:
         self.server.close()
+        self.thread.join(timeout=5)
         if self.desk.builder is not None:
             self.desk.builder.stop()
         self.desk.accounts.close()

@@ -80,6 +80,10 @@ class Accounts:
     def close(self) -> None:
         self.db.close()
 
+    def _read(self, sql: str, args: tuple = ()) -> list[tuple]:
+        with self.lock:
+            return self.db.execute(sql, args).fetchall()
+
     # ------------------------------------------------------------ users
     def add(self, username: str, password: str, role: str, presenter_name: str) -> User:
         username = username.strip()
@@ -99,17 +103,17 @@ class Accounts:
         return User(cur.lastrowid, username, role, presenter_name)
 
     def users(self) -> list[User]:
-        rows = self.db.execute("SELECT id, username, role, presenter_name FROM users ORDER BY username").fetchall()
+        rows = self._read("SELECT id, username, role, presenter_name FROM users ORDER BY username")
         return [User(*r) for r in rows]
 
     def get(self, user_id: int) -> User | None:
-        row = self.db.execute("SELECT id, username, role, presenter_name FROM users WHERE id = ?",
-                              (user_id,)).fetchone()
+        row = next(iter(self._read("SELECT id, username, role, presenter_name FROM users WHERE id = ?",
+                                   (user_id,))), None)
         return User(*row) if row else None
 
     def by_name(self, username: str) -> User | None:
-        row = self.db.execute("SELECT id, username, role, presenter_name FROM users WHERE username = ?",
-                              (username.strip(),)).fetchone()
+        row = next(iter(self._read("SELECT id, username, role, presenter_name FROM users WHERE username = ?",
+                                   (username.strip(),))), None)
         return User(*row) if row else None
 
     def update(self, user_id: int, *, role: str | None = None, presenter_name: str | None = None) -> None:
@@ -141,7 +145,7 @@ class Accounts:
         user = self.get(user_id)
         if user is None or not user.coordinator:
             return False
-        return self.db.execute("SELECT COUNT(*) FROM users WHERE role = 'coordinator'").fetchone()[0] == 1
+        return self._read("SELECT COUNT(*) FROM users WHERE role = 'coordinator'")[0][0] == 1
 
     @staticmethod
     def _check_password(password: str) -> None:
@@ -156,15 +160,14 @@ class Accounts:
         waits = []
         for key, limit in ((f"name:{username.strip().casefold()}", FAILURES_PER_NAME),
                            (f"address:{address}", FAILURES_PER_ADDRESS)):
-            rows = self.db.execute("SELECT at FROM failures WHERE key = ? AND at > ? ORDER BY at",
-                                   (key, since)).fetchall()
+            rows = self._read("SELECT at FROM failures WHERE key = ? AND at > ? ORDER BY at", (key, since))
             if len(rows) >= limit:
                 waits.append(int(rows[-limit][0] + FAILURE_WINDOW_S - time.time()) + 1)
         return max(waits, default=0)
 
     def sign_in(self, username: str, password: str, address: str) -> tuple[str, Session] | None:
         """A new session token and its session, or None (and the failure counted)."""
-        row = self.db.execute("SELECT id, password FROM users WHERE username = ?", (username.strip(),)).fetchone()
+        row = next(iter(self._read("SELECT id, password FROM users WHERE username = ?", (username.strip(),))), None)
         try:
             ok = self.hasher.verify(row[1] if row else self._decoy, password) and row is not None
         except (VerificationError, InvalidHashError):
@@ -189,8 +192,8 @@ class Accounts:
     def session(self, token: str | None) -> Session | None:
         if not token:
             return None
-        row = self.db.execute("SELECT user_id, csrf, created, seen FROM sessions WHERE token = ?",
-                              (_digest(token),)).fetchone()
+        row = next(iter(self._read("SELECT user_id, csrf, created, seen FROM sessions WHERE token = ?",
+                                   (_digest(token),))), None)
         now = time.time()
         if row is None:
             return None
@@ -214,11 +217,11 @@ class Accounts:
 
     # ------------------------------------------------------------ who looks after which episode
     def owner(self, recording: str) -> int | None:
-        row = self.db.execute("SELECT user_id FROM owners WHERE recording = ?", (recording,)).fetchone()
+        row = next(iter(self._read("SELECT user_id FROM owners WHERE recording = ?", (recording,))), None)
         return row[0] if row else None
 
     def owners(self) -> dict[str, int]:
-        return dict(self.db.execute("SELECT recording, user_id FROM owners").fetchall())
+        return dict(self._read("SELECT recording, user_id FROM owners"))
 
     def set_owner(self, recording: str, user_id: int | None) -> None:
         with self.lock, self.db:
