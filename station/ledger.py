@@ -66,6 +66,13 @@ class Ledger:
                 self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
                 self.db.commit()   # else a ledger closed with nothing written has no schema row to read back
             version = int(self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise StateError(f"the state database {path} cannot be read ({exc}) — move it aside and build "
+                                 "again; the next build redoes the work") from exc
+            # Busy, not broken: moving it aside would throw away good work.
+            raise StateError(f"the state database {path} is busy: another station command is writing to it — "
+                             "wait for it to finish (or stop it) and run this again") from exc
         except sqlite3.DatabaseError as exc:
             raise StateError(f"the state database {path} cannot be read ({exc}) — move it aside and build again; "
                              "the next build redoes the work") from exc

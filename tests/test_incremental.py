@@ -2,6 +2,7 @@
 
 import datetime as dt
 import shutil
+import sqlite3
 
 from tests import media
 from tests.conftest import Station, tree_hashes
@@ -134,3 +135,19 @@ def test_check_writes_nothing(station, tmp_path):
     run = station.cli("check")
     assert run.returncode == 1 and "Checked 3 episodes: 2 checked, 1 held back; 1 problem, 0 warnings." in run.stdout
     assert tree_hashes(station.root / ".station") == state and station.site_files() == site
+
+
+def test_a_busy_state_database_says_so_and_is_left_alone(station):
+    two_episodes(station)
+    station.build()
+    ledger = station.root / ".station" / "state.sqlite"
+    before = ledger.read_bytes()
+    writer = sqlite3.connect(ledger)
+    writer.execute("BEGIN EXCLUSIVE")   # another station command, half-way through writing
+    try:
+        run = station.cli("build")
+    finally:
+        writer.rollback()
+        writer.close()
+    assert run.returncode == 2 and "is busy: another station command is writing to it" in run.stderr
+    assert "move it aside" not in run.stderr and ledger.read_bytes() == before
