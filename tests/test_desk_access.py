@@ -31,11 +31,12 @@ def test_nothing_without_signing_in(served):
     anon = served.client()
     ids = episode_ids(served.client("coord").get("/").text)
     assert len(ids) == 5
-    for path in PRESENTER_PAGES + COORDINATOR_PAGES + [f"/episodes/{ids[0]}", f"/episodes/{ids[0]}/audio"]:
+    for path in PRESENTER_PAGES + COORDINATOR_PAGES + [f"/episodes/{ids[0]}", f"/episodes/{ids[0]}/audio",
+                                                       f"/episodes/{ids[0]}/details"]:
         r = anon.get(path)
         assert r.status_code == 302 and r.headers["Location"].startswith("/sign-in"), path
-    for path in [f"/episodes/{ids[0]}/withdraw", f"/episodes/{ids[0]}/transcript", "/upload", "/pause", "/accounts",
-                 "/schedule/edit", "/sign-out"]:
+    for path in [f"/episodes/{ids[0]}/withdraw", f"/episodes/{ids[0]}/transcript", f"/episodes/{ids[0]}/details",
+                 f"/episodes/{ids[0]}/owner", "/upload", "/pause", "/accounts", "/schedule/edit", "/sign-out"]:
         r = anon.post(path, {"csrf": "x", "confirm": "yes"})
         assert r.status_code == 302 and r.headers["Location"].startswith("/sign-in"), path
     assert anon.get("/sign-in").status_code == 200
@@ -54,6 +55,8 @@ def test_a_presenter_sees_and_touches_only_their_own_episodes(served):
     for eid in robins:
         assert sam.get(f"/episodes/{eid}").status_code == 404
         assert sam.get(f"/episodes/{eid}/audio").status_code == 404
+        assert sam.get(f"/episodes/{eid}/details").status_code == 404
+        assert sam.post(f"/episodes/{eid}/details", {"csrf": token, "title": "Mine", "consent": "yes"}).status_code == 404
         assert sam.post(f"/episodes/{eid}/transcript", {"csrf": token, "correction": "mine now"}).status_code == 404
         assert sam.post(f"/episodes/{eid}/withdraw", {"csrf": token, "confirm": "yes", "delete": "yes"}).status_code == 404
         assert sam.post(f"/episodes/{eid}/owner", {"csrf": token, "owner": "2"}).status_code == 403

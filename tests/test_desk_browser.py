@@ -177,6 +177,9 @@ def test_every_desk_page_passes_axe(demo, tmp_path, chromium):
         page.get_by_role("link", name="All episodes").click()
         page.locator("table a").first.click()
         accessible(page)
+        page.get_by_role("link", name=re.compile("Change the details")).click()
+        expect(page.locator("h1")).to_contain_text("Details:")
+        accessible(page)
         page.goto(base + "/upload")
         page.get_by_role("button", name="Upload").click(no_wait_after=True)  # the browser's own checks stop it…
         page.evaluate("document.querySelector('form[enctype]').noValidate = true")

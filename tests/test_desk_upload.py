@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 import yaml
 
 from station import catalog as catalog_mod
 from station import config as config_mod
-from tests.conftest import tree_hashes
+from station import pipeline
+from tests import media
+from tests.conftest import TEXT, tree_hashes
 from tests.desk import Served, desk_station, episode_ids
+
+NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.timezone.utc)
 
 
 def _form(token: str, **overrides) -> dict:
@@ -80,3 +87,55 @@ def test_bad_uploads_are_refused_in_plain_words_and_leave_nothing(demo, tmp_path
         assert r.status_code == 413 and "up to 1 MB" in r.text
     assert tree_hashes(root / "content") == before
     assert text.is_dir()
+
+
+def test_needs_attention_says_what_to_do_and_the_details_page_fixes_it(demo, tmp_path, clips):
+    root = desk_station(demo, tmp_path)
+    silent = media.silence(tmp_path / "quiet.wav")
+    with Served(root) as served:
+        sam = served.client("sam")
+        with silent.open("rb") as f:
+            r = sam.post("/upload", _form(sam.token("/upload"), published_at=None, scope=["podcast", "site"]),
+                         files={"recording": ("quiet.wav", f)})
+        episode = r.headers["Location"].split("?")[0]
+        recording = root / "content" / "shows" / "small-steps" / "making-tea-at-four.wav"
+        side = recording.with_suffix(".yaml")
+        # A coordinator's additions the form does not show must survive an edit by the presenter.
+        meta = yaml.safe_load(side.read_text())
+        meta["presenters"].append({"name": "Jo", "tier": "pseudonym", "role": "guest"})
+        meta["chapters"] = [{"start": "0:00", "title": "Kettle on"}]
+        side.write_text(yaml.safe_dump(meta, sort_keys=False))
+        pipeline.build(served.config, now=NOW)
+        page = sam.get(episode).text
+        assert "Needs your attention" in page and "What to do" in page
+        said = _text(page)
+        assert "silent" in said or "no sound" in said or "quiet" in said, said
+        # The details form comes back filled in from the sidecar, with the consent box to tick again.
+        form = sam.get(episode + "/details").text
+        assert 'value="Making tea at four"' in form and 'id="consent" name="consent" value="yes">' in form
+        with clips.get("speech.mp3").open("rb") as f:
+            r = sam.post(episode + "/details", _form(sam.token(episode + "/details"), title="Making tea at five",
+                                                      scope=["podcast", "site"], published_at=None),
+                         files={"recording": ("speech.mp3", f)})
+        assert r.status_code == 400 and "same format" in r.text and "The new version is MP3" in r.text
+        spoken = media.speech(TEXT, tmp_path / "spoken.wav")
+        with spoken.open("rb") as f:
+            r = sam.post(episode + "/details", _form(sam.token(episode + "/details"), title="Making tea at five",
+                                                      scope=["podcast", "site"], published_at=None),
+                         files={"recording": ("take 2.wav", f)})
+        assert r.status_code == 303, r.text
+        assert recording.read_bytes() == spoken.read_bytes()
+        meta = yaml.safe_load(side.read_text())
+        assert meta["title"] == "Making tea at five" and meta["chapters"] == [{"start": "0:00", "title": "Kettle on"}]
+        assert meta["presenters"][1]["name"] == "Jo"
+        assert "Waiting for the next build" in sam.get(episode).text
+        pipeline.build(served.config, now=NOW)
+        assert "Published" in _text(sam.get(episode).text)
+        # Robin can neither see nor change Sam's details.
+        robin = served.client("robin")
+        assert robin.get(episode + "/details").status_code == 404
+        assert robin.post(episode + "/details", _form(robin.token("/"))).status_code == 404
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))

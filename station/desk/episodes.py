@@ -130,6 +130,10 @@ def _inputs(recording: Path) -> list[Path]:
             *(recording.with_name(recording.stem + s) for s in CORRECTION_SUFFIXES)]
 
 
+def sidecar_of(recording: Path) -> dict:
+    return _sidecar(recording.with_suffix(".yaml"))
+
+
 def _sidecar(path: Path) -> dict:
     """What a sidecar says, read leniently: a broken one still shows its title (the build says what is wrong)."""
     try:

@@ -87,6 +87,34 @@ def episode(eid: str):
                 has_audio=_audio_path(view) is not None)
 
 
+@bp.route("/episodes/<eid>/details", methods=["GET", "POST"])
+def details(eid: str):
+    view = _episode(eid)
+    if view.state == "withdrawn":
+        abort(404)   # agreeing again is a conversation with a coordinator, not a form
+    d = desk()
+    recording = d.config.root / view.recording
+    problems: list[uploads.FieldProblem] = []
+    if request.method == "POST":
+        form = uploads.Form.from_request(request.form)
+        form.show = view.show
+        sent = request.files.get("recording")
+        try:
+            uploads.update(d.config, recording, form, sent.stream if sent else None, sent.filename if sent else "",
+                           date.today())
+        except uploads.UploadRefused as refused:
+            problems = refused.problems
+        else:
+            log.info("details changed at the desk: %s", view.recording)
+            d.changed()
+            return redirect(url_for("presenter.episode", eid=eid, saved="details"), 303)
+    else:
+        form = uploads.form_of(episodes_mod.sidecar_of(recording), view.show)
+    return page("upload.html", title=f"Details: {view.title}", form=form, problems=problems, shows=[view.show],
+                tiers=uploads.TIERS, scopes=uploads.SCOPES, notes=CONTENT_NOTES, groups=uploads.topic_groups(),
+                max_mb=d.config.settings.desk.max_upload_mb, editing=view), (400 if problems else 200)
+
+
 @bp.route("/episodes/<eid>/audio")
 def audio(eid: str):
     path = _audio_path(_episode(eid))

@@ -92,18 +92,28 @@ def topic_groups() -> list[tuple[str, list]]:
     return [(PARTS.get(part, part), found) for part, found in groups.items()]
 
 
-def sidecar(form: Form, today: date, zone: str) -> tuple[dict, list[FieldProblem]]:
-    """The sidecar the form describes, checked exactly as the build checks sidecars."""
+FORM_KEYS = ("title", "description", "presenters", "consent", "content_notes", "topics", "redact", "published_at")
+
+
+def sidecar(form: Form, today: date, zone: str, base: dict | None = None) -> tuple[dict, list[FieldProblem]]:
+    """The sidecar the form describes, checked exactly as the build checks sidecars.
+
+    With `base` (an existing sidecar), what the form does not show is kept: chapters, episode numbers,
+    tags, a slug, and any presenter after the first (a guest)."""
     problems = []
     if not form.consent:
         problems.append(FieldProblem("consent", "Tick the consent box: nothing is published without your "
                                                  "agreement, and you can take it back at any time."))
+    base = dict(base or {})
+    others = [p for p in (base.get("presenters") or [])[1:] if isinstance(p, dict)]
     data: dict = {
         "title": form.title,
         "description": form.description,
-        "presenters": [{"name": form.presenter_name, "tier": form.tier}],
+        "presenters": [{"name": form.presenter_name, "tier": form.tier}, *others],
         "consent": {"by": form.presenter_name, "date": today, "scope": form.scope},
     }
+    for key in FORM_KEYS:
+        base.pop(key, None)
     if form.expires:
         try:
             data["consent"]["expires"] = date.fromisoformat(form.expires)
@@ -123,12 +133,74 @@ def sidecar(form: Form, today: date, zone: str) -> tuple[dict, list[FieldProblem
         except ValueError:
             problems.append(FieldProblem("published_at", "Give the publishing time as a date and time, "
                                                          "like 2026-12-01 21:00."))
+    data.update(base)
     _, found = validate(EpisodeMeta, data, "sidecar")
     for p in found:
         said = FieldProblem(_field_of(p), _plain(p))
         if said not in problems:
             problems.append(said)
     return data, problems
+
+
+def form_of(data: dict, show: str) -> Form:
+    """An existing sidecar as the form shows it, for editing the details."""
+    first = ((data.get("presenters") or [{}])[0]) or {}
+    consent = data.get("consent") or {}
+    published = data.get("published_at")
+    return Form(show=show, title=str(data.get("title") or ""), description=str(data.get("description") or ""),
+                presenter_name=str(first.get("name") or ""), tier=str(first.get("tier") or "first-name"),
+                consent=False, scope=list(consent.get("scope") or []),
+                expires=str(consent.get("expires") or ""), content_notes=list(data.get("content_notes") or []),
+                topics=list(data.get("topics") or []), redact="\n".join(map(str, data.get("redact") or [])),
+                published_at=published.strftime("%Y-%m-%dT%H:%M") if isinstance(published, datetime) else
+                str(published or ""))
+
+
+def update(config: Config, recording: Path, form: Form, upload: BinaryIO | None, filename: str,
+           today: date) -> None:
+    """New details for an episode, and a new version of its recording if one is given; or UploadRefused.
+
+    A new version must be the same kind of file as the first, so it keeps the recording's name — and with
+    it the episode's GUID and web address."""
+    side = recording.with_suffix(".yaml")
+    try:
+        base = yaml.safe_load(side.read_text(encoding="utf-8")) if side.exists() else {}
+    except yaml.YAMLError:
+        base = {}   # a broken sidecar is replaced by what the form says
+    data, problems = sidecar(form, today, config.settings.station.timezone, base if isinstance(base, dict) else {})
+    if problems:
+        raise UploadRefused(problems)
+    if filename:
+        part = _receive(recording.parent, upload)
+        try:
+            kind = _audio_kind(config, part)
+            if KINDS[kind][1] != recording.suffix.lower():
+                raise UploadRefused([FieldProblem("recording", f"The new version is {KINDS[kind][1][1:].upper()}, "
+                                                               f"but the first was {recording.suffix[1:].upper()}: "
+                                                               "upload it in the same format, so the episode keeps "
+                                                               "its place in podcast apps.")])
+            write_text(side, yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+            os.replace(part, recording)
+        finally:
+            part.unlink(missing_ok=True)
+    else:
+        write_text(side, yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+
+
+def _receive(folder: Path, upload: BinaryIO) -> Path:
+    """The upload, received into a hidden file in the show folder itself, so the last step is a rename on one
+    disk (the catalogue skips hidden files)."""
+    part = folder / f".upload-{secrets.token_hex(8)}.part"
+    try:
+        with part.open("wb") as out:
+            for block in iter(lambda: upload.read(1 << 20), b""):
+                out.write(block)
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    return part
 
 
 def accept(config: Config, form: Form, upload: BinaryIO, filename: str, today: date) -> Path:
@@ -144,14 +216,8 @@ def accept(config: Config, form: Form, upload: BinaryIO, filename: str, today: d
                                                      "M4A, OGG or WebM (a phone's voice note is fine)."))
     if problems:
         raise UploadRefused(problems)
-    # Received into a hidden file in the show folder itself, so the final step is a rename on one disk.
-    part = folder / f".upload-{secrets.token_hex(8)}.part"
+    part = _receive(folder, upload)
     try:
-        with part.open("wb") as out:
-            for block in iter(lambda: upload.read(1 << 20), b""):
-                out.write(block)
-            out.flush()
-            os.fsync(out.fileno())
         kind = _audio_kind(config, part)
         recording = _free_name(folder, slugify(form.title) or "recording", KINDS[kind][1])
         write_text(recording.with_suffix(".yaml"), yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
