@@ -138,6 +138,7 @@ def test_a_coordinator_edits_a_block_and_sees_tonight_change(demo, tmp_path, chr
         page.fill("#block-0-end", "02:00")
         page.get_by_role("button", name="Check and save").click()
         expect(page.get_by_role("alert")).to_contain_text("Nothing was saved")
+        expect(page.locator(".block.flagged .flag")).to_contain_text("found a problem in this block")   # the line's block
         accessible(page)
         assert schedule.read_text() == original
         # Blocks move with buttons, from the keyboard; nothing is saved until Save.

@@ -70,7 +70,8 @@ def upload():
                     if (p / "show.toml").is_file()), key=str.lower) if (d.config.content_dir / "shows").is_dir() else []
     return page("upload.html", title="Upload a recording", form=form, problems=problems, shows=shows,
                 tiers=uploads.TIERS, scopes=uploads.SCOPES, notes=CONTENT_NOTES, groups=uploads.topic_groups(),
-                max_mb=d.config.settings.desk.max_upload_mb), (400 if problems else 200)
+                max_mb=d.config.settings.desk.max_upload_mb, zone=d.config.settings.station.timezone), \
+        (400 if problems else 200)
 
 
 @bp.route("/episodes/<eid>")
@@ -112,7 +113,8 @@ def details(eid: str):
         form = uploads.form_of(episodes_mod.sidecar_of(recording), view.show)
     return page("upload.html", title=f"Details: {view.title}", form=form, problems=problems, shows=[view.show],
                 tiers=uploads.TIERS, scopes=uploads.SCOPES, notes=CONTENT_NOTES, groups=uploads.topic_groups(),
-                max_mb=d.config.settings.desk.max_upload_mb, editing=view), (400 if problems else 200)
+                max_mb=d.config.settings.desk.max_upload_mb, zone=d.config.settings.station.timezone,
+                editing=view), (400 if problems else 200)
 
 
 @bp.route("/episodes/<eid>/audio")

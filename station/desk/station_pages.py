@@ -60,8 +60,9 @@ def schedule():
                 desk().changed()
                 return redirect(url_for("station.tonight", saved=file), 303)
     days = schedule_mod.DAYS
+    flagged = {schedule_edit.block_for(config, draft, p) for p in problems if p.is_error} - {None}
     return page("schedule.html", title=f"Edit the schedule: {draft.name}", draft=draft, problems=problems,
-                notice=notice, days=days, selection_keys=SELECTION_KEYS,
+                notice=notice, days=days, selection_keys=SELECTION_KEYS, flagged=flagged,
                 notes=CONTENT_NOTES), (400 if any(p.is_error for p in problems) else 200)
 
 
