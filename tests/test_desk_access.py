@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import shutil
 import sqlite3
 
 import pytest
 
+from station import pipeline
 from station.desk import accounts as accounts_mod
-from tests.conftest import tree_hashes
+from tests.conftest import DEMO_NOW, tree_hashes
 from tests.desk import PASSWORDS, Served, csrf_of, desk_station, episode_ids
 
 COORDINATOR_PAGES = ["/schedule", "/schedule/edit?file=scheduler/night-owls.yaml", "/tonight", "/problems",
@@ -154,3 +156,17 @@ def test_accounts_are_managed_by_coordinators(served):
     r = coord.post("/accounts", {"csrf": coord.token("/accounts"), "action": "role", "user": "1",
                                  "role": "presenter"})
     assert "last coordinator" in r.text
+
+
+def test_every_problem_across_the_station_on_one_page(served, clips):
+    root = served.config.root
+    shutil.copyfile(clips.get("speech.mp3"), root / "content" / "shows" / "night-talk" / "no-details.mp3")
+    (root / "scheduler" / "holiday.yaml").write_text("name: Holiday\nwindow: {start: '22:00', end: '07:00'}\n"
+                                                     "blocks: []\n")
+    pipeline.build(served.config, now=DEMO_NOW)
+    coord = served.client("coord")
+    page = re.sub(r"\s+", " ", coord.get("/problems").text)
+    assert "content/shows/night-talk/no-details.mp3" in page and "has no metadata file beside it" in page
+    assert "create no-details.yaml next to it" in page
+    assert "scheduler/holiday.yaml" in page
+    assert "Nothing needs attention" not in page
