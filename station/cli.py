@@ -493,35 +493,35 @@ def desk_users(ctx: typer.Context, station: StationDir = Path(".")) -> None:
 def desk_set_password(ctx: typer.Context, username: str, password_stdin: PasswordStdin = False,
                       station: StationDir = Path(".")) -> None:
     """Give an account a new password (it is signed out everywhere)."""
-    from .desk.accounts import AccountError
-    accounts = _desk_accounts(ctx, station)
-    found = accounts.by_name(username)
-    if found is None:
-        err.print(f"There is no account called {username!r} (`station desk users` lists them).")
-        raise typer.Exit(1)
-    try:
-        accounts.set_password(found.id, _password(password_stdin))
-    except AccountError as exc:
-        err.print(f"The password was not changed: {exc}.")
-        raise typer.Exit(1)
-    out.print(f"{found.username} has a new password.", markup=False)
+    accounts, found = _desk_account(ctx, station, username)
+    _account_change(lambda: accounts.set_password(found.id, _password(password_stdin)),
+                    "The password was not changed", f"{found.username} has a new password.")
 
 
 @desk_app.command("remove-user")
 def desk_remove_user(ctx: typer.Context, username: str, station: StationDir = Path(".")) -> None:
     """Remove a desk account (their episodes stay)."""
-    from .desk.accounts import AccountError
+    accounts, found = _desk_account(ctx, station, username)
+    _account_change(lambda: accounts.remove(found.id), "The account was not removed", f"Removed {found.username}.")
+
+
+def _desk_account(ctx: typer.Context, station: Path, username: str):
     accounts = _desk_accounts(ctx, station)
     found = accounts.by_name(username)
     if found is None:
         err.print(f"There is no account called {username!r} (`station desk users` lists them).")
         raise typer.Exit(1)
+    return accounts, found
+
+
+def _account_change(change: Callable[[], None], refused: str, done: str) -> None:
+    from .desk.accounts import AccountError
     try:
-        accounts.remove(found.id)
+        change()
     except AccountError as exc:
-        err.print(f"The account was not removed: {exc}.")
+        err.print(f"{refused}: {exc}.")
         raise typer.Exit(1)
-    out.print(f"Removed {found.username}.", markup=False)
+    out.print(done, markup=False)
 
 
 def _clock(seconds: float) -> str:
