@@ -418,6 +418,8 @@ def desk(ctx: typer.Context, station: StationDir = Path("."),
         ctx.obj = station
         return
     import logging
+    import shutil
+    import tempfile
     from .desk.accounts import Accounts
     from .desk.server import make_server
     config = _config(station, verbose)
@@ -430,6 +432,12 @@ def desk(ctx: typer.Context, station: StationDir = Path("."),
                   "`station desk add-user NAME --role coordinator`, then start the desk again.")
         raise typer.Exit(1)
     accounts.close()
+    # waitress spools request bodies over 1 MB to a temporary file: keep those on the station's disk too,
+    # not in a temp folder that may be RAM (this process serves only the desk).
+    spool = config.state_dir / "tmp"
+    shutil.rmtree(spool, ignore_errors=True)
+    spool.mkdir(parents=True)
+    tempfile.tempdir = str(spool)
     try:
         server, _ = make_server(config, host or settings.host, port or settings.port)
     except OSError as exc:

@@ -592,6 +592,15 @@ def guid_namespace(config: Config) -> uuid.UUID:
     return uuid.uuid5(uuid.NAMESPACE_URL, config.settings.station.base_url)
 
 
+def transcript_record(config: Config, guid: str) -> dict | None:
+    """One episode's current transcript record as the last build left it, by GUID (None: none yet)."""
+    path = config.state_dir / "cache" / "episodes" / f"{guid}.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
 def transcript_records(config: Config) -> list[dict]:
     """Every episode's current transcript as the last build left it (for `station transcript`)."""
     folder = config.state_dir / "cache" / "episodes"

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import functools
 import secrets
+import shutil
+import tempfile
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Flask, abort, g, redirect, render_template, request, url_for
+from flask import Flask, Request, abort, current_app, g, redirect, render_template, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..config import Config
@@ -40,8 +42,19 @@ class Desk:
             self.builder.request()
 
 
+class _Request(Request):
+    def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
+        # An upload is received on the station's own disk (.station/uploads/), not in the temp folder (often
+        # RAM): from there it is linked into its show folder, not copied again.
+        folder = current_app.extensions["desk"].config.state_dir / "uploads"
+        folder.mkdir(parents=True, exist_ok=True)
+        return tempfile.NamedTemporaryFile("wb+", dir=folder, prefix=".upload-")
+
+
 def create_app(config: Config, accounts: Accounts | None = None, build: bool | None = None) -> Flask:
     app = Flask(__name__, template_folder=str(HERE / "templates"), static_folder=str(HERE / "static"))
+    app.request_class = _Request
+    shutil.rmtree(config.state_dir / "uploads", ignore_errors=True)   # what a killed desk left half-received
     settings = config.settings.desk
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_mb * 1024 * 1024
     build = settings.build_after_change if build is None else build

@@ -48,6 +48,7 @@ class EpisodeView:
     todo: list[Problem] = field(default_factory=list)      # errors: what holds it back
     notes: list[Problem] = field(default_factory=list)     # warnings: worth a look
     slug: str | None = None
+    guid: str | None = None
     audio: str | None = None        # site-relative published MP3
     scope: list[str] = field(default_factory=list)
     published_at: str | None = None
@@ -96,7 +97,7 @@ def all_views(config: Config, owners: dict[str, int]) -> list[EpisodeView]:
             outcome = outcomes.get(rel)
             changed = built_at < max((f.stat().st_mtime for f in _inputs(path) if f.exists()), default=0)
             if outcome:
-                view.slug, view.audio = outcome.get("slug"), outcome.get("audio")
+                view.slug, view.guid, view.audio = outcome.get("slug"), outcome.get("guid"), outcome.get("audio")
             if changed or (outcome is None and not mine):
                 view.state = "processing" if running else "waiting"
             elif outcome and outcome["state"] == "withdrawn":
@@ -114,9 +115,12 @@ def all_views(config: Config, owners: dict[str, int]) -> list[EpisodeView]:
     return views
 
 
-def transcript_of(config: Config, recording: str) -> Transcript | None:
-    record = next((r for r in pipeline.transcript_records(config) if r["recording"] == recording), None)
-    return Transcript.from_dict(record["transcript"]) if record and record.get("transcript") else None
+def transcript_of(config: Config, view: EpisodeView) -> Transcript | None:
+    """The episode's transcript as last published: one small file read, found by the episode's GUID."""
+    record = pipeline.transcript_record(config, view.guid) if view.guid else None
+    if not record or record.get("recording") != view.recording or not record.get("transcript"):
+        return None
+    return Transcript.from_dict(record["transcript"])
 
 
 def correction_path(config: Config, recording: str) -> Path:

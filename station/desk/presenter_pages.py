@@ -78,7 +78,7 @@ def upload():
 def episode(eid: str):
     view = _episode(eid)
     d = desk()
-    transcript = episodes_mod.transcript_of(d.config, view.recording) if view.state != "withdrawn" else None
+    transcript = episodes_mod.transcript_of(d.config, view) if view.state != "withdrawn" else None
     correction = episodes_mod.correction_path(d.config, view.recording)
     text = (correction.read_text(encoding="utf-8") if correction.exists()
             else "\n".join(c.text for c in transcript.cues) if transcript else "")

@@ -191,6 +191,18 @@ def _receive(folder: Path, upload: BinaryIO) -> Path:
     """The upload, received into a hidden file in the show folder itself, so the last step is a rename on one
     disk (the catalogue skips hidden files)."""
     part = folder / f".upload-{secrets.token_hex(8)}.part"
+    received = getattr(upload, "name", None)
+    if isinstance(received, str) and os.path.isfile(received):
+        try:
+            # The desk received it into a file on the same disk: a second name for it, not a second copy.
+            upload.flush()
+            os.link(received, part)
+            with part.open("rb+") as f:
+                os.fsync(f.fileno())
+            return part
+        except OSError:
+            part.unlink(missing_ok=True)   # another disk: copy it below
+            upload.seek(0)
     try:
         with part.open("wb") as out:
             for block in iter(lambda: upload.read(1 << 20), b""):
