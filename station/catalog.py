@@ -45,6 +45,14 @@ class Catalog:
         return next((s for s in self.shows if s.slug == slug), None)
 
 
+def shows(config: Config) -> list[Show]:
+    """The shows alone, their show.toml read and checked, without reading any episode's sidecar."""
+    folder = config.content_dir / "shows"
+    found = [_load_show(config, p, []) for p in sorted(folder.iterdir()) if p.is_dir()
+             and not p.name.startswith((".", "_"))] if folder.is_dir() else []
+    return [s for s in found if s is not None]
+
+
 def load(config: Config, settle: bool = True) -> Catalog:
     catalog = Catalog()
     shows_dir = config.content_dir / "shows"

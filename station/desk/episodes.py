@@ -77,16 +77,23 @@ def last_report(config: Config) -> tuple[dict, float]:
         return {}, 0.0
 
 
-def all_views(config: Config, owners: dict[str, int]) -> list[EpisodeView]:
+def view_of(config: Config, owners: dict[str, int], eid: str) -> EpisodeView | None:
+    """One episode's view, found by the hash of its path before any sidecar is read."""
+    return next(iter(all_views(config, owners, only=eid)), None)
+
+
+def all_views(config: Config, owners: dict[str, int], only: str | None = None) -> list[EpisodeView]:
+    """Every recording in the shows as its presenter sees it (`only`: just the one with that id)."""
     report, built_at = last_report(config)
     outcomes = {o["where"]: o for o in report.get("outcomes", [])}
     problems = [Problem(p["where"], p["what"], p["fix"], Severity(p["severity"])) for p in report.get("problems", [])]
     running = pipeline.building(config)
-    cat = catalog_mod.load(config, settle=False)
     views = []
-    for show in cat.shows:
+    for show in catalog_mod.shows(config):
         for path in catalog_mod.recordings(config, show):
             rel = config.rel(path)
+            if only is not None and episode_id(rel) != only:
+                continue
             meta = _sidecar(path.with_suffix(".yaml"))
             view = EpisodeView(episode_id(rel), rel, show.slug, show.meta.title,
                                str(meta.get("title") or path.stem), "waiting", owner=owners.get(rel),
