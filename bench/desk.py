@@ -493,21 +493,21 @@ def where_page_goes(root: Path, waiting: str, repeat: int = 5) -> None:
     from station.desk import episodes as episodes_mod
     config = config_mod.load(root)
     accounts = Accounts(root / ".station" / "desk.sqlite")
-    targets = [(catalog_mod, "load", "catalog.load"), (episodes_mod, "_sidecar", "sidecars read again"),
+    targets = [(catalog_mod, "shows", "shows read"), (episodes_mod, "_sidecar", "its sidecar"),
                (episodes_mod, "last_report", "last-build.json"), (pipeline, "building", "build lock"),
-               (pipeline, "transcript_records", "transcript records read")]
+               (pipeline, "transcript_record", "its transcript record")]
+    eid = episodes_mod.episode_id(waiting)
     runs = []
     for _ in range(repeat):
         with timing.phase_timer(targets) as phases:
             t = time.perf_counter()
-            views = episodes_mod.all_views(config, accounts.owners())
-            view = next(v for v in views if v.recording == waiting)
-            episodes_mod.transcript_of(config, view.recording)
+            view = episodes_mod.view_of(config, accounts.owners(), eid)
+            episodes_mod.transcript_of(config, view)
             phases["total"] = time.perf_counter() - t
         runs.append(phases)
+    n = len(episodes_mod.all_views(config, accounts.owners()))
     accounts.close()
     best = min(runs, key=lambda p: p["total"])
-    n = len(views)
     print(f"where the page's reading goes, in this process, {n} episodes as they stand (best of {repeat}): "
           f"{best['total'] * 1000:.1f} ms: "
           + ", ".join(f"{k} {v * 1000:.1f} ms" for k, v in best.items() if k != "total")
