@@ -439,7 +439,7 @@ class LedgerFault:
             self.path.write_bytes(self.good)
 
 
-@pytest.mark.parametrize("kind, error", [("locked", "database is locked"), ("damaged", "file is not a database")])
+@pytest.mark.parametrize("kind, error", [("locked", "is busy: another station command"), ("damaged", "file is not a database")])
 def test_a_ledger_that_cannot_be_read_sends_the_episode_to_standby_and_the_night_goes_on(station, caplog, kind,
                                                                                           error):
     """The check before each episode reads the ledger. When it cannot say whether the episode was withdrawn,
