@@ -7,6 +7,7 @@ import shutil
 import sqlite3
 
 import pytest
+import yaml
 
 from station import pipeline
 from station.desk import accounts as accounts_mod
@@ -170,3 +171,18 @@ def test_every_problem_across_the_station_on_one_page(served, clips):
     assert "create no-details.yaml next to it" in page
     assert "scheduler/holiday.yaml" in page
     assert "Nothing needs attention" not in page
+
+
+def test_a_presenter_pauses_only_themselves(served):
+    paused = served.config.root / "scheduler" / "paused.yaml"
+    sam = served.client("sam")
+    r = sam.post("/pause", {"csrf": sam.token("/pause"), "presenter": "Robin", "until": "2026-12-31",
+                            "action": "pause"})
+    assert r.status_code == 200 and "Sam is paused from the overnight stream up to and including" in r.text
+    text = paused.read_text()
+    assert "Sam" in text and "Robin" not in text
+    coord = served.client("coord")
+    r = coord.post("/pause", {"csrf": coord.token("/pause"), "presenter": "Robin", "action": "pause"})
+    assert "Robin is paused from the overnight stream until resumed" in r.text and "Robin" in paused.read_text()
+    sam.post("/pause", {"csrf": sam.token("/pause"), "presenter": "Robin", "action": "resume"})   # resumes Sam
+    assert [p["presenter"] for p in yaml.safe_load(paused.read_text())["paused"]] == ["Robin"]
