@@ -12,6 +12,7 @@ from datetime import date, datetime, timezone
 
 from flask import Blueprint, abort, redirect, request, send_file, url_for
 
+from .. import catalog as catalog_mod
 from .. import withdraw as withdraw_mod
 from ..errors import StationError
 from ..files import write_text
@@ -68,8 +69,7 @@ def upload():
             log.info("uploaded at the desk: %s", rel)
             d.changed()
             return redirect(url_for("presenter.episode", eid=episodes_mod.episode_id(rel), uploaded=1), 303)
-    shows = sorted((p.name for p in (d.config.content_dir / "shows").iterdir()
-                    if (p / "show.toml").is_file()), key=str.lower) if (d.config.content_dir / "shows").is_dir() else []
+    shows = [s.slug for s in catalog_mod.shows(d.config)]
     return page("upload.html", title="Upload a recording", form=form, problems=problems, shows=shows,
                 tiers=uploads.TIERS, scopes=uploads.SCOPES, notes=CONTENT_NOTES, groups=uploads.topic_groups(),
                 max_mb=d.config.settings.desk.max_upload_mb, zone=d.config.settings.station.timezone), \

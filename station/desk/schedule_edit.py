@@ -130,7 +130,7 @@ def save(config: Config, draft: Draft, shows: set[str] | None = None) -> list[Pr
     """
     path = _path(config, draft.file)
     if shows is None:
-        shows = {s.slug for s in catalog_mod.load(config, settle=False).shows}
+        shows = {s.slug for s in catalog_mod.shows(config)}
     with _writing:
         text = path.read_text(encoding="utf-8")
         if draft.revision and draft.revision != _revision(text):

@@ -146,7 +146,7 @@ def _draft_from_form(file: str):
 @coordinators_only
 def tonight():
     config = desk().config
-    shows = {s.slug for s in catalog_mod.load(config, settle=False).shows}
+    shows = {s.slug for s in catalog_mod.shows(config)}
     schedules = schedule_mod.load(config, shows)
     lib = library_mod.load(config)
     order, why = None, None
@@ -196,7 +196,7 @@ def problems():
     config = desk().config
     report, built_at = episodes_mod.last_report(config)
     build = [Problem(p["where"], p["what"], p["fix"], Severity(p["severity"])) for p in report.get("problems", [])]
-    shows = {s.slug for s in catalog_mod.load(config, settle=False).shows}
+    shows = {s.slug for s in catalog_mod.shows(config)}
     schedule_problems = schedule_mod.load(config, shows).problems
     return page("problems.html", title="Problems across the station", build=build, schedule=schedule_problems,
                 waiting=report.get("waiting", []), pending=report.get("transcripts_pending", []),

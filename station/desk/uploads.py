@@ -24,11 +24,12 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from .. import catalog as catalog_mod
 from ..catalog import RECORDING_SUFFIXES
 from ..config import Config
 from ..errors import Problem
 from ..files import write_text
-from ..model import CONTENT_NOTES, EpisodeMeta, slugify
+from ..model import EpisodeMeta, slugify
 from ..recovery_map import nodes
 from ..tools import ffmpeg
 from ..tools.sniff import KINDS, sniff
@@ -255,14 +256,11 @@ def _audio_kind(config: Config, path: Path) -> str:
 
 
 def _show_folder(config: Config, show: str) -> Path | None:
-    """The show's folder, only if it is one of the folders that are already there (no path tricks)."""
-    shows = config.content_dir / "shows"
-    for folder in shows.iterdir() if shows.is_dir() else []:
-        if folder.name == show and folder.is_dir() and (folder / "show.toml").is_file():
-            resolved = folder.resolve()
-            if resolved.is_relative_to(config.content_dir.resolve()):
-                return resolved
-    return None
+    """The show's folder, only if it is one of the station's shows (no path tricks)."""
+    found = next((s.folder for s in catalog_mod.shows(config) if s.slug == show), None)
+    if found is None or not found.resolve().is_relative_to(config.content_dir.resolve()):
+        return None
+    return found.resolve()
 
 
 def _free_name(folder: Path, stem: str, suffix: str) -> Path:
