@@ -420,13 +420,13 @@ def desk(ctx: typer.Context, station: StationDir = Path("."),
     import logging
     import shutil
     import tempfile
-    from .desk.accounts import Accounts
+    from .desk.accounts import Accounts, database_path
     from .desk.server import make_server
     config = _config(station, verbose)
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(message)s")
     logging.getLogger("station.desk").setLevel(logging.INFO)
     settings = config.settings.desk
-    accounts = Accounts(config.state_dir / "desk.sqlite")
+    accounts = Accounts(database_path(config))
     if not accounts.users():
         err.print("There are no desk accounts yet: make one with "
                   "`station desk add-user NAME --role coordinator`, then start the desk again.")
@@ -459,10 +459,10 @@ PasswordStdin = Annotated[bool, typer.Option("--password-stdin", help="Read the 
 
 
 def _desk_accounts(ctx: typer.Context, station: Path):
-    from .desk.accounts import Accounts
+    from .desk.accounts import Accounts, database_path
     # --station may come before the subcommand (with the desk's own options) or after it.
     config = _config(station if station != Path(".") else (ctx.obj or station), False)
-    return Accounts(config.state_dir / "desk.sqlite")
+    return Accounts(database_path(config))
 
 
 def _password(from_stdin: bool) -> str:

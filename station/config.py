@@ -21,7 +21,10 @@ from .errors import ConfigError, Problem
 from .validation import Frozen, validate
 
 CONFIG_NAME = "station.toml"
-STATE_DIR = ".station"  # ledger and cache; never published, never committed
+STATE_DIR = ".station"  # the build's cache: never published, never committed, safe to delete
+# The station's durable records — withdrawals, GUIDs and slugs, the desk's accounts and who looks after what.
+# They live beside content/ so a backup or a move of the station's folder takes them along; never in the cache.
+RECORDS_DIR = "records"
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
@@ -288,6 +291,10 @@ class Config:
     @property
     def state_dir(self) -> Path:
         return self.root / STATE_DIR
+
+    @property
+    def records_dir(self) -> Path:
+        return self.root / RECORDS_DIR
 
     def rel(self, path: Path) -> str:
         """A path as a presenter sees it: relative to the station root."""

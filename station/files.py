@@ -11,11 +11,15 @@ import contextlib
 import hashlib
 import json
 import os
-import shutil
+import secrets
+import stat
+import threading
 from pathlib import Path
 from typing import Iterator
 
 TMP_PREFIX = ".tmp-"
+PRIVATE_DIR_MODE = 0o700   # .station/ and records/: nobody else on the machine reads them
+PRIVATE_FILE_MODE = 0o600
 
 
 def sha256_file(path: Path) -> str:
@@ -32,14 +36,29 @@ def sha256_json(value) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def temp_name(final: Path) -> Path:
+    """A temporary name beside `final`, unique to this process, thread and call: two saves at once never meet."""
+    return final.with_name(f"{TMP_PREFIX}{os.getpid()}-{threading.get_ident()}-{secrets.token_hex(4)}-{final.name}")
+
+
+def private_dir(folder: Path) -> Path:
+    """Make `folder` (and any missing parents) readable by this user only, and return it."""
+    folder.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
+    if stat.S_IMODE(folder.stat().st_mode) != PRIVATE_DIR_MODE:
+        folder.chmod(PRIVATE_DIR_MODE)
+    return folder
+
+
 @contextlib.contextmanager
-def atomic_path(final: Path) -> Iterator[Path]:
-    """Yield a temporary path beside `final`; on success it replaces `final`."""
+def atomic_path(final: Path, mode: int | None = None) -> Iterator[Path]:
+    """Yield a temporary path beside `final`; on success it replaces `final` (with `mode`, when given)."""
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.with_name(f"{TMP_PREFIX}{os.getpid()}-{final.name}")
+    tmp = temp_name(final)
     try:
         yield tmp
         with tmp.open("rb+") as f:
+            if mode is not None:
+                os.fchmod(f.fileno(), mode)
             os.fsync(f.fileno())
         os.replace(tmp, final)
     finally:
@@ -47,18 +66,13 @@ def atomic_path(final: Path) -> Iterator[Path]:
             tmp.unlink()
 
 
-def write_bytes(final: Path, data: bytes) -> None:
-    with atomic_path(final) as tmp:
+def write_bytes(final: Path, data: bytes, mode: int | None = None) -> None:
+    with atomic_path(final, mode) as tmp:
         tmp.write_bytes(data)
 
 
-def write_text(final: Path, text: str) -> None:
-    write_bytes(final, text.encode("utf-8"))
-
-
-def copy(src: Path, final: Path) -> None:
-    with atomic_path(final) as tmp:
-        shutil.copyfile(src, tmp)
+def write_text(final: Path, text: str, mode: int | None = None) -> None:
+    write_bytes(final, text.encode("utf-8"), mode)
 
 
 def sweep(folder: Path) -> int:

@@ -29,7 +29,7 @@ def desk_station(demo, tmp_path: Path) -> Path:
     source, _ = demo
     root = tmp_path / "station"
     shutil.copytree(source, root, symlinks=True)
-    accounts = Accounts(root / ".station" / "desk.sqlite")
+    accounts = Accounts(root / "records" / "desk.sqlite")
     made = {name: accounts.add(name, password, "coordinator" if name == "coord" else "presenter", NAMES[name])
             for name, password in PASSWORDS.items()}
     # Robin looks after Night Talk's episodes, Sam after Small Steps'.

@@ -113,7 +113,7 @@ def test_cookies_passwords_and_headers(served):
     for flag in ("Secure", "HttpOnly", "SameSite=Strict", "Path=/"):
         assert flag in session
     assert "Domain" not in session
-    db = sqlite3.connect(served.config.state_dir / "desk.sqlite")
+    db = sqlite3.connect(served.config.records_dir / "desk.sqlite")
     stored = dict(db.execute("SELECT username, password FROM users"))
     assert all(h.startswith("$argon2id$") for h in stored.values())
     assert not any(PASSWORDS[u] in h for u, h in stored.items())

@@ -24,7 +24,7 @@ def test_accounts_from_the_command_line_and_the_desk_serving(station):
     assert short.returncode == 1 and "at least 10 characters" in short.stderr
     listed = station.cli("desk", "users")
     assert "ali  coordinator  named in episodes as Ali Khan" in listed.stdout and "sam" not in listed.stdout
-    assert "a good long password" not in (station.root / ".station" / "desk.sqlite").read_bytes().decode("latin-1")
+    assert "a good long password" not in (station.root / "records" / "desk.sqlite").read_bytes().decode("latin-1")
 
     server = subprocess.Popen([sys.executable, "-m", "station", "desk", "--station", str(station.root), "--port", "0"],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

@@ -1,7 +1,8 @@
 """Desk accounts, sessions, sign-in throttling and who looks after which episode.
 
-Kept in `.station/desk.sqlite`, beside the build's own state and as private:
-never published. Passwords are stored only as argon2id hashes; a session
+Kept in `records/desk.sqlite`, among the station's durable records (backed
+up with `station backup`, never in the cache), readable by the station's own
+user only, never published. Passwords are stored only as argon2id hashes; a session
 cookie holds a random token and the database only that token's hash, so a
 copy of the database cannot be used to sign in.
 """
@@ -15,10 +16,13 @@ import sqlite3
 import threading
 import time
 from dataclasses import dataclass
+import shutil
 from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
+from ..files import PRIVATE_FILE_MODE, private_dir
 
 ROLES = ("presenter", "coordinator")
 MIN_PASSWORD = 10
@@ -65,9 +69,21 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def database_path(config) -> Path:
+    """Where a station's accounts live; an older station's `.station/desk.sqlite` is moved there once."""
+    path = config.records_dir / "desk.sqlite"
+    old = config.state_dir / "desk.sqlite"
+    if old.exists() and not path.exists():
+        private_dir(path.parent)
+        shutil.move(old, path)
+    return path
+
+
 class Accounts:
     def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
+        path.touch(mode=PRIVATE_FILE_MODE, exist_ok=True)
+        path.chmod(PRIVATE_FILE_MODE)
         # One connection shared by the server's threads, so every write goes through this lock.
         self.db = sqlite3.connect(path, check_same_thread=False, timeout=10)
         self.lock = threading.Lock()

@@ -20,7 +20,7 @@ from flask import Flask, Request, abort, current_app, g, redirect, render_templa
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..config import Config
-from .accounts import Accounts
+from .accounts import Accounts, database_path
 from .builder import Builder
 
 SESSION_COOKIE = "__Host-desk"        # __Host-: Secure, Path=/, no Domain — it cannot be set by another site
@@ -58,7 +58,7 @@ def create_app(config: Config, accounts: Accounts | None = None, build: bool | N
     settings = config.settings.desk
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_mb * 1024 * 1024
     build = settings.build_after_change if build is None else build
-    app.extensions["desk"] = Desk(config, accounts or Accounts(config.state_dir / "desk.sqlite"),
+    app.extensions["desk"] = Desk(config, accounts or Accounts(database_path(config)),
                                   Builder(config) if build else None)
     app.jinja_env.autoescape = True   # every template, whatever its name
     app.before_request(_guard)
