@@ -13,8 +13,24 @@ from typing import Any, get_args, get_origin
 import pydantic
 
 from .errors import Problem
+from .text import clean_all
 
 Frozen = pydantic.ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+# Marks a text field that may hold several lines: `description: Annotated[str, MULTILINE]`.
+MULTILINE = "multiline"
+
+
+class Typed(pydantic.BaseModel):
+    """The base of every model a person's text comes in through: frozen, unknown keys refused, and every
+    string checked by `text.clean()` (harmless breaks cleaned, control characters refused with the field named)."""
+    model_config = Frozen
+
+    @pydantic.field_validator("*", mode="before")
+    @classmethod
+    def _clean_text(cls, value, info: pydantic.ValidationInfo):
+        field = cls.model_fields.get(info.field_name or "")
+        return clean_all(value, multiline=bool(field and MULTILINE in field.metadata))
 
 
 def did_you_mean(word: str, choices: list[str] | set[str]) -> str | None:
