@@ -75,9 +75,33 @@ CONTENT_TYPES_BY_NAME = {"sitemap.xml": "application/xml"}
 
 CHUNK_BYTES = 64 * 1024  # files are streamed, never read whole: an MP3 can be hundreds of MB
 IDLE_TIMEOUT_S = 60  # a kept-alive connection the browser forgot is closed after this
+# No page of a built site has an address anywhere near this long (Linux allows 4096 bytes in a whole path);
+# a longer one is answered 414 at once, before it is decoded or looked for on disk.
+MAX_TARGET_CHARS = 8 * 1024
+# What is read and thrown away of a request being refused mid-way (an address past the stdlib's 64 KiB
+# line limit, say) before the connection is closed: closing with unread bytes makes the kernel send a
+# reset, and the client then loses the answer it was sent. Bounded, so nobody can keep a thread busy.
+DRAIN_BYTES, DRAIN_S = 4 * 1024 * 1024, 2.0
+LOG_PATH_CHARS = 200  # a log line names the address asked for, cut short and with control characters escaped
 
-PLAIN_404 = (b"<!doctype html>\n<html lang=\"en\"><meta charset=\"utf-8\"><title>Not found</title>\n"
-             b"<h1>Not found</h1>\n<p>There is no page at this address.</p>\n</html>\n")
+
+
+def _plain_page(title: str, text: str) -> bytes:
+    return (f"<!doctype html>\n<html lang=\"en\"><meta charset=\"utf-8\"><title>{title}</title>\n"
+            f"<h1>{title}</h1>\n<p>{text}</p>\n</html>\n").encode()
+
+
+PLAIN_404 = _plain_page("Not found", "There is no page at this address.")
+# The pages for what http.server itself refuses: plain words, never its default page (which names Python).
+ERROR_PAGES = {
+    HTTPStatus.BAD_REQUEST: ("Bad request", "This request could not be read. Check the address and try again."),
+    HTTPStatus.REQUEST_URI_TOO_LONG: ("Address too long", "This address is longer than any page of the site. "
+                                      "Check the link, or start again from the home page."),
+    HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE: ("Request too large", "This request carries more than a web "
+                                                 "page needs. Try again in a fresh browser window."),
+    HTTPStatus.NOT_IMPLEMENTED: ("Not supported", "The preview only shows pages: it answers GET and HEAD."),
+    HTTPStatus.HTTP_VERSION_NOT_SUPPORTED: ("Not supported", "The preview speaks HTTP/1.1 and HTTP/1.0."),
+}
 
 Log = Callable[[str], None]
 
@@ -127,6 +151,9 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
     server: PreviewServer
 
     protocol_version = "HTTP/1.1"  # keep-alive: the player makes many small range requests
+    # A request line too broken to name its version is answered as HTTP/1.0, with a status line and the
+    # security headers, rather than as HTTP/0.9 (a bare body); nothing has spoken 0.9 for decades.
+    default_request_version = "HTTP/1.0"
     timeout = IDLE_TIMEOUT_S
     server_version = "station-preview"
 
@@ -142,6 +169,8 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
         self._respond(body=False)
 
     def _respond(self, body: bool) -> None:
+        if len(self.path) > MAX_TARGET_CHARS:
+            return self.send_error(HTTPStatus.REQUEST_URI_TOO_LONG)
         segments = request_segments(self.path)
         path = None if segments is None else self._inside_root(segments)
         if path is None:
@@ -159,11 +188,12 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
         """The real file a URL names, or None when it would leave the root (a symlink out, say)."""
         try:
             real = self.server.root.joinpath(*segments).resolve()
-        except (OSError, RuntimeError):  # a symlink loop
+            if real != self.server.root and self.server.root not in real.parents:
+                return None
+            # exists() raises for a name longer than the file system allows (ENAMETOOLONG): no such page
+            return real if real.exists() else None
+        except (OSError, RuntimeError, ValueError):  # a symlink loop, a name too long, a NUL
             return None
-        if real != self.server.root and self.server.root not in real.parents:
-            return None
-        return real if real.exists() else None
 
     # -- responses --------------------------------------------------------
 
@@ -236,6 +266,38 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
         self._common_headers()
         self.end_headers()
 
+    def send_error(self, code, message=None, explain=None) -> None:
+        """What http.server refuses (a bad request line, an address too long, POST …): a plain page, then close."""
+        title, text = ERROR_PAGES.get(code, (self.responses.get(code, ("Error",))[0],
+                                             "This request could not be answered."))
+        content = _plain_page(title, text)
+        self.send_response(code)  # the standard reason phrase: http.server's own `message` may quote the request
+        self.send_header("Connection", "close")
+        self.send_header("Content-Type", CONTENT_TYPES[".html"])
+        self.send_header("Content-Length", str(len(content)))
+        self.end_headers()
+        if getattr(self, "command", None) != "HEAD":
+            self.wfile.write(content)
+        self.close_connection = True
+        if code == HTTPStatus.REQUEST_URI_TOO_LONG:
+            self._drain()
+
+    def _drain(self) -> None:
+        """Send what was written, then read and drop the rest of the refused request (bounded) so the client
+        reads our answer instead of a reset."""
+        try:
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_WR)
+            self.connection.settimeout(DRAIN_S)
+            left = DRAIN_BYTES
+            while left > 0:
+                chunk = self.connection.recv(min(CHUNK_BYTES, left))
+                if not chunk:
+                    break
+                left -= len(chunk)
+        except OSError:
+            pass
+
     def _common_headers(self) -> None:
         self.send_header("Accept-Ranges", "bytes")
         # A preview must show the latest build, not what the browser kept.
@@ -254,7 +316,7 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
         if self.server.log:
             # command and path are unset when the request line itself was unreadable
             method = getattr(self, "command", None) or "-"
-            path = _url_path(getattr(self, "path", "")) or "-"
+            path = _log_safe(_url_path(getattr(self, "path", ""))) or "-"
             self.server.log(f"{method} {path} {int(code)}")
 
     def log_error(self, format, *args) -> None:
@@ -325,6 +387,14 @@ def content_type(path: Path) -> str:
         return known
     guessed, _ = mimetypes.guess_type(path.name)
     return guessed or "application/octet-stream"
+
+
+def _log_safe(path: str) -> str:
+    """An address as a log line may show it: control characters (a terminal's escape codes) written as %XX,
+    and cut short, so a hostile request can neither redraw the coordinator's terminal nor flood the log."""
+    shown = "".join(f"%{ord(c):02X}" if ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 else c
+                    for c in path[:LOG_PATH_CHARS])
+    return shown + ("…" if len(path) > LOG_PATH_CHARS else "")
 
 
 def _url_path(target: str) -> str:

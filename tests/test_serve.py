@@ -261,3 +261,112 @@ def test_a_missing_folder_is_refused(tmp_path):
     (tmp_path / "file").write_text("")
     with pytest.raises(NotADirectoryError):
         make_server(tmp_path / "file", "127.0.0.1", 0)
+
+
+# -- hostile requests: a plain answer every time, never a dropped connection or a file from outside ----------
+
+TOO_LONG_PAGE = (b"<!doctype html>\n<html lang=\"en\"><meta charset=\"utf-8\"><title>Address too long</title>\n"
+                 b"<h1>Address too long</h1>\n<p>This address is longer than any page of the site. Check the link, "
+                 b"or start again from the home page.</p>\n</html>\n")
+
+
+def raw_request(server, line: bytes, rest: bytes = b"Host: x\r\n\r\n") -> bytes:
+    """Send a request line as bytes, exactly as written, and read the whole answer (the server closes)."""
+    import socket
+    with socket.create_connection(server[:2], timeout=10) as s:
+        s.sendall(line + b"\r\n" + rest)
+        data = b""
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except ConnectionResetError:
+                return data + b"<reset>"
+            if not chunk:
+                return data
+            data += chunk
+            if b"\r\n\r\n" in data:
+                head, _, body = data.partition(b"\r\n\r\n")
+                length = [int(h.split(b":")[1]) for h in head.split(b"\r\n") if h.lower().startswith(b"content-length:")]
+                if length and len(body) >= length[0]:
+                    return data
+
+
+@pytest.mark.parametrize("length", [300, 5_000, 60_000, 100_000, 1_000_000])
+def test_an_over_long_address_gets_a_plain_answer_not_a_dropped_connection(server, length):
+    """Issue 15, defect 5: `station serve` dropped the connection on an over-long path (one name past the
+    file system's 255 bytes raised in the handler; past 64 KiB http.server's own page named Python)."""
+    conn = http.client.HTTPConnection(server[0], server[1], timeout=10)
+    conn.request("GET", "/" + "a" * length)
+    response = conn.getresponse()
+    body = response.read()
+    conn.close()
+    if length <= 8 * 1024:  # could be a page's name: looked for, and not found
+        assert (response.status, b"There is no page at this address." in body) == (404, True)
+    else:
+        assert (response.status, body) == (414, TOO_LONG_PAGE)
+        assert response.headers["Content-Security-Policy"] == CSP
+        assert response.headers["Connection"] == "close"
+    # and the server is still there for everyone else
+    again = Client(server)
+    assert again("/")[0] == 200
+    again.conn.close()
+
+
+def test_a_long_address_is_cut_short_in_the_log(get, server):
+    get("/" + "b" * 5000)
+    assert server[2][-1] == "GET /" + "b" * 199 + "… 404"
+
+
+NOT_FOUND = "There is no page at this address."
+UNREADABLE = "This request could not be read. Check the address and try again."
+
+# The hostile corpus of the preview server: (case, the request line exactly as sent, status, the page's words).
+HOSTILE_REQUESTS = [
+    ("raw NUL", b"GET /index.html\x00.txt HTTP/1.1", 404, NOT_FOUND),
+    ("encoded NUL", b"GET /%00 HTTP/1.1", 404, NOT_FOUND),
+    ("NUL in a folder", b"GET /shows%00/night-talk/ HTTP/1.1", 404, NOT_FOUND),
+    ("dot-dot", b"GET /../secret.txt HTTP/1.1", 404, NOT_FOUND),
+    ("dot-dot, encoded", b"GET /shows/%2e%2e/%2e%2e/secret.txt HTTP/1.1", 404, NOT_FOUND),
+    ("dot-dot, backslash", b"GET /..%5csecret.txt HTTP/1.1", 404, NOT_FOUND),
+    ("a name too long for the disk", b"GET /" + b"x" * 256 + b".html HTTP/1.1", 404, NOT_FOUND),
+    ("a path too long for the disk", b"GET " + b"/abc" * 1100 + b" HTTP/1.1", 404, NOT_FOUND),
+    ("an address too long for any page", b"GET /" + b"y" * 9000 + b" HTTP/1.1", 414,
+     "This address is longer than any page of the site. Check the link, or start again from the home page."),
+    ("past http.server's line limit", b"GET /" + b"z" * 70_000 + b" HTTP/1.1", 414,
+     "This address is longer than any page of the site. Check the link, or start again from the home page."),
+    ("escape codes", b"GET /\x1b[2J\x1b[31mred HTTP/1.1", 404, NOT_FOUND),
+    ("not UTF-8", b"GET /\xff\xfe HTTP/1.1", 404, NOT_FOUND),
+    ("four words", b"GET / HTTP/1.1 please", 400, UNREADABLE),
+    ("bad version", b"GET / HTTP/1.x", 400, UNREADABLE),
+    ("HTTP/2", b"GET / HTTP/2.0", 505, "The preview speaks HTTP/1.1 and HTTP/1.0."),
+    ("unknown method", b"BREW / HTTP/1.1", 501, "The preview only shows pages: it answers GET and HEAD."),
+    ("a header past the line limit", b"GET / HTTP/1.1", 431,
+     "This request carries more than a web page needs. Try again in a fresh browser window."),
+]
+
+
+@pytest.mark.parametrize("name, line, status, words", HOSTILE_REQUESTS, ids=[c[0] for c in HOSTILE_REQUESTS])
+def test_hostile_requests(server, name, line, status, words):
+    rest = b"Host: x\r\nCookie: " + b"c" * 70_000 + b"\r\n\r\n" if status == 431 else b"Host: x\r\n\r\n"
+    answer = raw_request(server, line, rest)
+    assert answer.startswith(b"HTTP/1."), answer[:80]
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert int(head.split(b" ", 2)[1]) == status
+    assert f"<p>{words}</p>".encode() in body
+    assert b"Content-Security-Policy: " in head
+    assert SECRET not in answer and b"Python" not in answer and b"<reset>" not in answer
+    assert Client(server)("/")[0] == 200  # nothing broke
+
+
+def test_what_http_server_refuses_gets_a_plain_page(server):
+    answer = raw_request(server, b"POST / HTTP/1.1", b"Host: x\r\nContent-Length: 0\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 501 Not Implemented\r\n")
+    assert answer.endswith(b"<h1>Not supported</h1>\n<p>The preview only shows pages: it answers GET and HEAD.</p>"
+                           b"\n</html>\n")
+
+
+def test_control_characters_never_reach_the_log(server):
+    raw_request(server, b"GET /\x1b[2Jgone%0d%0aGET%20/forged HTTP/1.1")
+    line = server[2][-1]
+    assert line == "GET /%1B[2Jgone%0d%0aGET%20/forged 404"
+    assert not any(ord(c) < 0x20 for c in line)
