@@ -109,6 +109,8 @@ def publish(station: StationDir = Path("."),
     try:
         s3, remote = publish_mod.connect(config)
         plan = publish_mod.plan(config, ledger, remote)
+        if plan.skipped:
+            _problems("Left out of the bucket:", plan.skipped)
         if dry_run:
             for up in plan.uploads:
                 out.print(f"would upload ({up.why}) {up.rel}  {up.size:,} bytes", markup=False)
@@ -333,11 +335,8 @@ def run_daemon(station: StationDir = Path("."), verbose: Verbose = False) -> Non
 def _logging(config, name: str, verbose: bool) -> None:
     """Log to the terminal and to .station/logs/<name> (what was done, and why)."""
     import logging
-    from logging.handlers import RotatingFileHandler
-    folder = config.state_dir / "logs"
-    folder.mkdir(parents=True, exist_ok=True)
-    handlers = [logging.StreamHandler(sys.stderr),
-                RotatingFileHandler(folder / name, maxBytes=5_000_000, backupCount=5, encoding="utf-8")]
+    from .files import private_log
+    handlers = [logging.StreamHandler(sys.stderr), private_log(config.state_dir / "logs" / name)]   # 0600
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=handlers,
                         format="%(asctime)s %(levelname)s %(message)s", force=True)
     logging.getLogger("apscheduler").setLevel(logging.INFO if verbose else logging.WARNING)
@@ -422,6 +421,7 @@ def desk(ctx: typer.Context, station: StationDir = Path("."),
     import tempfile
     from .desk.accounts import Accounts, database_path
     from .desk.server import make_server
+    from .files import private_dir
     config = _config(station, verbose)
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(message)s")
     logging.getLogger("station.desk").setLevel(logging.INFO)
@@ -436,7 +436,7 @@ def desk(ctx: typer.Context, station: StationDir = Path("."),
     # not in a temp folder that may be RAM (this process serves only the desk).
     spool = config.state_dir / "tmp"
     shutil.rmtree(spool, ignore_errors=True)
-    spool.mkdir(parents=True)
+    private_dir(spool)   # 0700: what is being uploaded is nobody else's to read
     tempfile.tempdir = str(spool)
     try:
         server, _ = make_server(config, host or settings.host, port or settings.port)

@@ -37,6 +37,7 @@ from . import config as config_mod
 from . import nights, pipeline
 from . import schedule as schedule_mod
 from .config import Config
+from .files import private_file, write_text
 
 log = logging.getLogger("station.daemon")
 _running: "Daemon | None" = None   # jobs in the store name functions, not objects: they find the daemon here
@@ -50,8 +51,10 @@ class Daemon:
         self.clock = clock or SystemClock()
         s = config.settings.stream
         self.build_every_s = build_every_s or s.build_every_min * 60
+        # Made 0600 (in a 0700 .station/) before SQLAlchemy opens it; SQLite's journals take its mode.
+        jobs = private_file(config.state_dir / "jobs.sqlite")
         self.scheduler = BackgroundScheduler(
-            jobstores={"default": SQLAlchemyJobStore(url=f"sqlite:///{config.state_dir / 'jobs.sqlite'}")},
+            jobstores={"default": SQLAlchemyJobStore(url=f"sqlite:///{jobs}")},
             executors={"default": ThreadPoolExecutor(2)},
             job_defaults={"coalesce": True, "max_instances": 1},
             timezone=config.settings.station.timezone)
@@ -68,7 +71,6 @@ class Daemon:
     def start(self) -> None:
         global _running
         _running = self
-        self.config.state_dir.mkdir(parents=True, exist_ok=True)
         self.scheduler.start(paused=True)   # jobs are brought up to date before anything runs
         self._sync_jobs()
         self.scheduler.resume()
@@ -142,6 +144,8 @@ class Daemon:
         try:
             s3, remote = publish.connect(config)
             plan = publish.plan(config, ledger, remote)
+            for problem in plan.skipped:
+                log.warning("%s", problem)
             if plan.uploads or plan.deletes:
                 publish.run(config, ledger, plan, s3)
                 log.info("published: %d uploaded, %d deleted", len(plan.uploads), len(plan.deletes))
@@ -168,7 +172,7 @@ class Daemon:
         before = self.fingerprint_path.read_text() if self.fingerprint_path.exists() else ""
         if now == before:
             return False
-        self.fingerprint_path.write_text(now)
+        write_text(self.fingerprint_path, now)
         return True
 
     def start_stream(self, why: str) -> bool:

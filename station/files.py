@@ -3,6 +3,14 @@
 Every output is written to a temporary name in its final folder and renamed
 into place, so a reader (or a build killed half-way) never sees half a file.
 Temporary names start with `.tmp-`; `sweep()` clears any a killed build left.
+
+Privacy is decided here too, by place, so no caller can forget it: anything
+written inside a station's private folders (`.station/`, `records/`: the
+state and job databases, the cache with its unredacted audio, the stream's
+library and nights, logs, uploads being received) is created readable by
+the station's own user only — folders 0700, files 0600 — whatever the umask.
+Everything else (site/ above all) keeps the umask's modes, world-readable as
+a web server needs.
 """
 
 from __future__ import annotations
@@ -20,6 +28,10 @@ from typing import Iterator
 TMP_PREFIX = ".tmp-"
 PRIVATE_DIR_MODE = 0o700   # .station/ and records/: nobody else on the machine reads them
 PRIVATE_FILE_MODE = 0o600
+# A station's private folders, beside its station.toml: config.STATE_DIR and config.RECORDS_DIR (a test keeps
+# them equal; config imports nothing from here, and this module must not import config).
+PRIVATE_FOLDERS = (".station", "records")
+STATION_FILE = "station.toml"
 
 
 def sha256_file(path: Path) -> str:
@@ -41,18 +53,79 @@ def temp_name(final: Path) -> Path:
     return final.with_name(f"{TMP_PREFIX}{os.getpid()}-{threading.get_ident()}-{secrets.token_hex(4)}-{final.name}")
 
 
+def private_root(path: Path) -> Path | None:
+    """The station's private folder (`.station/` or `records/`) that `path` is or lies in; None if none."""
+    path = Path(os.path.abspath(path))
+    for folder in (path, *path.parents):
+        if folder.name in PRIVATE_FOLDERS and (folder.parent / STATION_FILE).is_file():
+            return folder
+    return None
+
+
 def private_dir(folder: Path) -> Path:
-    """Make `folder` (and any missing parents) readable by this user only, and return it."""
-    folder.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
-    if stat.S_IMODE(folder.stat().st_mode) != PRIVATE_DIR_MODE:
-        folder.chmod(PRIVATE_DIR_MODE)
-    return folder
+    """Make `folder` (and any missing parents) readable by this user only, and return it.
+
+    Each missing folder is made 0700 itself (pathlib's `mkdir(parents=True)` would make the parents with
+    the umask's mode); an existing `folder` is made 0700, and so is the private folder it lies in, so a
+    station made before folders were private is put right the first time anything is written there."""
+    missing = []
+    here = Path(folder)
+    while not here.is_dir():
+        missing.append(here)
+        if here.parent == here:
+            break
+        here = here.parent
+    for part in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            part.mkdir(mode=PRIVATE_DIR_MODE)
+    for each in {Path(folder), private_root(folder) or Path(folder)}:
+        if stat.S_IMODE(each.stat().st_mode) != PRIVATE_DIR_MODE:
+            each.chmod(PRIVATE_DIR_MODE)
+    return Path(folder)
+
+
+def private_file(path: Path) -> Path:
+    """Make sure `path` exists and is readable by this user only (0600), its folder private; return it.
+
+    For files that something else opens by name (SQLite, a log): SQLite gives its -journal and -wal files
+    the mode of the database file, so making the database 0600 before the first connection covers them."""
+    private_dir(path.parent)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), PRIVATE_FILE_MODE))
+    if stat.S_IMODE(path.stat().st_mode) != PRIVATE_FILE_MODE:
+        path.chmod(PRIVATE_FILE_MODE)
+    return path
+
+
+def private_log(path: Path, max_bytes: int = 5_000_000, backups: int = 5):
+    """A rotating log handler whose files (the current one and each rotated) are 0600 in a 0700 folder."""
+    from logging.handlers import RotatingFileHandler
+
+    class PrivateLog(RotatingFileHandler):
+        def _open(self):
+            fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE_FILE_MODE)
+            os.fchmod(fd, PRIVATE_FILE_MODE)
+            return open(fd, self.mode, encoding=self.encoding, errors=self.errors)
+
+    private_dir(path.parent)
+    return PrivateLog(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
+
+
+def make_parent(final: Path) -> bool:
+    """Make the folder `final` goes in; True when it is private (then made 0700 like private_dir)."""
+    if private_root(final) is not None:
+        private_dir(final.parent)
+        return True
+    final.parent.mkdir(parents=True, exist_ok=True)
+    return False
 
 
 @contextlib.contextmanager
 def atomic_path(final: Path, mode: int | None = None) -> Iterator[Path]:
-    """Yield a temporary path beside `final`; on success it replaces `final` (with `mode`, when given)."""
-    final.parent.mkdir(parents=True, exist_ok=True)
+    """Yield a temporary path beside `final`; on success it replaces `final` (with `mode`, when given).
+
+    Inside a station's private folders the mode is always 0600 (see the module's docstring)."""
+    if make_parent(final):
+        mode = PRIVATE_FILE_MODE
     tmp = temp_name(final)
     try:
         yield tmp

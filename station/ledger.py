@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import StateError
-from .files import sha256_file
+from .files import private_file, sha256_file
 
 SCHEMA_VERSION = 1
 SCHEMA = """
@@ -59,7 +59,7 @@ class Ledger:
             elif read_only:
                 self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=wait_s)
             else:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                private_file(path)   # 0600 before SQLite opens it: its -journal and -wal files take its mode
                 self.db = sqlite3.connect(path, timeout=wait_s)
             if not read_only or path is None or not path.exists():
                 self.db.executescript(SCHEMA)

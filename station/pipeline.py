@@ -35,7 +35,7 @@ from . import transcript as transcript_mod
 from . import whisper_models
 from .config import Config
 from .errors import EpisodeFailed, Problem, Severity
-from .files import atomic_path, remove_empty_dirs, sha256_json, sweep, write_text
+from .files import atomic_path, private_file, remove_empty_dirs, sha256_json, sweep, write_text
 from .ledger import Ledger
 from .model import Episode, slugify
 from .stages import inspect, normalise, tag, transcribe
@@ -104,8 +104,7 @@ def build_lock(config: Config, wait: bool = True) -> Iterator[bool]:
     """One build at a time across processes (`station build`, `station run`, the desk): later ones wait.
 
     With wait=False it yields False at once when another build holds it."""
-    config.state_dir.mkdir(parents=True, exist_ok=True)
-    with open(config.state_dir / "build.lock", "a+") as f:
+    with open(private_file(config.state_dir / "build.lock"), "a+") as f:   # 0600 in a 0700 .station/
         try:
             fcntl.flock(f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:

@@ -13,18 +13,24 @@ single-part upload, or, for files sent in parts, against what this station
 last uploaded (the `published` table of the ledger). Credentials come only from
 the standard AWS environment variables or a named profile; botocore retries
 throttling, 5xx answers and dropped connections with backoff.
+
+Only what is really inside site/ goes up. The build never makes a link there,
+so a link someone left (to /etc/passwd, to content/ with its unpublished
+recordings, to a folder anywhere) is skipped and named: a bucket is public,
+and following a link out of site/ would publish whatever it points at.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from .config import Config, PublishSettings
-from .errors import StationError
+from .errors import Problem, Severity, StationError
 from .files import TMP_PREFIX
 from .ledger import Ledger
 from .serve import content_type
@@ -64,6 +70,7 @@ class Plan:
     uploads: list[Upload] = field(default_factory=list)
     deletes: list[str] = field(default_factory=list)    # object keys, in the order they go
     unchanged: int = 0
+    skipped: list[Problem] = field(default_factory=list)  # links in site/ that were not followed
 
     @property
     def upload_bytes(self) -> int:
@@ -109,10 +116,47 @@ def _md5(path: Path) -> str:
 LIVE = "live/"  # the stream's HLS: rewritten every few seconds while on air, served from where it is made
 
 
-def local_files(site: Path) -> dict[str, Path]:
-    files = {p.relative_to(site).as_posix(): p for p in sorted(site.rglob("*"))
-             if p.is_file() and not p.name.startswith(TMP_PREFIX)}
-    return {rel: p for rel, p in files.items() if not rel.startswith(LIVE)}
+def local_files(site: Path, skipped: list[Problem] | None = None, label: str = "site") -> dict[str, Path]:
+    """site/'s files to publish, by their path inside it: no temporary file, nothing of live/, and nothing
+    that is not really in site/. A link to a file inside site/ is published as that file; a link that leads
+    out of it, or to a folder (walking links invites loops), is left out and named in `skipped`."""
+    found: dict[str, Path] = {}
+    if not site.is_dir():
+        return found
+    root = site.resolve()
+    for folder, dirs, names in os.walk(site, followlinks=False):
+        here = Path(folder)
+        for name in sorted(dirs):
+            if (here / name).is_symlink():
+                _skip(skipped, f"{label}/{(here / name).relative_to(site).as_posix()}", "is a link to a folder")
+        dirs[:] = sorted(d for d in dirs if not (here / d).is_symlink())
+        for name in sorted(names):
+            path = here / name
+            rel = path.relative_to(site).as_posix()
+            if name.startswith(TMP_PREFIX) or rel.startswith(LIVE):
+                continue
+            if path.is_symlink() and not inside(root, path):
+                _skip(skipped, f"{label}/{rel}", f"is a link to something outside {label}/")
+                continue
+            if path.is_file():   # a FIFO or a socket is not a file: opening one would wait for ever
+                found[rel] = path
+    return dict(sorted(found.items()))
+
+
+def inside(root: Path, path: Path) -> bool:
+    """Whether `path`, every link followed, is a file under `root` (already resolved)."""
+    try:
+        real = path.resolve(strict=True)
+    except (OSError, RuntimeError):   # a dangling link, a loop
+        return False
+    return root in real.parents
+
+
+def _skip(skipped: list[Problem] | None, where: str, what: str) -> None:
+    if skipped is not None:
+        skipped.append(Problem(where, f"this {what}, so it was not published",
+                               "put the file itself there if it is meant to be public, or remove the link",
+                               Severity.WARNING))
 
 
 def remote_objects(s3, settings: PublishSettings) -> dict[str, tuple[str, int]]:
@@ -128,7 +172,7 @@ def plan(config: Config, ledger: Ledger, remote: dict[str, tuple[str, int]]) -> 
     settings = config.settings.publish
     known = ledger.published()
     result = Plan()
-    local = local_files(config.site_dir)
+    local = local_files(config.site_dir, result.skipped, config.rel(config.site_dir))
     wanted = set()
     for rel, path in local.items():
         key = settings.prefix + rel
@@ -165,10 +209,15 @@ def run(config: Config, ledger: Ledger, the_plan: Plan, s3, progress: Callable[[
     transfer = TransferConfig(multipart_threshold=settings.multipart_mb << 20, multipart_chunksize=16 << 20,
                               max_concurrency=4)
     done = 0
+    root = config.site_dir.resolve()
     for up in the_plan.uploads:
         path = config.site_dir / up.rel
         extra = {"ContentType": content_type(path), "CacheControl": cache_control(up.rel),
                  "Metadata": {"sha256": up.sha256}}
+        if not inside(root, path):   # made into a link out of site/ since the plan was made
+            raise PublishError(f"site/{up.rel} changed into a link out of site/ while publishing, so it was not "
+                               f"uploaded; {done} of {len(the_plan.uploads)} files went up and nothing was deleted "
+                               "— remove the link and run `station publish` again")
         try:
             if up.size < transfer.multipart_threshold:
                 with path.open("rb") as body:

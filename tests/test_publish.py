@@ -236,3 +236,40 @@ def test_a_prefix_keeps_the_station_in_its_own_folder(station):
     assert got and all(k.startswith("radio/") for k in got)
     assert {k.removeprefix("radio/"): v for k, v in got.items()} == station.site()
     assert hashlib.sha256(got["radio/feed.xml"]).hexdigest() == hashlib.sha256(station.site()["feed.xml"]).hexdigest()
+
+
+def test_links_out_of_site_are_never_uploaded_and_are_named(station):
+    """Issue 15, defect 5: `station publish` followed symlinks out of site/ — a link to /etc/passwd, to
+    content/ (recordings never published) or to any folder put whatever it pointed at in a public bucket."""
+    site = station.root / "site"
+    recording = station.root / "content/shows/night-talk/awake-at-three.mp3"
+    if not recording.exists():
+        recording = next((station.root / "content/shows").rglob("*.yaml"))
+    (site / "passwd.txt").symlink_to("/etc/passwd")
+    (site / "media" / "night-talk" / "original.mp3").symlink_to(recording)
+    (site / "content").symlink_to(station.root / "content")     # a whole folder outside
+    (site / "media" / "again").symlink_to(site / "media")         # a folder inside, and a loop
+    (site / "gone.html").symlink_to(station.root / "nowhere.html")  # dangling
+    (site / "home.html").symlink_to(site / "index.html")          # a file inside: published as that file
+    expected = {k: v for k, v in station.site().items()
+                if not k.startswith(("content/", "media/again/", "live/"))
+                and k not in ("passwd.txt", "media/night-talk/original.mp3")}
+    assert expected["home.html"] == (site / "index.html").read_bytes()
+
+    dry = station.cli("publish", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "passwd" not in dry.stdout and "original.mp3" not in dry.stdout
+    result = station.cli("publish")
+    assert result.returncode == 0, result.stderr
+    assert contents(station) == expected
+    warnings = [line.strip() for line in result.stderr.splitlines() if "warning" in line or "→" in line]
+    fix = "→ put the file itself there if it is meant to be public, or remove the link"
+    assert warnings == [
+        "warning site/content: this is a link to a folder, so it was not published", fix,
+        "warning site/gone.html: this is a link to something outside site/, so it was not published", fix,
+        "warning site/passwd.txt: this is a link to something outside site/, so it was not published", fix,
+        "warning site/media/again: this is a link to a folder, so it was not published", fix,
+        "warning site/media/night-talk/original.mp3: this is a link to something outside site/, so it was not "
+        "published", fix,
+    ]
+    assert b"root:" not in b"".join(contents(station).values())
