@@ -180,6 +180,15 @@ def withdraw(episode: Annotated[str, typer.Argument(help="The episode: its recor
                       + f"\n    and {_plural(report.bucket_updated, 'file')} updated without it", markup=False)
     else:
         out.print("  (no bucket is set up in [publish], so there was nothing to remove there)", markup=False)
+    if report.build_error:
+        err.print(f"[bold red]The pages and feeds that listed it could not be rebuilt:[/] {escape(report.build_error)}"
+                  " — its own files are gone already; fix that and run `station build`")
+    if report.still_named:
+        err.print("[bold red]These files still name it:[/] " + escape(", ".join(f"site/{r}" for r in report.still_named))
+                  + " — run `station build -v` and report this")
+    if report.build is not None and report.build.errors:
+        out.print(f"(The build after it found {_plural(len(report.build.errors), 'problem')} elsewhere — see "
+                  "`station check`; they held back only their own episodes, not this withdrawal.)", markup=False)
     out.print("It stays withdrawn until its sidecar has a consent record dated after today.")
     out.print("Podcast apps drop it at their next refresh, because its GUID has left the feed. Copies already "
               "downloaded to listeners' devices cannot be recalled.")
@@ -187,7 +196,48 @@ def withdraw(episode: Annotated[str, typer.Argument(help="The episode: its recor
         out.print("Deleted, as asked: " + ", ".join(report.recording_deleted), markup=False)
     else:
         out.print(f"The recording {report.recording} is untouched (`--delete-recording` deletes it).", markup=False)
-    raise typer.Exit(1 if report.bucket_error else 0)
+    raise typer.Exit(0 if report.complete else 1)
+
+
+@app.command()
+def backup(archive: Annotated[Path | None, typer.Argument(
+               help="Where to write the archive (default: peerwave-backup-DATE-TIME.tar.gz here).")] = None,
+           station: StationDir = Path("."), verbose: Verbose = False) -> None:
+    """Everything the station cannot make again in one archive: settings, content, schedules, records, accounts."""
+    from . import backup as backup_mod
+    config = _config(station, verbose)
+    now = datetime.now(timezone.utc)
+    try:
+        summary = backup_mod.backup(config, archive or backup_mod.default_name(now), now)
+    except (backup_mod.BackupError, OSError) as exc:
+        err.print(f"[bold red]No backup was made:[/] {escape(str(exc))}")
+        _exit(2, exc, verbose)
+    out.print(f"Backed up {_plural(summary.files, 'file')} ({summary.bytes / 1e6:.1f} MB) to {summary.archive}: "
+              + ", ".join(f"{part} ({n})" for part, n in summary.parts.items()), markup=False)
+    out.print("It holds the desk's password hashes and every recording: keep it where only coordinators can "
+              "read it. `station restore` puts it back on any machine.", markup=False)
+
+
+@app.command()
+def restore(archive: Annotated[Path, typer.Argument(help="An archive made by `station backup`.")],
+            station: StationDir = Path("."),
+            replace: Annotated[bool, typer.Option(
+                "--replace", help="Overwrite a station already in the folder with the archive's files.")] = False,
+            verbose: Verbose = False) -> None:
+    """Put a station back from `station backup`'s archive (a new machine, a lost folder); then `station build`."""
+    from . import backup as backup_mod
+    try:
+        summary = backup_mod.restore(archive, station.resolve(), replace)
+    except (backup_mod.BackupError, OSError) as exc:
+        err.print(f"[bold red]Nothing was restored:[/] {escape(str(exc))}")
+        _exit(2, exc, verbose)
+    out.print(f"Restored {_plural(summary.files, 'file')} into {station.resolve()}: "
+              + ", ".join(f"{part} ({n})" for part, n in summary.parts.items()), markup=False)
+    if summary.kept:
+        out.print(f"{_plural(len(summary.kept), 'file')} already there and left as they were (--replace "
+                  "overwrites them).", markup=False)
+    out.print("Now run `station build`: withdrawals, GUIDs, slugs and desk accounts are as they were.",
+              markup=False)
 
 
 schedule_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,

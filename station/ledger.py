@@ -1,11 +1,11 @@
 """What ran on which input: the SQLite state behind incremental builds.
 
-Four tables:
+It is a cache: deleting it costs work, never a promise. Withdrawals, GUIDs and
+slugs are the station's durable records (station/records.py, `records/`).
+
   file_hashes  stat → sha256, so unchanged recordings are not read again
   memo         a stage's result under its key (input hashes + stage version + settings)
-  identities   each episode's slug and GUID, kept across renames and title edits
   outputs      every file the build put in site/, so what is gone can be removed
-  withdrawals  episodes their presenters took back, by GUID, and when
   published    what `station publish` last put in the bucket: key → content hash and ETag
 
 Privacy: no presenter name and no file name from content/ is stored; content
@@ -17,8 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import StateError
@@ -29,10 +27,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS file_hashes (path_hash TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, sha256 TEXT);
 CREATE TABLE IF NOT EXISTS memo (key TEXT PRIMARY KEY, stage TEXT NOT NULL, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS identities (key_hash TEXT PRIMARY KEY, source_sha256 TEXT NOT NULL,
-                                       slug TEXT NOT NULL, guid TEXT NOT NULL, show TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS outputs (path TEXT PRIMARY KEY, key TEXT NOT NULL, size INTEGER, mtime_ns INTEGER);
-CREATE TABLE IF NOT EXISTS withdrawals (guid TEXT PRIMARY KEY, at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS published (key TEXT PRIMARY KEY, sha256 TEXT NOT NULL, etag TEXT NOT NULL,
                                       size INTEGER NOT NULL);
 """
@@ -40,12 +35,6 @@ CREATE TABLE IF NOT EXISTS published (key TEXT PRIMARY KEY, sha256 TEXT NOT NULL
 
 def _h(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class Identity:
-    slug: str
-    guid: str
 
 
 class Ledger:
@@ -107,43 +96,6 @@ class Ledger:
     def remember(self, key: str, stage: str, value) -> None:
         self._write("INSERT OR REPLACE INTO memo VALUES (?,?,?)", (key, stage, json.dumps(value, sort_keys=True)))
 
-    # ------------------------------------------------------------ identities
-    def identity(self, episode_key: str, show: str, source_sha256: str, wanted_slug: str,
-                 present_keys: set[str], namespace: uuid.UUID) -> Identity:
-        """The episode's slug and GUID, stable across rebuilds, renames and title edits.
-
-        Without history (a fresh clone) the GUID is derived from the episode's
-        place in content/, so the same content gives the same GUID anywhere.
-        A renamed recording (same audio, old name gone) keeps its identity.
-        """
-        key_hash = _h(episode_key)
-        row = self.db.execute("SELECT slug, guid, source_sha256 FROM identities WHERE key_hash=?", (key_hash,)).fetchone()
-        if row is None:
-            present = {_h(k) for k in present_keys}
-            for old_hash, slug, guid in self.db.execute(
-                    "SELECT key_hash, slug, guid FROM identities WHERE source_sha256=? AND show=?", (source_sha256, show)):
-                if old_hash not in present:  # the old name is gone: this is a rename
-                    self._write("UPDATE identities SET key_hash=? WHERE key_hash=?", (key_hash, old_hash))
-                    return Identity(slug, guid)
-            guid = str(uuid.uuid5(namespace, episode_key))
-            slug = self._free_slug(show, wanted_slug)
-            self._write("INSERT INTO identities VALUES (?,?,?,?,?)", (key_hash, source_sha256, slug, guid, show))
-            return Identity(slug, guid)
-        slug, guid, known_sha = row
-        if known_sha != source_sha256:
-            self._write("UPDATE identities SET source_sha256=? WHERE key_hash=?", (source_sha256, key_hash))
-        return Identity(slug, guid)
-
-    def set_slug(self, episode_key: str, slug: str) -> None:
-        self._write("UPDATE identities SET slug=? WHERE key_hash=?", (slug, _h(episode_key)))
-
-    def _free_slug(self, show: str, wanted: str) -> str:
-        taken = {r[0] for r in self.db.execute("SELECT slug FROM identities WHERE show=?", (show,))}
-        slug, n = wanted, 2
-        while slug in taken:
-            slug, n = f"{wanted}-{n}", n + 1
-        return slug
-
     # ------------------------------------------------------------ outputs
     def output(self, rel_path: str) -> tuple[str, int, int] | None:
         return self.db.execute("SELECT key, size, mtime_ns FROM outputs WHERE path=?", (rel_path,)).fetchone()
@@ -157,22 +109,6 @@ class Ledger:
 
     def forget_output(self, rel_path: str) -> None:
         self._write("DELETE FROM outputs WHERE path=?", (rel_path,))
-
-    # ------------------------------------------------------------ withdrawals
-    def withdraw(self, guid: str, at: str) -> None:
-        self._write("INSERT OR REPLACE INTO withdrawals VALUES (?,?)", (guid, at))
-
-    def withdrawn(self, guid: str) -> str | None:
-        """When this episode was withdrawn (ISO time), or None."""
-        row = self.db.execute("SELECT at FROM withdrawals WHERE guid=?", (guid,)).fetchone()
-        return row[0] if row else None
-
-    def reconsented(self, guid: str) -> None:
-        self._write("DELETE FROM withdrawals WHERE guid=?", (guid,))
-
-    def identities(self) -> list[tuple[str, str, str]]:
-        """(show, slug, guid) of every episode ever built."""
-        return list(self.db.execute("SELECT show, slug, guid FROM identities ORDER BY show, slug"))
 
     # ------------------------------------------------------------ the bucket
     def published(self) -> dict[str, tuple[str, str, int]]:

@@ -38,6 +38,7 @@ from .errors import EpisodeFailed, Problem, Severity
 from .files import atomic_path, private_file, remove_empty_dirs, sha256_json, sweep, write_text
 from .ledger import Ledger
 from .model import Episode, slugify
+from .records import Records, place_hash
 from .stages import inspect, normalise, tag, transcribe
 from .tools import ffmpeg
 from .tools.whisper import Whisper
@@ -127,6 +128,7 @@ class Runner:
         self.config, self.check, self.now, self.events = config, check, now, events
         self.settings = config.settings
         self.ledger = Ledger(config.state_dir / "state.sqlite", read_only=check)
+        self.records = Records.of(config, read_only=check)
         self.cache = config.state_dir / "cache"
         self.result = BuildResult()
         self.produced: set[str] = set()
@@ -137,6 +139,7 @@ class Runner:
         self.remembered: set[str] = set()  # transcript records kept for `station transcript`
         self.tracks: list[library_mod.Track] = []  # what the overnight stream may play
         self.first_heard: dict[str, str] = {}  # presenter hash → the date of their earliest episode
+        self.withdrawn_places: list[tuple[str, str, str]] = []  # (show, slug, guid) withdrawn now
         t = self.settings.transcripts
         # A missing or damaged model stops the run here, before any work.
         self.model = (whisper_models.resolve(t.model, config.root, self.cache / "models", self.ledger.sha256,
@@ -150,6 +153,8 @@ class Runner:
         self.result.problems += cat.problems
         self.result.waiting = cat.waiting
         self.present_keys = {e.key for e in cat.episodes}
+        if not self.check:
+            self._withdrawals_first(cat)
         for e in cat.episodes:
             for p in e.meta.presenters:
                 k = schedule_mod.presenter_key(p.name)
@@ -160,6 +165,7 @@ class Runner:
             self.result.outcomes.append(outcome)
             self.result.problems += [p for p in outcome.problems if p not in self.result.problems]
             self.events.done(outcome)
+        self._screen(cat)
         self._feeds(cat)
         tonight = self._stream(cat)
         self._site(cat, tonight)
@@ -168,17 +174,100 @@ class Runner:
             self._write_report()
         return self.result
 
+    # ------------------------------------------------------------ withdrawals, before anything else
+    def _withdrawals_first(self, cat) -> None:
+        """Every withdrawn episode's own files leave site/ before any other work, so whatever goes wrong later
+        in this run, its audio, transcripts and page are gone; the pages and feeds that listed it follow as
+        they are rendered. Found by path as well as in the ledger: the ledger is a cache and may be gone."""
+        guid_of = {self.records.identities[h]["guid"]: e for e in cat.episodes
+                   if (h := place_hash(e.key)) in self.records.identities}
+        for show, slug, guid in self.records.withdrawn_places():
+            episode = guid_of.get(guid)
+            if episode is not None and self._given_again(episode, guid):
+                continue
+            self.withdrawn_places.append((show, slug, guid))
+            for rel in own_site_files(self.config.site_dir, show, slug) | {
+                    r for r in self.ledger.outputs() if r.startswith(own_files(show, slug))}:
+                (self.config.site_dir / rel).unlink(missing_ok=True)
+                self.ledger.forget_output(rel)
+                self.result.removed.append(rel)
+
+    def _safe_to_keep(self, rel: str) -> bool:
+        """An output from an earlier build that this run could not make again: kept only while it names no
+        withdrawn episode, so a failure never holds a withdrawal back."""
+        path = self.config.site_dir / rel
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return False
+        return not any(g in text or any(o in text for o in own_files(show, slug))
+                       for show, slug, g in self.withdrawn_places)
+
+    # ------------------------------------------------------------ one bad episode holds back only itself
+    def _screen(self, cat) -> None:
+        """Each episode's feed item and page rendered on its own before the whole: one that cannot be rendered
+        is held back alone, so it never stops the feeds, pages, stream and withdrawals of the rest. When every
+        page fails alike, the template is at fault, not the episodes: `_site` reports it and keeps the pages."""
+        failed: dict[str, str] = {}
+        for item in self.items:
+            try:
+                feed.show_feed(self.config, item.episode.show, [item], None)
+            except Exception as exc:
+                failed[item.episode.key] = f"the podcast feed ({_detail(exc)})"
+        probe = site_mod.Site(self.config, cat.shows, self.pages, [], None)
+        page_failed: dict[str, str] = {}
+        for page in self.pages:
+            try:
+                probe.episode(page)
+            except site_mod.TemplateProblem as exc:
+                if not exc.whole:
+                    page_failed[page.episode.key] = f"its web page ({exc.problem.what})"
+            except Exception as exc:
+                page_failed[page.episode.key] = f"its web page ({_detail(exc)})"
+        if len(self.pages) < 2 or len(page_failed) < len(self.pages):
+            failed = {**page_failed, **failed}
+        if not failed:
+            return
+        by_where = {o.where: o for o in self.result.outcomes}
+        for episode in cat.episodes:
+            if episode.key not in failed:
+                continue
+            outcome = by_where[self.config.rel(episode.recording)]
+            problem = Problem(outcome.where, f"this episode could not be put into {failed[episode.key]}, so it is "
+                              "held back; every other episode is published", "check its sidecar for unusual "
+                              "characters; if it looks right, run `station build -v` and send the output to "
+                              "whoever looks after the station")
+            outcome.state, outcome.audio = "held back", None
+            outcome.problems.append(problem)
+            self.result.problems.append(problem)
+            self.produced -= {rel for rel in self.produced if rel.startswith(own_files(episode.show.slug, outcome.slug))}
+        self.items = [i for i in self.items if i.episode.key not in failed]
+        self.pages = [p for p in self.pages if p.episode.key not in failed]
+        self.tracks = [t for t in self.tracks if t.guid not in {o.guid for o in self.result.outcomes
+                                                                if o.state == "held back"}]
+
     # ------------------------------------------------------------ feeds
     def _feeds(self, cat) -> None:
         """The station feed and one per show, with their artwork; each checked against Apple's rules."""
         station_art = self._artwork(self.settings.station.artwork and self.config.root / self.settings.station.artwork,
                                     "station.toml")
-        feeds = [("feed.xml", feed.station_feed(self.config, self.items, station_art))]
+        wanted = [("feed.xml", "station.toml", lambda: feed.station_feed(self.config, self.items, station_art))]
         for show in cat.shows:
             art = self._artwork(show.path(show.meta.artwork), self.config.rel(show.folder / "show.toml")) or station_art
             items = [i for i in self.items if i.episode.show.slug == show.slug]
-            feeds.append((f"shows/{show.slug}/feed.xml", feed.show_feed(self.config, show, items, art)))
-        for rel, xml in feeds:
+            wanted.append((f"shows/{show.slug}/feed.xml", self.config.rel(show.folder / "show.toml"),
+                           lambda show=show, items=items, art=art: feed.show_feed(self.config, show, items, art)))
+        for rel, source, render in wanted:
+            try:
+                xml = render()
+            except Exception as exc:  # never expected once text is checked at the boundary; one feed only
+                self.result.problems.append(Problem(source, f"the feed site/{rel} could not be made ({_detail(exc)})",
+                                                    "check this file for unusual characters; if it looks right, run "
+                                                    "`station build -v` and send the output to whoever looks after "
+                                                    "the station"))
+                if not self.check and self._safe_to_keep(rel):
+                    self.produced.add(rel)
+                continue
             self.result.problems += feed.apple_problems(xml, f"site/{rel}")
             if not self.check:
                 self._publish(rel, sha256_json(xml.decode()), lambda tmp, xml=xml: tmp.write_bytes(xml))
@@ -199,10 +288,12 @@ class Runner:
             return
         try:
             files = site_mod.Site(self.config, cat.shows, self.pages, places, tonight).render()
-        except site_mod.TemplateProblem as exc:  # a station's own template: the pages already there stay
-            self.result.problems.append(exc.problem)
+        except Exception as exc:  # a station's own template: the pages already there stay, unless they name
+            self.result.problems.append(exc.problem if isinstance(exc, site_mod.TemplateProblem) else Problem(
+                "the website", f"it could not be rebuilt ({_detail(exc)})", "run `station build -v` and send the "
+                "output to whoever looks after the station; the pages from the last good build are still there"))
             self.produced |= {rel for rel in self.ledger.outputs() if not rel.startswith(("media/", "artwork/"))
-                              and not rel.endswith(".xml")}
+                              and not rel.endswith(".xml") and self._safe_to_keep(rel)}
             return
         self.result.pages = sum(rel.endswith(".html") for rel in files)
         made = {}
@@ -283,9 +374,8 @@ class Runner:
         except EpisodeFailed as failed:
             return Outcome(where, "held back", problems=warnings + failed.problems)
         except Exception as exc:  # a bug must not stop the other episodes
-            detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
             return Outcome(where, "held back", problems=[Problem(
-                where, f"something went wrong while building this episode ({detail})",
+                where, f"something went wrong while building this episode ({_detail(exc)})",
                 "run `station build -v` and send the output to whoever looks after the station")])
 
     def _episode(self, episode: Episode, where: str, warnings: list[Problem]) -> Outcome:
@@ -350,14 +440,17 @@ class Runner:
 
     def _withdrawn(self, episode: Episode, guid: str) -> bool:
         """Taken back by its presenter, and not given again since: a consent record dated after the withdrawal."""
-        at = self.ledger.withdrawn(guid)
-        if at is None:
+        if self.records.withdrawn(guid) is None:
             return False
-        if episode.meta.consent.date > datetime.fromisoformat(at).date():
+        if self._given_again(episode, guid):
             if not self.check:
-                self.ledger.reconsented(guid)
+                self.records.reconsented(guid)
             return False
         return True
+
+    def _given_again(self, episode: Episode, guid: str) -> bool:
+        at = self.records.withdrawn(guid)
+        return at is not None and episode.meta.consent.date > datetime.fromisoformat(at).date()
 
     def _normalised(self, sources: list[normalise.Source], masked: bool, where: str,
                     hide: tuple[tuple[float, float], ...] = ()) -> tuple[str, Path, dict]:
@@ -503,7 +596,7 @@ class Runner:
         return _Checked(normalise.Source(path, sha, analysis, trim), problems)
 
     def _identity(self, episode: Episode, sha: str):
-        return identity_of(self.ledger, episode, sha, self.present_keys, self.namespace)
+        return identity_of(self.records, episode, sha, self.present_keys, self.namespace)
 
     def _cover(self, episode: Episode, where: str) -> bytes | None:
         art_path = self.settings.station.artwork
@@ -577,14 +670,32 @@ def _patterns(schedules: schedule_mod.Schedules) -> set[str]:
     return found
 
 
-def identity_of(ledger: Ledger, episode: Episode, sha: str, present_keys: set[str], namespace: uuid.UUID):
-    """The episode's slug and GUID: kept in the ledger from its first build on."""
+def identity_of(records: Records, episode: Episode, sha: str, present_keys: set[str], namespace: uuid.UUID):
+    """The episode's slug and GUID: kept in the station's records from its first build on."""
     wanted = episode.meta.slug or slugify(episode.meta.title)
-    identity = ledger.identity(episode.key, episode.show.slug, sha, wanted, present_keys, namespace)
+    identity = records.identity(episode.key, episode.show.slug, sha, wanted, present_keys, namespace)
     if episode.meta.slug and identity.slug != episode.meta.slug:  # an explicit slug always wins
-        ledger.set_slug(episode.key, episode.meta.slug)
+        records.set_slug(episode.key, episode.meta.slug)
         identity = type(identity)(episode.meta.slug, identity.guid)
     return identity
+
+
+def own_files(show: str, slug: str) -> tuple[str, str]:
+    """The starts of the site/ paths that are an episode's own: its page folder and its media."""
+    return f"shows/{show}/{slug}/", f"media/{show}/{slug}."
+
+
+def own_site_files(site: Path, show: str, slug: str) -> set[str]:
+    """The episode's own files that are in site/ now, found on disk (the ledger may not know them)."""
+    found = {p for p in (site / "shows" / show / slug).rglob("*") if p.is_file()}
+    media = site / "media" / show
+    if media.is_dir():
+        found |= {p for p in media.iterdir() if p.is_file() and p.name.startswith(f"{slug}.")}
+    return {p.relative_to(site).as_posix() for p in found}
+
+
+def _detail(exc: BaseException) -> str:
+    return "".join(traceback.format_exception_only(type(exc), exc)).strip()
 
 
 def guid_namespace(config: Config) -> uuid.UUID:

@@ -44,11 +44,12 @@ OTHER_PARTS = {"context": "Around the journey", "capital": "Recovery capital"}
 
 
 class TemplateProblem(Exception):
-    """A template could not be rendered; the site is left as it was."""
+    """A template could not be rendered; the site is left as it was. `whole`: the template itself is broken
+    (a syntax mistake), whatever it is filled with."""
 
-    def __init__(self, problem: Problem):
+    def __init__(self, problem: Problem, whole: bool = False):
         super().__init__(str(problem))
-        self.problem = problem
+        self.problem, self.whole = problem, whole
 
 
 @dataclass(frozen=True)
@@ -184,7 +185,7 @@ class Site:
             self._page(f"shows/{show.slug}/index.html", "show.html", show=show,
                        episodes=[e for e in self.episodes if e.episode.show.slug == show.slug])
         for page in self.episodes:
-            self._episode(page)
+            self.episode(page)
         self._page("map/index.html", "map.html", gaps=self._gaps(), localities=self._localities(),
                    landscape=landscape_map.landscape_svg(
                        [(k.id, k.name) for k in kinds().values()], self._spots(),
@@ -206,7 +207,8 @@ class Site:
         self._page("404.html", "404.html", depth_override="/")
         return self.files
 
-    def _episode(self, page: EpisodePage) -> None:
+    def episode(self, page: EpisodePage) -> None:
+        """One episode's page (also rendered on its own first, so one that fails holds back only itself)."""
         meta = page.episode.meta
         self._page(f"{page.url}index.html", "episode.html", page=page, meta=meta, show=page.episode.show,
                    notes_html=notes_html(meta.description),
@@ -224,7 +226,8 @@ class Site:
         except jinja2.TemplateSyntaxError as exc:
             raise TemplateProblem(Problem(
                 f"{exc.filename or exc.name} line {exc.lineno}", f"this template has a mistake ({exc.message}), so "
-                "the website was not rebuilt", "fix that line; the pages from the last good build are still there"))
+                "the website was not rebuilt", "fix that line; the pages from the last good build are still there"),
+                whole=True)
         except (jinja2.TemplateError, TypeError, AttributeError, KeyError) as exc:
             raise TemplateProblem(Problem(
                 f"the template {template}", f"it could not be filled in for site/{rel} ({exc}), so the website was "

@@ -263,7 +263,7 @@ class Player:
         self.outputs = outputs
         self.clock = clock or SystemClock()
         self.running_order = running_order or nights.Follower(config, lambda: self.clock.now())
-        self.is_withdrawn = is_withdrawn or self._withdrawn_in_ledger
+        self.is_withdrawn = is_withdrawn or self._withdrawn_in_records
         self.stopping = threading.Event()
         self.report = Report()
         self._turn = 0
@@ -271,16 +271,12 @@ class Player:
     def stop(self) -> None:
         self.stopping.set()
 
-    def _withdrawn_in_ledger(self, guid: str) -> bool:
+    def _withdrawn_in_records(self, guid: str) -> bool:
         """Asked before each episode: a withdrawal made since the night was put together counts at once.
-        Raises when the ledger cannot be read (locked, damaged); `_withdrawal` decides what that means."""
-        from .ledger import Ledger
-        # While this waits for a lock, listeners hear only the audio sent ahead: give up before it runs out.
-        ledger = Ledger(self.config.state_dir / "state.sqlite", read_only=True, wait_s=self.settings.lead_s / 2)
-        try:
-            return ledger.withdrawn(guid) is not None
-        finally:
-            ledger.close()
+        Raises when the station's records cannot be read (damaged, unreadable); `_withdrawal` decides what
+        that means. They are written whole and renamed into place, so reading never waits on a writer."""
+        from .records import Records
+        return Records.of(self.config, read_only=True).withdrawn(guid) is not None
 
     def play(self, night: Date) -> Report:
         """Play `night` from where the clock says it is until its window ends (or `stop()`)."""

@@ -1,13 +1,16 @@
 """Withdrawal: a presenter takes an episode back, everywhere, in one step, with no reason asked.
 
-The withdrawal is recorded in the ledger by GUID (no name, no reason), then
-the station is built again: a withdrawn episode is left out of every output —
-its audio, transcripts and chapters, its page, the feeds, the home, show,
-topic and place pages, the search index — and its files in site/ and its
-copies in the cache are removed. When publishing is set up, the bucket follows
-at once. It stays withdrawn until its sidecar carries a consent record dated
-after the withdrawal. The recording itself is left where it is unless the
-presenter asks for it to be deleted too.
+In this order, so that nothing later can hold it back:
+1. the withdrawal is recorded in the station's records (records/withdrawals.json: GUID and time, no name,
+   no reason), which outlive the cache and travel with the station; from then on every build, the
+   overnight stream and the desk treat the episode as withdrawn;
+2. its own files leave site/ and its copies leave the cache, and the night's running orders forget it;
+3. when publishing is set up, its own files leave the bucket;
+4. the station is built again, so every page, feed and index that listed it is made without it (one
+   broken episode elsewhere holds back only itself), and the bucket gets those pages and feeds.
+The report says truthfully what happened at each step. It stays withdrawn until its sidecar carries a
+consent record dated after the withdrawal. The recording itself is left where it is unless the presenter
+asks for it to be deleted too.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from .config import Config
 from .errors import StationError
 from .ledger import Ledger
 from .model import Episode
+from .records import Records
 from .stages.transcribe import CORRECTION_SUFFIXES
 
 
@@ -40,16 +44,23 @@ class Report:
     recording: str
     files_removed: list[str] = field(default_factory=list)      # site/ files that were its own
     mentions_removed: list[str] = field(default_factory=list)   # site/ files that listed it and no longer do
+    still_named: list[str] = field(default_factory=list)        # site/ files that still name it (never expected)
     copies_removed: list[str] = field(default_factory=list)     # the cache's copies
     bucket_deleted: list[str] = field(default_factory=list)
     bucket_updated: int = 0
     bucket_error: str | None = None
+    build_error: str | None = None                               # the build after it could not run at all
     recording_deleted: list[str] = field(default_factory=list)
     running_orders: list = field(default_factory=list)           # nights of the overnight stream it left
     build: pipeline.BuildResult | None = None
 
+    @property
+    def complete(self) -> bool:
+        """Gone from every place this station controls: site/, the cache, the stream and the bucket."""
+        return not (self.still_named or self.bucket_error or self.build_error)
 
-def find(config: Config, ledger: Ledger, wanted: str) -> tuple[Episode, object]:
+
+def find(config: Config, ledger: Ledger, records: Records, wanted: str) -> tuple[Episode, object]:
     """The episode named by its recording's path, its slug, or show/slug."""
     cat = catalog_mod.load(config, settle=False)
     present = {e.key for e in cat.episodes}
@@ -57,7 +68,7 @@ def find(config: Config, ledger: Ledger, wanted: str) -> tuple[Episode, object]:
     wanted_path = (Path.cwd() / wanted).resolve()
     matches, known = [], []
     for episode in cat.episodes:
-        identity = pipeline.identity_of(ledger, episode, ledger.sha256(episode.recording), present, namespace)
+        identity = pipeline.identity_of(records, episode, ledger.sha256(episode.recording), present, namespace)
         names = {config.rel(episode.recording), identity.slug, f"{episode.show.slug}/{identity.slug}"}
         known.append(f"{episode.show.slug}/{identity.slug}")
         if wanted.strip().strip("/") in names or wanted_path == episode.recording.resolve():
@@ -69,14 +80,9 @@ def find(config: Config, ledger: Ledger, wanted: str) -> tuple[Episode, object]:
     return matches[0]
 
 
-def own_files(show: str, slug: str) -> tuple[str, str]:
-    """The starts of the site/ paths that are the episode's own: its page folder and its media."""
-    return f"shows/{show}/{slug}/", f"media/{show}/{slug}."
-
-
 def mentions(site: Path, show: str, slug: str, guid: str) -> list[str]:
     """Every file in site/ that is the episode's own or names it."""
-    own = own_files(show, slug)
+    own = pipeline.own_files(show, slug)
     found = []
     for path in sorted(site.rglob("*")) if site.is_dir() else []:
         if not path.is_file():
@@ -93,30 +99,36 @@ def mentions(site: Path, show: str, slug: str, guid: str) -> list[str]:
 
 def withdraw(config: Config, wanted: str, now: datetime, delete_recording: bool = False) -> Report:
     ledger = Ledger(config.state_dir / "state.sqlite")
+    records = Records.of(config)
     try:
-        episode, identity = find(config, ledger, wanted)
-        report = Report(episode.meta.title, episode.show.slug, identity.slug, identity.guid,
-                        config.rel(episode.recording))
-        before = mentions(config.site_dir, episode.show.slug, identity.slug, identity.guid)
-        ledger.withdraw(identity.guid, now.isoformat())
-        copies = ledger.recall(f"copies:{identity.guid}") or []
+        episode, identity = find(config, ledger, records, wanted)
+        show, slug, guid = episode.show.slug, identity.slug, identity.guid
+        report = Report(episode.meta.title, show, slug, guid, config.rel(episode.recording))
+        before = mentions(config.site_dir, show, slug, guid)
+        records.withdraw(guid, now.isoformat())
+        for rel in sorted(pipeline.own_site_files(config.site_dir, show, slug)):
+            (config.site_dir / rel).unlink(missing_ok=True)
+            ledger.forget_output(rel)
+        for rel in ledger.recall(f"copies:{guid}") or []:
+            path = config.root / rel
+            if path.exists():
+                path.unlink()
+                report.copies_removed.append(rel)
     finally:
         ledger.close()
-    report.build = pipeline.build(config, now=now)
-    report.running_orders = nights.forget(config, identity.guid)
-    after = mentions(config.site_dir, episode.show.slug, identity.slug, identity.guid)
-    if after:  # never expected: say so loudly rather than claim it is gone
-        raise StationError(f"the episode is withdrawn, but these files still name it: {', '.join(after)} — "
-                           "run `station build -v` and report this")
-    own = own_files(episode.show.slug, identity.slug)
-    report.files_removed = [rel for rel in before if rel.startswith(own)]
-    report.mentions_removed = [rel for rel in before if not rel.startswith(own)]
-    for rel in copies:
-        path = config.root / rel
-        if path.exists():
-            path.unlink()
-            report.copies_removed.append(rel)
+    report.running_orders = nights.forget(config, guid)
     if config.settings.publish is not None:
+        _own_from_bucket(config, report)
+    try:
+        report.build = pipeline.build(config, now=now)
+    except StationError as exc:  # e.g. a broken station.toml: what is above has happened all the same
+        report.build_error = str(exc)
+    after = mentions(config.site_dir, show, slug, guid)
+    own = pipeline.own_files(show, slug)
+    report.files_removed = [rel for rel in before if rel.startswith(own)]
+    report.mentions_removed = [rel for rel in before if not rel.startswith(own) and rel not in after]
+    report.still_named = after
+    if config.settings.publish is not None and report.bucket_error is None and report.build_error is None:
         _from_bucket(config, report)
     if delete_recording:
         corrections = [episode.recording.with_name(episode.recording.stem + s) for s in CORRECTION_SUFFIXES]
@@ -127,6 +139,22 @@ def withdraw(config: Config, wanted: str, now: datetime, delete_recording: bool 
     return report
 
 
+def _own_from_bucket(config: Config, report: Report) -> None:
+    """Before any build: the episode's own files leave the bucket (feeds and pages follow after the build)."""
+    ledger = Ledger(config.state_dir / "state.sqlite")
+    try:
+        s3, remote = publish_mod.connect(config)
+        prefix = config.settings.publish.prefix
+        own = tuple(prefix + o for o in pipeline.own_files(report.show, report.slug))
+        plan = publish_mod.Plan(deletes=sorted(k for k in remote if k.startswith(own)))
+        publish_mod.run(config, ledger, plan, s3)
+        report.bucket_deleted = plan.deletes
+    except publish_mod.PublishError as exc:
+        report.bucket_error = str(exc)
+    finally:
+        ledger.close()
+
+
 def _from_bucket(config: Config, report: Report) -> None:
     """Publish at once: the bucket loses the episode and gets the pages and feeds without it."""
     ledger = Ledger(config.state_dir / "state.sqlite")
@@ -134,7 +162,7 @@ def _from_bucket(config: Config, report: Report) -> None:
         s3, remote = publish_mod.connect(config)
         plan = publish_mod.plan(config, ledger, remote)
         publish_mod.run(config, ledger, plan, s3)
-        report.bucket_deleted = plan.deletes
+        report.bucket_deleted += plan.deletes
         report.bucket_updated = len(plan.uploads)
     except publish_mod.PublishError as exc:
         report.bucket_error = str(exc)

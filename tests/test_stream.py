@@ -14,17 +14,15 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-import sqlite3
 import subprocess
 import threading
-import time
 from pathlib import Path
 
 import pytest
 
 from station import nights, stream
 from station.errors import StateError
-from station.ledger import Ledger
+from station.records import Records
 from station.playlist import Night, Slot
 from station.tools import ffmpeg
 from tests import media
@@ -407,43 +405,38 @@ def test_standby_goes_from_file_to_file_and_the_last_resort_tone_is_not_dead_air
     check_hls(config.site_dir / "live", report.seconds)
 
 
-def test_the_withdrawal_check_reads_a_ledger_that_was_opened_and_closed_with_nothing_written(station):
-    # The player asks the ledger before every episode; a ledger that a command opened and closed without
-    # writing must still read back (it once lacked its schema row, and the read raised TypeError).
-    Ledger(station.config.state_dir / "state.sqlite").close()
+def test_the_withdrawal_check_reads_a_station_with_no_records_yet(station):
+    # The player asks the station's records before every episode; a station that has never built or
+    # withdrawn anything has none, and that means nothing is withdrawn.
     player = stream.Player(station.config, [], stream.ShiftedClock(START))
     assert player.is_withdrawn("no-such-guid") is False
 
 
-class LedgerFault:
-    """A ledger the player cannot read, for real: held under an exclusive lock by another connection (as a
-    writer holds it while it commits), or damaged on disk. `clear()` puts it right."""
+class RecordsFault:
+    """Withdrawal records the player cannot read, for real: damaged on disk (half written by hand, a disk
+    that filled up), or not a file at all. `clear()` puts them right."""
 
     def __init__(self, path: Path, kind: str):
         self.path, self.kind = path, kind
-        if kind == "locked":
-            # Released from the player's thread, so not bound to this one.
-            self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            self.db.execute("BEGIN EXCLUSIVE")
+        self.good = path.read_bytes()
+        path.unlink()
+        if kind == "damaged":
+            path.write_bytes(b'{"records": {"guid-first": "2026-11-')
         else:
-            self.good = path.read_bytes()
-            path.write_bytes(b"Half a ledger, the rest lost when the disk filled up.\n" * 100)
+            path.mkdir()
 
     def clear(self) -> None:
-        if self.kind == "locked":
-            if self.db is not None:
-                self.db.execute("ROLLBACK")
-                self.db.close()
-                self.db = None
-        else:
-            self.path.write_bytes(self.good)
+        if self.path.is_dir():
+            self.path.rmdir()
+        self.path.write_bytes(self.good)
 
 
-@pytest.mark.parametrize("kind, error", [("locked", "is busy: another station command"), ("damaged", "file is not a database")])
-def test_a_ledger_that_cannot_be_read_sends_the_episode_to_standby_and_the_night_goes_on(station, caplog, kind,
-                                                                                          error):
-    """The check before each episode reads the ledger. When it cannot say whether the episode was withdrawn,
-    the episode stays off air to be safe, standby plays its slot, and the night goes on."""
+@pytest.mark.parametrize("kind, error", [("damaged", "withdrawals.json is damaged — restore it"),
+                                         ("unreadable", "withdrawals.json cannot be read (Is a directory)")])
+def test_records_that_cannot_be_read_send_the_episode_to_standby_and_the_night_goes_on(station, caplog, kind,
+                                                                                       error):
+    """The check before each episode reads the withdrawal records. When it cannot say whether the episode
+    was withdrawn, the episode stays off air to be safe, standby plays its slot, and the night goes on."""
     caplog.set_level(logging.INFO, logger="station.stream")
     with open(station.root / "station.toml", "a") as f:
         f.write(stream_section())
@@ -455,15 +448,10 @@ def test_a_ledger_that_cannot_be_read_sends_the_episode_to_standby_and_the_night
                    Slot(4.0, 2.0, "ident", "Station ident", "ident.mp3", "Talk"),
                    Slot(6.0, 3.0, "episode", "Second", "second.mp3", "Talk", guid="guid-second")],
                   fallback=["standby.mp3"])
-    ledger = config.state_dir / "state.sqlite"
-    Ledger(ledger).close()
-    fault = LedgerFault(ledger, kind)
-
-    # Waiting out a lock holds up the audio: the check gives up well within what is sent ahead.
-    asked = time.monotonic()
+    Records.of(config).withdraw("guid-elsewhere", "2026-11-01T00:00:00+00:00")
+    fault = RecordsFault(config.records_dir / "withdrawals.json", kind)
     with pytest.raises(StateError, match=error):
         stream.Player(config, []).is_withdrawn("guid-first")
-    assert time.monotonic() - asked < config.settings.stream.lead_s
 
     def running_order(d: dt.date) -> Night:
         if player.report.standby:   # the fault passes once the first slot is over: the next check reads

@@ -18,12 +18,12 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from .. import catalog as catalog_mod
+from .. import yaml_file
 from .. import pipeline
 from ..config import Config
 from ..errors import Problem, Severity
+from ..records import Records, place_hash
 from ..stages.transcribe import CORRECTION_SUFFIXES
 from ..transcript import Transcript
 
@@ -88,6 +88,8 @@ def all_views(config: Config, owners: dict[str, int], only: str | None = None) -
     outcomes = {o["where"]: o for o in report.get("outcomes", [])}
     problems = [Problem(p["where"], p["what"], p["fix"], Severity(p["severity"])) for p in report.get("problems", [])]
     running = pipeline.building(config)
+    # A withdrawal is true from the moment it is recorded, whatever the last build managed.
+    records = Records.of(config, read_only=True)
     views = []
     for show in catalog_mod.shows(config):
         for path in catalog_mod.recordings(config, show):
@@ -95,9 +97,11 @@ def all_views(config: Config, owners: dict[str, int], only: str | None = None) -
             if only is not None and episode_id(rel) != only:
                 continue
             meta = _sidecar(path.with_suffix(".yaml"))
+            consent = meta.get("consent") if isinstance(meta.get("consent"), dict) else {}
+            scope = consent.get("scope") if isinstance(consent.get("scope"), list) else []
             view = EpisodeView(episode_id(rel), rel, show.slug, show.meta.title,
-                               str(meta.get("title") or path.stem), "waiting", owner=owners.get(rel),
-                               scope=list((meta.get("consent") or {}).get("scope") or []),
+                               str(meta.get("title") or path.stem)[:300], "waiting", owner=owners.get(rel),
+                               scope=[str(s) for s in scope],
                                published_at=str(meta["published_at"]) if meta.get("published_at") else None)
             stem = rel[: -len(path.suffix)] + "."
             mine = [p for p in problems if p.where.startswith(stem)]
@@ -105,7 +109,12 @@ def all_views(config: Config, owners: dict[str, int], only: str | None = None) -
             changed = built_at < max((f.stat().st_mtime for f in _inputs(path) if f.exists()), default=0)
             if outcome:
                 view.slug, view.guid, view.audio = outcome.get("slug"), outcome.get("guid"), outcome.get("audio")
-            if changed or (outcome is None and not mine):
+            known = records.identities.get(place_hash(f"{show.slug}/{path.name}"))
+            if known:
+                view.slug, view.guid = known["slug"], known["guid"]
+            if view.guid and records.withdrawn(view.guid):
+                view.state, view.audio = "withdrawn", None
+            elif changed or (outcome is None and not mine):
                 view.state = "processing" if running else "waiting"
             elif outcome and outcome["state"] == "withdrawn":
                 view.state = "withdrawn"
@@ -146,9 +155,9 @@ def sidecar_of(recording: Path) -> dict:
 
 
 def _sidecar(path: Path) -> dict:
-    """What a sidecar says, read leniently: a broken one still shows its title (the build says what is wrong)."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, yaml.YAMLError):
+    """What a sidecar says, read as the build reads it (bounded: no file can make the desk grow or hang);
+    one that cannot be used shows the recording's name instead (the build says what is wrong)."""
+    if not path.is_file():
         return {}
+    data, _, _ = yaml_file.read(path, path.name, "docs/episodes.md")
     return data if isinstance(data, dict) else {}

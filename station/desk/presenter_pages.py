@@ -10,17 +10,19 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, timezone
 
-from flask import Blueprint, abort, redirect, request, send_file, url_for
+from flask import Blueprint, abort, g, redirect, request, send_file, url_for
 
 from .. import catalog as catalog_mod
 from .. import withdraw as withdraw_mod
 from ..errors import StationError
 from ..files import write_text
 from ..model import CONTENT_NOTES
+from ..text import TextRefused, clean
 from . import episodes as episodes_mod
 from . import schedule_edit
 from . import uploads
 from .app import desk, page, user
+from .numbers import whole_number
 
 bp = Blueprint("presenter", __name__)
 log = logging.getLogger("station.desk")
@@ -60,7 +62,7 @@ def upload():
         sent = request.files.get("recording")
         try:
             recording = uploads.accept(d.config, form, sent.stream if sent else None, sent.filename if sent else "",
-                                       date.today())
+                                       date.today(), names=_own_names())
         except uploads.UploadRefused as refused:
             problems = refused.problems
         else:
@@ -71,6 +73,7 @@ def upload():
             return redirect(url_for("presenter.episode", eid=episodes_mod.episode_id(rel), uploaded=1), 303)
     shows = [s.slug for s in catalog_mod.shows(d.config)]
     return page("upload.html", title="Upload a recording", form=form, problems=problems, shows=shows,
+                action=url_for("presenter.upload", csrf=g.csrf),
                 tiers=uploads.TIERS, scopes=uploads.SCOPES, notes=CONTENT_NOTES, groups=uploads.topic_groups(),
                 max_mb=d.config.settings.desk.max_upload_mb, zone=d.config.settings.station.timezone), \
         (400 if problems else 200)
@@ -104,7 +107,7 @@ def details(eid: str):
         sent = request.files.get("recording")
         try:
             uploads.update(d.config, recording, form, sent.stream if sent else None, sent.filename if sent else "",
-                           date.today())
+                           date.today(), names=_own_names())
         except uploads.UploadRefused as refused:
             problems = refused.problems
         else:
@@ -114,6 +117,7 @@ def details(eid: str):
     else:
         form = uploads.form_of(episodes_mod.sidecar_of(recording), view.show)
     return page("upload.html", title=f"Details: {view.title}", form=form, problems=problems, shows=[view.show],
+                action=url_for("presenter.details", eid=eid, csrf=g.csrf),
                 tiers=uploads.TIERS, scopes=uploads.SCOPES, notes=CONTENT_NOTES, groups=uploads.topic_groups(),
                 max_mb=d.config.settings.desk.max_upload_mb, zone=d.config.settings.station.timezone,
                 editing=view), (400 if problems else 200)
@@ -140,7 +144,11 @@ def transcript(eid: str):
     view = _episode(eid)
     if view.state == "withdrawn":
         abort(404)
-    text = request.form.get("correction", "").replace("\r\n", "\n").strip()
+    try:
+        text = clean(request.form.get("correction", ""), multiline=True).strip()
+    except TextRefused as exc:
+        return page("error.html", title="The correction was not saved",
+                    message=f"Nothing was saved. The corrected transcript cannot be kept as it is: {exc}."), 400
     if not text:
         return page("error.html", title="The correction is empty",
                     message="Nothing was saved: the corrected transcript needs the words of the whole "
@@ -165,6 +173,8 @@ def withdraw(eid: str):
     except StationError as exc:
         return page("error.html", title="The withdrawal did not finish", message=str(exc)), 500
     log.info("withdrawn at the desk: %s", view.recording)
+    if not report.complete:  # recorded and its own files gone, but say plainly what is not done yet
+        return page("withdrawn.html", title="Withdrawn, but not everywhere yet", report=report), 200
     if report.recording_deleted:
         d.accounts.set_owner(view.recording, None)
         return page("withdrawn.html", title="Withdrawn and deleted", report=report), 200
@@ -177,8 +187,11 @@ def owner(eid: str):
         abort(403)
     view = _episode(eid)
     d = desk()
-    chosen = request.form.get("owner", "")
-    target = d.accounts.get(int(chosen)) if chosen.isdigit() else None
+    chosen = whole_number(request.form.get("owner", ""))
+    target = d.accounts.get(chosen) if chosen is not None else None
+    if target is None and request.form.get("owner", "").strip():
+        return page("error.html", title="Nobody was given the episode",
+                    message="Choose one of the desk's accounts from the list, or nobody."), 400
     d.accounts.set_owner(view.recording, target.id if target else None)
     return redirect(url_for("presenter.episode", eid=eid, saved="owner"), 303)
 
@@ -188,24 +201,40 @@ def pause():
     d = desk()
     me = user()
     name = me.presenter_name
-    if me.coordinator and request.values.get("presenter"):
-        name = request.values["presenter"].strip()
+    if me.coordinator and request.values.get("presenter", "").strip():
+        try:
+            name = " ".join(clean(request.values["presenter"]).split())
+        except TextRefused as exc:
+            return page("error.html", title="Nobody was paused",
+                        message=f"The presenter's name cannot be used as it is: {exc}."), 400
     message = None
-    if request.method == "POST":
-        if request.form.get("action") == "resume":
-            schedule_edit.clear_paused(d.config, name)
-            message = f"{name} is back on the overnight schedule from the next running order."
-        else:
-            until = request.form.get("until", "").strip()
-            try:
-                last = date.fromisoformat(until) if until else None
-            except ValueError:
-                return page("error.html", title="That date did not work",
-                            message="Give the last night of the pause as a date, like 2026-12-31, or leave it "
-                                    "empty to pause until you come back."), 400
-            schedule_edit.set_paused(d.config, name, last)
-            message = (f"{name} is paused from the overnight stream" +
-                       (f" up to and including the night of {last:%A %-d %B %Y}." if last else " until resumed."))
-        d.changed()
-    return page("pause.html", title="Pause from the overnight stream", name=name,
-                paused=schedule_edit.paused(d.config, name), message=message)
+    try:
+        if request.method == "POST":
+            if request.form.get("action") == "resume":
+                schedule_edit.clear_paused(d.config, name)
+                message = f"{name} is back on the overnight schedule from the next running order."
+            else:
+                until = request.form.get("until", "").strip()
+                try:
+                    if not until.isascii():
+                        raise ValueError(until)
+                    last = date.fromisoformat(until) if until else None
+                except ValueError:
+                    return page("error.html", title="That date did not work",
+                                message="Give the last night of the pause as a date, like 2026-12-31, or leave it "
+                                        "empty to pause until you come back."), 400
+                schedule_edit.set_paused(d.config, name, last)
+                message = (f"{name} is paused from the overnight stream" +
+                           (f" up to and including the night of {last:%A %-d %B %Y}." if last else " until resumed."))
+            d.changed()
+        paused = schedule_edit.paused(d.config, name)
+    except ValueError as exc:   # a pause list broken by hand: fixed by hand, never written over
+        return page("error.html", title="The pause list needs fixing first",
+                    message=f"{exc}. Nothing was changed; a coordinator can fix the file by hand."), 400
+    return page("pause.html", title="Pause from the overnight stream", name=name, paused=paused, message=message)
+
+
+def _own_names() -> list[str] | None:
+    """The names this user may credit an episode to: their own presenter name (None: anyone, a coordinator)."""
+    me = user()
+    return None if me.coordinator else [me.presenter_name]
