@@ -124,6 +124,8 @@ def _sha256(text: str) -> str:
 
 
 def sound_title(source: str) -> str:
-    """'stream/standby/night-thoughts.mp3' → 'Night thoughts'."""
-    stem = Path(source).stem.replace("-", " ").replace("_", " ").strip()
-    return stem[:1].upper() + stem[1:] if stem else source
+    """'stream/standby/night-thoughts.mp3' → 'Night thoughts'. A file name is not typed into a form, but it
+    reaches radio apps and tonight's page all the same: anything unseen in it becomes a space."""
+    stem = Path(source).stem.replace("-", " ").replace("_", " ")
+    stem = " ".join("".join(c if c.isprintable() else " " for c in stem).split())
+    return stem[:1].upper() + stem[1:] if stem else "Standby"

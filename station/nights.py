@@ -28,7 +28,9 @@ from .library import Library
 from .playlist import Night
 from .schedule import Schedules
 
-ASSEMBLY_VERSION = 2   # raise when assembly changes, so pinned nights still to come are made again
+# Raise when assembly changes, so pinned nights still to come are made again.
+# 3: only the stream's own sound (content/stream/) answers a schedule's files, whatever an older library holds.
+ASSEMBLY_VERSION = 3
 
 
 def folder(config: Config) -> Path:
@@ -64,10 +66,20 @@ def history(config: Config, night: Date, nights: int) -> dict[Date, set[str]]:
     out: dict[Date, set[str]] = {}
     for back in range(1, nights + 1):
         d = night - timedelta(days=back)
-        pin = folder(config) / f"{d.isoformat()}.json"
-        if pin.exists():
-            out[d] = {s.guid for s in Night.from_json(pin.read_text(encoding="utf-8")).slots if s.guid}
+        pinned = _pinned(folder(config) / f"{d.isoformat()}.json")
+        if pinned is not None:
+            out[d] = {s.guid for s in pinned.slots if s.guid}
     return out
+
+
+def _pinned(path: Path) -> Night | None:
+    """A pin as written, or None when there is none or it cannot be read (then the night is made again)."""
+    try:
+        return Night.from_json(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def running_order(config: Config, night: Date, *, schedules: Schedules | None = None,
@@ -88,7 +100,7 @@ def running_order(config: Config, night: Date, *, schedules: Schedules | None = 
     key = sha256_json([ASSEMBLY_VERSION, night.isoformat(), schedules.sources, library.digest,
                        {d.isoformat(): sorted(g) for d, g in past.items()}])
     path = folder(config) / f"{night.isoformat()}.json"
-    pinned = Night.from_json(path.read_text(encoding="utf-8")) if path.exists() else None
+    pinned = _pinned(path)
     if pinned is not None:
         ended = now is not None and now >= pinned.end
         if pinned.key == key or ended:
@@ -114,7 +126,10 @@ def forget(config: Config, guid: str) -> list[Date]:
     times (so the record of the night still adds up) but no longer say what it was or where its audio is."""
     changed = []
     for path in sorted(folder(config).glob("*.json")):
-        night = Night.from_json(path.read_text(encoding="utf-8"))
+        night = _pinned(path)
+        if night is None:   # a pin that cannot be read cannot be cleaned: it goes, and is made again if needed
+            path.unlink(missing_ok=True)
+            continue
         if not any(s.guid == guid for s in night.slots):
             continue
         night.slots = [replace(s, title="Withdrawn", audio="", guid=None, show=None, show_title=None, slug=None,

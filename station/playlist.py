@@ -27,7 +27,6 @@ note saying what was done instead.
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field, replace
@@ -38,7 +37,7 @@ from zoneinfo import ZoneInfo
 from .errors import Problem, Severity
 from .library import Library, Sound, Track
 from .model import CONTENT_NOTES
-from .schedule import Block, Schedule, Schedules, Selection, presenter_key
+from .schedule import Block, Schedule, Schedules, Selection, matches, presenter_key
 
 _UTC = ZoneInfo("UTC")
 _EPS = 0.001        # seconds: floating error, not a gap
@@ -356,10 +355,12 @@ class _Assembly:
         return sorted(pool, key=lambda t: self.order[t.guid])
 
     def _sounds(self, patterns: list[str]) -> list[Sound]:
+        # By the rules the build prepared them by (schedule.matches), so only the stream's own sound answers a
+        # pattern, even from a library an older build left with something else in it.
         found: dict[str, Sound] = {}
         for pattern in patterns:
             for source, sound in sorted(self.library.sounds.items()):
-                if fnmatch.fnmatchcase(source, pattern):
+                if matches(pattern, source):
                     found[source] = sound
         return list(found.values())
 

@@ -17,10 +17,23 @@ worked example.
 Times are "HH:MM" clock times in the schedule's time zone. YAML reads an
 unquoted 22:00 as the number 1320 (minutes, base 60), so numbers are taken
 as minutes after midnight too.
+
+The stream can only air what the podcast could. Episodes reach a night only
+by show, topic or tag, through the stream library the build fills with the
+episodes whose consent covers the stream, not withdrawn, with hidden words
+covered and masked voices masked. Files a schedule names directly (material,
+standby, announcements) are the stream's own sound and come only from
+content/stream/: this module is the one place that decides what may be
+material (`material_files`, `matches`), for the build, the checks and
+assembly alike. A path into content/shows/, out of the content folder, or
+through a link that leads out of content/stream/ is a problem at its line and
+is never prepared or played.
 """
 
 from __future__ import annotations
 
+import fnmatch
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import date as Date
@@ -29,13 +42,14 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from . import yaml_file
 from .config import Config, check_timezone
 from .errors import Problem, Severity
 from .model import check_notes, check_topics
-from .validation import Frozen, did_you_mean, validate
+from .text import refused
+from .validation import Typed, did_you_mean, validate
 
 PARTS = {"hold", "struggle", "recovery", "ctx", "rc"}
 DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -43,6 +57,14 @@ Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 PAUSED_FILE = "paused.yaml"
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 EXAMPLE = "scheduler/night-owls.yaml (docs/schedule.md explains each key)"
+STREAM_FOLDER = "stream"   # content/stream/: the stream's own sound, the only place files are named from
+# How many of each a schedule may hold: far more than a night can use, and few enough that a pasted or
+# generated list cannot make checking, the desk or assembly slow. docs/schedule.md says them.
+MAX_BLOCKS = 200
+MAX_ANNOUNCEMENTS = 100
+MAX_ITEMS = 100            # shows, topics, tags, files or notes in one list
+MAX_PAUSES = 1000
+MAX_PATTERN = 300          # characters in one file name or pattern
 
 
 def clock_minutes(value) -> int:
@@ -63,8 +85,29 @@ def clock_text(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-class Window(BaseModel):
-    model_config = Frozen
+def _at_most(limit: int, noun: str):
+    """A before-validator: a list longer than `limit` is refused whole, before any item is looked at."""
+    def check(cls, value):
+        if isinstance(value, (list, tuple)) and len(value) > limit:
+            raise ValueError(f"there are {len(value):,} {noun} here, more than the {limit} a schedule may hold — "
+                             "keep the ones the night needs")
+        return value
+    return classmethod(check)
+
+
+def _short(limit: int):
+    """An after-validator: text longer than `limit` characters, said without repeating it."""
+    def check(cls, value):
+        if isinstance(value, str) and len(value) > limit:
+            raise ValueError(f"this is {len(value):,} characters long — keep it under {limit}")
+        if isinstance(value, list):
+            for item in value:
+                check(cls, item)
+        return value
+    return classmethod(check)
+
+
+class Window(Typed):
     start: int
     end: int
 
@@ -82,13 +125,16 @@ class Window(BaseModel):
         return (self.end - self.start) % (24 * 60)
 
 
-class Selection(BaseModel):
-    """What may fill a block (or stand by for it): episodes by show, topic or tag, and material files."""
-    model_config = Frozen
+class Selection(Typed):
+    """What may fill a block (or stand by for it): episodes by show, topic or tag, and files of the stream's own
+    sound (under content/stream/; an episode is never named by its file, so its consent and withdrawal count)."""
     shows: list[str] = Field(default_factory=list)
     topics: list[str] = Field(default_factory=list)   # nodes of the recovery systems map
     tags: list[str] = Field(default_factory=list)     # an episode's own `tags`
-    files: list[str] = Field(default_factory=list)    # under content/; * and ? match many
+    files: list[str] = Field(default_factory=list)    # "stream/…"; * and ? match many, ** any folders
+
+    _many = field_validator("shows", "topics", "tags", "files", mode="before")(_at_most(MAX_ITEMS, "entries"))
+    _long = field_validator("shows", "topics", "tags", "files")(_short(MAX_PATTERN))
 
     @field_validator("topics")
     @classmethod
@@ -106,9 +152,8 @@ class Selection(BaseModel):
         return bool(self.shows or self.topics or self.tags)
 
 
-class Block(BaseModel):
-    model_config = Frozen
-    name: str = Field(min_length=1, max_length=80)
+class Block(Typed):
+    name: str = Field(min_length=1)
     days: list[Day] = Field(default_factory=lambda: list(DAYS))
     start: int
     end: int
@@ -116,6 +161,7 @@ class Block(BaseModel):
     standby: Selection
 
     _clock = field_validator("start", "end", mode="before")(classmethod(lambda cls, v: clock_minutes(v)))
+    _name = field_validator("name")(_short(80))
 
     @field_validator("days", mode="before")
     @classmethod
@@ -123,6 +169,8 @@ class Block(BaseModel):
         if value in ("every", "all", "every night"):
             return list(DAYS)
         if isinstance(value, list):
+            if len(value) > MAX_ITEMS:
+                raise ValueError(f"there are {len(value):,} days here — list each day once, like [mon, tue]")
             return [str(d).strip().lower()[:3] if str(d).strip().lower()[:3] in DAYS else d for d in value]
         return value
 
@@ -135,13 +183,15 @@ class Block(BaseModel):
         return value
 
 
-class Announcement(BaseModel):
-    model_config = Frozen
-    title: str = Field(min_length=1, max_length=120)
-    file: str = Field(min_length=1)
+class Announcement(Typed):
+    title: str = Field(min_length=1)
+    file: str = Field(min_length=1)   # "stream/…", like the material
     starts: Date
     expires: Date        # the last night it is played
     every_min: int = Field(120, ge=10, le=24 * 60)
+
+    _title = field_validator("title")(_short(120))
+    _file = field_validator("file")(_short(MAX_PATTERN))
 
     @model_validator(mode="after")
     def _order(self):
@@ -150,18 +200,17 @@ class Announcement(BaseModel):
         return self
 
 
-class NoteHour(BaseModel):
-    model_config = Frozen
+class NoteHour(Typed):
     notes: list[str] = Field(min_length=1)
     after: int
 
     _clock = field_validator("after", mode="before")(classmethod(lambda cls, v: clock_minutes(v)))
 
+    _many = field_validator("notes", mode="before")(_at_most(MAX_ITEMS, "content notes"))
     _notes = field_validator("notes")(classmethod(lambda cls, value: check_notes(value)))
 
 
-class Rules(BaseModel):
-    model_config = Frozen
+class Rules(Typed):
     ident_every_min: int | None = Field(30, ge=1, le=24 * 60)      # null: no idents
     signpost_every_min: int = Field(60, ge=1, le=24 * 60)          # crisis signposting at least this often
     signpost_after_content_notes: bool = True
@@ -171,17 +220,20 @@ class Rules(BaseModel):
     newcomer_days: int = Field(90, ge=1, le=3650)                  # first heard within this many days
     notes_after: list[NoteHour] = Field(default_factory=list)      # these notes only from this hour
 
+    _many = field_validator("notes_after", mode="before")(_at_most(MAX_ITEMS, "entries"))
 
-class Material(BaseModel):
-    """The station's own sound: files under content/, * and ? match many."""
-    model_config = Frozen
+
+class Material(Typed):
+    """The station's own sound: files under content/stream/ ("stream/idents/*.mp3"), * and ? match many."""
     idents: list[str] = Field(default_factory=list)
     signposts: list[str] = Field(default_factory=list)   # recorded announcements of the crisis lines
     beds: list[str] = Field(default_factory=list)        # music beds: cut to any length to fill to the second
 
+    _many = field_validator("idents", "signposts", "beds", mode="before")(_at_most(MAX_ITEMS, "entries"))
+    _long = field_validator("idents", "signposts", "beds")(_short(MAX_PATTERN))
 
-class DateRange(BaseModel):
-    model_config = Frozen
+
+class DateRange(Typed):
     start: Date
     end: Date
 
@@ -192,10 +244,9 @@ class DateRange(BaseModel):
         return self
 
 
-class ScheduleFile(BaseModel):
+class ScheduleFile(Typed):
     """One `scheduler/*.yaml`."""
-    model_config = Frozen
-    name: str = Field(min_length=1, max_length=80)
+    name: str = Field(min_length=1)
     timezone: str | None = None      # none: the station's own ([station] timezone)
     dates: DateRange | None = None   # none: the regular week
     window: Window
@@ -204,18 +255,25 @@ class ScheduleFile(BaseModel):
     announcements: list[Announcement] = Field(default_factory=list)
     blocks: list[Block] = Field(min_length=1)
 
+    _name = field_validator("name")(_short(80))
+    _zone_length = field_validator("timezone")(_short(64))
     _timezone = field_validator("timezone")(classmethod(lambda cls, v: v if v is None else check_timezone(v)))
+    _many_blocks = field_validator("blocks", mode="before")(_at_most(MAX_BLOCKS, "blocks"))
+    _many_announcements = field_validator("announcements", mode="before")(_at_most(MAX_ANNOUNCEMENTS,
+                                                                                   "announcements"))
 
 
-class Pause(BaseModel):
-    model_config = Frozen
+class Pause(Typed):
     presenter: str = Field(min_length=1)   # as named in their sidecars
     until: Date | None = None              # the last night they are paused for; none: until removed
 
+    _name = field_validator("presenter")(_short(200))
 
-class PausedFile(BaseModel):
-    model_config = Frozen
+
+class PausedFile(Typed):
     paused: list[Pause] = Field(default_factory=list)
+
+    _many = field_validator("paused", mode="before")(_at_most(MAX_PAUSES, "pauses"))
 
 
 @dataclass(frozen=True)
@@ -294,14 +352,26 @@ def load(config: Config, shows: set[str] | None = None, override: dict[Path, str
     if not where_dir.is_dir():
         return out
     default_zone = config.settings.station.timezone
+    material = _Material(config)
     for path in sorted(where_dir.glob("*.yaml")) + sorted(where_dir.glob("*.yml")):
+        if path.name.startswith("."):
+            continue   # an editor's lock or backup file, not a schedule
         where = config.rel(path)
+        if refused(path.name):
+            out.problems.append(Problem(_shown(where), "this file's name holds an invisible control character",
+                                        "rename it, using letters, digits and dashes"))
+            continue
         text = (override or {}).get(path)
+        if text is None:   # read once: what is checked is what the night's key is made of
+            text, problem = yaml_file.load_text(path, where)
+            if problem:
+                out.problems.append(problem)
+                continue
         data, lines, problems = yaml_file.read(path, where, EXAMPLE, text)
         out.problems += problems
         if data is None:
             continue
-        out.sources[where] = text if text is not None else path.read_text(encoding="utf-8")
+        out.sources[where] = text
         if path.name == PAUSED_FILE:
             paused, problems = validate(PausedFile, data, where, lines)
             out.problems += problems
@@ -313,14 +383,15 @@ def load(config: Config, shows: set[str] | None = None, override: dict[Path, str
         if parsed is None:
             continue
         schedule = Schedule(where, parsed, lines, ZoneInfo(parsed.timezone or default_zone))
-        out.problems += _check(config, schedule, shows)
+        out.problems += _check(config, schedule, shows, material)
         out.files.append(schedule)
     out.problems += _check_set(out)
     return out
 
 
-def _check(config: Config, s: Schedule, shows: set[str] | None) -> list[Problem]:
-    """What pydantic cannot see: blocks against the window and each other, files that are not there."""
+def _check(config: Config, s: Schedule, shows: set[str] | None, material: "_Material") -> list[Problem]:
+    """What pydantic cannot see: blocks against the window and each other, files that are not there or are
+    not the stream's own sound."""
     problems: list[Problem] = []
     d = s.data
     w = d.window
@@ -350,7 +421,7 @@ def _check(config: Config, s: Schedule, shows: set[str] | None) -> list[Problem]
                                             f"did you mean `{guess}`?" if guess else
                                             f"use a show folder's name: {', '.join(sorted(shows)) or 'none yet'}"))
             for j, pattern in enumerate(selection.files):
-                problems += _files_problems(config, pattern, s.line("blocks", i, part, "files", j))
+                problems += material.problems(pattern, s.line("blocks", i, part, "files", j), "standby")
         if block.fill.empty:
             problems.append(Problem(at, f"the block “{block.name}” says nothing about what fills it",
                                     "add shows, topics, tags or files under `fill`"))
@@ -371,9 +442,9 @@ def _check(config: Config, s: Schedule, shows: set[str] | None) -> list[Problem]
     for kind, patterns in (("idents", d.material.idents), ("signposts", d.material.signposts),
                            ("beds", d.material.beds)):
         for j, pattern in enumerate(patterns):
-            problems += _files_problems(config, pattern, s.line("material", kind, j))
+            problems += material.problems(pattern, s.line("material", kind, j), kind)
     for i, a in enumerate(d.announcements):
-        problems += _files_problems(config, a.file, s.line("announcements", i, "file"))
+        problems += material.problems(a.file, s.line("announcements", i, "file"), "announcements")
     if not d.material.signposts:
         problems.append(Problem(s.line("material") if ("material",) in s.lines else s.where,
                                 "there is no crisis signposting material, so the night cannot point people to help",
@@ -401,22 +472,189 @@ def _day_name(day: str) -> str:
             "sat": "Saturday", "sun": "Sunday"}[day]
 
 
-def _files_problems(config: Config, pattern: str, where: str) -> list[Problem]:
-    if Path(pattern).is_absolute() or ".." in Path(pattern).parts:
-        return [Problem(where, f"“{pattern}” is outside the content folder",
-                        "give a path under content/, like `stream/idents/*.mp3`")]
-    if not material_files(config, pattern):
-        return [Problem(where, f"no file matches “{pattern}” under {config.settings.build.content_dir}/",
-                        "check the spelling, or put the recording there")]
-    return []
+# ------------------------------------------------------------ the stream's own sound
+_EPISODES = ("schedules play episodes by show (`fill: {{shows: [{show}]}}`), so consent, withdrawal and hidden "
+             "words apply; put idents, signposts, beds and standby sound in content/stream/")
+_LINK_FIX = ("put the sound file itself there instead of a link; an episode is played by show "
+             "(`fill: {shows: [...]}`), so consent, withdrawal and hidden words apply")
 
 
 def material_files(config: Config, pattern: str) -> list[Path]:
-    """The files a pattern names, under content/, in a stable order."""
-    base = config.content_dir
-    if Path(pattern).is_absolute() or ".." in Path(pattern).parts:
-        return []
-    return sorted(p for p in base.glob(pattern) if p.is_file() and not p.name.startswith("."))
+    """The files a pattern names, in a stable order: only the stream's own sound, under content/stream/.
+
+    A pattern that reaches anywhere else names nothing (`schedule check` says why, with the line), and a
+    file that is a link out of content/stream/ is never among them."""
+    return _Material(config).files(pattern)
+
+
+def matches(pattern: str, source: str) -> bool:
+    """Whether `pattern` names `source` (a path under content/, like "stream/beds/low.mp3"), by the rules the
+    build prepares material by: `*` and `?` within one name, `**` any folders, only under content/stream/."""
+    parts, _ = _pattern(pattern)
+    return parts is not None and not _reason_outside(parts) and _match(parts, source.split("/"))
+
+
+def _pattern(pattern: str) -> tuple[list[str] | None, str]:
+    """(the pattern's names, "") or (None, what is wrong with it as a path)."""
+    if "\\" in pattern:
+        return None, "backslash"
+    if pattern.startswith(("/", "~")) or re.match(r"^[A-Za-z]:", pattern):
+        return None, "outside"
+    parts = [p for p in pattern.strip().split("/") if p not in ("", ".")]
+    if not parts:
+        return None, "empty"
+    if ".." in parts:
+        return None, "outside"
+    return parts, ""
+
+
+def _reason_outside(parts: list[str]) -> str:
+    """Why a well-formed pattern is not the stream's own sound ("" when it is)."""
+    if parts[0] == STREAM_FOLDER:
+        return ""
+    if parts[0] == "**" or fnmatch.fnmatchcase("shows", parts[0]):
+        return "shows"
+    return "elsewhere"
+
+
+def _match(pattern: list[str], path: list[str], folder: bool = False) -> bool:
+    """Glob matching name by name (`**`: any number of folders). With `folder`, whether anything inside the
+    folder `path` could match. Dynamic programming, so no pattern of stars takes long."""
+    m, n = len(pattern), len(path)
+    # row[j]: pattern[i:] matches path[j:], filled from the last pattern name back. With no pattern left only
+    # the end of a path matches; inside a folder, any pattern left matches something.
+    row = [False] * n + [not folder]
+    for i in range(m - 1, -1, -1):
+        name = pattern[i]
+        new = [False] * (n + 1)
+        new[n] = folder or (name == "**" and row[n])
+        for j in range(n - 1, -1, -1):
+            if name == "**":
+                new[j] = row[j] or new[j + 1]
+            else:
+                new[j] = fnmatch.fnmatchcase(path[j], name) and row[j + 1]
+        row = new
+    return row[0]
+
+
+class _Material:
+    """What content/stream/ holds, walked once per `schedule.load` (or per `material_files`)."""
+
+    def __init__(self, config: Config):
+        self.config = config
+        self._walked: tuple[dict[str, Path], dict[str, str], str] | None = None
+
+    def files(self, pattern: str) -> list[Path]:
+        parts, _ = _pattern(pattern)
+        if parts is None or _reason_outside(parts):
+            return []
+        inside, _, root_problem = self._walk()
+        if root_problem:
+            return []
+        return [path for source, path in sorted(inside.items()) if _match(parts, source.split("/"))]
+
+    def problems(self, pattern: str, where: str, kind: str) -> list[Problem]:
+        example = {"idents": "stream/idents/*.mp3", "signposts": "stream/signposts/*.mp3",
+                   "beds": "stream/beds/*.mp3", "announcements": "stream/announcements/winter-shelter.mp3"
+                   }.get(kind, "stream/standby/*.mp3")
+        parts, wrong = _pattern(pattern)
+        shown = _shown(pattern)
+        if wrong == "backslash":
+            return [Problem(where, f"“{shown}” has \\ between its folders", f"use / instead, like `{example}`")]
+        if wrong == "empty":
+            return [Problem(where, "a file name here is empty", f"name a file, like `{example}`")]
+        if wrong == "outside":
+            return [Problem(where, f"“{shown}” is outside the content folder",
+                            f"name the stream's own sound in content/stream/, like `{example}`")]
+        reason = _reason_outside(parts)
+        if reason == "shows":
+            literal = not any(ch in pattern for ch in "*?[")
+            show = parts[1] if literal and len(parts) > 2 and parts[0] == "shows" else "..."
+            what = (f"“{shown}” is an episode's recording, not stream material" if literal else
+                    f"“{shown}” reaches into content/shows/, where the episodes' recordings are, and they are not "
+                    "stream material")
+            return [Problem(where, what, _EPISODES.format(show=show))]
+        if reason:
+            return [Problem(where, f"“{shown}” is not in content/stream/, the stream's own folder",
+                            f"put idents, signposts, beds and standby sound in content/stream/ and name them from "
+                            f"there, like `{example}`")]
+        inside, outside, root_problem = self._walk()
+        if root_problem:
+            return [Problem(where, root_problem, "make content/stream/ a folder of its own, holding only idents, "
+                            "signposts, beds and standby sound")]
+        found: list[Problem] = []
+        for source, why in sorted(outside.items()):
+            if not _match(parts, source.split("/"), folder=why.endswith("/")) and not _match(parts, source.split("/")):
+                continue
+            what = why.rstrip("/")
+            if what == "name":
+                found.append(Problem(where, f"“{shown}” takes in {_shown(source)}, whose name holds an invisible "
+                                     "control character", "rename the file, using letters, digits and dashes"))
+                continue
+            whose = "an episode's recording" if what == "shows" else (
+                "a folder outside content/stream/" if why.endswith("/") else "a file outside content/stream/")
+            head = f"“{shown}” is" if source == pattern.strip().strip("/") else f"“{shown}” takes in {_shown(source)},"
+            found.append(Problem(where, f"{head} a link to {whose}, which is not stream material", _LINK_FIX))
+        if not found and not any(_match(parts, source.split("/")) for source in inside):
+            found.append(Problem(where, f"no file matches “{shown}” under {self.config.settings.build.content_dir}/",
+                                 "check the spelling, or put the recording there"))
+        return found
+
+    def _walk(self) -> tuple[dict[str, Path], dict[str, str], str]:
+        """(source → file for the stream's own sound, source → why another entry is not, a problem with the
+        folder itself). Links are followed only to files inside content/stream/; a linked folder is not walked
+        into (it could lead anywhere, or round in a circle)."""
+        if self._walked is not None:
+            return self._walked
+        content = self.config.content_dir
+        top = content / STREAM_FOLDER
+        inside: dict[str, Path] = {}
+        outside: dict[str, str] = {}
+        self._walked = (inside, outside, "")
+        if not top.is_dir():
+            return self._walked
+        real_top = top.resolve()
+        shows = (content / "shows").resolve()
+        if real_top == shows or real_top in shows.parents or shows in real_top.parents:
+            self._walked = (inside, outside, "content/stream/ is a link to a folder that holds episodes' "
+                                             "recordings (content/shows/), which are not stream material")
+            return self._walked
+        for folder, dirs, names in os.walk(top):
+            here = Path(folder)
+            for name in list(dirs):
+                if name.startswith(".") or not (here / name).is_symlink():
+                    continue
+                dirs.remove(name)   # never walk into a link
+                target = (here / name).resolve()
+                if not target.is_relative_to(real_top):
+                    outside[_source(content, here / name)] = ("shows/" if target.is_relative_to(shows)
+                                                              else "outside/")
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in names:
+                if name.startswith("."):
+                    continue
+                path = here / name
+                source = _source(content, path)
+                if refused(source):
+                    outside[source] = "name"
+                    continue
+                if path.is_symlink():
+                    target = path.resolve()
+                    if not target.is_relative_to(real_top):
+                        outside[source] = "shows" if target.is_relative_to(shows) else "outside"
+                        continue
+                if path.is_file():
+                    inside[source] = path
+        return self._walked
+
+
+def _source(content: Path, path: Path) -> str:
+    return path.relative_to(content).as_posix()
+
+
+def _shown(value: str) -> str:
+    """`value` fit for a message: a character that cannot be seen is written as its escape."""
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in value)
 
 
 def _check_set(out: Schedules) -> list[Problem]:
