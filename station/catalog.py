@@ -15,6 +15,7 @@ from . import yaml_file
 from .config import Config, read_toml
 from .errors import Problem, Severity
 from .model import SLUG, Episode, EpisodeMeta, Show, ShowMeta
+from .text import refused, shown
 from .validation import validate
 
 # Phone voice notes arrive as .opus/.oga (Ogg) or .webm; AAC as .m4a or raw .aac.
@@ -77,9 +78,9 @@ def load(config: Config, settle: bool = True) -> Catalog:
 
 
 def _load_show(config: Config, folder: Path, problems: list[Problem]) -> Show | None:
-    where = config.rel(folder / "show.toml")
+    where = shown(config.rel(folder / "show.toml"))
     if not SLUG.match(folder.name):
-        problems.append(Problem(config.rel(folder), "this show folder's name is used in web addresses, but it has "
+        problems.append(Problem(shown(config.rel(folder)), "this show folder's name is used in web addresses, but it has "
                                 "capitals, spaces or other characters that do not work there",
                                 f"rename the folder to lower-case letters, digits and dashes, like `{_suggest(folder.name)}`"))
         return None
@@ -92,11 +93,44 @@ def _load_show(config: Config, folder: Path, problems: list[Problem]) -> Show | 
     show = Show(slug=folder.name, folder=folder, meta=meta)
     for key in ("artwork", "intro", "outro"):
         name = getattr(meta, key)
+        if name and not _inside(folder, name):
+            problems.append(Problem(where, f"the {key} `{name}` is outside this show's folder, and a show only uses "
+                                    "its own files", f"put it in {config.rel(folder)}/ and give its name there, like "
+                                    f"`{key} = \"{_plain_name(name)}\"`"))
+            return None
         if name and not (folder / name).is_file():
             problems.append(Problem(where, f"the {key} file `{name}` does not exist",
                                     f"put it in {config.rel(folder)}/ or remove `{key}`"))
             return None
     return show
+
+
+def _inside(folder: Path, name: str) -> bool:
+    """`name` leads to a place inside `folder`, links followed: no `..`, no absolute path, no link out.
+    Artwork and intros are embedded in what is published, so a name must never reach a file elsewhere."""
+    try:
+        return (folder / name).resolve().is_relative_to(folder.resolve())
+    except (OSError, ValueError):
+        return False
+
+
+def _plain_name(name: str) -> str:
+    return Path(name.replace("\\", "/")).name or "cover.jpg"
+
+
+def name_problem(name: str) -> str | None:
+    """Why a file's name cannot be used (it would break every message and web address it appears in), or None."""
+    if any("\udc80" <= c <= "\udcff" for c in name):  # bytes that are not UTF-8, as Python keeps them
+        return "this file's name is not UTF-8 text (it was probably made on a computer set up for another language)"
+    bad = next((c for c in name if c in _NAME_BREAKS or refused(c)), None)
+    if bad is not None:
+        return (f"this file's name holds an invisible character (U+{ord(bad):04X}) at character "
+                f"{name.index(bad) + 1}, which messages and web addresses cannot show")
+    return None
+
+
+# A line break or tab in a file name is harmless in text but not in a name: it splits every line it is printed on.
+_NAME_BREAKS = set("\t\n\r\x0b\x0c\x85\u2028\u2029")
 
 
 def _suggest(name: str) -> str:
@@ -116,14 +150,21 @@ def _recordings(config: Config, show: Show, problems: list[Problem]) -> list[Pat
         if not path.is_file() or path.name.startswith(".") or path in parts:
             continue
         suffix = path.suffix.lower()
+        why = name_problem(path.name)
+        if why and (suffix in RECORDING_SUFFIXES or suffix in UNTAKEN_SUFFIXES or suffix == ".yaml"):
+            # Said here, once, and the file left alone: nothing further on meets a name it cannot print.
+            problems.append(Problem(shown(config.rel(path)), why,
+                                    "rename it with letters, digits, spaces and dashes (the recording and its "
+                                    ".yaml with the same name)"))
+            continue
         if suffix in RECORDING_SUFFIXES:
             found.append(path)
         elif suffix in UNTAKEN_SUFFIXES:
-            problems.append(Problem(config.rel(path), f"we do not take {suffix} files",
+            problems.append(Problem(shown(config.rel(path)), f"we do not take {suffix} files",
                                     "export it again as MP3, WAV, FLAC, M4A, OGG or WebM and drop that in"))
         elif suffix == ".yaml" and ".transcript" not in path.name:
             if not any(path.with_suffix(s).exists() or path.with_suffix(s.upper()).exists() for s in RECORDING_SUFFIXES):
-                problems.append(Problem(config.rel(path), "this metadata file has no recording beside it",
+                problems.append(Problem(shown(config.rel(path)), "this metadata file has no recording beside it",
                                         f"drop the recording in as {path.stem}.mp3 (or .wav, .m4a …), or remove this file",
                                         Severity.WARNING))
     return found
@@ -157,7 +198,7 @@ def _settled(config: Config, candidates: list[tuple[Show, Path]], catalog: Catal
 
 def _load_episode(config: Config, show: Show, recording: Path, problems: list[Problem]) -> Episode | None:
     sidecar = recording.with_suffix(".yaml")
-    where = config.rel(sidecar)
+    where = shown(config.rel(sidecar))
     if not sidecar.exists():
         problems.append(Problem(config.rel(recording), "this recording has no metadata file beside it",
                                 f"create {recording.stem}.yaml next to it with title, description, presenters and "
@@ -173,6 +214,11 @@ def _load_episode(config: Config, show: Show, recording: Path, problems: list[Pr
     meta, found = validate(EpisodeMeta, data, where, lines=lines, example=SIDECAR_EXAMPLE)
     problems += [p for p in found if p.what != "`consent` is missing"]  # said above, in plainer words
     if meta is None:
+        return None
+    if meta.artwork and not _inside(show.folder, meta.artwork):
+        problems.append(Problem(where, f"the artwork `{meta.artwork}` is outside this show's folder, and an episode "
+                                "only uses its show's files", "put the image beside the recording and give its name, "
+                                f"like `artwork: {_plain_name(meta.artwork)}`"))
         return None
     art = recording.parent / meta.artwork if meta.artwork else None
     if art and not art.is_file():

@@ -18,7 +18,7 @@ import pydantic
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from .errors import ConfigError, Problem
-from .validation import Frozen, validate
+from .validation import MULTILINE, Frozen, Typed, validate
 
 CONFIG_NAME = "station.toml"
 STATE_DIR = ".station"  # the build's cache: never published, never committed, safe to delete
@@ -48,23 +48,23 @@ def check_timezone(value: str) -> str:
     return value
 
 
-class FundingLink(BaseModel):
+class FundingLink(Typed):
     """Where listeners can support the station (podcast:funding). Thanks, never editorial control."""
-    model_config = Frozen
-    url: str = Field(pattern=r"^https?://")
+    url: str = Field(pattern=r"^https?://", max_length=2_000)
     text: str = Field(min_length=1, max_length=128)
 
 
-class StationSettings(BaseModel):
-    model_config = Frozen
-    name: str = Field(min_length=1)
-    base_url: str
+class StationSettings(Typed):
+    # Every text here is typed by a coordinator and reaches every feed and page: checked like a sidecar's
+    # (docs/episodes.md: Limits), and as long as Apple Podcasts shows.
+    name: str = Field(min_length=1, max_length=200)
+    base_url: str = Field(max_length=2_000)
     language: Language = "en-GB"
-    contact_email: str
-    description: str = ""
-    artwork: str | None = None
-    copyright: str | None = None
-    funding: list[FundingLink] = Field(default_factory=list)
+    contact_email: str = Field(max_length=254)   # RFC 5321's longest address
+    description: Annotated[str, MULTILINE] = Field("", max_length=4_000)
+    artwork: str | None = Field(None, max_length=255)
+    copyright: str | None = Field(None, max_length=200)
+    funding: list[FundingLink] = Field(default_factory=list, max_length=20)
     # The station's own clock: opening hours, "open now" and the overnight window are in it.
     timezone: str = "Europe/London"
 
@@ -109,8 +109,7 @@ class AudioSettings(BaseModel):
     mask_pitch: float = Field(0.82, ge=0.5, le=1.5)       # pitch/formant ratio for pseudonym-masked voices
 
 
-class BuildSettings(BaseModel):
-    model_config = Frozen
+class BuildSettings(Typed):
     content_dir: str = "content"
     site_dir: str = "site"
     # A recording changed this recently is watched this long for growth,
@@ -120,8 +119,7 @@ class BuildSettings(BaseModel):
     loudness_attempts: int = Field(3, ge=1, le=6)  # renders before giving up on a loudness target
 
 
-class TranscriptSettings(BaseModel):
-    model_config = Frozen
+class TranscriptSettings(Typed):
     enabled: bool = True
     # "tiny.en" (default, English), "base" (multilingual) or a path to a local CTranslate2 Whisper folder.
     model: str = "tiny.en"
@@ -138,9 +136,8 @@ class TranscriptSettings(BaseModel):
     redact_margin_s: float = Field(0.15, ge=0, le=2)  # hidden either side of a word's timing
 
 
-class SiteSettings(BaseModel):
+class SiteSettings(Typed):
     """The website: where a station's own templates live, and the quick-exit control."""
-    model_config = Frozen
     # A folder of the station's own Jinja2 templates; each one found there replaces the built-in one
     # of that name, and can extend it as "default/<name>" to change a single block.
     templates: str = "templates"
@@ -150,10 +147,9 @@ class SiteSettings(BaseModel):
     latest: int = Field(10, ge=1, le=100)  # episodes on the home page
 
 
-class PublishSettings(BaseModel):
+class PublishSettings(Typed):
     """An S3-compatible bucket to publish site/ to. Credentials never live here: they come from the
     standard AWS environment variables or a named profile in ~/.aws."""
-    model_config = Frozen
     bucket: str = Field(min_length=3, max_length=63, pattern=r"^[a-z0-9][a-z0-9.-]+[a-z0-9]$")
     endpoint_url: str | None = Field(None, pattern=r"^https?://")  # none: Amazon S3 itself
     region: str = "us-east-1"
@@ -180,12 +176,11 @@ class PublishSettings(BaseModel):
         return f"{value}/" if value else ""
 
 
-class StreamSettings(BaseModel):
+class StreamSettings(Typed):
     """The night-owl stream's playout (`station stream`) and the daemon (`station run`).
 
     The Icecast source password never lives here: it is read from the environment
     variable named by `password_env`."""
-    model_config = Frozen
     # Where the stream is sent: the Icecast server and mount, like "icecast://127.0.0.1:8000/night.mp3".
     icecast_url: str | None = Field(None, pattern=r"^icecast://[^/\s@]+/[^\s]+$")
     icecast_user: str = "source"
@@ -244,12 +239,12 @@ class DeskSettings(BaseModel):
     build_after_change: bool = True                   # build at once after an upload, correction or pause
 
 
-class CrisisLine(BaseModel):
-    model_config = Frozen
-    name: str = Field(min_length=1)
-    number: str = Field(min_length=1)
-    hours: str = Field(min_length=1)
-    url: str | None = None
+class CrisisLine(Typed):
+    # Shown on every page and read out overnight: short enough for both.
+    name: str = Field(min_length=1, max_length=100)
+    number: str = Field(min_length=1, max_length=50)
+    hours: str = Field(min_length=1, max_length=100)
+    url: str | None = Field(None, pattern=r"^https?://", max_length=2_000)
 
 
 class Settings(BaseModel):

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from datetime import date as Date
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
+from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 from .apple_categories import APPLE_CATEGORIES
 from .config import Language
 from .recovery_map import nodes
-from .validation import Frozen, did_you_mean, one_of
+from .validation import MULTILINE, Typed, brief, did_you_mean, one_of
 
 Tier = Literal["full-name", "first-name", "pseudonym", "pseudonym-masked"]
 Scope = Literal["podcast", "site", "stream"]
@@ -40,7 +40,16 @@ CONTENT_NOTES: dict[str, str] = {
     "strong-language": "strong language",
 }
 
-SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z")  # \Z: `$` would let a name ending in a line break through
+
+# How long a person's text may be (docs/episodes.md: Limits). Apple Podcasts shows at most 4,000
+# characters of a show's description and 10,000 of an episode's, so longer would be cut off
+# unseen in the apps; a title is read at a glance. Past these a paste has usually gone wrong.
+TITLE_MAX = 200
+EPISODE_DESCRIPTION_MAX = 10_000
+SHOW_DESCRIPTION_MAX = 4_000
+NAME_MAX = 100          # a presenter's name, a consent's `by`
+WORD_MAX = 100          # a tag, a word to hide
 
 
 def slugify(text: str, limit: int = 60) -> str:
@@ -58,7 +67,7 @@ def parse_clock(value: str | int | float) -> float:
     try:
         numbers = [float(p) for p in parts]
     except ValueError:
-        raise ValueError(f"{value!r} is not a time — write minutes:seconds, like `12:30`") from None
+        raise ValueError(f"{brief(value)} is not a time — write minutes:seconds, like `12:30`") from None
     seconds = 0.0
     for n in numbers:
         seconds = seconds * 60 + n
@@ -79,16 +88,15 @@ def check_topics(value: list[str]) -> list[str]:
         hints = []
         for topic in unknown:
             guess = did_you_mean(topic, set(known))
-            hints.append(f"for {topic!r} did you mean `{guess}` ({known[guess].name})?" if guess
-                         else f"{topic!r} is not close to any")
-        raise ValueError(f"{', '.join(map(repr, unknown))} {'is not a node' if len(unknown) == 1 else 'are not nodes'} "
+            hints.append(f"for {brief(topic)} did you mean `{guess}` ({known[guess].name})?" if guess
+                         else f"{brief(topic)} is not close to any")
+        raise ValueError(f"{', '.join(map(brief, unknown))} {'is not a node' if len(unknown) == 1 else 'are not nodes'} "
                          f"of the recovery systems map — {'; '.join(hints)} (README: Topics lists them all)")
     return value
 
 
-class Presenter(BaseModel):
-    model_config = Frozen
-    name: str = Field(min_length=1)
+class Presenter(Typed):
+    name: str = Field(min_length=1, max_length=NAME_MAX)
     tier: Tier
     role: Literal["host", "guest"] = "host"
 
@@ -104,9 +112,8 @@ class Presenter(BaseModel):
         return self.tier == "pseudonym-masked"
 
 
-class Consent(BaseModel):
-    model_config = Frozen
-    by: str = Field(min_length=1)  # never published, never logged
+class Consent(Typed):
+    by: str = Field(min_length=1, max_length=NAME_MAX)  # never published, never logged
     date: Date
     scope: list[Scope]
     expires: Date | None = None
@@ -119,10 +126,9 @@ class Consent(BaseModel):
         return sorted(set(value), key=["podcast", "site", "stream"].index)
 
 
-class Chapter(BaseModel):
-    model_config = Frozen
-    start: float
-    title: str = Field(min_length=1)
+class Chapter(Typed):
+    start: float = Field(ge=0, allow_inf_nan=False)
+    title: str = Field(min_length=1, max_length=TITLE_MAX)
 
     @field_validator("start", mode="before")
     @classmethod
@@ -130,25 +136,25 @@ class Chapter(BaseModel):
         return parse_clock(value)
 
 
-class EpisodeMeta(BaseModel):
+class EpisodeMeta(Typed):
     """An episode's sidecar, `<recording stem>.yaml`."""
-    model_config = Frozen
-    title: str = Field(min_length=1, max_length=200)
-    description: str = Field(min_length=1)
-    presenters: list[Presenter] = Field(min_length=1)
+    title: str = Field(min_length=1, max_length=TITLE_MAX)
+    description: Annotated[str, MULTILINE] = Field(min_length=1, max_length=EPISODE_DESCRIPTION_MAX)
+    presenters: list[Presenter] = Field(min_length=1, max_length=20)
     consent: Consent
-    content_notes: list[str] = Field(default_factory=list)
-    topics: list[str] = Field(default_factory=list)
-    redact: list[str] = Field(default_factory=list)
-    tags: list[str] = Field(default_factory=list)   # the station's own labels, for the overnight schedule
+    content_notes: list[str] = Field(default_factory=list, max_length=len(CONTENT_NOTES))
+    topics: list[str] = Field(default_factory=list, max_length=50)
+    redact: list[Annotated[str, Field(min_length=1, max_length=WORD_MAX)]] = Field(default_factory=list, max_length=500)
+    # the station's own labels, for the overnight schedule
+    tags: list[Annotated[str, Field(max_length=WORD_MAX)]] = Field(default_factory=list, max_length=50)
     published_at: AwareDatetime | None = None
-    chapters: list[Chapter] = Field(default_factory=list)
-    episode: int | None = Field(None, ge=1)
-    season: int | None = Field(None, ge=1)
+    chapters: list[Chapter] = Field(default_factory=list, max_length=500)
+    episode: int | None = Field(None, ge=1, le=1_000_000)
+    season: int | None = Field(None, ge=1, le=1_000_000)
     explicit: bool | None = None
-    artwork: str | None = None
+    artwork: str | None = Field(None, max_length=255)
     language: Language | None = None
-    slug: str | None = None
+    slug: str | None = Field(None, max_length=80)
     allow_clipping: bool = False
 
     _notes = field_validator("content_notes")(classmethod(lambda cls, value: check_notes(value)))
@@ -163,14 +169,14 @@ class EpisodeMeta(BaseModel):
     def _tags(cls, value: list[str]) -> list[str]:
         for tag in value:
             if not SLUG.match(tag):
-                raise ValueError(f"{tag!r} is not a tag — use lower-case words joined by dashes, like `late-night`")
+                raise ValueError(f"{brief(tag)} is not a tag — use lower-case words joined by dashes, like `late-night`")
         return value
 
     @field_validator("slug")
     @classmethod
     def _slug(cls, value: str | None) -> str | None:
         if value is not None and not SLUG.match(value):
-            raise ValueError(f"{value!r} is not a slug — use lower-case letters, digits and dashes, like `night-bus-home`")
+            raise ValueError(f"{brief(value)} is not a slug — use lower-case letters, digits and dashes, like `night-bus-home`")
         return value
 
     @model_validator(mode="after")
@@ -181,19 +187,18 @@ class EpisodeMeta(BaseModel):
         return self
 
 
-class ShowMeta(BaseModel):
+class ShowMeta(Typed):
     """A show's `show.toml`."""
-    model_config = Frozen
-    title: str = Field(min_length=1)
-    description: str = Field(min_length=1)
-    artwork: str | None = None
+    title: str = Field(min_length=1, max_length=TITLE_MAX)
+    description: Annotated[str, MULTILINE] = Field(min_length=1, max_length=SHOW_DESCRIPTION_MAX)
+    artwork: str | None = Field(None, max_length=255)
     language: Language | None = None
     category: str = "Health & Fitness"
     subcategory: str | None = None
     explicit: bool = False
     type: Literal["episodic", "serial"] = "episodic"
-    intro: str | None = None
-    outro: str | None = None
+    intro: str | None = Field(None, max_length=255)
+    outro: str | None = Field(None, max_length=255)
 
     @field_validator("category")
     @classmethod
@@ -201,7 +206,7 @@ class ShowMeta(BaseModel):
         if value not in APPLE_CATEGORIES:
             guess = did_you_mean(value, set(APPLE_CATEGORIES))
             hint = f"did you mean `{guess}`?" if guess else "use one of Apple's (docs/episodes.md: show.toml)"
-            raise ValueError(f"category {value!r} is not an Apple Podcasts category — {hint}")
+            raise ValueError(f"category {brief(value)} is not an Apple Podcasts category — {hint}")
         return value
 
     @model_validator(mode="after")
@@ -211,7 +216,7 @@ class ShowMeta(BaseModel):
             guess = did_you_mean(self.subcategory, subs)
             hint = (f"did you mean `{guess}`?" if guess else
                     f"use one of: {', '.join(sorted(subs))}" if subs else "remove `subcategory`: it has none")
-            raise ValueError(f"subcategory {self.subcategory!r} is not one of Apple's under {self.category!r} — {hint}")
+            raise ValueError(f"subcategory {brief(self.subcategory)} is not one of Apple's under {self.category!r} — {hint}")
         return self
 
 

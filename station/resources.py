@@ -19,16 +19,17 @@ from datetime import datetime
 from functools import cache
 from importlib import resources as package_files
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from . import yaml_file
 from .config import Config
 from .errors import Problem, Severity
-from .model import SLUG, check_topics, slugify
-from .validation import Frozen, one_of, validate
+from .model import NAME_MAX, SLUG, check_topics, slugify
+from .text import shown
+from .validation import MULTILINE, Typed, brief, one_of, validate
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -37,6 +38,11 @@ OVERNIGHT = ((22 * 60, 24 * 60), (0, 7 * 60))
 STALE_DAYS = 365                  # an entry not checked for a year is flagged to the station
 EXAMPLE = "docs/resources.md"
 _CLOCK = re.compile(r"^([01]?\d|2[0-4]):([0-5]\d)$")
+# How long an entry's texts may be (docs/resources.md: Limits): the pocket guide prints every entry,
+# so a summary is a few lines, not a page.
+SUMMARY_MAX = 2_000
+NOTE_MAX = 500
+LINE_MAX = 200          # a locality, a cost, a phone number, an address …
 
 
 @dataclass(frozen=True)
@@ -61,16 +67,15 @@ def kinds() -> dict[str, Kind]:
 def _minutes(value: str) -> int:
     match = _CLOCK.match(str(value).strip())
     if not match or (match[1] == "24" and match[2] != "00"):
-        raise ValueError(f"{value!r} is not a time of day — write it on the 24-hour clock, like `18:30`")
+        raise ValueError(f"{brief(value)} is not a time of day — write it on the 24-hour clock, like `18:30`")
     return int(match[1]) * 60 + int(match[2])
 
 
-class Opening(BaseModel):
+class Opening(Typed):
     """Open on these days from `open` to `close`; a close at or before the open runs past midnight."""
-    model_config = Frozen
-    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(min_length=1)
-    open: str
-    close: str
+    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(min_length=1, max_length=7)
+    open: str = Field(max_length=20)
+    close: str = Field(max_length=20)
 
     @field_validator("days", mode="before")
     @classmethod
@@ -83,7 +88,9 @@ class Opening(BaseModel):
                     a, b = DAYS.index(first), DAYS.index(last)
                     return [DAYS[(a + i) % 7] for i in range((b - a) % 7 + 1)]
             return [value]
-        return [str(v).strip().lower()[:3] for v in value]
+        if isinstance(value, (list, tuple)):
+            return [v.strip().lower()[:3] if isinstance(v, str) else v for v in value]
+        return value  # not a list: pydantic says so, in the same words as any other key
 
     @field_validator("open", "close")
     @classmethod
@@ -92,26 +99,24 @@ class Opening(BaseModel):
         return value
 
 
-class Contact(BaseModel):
-    model_config = Frozen
-    phone: str | None = None
-    text: str | None = None          # a number to text, or how
-    email: str | None = None
-    web: str | None = Field(None, pattern=r"^https?://")
-    address: str | None = None
+class Contact(Typed):
+    phone: str | None = Field(None, max_length=LINE_MAX)
+    text: str | None = Field(None, max_length=LINE_MAX)          # a number to text, or how
+    email: str | None = Field(None, max_length=254)               # RFC 5321's longest address
+    web: str | None = Field(None, pattern=r"^https?://", max_length=2_000)
+    address: str | None = Field(None, max_length=LINE_MAX)
 
 
-class ResourceMeta(BaseModel):
+class ResourceMeta(Typed):
     """One entry of the Recovery Network Map (`content/resources/<slug>.yaml`)."""
-    model_config = Frozen
     name: str = Field(min_length=1, max_length=120)
     kind: str
-    summary: str = Field(min_length=1)
-    locality: str = Field(min_length=1)
+    summary: Annotated[str, MULTILINE] = Field(min_length=1, max_length=SUMMARY_MAX)
+    locality: str = Field(min_length=1, max_length=LINE_MAX)
     hours: list[Opening] | Literal["always"] = Field(default_factory=list)
-    hours_note: str | None = None
+    hours_note: Annotated[str, MULTILINE] | None = Field(None, max_length=NOTE_MAX)
     access: list[Literal["drop-in", "self-referral", "referral", "appointment", "online", "phone"]] = Field(min_length=1)
-    cost: str = "free"
+    cost: str = Field("free", max_length=LINE_MAX)
     accepts_using: bool | None = None        # welcomes people who are still using or have relapsed
     orientation: Literal["harm-reduction", "abstinence", "both"] | None = None
     discreet_entry: bool | None = None
@@ -119,11 +124,21 @@ class ResourceMeta(BaseModel):
     parents: bool = False                     # support for parents, or children welcome
     lived_experience: bool = False            # staff or volunteers with lived experience
     user_led: bool = False                    # run by the people who use it
-    languages: list[str] = Field(default_factory=lambda: ["English"])
-    accessibility: str | None = None          # step-free, hearing loop, transport
+    languages: list[Annotated[str, Field(min_length=1, max_length=NAME_MAX)]] = Field(
+        default_factory=lambda: ["English"], max_length=50)
+    accessibility: Annotated[str, MULTILINE] | None = Field(None, max_length=NOTE_MAX)  # step-free, hearing loop, transport
     contact: Contact = Contact()
     last_checked: Date
-    topics: list[str] = Field(default_factory=list)  # recovery systems map nodes it supports
+    topics: list[str] = Field(default_factory=list, max_length=50)  # recovery systems map nodes it supports
+
+    @field_validator("hours", mode="before")
+    @classmethod
+    def _always(cls, value):
+        # One plain message, where the union of a list and the word `always` would give two odd ones.
+        if isinstance(value, str) and value.strip().lower() != "always" or not isinstance(value, (str, list, tuple)):
+            raise ValueError(f"{brief(value)} is not opening hours — write `hours: always` for a place that never "
+                             "closes, or list them, like `- {days: mon-fri, open: \"10:00\", close: \"16:00\"}`")
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("kind")
     @classmethod
@@ -218,7 +233,7 @@ def load(config: Config, today: Date) -> tuple[list[Resource], list[Problem]]:
     for path in sorted(folder.iterdir()):
         if path.name.startswith(".") or not path.is_file():
             continue
-        where = config.rel(path)
+        where = shown(config.rel(path))
         if path.suffix.lower() not in (".yaml", ".yml"):
             problems.append(Problem(where, "the resources folder holds only .yaml entries, so this file is not used",
                                     "move it elsewhere, or write it as an entry (docs/resources.md)", Severity.WARNING))

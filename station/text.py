@@ -59,3 +59,9 @@ def clean_all(value, multiline: bool = False):
     if isinstance(value, (list, tuple)):
         return type(value)(clean_all(v, multiline) for v in value)
     return value
+
+
+def shown(value: str) -> str:
+    """`value` fit to print in a message: each character that cannot be seen (a line break, a control
+    character, a byte that is not UTF-8 in a file name) written as its escape, like `\\n` or `\\x00`."""
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in value)
