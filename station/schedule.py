@@ -591,8 +591,10 @@ class _Material:
                 found.append(Problem(where, f"“{shown}” takes in {_shown(source)}, whose name holds an invisible "
                                      "control character", "rename the file, using letters, digits and dashes"))
                 continue
-            whose = "an episode's recording" if what == "shows" else (
-                "a folder outside content/stream/" if why.endswith("/") else "a file outside content/stream/")
+            folder = why.endswith("/")
+            whose = {("shows", False): "an episode's recording", ("shows", True): "a folder of episodes' recordings",
+                     ("outside", False): "a file outside content/stream/",
+                     ("outside", True): "a folder outside content/stream/"}[what, folder]
             head = f"“{shown}” is" if source == pattern.strip().strip("/") else f"“{shown}” takes in {_shown(source)},"
             found.append(Problem(where, f"{head} a link to {whose}, which is not stream material", _LINK_FIX))
         if not found and not any(_match(parts, source.split("/")) for source in inside):
