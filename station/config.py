@@ -236,7 +236,30 @@ class DeskSettings(BaseModel):
     host: str = "127.0.0.1"                          # where it listens; loopback unless a proxy is in front
     port: int = Field(8470, ge=1, le=65535)
     max_upload_mb: int = Field(500, ge=1, le=10_000)  # the largest recording a presenter can upload
+    # Bytes do not bound the work: a few MB of FLAC can hold hours of near-silence, and every minute is
+    # normalised and transcribed. The whole upload is decoded and its length checked against this.
+    max_minutes: int = Field(180, ge=1, le=24 * 60)
+    # Every form but an upload (a long transcript correction is the largest), and the fields any form may
+    # have: the desk reads no more before it refuses, so one request cannot make it grow.
+    max_form_kb: int = Field(1024, ge=16, le=64 * 1024)
+    max_form_fields: int = Field(2000, ge=100, le=100_000)
     build_after_change: bool = True                   # build at once after an upload, correction or pause
+    # Proxies whose X-Forwarded-For is believed (addresses or networks, like "127.0.0.1" for a proxy on the
+    # same machine). Behind one, every request comes from its address: without this the sign-in throttle
+    # would count everyone as one. Nobody else's header is believed, so it cannot be used to dodge the throttle.
+    trusted_proxies: list[str] = Field(default_factory=list)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        import ipaddress
+        for item in value:
+            try:
+                ipaddress.ip_network(item.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an address or a network — write it like \"127.0.0.1\" or "
+                                 "\"10.0.0.0/8\"") from None
+        return [item.strip() for item in value]
 
 
 class CrisisLine(Typed):

@@ -1,7 +1,9 @@
 """The desk served for real on a loopback port, and a plain HTTP client that signs in like a browser.
 
   desk_station(demo, tmp_path)   a private copy of the built demo station (content, scheduler, state, site)
+  fresh_station(tmp_path)        the repository's demo station copied as it is, not built (fast), accounts ready
   Served(root, build=...)        context manager: the desk on a free port, with accounts ready
+  ServedProcess(root)            the same in a process of its own, so its memory and files can be measured
   Client(base)                   requests with a cookie jar that keeps Secure cookies on loopback,
                                  as browsers do for a local address, and reads CSRF tokens from forms
 """
@@ -9,8 +11,12 @@
 from __future__ import annotations
 
 import contextlib
+import html
+import os
 import re
 import shutil
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -24,11 +30,31 @@ PASSWORDS = {"coord": "coordinator pass 1", "sam": "presenter pass 1", "robin": 
 NAMES = {"coord": "Ali", "sam": "Sam", "robin": "Robin"}
 
 
+REPO = Path(__file__).resolve().parent.parent
+
+
 def desk_station(demo, tmp_path: Path) -> Path:
     """The demo as built by the session's `demo` fixture, copied so a test may change anything in it."""
     source, _ = demo
     root = tmp_path / "station"
     shutil.copytree(source, root, symlinks=True)
+    _accounts(root)
+    return root
+
+
+def fresh_station(tmp_path: Path, toml: str = "") -> Path:
+    """The repository's demo station as it is in git, never built, with the same accounts: for tests of the
+    desk's doors and forms, which need no build. `toml` is added to its station.toml."""
+    root = tmp_path / "station"
+    root.mkdir(parents=True)
+    (root / "station.toml").write_text((REPO / "station.toml").read_text() + "\n" + toml)
+    for folder in ("content", "scheduler"):
+        shutil.copytree(REPO / folder, root / folder)
+    _accounts(root)
+    return root
+
+
+def _accounts(root: Path) -> None:
     accounts = Accounts(root / "records" / "desk.sqlite")
     made = {name: accounts.add(name, password, "coordinator" if name == "coord" else "presenter", NAMES[name])
             for name, password in PASSWORDS.items()}
@@ -38,7 +64,6 @@ def desk_station(demo, tmp_path: Path) -> Path:
             if recording.suffix in (".mp3", ".m4a", ".ogg", ".webm"):
                 accounts.set_owner(f"content/shows/{show}/{recording.name}", made[user].id)
     accounts.close()
-    return root
 
 
 class Served:
@@ -75,6 +100,63 @@ class Served:
         return c
 
 
+class ServedProcess:
+    """The desk in a Python process of its own (`python -m tests.desk ROOT`), so that what it holds — memory,
+    open files, bytes written — is its own and can be read from /proc."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.tmp = root / "tmp"    # its TMPDIR: whatever it spools where it should not is seen here
+        self.tmp.mkdir(exist_ok=True)
+        self.proc = subprocess.Popen([sys.executable, "-m", "tests.desk", str(root)], cwd=REPO,
+                                     stdout=subprocess.PIPE, env={**os.environ, "TMPDIR": str(self.tmp)})
+        line = self.proc.stdout.readline().decode()
+        if not line.strip().isdigit():
+            self.proc.kill()
+            raise RuntimeError(f"the desk did not start: {line!r}")
+        self.base = f"http://127.0.0.1:{int(line)}"
+        self.port = int(line)
+
+    def __enter__(self) -> "ServedProcess":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.proc.kill()
+        self.proc.wait(timeout=10)
+
+    def client(self, user: str | None = None) -> "Client":
+        c = Client(self.base)
+        if user:
+            c.sign_in(user, PASSWORDS[user])
+        return c
+
+    def status(self, key: str) -> int:
+        """A /proc/<pid>/status figure in kB (VmRSS, VmHWM …)."""
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+        raise KeyError(key)
+
+    def written(self) -> int:
+        """Bytes the process has written so far (to files, spools included)."""
+        for line in Path(f"/proc/{self.proc.pid}/io").read_text().splitlines():
+            if line.startswith("wchar:"):
+                return int(line.split()[1])
+        raise KeyError("wchar")
+
+    def held(self) -> int:
+        """Bytes in the files the process holds open (spooled bodies, uploads)."""
+        total = 0
+        for fd in Path(f"/proc/{self.proc.pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                target = os.readlink(fd)
+                if target.startswith("/") and not target.startswith(("/dev/", "/proc/")):
+                    info = os.stat(fd)
+                    if (info.st_mode & 0o170000) == 0o100000:
+                        total += info.st_size
+        return total
+
+
 class Client:
     def __init__(self, base: str):
         self.base, self.cookies, self.http = base, {}, requests.Session()
@@ -100,6 +182,10 @@ class Client:
     def token(self, path: str) -> str:
         return csrf_of(self.get(path).text)
 
+    def action(self, path: str) -> str:
+        """Where the upload form on the page at `path` posts to (its address carries the CSRF token)."""
+        return action_of(self.get(path).text, path)
+
     def sign_in(self, user: str, password: str) -> requests.Response:
         r = self.post("/sign-in", {"csrf": self.token("/sign-in"), "username": user, "password": password})
         assert r.status_code == 302, r.text
@@ -110,5 +196,26 @@ def csrf_of(html: str) -> str:
     return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
 
 
+def action_of(page: str, default: str = "") -> str:
+    """Where the page's upload form posts (`default`, the page itself, for a form without an action)."""
+    found = re.search(r'<form method="post" enctype="multipart/form-data" action="([^"]+)"', page)
+    return html.unescape(found.group(1)) if found else default
+
+
+def said(page: str | bytes) -> str:
+    """A page's words as a reader gets them: tags gone, entities read, spaces collapsed."""
+    if isinstance(page, bytes):
+        page = page.decode("utf-8", "replace")
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+
+
 def episode_ids(html: str) -> list[str]:
     return re.findall(r'href="/episodes/([0-9a-f]+)"', html)
+
+
+if __name__ == "__main__":   # ServedProcess: serve ROOT's desk on a free port, say which, and run
+    from station import config as _config
+    _server, _ = make_server(_config.load(Path(sys.argv[1])), "127.0.0.1", 0, build=False)
+    print(_server.effective_port, flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        _server.run()

@@ -12,14 +12,14 @@ from station import config as config_mod
 from station import pipeline
 from tests import media
 from tests.conftest import TEXT, tree_hashes
-from tests.desk import Served, desk_station, episode_ids
+from tests.desk import Served, action_of, csrf_of, desk_station, episode_ids
 
 NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.timezone.utc)
 
 
 def _form(token: str, **overrides) -> dict:
     data = {"csrf": token, "show": "small-steps", "title": "Making tea at four", "description": "A short one.",
-            "presenter_name": "Sam Bright", "tier": "first-name", "consent": "yes", "scope": ["podcast", "stream"],
+            "presenter_name": "Sam", "tier": "first-name", "consent": "yes", "scope": ["podcast", "stream"],
             "content_notes": ["drug-use"], "topics": ["struggle.decision_to_recover"], "redact": "Crawley\n\n",
             "expires": "2027-11-30", "published_at": "2026-12-01T21:00"}
     data.update(overrides)
@@ -33,13 +33,13 @@ def test_a_good_upload_becomes_a_recording_and_sidecar_the_pipeline_reads(demo, 
         speech = clips.get("speech.mp3")
         with speech.open("rb") as f:
             # The browser's name for the file is never used: no path tricks.
-            r = sam.post("/upload", _form(sam.token("/upload")), files={"recording": ("../../../evil.mp3", f)})
+            r = sam.post(*_to(sam, "/upload"), files={"recording": ("../../../evil.mp3", f)})
         assert r.status_code == 303, r.text
         folder = root / "content" / "shows" / "small-steps"
         assert (folder / "making-tea-at-four.mp3").read_bytes() == speech.read_bytes()
         meta = yaml.safe_load((folder / "making-tea-at-four.yaml").read_text())
-        assert meta["presenters"] == [{"name": "Sam Bright", "tier": "first-name"}]
-        assert meta["consent"]["scope"] == ["podcast", "stream"] and meta["consent"]["by"] == "Sam Bright"
+        assert meta["presenters"] == [{"name": "Sam", "tier": "first-name"}]
+        assert meta["consent"]["scope"] == ["podcast", "stream"] and meta["consent"]["by"] == "Sam"
         assert meta["redact"] == ["Crawley"] and meta["content_notes"] == ["drug-use"]
         assert str(meta["published_at"]).startswith("2026-12-01 21:00:00")
         assert not list(folder.glob(".upload-*")) and not (tmp_path / "evil.mp3").exists()
@@ -52,7 +52,7 @@ def test_a_good_upload_becomes_a_recording_and_sidecar_the_pipeline_reads(demo, 
         assert "Waiting for the next build" in page
         assert len(episode_ids(sam.get("/").text)) == 4
         with speech.open("rb") as f:
-            sam.post("/upload", _form(sam.token("/upload")), files={"recording": ("take2.mp3", f)})
+            sam.post(*_to(sam, "/upload"), files={"recording": ("take2.mp3", f)})
         assert (folder / "making-tea-at-four-2.mp3").exists()
 
 
@@ -79,11 +79,11 @@ def test_bad_uploads_are_refused_in_plain_words_and_leave_nothing(demo, tmp_path
         ]
         for overrides, (name, path), said in cases:
             with path.open("rb") as f:
-                r = sam.post("/upload", _form(sam.token("/upload"), **overrides), files={"recording": (name, f)})
+                r = sam.post(*_to(sam, "/upload", **overrides), files={"recording": (name, f)})
             assert r.status_code == 400 and said in r.text, (overrides, name, r.text[-2000:])
             assert "Making tea at four" in r.text     # the form comes back filled in
         with big.open("rb") as f:
-            r = sam.post("/upload", _form(sam.token("/upload")), files={"recording": ("big.wav", f)})
+            r = sam.post(*_to(sam, "/upload"), files={"recording": ("big.wav", f)})
         assert r.status_code == 413 and "up to 1 MB" in r.text
     assert tree_hashes(root / "content") == before
     assert text.is_dir()
@@ -95,7 +95,7 @@ def test_needs_attention_says_what_to_do_and_the_details_page_fixes_it(demo, tmp
     with Served(root) as served:
         sam = served.client("sam")
         with silent.open("rb") as f:
-            r = sam.post("/upload", _form(sam.token("/upload"), published_at=None, scope=["podcast", "site"]),
+            r = sam.post(*_to(sam, "/upload", published_at=None, scope=["podcast", "site"]),
                          files={"recording": ("quiet.wav", f)})
         episode = r.headers["Location"].split("?")[0]
         recording = root / "content" / "shows" / "small-steps" / "making-tea-at-four.wav"
@@ -114,14 +114,14 @@ def test_needs_attention_says_what_to_do_and_the_details_page_fixes_it(demo, tmp
         form = sam.get(episode + "/details").text
         assert 'value="Making tea at four"' in form and 'id="consent" name="consent" value="yes">' in form
         with clips.get("speech.mp3").open("rb") as f:
-            r = sam.post(episode + "/details", _form(sam.token(episode + "/details"), title="Making tea at five",
-                                                      scope=["podcast", "site"], published_at=None),
+            r = sam.post(*_to(sam, episode + "/details", title="Making tea at five",
+                             scope=["podcast", "site"], published_at=None),
                          files={"recording": ("speech.mp3", f)})
         assert r.status_code == 400 and "same format" in r.text and "The new version is MP3" in r.text
         spoken = media.speech(TEXT, tmp_path / "spoken.wav")
         with spoken.open("rb") as f:
-            r = sam.post(episode + "/details", _form(sam.token(episode + "/details"), title="Making tea at five",
-                                                      scope=["podcast", "site"], published_at=None),
+            r = sam.post(*_to(sam, episode + "/details", title="Making tea at five",
+                             scope=["podcast", "site"], published_at=None),
                          files={"recording": ("take 2.wav", f)})
         assert r.status_code == 303, r.text
         assert recording.read_bytes() == spoken.read_bytes()
@@ -135,6 +135,12 @@ def test_needs_attention_says_what_to_do_and_the_details_page_fixes_it(demo, tmp
         robin = served.client("robin")
         assert robin.get(episode + "/details").status_code == 404
         assert robin.post(episode + "/details", _form(robin.token("/"))).status_code == 404
+
+
+def _to(client, page: str, **overrides) -> tuple[str, dict]:
+    """The upload form on `page`: where it posts (the address carries its token) and its fields, filled in."""
+    html = client.get(page).text
+    return action_of(html, page), _form(csrf_of(html), **overrides)
 
 
 def _text(html: str) -> str:

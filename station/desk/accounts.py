@@ -23,6 +23,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from ..files import PRIVATE_FILE_MODE, private_dir
+from ..text import TextRefused, clean
 
 ROLES = ("presenter", "coordinator")
 MIN_PASSWORD = 10
@@ -31,6 +32,7 @@ SESSION_MAX_S = 7 * 24 * 3600       # …and after a week in any case
 FAILURES_PER_NAME = 5               # wrong passwords for one account within the window…
 FAILURES_PER_ADDRESS = 20           # …or from one address, before sign-in waits
 FAILURE_WINDOW_S = 15 * 60
+MAX_PASSWORD = 1024                 # argon2 takes any length; nobody types more, and hashing more is work
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, username TEXT NOT NULL UNIQUE COLLATE NOCASE,
@@ -65,8 +67,16 @@ class Session:
     csrf: str
 
 
+@dataclass(frozen=True)
+class SignIn:
+    """What a sign-in attempt came to: a new session, a wrong password, or a wait (nothing was checked)."""
+    token: str | None = None
+    session: Session | None = None
+    wait_s: int = 0
+
+
 def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
 
 
 def database_path(config) -> Path:
@@ -102,13 +112,13 @@ class Accounts:
 
     # ------------------------------------------------------------ users
     def add(self, username: str, password: str, role: str, presenter_name: str) -> User:
-        username = username.strip()
+        username = _typed("the user name", username)
         if not username or len(username) > 60 or any(c.isspace() for c in username):
             raise AccountError("a user name is one word of up to 60 characters, like `sam` or `jo.bright`")
         if role not in ROLES:
-            raise AccountError(f"the role is {' or '.join(ROLES)}, not {role!r}")
+            raise AccountError(f"the role is {' or '.join(ROLES)}, not {_shown(role)}")
         self._check_password(password)
-        presenter_name = presenter_name.strip() or username
+        presenter_name = _presenter_name(presenter_name) or username
         try:
             with self.lock, self.db:
                 cur = self.db.execute("INSERT INTO users (username, role, presenter_name, password, created) "
@@ -134,14 +144,16 @@ class Accounts:
 
     def update(self, user_id: int, *, role: str | None = None, presenter_name: str | None = None) -> None:
         if role is not None and role not in ROLES:
-            raise AccountError(f"the role is {' or '.join(ROLES)}, not {role!r}")
+            raise AccountError(f"the role is {' or '.join(ROLES)}, not {_shown(role)}")
+        if presenter_name is not None:
+            presenter_name = _presenter_name(presenter_name)
         if role == "presenter" and self._last_coordinator(user_id):
             raise AccountError("this is the last coordinator account — make someone else a coordinator first")
         with self.lock, self.db:
             if role is not None:
                 self.db.execute("UPDATE users SET role = ? WHERE id = ?", (role, user_id))
-            if presenter_name is not None and presenter_name.strip():
-                self.db.execute("UPDATE users SET presenter_name = ? WHERE id = ?", (presenter_name.strip(), user_id))
+            if presenter_name:
+                self.db.execute("UPDATE users SET presenter_name = ? WHERE id = ?", (presenter_name, user_id))
 
     def set_password(self, user_id: int, password: str) -> None:
         self._check_password(password)
@@ -168,42 +180,84 @@ class Accounts:
         if len(password) < MIN_PASSWORD:
             raise AccountError(f"a password needs at least {MIN_PASSWORD} characters — a few words together "
                                "are easy to remember and hard to guess")
+        if len(password) > MAX_PASSWORD:
+            raise AccountError(f"a password can be up to {MAX_PASSWORD} characters")
 
     # ------------------------------------------------------------ signing in
     def wait_s(self, username: str, address: str) -> int:
         """Seconds before this name or address may try again (0: now)."""
-        since = time.time() - FAILURE_WINDOW_S
+        with self.lock:
+            return self._wait(_name_key(username), _address_key(address), time.time())
+
+    def _wait(self, name: str, address: str, now: float) -> int:
+        since = now - FAILURE_WINDOW_S
         waits = []
-        for key, limit in ((f"name:{username.strip().casefold()}", FAILURES_PER_NAME),
-                           (f"address:{address}", FAILURES_PER_ADDRESS)):
-            rows = self._read("SELECT at FROM failures WHERE key = ? AND at > ? ORDER BY at", (key, since))
+        for key, limit in ((name, FAILURES_PER_NAME), (address, FAILURES_PER_ADDRESS)):
+            rows = self.db.execute("SELECT at FROM failures WHERE key = ? AND at > ? ORDER BY at",
+                                   (key, since)).fetchall()
             if len(rows) >= limit:
-                waits.append(int(rows[-limit][0] + FAILURE_WINDOW_S - time.time()) + 1)
+                waits.append(int(rows[-limit][0] + FAILURE_WINDOW_S - now) + 1)
         return max(waits, default=0)
 
-    def sign_in(self, username: str, password: str, address: str) -> tuple[str, Session] | None:
-        """A new session token and its session, or None (and the failure counted)."""
+    def attempt(self, username: str, password: str, address: str) -> SignIn:
+        """Try a name and password from an address: a session, a wrong password (counted), or a wait.
+
+        Checking the count and counting this try are one transaction, done before the (slow) hash is
+        verified, so tries sent in parallel see each other: no more than the limit are ever checked."""
+        name, where = _name_key(username), _address_key(address)
+        with self.lock:
+            self.db.execute("BEGIN IMMEDIATE")   # and across processes: the desk and `station desk …`
+            try:
+                now = time.time()
+                wait = self._wait(name, where, now)
+                if not wait:
+                    counted = [self.db.execute("INSERT INTO failures (key, at) VALUES (?, ?)", (key, now)).lastrowid
+                               for key in (name, where)]
+                    self.db.execute("DELETE FROM failures WHERE at < ?", (now - FAILURE_WINDOW_S,))
+                self.db.commit()
+            except BaseException:
+                self.db.rollback()
+                raise
+        if wait:
+            return SignIn(wait_s=wait)
         row = next(iter(self._read("SELECT id, password FROM users WHERE username = ?", (username.strip(),))), None)
         try:
             ok = self.hasher.verify(row[1] if row else self._decoy, password) and row is not None
         except (VerificationError, InvalidHashError):
             ok = False
         if not ok:
-            with self.lock, self.db:
-                now = time.time()
-                self.db.executemany("INSERT INTO failures (key, at) VALUES (?, ?)",
-                                    [(f"name:{username.strip().casefold()}", now), (f"address:{address}", now)])
-                self.db.execute("DELETE FROM failures WHERE at < ?", (now - FAILURE_WINDOW_S,))
-            return None
+            return SignIn()   # already counted
         user_id, stored = row
         token, csrf, now = secrets.token_urlsafe(32), secrets.token_urlsafe(32), time.time()
         with self.lock, self.db:
             if self.hasher.check_needs_rehash(stored):
                 self.db.execute("UPDATE users SET password = ? WHERE id = ?", (self.hasher.hash(password), user_id))
-            self.db.execute("DELETE FROM failures WHERE key = ?", (f"name:{username.strip().casefold()}",))
+            # A right password clears the name's wrong ones, and this try no longer counts for the address.
+            self.db.execute("DELETE FROM failures WHERE key = ?", (name,))
+            self.db.execute("DELETE FROM failures WHERE rowid = ?", (counted[1],))
             self.db.execute("INSERT INTO sessions (token, user_id, csrf, created, seen) VALUES (?, ?, ?, ?, ?)",
                             (_digest(token), user_id, csrf, now, now))
-        return token, Session(self.get(user_id), csrf)
+        return SignIn(token, Session(self.get(user_id), csrf))
+
+    def sign_in(self, username: str, password: str, address: str) -> tuple[str, Session] | None:
+        """A new session token and its session, or None (a wrong password, counted, or a wait)."""
+        found = self.attempt(username, password, address)
+        return (found.token, found.session) if found.token else None
+
+    def live(self, token: str | None) -> Session | None:
+        """The session a token belongs to while it lasts, read only (the server's gate asks this)."""
+        if not token:
+            return None
+        row = next(iter(self._read("SELECT user_id, csrf, created, seen FROM sessions WHERE token = ?",
+                                   (_digest(token),))), None)
+        if row is None:
+            return None
+        user_id, csrf, created, seen = row
+        now = time.time()
+        user = self.get(user_id)
+        if user is None or now - seen > SESSION_IDLE_S or now - created > SESSION_MAX_S:
+            return None
+        return Session(user, csrf)
 
     def session(self, token: str | None) -> Session | None:
         if not token:
@@ -229,7 +283,7 @@ class Accounts:
 
     @staticmethod
     def csrf_ok(expected: str, given: str | None) -> bool:
-        return bool(given) and hmac.compare_digest(expected.encode(), given.encode())
+        return bool(given) and hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
 
     # ------------------------------------------------------------ who looks after which episode
     def owner(self, recording: str) -> int | None:
@@ -247,3 +301,30 @@ class Accounts:
                 self.db.execute("INSERT INTO owners (recording, user_id) VALUES (?, ?) "
                                 "ON CONFLICT(recording) DO UPDATE SET user_id = excluded.user_id",
                                 (recording, user_id))
+
+
+def _name_key(username: str) -> str:
+    return f"name:{username.strip().casefold()[:200]}"
+
+
+def _address_key(address: str) -> str:
+    return f"address:{address[:100]}"
+
+
+def _shown(value: str) -> str:
+    return repr(value[:40] + ("…" if len(value) > 40 else ""))
+
+
+def _typed(what: str, value: str) -> str:
+    """A name as typed, with harmless breaks cleaned; AccountError naming the field for a control character."""
+    try:
+        return clean(value).strip()
+    except TextRefused as exc:
+        raise AccountError(f"{what}: {exc}") from None
+
+
+def _presenter_name(value: str) -> str:
+    name = " ".join(_typed("the presenter name", value).split())
+    if len(name) > 100:
+        raise AccountError("the presenter name can be up to 100 characters")
+    return name

@@ -4,11 +4,19 @@ Every route needs a signed-in session except the sign-in page and the static
 files. Every POST carries the session's CSRF token (the sign-in form a token
 bound to a pre-sign-in cookie). Pages are rendered on the server and work
 without JavaScript; the one script only adds conveniences.
+
+How much of a request is read is decided before any of it is (gate.py): a
+request the server already refused arrives here marked, with no body, and
+gets its plain page; any other is held to the same limits while Werkzeug
+parses it (size, and fields in a form), so a request can never make the
+desk grow, whichever server runs it.
 """
 
 from __future__ import annotations
 
 import functools
+import ipaddress
+import re
 import secrets
 import shutil
 import tempfile
@@ -17,13 +25,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Flask, Request, abort, current_app, g, redirect, render_template, request, url_for
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..config import Config
+from ..files import private_dir
+from . import gate
 from .accounts import Accounts, database_path
 from .builder import Builder
 
-SESSION_COOKIE = "__Host-desk"        # __Host-: Secure, Path=/, no Domain — it cannot be set by another site
+SESSION_COOKIE = gate.SESSION_COOKIE
+REFUSAL_KEY = "desk.refusal"          # set by the server (server.py) on a request whose body it did not read
 PRESIGN_COOKIE = "__Host-desk-signin"  # binds the sign-in form's CSRF token before there is a session
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
@@ -46,8 +57,7 @@ class _Request(Request):
     def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
         # An upload is received on the station's own disk (.station/uploads/), not in the temp folder (often
         # RAM): from there it is linked into its show folder, not copied again.
-        folder = current_app.extensions["desk"].config.state_dir / "uploads"
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = private_dir(current_app.extensions["desk"].config.state_dir / "uploads")
         return tempfile.NamedTemporaryFile("wb+", dir=folder, prefix=".upload-")
 
 
@@ -56,7 +66,10 @@ def create_app(config: Config, accounts: Accounts | None = None, build: bool | N
     app.request_class = _Request
     shutil.rmtree(config.state_dir / "uploads", ignore_errors=True)   # what a killed desk left half-received
     settings = config.settings.desk
-    app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_mb * 1024 * 1024
+    # The limits each request is held to are set per request in _guard; these are the ceilings.
+    app.config["MAX_CONTENT_LENGTH"] = gate.limits(settings)[1]
+    app.config["MAX_FORM_MEMORY_SIZE"] = gate.limits(settings)[0]
+    app.config["MAX_FORM_PARTS"] = settings.max_form_fields
     build = settings.build_after_change if build is None else build
     app.extensions["desk"] = Desk(config, accounts or Accounts(database_path(config)),
                                   Builder(config) if build else None)
@@ -71,6 +84,11 @@ def create_app(config: Config, accounts: Accounts | None = None, build: bool | N
     app.register_error_handler(400, lambda e: (page("error.html", title="That did not work", message=
                                                     getattr(e, "description", "") or "Go back and try again."),
                                                 400))
+    app.register_error_handler(HTTPException, _other_error)
+    app.register_error_handler(500, lambda e: (page("error.html", title="Something went wrong", message=
+                                                    "The desk could not finish that, and nothing more was changed. "
+                                                    "Go back and try again; if it happens again, tell a "
+                                                    "coordinator what you were doing."), 500))
     from . import presenter_pages, station_pages
     app.register_blueprint(presenter_pages.bp)
     app.register_blueprint(station_pages.bp)
@@ -104,20 +122,77 @@ def coordinators_only(view):
 
 
 def _guard():
+    d = desk()
+    settings = d.config.settings.desk
+    refused = request.environ.get(REFUSAL_KEY)
+    if refused is None:
+        chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+        announced = None if chunked else (request.content_length or 0)
+        admission = gate.admit(settings, d.accounts.live, request.method, request.path,
+                               request.query_string.decode("latin-1"), request.headers.get("Cookie", ""), announced)
+        refusal = admission.refusal(announced)
+        if refusal is None and _too_many_fields(admission, settings.max_form_fields):
+            refusal = gate.TOO_LARGE
+        if refusal:
+            refused = (refusal, admission)
+        else:
+            # Werkzeug stops reading (413) past what this request may send, whoever serves the desk.
+            request.max_content_length = admission.limit
+    if refused is not None:
+        return _refused(*refused)
     if request.endpoint in ("static", "sign_in"):
         if request.endpoint == "sign_in":
             g.csrf = request.cookies.get(PRESIGN_COOKIE) or secrets.token_urlsafe(32)
-            if request.method == "POST" and not desk().accounts.csrf_ok(g.csrf, request.form.get("csrf")):
+            if request.method == "POST" and not d.accounts.csrf_ok(g.csrf, request.form.get("csrf")):
                 abort(400, "The sign-in form had expired. Sign in again.")
         return None
-    g.session = desk().accounts.session(request.cookies.get(SESSION_COOKIE))
+    g.session = d.accounts.session(request.cookies.get(SESSION_COOKIE))
     if g.session is None:
         here = request.full_path.rstrip("?") if request.method == "GET" else "/"
-        return redirect(url_for("sign_in", next=here))
+        return redirect(url_for("sign_in", next=_safe_next(here)))
     g.csrf = g.session.csrf
-    if request.method == "POST" and not desk().accounts.csrf_ok(g.csrf, request.form.get("csrf")):
+    if request.method == "POST" and not d.accounts.csrf_ok(g.csrf, request.form.get("csrf")):
         abort(400, "This form had expired or did not come from the desk. Go back, reload the page and try again.")
     return None
+
+
+def _too_many_fields(admission: gate.Admission, most: int) -> bool:
+    """A plain form with more fields than any of the desk's (Werkzeug counts only multipart ones)."""
+    if request.method != "POST" or request.mimetype != "application/x-www-form-urlencoded":
+        return False
+    request.max_content_length = admission.limit
+    try:
+        body = request.get_data(cache=True)   # within the limit; the form is then parsed from this copy
+    except RequestEntityTooLarge:
+        return True
+    return body.count(b"&") >= most
+
+
+def _refused(refusal: str, admission: gate.Admission):
+    """The answer to a request whose body was not read (or not all of it), with the connection closed after."""
+    d = desk()
+    g.session = None if refusal == gate.SIGNED_OUT else d.accounts.live(request.cookies.get(SESSION_COOKIE))
+    g.csrf = g.session.csrf if g.session else ""
+    if refusal == gate.SIGNED_OUT:
+        response = page("error.html", title="Sign in first",
+                        message="You are not signed in (or you were signed out), so the desk did not take what "
+                                "you sent. Sign in, then send it again."), 401
+    elif refusal == gate.EXPIRED:
+        response = page("error.html", title="That did not work",
+                        message="This form had expired or did not come from the desk. Go back, reload the page "
+                                "and try again."), 400
+    elif admission.upload:
+        response = _too_large_upload()
+    else:
+        response = _too_large_form()
+    return response
+
+
+def _other_error(error: HTTPException):
+    if error.code is None or error.code >= 500:
+        return error
+    return page("error.html", title="That did not work",
+                message="The desk does not do that here. Go back to the desk and try again."), error.code
 
 
 def _headers(response):
@@ -127,26 +202,75 @@ def _headers(response):
     response.headers["X-Frame-Options"] = "DENY"
     if request.endpoint != "static":
         response.headers["Cache-Control"] = "no-store"   # private pages stay off shared machines' disks
-    if request.endpoint == "sign_in" and not request.cookies.get(PRESIGN_COOKIE):
+    if request.endpoint == "sign_in" and not request.cookies.get(PRESIGN_COOKIE) and g.get("csrf"):
         response.set_cookie(PRESIGN_COOKIE, g.csrf, secure=True, httponly=True, samesite="Strict", path="/")
     return response
 
 
 def _too_large(error):
+    upload = gate.UPLOAD_PATH.match(request.path) and request.method == "POST"
+    return _too_large_upload() if upload and (request.content_length or 0) > gate.limits(
+        desk().config.settings.desk)[0] else _too_large_form()
+
+
+def _too_large_upload():
     limit = desk().config.settings.desk.max_upload_mb
     return page("error.html", title="That file is too large",
                 message=f"A recording can be up to {limit} MB. Export it again as MP3 (a smaller file) "
                         "and upload that; a coordinator can raise the limit in station.toml ([desk] max_upload_mb)."), 413
 
 
+def _too_large_form():
+    settings = desk().config.settings.desk
+    return page("error.html", title="That form is too large",
+                message=f"A form can hold up to {settings.max_form_kb} KB in {settings.max_form_fields} fields, "
+                        "and this one held more, so nothing was read or changed. Go back and send less at once; "
+                        "a coordinator can raise the limit in station.toml ([desk] max_form_kb)."), 413
+
+
+# A path on the desk: printable ASCII, nothing a browser would read as another host or strip first.
+_DESK_PATH = re.compile(r"^/(?![/\\])[!-~]*\Z")
+
+
 def _safe_next(target: str | None) -> str:
-    """Only a path on the desk itself, so the sign-in page cannot send anyone elsewhere."""
-    if not target:
+    """Only a path on the desk itself, so the sign-in page cannot send anyone elsewhere (or break its header)."""
+    if not target or not _DESK_PATH.match(target) or "\\" in target:
         return url_for("presenter.episodes")
     parts = urllib.parse.urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if parts.scheme or parts.netloc:
         return url_for("presenter.episodes")
     return target
+
+
+def client_address() -> str:
+    """Who sent this request, for the sign-in throttle: the peer, or behind a trusted proxy the last address
+    in X-Forwarded-For that the station's own proxies did not add."""
+    peer = request.remote_addr or ""
+    trusted = _networks(tuple(desk().config.settings.desk.trusted_proxies))
+    if not _within(peer, trusted):
+        return peer
+    client = peer
+    for hop in reversed([h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]):
+        try:
+            client = str(ipaddress.ip_address(hop))
+        except ValueError:
+            break   # not an address: what is left of the header is not to be believed
+        if not _within(client, trusted):
+            break
+    return client
+
+
+@functools.cache
+def _networks(listed: tuple[str, ...]) -> tuple:
+    return tuple(ipaddress.ip_network(n, strict=False) for n in listed)
+
+
+def _within(address: str, networks: tuple) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip.version == n.version and ip in n for n in networks)
 
 
 def _signin_routes(app: Flask) -> None:
@@ -155,20 +279,18 @@ def _signin_routes(app: Flask) -> None:
         accounts = desk().accounts
         message, username = None, ""
         if request.method == "POST":
-            username = request.form.get("username", "")
-            wait = accounts.wait_s(username, request.remote_addr or "")
-            if wait:
-                message = (f"Too many wrong passwords. Wait {max(1, round(wait / 60))} minute(s) and try again, "
-                           "or ask a coordinator to reset your password.")
+            username = request.form.get("username", "")[:200]
+            tried = accounts.attempt(username, request.form.get("password", ""), client_address())
+            if tried.wait_s:
+                message = (f"Too many wrong passwords. Wait {max(1, round(tried.wait_s / 60))} minute(s) and try "
+                           "again, or ask a coordinator to reset your password.")
+            elif tried.token:
+                response = redirect(_safe_next(request.args.get("next")))
+                response.set_cookie(SESSION_COOKIE, tried.token, secure=True, httponly=True, samesite="Strict",
+                                    path="/")
+                response.delete_cookie(PRESIGN_COOKIE, secure=True, httponly=True, samesite="Strict", path="/")
+                return response
             else:
-                found = accounts.sign_in(username, request.form.get("password", ""), request.remote_addr or "")
-                if found:
-                    token, _ = found
-                    response = redirect(_safe_next(request.args.get("next")))
-                    response.set_cookie(SESSION_COOKIE, token, secure=True, httponly=True, samesite="Strict",
-                                        path="/")
-                    response.delete_cookie(PRESIGN_COOKIE, secure=True, httponly=True, samesite="Strict", path="/")
-                    return response
                 message = "That user name and password do not match. Check them and try again."
         status = 200 if message is None else 401 if "match" in message else 429
         return page("sign_in.html", title="Sign in", message=message, username=username), status

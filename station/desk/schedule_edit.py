@@ -253,6 +253,12 @@ def _path(config: Config, file: str) -> Path:
 
 
 def _document(text: str, file: str) -> yaml_edit.Document:
+    # The station's own reader first: it refuses, with the line, what could make a round-trip load blow up
+    # (aliases unfolding into millions of values, deep nesting, a huge file) before ruamel sees the text.
+    data, _, problems = yaml_file.read(Path(file), file, schedule.EXAMPLE, text)
+    if data is None and problems:
+        raise ValueError(f"{problems[0].where}: {problems[0].what} — fix it by hand; `station schedule check` "
+                         "says where")
     try:
         doc = yaml_edit.Document(text)
     except Exception as exc:   # ruamel's errors have no common base worth naming

@@ -1,20 +1,140 @@
-"""Serving the desk: waitress, a production WSGI server in pure Python, on the station's own machine."""
+"""Serving the desk: waitress, a production WSGI server in pure Python, on the station's own machine.
+
+waitress reads a whole request before it calls the app, so left alone it
+would take in any body anyone sends, signed in or not (12 stalled connections
+with no cookie held 288 MB of the station's disk, and could each hold a
+gigabyte). Here its parser asks the desk's gate (gate.py) as soon as a
+request's headers are in: a body larger than that request may send is not
+read at all; the request goes to the app marked as refused, the app answers
+with a plain page (401, 400 or 413) and the connection is closed. What is
+read is bounded while it is read (a chunked body too), and spooled past 1 MB
+to `.station/uploads/`, readable by the station's user only, never to a temp
+folder that may be RAM.
+"""
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 from flask import Flask
-from waitress.server import create_server
+from waitress.buffers import OverflowableBuffer, TempfileBasedBuffer
+from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser
+from waitress.server import BaseWSGIServer, create_server
+from waitress.task import WSGITask
 
 from ..config import Config
-from .app import create_app
+from ..files import private_dir
+from . import gate
+from .app import REFUSAL_KEY, create_app
+
+HEADER_LIMIT = 64 * 1024     # request line and headers: a cookie and a few headers need a few KB
+IDLE_S = 60                  # a connection that sends nothing for this long is closed
+CONNECTIONS = 100            # at most this many at once; more wait for the kernel's accept queue
 
 
 def make_server(config: Config, host: str, port: int, build: bool | None = None):
     """A server ready to `.run()` (port 0 picks a free one: see `.effective_port`), and its app."""
     app: Flask = create_app(config, build=build)
-    # waitress spools request bodies over 1 MB to disk, never into memory. Its own limit is looser than the
-    # desk's, so an upload a little too large gets the desk's plain answer; a huge one is cut off early.
-    limit = config.settings.desk.max_upload_mb * 1024 * 1024
-    server = create_server(app, host=host, port=port, threads=8, ident="desk",
-                           max_request_body_size=2 * limit + (16 << 20), inbuf_overflow=1 << 20)
+    desk = app.extensions["desk"]
+    settings = config.settings.desk
+    spool = private_dir(config.state_dir / "uploads")
+
+    def admit(method: str, path: str, query: str, cookie: str, announced: int | None) -> gate.Admission:
+        return gate.admit(settings, desk.accounts.live, method, path, query, cookie, announced)
+
+    parser = type("DeskParser", (_GatedParser,), {"admit": staticmethod(admit), "spool": spool})
+    channel = type("DeskChannel", (HTTPChannel,), {"parser_class": parser, "task_class": _Task})
+    _, largest = gate.limits(settings)
+    servers: dict = {}
+    server = create_server(app, map=servers, host=host, port=port, threads=8, ident="desk",
+                           # Never reached by what the gate admits; a last line should it ever be bypassed.
+                           max_request_body_size=largest + 1,
+                           max_request_header_size=HEADER_LIMIT, channel_timeout=IDLE_S,
+                           connection_limit=CONNECTIONS, inbuf_overflow=1 << 20, asyncore_use_poll=True,
+                           # X-Forwarded-For reaches the app, which believes it only from `[desk]
+                           # trusted_proxies` (app.client_address); nothing else reads these headers.
+                           clear_untrusted_proxy_headers=False)
+    for listener in list(servers.values()):
+        if isinstance(listener, BaseWSGIServer):
+            listener.channel_class = channel
     return server, app
+
+
+class _SpoolFile(TempfileBasedBuffer):
+    folder: Path
+
+    def newfile(self):
+        return tempfile.TemporaryFile("w+b", dir=self.folder, prefix=".body-")
+
+
+class _Spool(OverflowableBuffer):
+    """waitress's body buffer, spilling to the station's disk instead of the system's temp folder."""
+
+    def __init__(self, overflow: int, folder: Path):
+        super().__init__(overflow)
+        self.file_class = type("SpoolFile", (_SpoolFile,), {"folder": folder})
+
+    def _set_large_buffer(self):
+        old = self.buf
+        self.buf = self.file_class(old)
+        if hasattr(old, "close"):
+            old.close()
+        self.overflowed = True
+
+
+class _GatedParser(HTTPRequestParser):
+    """waitress's request parser, asking the gate before it reads a body."""
+
+    admit = None            # set per server: (method, path, query, cookie, announced) -> gate.Admission
+    spool: Path
+    admission: gate.Admission | None = None
+    refusal: str | None = None
+
+    def parse_header(self, header_plus):
+        super().parse_header(header_plus)
+        if self.body_rcv is not None:
+            self.body_rcv.buf = _Spool(self.adj.inbuf_overflow, self.spool)
+        announced = None if self.chunked else self.content_length
+        self.admission = self.admit(self.command.upper(), self.path, self.query, self.headers.get("COOKIE", ""),
+                                    announced)
+        refusal = self.admission.refusal(announced)
+        if refusal:
+            self._refuse(refusal)
+
+    def received(self, data):
+        if self.completed:
+            return 0
+        reading = self.body_rcv is not None
+        consumed = super().received(data)
+        if self.refusal:
+            return len(data)   # the rest of what arrived with the headers is the unread body: dropped
+        if reading and self.admission and self.body_bytes_received > self.admission.limit:
+            self._refuse(self.admission.over)   # a chunked body that went on too long
+            self.error = None
+            self.completed = True
+            return len(data)
+        return consumed
+
+    def _refuse(self, refusal: str) -> None:
+        if self.body_rcv is not None:
+            self.body_rcv.getbuf().close()
+        self.refusal = refusal
+        self.body_rcv = None
+        self.chunked = False
+        self.content_length = 0
+        self.expect_continue = False
+        self.headers["CONTENT_LENGTH"] = "0"
+        self.headers["CONNECTION"] = "close"    # what follows on this connection is the unread body
+        self.connection_close = True
+
+
+class _Task(WSGITask):
+    def get_environment(self):
+        environ = super().get_environment()
+        refusal = getattr(self.request, "refusal", None)
+        if refusal:
+            environ[REFUSAL_KEY] = (refusal, self.request.admission)   # no header can make this key (HTTP_…)
+        return environ
+

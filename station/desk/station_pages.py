@@ -3,27 +3,35 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import date, datetime, timezone
 
 from flask import Blueprint, redirect, request, url_for
+from werkzeug.datastructures import MultiDict
 
 from .. import catalog as catalog_mod
 from .. import library as library_mod
 from .. import nights
 from .. import pipeline
 from .. import schedule as schedule_mod
+from .. import text as text_mod
 from ..errors import Problem, Severity
 from ..model import CONTENT_NOTES
 from . import episodes as episodes_mod
 from . import schedule_edit
 from .accounts import ROLES, AccountError
 from .app import coordinators_only, desk, page, user
+from .numbers import decimal, whole_number
 
 bp = Blueprint("station", __name__)
 log = logging.getLogger("station.desk")
 SELECTION_KEYS = ("shows", "topics", "tags", "files")
 RULE_NUMBERS = ("signpost_every_min", "no_repeat_nights", "presenter_max_percent", "newcomer_percent",
                 "newcomer_days")
+# A form says how many blocks and content-note hours it holds; nothing is made for more than these (a week
+# of hourly blocks is 63), so `blocks=3000000` is a plain problem, not three million drafts in memory.
+MAX_BLOCKS = 200
+MAX_NOTE_HOURS = 50
 
 
 # ---------------------------------------------------------------- the schedule
@@ -46,21 +54,27 @@ def schedule():
                     message="That is not one of the schedule files in scheduler/."), 404
     problems: list[Problem] = []
     notice = None
-    if request.method == "GET":
-        draft = schedule_edit.read(config, file)
-    else:
-        draft, problems = _draft_from_form(file)
-        action = request.form.get("action", "save")
-        if not problems and action != "save":
-            notice = _rearrange(draft, action)
-        elif not problems:
-            problems = schedule_edit.save(config, draft)
-            if not any(p.is_error for p in problems):
-                log.info("schedule saved at the desk: %s", file)
-                desk().changed()
-                return redirect(url_for("station.tonight", saved=file), 303)
+    try:
+        if request.method == "GET":
+            draft = schedule_edit.read(config, file)
+        else:
+            draft, problems = _draft_from_form(file)
+            if draft is None:
+                return page("error.html", title="Nothing was saved", message=f"{problems[0]}."), 400
+            action = request.form.get("action", "save")
+            if not problems and action != "save":
+                notice = _rearrange(draft, action)
+            elif not problems:
+                problems = schedule_edit.save(config, draft)
+                if not any(p.is_error for p in problems):
+                    log.info("schedule saved at the desk: %s", file)
+                    desk().changed()
+                    return redirect(url_for("station.tonight", saved=file), 303)
+        flagged = {schedule_edit.block_for(config, draft, p) for p in problems if p.is_error} - {None}
+    except ValueError as exc:   # the file cannot be read as a schedule: it is fixed by hand, never written over
+        return page("error.html", title="This schedule needs fixing by hand",
+                    message=f"{exc}. Nothing was changed."), 400
     days = schedule_mod.DAYS
-    flagged = {schedule_edit.block_for(config, draft, p) for p in problems if p.is_error} - {None}
     return page("schedule.html", title=f"Edit the schedule: {draft.name}", draft=draft, problems=problems,
                 notice=notice, days=days, selection_keys=SELECTION_KEYS, flagged=flagged,
                 notes=CONTENT_NOTES), (400 if any(p.is_error for p in problems) else 200)
@@ -72,8 +86,8 @@ def _rearrange(draft, action: str) -> str:
     if what == "add":
         schedule_edit.new_block(draft)
         return "A new block was added at the end. Fill it in, then save."
-    i = int(index) if index.isdigit() and int(index) < len(draft.blocks) else None
-    if i is None:
+    i = whole_number(index)
+    if i is None or i >= len(draft.blocks):
         return "Nothing changed."
     name = draft.blocks[i].name
     if what == "up":
@@ -89,40 +103,49 @@ def _rearrange(draft, action: str) -> str:
 
 
 def _draft_from_form(file: str):
-    """The form's fields as a Draft, and problems with fields that are not numbers or times."""
-    f = request.form
-    problems: list[Problem] = []
+    """The form's fields as a Draft, and problems with fields that are not numbers or times.
+
+    The draft is None when the form cannot be a schedule at all (more blocks than any schedule has):
+    then the one problem says so."""
     where = file
+    f, refused = _cleaned(request.form)
+    if refused:
+        return None, [Problem(where, refused, "retype that part, or paste it as plain text")]
+    problems: list[Problem] = []
 
     def number(key: str, label: str, cast=int, blank=False):
         text = f.get(key, "").strip()
         if blank and not text:
             return None
-        try:
-            return cast(text)
-        except ValueError:
-            problems.append(Problem(where, f"{label}: “{text}” is not a number", "write a number, like 30"))
+        value = whole_number(text, signed=True) if cast is int else decimal(text)
+        if value is None:
+            problems.append(Problem(where, f"{label}: “{text[:40]}” is not a number", "write a number, like 30"))
             return 0
+        return value
 
     def words(key: str) -> list[str]:
         return [w.strip() for w in f.get(key, "").replace("\n", ",").split(",") if w.strip()]
 
-    blocks = []
     count = number("blocks", "the number of blocks")
-    for i in range(count or 0):
+    hours = number("notes_after", "the number of content-note hours")
+    for value, most, what in ((count, MAX_BLOCKS, "blocks"), (hours, MAX_NOTE_HOURS, "content-note hours")):
+        if value < 0 or value > most:
+            return None, [Problem(where, f"a schedule can have from 0 to {most} {what}, and this form said {value}",
+                                  "reload the schedule and try again")]
+    blocks = []
+    for i in range(count):
         p = f"block-{i}-"
         days = [d for d in schedule_mod.DAYS if d in f.getlist(p + "days")]
         if not days:
-            problems.append(Problem(where, f"block {i + 1} ({f.get(p + 'name', '').strip()}) is on no night",
+            problems.append(Problem(where, f"block {i + 1} ({f.get(p + 'name', '').strip()[:60]}) is on no night",
                                     "tick at least one night, or remove the block"))
-        origin = f.get(p + "origin", "")
         blocks.append(schedule_edit.BlockDraft(
-            name=f.get(p + "name", "").strip(), days=days, origin=int(origin) if origin.isdigit() else None,
+            name=f.get(p + "name", "").strip(), days=days, origin=whole_number(f.get(p + "origin", "")),
             start=f.get(p + "start", "").strip(), end=f.get(p + "end", "").strip(),
             fill=schedule_edit.SelectionDraft(*(words(f"{p}fill-{k}") for k in SELECTION_KEYS)),
             standby=schedule_edit.SelectionDraft(*(words(f"{p}standby-{k}") for k in SELECTION_KEYS))))
     notes_after = []
-    for i in range(number("notes_after", "the number of content-note hours") or 0):
+    for i in range(hours):
         chosen = f.getlist(f"notes_after-{i}-notes")
         if chosen:
             notes_after.append(schedule_edit.NoteHourDraft(chosen, f.get(f"notes_after-{i}-after", "").strip()))
@@ -139,6 +162,30 @@ def _draft_from_form(file: str):
                                 window_end=f.get("window_end", "").strip(), rules=rules, blocks=blocks,
                                 revision=f.get("revision", ""))
     return draft, problems
+
+
+def _cleaned(form) -> tuple[MultiDict, str | None]:
+    """The form's values with harmless breaks cleaned, or the reason one cannot be used (naming its field)."""
+    out = MultiDict()
+    for key, values in form.lists():
+        for value in values:
+            try:
+                out.add(key, text_mod.clean(value, multiline=key.endswith(("-shows", "-topics", "-tags", "-files"))))
+            except text_mod.TextRefused as exc:
+                label = _label(key)
+                return out, f"{label[:1].upper()}{label[1:]}: {exc}"
+    return out, None
+
+
+def _label(key: str) -> str:
+    """A form field's name as the page calls it."""
+    block = re.match(r"^block-(\d{1,4})-(.*)$", key)
+    if block:
+        part = block.group(2).replace("fill-", "what fills it (").replace("standby-", "its standby (")
+        part = part + ")" if "(" in part else part
+        return f"block {int(block.group(1)) + 1}, {part}"
+    return {"name": "the schedule's name", "window_start": "the window's start",
+            "window_end": "the window's end"}.get(key, f"the field “{key[:40]}”")
 
 
 # ---------------------------------------------------------------- tonight
@@ -218,8 +265,8 @@ def accounts():
                 made = a.add(request.form.get("username", ""), request.form.get("password", ""),
                              request.form.get("role", "presenter"), request.form.get("presenter_name", ""))
                 message = f"The account {made.username} was made. Give them the password in person or by phone."
-            elif target.isdigit() and a.get(int(target)):
-                who = a.get(int(target))
+            elif whole_number(target) is not None and a.get(whole_number(target)):
+                who = a.get(whole_number(target))
                 if action == "role":
                     a.update(who.id, role=request.form.get("role", ""),
                              presenter_name=request.form.get("presenter_name"))

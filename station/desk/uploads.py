@@ -9,13 +9,22 @@ place, the sidecar first so the build never sees a recording without one.
 Names are made here, never taken from the upload: the file is named after
 the title (`finding-the-night-bus.mp3`, then `-2`, `-3` …) with the extension
 of what the bytes really are, inside a show folder that already exists.
+
+The whole upload is decoded before it is taken (through tools/ffmpeg, the only
+module that runs ffmpeg), and its real length checked against `[desk]
+max_minutes`: a file's size says little about how long it plays, and every
+minute is normalised and transcribed.
+
+A presenter credits an episode to their own presenter name (the name on their
+account), or keeps the credit an episode already has; only a coordinator may
+name someone else. Guests (presenters after the first) are added to a sidecar
+by a coordinator and kept by every edit made here.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-import subprocess
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -25,6 +34,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from .. import catalog as catalog_mod
+from .. import yaml_file
 from ..catalog import RECORDING_SUFFIXES
 from ..config import Config
 from ..errors import Problem
@@ -96,17 +106,31 @@ def topic_groups() -> list[tuple[str, list]]:
 FORM_KEYS = ("title", "description", "presenters", "consent", "content_notes", "topics", "redact", "published_at")
 
 
-def sidecar(form: Form, today: date, zone: str, base: dict | None = None) -> tuple[dict, list[FieldProblem]]:
+def sidecar(form: Form, today: date, zone: str, base: dict | None = None,
+            names: list[str] | None = None) -> tuple[dict, list[FieldProblem]]:
     """The sidecar the form describes, checked exactly as the build checks sidecars.
 
     With `base` (an existing sidecar), what the form does not show is kept: chapters, episode numbers,
-    tags, a slug, and any presenter after the first (a guest)."""
+    tags, a slug, and any presenter after the first (a guest). `names`: the only names this person
+    may credit (None: anyone, for a coordinator); the first is theirs."""
     problems = []
+    if names is not None and form.presenter_name.strip():
+        given = " ".join(form.presenter_name.split()).casefold()
+        mine = next((n for n in names if " ".join(n.split()).casefold() == given), None)
+        if mine is None:
+            own = names[0]
+            problems.append(FieldProblem("presenter_name", f"Your name: you can credit an episode only to your own "
+                                                           f"presenter name, {own}. To be credited under another "
+                                                           "name (a pseudonym, say), ask a coordinator to change "
+                                                           "the name on your account."))
+        else:
+            form.presenter_name = mine
     if not form.consent:
         problems.append(FieldProblem("consent", "Tick the consent box: nothing is published without your "
                                                  "agreement, and you can take it back at any time."))
     base = dict(base or {})
-    others = [p for p in (base.get("presenters") or [])[1:] if isinstance(p, dict)]
+    others = [p for p in (base.get("presenters") if isinstance(base.get("presenters"), list) else [])[1:]
+              if isinstance(p, dict)]
     data: dict = {
         "title": form.title,
         "description": form.description,
@@ -145,30 +169,34 @@ def sidecar(form: Form, today: date, zone: str, base: dict | None = None) -> tup
 
 def form_of(data: dict, show: str) -> Form:
     """An existing sidecar as the form shows it, for editing the details."""
-    first = ((data.get("presenters") or [{}])[0]) or {}
-    consent = data.get("consent") or {}
+    presenters = data.get("presenters") if isinstance(data.get("presenters"), list) else []
+    first = presenters[0] if presenters and isinstance(presenters[0], dict) else {}
+    consent = data.get("consent") if isinstance(data.get("consent"), dict) else {}
     published = data.get("published_at")
     return Form(show=show, title=str(data.get("title") or ""), description=str(data.get("description") or ""),
                 presenter_name=str(first.get("name") or ""), tier=str(first.get("tier") or "first-name"),
-                consent=False, scope=list(consent.get("scope") or []),
-                expires=str(consent.get("expires") or ""), content_notes=list(data.get("content_notes") or []),
-                topics=list(data.get("topics") or []), redact="\n".join(map(str, data.get("redact") or [])),
+                consent=False, scope=_listed(consent.get("scope")),
+                expires=str(consent.get("expires") or ""), content_notes=_listed(data.get("content_notes")),
+                topics=_listed(data.get("topics")), redact="\n".join(_listed(data.get("redact"))),
                 published_at=published.strftime("%Y-%m-%dT%H:%M") if isinstance(published, datetime) else
                 str(published or ""))
 
 
+def _listed(value) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
 def update(config: Config, recording: Path, form: Form, upload: BinaryIO | None, filename: str,
-           today: date) -> None:
+           today: date, names: list[str] | None = None) -> None:
     """New details for an episode, and a new version of its recording if one is given; or UploadRefused.
 
     A new version must be the same kind of file as the first, so it keeps the recording's name — and with
-    it the episode's GUID and web address."""
+    it the episode's GUID and web address. `names`: as for `sidecar`."""
     side = recording.with_suffix(".yaml")
-    try:
-        base = yaml.safe_load(side.read_text(encoding="utf-8")) if side.exists() else {}
-    except yaml.YAMLError:
-        base = {}   # a broken sidecar is replaced by what the form says
-    data, problems = sidecar(form, today, config.settings.station.timezone, base if isinstance(base, dict) else {})
+    base = existing(recording)
+    if names is not None:
+        names = [*names, *credited(base)]
+    data, problems = sidecar(form, today, config.settings.station.timezone, base, names)
     if problems:
         raise UploadRefused(problems)
     if filename:
@@ -186,6 +214,23 @@ def update(config: Config, recording: Path, form: Form, upload: BinaryIO | None,
             part.unlink(missing_ok=True)
     else:
         write_text(side, yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+
+
+def existing(recording: Path) -> dict:
+    """The recording's sidecar as it is, read as the build reads it; {} if there is none or it cannot be used
+    (a broken sidecar is replaced by what the form says)."""
+    side = recording.with_suffix(".yaml")
+    if not side.is_file():
+        return {}
+    data, _, problems = yaml_file.read(side, side.name, "docs/episodes.md")
+    return data if isinstance(data, dict) and not problems else {}
+
+
+def credited(data: dict) -> list[str]:
+    """The name the episode is credited to now (the first presenter's), if it has one."""
+    first = (data.get("presenters") or [None])[0] if isinstance(data.get("presenters"), list) else None
+    name = first.get("name") if isinstance(first, dict) else None
+    return [name] if isinstance(name, str) and name.strip() else []
 
 
 def _receive(folder: Path, upload: BinaryIO) -> Path:
@@ -216,9 +261,11 @@ def _receive(folder: Path, upload: BinaryIO) -> Path:
     return part
 
 
-def accept(config: Config, form: Form, upload: BinaryIO, filename: str, today: date) -> Path:
-    """Check everything, then write the recording and its sidecar; the recording's path, or UploadRefused."""
-    data, problems = sidecar(form, today, config.settings.station.timezone)
+def accept(config: Config, form: Form, upload: BinaryIO, filename: str, today: date,
+           names: list[str] | None = None) -> Path:
+    """Check everything, then write the recording and its sidecar; the recording's path, or UploadRefused.
+    `names`: as for `sidecar`."""
+    data, problems = sidecar(form, today, config.settings.station.timezone, names=names)
     folder = _show_folder(config, form.show)
     if folder is None:
         problems.insert(0, FieldProblem("show", "Choose one of the station's shows."))
@@ -241,17 +288,25 @@ def accept(config: Config, form: Form, upload: BinaryIO, filename: str, today: d
 
 
 def _audio_kind(config: Config, path: Path) -> str:
-    """What the bytes are, and that ffmpeg can decode them as audio (the first minute is enough)."""
+    """What the bytes are, that ffmpeg can decode all of them as audio, and that it is not too long to take."""
     kind = sniff(path)
     if kind is None:
         raise UploadRefused([FieldProblem("recording", "This file is not audio we can read. Export it again as "
                                                        "MP3 or WAV and upload that.")])
-    run = subprocess.run([ffmpeg.executable(), "-v", "error", "-nostdin", "-f", KINDS[kind][0], "-i", str(path),
-                          "-t", "60", "-map", "0:a:0", "-f", "null", "-"],
-                         capture_output=True, text=True, timeout=config.settings.build.tool_timeout_s)
-    if run.returncode != 0:
+    most = config.settings.desk.max_minutes
+    try:
+        # Decoded whole, not read from the header (which can say anything), and no further than just past the
+        # limit, so a recording of days costs no more to refuse than one a little too long.
+        heard_s = ffmpeg.decoded_s(path, KINDS[kind][0], up_to_s=most * 60 + 1,
+                                   timeout_s=config.settings.build.tool_timeout_s)
+    except ffmpeg.FfmpegFailed:
         raise UploadRefused([FieldProblem("recording", "This recording is damaged or has no sound we can read. "
-                                                       "Export it again from the original and upload that.")])
+                                                       "Export it again from the original and upload that.")]) from None
+    if heard_s > most * 60:
+        raise UploadRefused([FieldProblem("recording", f"This recording plays for longer than {most} minutes, the "
+                                                       "most the desk takes. Split it into parts and upload each as "
+                                                       "an episode of its own; a coordinator can raise the limit in "
+                                                       "station.toml ([desk] max_minutes).")])
     return kind
 
 
@@ -288,7 +343,10 @@ def _field_of(problem: Problem) -> str:
 
 
 def _key(problem: Problem) -> str:
-    return problem.what.split("`")[1] if problem.what.startswith("`") else ""
+    key = problem.what.split("`")[1] if problem.what.startswith("`") else ""
+    # A refused character names its entry (`redact[2]`); the form has one field for the whole list.
+    whole, _, index = key.partition("[")
+    return whole if whole in ("redact", "topics", "content_notes") and index[:-1].isdigit() else key
 
 
 def _plain(problem: Problem) -> str:

@@ -285,6 +285,17 @@ def measure(path: Path, timeout_s: float, input_format: str | None = None) -> Lo
     return _loudness(run([*fmt, "-i", str(path), "-map", "0:a:0", "-af", MEASURE_CHAIN, "-f", "null", "-"], timeout_s))
 
 
+def decoded_s(path: Path, input_format: str | None, *, up_to_s: float, timeout_s: float) -> float:
+    """How long a file's first audio stream really plays, decoded rather than read from its header (which can
+    say anything), counting no further than `up_to_s`. FfmpegFailed if it cannot be decoded. (The desk's
+    upload check: it needs the length of the whole file, not of its first minute.)"""
+    heard = [0.0]
+    fmt = ["-f", input_format] if input_format else []
+    run([*fmt, "-i", str(path), "-map", "0:a:0", "-t", f"{up_to_s:.3f}", "-f", "null", "-"], timeout_s,
+        on_progress=lambda s: heard.__setitem__(0, max(heard[0], s)))
+    return heard[0]
+
+
 def _loudness(log: str) -> Loudness:
     a = _parse_analysis(log)
     summary = log[log.rfind("Summary:"):]
