@@ -475,8 +475,9 @@ def _day_name(day: str) -> str:
 # ------------------------------------------------------------ the stream's own sound
 _EPISODES = ("schedules play episodes by show (`fill: {{shows: [{show}]}}`), so consent, withdrawal and hidden "
              "words apply; put idents, signposts, beds and standby sound in content/stream/")
-_LINK_FIX = ("put the sound file itself there instead of a link; an episode is played by show "
-             "(`fill: {shows: [...]}`), so consent, withdrawal and hidden words apply")
+_LINK_FIX = {"shows": "remove the link: an episode is played by show (`fill: {shows: [...]}`), so consent, "
+                       "withdrawal and hidden words apply",
+             "outside": "put the sound file itself in content/stream/ instead of a link to somewhere else"}
 
 
 def material_files(config: Config, pattern: str) -> list[Path]:
@@ -596,7 +597,8 @@ class _Material:
                      ("outside", False): "a file outside content/stream/",
                      ("outside", True): "a folder outside content/stream/"}[what, folder]
             head = f"“{shown}” is" if source == pattern.strip().strip("/") else f"“{shown}” takes in {_shown(source)},"
-            found.append(Problem(where, f"{head} a link to {whose}, which is not stream material", _LINK_FIX))
+            found.append(Problem(where, f"{head} a link to {whose}, which is not stream material",
+                                 _LINK_FIX[what]))
         if not found and not any(_match(parts, source.split("/")) for source in inside):
             found.append(Problem(where, f"no file matches “{shown}” under {self.config.settings.build.content_dir}/",
                                  "check the spelling, or put the recording there"))

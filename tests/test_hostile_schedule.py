@@ -3,7 +3,7 @@ corrupted file) can put in scheduler/, each with the exact problem it must give.
 
 Every case is one row: (case, what is written, the error problems `schedule.load` must give, in order).
 What is written maps a name under scheduler/ to its text (or bytes); a name starting with "link:" makes a
-symbolic link at that path under the station pointing at the value, "dir:" a folder. Nothing here may raise,
+symbolic link at that path under the station pointing at the value, "dir:" a folder, "file:" a file. Nothing here may raise,
 hang, or change content/.
 """
 
@@ -44,8 +44,8 @@ blocks:
 
 EPISODES = ("schedules play episodes by show (`fill: {{shows: [{}]}}`), so consent, withdrawal and hidden words "
             "apply; put idents, signposts, beds and standby sound in content/stream/")
-LINK = ("put the sound file itself there instead of a link; an episode is played by show (`fill: {shows: [...]}`), "
-        "so consent, withdrawal and hidden words apply")
+LINK = ("remove the link: an episode is played by show (`fill: {shows: [...]}`), so consent, withdrawal and "
+        "hidden words apply")
 SYNTAX = "check the indentation and put text with a colon in quotes"
 CONTROL = "retype that part, or paste it as plain text"
 W = "scheduler/week.yaml"
@@ -94,11 +94,14 @@ CORPUS = [
     ("a symlink out of content/", {"week.yaml": standby("stream/standby/passwd"),
                                    "link:content/stream/standby/passwd": "/etc/passwd"},
      [f"{W} line 12: “stream/standby/passwd” is a link to a file outside content/stream/, which is not stream "
-      "material — " + LINK]),
+      "material — put the sound file itself in content/stream/ instead of a link to somewhere else"]),
     ("a linked folder into shows/", {"week.yaml": standby("stream/standby/more/*.ogg"),
                                      "link:content/stream/standby/more": "../../shows/small-steps"},
      [f"{W} line 12: “stream/standby/more/*.ogg” takes in stream/standby/more, a link to a folder of episodes' "
       "recordings, which is not stream material — " + LINK]),
+    ("a sound whose name holds a control character", {"week.yaml": GOOD, "file:content/stream/standby/calm\x1b.mp3": ""},
+     [f"{W} line 12: “stream/standby/*.mp3” takes in stream/standby/calm\\x1b.mp3, whose name holds an invisible "
+      "control character — rename the file, using letters, digits and dashes"]),
     ("an announcement that is an episode", {"week.yaml": GOOD.replace("blocks:", (
         "announcements:\n  - {title: Hello, file: shows/night-talk/ep.mp3, starts: 2026-11-01, "
         "expires: 2026-12-01}\nblocks:"))},
@@ -215,6 +218,8 @@ def test_hostile_schedule(root, case, written, expected):
             os.symlink(value, root / name[5:])
         elif name.startswith("dir:"):
             (root / name[4:]).mkdir()
+        elif name.startswith("file:"):
+            (root / name[5:]).write_bytes(b"x")
         elif isinstance(value, bytes):
             (root / "scheduler" / name).write_bytes(value)
         else:

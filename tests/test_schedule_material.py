@@ -58,8 +58,8 @@ EXPECTED = [   # (where, what, fix)
     ("scheduler/test.yaml line 20", "“shows/small-steps/first-meeting.mp3” is an episode's recording, not stream "
      "material", EPISODES_FIX.format("small-steps")),
     ("scheduler/test.yaml line 20", "“stream/standby/*.mp3” takes in stream/standby/still-here.mp3, a link to an "
-     "episode's recording, which is not stream material", "put the sound file itself there instead of a link; an "
-     "episode is played by show (`fill: {shows: [...]}`), so consent, withdrawal and hidden words apply"),
+     "episode's recording, which is not stream material", "remove the link: an episode is played by show "
+     "(`fill: {shows: [...]}`), so consent, withdrawal and hidden words apply"),
 ]
 
 
