@@ -232,7 +232,7 @@ class Site:
             raise TemplateProblem(Problem(
                 f"the template {template}", f"it could not be filled in for site/{rel} ({exc}), so the website was "
                 "not rebuilt", "if it is one of the station's own templates, check the names it uses against "
-                "the built-in one; the pages from the last good build are still there"))
+                "the built-in one; the pages from the last good build are still there")) from exc
         self.files[rel] = html.encode("utf-8")
 
     def _common(self, root: str) -> dict:

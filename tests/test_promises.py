@@ -14,6 +14,7 @@ import feedparser
 import pytest
 
 from station import backup as backup_mod
+from station import config as config_mod
 from station import pipeline
 from station import withdraw as withdraw_mod
 from station.desk.accounts import Accounts, database_path
@@ -58,7 +59,7 @@ def test_deleting_the_cache_never_brings_a_withdrawn_episode_back(station):
 def test_a_new_machine_keeps_guids_slugs_withdrawals_and_accounts(station, tmp_path):
     """The station's folder moved without its cache (a new machine, `cp -r` of what the backup holds):
     a renamed recording keeps its GUID and slug, the withdrawal holds, and the desk's accounts sign in."""
-    accounts = Accounts(database_path(station.config))
+    accounts = Accounts(database_path(config_mod.load(station.root)))
     accounts.add("ali", "a good long password", "coordinator", "Ali")
     accounts.close()
     old = station.root / "content/shows/night-talk/night-bus.mp3"
@@ -80,13 +81,13 @@ def test_a_new_machine_keeps_guids_slugs_withdrawals_and_accounts(station, tmp_p
     guids = feed_guids(moved)
     assert guids == {t: g for t, g in guid_before.items() if t != "Awake at three"}
     assert slugs(moved) == slug_before - {"awake-at-three"}
-    accounts = Accounts(database_path(station.config))
+    accounts = Accounts(database_path(config_mod.load(station.root)))
     assert accounts.sign_in("ali", "a good long password", "127.0.0.1") is not None
     accounts.close()
 
 
 def test_backup_and_restore_carry_the_whole_station_to_an_empty_folder(station, tmp_path):
-    accounts = Accounts(database_path(station.config))
+    accounts = Accounts(database_path(config_mod.load(station.root)))
     accounts.add("sam", "another long password", "presenter", "Sam")
     accounts.close()
     assert station.cli("withdraw", EPISODE).returncode == 0
@@ -112,7 +113,7 @@ def test_backup_and_restore_carry_the_whole_station_to_an_empty_folder(station, 
     built = station.cli("build")
     assert built.returncode == 0, built.stdout + built.stderr
     assert feed_guids(fresh) == guids and "Awake at three" not in guids
-    accounts = Accounts(database_path(station.config))
+    accounts = Accounts(database_path(config_mod.load(station.root)))
     assert accounts.sign_in("sam", "another long password", "127.0.0.1") is not None
     accounts.close()
 
@@ -136,7 +137,7 @@ def test_restore_refuses_a_damaged_archive_and_writes_nothing(tmp_path, station)
 def test_a_withdrawal_is_applied_first_even_when_the_build_after_it_cannot_run(station):
     """Defect 2's withdrawal: a build that cannot run left the episode public while the desk said "Published".
     Now its own files go at once, the record holds, and the report says what is not done yet."""
-    config = station.config
+    config = config_mod.load(station.root)
     gone = config.root / "no-such-model"
     broken = dataclasses.replace(config, settings=config.settings.model_copy(update={
         "transcripts": config.settings.transcripts.model_copy(update={"model": str(gone)})}))
@@ -172,18 +173,20 @@ def test_one_episode_a_template_trips_on_holds_back_only_itself(station):
     own = station.root / "templates"
     own.mkdir(exist_ok=True)
     (own / "episode.html").write_text('{% extends "default/episode.html" %}{% block main %}'
-                                      '{% if meta.title == "Small steps for the new year" %}{{ meta.no_such_key.x }}{% endif %}'
+                                      '{% if meta.title == "The kitchen table plan" %}{{ meta.no_such_key.x }}{% endif %}'
                                       '{{ super() }}{% endblock %}')
-    result = pipeline.build(station.config, now=NOW)
+    result = pipeline.build(config_mod.load(station.root), now=NOW)
     held = [o for o in result.outcomes if o.state == "held back"]
-    assert [o.where for o in held] == ["content/shows/small-steps/new-year.mp3"], result.problems
-    assert held[0].problems[-1].what.startswith("this episode could not be put into its web page (")
-    assert held[0].problems[-1].what.endswith("), so it is held back; every other episode is published")
+    assert [o.where for o in held] == ["content/shows/small-steps/kitchen-table.webm"], result.problems
+    assert held[0].problems[-1].what == (
+        "this episode could not be put into its web page (UndefinedError: 'station.model.EpisodeMeta object' has "
+        "no attribute 'no_such_key'), so it is held back; every other episode is published")
     titles = set(feed_guids(station.root))
-    assert "Small steps for the new year" not in titles and "Awake at three" in titles
-    assert not list((station.root / "site/media/small-steps").glob("small-steps-for-the-new-year.*"))
-    assert not (station.root / "site/shows/small-steps/small-steps-for-the-new-year").exists()
-    assert "small-steps-for-the-new-year" not in (station.root / "site/shows/small-steps/index.html").read_text()
+    assert "The kitchen table plan" not in titles and "Awake at three" in titles
+    slug = held[0].slug
+    assert not list((station.root / "site/media/small-steps").glob(f"{slug}.*"))
+    assert not (station.root / f"site/shows/small-steps/{slug}").exists()
+    assert f"small-steps/{slug}/" not in (station.root / "site/shows/small-steps/index.html").read_text()
 
 
 def test_every_template_failing_alike_is_the_templates_fault_not_the_episodes(station):
@@ -192,7 +195,7 @@ def test_every_template_failing_alike_is_the_templates_fault_not_the_episodes(st
     (own / "episode.html").write_text('{% extends "default/episode.html" %}{% block main %}{{ meta.no_such_key.x }}'
                                       '{% endblock %}')
     before = station.site()
-    result = pipeline.build(station.config, now=NOW)
+    result = pipeline.build(config_mod.load(station.root), now=NOW)
     assert not [o for o in result.outcomes if o.state == "held back"]
     assert any("so the website was not rebuilt" in p.what for p in result.problems)
     assert feed_guids(station.root)   # the feeds still go out
@@ -235,3 +238,36 @@ def test_an_older_station_s_withdrawals_and_identities_are_adopted_from_its_stat
     result = s.build()
     assert [o.slug for o in result.outcomes] == ["the-old-slug"] and [o.guid for o in result.outcomes] == ["guid-kept"]
     assert Records.of(s.config).withdrawn("guid-gone") == "2026-11-01T00:00:00+00:00"
+
+
+def test_a_feed_item_that_cannot_be_written_holds_back_only_its_episode(tmp_path, clips, monkeypatch):
+    """Once text is checked at the boundary nothing is known to break the feed writer, so the fault is planted:
+    lxml refusing one item's description. That episode is held back; the other is in every feed, and a
+    withdrawal made in the same run still leaves everything."""
+    from station import feed
+    from tests.conftest import Station
+    s = Station(tmp_path / "st", clips)
+    (s.root / "station.toml").write_text((s.root / "station.toml").read_text() + "\n[transcripts]\nenabled = false\n")
+    s.episode("one.mp3", meta=sidecar(title="One"))
+    s.episode("two.mp3", meta=sidecar(title="Two"))
+    s.episode("three.mp3", meta=sidecar(title="Three"))
+    assert s.build().errors == []
+    config = s.config
+    real = feed.description
+
+    def refusing(item, config):
+        if item.episode.meta.title == "Two":
+            raise ValueError("All strings must be XML compatible: Unicode or ASCII, no NULL bytes or control characters")
+        return real(item, config)
+    monkeypatch.setattr(feed, "description", refusing)
+    report = withdraw_mod.withdraw(config, "night-talk/three", NOW)
+    assert report.complete, report
+    held = [o for o in report.build.outcomes if o.state == "held back"]
+    assert [o.where for o in held] == ["content/shows/night-talk/two.mp3"]
+    assert held[0].problems[-1].what == (
+        "this episode could not be put into the podcast feed (ValueError: All strings must be XML compatible: "
+        "Unicode or ASCII, no NULL bytes or control characters), so it is held back; every other episode is published")
+    for rel in ("feed.xml", "shows/night-talk/feed.xml"):
+        assert [e.title for e in feedparser.parse((s.root / "site" / rel).read_bytes()).entries] == ["One"]
+    assert sorted(p.name for p in (s.root / "site/media/night-talk").iterdir()) == ["one.mp3"]
+    assert not (s.root / "site/shows/night-talk/two").exists() and not (s.root / "site/shows/night-talk/three").exists()
