@@ -93,6 +93,25 @@ def test_any_yaml_like_text_gives_schedules_or_problems(root, text):
     loads_plainly(root, {"week.yaml": text})
 
 
+GOOD_TEXT = yaml.safe_dump(GOOD, sort_keys=False, default_flow_style=None)
+# Values that broke the old reader (deep brackets, an alias in itself, a number too long to read, a day that
+# does not exist …), drawn often so the bounded profile meets them, and any run of YAML bits besides.
+HOSTILE = ["[" * 200, "&x [*x]", "9" * 5000, "2027-02-29", "!!binary AAE=", "&x {a: 1, b: *x}", '"a\\0b"',
+           "{a: 1, a: 2}", "!!python/name:os.system", "\x01", "*nowhere"]
+RAW_VALUES = st.sampled_from(HOSTILE) | st.lists(st.sampled_from(YAML_BITS), min_size=1, max_size=4).map("".join)
+
+
+@given(st.data())
+def test_any_raw_value_on_any_line_of_a_good_schedule_gives_schedules_or_problems(root, data):
+    """YAML typed straight into the file, unquoted, where a value goes: the way a hand edit goes wrong."""
+    lines = GOOD_TEXT.splitlines()
+    for _ in range(data.draw(st.integers(1, 2))):
+        i = data.draw(st.integers(0, len(lines) - 1))
+        key, colon, _ = lines[i].partition(": ")
+        lines[i] = (key + colon if colon else lines[i].rstrip(":") + ": ") + data.draw(RAW_VALUES)
+    loads_plainly(root, {"week.yaml": "\n".join(lines) + "\n"})
+
+
 @given(st.text(max_size=300))
 def test_any_text_at_all_gives_schedules_or_problems(root, text):
     loads_plainly(root, {"week.yaml": text, "paused.yaml": text})
