@@ -3,7 +3,8 @@
 The only module that prints and turns errors into exit codes:
   0  everything built (or checked) cleanly
   1  some episode has a problem (or, with --strict, a warning)
-  2  the run stopped before any work: broken config, missing tool, unreadable state
+  2  the run stopped before any work: broken config, missing tool, unreadable state;
+     or it stopped part-way because the disk is full (what was published stays, whole)
   130 interrupted (Ctrl-C); run again to finish
 Tracebacks only with -v.
 """
@@ -23,7 +24,8 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 
 from . import config as config_mod
 from . import pipeline
-from .errors import ConfigError, Problem, StationError
+from .errors import ConfigError, DiskFull, Problem, StationError
+from .files import disk_full
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Peerwave: turn dropped recordings into a published station.")
@@ -595,9 +597,15 @@ def _run(station: Path, verbose: bool, strict: bool, check: bool) -> None:
     except ConfigError as exc:
         _problems("The station's settings need fixing before anything can be built:", exc.problems)
         _exit(2, exc, verbose)
+    except DiskFull as exc:
+        _disk_full(config, exc.folder, exc, verbose)
     except StationError as exc:
         err.print(f"[bold red]Stopped:[/] {escape(str(exc))}")
         _exit(2, exc, verbose)
+    except OSError as exc:   # a write outside the runner's own (the lock, a folder) on a full disk
+        if not disk_full(exc, Path(exc.filename or station).parent):
+            raise
+        _disk_full(config, Path(exc.filename or station).parent, exc, verbose)
     except KeyboardInterrupt as exc:
         # Safe by construction: outputs are renamed into place only when whole.
         err.print("Stopped. Nothing half-written was left behind; run the same command again to finish.")
@@ -605,6 +613,17 @@ def _run(station: Path, verbose: bool, strict: bool, check: bool) -> None:
     _summary(result, check)
     failed = bool(result.errors) or (strict and bool(result.warnings))
     raise typer.Exit(1 if failed else 0)
+
+
+def _disk_full(config, folder: Path, exc: BaseException, verbose: bool) -> None:
+    """The build stopped at the first write that found no room: every write is atomic and nothing is removed
+    before the end of a run, so what was published is all still there, each file whole."""
+    where = config.rel(Path(folder))
+    if not Path(where).is_absolute():
+        where = where.split("/")[0]   # site/, .station/, records/: the folder a coordinator knows
+    err.print(f"[bold red]Stopped:[/] the disk holding {escape(where.rstrip('/'))}/ is full — free some space and "
+              "build again; nothing already published was lost or left half-written.")
+    _exit(2, exc, verbose)
 
 
 def _exit(code: int, exc: BaseException, verbose: bool) -> None:
@@ -673,6 +692,11 @@ class _Bars(pipeline.Events):
 
     def __exit__(self, *exc):
         return self.progress.__exit__(*exc)
+
+    def waiting(self, lock: Path) -> None:
+        """Another build holds the lock: say so, or a build that seems to hang would be stopped."""
+        err.print(f"Another build of this station is running: waiting for it to finish "
+                  f"({lock.parent.name}/{lock.name})…", markup=False)
 
     def begin(self, total: int) -> None:
         self.overall = self.progress.add_task("episodes", total=total)

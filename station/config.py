@@ -242,7 +242,7 @@ class DeskSettings(BaseModel):
     # Every form but an upload (a long transcript correction is the largest), and the fields any form may
     # have: the desk reads no more before it refuses, so one request cannot make it grow.
     max_form_kb: int = Field(1024, ge=16, le=64 * 1024)
-    max_form_fields: int = Field(2000, ge=100, le=100_000)
+    max_form_fields: int = Field(5000, ge=100, le=100_000)   # the schedule form of 200 blocks has about 4,000
     build_after_change: bool = True                   # build at once after an upload, correction or pause
     # Proxies whose X-Forwarded-For is believed (addresses or networks, like "127.0.0.1" for a proxy on the
     # same machine). Behind one, every request comes from its address: without this the sign-in throttle

@@ -37,6 +37,7 @@ from . import config as config_mod
 from . import nights, pipeline
 from . import schedule as schedule_mod
 from .config import Config
+from .errors import DiskFull, StationError
 from .files import private_file, write_text
 
 log = logging.getLogger("station.daemon")
@@ -124,8 +125,14 @@ class Daemon:
     def build(self, why: str) -> pipeline.BuildResult | None:
         with self.lock:
             self.builds.append(why)
-            config = config_mod.load(self.config.root)
-            result = pipeline.build(config)
+            try:
+                config = config_mod.load(self.config.root)
+                result = pipeline.build(config)
+            except StationError as exc:   # a broken station.toml, a full disk: said plainly, tried at the next change
+                log.error("the build stopped (%s): %s", why, exc)
+                if isinstance(exc, DiskFull):   # nothing in content/ will change to say space was freed: try again
+                    self.fingerprint_path.unlink(missing_ok=True)
+                return None
             counts = {}
             for o in result.outcomes:
                 counts[o.state] = counts.get(o.state, 0) + 1
@@ -172,7 +179,10 @@ class Daemon:
         before = self.fingerprint_path.read_text() if self.fingerprint_path.exists() else ""
         if now == before:
             return False
-        write_text(self.fingerprint_path, now)
+        try:
+            write_text(self.fingerprint_path, now)
+        except DiskFull:
+            pass   # build anyway: the build says the disk is full, and the next run of the job tries again
         return True
 
     def start_stream(self, why: str) -> bool:

@@ -3,7 +3,9 @@
     StationError                 stops the run before any work; the CLI prints it
     ├── ConfigError              station.toml (or a show.toml) is broken: every problem at once
     ├── ToolError                a tool we need (ffmpeg) is missing or failed outside any episode
-    └── StateError               the state database cannot be opened or is from a newer version
+    ├── StateError               the state database cannot be opened or is from a newer version
+    └── DiskFull                 a write failed because the disk is full: the run stops where it is
+                                 (never one episode held back for it), and what is published stays
 
     EpisodeFailed                one episode cannot go on; carries its Problems.
                                  The runner catches it, reports it and carries on with the rest.
@@ -57,6 +59,15 @@ class ToolError(StationError):
 
 class StateError(StationError):
     pass
+
+
+class DiskFull(StationError):
+    """The disk holding `folder` is full. Not an episode's fault: the runner never isolates it, because
+    carrying on would drop the episode it hit from the feeds and pages, unpublishing it for want of space."""
+
+    def __init__(self, folder):
+        self.folder = folder
+        super().__init__(f"the disk holding {folder} is full — free some space and build again")
 
 
 class EpisodeFailed(Exception):

@@ -16,14 +16,18 @@ a web server needs.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
 import secrets
+import shutil
 import stat
 import threading
 from pathlib import Path
 from typing import Iterator
+
+from .errors import DiskFull
 
 TMP_PREFIX = ".tmp-"
 PRIVATE_DIR_MODE = 0o700   # .station/ and records/: nobody else on the machine reads them
@@ -119,21 +123,46 @@ def make_parent(final: Path) -> bool:
     return False
 
 
+# What a write meets when the disk is full: the error numbers, and the words of tools that only say so in text
+# (ffmpeg's log, SQLite's "database or disk is full").
+DISK_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
+DISK_FULL_WORDS = ("No space left on device", "Disk quota exceeded", "database or disk is full")
+
+
+def disk_full(exc: BaseException, folder: Path) -> bool:
+    """Whether `exc`, raised while writing into `folder`, is the disk being full."""
+    if isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS:
+        return True
+    if any(words in str(exc) for words in DISK_FULL_WORDS):
+        return True
+    while not folder.is_dir() and folder.parent != folder:
+        folder = folder.parent
+    try:   # a tool that failed without saying why, on a disk with no room left
+        return os.statvfs(folder).f_bavail == 0
+    except OSError:
+        return False
+
+
 @contextlib.contextmanager
 def atomic_path(final: Path, mode: int | None = None) -> Iterator[Path]:
     """Yield a temporary path beside `final`; on success it replaces `final` (with `mode`, when given).
 
-    Inside a station's private folders the mode is always 0600 (see the module's docstring)."""
-    if make_parent(final):
-        mode = PRIVATE_FILE_MODE
+    Inside a station's private folders the mode is always 0600 (see the module's docstring). When the disk
+    is full, DiskFull is raised (naming the folder) and `final` is left exactly as it was."""
     tmp = temp_name(final)
     try:
+        if make_parent(final):
+            mode = PRIVATE_FILE_MODE
         yield tmp
         with tmp.open("rb+") as f:
             if mode is not None:
                 os.fchmod(f.fileno(), mode)
             os.fsync(f.fileno())
         os.replace(tmp, final)
+    except Exception as exc:
+        if not isinstance(exc, DiskFull) and disk_full(exc, final.parent):
+            raise DiskFull(final.parent) from exc
+        raise
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
@@ -149,15 +178,38 @@ def write_text(final: Path, text: str, mode: int | None = None) -> None:
 
 
 def sweep(folder: Path) -> int:
-    """Remove temporary files a killed run left behind; return how many."""
+    """Remove temporary files (and folders) a killed run left behind; return how many.
+
+    Only those of processes that have ended: a temporary name starts with the writer's process id, so a
+    build sweeping `.station/` or `records/` never pulls a file from under the desk saving at that moment."""
     if not folder.is_dir():
         return 0
     count = 0
-    for path in folder.rglob(f"{TMP_PREFIX}*"):
+    for path in sorted(folder.rglob(f"{TMP_PREFIX}*"), key=lambda p: len(p.parts)):
+        if _writer_alive(path.name):
+            continue
         with contextlib.suppress(FileNotFoundError):
-            path.unlink()
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink()
             count += 1
     return count
+
+
+def _writer_alive(name: str) -> bool:
+    pid = name[len(TMP_PREFIX):].split("-", 1)[0]
+    if not pid.isascii() or not pid.isdigit():
+        return False
+    if int(pid) == os.getpid():
+        return True   # this process's own write in progress (another thread of the desk, say)
+    try:
+        os.kill(int(pid), 0)
+    except (ProcessLookupError, OverflowError, ValueError):   # ended, or a number that is no process id
+        return False
+    except PermissionError:   # alive, another user's
+        return True
+    return True
 
 
 def remove_empty_dirs(folder: Path) -> None:

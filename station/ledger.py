@@ -19,8 +19,8 @@ import json
 import sqlite3
 from pathlib import Path
 
-from .errors import StateError
-from .files import private_file, sha256_file
+from .errors import DiskFull, StateError
+from .files import disk_full, private_file, sha256_file
 
 SCHEMA_VERSION = 1
 SCHEMA = """
@@ -41,7 +41,7 @@ class Ledger:
     def __init__(self, path: Path | None, read_only: bool = False, wait_s: float = 5.0):
         """`path=None` or a read-only ledger that does not exist yet: an empty one in memory. `wait_s`: how long
         to wait for another connection's lock before "database is locked" (5 s is sqlite3's own default)."""
-        self.read_only = read_only
+        self.read_only, self.path = read_only, path
         try:
             if path is None or (read_only and not path.exists()):
                 self.db = sqlite3.connect(":memory:")
@@ -56,6 +56,8 @@ class Ledger:
                 self.db.commit()   # else a ledger closed with nothing written has no schema row to read back
             version = int(self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()[0])
         except sqlite3.OperationalError as exc:
+            if path is not None and disk_full(exc, path.parent):
+                raise DiskFull(path.parent) from exc   # not broken: moving it aside would lose good work
             if "locked" not in str(exc):
                 raise StateError(f"the state database {path} cannot be read ({exc}) — move it aside and build "
                                  "again; the next build redoes the work") from exc
@@ -74,8 +76,13 @@ class Ledger:
 
     def _write(self, sql: str, args: tuple) -> None:
         if not self.read_only:
-            with self.db:
-                self.db.execute(sql, args)
+            try:
+                with self.db:
+                    self.db.execute(sql, args)
+            except sqlite3.OperationalError as exc:   # "database or disk is full": the run stops, see DiskFull
+                if self.path is not None and disk_full(exc, self.path.parent):
+                    raise DiskFull(self.path.parent) from exc
+                raise
 
     # ------------------------------------------------------------ file hashes
     def sha256(self, path: Path) -> str:

@@ -34,7 +34,7 @@ from . import site as site_mod
 from . import transcript as transcript_mod
 from . import whisper_models
 from .config import Config
-from .errors import EpisodeFailed, Problem, Severity
+from .errors import DiskFull, EpisodeFailed, Problem, Severity
 from .files import atomic_path, private_file, remove_empty_dirs, sha256_json, sweep, write_text
 from .ledger import Ledger
 from .model import Episode, slugify
@@ -92,7 +92,12 @@ def build(config: Config, *, check: bool = False, now: datetime | None = None,
     ffmpeg.executable()  # a missing tool stops the run before any work
     with contextlib.ExitStack() as stack:
         if not check:
-            stack.enter_context(build_lock(config))
+            # Whoever watches hears that this build is waiting for another (`station build` says so).
+            stack.enter_context(build_lock(config, on_wait=getattr(events, "waiting", None)))
+            # What a killed run left half-written anywhere in the station's own folders (the stream's library
+            # and nights, the report, the records), not only in site/ and the cache; never a live writer's.
+            sweep(config.state_dir)
+            sweep(config.records_dir)
         runner = Runner(config, check=check, now=now or datetime.now(timezone.utc), events=events or Events())
         try:
             return runner.run()
@@ -101,16 +106,24 @@ def build(config: Config, *, check: bool = False, now: datetime | None = None,
 
 
 @contextlib.contextmanager
-def build_lock(config: Config, wait: bool = True) -> Iterator[bool]:
+def build_lock(config: Config, wait: bool = True,
+               on_wait: Callable[[Path], None] | None = None) -> Iterator[bool]:
     """One build at a time across processes (`station build`, `station run`, the desk): later ones wait.
 
-    With wait=False it yields False at once when another build holds it."""
-    with open(private_file(config.state_dir / "build.lock"), "a+") as f:   # 0600 in a 0700 .station/
+    With wait=False it yields False at once when another build holds it; with wait=True, `on_wait` (given
+    the lock's path) is told before waiting starts. The lock is the kernel's (flock), so a build that was
+    killed holds nothing: a stale lock file never stops the next build."""
+    lock = config.state_dir / "build.lock"
+    with open(private_file(lock), "a+") as f:   # 0600 in a 0700 .station/
         try:
-            fcntl.flock(f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            yield False
-            return
+            if not wait:
+                yield False
+                return
+            if on_wait is not None:
+                on_wait(lock)
+            fcntl.flock(f, fcntl.LOCK_EX)
         try:
             yield True
         finally:
@@ -373,6 +386,8 @@ class Runner:
             return self._episode(episode, where, warnings)
         except EpisodeFailed as failed:
             return Outcome(where, "held back", problems=warnings + failed.problems)
+        except DiskFull:   # not this episode's fault: held back, it would leave the feeds for want of space
+            raise
         except Exception as exc:  # a bug must not stop the other episodes
             return Outcome(where, "held back", problems=[Problem(
                 where, f"something went wrong while building this episode ({_detail(exc)})",

@@ -84,12 +84,13 @@ def root(tmp_path):
 # ---------------------------------------------------------------- defect 4: nothing held before sign-in
 
 def test_bodies_without_a_session_are_answered_before_they_are_read(root, clips):
-    """Defect 4: 12 connections without a cookie that announce a gigabyte each and dribble 2 MB of it are
+    """Defect 4: 12 connections without a cookie that announce 1,000 MB each and dribble 2 MB of it are
     answered 401 at once; the desk writes and holds none of it, and a signed-in upload still goes through."""
     with ServedProcess(root) as desk:
         sam = desk.client("sam")
         rss, written = desk.status("VmRSS"), desk.written()
-        stalled = [_announce(desk.port, "/upload", GB) for _ in range(12)]
+        # 1,000 MB: under the old cut-off (twice max_upload_mb and 16 MB), which took it all in.
+        stalled = [_announce(desk.port, "/upload", 1000 * MB) for _ in range(12)]
         sent = [_dribble(s, 2 * MB) for s in stalled]
         answers = [_answer(s) for s in stalled]
         for answer in answers:
@@ -149,7 +150,7 @@ def test_a_signed_in_upload_is_held_to_its_limits_before_it_is_read(tmp_path):
         s.close()
         s = _announce(desk.port, "/pause", 2 * MB, cookie)
         answer = _answer(s)
-        assert answer.startswith(b"HTTP/1.1 413 ") and b"A form can hold up to 1024 KB in 2000 fields" in answer
+        assert answer.startswith(b"HTTP/1.1 413 ") and b"A form can hold up to 1024 KB in 5000 fields" in answer
         s.close()
         assert desk.held() < 256 << 10
     # What is spooled lives on the station's disk, readable by its own user only.
@@ -165,9 +166,9 @@ def test_forms_are_capped_in_size_and_fields(root):
         paused = root / "scheduler" / "paused.yaml"
         before = paused.read_bytes() if paused.exists() else None
         for data, kw in (({"csrf": token, "until": "x" * (2 * MB)}, {}),
-                         ("&".join(f"f{i}=1" for i in range(3000)) + f"&csrf={token}",
+                         ("&".join(f"f{i}=1" for i in range(6000)) + f"&csrf={token}",
                           {"headers": {"Content-Type": "application/x-www-form-urlencoded"}}),
-                         ({"csrf": token}, {"files": {f"f{i}": ("", b"") for i in range(2500)}})):
+                         ({"csrf": token}, {"files": {f"f{i}": ("", b"") for i in range(6000)}})):
             r = sam.post("/pause", data, **kw)
             assert r.status_code == 413, r.text[-500:]
             assert "That form is too large" in said(r.text) and "([desk] max_form_kb)" in said(r.text)

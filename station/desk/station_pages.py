@@ -28,10 +28,10 @@ log = logging.getLogger("station.desk")
 SELECTION_KEYS = ("shows", "topics", "tags", "files")
 RULE_NUMBERS = ("signpost_every_min", "no_repeat_nights", "presenter_max_percent", "newcomer_percent",
                 "newcomer_days")
-# A form says how many blocks and content-note hours it holds; nothing is made for more than these (a week
-# of hourly blocks is 63), so `blocks=3000000` is a plain problem, not three million drafts in memory.
-MAX_BLOCKS = 200
-MAX_NOTE_HOURS = 50
+# A form says how many blocks and content-note hours it holds; nothing is made for more than a schedule may
+# hold (schedule.py's limits), so `blocks=3000000` is a plain problem, not three million drafts in memory.
+MAX_BLOCKS = schedule_mod.MAX_BLOCKS
+MAX_NOTE_HOURS = schedule_mod.MAX_ITEMS
 
 
 # ---------------------------------------------------------------- the schedule
@@ -110,7 +110,8 @@ def _draft_from_form(file: str):
     where = file
     f, refused = _cleaned(request.form)
     if refused:
-        return None, [Problem(where, refused, "retype that part, or paste it as plain text")]
+        what, _, fix = refused.partition(" — ")
+        return None, [Problem(where, what, fix or "retype that part, or paste it as plain text")]
     problems: list[Problem] = []
 
     def number(key: str, label: str, cast=int, blank=False):
@@ -204,14 +205,19 @@ def tonight():
         try:
             night = date.fromisoformat(wanted)
         except ValueError:
-            why = f"“{wanted}” is not a date: write it like 2026-12-24."
-    if errors:
+            why = f"“{wanted[:40]}” is not a date: write it like 2026-12-24."
+        else:
+            if not date(1970, 1, 1) <= night <= date(2999, 12, 31):   # the clock arithmetic ends at year 9999
+                why = "Choose a night between 1970 and 2999."
+    if why:
+        pass   # the night asked for is not a date: say so, not something else
+    elif errors:
         why = "The schedule needs fixing first."
     elif lib is None:
         why = "Nothing has been built yet, so the stream does not know what it can play. It will once the build runs."
     elif not schedules.exists:
         why = "There is no schedule yet."
-    elif night is not None and why is None:
+    elif night is not None:
         # With the time, a night on air keeps what has aired: the preview is what will really go out.
         order = nights.running_order(config, night, schedules=schedules, library=lib, pin=False,
                                      now=datetime.now(timezone.utc))

@@ -48,6 +48,27 @@ def pydub_segment():
     return AudioSegment
 
 
+@cache
+def dies_with_us() -> list[str]:
+    """What to put before ffmpeg's command so it dies with the process that started it.
+
+    A build killed with SIGKILL (a machine's OOM killer, a service manager) would leave its ffmpeg running on,
+    writing into the cache after the next build has swept it, and working the CPU for nobody. Linux sends a
+    child a signal of its choice when its parent dies (prctl PR_SET_PDEATHSIG); util-linux's setpriv sets it
+    and then runs ffmpeg (a preexec_fn could do it too, but is not safe in the desk's threads). Where there is
+    no setpriv, nothing is added, and the next build sweeps what an orphan left."""
+    import shutil
+    import sys
+    setpriv = shutil.which("setpriv")
+    if not setpriv or not sys.platform.startswith("linux"):
+        return []
+    try:
+        works = subprocess.run([setpriv, "--pdeathsig", "KILL", "true"], capture_output=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return [setpriv, "--pdeathsig", "KILL"] if works.returncode == 0 else []
+
+
 class FfmpegFailed(Exception):
     def __init__(self, log: str):
         self.log = log
@@ -66,8 +87,10 @@ def run(args: list[str], timeout_s: float, on_progress: Progress | None = None,
     quiet = ["-hide_banner", "-nostdin", "-nostats", "-v", "level+info"]
     feeder = None
     if fed_by is not None:
-        feeder = subprocess.Popen([exe, *quiet, *fed_by], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    cmd = [exe, *[q for q in quiet if not (feeder and q == "-nostdin")], "-progress", "pipe:1", *args]
+        feeder = subprocess.Popen([*dies_with_us(), exe, *quiet, *fed_by], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE)
+    cmd = [*dies_with_us(), exe, *[q for q in quiet if not (feeder and q == "-nostdin")], "-progress", "pipe:1",
+           *args]
     proc = subprocess.Popen(cmd, stdin=feeder.stdout if feeder else subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     if feeder:
