@@ -30,7 +30,7 @@ from . import gate
 from .app import REFUSAL_KEY, create_app
 
 HEADER_LIMIT = 64 * 1024     # request line and headers: a cookie and a few headers need a few KB
-IDLE_S = 60                  # a connection that sends nothing for this long is closed
+IDLE_S = 120                 # a connection that sends nothing for this long is closed (a phone on a bad line pauses)
 CONNECTIONS = 100            # at most this many at once; more wait for the kernel's accept queue
 
 
