@@ -169,7 +169,8 @@ def _too_many_fields(admission: gate.Admission, most: int) -> bool:
 
 
 def _refused(refusal: str, admission: gate.Admission):
-    """The answer to a request whose body was not read (or not all of it), with the connection closed after."""
+    """The plain page for a request held to its limits: a body the server left unread (it then closes the
+    connection), or one the app will not parse."""
     d = desk()
     g.session = None if refusal == gate.SIGNED_OUT else d.accounts.live(request.cookies.get(SESSION_COOKIE))
     g.csrf = g.session.csrf if g.session else ""
