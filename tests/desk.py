@@ -4,6 +4,7 @@
   fresh_station(tmp_path)        the repository's demo station copied as it is, not built (fast), accounts ready
   Served(root, build=...)        context manager: the desk on a free port, with accounts ready
   ServedProcess(root)            the same in a process of its own, so its memory and files can be measured
+  schedule_form(page)            the schedule form's fields as the page fills them in
   Client(base)                   requests with a cookie jar that keeps Secure cookies on loopback,
                                  as browsers do for a local address, and reads CSRF tokens from forms
 """
@@ -200,6 +201,24 @@ def action_of(page: str, default: str = "") -> str:
     """Where the page's upload form posts (`default`, the page itself, for a form without an action)."""
     found = re.search(r'<form method="post" enctype="multipart/form-data" action="([^"]+)"', page)
     return html.unescape(found.group(1)) if found else default
+
+
+def schedule_form(page: str) -> dict:
+    """The schedule form's fields as the page fills them (inputs, checked boxes, selected options, text)."""
+    form: dict[str, list[str]] = {}
+    for tag in re.findall(r"<input[^>]*>", page):
+        name = re.search(r'name="([^"]+)"', tag)
+        if not name or ('type="checkbox"' in tag or 'type="radio"' in tag) and "checked" not in tag:
+            continue
+        value = re.search(r'value="([^"]*)"', tag)
+        form.setdefault(name.group(1), []).append(html.unescape(value.group(1)) if value else "")
+    for name, body in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', page, re.S):
+        form.setdefault(name, []).append(html.unescape(body))
+    for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', page, re.S):
+        chosen = re.search(r'<option value="([^"]*)"[^>]*selected', body)
+        if chosen:
+            form.setdefault(name, []).append(html.unescape(chosen.group(1)))
+    return form
 
 
 def said(page: str | bytes) -> str:

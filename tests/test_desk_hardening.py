@@ -20,7 +20,8 @@ import yaml
 from station.desk import accounts as accounts_mod
 from station.tools import ffmpeg
 from tests import media
-from tests.desk import PASSWORDS, Served, ServedProcess, action_of, csrf_of, episode_ids, fresh_station, said
+from tests.desk import (PASSWORDS, Served, ServedProcess, action_of, csrf_of, episode_ids, fresh_station, said,
+                        schedule_form)
 
 GB = 1 << 30
 MB = 1 << 20
@@ -244,7 +245,7 @@ def test_odd_numbers_and_addresses_get_a_page_not_a_500(root):
         edit = "/schedule/edit?file=scheduler/night-owls.yaml"
         schedule = (root / "scheduler" / "night-owls.yaml").read_bytes()
         page = coord.get(edit).text
-        form = _schedule_form(page)
+        form = schedule_form(page)
         r = coord.post(edit, {**form, "action": "up-²"})
         assert r.status_code == 200 and "Nothing changed." in said(r.text)
         started = time.monotonic()
@@ -261,26 +262,6 @@ def test_odd_numbers_and_addresses_get_a_page_not_a_500(root):
         r = anon.post("/sign-in?next=/%0d%0a//x", {"csrf": anon.token("/sign-in"), "username": "sam",
                                                     "password": PASSWORDS["sam"]})
         assert r.status_code == 302 and r.headers["Location"] == "/"
-
-
-def _schedule_form(page: str) -> dict:
-    """The schedule form's fields as the page fills them (inputs, checked boxes, selected options, text)."""
-    import html as html_mod
-    import re
-    form: dict[str, list[str]] = {}
-    for tag in re.findall(r"<input[^>]*>", page):
-        name = re.search(r'name="([^"]+)"', tag)
-        if not name or ('type="checkbox"' in tag or 'type="radio"' in tag) and "checked" not in tag:
-            continue
-        value = re.search(r'value="([^"]*)"', tag)
-        form.setdefault(name.group(1), []).append(html_mod.unescape(value.group(1)) if value else "")
-    for name, body in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', page, re.S):
-        form.setdefault(name, []).append(html_mod.unescape(body))
-    for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', page, re.S):
-        chosen = re.search(r'<option value="([^"]*)"[^>]*selected', body)
-        if chosen:
-            form.setdefault(name, []).append(html_mod.unescape(chosen.group(1)))
-    return form
 
 
 def test_an_upload_longer_than_max_minutes_is_refused(tmp_path):

@@ -10,6 +10,7 @@ The bounded "ci" profile runs here; `HYPOTHESIS_PROFILE=long` hunts longer.
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -20,7 +21,7 @@ from station import config as config_mod
 from station.desk.app import create_app
 from station.text import refused
 from tests.conftest import tree_hashes
-from tests.desk import PASSWORDS, Served, csrf_of, episode_ids, fresh_station
+from tests.desk import PASSWORDS, Served, csrf_of, episode_ids, fresh_station, schedule_form
 
 # Text as people paste it, and as nobody would: control characters, other scripts, digits that are not
 # ASCII, numbers Python reads but nobody means, paths, markup, a lot of it.
@@ -96,7 +97,7 @@ UPLOAD_FIELDS = ["show", "title", "description", "presenter_name", "tier", "cons
                                   ("fake.flac", b"fLaC" + b"\x00" * 64)]))
 def test_any_upload_form_gets_a_page_and_writes_nothing_unless_valid(desk, fields, user, recording):
     before = desk.trees()
-    files = {"recording": (__import__("io").BytesIO(recording[1]), recording[0])} if recording else None
+    files = {"recording": (io.BytesIO(recording[1]), recording[0])} if recording else None
     r = _post(desk, user, "/upload", fields, "/upload", files)
     _page_not_500(r)
     _unchanged_unless_valid(desk, before, r, r.status_code == 303)
@@ -234,8 +235,7 @@ def _episode_of(desk: Desk, user: str) -> str:
 
 def _schedule_fields(desk: Desk) -> dict:
     page = desk.clients["coord"].get(SCHEDULE).get_data(as_text=True)
-    from tests.test_desk_hardening import _schedule_form
-    return {k: v if len(v) > 1 else v[0] for k, v in _schedule_form(page).items()}
+    return {k: v if len(v) > 1 else v[0] for k, v in schedule_form(page).items()}
 
 
 # ---------------------------------------------------------------- a few of them over real HTTP

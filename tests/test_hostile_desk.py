@@ -14,8 +14,7 @@ import socket
 import pytest
 
 from tests.conftest import tree_hashes
-from tests.desk import PASSWORDS, Served, action_of, csrf_of, episode_ids, fresh_station, said
-from tests.test_desk_hardening import _schedule_form
+from tests.desk import PASSWORDS, Served, action_of, csrf_of, episode_ids, fresh_station, said, schedule_form
 
 CONTROL = ("it holds an invisible control character (U+{code}) at character {at}, which podcast apps and web pages "
            "cannot show — retype that part, or paste it as plain text")
@@ -139,7 +138,7 @@ def test_hostile_desk(served, case, user, method, path, fields, status, says):
         page = client.get(shown).text
         path = action_of(page) if path == "{upload}" else path
         files = {"recording": ("tea.mp3", b"ID3 not really")} if "show" in fields else None
-        base = _schedule_form(page) if path == SCHEDULE else {}   # the form as the page fills it, then the case
+        base = schedule_form(page) if path == SCHEDULE else {}   # the form as the page fills it, then the case
         r = client.post(path, {**base, "csrf": csrf_of(page), **fields}, files=files)
     assert r.status_code == status, (case, said(r.text)[-600:])
     assert says in said(r.text), said(r.text)[-800:]
