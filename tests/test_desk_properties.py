@@ -33,6 +33,10 @@ TEXT = st.one_of(st.sampled_from(HOSTILE),
                  st.text(st.characters(exclude_categories=("Cs",)), max_size=40),
                  st.text(st.characters(max_codepoint=0x9f), max_size=20))
 VALUES = st.one_of(TEXT, st.lists(TEXT, min_size=2, max_size=4))   # a field given once, or repeated
+# As many examples as the profile says (40 in "ci", 2,000 in "long"), fewer where each one signs in or
+# checks a whole schedule.
+SOME = settings.default.max_examples
+FEW = max(10, SOME // 2)
 
 
 def _fields(known: list[str]) -> st.SearchStrategy[dict]:
@@ -91,7 +95,7 @@ UPLOAD_FIELDS = ["show", "title", "description", "presenter_name", "tier", "cons
                  "content_notes", "topics", "redact", "published_at"]
 
 
-@settings(max_examples=30)
+@settings(max_examples=SOME)
 @given(fields=_fields(UPLOAD_FIELDS), user=st.sampled_from(["sam", "coord"]),
        recording=st.sampled_from([None, ("notes.mp3", b"these are my notes"), ("empty.wav", b""),
                                   ("fake.flac", b"fLaC" + b"\x00" * 64)]))
@@ -104,7 +108,7 @@ def test_any_upload_form_gets_a_page_and_writes_nothing_unless_valid(desk, field
     assert r.status_code in (200, 303, 400, 413)
 
 
-@settings(max_examples=30)
+@settings(max_examples=SOME)
 @given(fields=_fields(UPLOAD_FIELDS), user=st.sampled_from(["sam", "coord"]))
 def test_any_details_form_gets_a_page_and_a_valid_one_keeps_a_sidecar_the_build_reads(desk, fields, user):
     eid = _episode_of(desk, "sam")
@@ -117,7 +121,7 @@ def test_any_details_form_gets_a_page_and_a_valid_one_keeps_a_sidecar_the_build_
         assert refused(side.read_text(encoding="utf-8")) is None
 
 
-@settings(max_examples=30)
+@settings(max_examples=SOME)
 @given(correction=VALUES, user=st.sampled_from(["sam", "coord"]))
 def test_any_transcript_correction_is_saved_clean_or_refused(desk, correction, user):
     eid = _episode_of(desk, "sam")
@@ -131,7 +135,7 @@ def test_any_transcript_correction_is_saved_clean_or_refused(desk, correction, u
         assert refused(saved) is None and saved.strip()
 
 
-@settings(max_examples=25)
+@settings(max_examples=FEW)
 @given(fields=_fields(["confirm", "delete"]).filter(lambda f: "yes" not in str(f.get("confirm"))),
        user=st.sampled_from(["sam", "coord"]))
 def test_a_withdrawal_form_without_its_confirmation_changes_nothing(desk, fields, user):
@@ -142,7 +146,7 @@ def test_a_withdrawal_form_without_its_confirmation_changes_nothing(desk, fields
     assert r.status_code == 400 and desk.trees() == before
 
 
-@settings(max_examples=25)
+@settings(max_examples=FEW)
 @given(owner=VALUES)
 def test_any_owner_form_gets_a_page(desk, owner):
     eid = _episode_of(desk, "coord")
@@ -152,7 +156,7 @@ def test_any_owner_form_gets_a_page(desk, owner):
     assert r.status_code in (303, 400) and desk.trees() == before
 
 
-@settings(max_examples=30)
+@settings(max_examples=SOME)
 @given(fields=_fields(["presenter", "until", "action"]), user=st.sampled_from(["sam", "coord"]))
 def test_any_pause_form_gets_a_page(desk, fields, user):
     before = desk.trees()
@@ -162,7 +166,7 @@ def test_any_pause_form_gets_a_page(desk, fields, user):
     _unchanged_unless_valid(desk, before, r, valid)
 
 
-@settings(max_examples=30)
+@settings(max_examples=SOME)
 @given(fields=_fields(["action", "user", "username", "password", "role", "presenter_name"]))
 def test_any_accounts_form_gets_a_page_and_names_are_clean(desk, fields):
     before = desk.trees()
@@ -177,7 +181,7 @@ def test_any_accounts_form_gets_a_page_and_names_are_clean(desk, fields):
 SCHEDULE = "/schedule/edit?file=scheduler/night-owls.yaml"
 
 
-@settings(max_examples=30)
+@settings(max_examples=FEW)
 @given(changes=st.dictionaries(st.one_of(st.sampled_from(
     ["blocks", "notes_after", "name", "window_start", "window_end", "ident_every_min", "signpost_every_min",
      "no_repeat_nights", "presenter_max_percent", "newcomer_percent", "newcomer_days", "action", "revision",
@@ -197,7 +201,7 @@ def test_any_schedule_form_gets_a_page_and_saves_only_what_the_check_passes(desk
     _unchanged_unless_valid(desk, before, r, r.status_code == 303)
 
 
-@settings(max_examples=30)
+@settings(max_examples=FEW)
 @given(username=TEXT, password=TEXT, nxt=TEXT)
 def test_any_sign_in_gets_a_page_and_never_leaves_the_desk(desk, username, password, nxt):
     c = desk.app.test_client()
@@ -218,7 +222,7 @@ PATH = st.one_of(st.sampled_from(["/%00", "/%ff%fe", "/episodes/%00/details", "/
                  st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7e), max_size=40).map(lambda p: "/" + p))
 
 
-@settings(max_examples=40)
+@settings(max_examples=SOME)
 @given(path=PATH, method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "HEAD"]),
        user=st.sampled_from([None, "sam", "coord"]))
 def test_any_path_gets_a_page(desk, path, method, user):
