@@ -116,10 +116,15 @@ def clean(small, tmp_path) -> dict:
 def test_two_builds_started_at_once_both_finish_with_the_result_of_one(small, clean):
     """Issue 15: two builds started at once both finish and exit 0, and site/ is what one build makes; the
     second waits for the first on .station/build.lock."""
-    procs = [subprocess.Popen([sys.executable, "-m", "station", "build", "--station", str(small.root)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
-             for _ in range(2)]
-    results = [(p.wait(timeout=300), *p.communicate()) for p in procs]
+    builds = [ReadyBuild(small.root, stderr=subprocess.PIPE) for _ in range(2)]
+    for build in builds:   # both imported and waiting, so they really start together
+        build.ready()
+    for build in builds:
+        build.go()
+    results = []
+    for build in builds:
+        out, err = build.proc.communicate(timeout=300)
+        results.append((build.proc.returncode, out, err))
     for code, out, err in results:
         assert code == 0, out + err
         assert "Traceback" not in err
@@ -153,12 +158,18 @@ cli.main()
 class ReadyBuild:
     """A build process started ahead of time; go() starts the build and returns the moment it did."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, stderr=subprocess.DEVNULL):
         self.proc = subprocess.Popen([sys.executable, "-c", READY_BUILD, str(root)], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=ENV)
+                                     stdout=subprocess.PIPE, stderr=stderr, text=True, env=ENV)
+        self.is_ready = False
+
+    def ready(self) -> None:
+        if not self.is_ready:
+            assert self.proc.stdout.readline() == "ready\n"
+            self.is_ready = True
 
     def go(self) -> float:
-        assert self.proc.stdout.readline() == "ready\n"
+        self.ready()
         self.proc.stdin.write("go\n")
         self.proc.stdin.flush()
         return time.monotonic()
