@@ -244,6 +244,8 @@ class DeskSettings(BaseModel):
     max_form_kb: int = Field(1024, ge=16, le=64 * 1024)
     max_form_fields: int = Field(5000, ge=100, le=100_000)   # the schedule form of 200 blocks has about 4,000
     build_after_change: bool = True                   # build at once after an upload, correction or pause
+    idle_s: int = Field(120, ge=10, le=3600)          # a connection that sends nothing this long is closed
+    max_connections: int = Field(100, ge=4, le=10_000)  # open at once; more wait in the kernel's queue
     # Proxies whose X-Forwarded-For is believed (addresses or networks, like "127.0.0.1" for a proxy on the
     # same machine). Behind one, every request comes from its address: without this the sign-in throttle
     # would count everyone as one. Nobody else's header is believed, so it cannot be used to dodge the throttle.

@@ -30,8 +30,6 @@ from . import gate
 from .app import REFUSAL_KEY, create_app
 
 HEADER_LIMIT = 64 * 1024     # request line and headers: a cookie and a few headers need a few KB
-IDLE_S = 120                 # a connection that sends nothing for this long is closed (a phone on a bad line pauses)
-CONNECTIONS = 100            # at most this many at once; more wait for the kernel's accept queue
 
 
 def make_server(config: Config, host: str, port: int, build: bool | None = None):
@@ -51,8 +49,9 @@ def make_server(config: Config, host: str, port: int, build: bool | None = None)
     server = create_server(app, map=servers, host=host, port=port, threads=8, ident="desk",
                            # Never reached by what the gate admits; a last line should it ever be bypassed.
                            max_request_body_size=largest + 1,
-                           max_request_header_size=HEADER_LIMIT, channel_timeout=IDLE_S,
-                           connection_limit=CONNECTIONS, inbuf_overflow=1 << 20, asyncore_use_poll=True,
+                           max_request_header_size=HEADER_LIMIT, channel_timeout=settings.idle_s,
+                           connection_limit=settings.max_connections, inbuf_overflow=1 << 20,
+                           asyncore_use_poll=True,   # select() cannot watch more than 1,024 sockets
                            # X-Forwarded-For reaches the app, which believes it only from `[desk]
                            # trusted_proxies` (app.client_address); nothing else reads these headers.
                            clear_untrusted_proxy_headers=False)
