@@ -16,7 +16,6 @@ import fcntl
 import hashlib
 import json
 import shutil
-import traceback
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -178,10 +177,12 @@ class Runner:
             self.result.outcomes.append(outcome)
             self.result.problems += [p for p in outcome.problems if p not in self.result.problems]
             self.events.done(outcome)
-        self._screen(cat)
-        self._feeds(cat)
-        tonight = self._stream(cat)
-        self._site(cat, tonight)
+        try:
+            self._outputs(cat, final=False)
+        except _RenderFailed:  # find the episodes it fails on, hold them back, and make everything again
+            self._screen(cat)
+            self._outputs(cat, final=True)
+        self.result.problems = list(dict.fromkeys(self.result.problems))
         if not self.check:
             self._remove_stale()
             self._write_report()
@@ -217,10 +218,18 @@ class Runner:
                        for show, slug, g in self.withdrawn_places)
 
     # ------------------------------------------------------------ one bad episode holds back only itself
+    def _outputs(self, cat, final: bool) -> None:
+        """The feeds, the stream library and the website. Not `final`: a feed or the site that fails raises
+        `_RenderFailed` before writing, so the run can find the episodes at fault and try again without them."""
+        self._feeds(cat, final)
+        tonight = self._stream(cat)
+        self._site(cat, tonight, final)
+
     def _screen(self, cat) -> None:
-        """Each episode's feed item and page rendered on its own before the whole: one that cannot be rendered
-        is held back alone, so it never stops the feeds, pages, stream and withdrawals of the rest. When every
-        page fails alike, the template is at fault, not the episodes: `_site` reports it and keeps the pages."""
+        """Each episode's feed item and page rendered on its own, after the whole failed: one that cannot be
+        rendered is held back alone, so it never stops the feeds, pages, stream and withdrawals of the rest.
+        When every page fails alike, the template is at fault, not the episodes: `_site` reports it and keeps
+        the pages of the last good build."""
         failed: dict[str, str] = {}
         for item in self.items:
             try:
@@ -234,7 +243,7 @@ class Runner:
                 probe.episode(page)
             except site_mod.TemplateProblem as exc:
                 if not exc.whole:
-                    page_failed[page.episode.key] = f"its web page ({exc.problem.what})"
+                    page_failed[page.episode.key] = f"its web page ({_detail(exc.__cause__ or exc)})"
             except Exception as exc:
                 page_failed[page.episode.key] = f"its web page ({_detail(exc)})"
         if len(self.pages) < 2 or len(page_failed) < len(self.pages):
@@ -260,7 +269,7 @@ class Runner:
                                                                 if o.state == "held back"}]
 
     # ------------------------------------------------------------ feeds
-    def _feeds(self, cat) -> None:
+    def _feeds(self, cat, final: bool = True) -> None:
         """The station feed and one per show, with their artwork; each checked against Apple's rules."""
         station_art = self._artwork(self.settings.station.artwork and self.config.root / self.settings.station.artwork,
                                     "station.toml")
@@ -270,23 +279,26 @@ class Runner:
             items = [i for i in self.items if i.episode.show.slug == show.slug]
             wanted.append((f"shows/{show.slug}/feed.xml", self.config.rel(show.folder / "show.toml"),
                            lambda show=show, items=items, art=art: feed.show_feed(self.config, show, items, art)))
+        made = []
         for rel, source, render in wanted:
             try:
-                xml = render()
+                made.append((rel, source, render()))
             except Exception as exc:  # never expected once text is checked at the boundary; one feed only
+                if not final:
+                    raise _RenderFailed from exc
                 self.result.problems.append(Problem(source, f"the feed site/{rel} could not be made ({_detail(exc)})",
                                                     "check this file for unusual characters; if it looks right, run "
                                                     "`station build -v` and send the output to whoever looks after "
                                                     "the station"))
                 if not self.check and self._safe_to_keep(rel):
                     self.produced.add(rel)
-                continue
+        for rel, _, xml in made:
             self.result.problems += feed.apple_problems(xml, f"site/{rel}")
             if not self.check:
                 self._publish(rel, sha256_json(xml.decode()), lambda tmp, xml=xml: tmp.write_bytes(xml))
 
     # ------------------------------------------------------------ the website
-    def _site(self, cat, tonight: list[dict] | None) -> None:
+    def _site(self, cat, tonight: list[dict] | None, final: bool = True) -> None:
         """Every page, the maps and the search index; a broken resource entry leaves out only itself."""
         today = site_mod.local_today(self.config, self.now)
         places, problems = resources_mod.load(self.config, today)
@@ -302,6 +314,8 @@ class Runner:
         try:
             files = site_mod.Site(self.config, cat.shows, self.pages, places, tonight).render()
         except Exception as exc:  # a station's own template: the pages already there stay, unless they name
+            if not final and not (isinstance(exc, site_mod.TemplateProblem) and exc.whole):
+                raise _RenderFailed from exc
             self.result.problems.append(exc.problem if isinstance(exc, site_mod.TemplateProblem) else Problem(
                 "the website", f"it could not be rebuilt ({_detail(exc)})", "run `station build -v` and send the "
                 "output to whoever looks after the station; the pages from the last good build are still there"))
@@ -667,6 +681,10 @@ class Runner:
         write_text(self.config.state_dir / "last-build.json", json.dumps(report, indent=2, sort_keys=True) + "\n")
 
 
+class _RenderFailed(Exception):
+    """A feed or the website could not be made; nothing of it was written."""
+
+
 @dataclass(frozen=True)
 class _Checked:
     source: normalise.Source
@@ -710,7 +728,8 @@ def own_site_files(site: Path, show: str, slug: str) -> set[str]:
 
 
 def _detail(exc: BaseException) -> str:
-    return "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    """An exception in one line, its class named without its module: "UndefinedError: 'x' is undefined"."""
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 def guid_namespace(config: Config) -> uuid.UUID:
