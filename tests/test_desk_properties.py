@@ -219,7 +219,9 @@ PATH = st.one_of(st.sampled_from(["/%00", "/%ff%fe", "/episodes/%00/details", "/
                                   "//evil.example/", "/tonight?night=%c2%b2", "/schedule/edit?file=../../etc/passwd",
                                   "/schedule/edit?file=scheduler/paused.yaml", "/episodes/x/audio",
                                   "/sign-in?next=%0d%0aSet-Cookie:x=1"]),
-                 st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7e), max_size=40).map(lambda p: "/" + p))
+                 # (Flask's test client reads a leading // as a host; real HTTP is in the hostile corpus.)
+                 st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7e), max_size=40)
+                 .map(lambda p: "/" + p.lstrip("/")))
 
 
 @settings(max_examples=SOME)

@@ -104,6 +104,9 @@ CASES = [
      "it again."),
     ("a gigabyte announced to the sign-in page", None, "RAW", "/sign-in", 1 << 30, 413, FORM_TOO_LARGE),
     ("an address of 70 KB", None, "RAW-PATH", "/" + "a" * 70_000, 0, 431, "Request Header Fields Too Large"),
+    ("an address that looks like another host", None, "RAW-PATH", "//[", 0, 302, "Location: /sign-in"),
+    ("an address with a raw NUL and bytes that are not UTF-8", None, "RAW-PATH", "/episodes/%00%ff%fe", 0, 302,
+     "Location: /sign-in"),
 ]
 
 
