@@ -20,24 +20,8 @@ from station import files
 from station.daemon import Daemon
 from station.ledger import Ledger
 from tests import media
+from tests.test_daemon import SCHEDULE
 
-SCHEDULE = """\
-name: Test week
-timezone: UTC
-window: {start: "22:00", end: "23:00"}
-rules: {ident_every_min: 1, signpost_every_min: 1, no_repeat_nights: 0, presenter_max_percent: 100,
-        newcomer_percent: 0}
-material:
-  idents: [stream/ident.mp3]
-  signposts: [stream/help.mp3]
-  beds: [stream/bed.mp3]
-blocks:
-  - name: Talk
-    start: "22:00"
-    end: "23:00"
-    fill: {shows: [night-talk]}
-    standby: {files: [stream/bed.mp3]}
-"""
 
 
 @pytest.fixture
