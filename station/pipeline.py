@@ -200,11 +200,7 @@ class Runner:
             if episode is not None and self._given_again(episode, guid):
                 continue
             self.withdrawn_places.append((show, slug, guid))
-            for rel in own_site_files(self.config.site_dir, show, slug) | {
-                    r for r in self.ledger.outputs() if r.startswith(own_files(show, slug))}:
-                (self.config.site_dir / rel).unlink(missing_ok=True)
-                self.ledger.forget_output(rel)
-                self.result.removed.append(rel)
+            self.result.removed += remove_own_files(self.config.site_dir, self.ledger, show, slug)
 
     def _safe_to_keep(self, rel: str) -> bool:
         """An output from an earlier build that this run could not make again: kept only while it names no
@@ -718,13 +714,19 @@ def own_files(show: str, slug: str) -> tuple[str, str]:
     return f"shows/{show}/{slug}/", f"media/{show}/{slug}."
 
 
-def own_site_files(site: Path, show: str, slug: str) -> set[str]:
-    """The episode's own files that are in site/ now, found on disk (the ledger may not know them)."""
+def remove_own_files(site: Path, ledger: Ledger, show: str, slug: str) -> list[str]:
+    """Remove the episode's own files from site/ and the ledger's list; return them. Found on disk as well as
+    in the ledger: the ledger is a cache and may be gone or behind."""
     found = {p for p in (site / "shows" / show / slug).rglob("*") if p.is_file()}
     media = site / "media" / show
     if media.is_dir():
         found |= {p for p in media.iterdir() if p.is_file() and p.name.startswith(f"{slug}.")}
-    return {p.relative_to(site).as_posix() for p in found}
+    rels = {p.relative_to(site).as_posix() for p in found}
+    rels |= {r for r in ledger.outputs() if r.startswith(own_files(show, slug))}
+    for rel in sorted(rels):
+        (site / rel).unlink(missing_ok=True)
+        ledger.forget_output(rel)
+    return sorted(rels)
 
 
 def _detail(exc: BaseException) -> str:

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .errors import StateError
-from .files import PRIVATE_FILE_MODE, private_dir, private_file, write_text
+from .files import private_dir, private_file, write_text
 
 WITHDRAWALS = "withdrawals.json"
 IDENTITIES = "identities.json"
@@ -153,7 +153,7 @@ class Records:
 
     def _write(self, name: str, data: dict) -> None:
         text = json.dumps({"about": ABOUT[name], "records": data}, indent=1, sort_keys=True, ensure_ascii=False)
-        write_text(self._path(name), text + "\n", mode=PRIVATE_FILE_MODE)
+        write_text(self._path(name), text + "\n")   # 0600: files.py makes whatever is written in records/ private
 
     @contextlib.contextmanager
     def _changing(self, name: str) -> Iterator[dict]:

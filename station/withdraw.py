@@ -106,9 +106,7 @@ def withdraw(config: Config, wanted: str, now: datetime, delete_recording: bool 
         report = Report(episode.meta.title, show, slug, guid, config.rel(episode.recording))
         before = mentions(config.site_dir, show, slug, guid)
         records.withdraw(guid, now.isoformat())
-        for rel in sorted(pipeline.own_site_files(config.site_dir, show, slug)):
-            (config.site_dir / rel).unlink(missing_ok=True)
-            ledger.forget_output(rel)
+        pipeline.remove_own_files(config.site_dir, ledger, show, slug)
         for rel in ledger.recall(f"copies:{guid}") or []:
             path = config.root / rel
             if path.exists():

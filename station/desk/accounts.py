@@ -22,7 +22,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from ..files import PRIVATE_FILE_MODE, private_dir
+from ..files import private_dir, private_file
 from ..text import TextRefused, clean
 
 ROLES = ("presenter", "coordinator")
@@ -91,9 +91,7 @@ def database_path(config) -> Path:
 
 class Accounts:
     def __init__(self, path: Path):
-        private_dir(path.parent)
-        path.touch(mode=PRIVATE_FILE_MODE, exist_ok=True)
-        path.chmod(PRIVATE_FILE_MODE)
+        private_file(path)   # 0600 before SQLite opens it: its journal files take its mode
         # One connection shared by the server's threads, so every write goes through this lock.
         self.db = sqlite3.connect(path, check_same_thread=False, timeout=10)
         self.lock = threading.Lock()
