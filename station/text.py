@@ -23,7 +23,7 @@ import re
 # Breaks a person means as a new line, whatever program they pasted from.
 _BREAKS = re.compile("\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
 # XML 1.0 cannot carry these at all, and nobody types them on purpose.
-_REFUSED = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+REFUSED = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 class TextRefused(ValueError):
@@ -32,7 +32,7 @@ class TextRefused(ValueError):
 
 def refused(value: str) -> str | None:
     """The plain-words reason `value` cannot be kept, or None."""
-    m = _REFUSED.search(value)
+    m = REFUSED.search(value)
     if m is None:
         return None
     return (f"it holds an invisible control character (U+{ord(m.group()):04X}) at character {m.start() + 1}, "

@@ -40,6 +40,7 @@ import yaml
 from yaml.events import AliasEvent, MappingStartEvent, SequenceStartEvent
 
 from .errors import Problem
+from .text import REFUSED
 
 # A schedule, a sidecar or a resource entry is a few kilobytes and a few hundred values; a schedule of 200 blocks
 # is about 40 KB and 3,000 values. The bounds leave room for that several times over, and keep the slowest file
@@ -49,8 +50,6 @@ MAX_DEPTH = 40                 # levels of lists and groups; our files use five 
 MAX_VALUES = 10_000            # values, with aliases unfolded
 
 _HARMLESS = re.compile("[\x0b\x0c\x85\u2028\u2029]")
-# What YAML cannot read, less the harmless ones above (a file with a NUL is not text: load_text says so first).
-_REFUSED = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
 _TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map",
                                               "merge")}
 _SYNTAX_FIX = "check the indentation and put text with a colon in quotes"
@@ -140,7 +139,7 @@ def _size(n: int) -> str:
 
 def _parse(text: str):
     """(data, root node) of one YAML document, within the bounds above."""
-    refused = _REFUSED.search(text)
+    refused = REFUSED.search(text)   # the characters text.py refuses in any field, found at their line
     if refused:
         line = text.count("\n", 0, refused.start()) + 1
         column = refused.start() - (text.rfind("\n", 0, refused.start()) + 1) + 1
