@@ -100,15 +100,32 @@ max_upload_mb = {max_mb}
 
 # ================================================================ the station and the audio
 
+
 def recording(minutes: float) -> Path:
     """Pink noise, 44.1 kHz 16-bit stereo WAV, made once and kept in bench/out/desk/."""
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"noise-{minutes:g}min.wav"
     if not path.exists():
         part = path.with_suffix(".part.wav")
-        subprocess.run([ffmpeg.executable(), "-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i",
-                        f"anoisesrc=color=pink:amplitude=0.2:sample_rate=44100:duration={minutes * 60:g}:seed=7",
-                        "-ac", "2", "-c:a", "pcm_s16le", str(part)], check=True)
+        subprocess.run(
+            [
+                ffmpeg.executable(),
+                "-v",
+                "error",
+                "-nostdin",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                f"anoisesrc=color=pink:amplitude=0.2:sample_rate=44100:duration={minutes * 60:g}:seed=7",
+                "-ac",
+                "2",
+                "-c:a",
+                "pcm_s16le",
+                str(part),
+            ],
+            check=True,
+        )
         part.rename(path)
     return path
 
@@ -138,10 +155,21 @@ def write_station(root: Path, max_mb: int) -> None:
 
 def form(token: str) -> dict:
     """The upload form as tests/test_desk_upload.py fills it."""
-    return {"csrf": token, "show": SHOW, "title": "Making tea at four", "description": "A short one.",
-            "presenter_name": "Sam Bright", "tier": "first-name", "consent": "yes", "scope": ["podcast", "stream"],
-            "content_notes": ["drug-use"], "topics": ["struggle.decision_to_recover"], "redact": "Crawley\n",
-            "expires": "2027-11-30", "published_at": "2026-12-01T21:00"}
+    return {
+        "csrf": token,
+        "show": SHOW,
+        "title": "Making tea at four",
+        "description": "A short one.",
+        "presenter_name": "Sam Bright",
+        "tier": "first-name",
+        "consent": "yes",
+        "scope": ["podcast", "stream"],
+        "content_notes": ["drug-use"],
+        "topics": ["struggle.decision_to_recover"],
+        "redact": "Crawley\n",
+        "expires": "2027-11-30",
+        "published_at": "2026-12-01T21:00",
+    }
 
 
 class MultipartBody:
@@ -152,10 +180,11 @@ class MultipartBody:
         parts = []
         for name, values in fields.items():
             for value in values if isinstance(values, list) else [values]:
-                parts.append(f'--{self.boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
-                             f'{value}\r\n')
-        parts.append(f'--{self.boundary}\r\nContent-Disposition: form-data; name="recording"; '
-                     f'filename="{filename}"\r\nContent-Type: audio/wav\r\n\r\n')
+                parts.append(f'--{self.boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n')
+        parts.append(
+            f'--{self.boundary}\r\nContent-Disposition: form-data; name="recording"; '
+            f'filename="{filename}"\r\nContent-Type: audio/wav\r\n\r\n'
+        )
         self.head = "".join(parts).encode()
         self.tail = f"\r\n--{self.boundary}--\r\n".encode()
         self.path = path
@@ -165,7 +194,7 @@ class MultipartBody:
     def content_type(self) -> str:
         return f"multipart/form-data; boundary={self.boundary}"
 
-    def __len__(self) -> int:     # requests sends a Content-Length, not chunks
+    def __len__(self) -> int:  # requests sends a Content-Length, not chunks
         return self.length
 
     def __iter__(self):
@@ -178,6 +207,7 @@ class MultipartBody:
 
 # ================================================================ the desk in its own process
 
+
 def serve(root: Path) -> None:
     """Run in the desk's process: serve, say the port, then answer `phases` (cumulative seconds) until stdin ends."""
     from werkzeug.formparser import FormDataParser
@@ -185,11 +215,17 @@ def serve(root: Path) -> None:
     from station import config as config_mod
     from station.desk import uploads
     from station.desk.server import make_server
+
     config = config_mod.load(root)
     server, app = make_server(config, "127.0.0.1", 0, build=False)
-    targets = [(app, "wsgi_app", "app"), (FormDataParser, "parse", "parse"), (uploads, "accept", "accept"),
-               (uploads, "_audio_kind", "check"), (os, "fsync", "fsync")]
-    if hasattr(uploads, "_receive"):   # the copy into the show folder's .part file, fsync included
+    targets = [
+        (app, "wsgi_app", "app"),
+        (FormDataParser, "parse", "parse"),
+        (uploads, "accept", "accept"),
+        (uploads, "_audio_kind", "check"),
+        (os, "fsync", "fsync"),
+    ]
+    if hasattr(uploads, "_receive"):  # the copy into the show folder's .part file, fsync included
         targets.append((uploads, "_receive", "part"))
     with timing.phase_timer(targets) as phases:
         thread = threading.Thread(target=server.run, daemon=True)
@@ -207,9 +243,14 @@ class Desk:
 
     def __init__(self, root: Path):
         self.tmp = root / ".station" / "tmp"
-        self.proc = subprocess.Popen([sys.executable, "-m", "bench.desk", "--_serve", str(root)], cwd=REPO,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                                     env={**os.environ, "TMPDIR": str(self.tmp)})
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.desk", "--_serve", str(root)],
+            cwd=REPO,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "TMPDIR": str(self.tmp)},
+        )
         line = self.proc.stdout.readline()
         if not line.startswith("port "):
             raise RuntimeError(f"the desk did not start: {line!r}")
@@ -272,6 +313,7 @@ class Sampler(threading.Thread):
 
 # ================================================================ 1 and 2. upload: time and memory
 
+
 def upload(client: Client, source: Path) -> tuple[float, str]:
     """One upload, streamed; the seconds until the desk answered, and where it sent the browser."""
     body = MultipartBody(form(csrf_of(client.get("/upload").text)), source, source.name)
@@ -302,15 +344,17 @@ def copy(source: Path, folder: Path, sync: bool) -> float:
 
 def time_uploads(desk: Desk, client: Client, sources: list[Path], folder: Path, repeat: int) -> dict:
     print(f"\n== 1. upload over HTTP against shutil.copyfile in this process, best of {repeat} ==")
-    print(f"{'file':>22} {'run':>4} {'copy s':>8} {'copy+fsync s':>13} {'upload s':>9} {'receive':>8} "
-          f"{'parse':>7} {'accept':>7} {'(fsync':>7} {'check)':>7}")
+    print(
+        f"{'file':>22} {'run':>4} {'copy s':>8} {'copy+fsync s':>13} {'upload s':>9} {'receive':>8} "
+        f"{'parse':>7} {'accept':>7} {'(fsync':>7} {'check)':>7}"
+    )
     results = {}
     for source in sources:
         size = source.stat().st_size
         rows = []
         for r in range(repeat):
             row = {}
-            for side in (("copy", "upload") if r % 2 == 0 else ("upload", "copy")):
+            for side in ("copy", "upload") if r % 2 == 0 else ("upload", "copy"):
                 if side == "copy":
                     row["copy"] = copy(source, folder, sync=False)
                     row["copy+fsync"] = copy(source, folder, sync=True)
@@ -322,32 +366,44 @@ def time_uploads(desk: Desk, client: Client, sources: list[Path], folder: Path, 
                     row["receive"] = row["upload"] - row["app"]
                     remove_uploads(folder)
             rows.append(row)
-            print(f"{source.name:>22} {r + 1:>4} {row['copy']:>8.3f} {row['copy+fsync']:>13.3f} {row['upload']:>9.3f} "
-                  f"{row['receive']:>8.3f} {row['parse']:>7.3f} {row['accept']:>7.3f} {row['fsync']:>7.3f} "
-                  f"{row['check']:>7.3f}", flush=True)
+            print(
+                f"{source.name:>22} {r + 1:>4} {row['copy']:>8.3f} {row['copy+fsync']:>13.3f} {row['upload']:>9.3f} "
+                f"{row['receive']:>8.3f} {row['parse']:>7.3f} {row['accept']:>7.3f} {row['fsync']:>7.3f} "
+                f"{row['check']:>7.3f}",
+                flush=True,
+            )
         best = {k: min(row[k] for row in rows) for k in ("copy", "copy+fsync", "upload")}
         fastest = min(rows, key=lambda row: row["upload"])
         mb = size / MB
-        print(f"{source.name}: {mb:.1f} MB. best: copy {best['copy']:.3f} s ({mb / best['copy']:.0f} MB/s), "
-              f"copy+fsync {best['copy+fsync']:.3f} s ({mb / best['copy+fsync']:.0f} MB/s), upload "
-              f"{best['upload']:.3f} s ({mb / best['upload']:.0f} MB/s); ratio upload/copy = "
-              f"{best['upload'] / best['copy']:.2f}, upload/(copy+fsync) = {best['upload'] / best['copy+fsync']:.2f}")
-        print(f"  the fastest upload: receive {fastest['receive']:.3f} s, multipart parse {fastest['parse']:.3f} s, "
-              f"accept {fastest['accept']:.3f} s (fsync {fastest['fsync']:.3f} s, ffmpeg check of the first minute "
-              f"{fastest['check']:.3f} s, "
-              + (f"the copy to .part {fastest['part'] - fastest['fsync']:.3f} s, the rest "
-                 f"{fastest['accept'] - fastest['part'] - fastest['check']:.3f} s" if "part" in fastest else
-                 f"the copy to .part and the rest {fastest['accept'] - fastest['fsync'] - fastest['check']:.3f} s")
-              + f"), the rest of the app "
-              f"{fastest['app'] - fastest['parse'] - fastest['accept']:.3f} s")
+        print(
+            f"{source.name}: {mb:.1f} MB. best: copy {best['copy']:.3f} s ({mb / best['copy']:.0f} MB/s), "
+            f"copy+fsync {best['copy+fsync']:.3f} s ({mb / best['copy+fsync']:.0f} MB/s), upload "
+            f"{best['upload']:.3f} s ({mb / best['upload']:.0f} MB/s); ratio upload/copy = "
+            f"{best['upload'] / best['copy']:.2f}, upload/(copy+fsync) = {best['upload'] / best['copy+fsync']:.2f}"
+        )
+        print(
+            f"  the fastest upload: receive {fastest['receive']:.3f} s, multipart parse {fastest['parse']:.3f} s, "
+            f"accept {fastest['accept']:.3f} s (fsync {fastest['fsync']:.3f} s, ffmpeg check of the first minute "
+            f"{fastest['check']:.3f} s, "
+            + (
+                f"the copy to .part {fastest['part'] - fastest['fsync']:.3f} s, the rest "
+                f"{fastest['accept'] - fastest['part'] - fastest['check']:.3f} s"
+                if "part" in fastest
+                else f"the copy to .part and the rest {fastest['accept'] - fastest['fsync'] - fastest['check']:.3f} s"
+            )
+            + f"), the rest of the app "
+            f"{fastest['app'] - fastest['parse'] - fastest['accept']:.3f} s"
+        )
         results[source.name] = (size, best, fastest)
     return results
 
 
 def memory(desk: Desk, client: Client, sources: list[Path], folder: Path) -> list[dict]:
     print("\n== 2. the desk process's memory while it takes one upload (peak reset before each) ==")
-    print(f"{'file':>22} {'size MB':>8} {'RSS before':>11} {'peak (VmHWM)':>13} {'growth':>8} {'RSS after':>10} "
-          f"{'temp files peak':>16} {'written/size':>13}")
+    print(
+        f"{'file':>22} {'size MB':>8} {'RSS before':>11} {'peak (VmHWM)':>13} {'growth':>8} {'RSS after':>10} "
+        f"{'temp files peak':>16} {'written/size':>13}"
+    )
     rows = []
     for source in sources:
         size = source.stat().st_size
@@ -360,33 +416,54 @@ def memory(desk: Desk, client: Client, sources: list[Path], folder: Path) -> lis
         seconds, _ = upload(client, source)
         temp_peak = sampler.stop()
         io1 = desk.io()
-        row = {"file": source.name, "size_mb": size / MB, "rss_before_mb": before_rss, "reset": reset,
-               "hwm_before_mb": before_hwm, "hwm_mb": desk.status_mb("VmHWM"), "rss_after_mb": desk.status_mb("VmRSS"),
-               "temp_peak_mb": temp_peak / MB, "written": (io1["wchar"] - io0["wchar"]) / size,
-               "read": (io1["rchar"] - io0["rchar"]) / size, "seconds": seconds, "temp_after": desk.temp_bytes()}
+        row = {
+            "file": source.name,
+            "size_mb": size / MB,
+            "rss_before_mb": before_rss,
+            "reset": reset,
+            "hwm_before_mb": before_hwm,
+            "hwm_mb": desk.status_mb("VmHWM"),
+            "rss_after_mb": desk.status_mb("VmRSS"),
+            "temp_peak_mb": temp_peak / MB,
+            "written": (io1["wchar"] - io0["wchar"]) / size,
+            "read": (io1["rchar"] - io0["rchar"]) / size,
+            "seconds": seconds,
+            "temp_after": desk.temp_bytes(),
+        }
         row["growth_mb"] = row["hwm_mb"] - row["hwm_before_mb"]
         remove_uploads(folder)
         rows.append(row)
-        print(f"{source.name:>22} {row['size_mb']:>8.1f} {before_rss:>9.1f} MB {row['hwm_mb']:>10.1f} MB "
-              f"{row['growth_mb']:>+6.1f} MB {row['rss_after_mb']:>7.1f} MB {row['temp_peak_mb']:>13.1f} MB "
-              f"{row['written']:>12.2f}x", flush=True)
+        print(
+            f"{source.name:>22} {row['size_mb']:>8.1f} {before_rss:>9.1f} MB {row['hwm_mb']:>10.1f} MB "
+            f"{row['growth_mb']:>+6.1f} MB {row['rss_after_mb']:>7.1f} MB {row['temp_peak_mb']:>13.1f} MB "
+            f"{row['written']:>12.2f}x",
+            flush=True,
+        )
     if not all(r["reset"] for r in rows):
         print("(the peak could not be reset: VmHWM is the process's peak since it started)")
     small, big = rows[0], rows[-1]
     if big["size_mb"] > small["size_mb"]:
         slope = (big["growth_mb"] - small["growth_mb"]) / (big["size_mb"] - small["size_mb"])
-        print(f"peak growth per MB uploaded, between the two sizes: {slope:.4f} MB/MB "
-              f"({'flat: the upload streams to disk' if slope < 0.05 else 'IT GROWS WITH THE FILE'})")
-    print("bytes the desk read from files (rchar; sockets are not counted) per byte uploaded: "
-          + ", ".join(f"{r['file']} {r['read']:.2f}x" for r in rows) + "; written to files (wchar): "
-          + ", ".join(f"{r['file']} {r['written']:.2f}x" for r in rows))
-    print("temporary files still held after each upload: "
-          + ", ".join(f"{r['file']} {r['temp_after']} bytes" for r in rows))
+        print(
+            f"peak growth per MB uploaded, between the two sizes: {slope:.4f} MB/MB "
+            f"({'flat: the upload streams to disk' if slope < 0.05 else 'IT GROWS WITH THE FILE'})"
+        )
+    print(
+        "bytes the desk read from files (rchar; sockets are not counted) per byte uploaded: "
+        + ", ".join(f"{r['file']} {r['read']:.2f}x" for r in rows)
+        + "; written to files (wchar): "
+        + ", ".join(f"{r['file']} {r['written']:.2f}x" for r in rows)
+    )
+    print(
+        "temporary files still held after each upload: "
+        + ", ".join(f"{r['file']} {r['temp_after']} bytes" for r in rows)
+    )
     print(f"this process (the client), ru_maxrss: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     return rows
 
 
 # ================================================================ 3. the episode page
+
 
 def add_episodes(folder: Path, source: Path, count: int, accounts: Accounts, user_id: int) -> list[Path]:
     have = sorted(folder.glob("episode-*.wav"))
@@ -394,7 +471,8 @@ def add_episodes(folder: Path, source: Path, count: int, accounts: Accounts, use
         path = folder / f"episode-{n:03d}.wav"
         shutil.copyfile(source, path)
         path.with_suffix(".yaml").write_text(
-            yaml.safe_dump(sidecar(f"Episode {n}: the night bus home"), sort_keys=False), encoding="utf-8")
+            yaml.safe_dump(sidecar(f"Episode {n}: the night bus home"), sort_keys=False), encoding="utf-8"
+        )
         accounts.set_owner(f"content/shows/{SHOW}/{path.name}", user_id)
     return sorted(folder.glob("episode-*.wav"))
 
@@ -404,14 +482,35 @@ def write_report(root: Path, episodes: list[Path]) -> str:
     outcomes, problems = [], []
     for n, path in enumerate(episodes[:-1], 1):
         where = f"content/shows/{SHOW}/{path.name}"
-        outcomes.append({"where": where, "state": "published", "slug": path.stem, "guid": guid(where),
-                         "audio": f"media/{SHOW}/{path.stem}.mp3", "transcript": "machine"})
+        outcomes.append(
+            {
+                "where": where,
+                "state": "published",
+                "slug": path.stem,
+                "guid": guid(where),
+                "audio": f"media/{SHOW}/{path.stem}.mp3",
+                "transcript": "machine",
+            }
+        )
         if n % 5 == 0:
-            problems.append({"where": where, "what": "the recording starts with 14 s of silence",
-                             "fix": "trim it, or leave it: the build trims silence over 3 s", "severity": "warning"})
-    report = {"finished_at": dt.datetime.now(dt.timezone.utc).isoformat(), "errors": [], "warnings": [],
-              "waiting": [], "transcripts_pending": [], "episodes": {"published": len(outcomes)},
-              "outcomes": outcomes, "problems": problems}
+            problems.append(
+                {
+                    "where": where,
+                    "what": "the recording starts with 14 s of silence",
+                    "fix": "trim it, or leave it: the build trims silence over 3 s",
+                    "severity": "warning",
+                }
+            )
+    report = {
+        "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+        "errors": [],
+        "warnings": [],
+        "waiting": [],
+        "transcripts_pending": [],
+        "episodes": {"published": len(outcomes)},
+        "outcomes": outcomes,
+        "problems": problems,
+    }
     (root / ".station" / "last-build.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
     later = time.time() + 1
     os.utime(episodes[-1], (later, later))
@@ -425,6 +524,7 @@ def guid(where: str) -> str:
 def write_transcripts(root: Path, episodes: list[Path], words: int) -> int:
     """One record per published episode, as a build leaves them in .station/cache/episodes/: bytes written."""
     from bench.site import speech, vocabulary
+
     folder = root / ".station" / "cache" / "episodes"
     folder.mkdir(parents=True, exist_ok=True)
     vocab = vocabulary()
@@ -432,8 +532,13 @@ def write_transcripts(root: Path, episodes: list[Path], words: int) -> int:
     for n, path in enumerate(episodes[:-1]):
         where = f"content/shows/{SHOW}/{path.name}"
         transcript = speech(random.Random(n), vocab, words, "en", "Sam", with_words=True)
-        record = {"show": SHOW, "slug": path.stem, "title": f"Episode {n + 1}", "recording": where,
-                  "transcript": transcript.to_dict()}
+        record = {
+            "show": SHOW,
+            "slug": path.stem,
+            "title": f"Episode {n + 1}",
+            "recording": where,
+            "transcript": transcript.to_dict(),
+        }
         text = json.dumps(record, sort_keys=True, ensure_ascii=False)
         (folder / f"{guid(where)}.json").write_text(text, encoding="utf-8")
         total += len(text.encode())
@@ -443,7 +548,7 @@ def write_transcripts(root: Path, episodes: list[Path], words: int) -> int:
 def median_ms(client: Client, paths: dict[str, str], requests: int) -> dict[str, float]:
     times: dict[str, list[float]] = {name: [] for name in paths}
     for i in range(requests + 3):
-        for name, path in (paths.items() if i % 2 == 0 else reversed(paths.items())):
+        for name, path in paths.items() if i % 2 == 0 else reversed(paths.items()):
             t = time.perf_counter()
             r = client.get(path)
             seconds = time.perf_counter() - t
@@ -456,13 +561,16 @@ def median_ms(client: Client, paths: dict[str, str], requests: int) -> dict[str,
 
 def episode_page(root: Path, client: Client, small: Path, counts: list[int], requests: int, words: int) -> list[dict]:
     from station.desk.episodes import episode_id
+
     print(f"\n== 3. the page a presenter reloads while waiting: median of {requests} requests each ==")
     folder = root / "content" / "shows" / SHOW
     accounts = Accounts(root / ".station" / "desk.sqlite")
     user_id = next(u.id for u in accounts.users() if u.username == USER)
     rows = []
-    print(f"{'episodes':>8} {'transcript records':>19} {'desk.css ms':>12} {'/episodes/<id> ms':>18} {'ratio':>7} "
-          f"{'list / ms':>10} {'ratio':>7}  page")
+    print(
+        f"{'episodes':>8} {'transcript records':>19} {'desk.css ms':>12} {'/episodes/<id> ms':>18} {'ratio':>7} "
+        f"{'list / ms':>10} {'ratio':>7}  page"
+    )
     for count in counts:
         episodes = add_episodes(folder, small, count, accounts, user_id)
         waiting = write_report(root, episodes)
@@ -473,13 +581,19 @@ def episode_page(root: Path, client: Client, small: Path, counts: list[int], req
             page = client.get(f"/episodes/{episode_id(waiting)}").text
             assert "Waiting for the next build" in page, page[-1500:]
             assert client.get("/").text.count("Published") >= count - 1
-            ms = median_ms(client, {"css": "/static/desk.css", "episode": f"/episodes/{episode_id(waiting)}",
-                                    "list": "/"}, requests)
+            ms = median_ms(
+                client,
+                {"css": "/static/desk.css", "episode": f"/episodes/{episode_id(waiting)}", "list": "/"},
+                requests,
+            )
             row = {"episodes": count, "records": count - 1 if with_records else 0, "records_mb": written / MB, **ms}
             rows.append(row)
             what = f"{row['records']} ({row['records_mb']:.1f} MB)" if with_records else "none"
-            print(f"{count:>8} {what:>19} {ms['css']:>12.2f} {ms['episode']:>18.2f} {ms['episode'] / ms['css']:>7.1f} "
-                  f"{ms['list']:>10.2f} {ms['list'] / ms['css']:>7.1f}  {len(page.encode()) / 1024:.1f} KB", flush=True)
+            print(
+                f"{count:>8} {what:>19} {ms['css']:>12.2f} {ms['episode']:>18.2f} {ms['episode'] / ms['css']:>7.1f} "
+                f"{ms['list']:>10.2f} {ms['list'] / ms['css']:>7.1f}  {len(page.encode()) / 1024:.1f} KB",
+                flush=True,
+            )
     accounts.close()
     where_page_goes(root, waiting)
     return rows
@@ -487,15 +601,20 @@ def episode_page(root: Path, client: Client, small: Path, counts: list[int], req
 
 def where_page_goes(root: Path, waiting: str, repeat: int = 5) -> None:
     """What the episode page reads, timed in this process on the same station as it stands (best of --repeat)."""
-    from station import catalog as catalog_mod
     from station import config as config_mod
-    from station import pipeline
+    from station.build import runner as pipeline
+    from station.catalog import content as catalog_mod
     from station.desk import episodes as episodes_mod
+
     config = config_mod.load(root)
     accounts = Accounts(root / ".station" / "desk.sqlite")
-    targets = [(catalog_mod, "shows", "shows read"), (episodes_mod, "_sidecar", "its sidecar"),
-               (episodes_mod, "last_report", "last-build.json"), (pipeline, "building", "build lock"),
-               (pipeline, "transcript_record", "its transcript record")]
+    targets = [
+        (catalog_mod, "shows", "shows read"),
+        (episodes_mod, "_sidecar", "its sidecar"),
+        (episodes_mod, "last_report", "last-build.json"),
+        (pipeline, "building", "build lock"),
+        (pipeline, "transcript_record", "its transcript record"),
+    ]
     eid = episodes_mod.episode_id(waiting)
     runs = []
     for _ in range(repeat):
@@ -508,14 +627,17 @@ def where_page_goes(root: Path, waiting: str, repeat: int = 5) -> None:
     n = len(episodes_mod.all_views(config, accounts.owners()))
     accounts.close()
     best = min(runs, key=lambda p: p["total"])
-    print(f"where the page's reading goes, in this process, {n} episodes as they stand (best of {repeat}): "
-          f"{best['total'] * 1000:.1f} ms: "
-          + ", ".join(f"{k} {v * 1000:.1f} ms" for k, v in best.items() if k != "total")
-          + f"; the rest {(best['total'] - sum(v for k, v in best.items() if k != 'total')) * 1000:.1f} ms "
-          f"(per episode: {best['total'] * 1000 / n:.2f} ms)")
+    print(
+        f"where the page's reading goes, in this process, {n} episodes as they stand (best of {repeat}): "
+        f"{best['total'] * 1000:.1f} ms: "
+        + ", ".join(f"{k} {v * 1000:.1f} ms" for k, v in best.items() if k != "total")
+        + f"; the rest {(best['total'] - sum(v for k, v in best.items() if k != 'total')) * 1000:.1f} ms "
+        f"(per episode: {best['total'] * 1000 / n:.2f} ms)"
+    )
 
 
 # ================================================================ main
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -524,8 +646,12 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3, help="uploads and copies of each size (default 3)")
     parser.add_argument("--requests", type=int, default=50, help="timed requests of each page (default 50)")
     parser.add_argument("--episodes", type=int, nargs="+", default=[5, 50], help="episodes for the page (default 5 50)")
-    parser.add_argument("--transcript-words", type=int, default=4000,
-                        help="words in each transcript record (default 4000: about 25 minutes)")
+    parser.add_argument(
+        "--transcript-words",
+        type=int,
+        default=4000,
+        help="words in each transcript record (default 4000: about 25 minutes)",
+    )
     parser.add_argument("--_serve", dest="serve", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -540,8 +666,10 @@ def main() -> int:
     print(f"station/ as of commit {head or '?'}{' with uncommitted changes' if dirty else ''}")
     t = time.perf_counter()
     small, big = recording(args.small_minutes), recording(args.big_minutes)
-    print(f"recordings (pink noise, 44.1 kHz 16-bit stereo WAV, in {time.perf_counter() - t:.1f} s): "
-          f"{small.name} {small.stat().st_size / MB:.1f} MB, {big.name} {big.stat().st_size / MB:.1f} MB")
+    print(
+        f"recordings (pink noise, 44.1 kHz 16-bit stereo WAV, in {time.perf_counter() - t:.1f} s): "
+        f"{small.name} {small.stat().st_size / MB:.1f} MB, {big.name} {big.stat().st_size / MB:.1f} MB"
+    )
     sources = [small, big]
     max_mb = max(500, int(2 * big.stat().st_size / MB) + 1)
     with tempfile.TemporaryDirectory(dir=OUT) as tmp:
@@ -552,12 +680,14 @@ def main() -> int:
         try:
             client = Client(desk.base)
             client.sign_in(USER, PASSWORDS[USER])
-            _, where = upload(client, small)       # untimed: imports, first ffmpeg, caches
+            _, where = upload(client, small)  # untimed: imports, first ffmpeg, caches
             assert "uploaded=1" in where and "Waiting for the next build" in client.get(where).text
             remove_uploads(folder)
-            print(f"desk: {desk.base}, pid {desk.proc.pid}, [desk] max_upload_mb = {max_mb}; RSS after sign-in and "
-                  f"one upload {desk.status_mb('VmRSS'):.1f} MB")
-            memory(desk, client, sources, folder)        # first, before the repeats
+            print(
+                f"desk: {desk.base}, pid {desk.proc.pid}, [desk] max_upload_mb = {max_mb}; RSS after sign-in and "
+                f"one upload {desk.status_mb('VmRSS'):.1f} MB"
+            )
+            memory(desk, client, sources, folder)  # first, before the repeats
             time_uploads(desk, client, sources, folder, args.repeat)
             episode_page(root, client, small, args.episodes, args.requests, args.transcript_words)
         finally:

@@ -46,6 +46,7 @@ server.run()
 def station(folder: Path) -> Path:
     from station import config
     from station.desk import accounts as accounts_mod
+
     root = folder / "station"
     root.mkdir()
     shutil.copy(REPO / "station.toml", root)
@@ -86,8 +87,9 @@ def main() -> None:
         root = station(Path(tmp))
         spool = root / "tmp"
         spool.mkdir()
-        desk = subprocess.Popen([sys.executable, "-c", SERVE, str(root)], stdout=subprocess.PIPE,
-                                env={**os.environ, "TMPDIR": str(spool)})
+        desk = subprocess.Popen(
+            [sys.executable, "-c", SERVE, str(root)], stdout=subprocess.PIPE, env={**os.environ, "TMPDIR": str(spool)}
+        )
         try:
             port = int(desk.stdout.readline())
             time.sleep(0.5)
@@ -96,8 +98,12 @@ def main() -> None:
             sockets, sent, first = [], [], None
             for _ in range(args.connections):
                 s = socket.create_connection(("127.0.0.1", port))
-                s.sendall((f"POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; "
-                           f"boundary=b\r\nContent-Length: {args.announce_mb << 20}\r\n\r\n").encode())
+                s.sendall(
+                    (
+                        f"POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; "
+                        f"boundary=b\r\nContent-Length: {args.announce_mb << 20}\r\n\r\n"
+                    ).encode()
+                )
                 s.settimeout(0.5)
                 n, block = 0, b"x" * (1 << 20)
                 with contextlib.suppress(OSError):

@@ -42,29 +42,77 @@ import lxml.etree
 from feedgen.feed import FeedGenerator
 
 from bench import timing
-from station import feed
+from station.catalog.model import (
+    CONTENT_NOTES,
+    Chapter,
+    Consent,
+    Episode,
+    EpisodeMeta,
+    Presenter,
+    Show,
+    ShowMeta,
+    slugify,
+)
 from station.config import Config, Settings
-from station.model import CONTENT_NOTES, Chapter, Consent, Episode, EpisodeMeta, Presenter, Show, ShowMeta, slugify
+from station.podcast import feed
 
 AIM_S = 1.0
 SETTINGS = dict(
-    station=dict(name="Bench Radio", base_url="https://bench.example.org/", contact_email="b@example.org",
-                 copyright="© Bench"),
+    station=dict(
+        name="Bench Radio", base_url="https://bench.example.org/", contact_email="b@example.org", copyright="© Bench"
+    ),
     crisis_lines=[dict(name="Samaritans", number="116 123", hours="24 hours")],
 )
 ART = "artwork/abc.jpg"
 
-SHOW_NAMES = ["Night Owls", "Morning Tea", "Second Chances", "The Long Walk", "Kitchen Table", "Open Door",
-              "Late Bus", "Small Steps", "Common Ground", "After Hours", "Quiet Hour", "Step by Step"]
-CATEGORIES = [("Health & Fitness", "Mental Health"), ("Society & Culture", "Personal Journals"),
-              ("Health & Fitness", None), ("Society & Culture", None)]
-NAMES = ["Sam Okafor", "Priya Shah", "Tom Rees", "Ana Lima", "Jo Mercer", "Kwame Asante", "Ruth Hale",
-         "Dev Patel", "Maya Cohen", "Liam Byrne", "Nadia Rahman", "Owen Price", "Zoe Clarke", "Ibrahim Musa"]
+SHOW_NAMES = [
+    "Night Owls",
+    "Morning Tea",
+    "Second Chances",
+    "The Long Walk",
+    "Kitchen Table",
+    "Open Door",
+    "Late Bus",
+    "Small Steps",
+    "Common Ground",
+    "After Hours",
+    "Quiet Hour",
+    "Step by Step",
+]
+CATEGORIES = [
+    ("Health & Fitness", "Mental Health"),
+    ("Society & Culture", "Personal Journals"),
+    ("Health & Fitness", None),
+    ("Society & Culture", None),
+]
+NAMES = [
+    "Sam Okafor",
+    "Priya Shah",
+    "Tom Rees",
+    "Ana Lima",
+    "Jo Mercer",
+    "Kwame Asante",
+    "Ruth Hale",
+    "Dev Patel",
+    "Maya Cohen",
+    "Liam Byrne",
+    "Nadia Rahman",
+    "Owen Price",
+    "Zoe Clarke",
+    "Ibrahim Musa",
+]
 TIERS = ["full-name", "first-name", "pseudonym", "pseudonym-masked"]
-WORDS = ("the night bus home was quiet and I kept thinking about what my sister said we talked for hours "
-         "about recovery meetings work family money sleep friends walking music cooking hope relapse "
-         "mornings kindness patience neighbours kettle garden letters doctor counsellor choir winter spring").split()
-ZONES = [timezone.utc, timezone(timedelta(hours=1)), timezone(timedelta(hours=-5)), timezone(timedelta(hours=5, minutes=30))]
+WORDS = (
+    "the night bus home was quiet and I kept thinking about what my sister said we talked for hours "
+    "about recovery meetings work family money sleep friends walking music cooking hope relapse "
+    "mornings kindness patience neighbours kettle garden letters doctor counsellor choir winter spring"
+).split()
+ZONES = [
+    timezone.utc,
+    timezone(timedelta(hours=1)),
+    timezone(timedelta(hours=-5)),
+    timezone(timedelta(hours=5, minutes=30)),
+]
 
 
 def sentence(rnd: random.Random, n: int) -> str:
@@ -74,12 +122,14 @@ def sentence(rnd: random.Random, n: int) -> str:
 
 def show_notes(rnd: random.Random, i: int) -> str:
     """A few paragraphs of Markdown, as presenters write them: emphasis, links, sometimes a list or a quote."""
-    paras = [" ".join(sentence(rnd, rnd.randint(8, 18)) for _ in range(rnd.randint(2, 4)))
-             for _ in range(rnd.randint(2, 4))]
-    paras[0] = f"In episode {i} we hear from **{rnd.choice(NAMES).split()[0]}** about *{rnd.choice(WORDS)}*. " + paras[0]
+    paras = [
+        " ".join(sentence(rnd, rnd.randint(8, 18)) for _ in range(rnd.randint(2, 4))) for _ in range(rnd.randint(2, 4))
+    ]
+    paras[0] = (
+        f"In episode {i} we hear from **{rnd.choice(NAMES).split()[0]}** about *{rnd.choice(WORDS)}*. " + paras[0]
+    )
     if rnd.random() < 0.6:
-        paras.append(f"More at [the charity's site](https://example.org/help/{i}) or write to "
-                     f"<hello@example.org>.")
+        paras.append(f"More at [the charity's site](https://example.org/help/{i}) or write to <hello@example.org>.")
     if rnd.random() < 0.4:
         paras.append("\n".join(f"- {sentence(rnd, rnd.randint(3, 7))}" for _ in range(rnd.randint(2, 5))))
     if rnd.random() < 0.2:
@@ -98,9 +148,14 @@ def catalogue(root: Path, episodes: int, shows: int, seed: int = 1) -> tuple[Con
         title = SHOW_NAMES[s % len(SHOW_NAMES)] + ("" if s < len(SHOW_NAMES) else f" {s}")
         slug = title.lower().replace(" ", "-")
         cat, sub = CATEGORIES[s % len(CATEGORIES)]
-        meta = ShowMeta(title=title, description=f"{title}: {sentence(rnd, 20)} {sentence(rnd, 15)}",
-                        category=cat, subcategory=sub, explicit=s % 5 == 4,
-                        type="serial" if s % 4 == 3 else "episodic")
+        meta = ShowMeta(
+            title=title,
+            description=f"{title}: {sentence(rnd, 20)} {sentence(rnd, 15)}",
+            category=cat,
+            subcategory=sub,
+            explicit=s % 5 == 4,
+            type="serial" if s % 4 == 3 else "episodic",
+        )
         show_list.append(Show(slug, folder=root / "content" / slug, meta=meta))
     start = datetime(2019, 1, 1, tzinfo=timezone.utc)
     span_s = 7 * 365 * 86400
@@ -109,31 +164,60 @@ def catalogue(root: Path, episodes: int, shows: int, seed: int = 1) -> tuple[Con
         show = show_list[i % shows]
         number = i // shows + 1
         published = (start + timedelta(seconds=rnd.randrange(span_s))).astimezone(rnd.choice(ZONES))
-        presenters = [Presenter(name=n, tier=rnd.choice(TIERS), role="host" if k == 0 else "guest")
-                      for k, n in enumerate(rnd.sample(NAMES, rnd.randint(1, 2)))]
+        presenters = [
+            Presenter(name=n, tier=rnd.choice(TIERS), role="host" if k == 0 else "guest")
+            for k, n in enumerate(rnd.sample(NAMES, rnd.randint(1, 2)))
+        ]
         duration = rnd.uniform(20 * 60, 75 * 60)
-        chapters = ([Chapter(start=c * duration / 5, title=sentence(rnd, 4)) for c in range(rnd.randint(3, 5))]
-                    if rnd.random() < 0.4 else [])
+        chapters = (
+            [Chapter(start=c * duration / 5, title=sentence(rnd, 4)) for c in range(rnd.randint(3, 5))]
+            if rnd.random() < 0.4
+            else []
+        )
         notes = rnd.sample(sorted(CONTENT_NOTES), rnd.randint(1, 3)) if rnd.random() < 0.3 else []
         title = f"{sentence(rnd, rnd.randint(3, 8))[:-1]} ({number})"
         meta = EpisodeMeta(
-            title=title, description=show_notes(rnd, number), presenters=presenters,
-            consent=Consent(by=presenters[0].name, date=published.date() - timedelta(days=rnd.randint(1, 60)),
-                            scope=["podcast", "site", "stream"]),
-            content_notes=notes, published_at=published, chapters=chapters, episode=number,
+            title=title,
+            description=show_notes(rnd, number),
+            presenters=presenters,
+            consent=Consent(
+                by=presenters[0].name,
+                date=published.date() - timedelta(days=rnd.randint(1, 60)),
+                scope=["podcast", "site", "stream"],
+            ),
+            content_notes=notes,
+            published_at=published,
+            chapters=chapters,
+            episode=number,
             season=(number - 1) // 25 + 1 if show.meta.type == "serial" else None,
-            explicit=True if "strong-language" in notes else None)
+            explicit=True if "strong-language" in notes else None,
+        )
         slug = f"{published.date().isoformat()}-{slugify(title, 40)}"
         stem = f"media/{show.slug}/{slug}"
-        episode = Episode(show, f"{show.slug}/{slug}.wav", recording=show.folder / f"{slug}.wav",
-                          sidecar=show.folder / f"{slug}.yaml", meta=meta)
-        items.append(feed.Item(episode, slug, guid=f"bench-{i:06d}", audio=stem + ".mp3",
-                               length_bytes=int(duration * 8000) + 417, duration_s=duration, transcripts=True,
-                               chapters=stem + ".chapters.json" if chapters else None))
+        episode = Episode(
+            show,
+            f"{show.slug}/{slug}.wav",
+            recording=show.folder / f"{slug}.wav",
+            sidecar=show.folder / f"{slug}.yaml",
+            meta=meta,
+        )
+        items.append(
+            feed.Item(
+                episode,
+                slug,
+                guid=f"bench-{i:06d}",
+                audio=stem + ".mp3",
+                length_bytes=int(duration * 8000) + 417,
+                duration_s=duration,
+                transcripts=True,
+                chapters=stem + ".chapters.json" if chapters else None,
+            )
+        )
     return config, show_list, items
 
 
 # ---------------------------------------------------------------- the work a build does for feeds
+
 
 def render_all(config: Config, shows: list[Show], items: list[feed.Item]) -> list[tuple[str, bytes]]:
     """The station feed and one per show, as Pipeline._feeds makes them."""
@@ -168,18 +252,23 @@ def status_mb(key: str) -> float:
 
 # ---------------------------------------------------------------- time
 
+
 def time_feeds(episodes: int, shows: int, repeat: int, profile: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         build_s, (config, show_list, items) = timed(catalogue, Path(tmp), episodes, shows)
-        print(f"\ncatalogue: {len(show_list)} shows, {len(items)} episodes "
-              f"({sum(bool(i.episode.meta.content_notes) for i in items)} with content notes, "
-              f"{sum(bool(i.chapters) for i in items)} with chapters, "
-              f"{sum(len(i.episode.meta.description) for i in items) / len(items):.0f} characters of Markdown "
-              f"each on average); built in {build_s:.2f} s (not timed below)")
+        print(
+            f"\ncatalogue: {len(show_list)} shows, {len(items)} episodes "
+            f"({sum(bool(i.episode.meta.content_notes) for i in items)} with content notes, "
+            f"{sum(bool(i.chapters) for i in items)} with chapters, "
+            f"{sum(len(i.episode.meta.description) for i in items) / len(items):.0f} characters of Markdown "
+            f"each on average); built in {build_s:.2f} s (not timed below)"
+        )
 
         print(f"\n== time: station feed ({len(items)} items) + {len(show_list)} show feeds, best of {repeat} ==")
-        print(f"{'run':>4} {'station s':>10} {'shows s':>8} {'render s':>9} {'apple st.':>10} {'apple sh.':>10} "
-              f"{'apple s':>8} {'total s':>8}")
+        print(
+            f"{'run':>4} {'station s':>10} {'shows s':>8} {'render s':>9} {'apple st.':>10} {'apple sh.':>10} "
+            f"{'apple s':>8} {'total s':>8}"
+        )
         runs = []
         feeds = None
         for r in range(1, repeat + 1):
@@ -196,30 +285,47 @@ def time_feeds(episodes: int, shows: int, repeat: int, profile: bool) -> None:
             for rel, xml in show_xml:
                 problems += feed.apple_problems(xml, f"site/{rel}")
             t4 = time.perf_counter()
-            run = dict(station=t1 - t0, shows=t2 - t1, render=t2 - t0, apple_station=t3 - t2, apple_shows=t4 - t3,
-                       apple=t4 - t2, total=t4 - t0)
+            run = dict(
+                station=t1 - t0,
+                shows=t2 - t1,
+                render=t2 - t0,
+                apple_station=t3 - t2,
+                apple_shows=t4 - t3,
+                apple=t4 - t2,
+                total=t4 - t0,
+            )
             runs.append(run)
-            print(f"{r:>4} {run['station']:>10.3f} {run['shows']:>8.3f} {run['render']:>9.3f} "
-                  f"{run['apple_station']:>10.3f} {run['apple_shows']:>10.3f} {run['apple']:>8.3f} {run['total']:>8.3f}")
+            print(
+                f"{r:>4} {run['station']:>10.3f} {run['shows']:>8.3f} {run['render']:>9.3f} "
+                f"{run['apple_station']:>10.3f} {run['apple_shows']:>10.3f} {run['apple']:>8.3f} {run['total']:>8.3f}"
+            )
             if feeds is None:
                 feeds = [("feed.xml", station_xml)] + show_xml
             elif [x for _, x in feeds] != [station_xml] + [x for _, x in show_xml]:
                 print("     !! this run's bytes differ from the first run's (feeds should be deterministic)")
         best = {k: min(r[k] for r in runs) for k in runs[0]}
-        print(f"best {best['station']:>10.3f} {best['shows']:>8.3f} {best['render']:>9.3f} "
-              f"{best['apple_station']:>10.3f} {best['apple_shows']:>10.3f} {best['apple']:>8.3f} {best['total']:>8.3f}")
+        print(
+            f"best {best['station']:>10.3f} {best['shows']:>8.3f} {best['render']:>9.3f} "
+            f"{best['apple_station']:>10.3f} {best['apple_shows']:>10.3f} {best['apple']:>8.3f} {best['total']:>8.3f}"
+        )
         total = min(r["total"] for r in runs)  # the best whole run (not the sum of the best parts)
         rendered = len(items) * 2  # each episode is in the station feed and in its show's feed
         size_station = len(feeds[0][1])
         size_shows = sum(len(x) for _, x in feeds[1:])
-        print(f"\nbest whole run (render + Apple check) {total:.3f} s = {total / AIM_S:.2f} × the {AIM_S:g} s aim "
-              f"({'met' if total < AIM_S else 'NOT met'}); render alone {best['render']:.3f} s = "
-              f"{best['render'] / AIM_S:.2f} × the aim")
-        print(f"throughput: {rendered} items rendered ({len(items)} episodes, each in two feeds): "
-              f"{rendered / best['render']:.0f} items/s rendering, {rendered / best['apple']:.0f} items/s checking, "
-              f"{len(items) / total:.0f} episodes/s for the whole job")
-        print(f"output: station feed {size_station:,} bytes ({size_station / len(items):,.0f} per item), "
-              f"{len(feeds) - 1} show feeds {size_shows:,} bytes, total {size_station + size_shows:,} bytes")
+        print(
+            f"\nbest whole run (render + Apple check) {total:.3f} s = {total / AIM_S:.2f} × the {AIM_S:g} s aim "
+            f"({'met' if total < AIM_S else 'NOT met'}); render alone {best['render']:.3f} s = "
+            f"{best['render'] / AIM_S:.2f} × the aim"
+        )
+        print(
+            f"throughput: {rendered} items rendered ({len(items)} episodes, each in two feeds): "
+            f"{rendered / best['render']:.0f} items/s rendering, {rendered / best['apple']:.0f} items/s checking, "
+            f"{len(items) / total:.0f} episodes/s for the whole job"
+        )
+        print(
+            f"output: station feed {size_station:,} bytes ({size_station / len(items):,.0f} per item), "
+            f"{len(feeds) - 1} show feeds {size_shows:,} bytes, total {size_station + size_shows:,} bytes"
+        )
 
         sanity(feeds, items, show_list)
         phases(config, show_list, items)
@@ -233,21 +339,27 @@ def sanity(feeds: list[tuple[str, bytes]], items: list[feed.Item], shows: list[S
     per_show = [len(lxml.etree.fromstring(x).findall("channel/item")) for _, x in feeds[1:]]
     expect_show = [sum(1 for i in items if i.episode.show.slug == s.slug) for s in shows]
     problems = check_all(feeds)
-    print(f"\nsanity: station feed has {n_station} <item>s (expected {len(items)}: "
-          f"{'ok' if n_station == len(items) else 'WRONG'}); show feeds {per_show} "
-          f"({'ok' if per_show == expect_show else 'WRONG, expected ' + str(expect_show)}); "
-          f"apple_problems over all {len(feeds)} feeds: {[str(p) for p in problems] or '[] (none)'}")
+    print(
+        f"\nsanity: station feed has {n_station} <item>s (expected {len(items)}: "
+        f"{'ok' if n_station == len(items) else 'WRONG'}); show feeds {per_show} "
+        f"({'ok' if per_show == expect_show else 'WRONG, expected ' + str(expect_show)}); "
+        f"apple_problems over all {len(feeds)} feeds: {[str(p) for p in problems] or '[] (none)'}"
+    )
     first = root.find("channel/item")
-    print(f"first item: {first.findtext('title')!r}, {first.findtext('pubDate')}, "
-          f"description {len(first.findtext('description') or '')} characters")
+    print(
+        f"first item: {first.findtext('title')!r}, {first.findtext('pubDate')}, "
+        f"description {len(first.findtext('description') or '')} characters"
+    )
 
 
 def phases(config: Config, shows: list[Show], items: list[feed.Item]) -> None:
     """One more run, untimed in the table, with the main parts wrapped."""
-    targets = [(feed, "description", "description (Markdown + nh3 + notes)"),
-               (feed._markdown, "render", "  markdown-it render"),
-               (feed.nh3, "clean", "  nh3.clean"),
-               (FeedGenerator, "rss_str", "FeedGenerator.rss_str (lxml tree + serialise)")]
+    targets = [
+        (feed, "description", "description (Markdown + nh3 + notes)"),
+        (feed._markdown, "render", "  markdown-it render"),
+        (feed.nh3, "clean", "  nh3.clean"),
+        (FeedGenerator, "rss_str", "FeedGenerator.rss_str (lxml tree + serialise)"),
+    ]
     with timing.phase_timer(targets) as spent:
         render_s, feeds = timed(render_all, config, shows, items)
     check_s, _ = timed(check_all, feeds)
@@ -277,13 +389,16 @@ def phases(config: Config, shows: list[Show], items: list[feed.Item]) -> None:
         memo_s = min(timed(build)[0] for _ in range(3))
     finally:
         feed.description = original
-    print(f"  what-if: each description rendered once per build (memoised here, not in station/): render "
-          f"{memo_s:.3f} s, best of 3")
+    print(
+        f"  what-if: each description rendered once per build (memoised here, not in station/): render "
+        f"{memo_s:.3f} s, best of 3"
+    )
 
 
 def profile_run(config: Config, shows: list[Show], items: list[feed.Item]) -> None:
     import cProfile
     import pstats
+
     prof = cProfile.Profile()
     prof.enable()
     check_all(render_all(config, shows, items))
@@ -294,19 +409,30 @@ def profile_run(config: Config, shows: list[Show], items: list[feed.Item]) -> No
 
 # ---------------------------------------------------------------- memory
 
+
 def memory(episodes: int, shows: int) -> None:
     print(f"\n== memory: {episodes} episodes, {shows} shows, in a fresh process ==", flush=True)
-    proc = subprocess.run([sys.executable, "-m", "bench.feeds", "--_memory", "--episodes", str(episodes),
-                           "--shows", str(shows)], check=True, capture_output=True, text=True,
-                          cwd=Path(__file__).resolve().parent.parent)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.feeds", "--_memory", "--episodes", str(episodes), "--shows", str(shows)],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     m = json.loads(proc.stdout.strip().splitlines()[-1])
-    print(f"{'after imports MB':>17} {'RSS then MB':>12} {'catalogue MB':>13} {'peak MB':>8} {'VmHWM MB':>9} "
-          f"{'whole s':>8}")
-    print(f"{m['start_mb']:>17.0f} {m['start_rss_mb']:>12.0f} {m['catalogue_mb']:>13.0f} {m['peak_mb']:>8.0f} "
-          f"{m['hwm_mb']:>9.0f} {m['whole_s']:>8.2f}")
-    print(f"(ru_maxrss after imports, after building the catalogue, and at the end; VmRSS after imports; VmHWM "
-          f"from /proc/self/status at the end. Feeds held at the end: {m['bytes']:,} bytes. 'whole s' is the "
-          f"render + check in that cold process, first run)")
+    print(
+        f"{'after imports MB':>17} {'RSS then MB':>12} {'catalogue MB':>13} {'peak MB':>8} {'VmHWM MB':>9} "
+        f"{'whole s':>8}"
+    )
+    print(
+        f"{m['start_mb']:>17.0f} {m['start_rss_mb']:>12.0f} {m['catalogue_mb']:>13.0f} {m['peak_mb']:>8.0f} "
+        f"{m['hwm_mb']:>9.0f} {m['whole_s']:>8.2f}"
+    )
+    print(
+        f"(ru_maxrss after imports, after building the catalogue, and at the end; VmRSS after imports; VmHWM "
+        f"from /proc/self/status at the end. Feeds held at the end: {m['bytes']:,} bytes. 'whole s' is the "
+        f"render + check in that cold process, first run)"
+    )
 
 
 def memory_child(episodes: int, shows: int) -> None:
@@ -319,8 +445,19 @@ def memory_child(episodes: int, shows: int) -> None:
         problems = check_all(feeds)
         whole = time.perf_counter() - t
     assert not problems, problems
-    print(json.dumps({"start_mb": start, "start_rss_mb": start_rss, "catalogue_mb": cat_mb, "peak_mb": mb_maxrss(),
-                      "hwm_mb": status_mb("VmHWM"), "whole_s": whole, "bytes": sum(len(x) for _, x in feeds)}))
+    print(
+        json.dumps(
+            {
+                "start_mb": start,
+                "start_rss_mb": start_rss,
+                "catalogue_mb": cat_mb,
+                "peak_mb": mb_maxrss(),
+                "hwm_mb": status_mb("VmHWM"),
+                "whole_s": whole,
+                "bytes": sum(len(x) for _, x in feeds),
+            }
+        )
+    )
 
 
 def main() -> int:

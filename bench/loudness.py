@@ -38,8 +38,8 @@ import time
 from pathlib import Path
 
 from bench import timing
+from station.build.stages import inspect, normalise
 from station.config import Settings
-from station.stages import inspect, normalise
 from station.tools import ffmpeg
 from tests.media import long_speech
 
@@ -80,8 +80,9 @@ def our_pass(src: Path, out: Path, settings: Settings) -> tuple[float, dict[str,
     with phase_timer() as phases:
         t = time.perf_counter()
         analysis = inspect.analyse(src, "bench", settings)
-        result = normalise.render([normalise.Source(src, "x", analysis)], masked=False, out=out,
-                                  where="bench", settings=settings)
+        result = normalise.render(
+            [normalise.Source(src, "x", analysis)], masked=False, out=out, where="bench", settings=settings
+        )
         total = time.perf_counter() - t
     return total, dict(phases), result
 
@@ -89,8 +90,28 @@ def our_pass(src: Path, out: Path, settings: Settings) -> tuple[float, dict[str,
 def baseline(src: Path, out: Path) -> float:
     """A plain decode + MP3 encode with the same ffmpeg and the same output settings."""
     t = time.perf_counter()
-    subprocess.run([ffmpeg.executable(), "-hide_banner", "-nostdin", "-v", "error", "-y", "-i", str(src),
-                    "-c:a", "libmp3lame", "-b:a", "64k", "-ar", "44100", "-ac", "1", str(out)], check=True)
+    subprocess.run(
+        [
+            ffmpeg.executable(),
+            "-hide_banner",
+            "-nostdin",
+            "-v",
+            "error",
+            "-y",
+            "-i",
+            str(src),
+            "-c:a",
+            "libmp3lame",
+            "-b:a",
+            "64k",
+            "-ar",
+            "44100",
+            "-ac",
+            "1",
+            str(out),
+        ],
+        check=True,
+    )
     return time.perf_counter() - t
 
 
@@ -110,12 +131,16 @@ def time_ratio(minutes: float, repeat: int, variant: str) -> None:
             b = baseline(src, OUT / "baseline.mp3")
         base_times.append(b)
         ours.append((total, phases, result))
-        print(f"{i:>4} {b:>11.2f} {total:>8.2f} {phases.get('analyse', 0):>8.2f} {phases.get('render', 0):>8.2f} "
-              f"{phases.get('measure', 0):>8.2f}  {describe(result)}")
+        print(
+            f"{i:>4} {b:>11.2f} {total:>8.2f} {phases.get('analyse', 0):>8.2f} {phases.get('render', 0):>8.2f} "
+            f"{phases.get('measure', 0):>8.2f}  {describe(result)}"
+        )
     best_b = min(base_times)
     best_total, best_phases, _ = min(ours, key=lambda o: o[0])
-    print(f"best {best_b:>11.2f} {best_total:>8.2f} {best_phases.get('analyse', 0):>8.2f} "
-          f"{best_phases.get('render', 0):>8.2f} {best_phases.get('measure', 0):>8.2f}")
+    print(
+        f"best {best_b:>11.2f} {best_total:>8.2f} {best_phases.get('analyse', 0):>8.2f} "
+        f"{best_phases.get('render', 0):>8.2f} {best_phases.get('measure', 0):>8.2f}"
+    )
     ratio = best_total / best_b
     print(f"ratio ours/baseline = {ratio:.2f}  (aim <= 2.0: {'met' if ratio <= 2.0 else 'NOT met'})")
     audio_s = minutes * 60
@@ -123,21 +148,30 @@ def time_ratio(minutes: float, repeat: int, variant: str) -> None:
 
 
 def describe(result: dict) -> str:
-    return (f"{result['integrated_lufs']:.2f} LUFS (target {result['target_lufs']:g}), "
-            f"{result['true_peak_db']:.2f} dBTP, limited={result['limited']}, attempts={result['attempts']}")
+    return (
+        f"{result['integrated_lufs']:.2f} LUFS (target {result['target_lufs']:g}), "
+        f"{result['true_peak_db']:.2f} dBTP, limited={result['limited']}, attempts={result['attempts']}"
+    )
 
 
 def memory(minutes: float) -> None:
     src = recording(minutes)
     print(f"\n== memory: {minutes:g}-minute recording, default settings, fresh process ==", flush=True)
-    proc = subprocess.run([sys.executable, "-m", "bench.loudness", "--_memory-of", str(src)],
-                          check=True, capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.loudness", "--_memory-of", str(src)],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     m = json.loads(proc.stdout.strip().splitlines()[-1])
     peak = max(m["self_mb"], m["child_mb"])
     print(f"decoded duration   {m['result']['duration_s'] / 3600:.2f} h ({m['result']['duration_s']:.0f} s)")
     print(f"output             {describe(m['result'])}")
-    print(f"pass time          {m['seconds']:.1f} s (analyse {m['phases'].get('analyse', 0):.1f}, "
-          f"render {m['phases'].get('render', 0):.1f}, measure {m['phases'].get('measure', 0):.1f})")
+    print(
+        f"pass time          {m['seconds']:.1f} s (analyse {m['phases'].get('analyse', 0):.1f}, "
+        f"render {m['phases'].get('render', 0):.1f}, measure {m['phases'].get('measure', 0):.1f})"
+    )
     print(f"python RSS         {m['self_before_mb']:.0f} MB after imports, peak {m['self_mb']:.0f} MB")
     print(f"largest child RSS  {m['child_mb']:.0f} MB (ffmpeg)")
     print(f"peak = {peak:.0f} MB  (aim <= 500 MB: {'met' if peak <= 500 else 'NOT met'})")
@@ -145,12 +179,24 @@ def memory(minutes: float) -> None:
 
 def memory_child(src: Path) -> None:
     """Run in a fresh process: one pass, then report getrusage as JSON on the last line."""
+
     def mb(who):  # ru_maxrss is in KB on Linux
         return resource.getrusage(who).ru_maxrss / 1024
+
     before = mb(resource.RUSAGE_SELF)
     seconds, phases, result = our_pass(src, OUT / "long.mp3", settings_for("default"))
-    print(json.dumps({"seconds": seconds, "phases": phases, "result": result, "self_before_mb": before,
-                      "self_mb": mb(resource.RUSAGE_SELF), "child_mb": mb(resource.RUSAGE_CHILDREN)}))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "phases": phases,
+                "result": result,
+                "self_before_mb": before,
+                "self_mb": mb(resource.RUSAGE_SELF),
+                "child_mb": mb(resource.RUSAGE_CHILDREN),
+            }
+        )
+    )
 
 
 def breakdown(minutes: float, repeat: int) -> None:
@@ -160,12 +206,24 @@ def breakdown(minutes: float, repeat: int) -> None:
     limiter = "alimiter=limit=0.79433:level=false:latency=true:attack=2:release=80"  # as normalise renders it
     old_limiter = f"aresample=176400,{limiter},aresample=44100"  # the first version's 4x oversampled limiter
     runs = [
-        ("baseline: decode + MP3 encode", ["-i", src, "-c:a", "libmp3lame", "-b:a", "64k", "-ar", "44100",
-                                           "-ac", "1", "-f", "mp3", "-"]),
+        (
+            "baseline: decode + MP3 encode",
+            ["-i", src, "-c:a", "libmp3lame", "-b:a", "64k", "-ar", "44100", "-ac", "1", "-f", "mp3", "-"],
+        ),
         ("decode only", ["-i", src, "-f", "null", "-"]),
         ("decode + silencedetect", ["-i", src, "-af", "silencedetect=n=-50dB:d=0.25", "-f", "null", "-"]),
-        ("decode + astats", ["-i", src, "-af", "astats=measure_perchannel=none:measure_overall="
-                             "Peak_level+Peak_count+Flat_factor+Number_of_samples", "-f", "null", "-"]),
+        (
+            "decode + astats",
+            [
+                "-i",
+                src,
+                "-af",
+                "astats=measure_perchannel=none:measure_overall=Peak_level+Peak_count+Flat_factor+Number_of_samples",
+                "-f",
+                "null",
+                "-",
+            ],
+        ),
         ("decode + ebur128 (no true peak)", ["-i", src, "-af", "ebur128=framelog=quiet", "-f", "null", "-"]),
         ("decode + ebur128 peak=true", ["-i", src, "-af", "ebur128=peak=true:framelog=quiet", "-f", "null", "-"]),
         ("decode + alimiter", ["-i", src, "-af", limiter, "-f", "null", "-"]),
@@ -183,8 +241,11 @@ def breakdown(minutes: float, repeat: int) -> None:
 
 def ff_seconds(args: list) -> float:
     t = time.perf_counter()
-    subprocess.run([ffmpeg.executable(), "-hide_banner", "-nostdin", "-v", "error", "-y", *map(str, args)],
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [ffmpeg.executable(), "-hide_banner", "-nostdin", "-v", "error", "-y", *map(str, args)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     return time.perf_counter() - t
 
 
@@ -200,9 +261,11 @@ def main() -> int:
         return 0
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
     version = subprocess.run([ffmpeg.executable(), "-version"], capture_output=True, text=True).stdout.split()[2]
-    print(f"machine: {os.cpu_count()} CPUs ({cpu}), {platform.system()} {platform.release()}, "
-          f"Python {platform.python_version()}, ffmpeg {version}")
-    time_ratio(args.minutes, args.repeat, "default")      # the figure the issue asks for
+    print(
+        f"machine: {os.cpu_count()} CPUs ({cpu}), {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, ffmpeg {version}"
+    )
+    time_ratio(args.minutes, args.repeat, "default")  # the figure the issue asks for
     time_ratio(args.minutes, args.repeat, "no-limiter")
     breakdown(args.minutes, args.repeat)
     memory(args.long_minutes)

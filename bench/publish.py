@@ -60,20 +60,28 @@ from bench import timing
 from bench.feeds import SHOW_NAMES, WORDS
 from bench.site import STATION_TOML
 from station import config as config_mod
-from station import ledger as ledger_mod
-from station import publish
-from station.ledger import Ledger
+from station.build import ledger as ledger_mod
+from station.build.ledger import Ledger
+from station.web import publish
 
 REPO = Path(__file__).resolve().parent.parent
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
 # HTML pages by kind, with their sizes in KB (low, high), from bench/site.py's run of 1,000 episodes.
 PAGES = {"episode": (1000, (60, 80)), "place": (200, (10, 120)), "topic": (53, (5, 60)), "show": (5, (62, 66))}
 KINDS = ("page", "media", "transcript", "feed", "other")
-ONE_OFF = {"index.html": 40, "shows/index.html": 8, "map/index.html": 190, "map/pocket-guide/index.html": 165,
-           "topics/index.html": 30, "search/index.html": 6, "404.html": 5}
+ONE_OFF = {
+    "index.html": 40,
+    "shows/index.html": 8,
+    "map/index.html": 190,
+    "map/pocket-guide/index.html": 165,
+    "topics/index.html": 30,
+    "search/index.html": 6,
+    "404.html": 5,
+}
 
 
 # ---------------------------------------------------------------- the site
+
 
 class Writer:
     """Deterministic file contents: text from a pool of words (so pages look like pages), bytes at random."""
@@ -87,7 +95,7 @@ class Writer:
         body = bytearray(head)
         while len(body) < size:
             start = self.rnd.randrange(len(self.pool) - 4096)
-            body += self.pool[start:start + min(size - len(body), len(self.pool) - start)]
+            body += self.pool[start : start + min(size - len(body), len(self.pool) - start)]
         return bytes(body[:size])
 
     def binary(self, size: int) -> bytes:
@@ -106,14 +114,17 @@ def write_site(site: Path, mp3s: int, mp3_mb: float, long: int, long_mb: float, 
         path.write_bytes(data)
         kinds[rel] = kind
 
-    shows = [n.lower().replace(" ", "-") for n in SHOW_NAMES[:PAGES["show"][0]]]
+    shows = [n.lower().replace(" ", "-") for n in SHOW_NAMES[: PAGES["show"][0]]]
     for rel, kb in ONE_OFF.items():
         put(rel, w.text(rel, kb * 1000), "page")
     for kind, (n, (lo, hi)) in PAGES.items():
         for i in range(n):
-            rel = {"episode": f"shows/{shows[i % len(shows)]}/episode-{i:04d}/index.html",
-                   "place": f"map/place-{i:03d}/index.html", "topic": f"topics/node-{i:02d}/index.html",
-                   "show": f"shows/{shows[i % len(shows)]}/index.html"}[kind]
+            rel = {
+                "episode": f"shows/{shows[i % len(shows)]}/episode-{i:04d}/index.html",
+                "place": f"map/place-{i:03d}/index.html",
+                "topic": f"topics/node-{i:02d}/index.html",
+                "show": f"shows/{shows[i % len(shows)]}/index.html",
+            }[kind]
             put(rel, w.text(rel, rnd.randint(lo, hi) * 1000), "page")
     put("search.json", w.text("search.json", 7_290_000), "other")
     put("static/site.aee7df9f96.css", w.text("css", 5_242), "other")
@@ -143,6 +154,7 @@ def configure(root: Path, endpoint: str, bucket: str) -> config_mod.Config:
 
 # ---------------------------------------------------------------- the server
 
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -152,10 +164,12 @@ def free_port() -> int:
 def start_server() -> tuple[subprocess.Popen, str]:
     """moto's ThreadedMotoServer in a child process; it stops when its stdin closes."""
     port = free_port()
-    code = ("import logging, sys\nfrom moto.server import ThreadedMotoServer\n"
-            "logging.getLogger('werkzeug').setLevel(logging.ERROR)  # no line per request\n"
-            f"s = ThreadedMotoServer(ip_address='127.0.0.1', port={port}, verbose=False)\ns.start()\n"
-            "sys.stdin.read()\ns.stop()\n")
+    code = (
+        "import logging, sys\nfrom moto.server import ThreadedMotoServer\n"
+        "logging.getLogger('werkzeug').setLevel(logging.ERROR)  # no line per request\n"
+        f"s = ThreadedMotoServer(ip_address='127.0.0.1', port={port}, verbose=False)\ns.start()\n"
+        "sys.stdin.read()\ns.stop()\n"
+    )
     proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE)
     deadline = time.monotonic() + 30
     while True:
@@ -181,9 +195,17 @@ def plain_client(endpoint: str):
     """A boto3 client configured as ours is (path-style, checksums only where required), and nothing more."""
     import boto3
     from botocore.config import Config as BotoConfig
-    return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", config=BotoConfig(
-        s3={"addressing_style": "path"}, request_checksum_calculation="when_required",
-        response_checksum_validation="when_required"))
+
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        config=BotoConfig(
+            s3={"addressing_style": "path"},
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+        ),
+    )
 
 
 def listing(s3, bucket: str) -> dict[str, tuple[str, int]]:
@@ -196,13 +218,15 @@ def listing(s3, bucket: str) -> dict[str, tuple[str, int]]:
 
 # ---------------------------------------------------------------- the two sides
 
-PHASES = [(publish, "remote_objects", "listing (list_objects_v2)"),
-          (publish, "plan", "plan"),
-          (ledger_mod, "sha256_file", "  SHA-256 of files (Ledger.sha256)"),
-          (publish, "_md5", "  MD5 of files (against ETags)"),
-          (publish, "run", "run (uploads, deletes)"),
-          (boto3.s3.inject, "upload_file", "  upload_file (big files, in parts)"),
-          (Ledger, "_write", "  ledger writes, a commit each (plan and run)")]
+PHASES = [
+    (publish, "remote_objects", "listing (list_objects_v2)"),
+    (publish, "plan", "plan"),
+    (ledger_mod, "sha256_file", "  SHA-256 of files (Ledger.sha256)"),
+    (publish, "_md5", "  MD5 of files (against ETags)"),
+    (publish, "run", "run (uploads, deletes)"),
+    (boto3.s3.inject, "upload_file", "  upload_file (big files, in parts)"),
+    (Ledger, "_write", "  ledger writes, a commit each (plan and run)"),
+]
 
 
 def ours(root: Path, endpoint: str, bucket: str, fresh: bool = True) -> tuple[float, publish.Plan, dict]:
@@ -241,8 +265,9 @@ def ours(root: Path, endpoint: str, bucket: str, fresh: bool = True) -> tuple[fl
 def baseline(site: Path, s3, bucket: str, only: list[str] | None = None) -> tuple[float, int, int]:
     """A plain loop: put_object for every file of site/ (or `only`), nothing else. (seconds, files, bytes)"""
     t0 = time.perf_counter()
-    rels = only if only is not None else [p.relative_to(site).as_posix() for p in sorted(site.rglob("*"))
-                                          if p.is_file()]
+    rels = (
+        only if only is not None else [p.relative_to(site).as_posix() for p in sorted(site.rglob("*")) if p.is_file()]
+    )
     total = 0
     for rel in rels:
         with (site / rel).open("rb") as body:
@@ -269,8 +294,9 @@ def mb(n: float) -> str:
 def spent_line(spent: dict) -> str:
     line = "; ".join(f"{k.strip()} {v:.3f} s" for k, v in spent.items() if not k.startswith("_"))
     if spent.get("_md5_files"):
-        line = line.replace(" (against ETags) ", f" (against ETags: {spent['_md5_files']:,} files, "
-                                                  f"{mb(spent['_md5_bytes'])}) ")
+        line = line.replace(
+            " (against ETags) ", f" (against ETags: {spent['_md5_files']:,} files, {mb(spent['_md5_bytes'])}) "
+        )
     return line
 
 
@@ -282,15 +308,23 @@ def check_bucket(s3, bucket: str, site: Path, label: str) -> None:
     """The bucket holds exactly site/: same keys and sizes, and each single-part ETag is the file's MD5."""
     there = listing(s3, bucket)
     local = {p.relative_to(site).as_posix(): p for p in site.rglob("*") if p.is_file()}
-    wrong = [k for k in local if k not in there or there[k][1] != local[k].stat().st_size
-             or ("-" not in there[k][0] and there[k][0] != publish._md5(local[k]))]
+    wrong = [
+        k
+        for k in local
+        if k not in there
+        or there[k][1] != local[k].stat().st_size
+        or ("-" not in there[k][0] and there[k][0] != publish._md5(local[k]))
+    ]
     extra = [k for k in there if k not in local]
     parts = sum("-" in etag for etag, _ in there.values())
-    print(f"  sanity ({label}): {len(there)} objects for {len(local)} files, {parts} sent in parts; "
-          f"{'ok' if not wrong and not extra else f'WRONG: {len(wrong)} differ, {len(extra)} extra'}")
+    print(
+        f"  sanity ({label}): {len(there)} objects for {len(local)} files, {parts} sent in parts; "
+        f"{'ok' if not wrong and not extra else f'WRONG: {len(wrong)} differ, {len(extra)} extra'}"
+    )
 
 
 # ---------------------------------------------------------------- the measurements
+
 
 def first_publish(root: Path, site: Path, endpoint: str, repeat: int, total_bytes: int, n_files: int) -> str:
     s3 = plain_client(endpoint)
@@ -299,7 +333,7 @@ def first_publish(root: Path, site: Path, endpoint: str, repeat: int, total_byte
     bucket = ""
     for r in range(1, repeat + 1):
         row = {}
-        for side in (["ours", "baseline"] if r % 2 else ["baseline", "ours"]):
+        for side in ["ours", "baseline"] if r % 2 else ["baseline", "ours"]:
             os.sync()  # untimed: the last run's writes (the server's files, the ledger) reach the disk first
             if side == "ours":
                 bucket = f"ours-{r}"
@@ -312,16 +346,22 @@ def first_publish(root: Path, site: Path, endpoint: str, repeat: int, total_byte
                 row["baseline"], files, sent = baseline(site, s3, f"plain-{r}")
                 assert (files, sent) == (n_files, total_bytes)
         rows.append(row)
-        print(f"  run {r}: ours {row['ours']:.2f} s ({total_bytes / row['ours'] / 1e6:.1f} MB/s), baseline "
-              f"{row['baseline']:.2f} s ({total_bytes / row['baseline'] / 1e6:.1f} MB/s); ratio "
-              f"{row['ours'] / row['baseline']:.2f}\n    ours: {spent_line(row['spent'])}")
+        print(
+            f"  run {r}: ours {row['ours']:.2f} s ({total_bytes / row['ours'] / 1e6:.1f} MB/s), baseline "
+            f"{row['baseline']:.2f} s ({total_bytes / row['baseline'] / 1e6:.1f} MB/s); ratio "
+            f"{row['ours'] / row['baseline']:.2f}\n    ours: {spent_line(row['spent'])}"
+        )
     best_ours = min(r["ours"] for r in rows)
     best_base = min(r["baseline"] for r in rows)
-    print(f"best: ours {best_ours:.2f} s = {total_bytes / best_ours / 1e6:.1f} MB/s, "
-          f"{n_files / best_ours:.0f} files/s; "
-          f"baseline {best_base:.2f} s = {total_bytes / best_base / 1e6:.1f} MB/s, {n_files / best_base:.0f} files/s")
-    print(f"ratio ours / plain put_object loop: {best_ours / best_base:.2f} "
-          f"({(best_ours - best_base) / n_files * 1000:+.2f} ms a file)")
+    print(
+        f"best: ours {best_ours:.2f} s = {total_bytes / best_ours / 1e6:.1f} MB/s, "
+        f"{n_files / best_ours:.0f} files/s; "
+        f"baseline {best_base:.2f} s = {total_bytes / best_base / 1e6:.1f} MB/s, {n_files / best_base:.0f} files/s"
+    )
+    print(
+        f"ratio ours / plain put_object loop: {best_ours / best_base:.2f} "
+        f"({(best_ours - best_base) / n_files * 1000:+.2f} ms a file)"
+    )
     check_bucket(s3, bucket, site, "ours, last run")
     check_bucket(s3, f"plain-{repeat}", site, "baseline, last run")
     return bucket
@@ -335,10 +375,13 @@ def memory(root: Path, endpoint: str) -> None:
     seconds, the_plan, _ = ours(root, endpoint, "traced")
     now, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    print(f"\n== memory: one more first publish under tracemalloc ({seconds:.1f} s, "
-          f"{len(the_plan.uploads):,} files) ==")
-    print(f"  peak {mb(peak - base)} allocated by Python during the publish, {mb(now - base)} still held after it; "
-          f"ru_maxrss of this process so far {maxrss_mb():.0f} MB (the server is another process)")
+    print(
+        f"\n== memory: one more first publish under tracemalloc ({seconds:.1f} s, {len(the_plan.uploads):,} files) =="
+    )
+    print(
+        f"  peak {mb(peak - base)} allocated by Python during the publish, {mb(now - base)} still held after it; "
+        f"ru_maxrss of this process so far {maxrss_mb():.0f} MB (the server is another process)"
+    )
 
 
 def no_change(root: Path, site: Path, endpoint: str, bucket: str, repeat: int) -> None:
@@ -348,8 +391,10 @@ def no_change(root: Path, site: Path, endpoint: str, bucket: str, repeat: int) -
     for r in range(1, repeat + 1):
         seconds, the_plan, spent = ours(root, endpoint, bucket, fresh=False)
         times.append(seconds)
-        print(f"  {r}: {seconds:.3f} s, {len(the_plan.uploads)} to upload, {len(the_plan.deletes)} to delete, "
-              f"{the_plan.unchanged:,} unchanged; {spent_line(spent)}")
+        print(
+            f"  {r}: {seconds:.3f} s, {len(the_plan.uploads)} to upload, {len(the_plan.deletes)} to delete, "
+            f"{the_plan.unchanged:,} unchanged; {spent_line(spent)}"
+        )
     floor = min(timed_list(s3, bucket) for _ in range(repeat))
     print(f"  floor, the listing alone: {floor:.3f} s; ratio ours / listing {min(times) / floor:.1f}")
 
@@ -363,18 +408,24 @@ def fresh_machine(root: Path, site: Path, endpoint: str, bucket: str, repeat: in
     try:
         seconds, the_plan, spent = ours(root, endpoint, bucket, fresh=True)
         names = ", ".join(u.rel for u in the_plan.uploads[:4]) or "none"
-        print(f"  {seconds:.3f} s, {len(the_plan.uploads)} uploaded again ({mb(the_plan.upload_bytes)}: {names}"
-              f"{' …' if len(the_plan.uploads) > 4 else ''}), {the_plan.unchanged:,} unchanged\n"
-              f"    {spent_line(spent)}")
+        print(
+            f"  {seconds:.3f} s, {len(the_plan.uploads)} uploaded again ({mb(the_plan.upload_bytes)}: {names}"
+            f"{' …' if len(the_plan.uploads) > 4 else ''}), {the_plan.unchanged:,} unchanged\n"
+            f"    {spent_line(spent)}"
+        )
         deciding = spent.get("plan", 0.0) + spent.get("listing (list_objects_v2)", 0.0)
         list_s, md5_s = timed_list(s3, bucket), md5_all(site)
-        print(f"  deciding (listing + plan) {deciding:.3f} s; floor, listing + the MD5 of every file: "
-              f"{list_s + md5_s:.3f} s ({list_s:.3f} + {md5_s:.3f}); ratio {deciding / (list_s + md5_s):.2f}")
+        print(
+            f"  deciding (listing + plan) {deciding:.3f} s; floor, listing + the MD5 of every file: "
+            f"{list_s + md5_s:.3f} s ({list_s:.3f} + {md5_s:.3f}); ratio {deciding / (list_s + md5_s):.2f}"
+        )
         print(f"  then no-change publishes on that machine, {repeat} times:")
         for r in range(1, repeat + 1):
             seconds, the_plan, spent = ours(root, endpoint, bucket, fresh=False)
-            print(f"    {r}: {seconds:.3f} s, {len(the_plan.uploads)} to upload, {spent['_md5_files']:,} files MD5'd "
-                  f"({mb(spent['_md5_bytes'])}); {spent_line(spent)}")
+            print(
+                f"    {r}: {seconds:.3f} s, {len(the_plan.uploads)} to upload, {spent['_md5_files']:,} files MD5'd "
+                f"({mb(spent['_md5_bytes'])}); {spent_line(spent)}"
+            )
     finally:
         shutil.rmtree(root / ".station", ignore_errors=True)
         shutil.move(kept, root / ".station")
@@ -391,15 +442,18 @@ def commits(root: Path, n: int) -> None:
             ledger.record_published(*row)
         t1 = time.perf_counter()
         with ledger.db:
-            ledger.db.executemany("INSERT OR REPLACE INTO published VALUES (?,?,?,?)",
-                                  [(k + "2", *r) for k, *r in rows])
+            ledger.db.executemany(
+                "INSERT OR REPLACE INTO published VALUES (?,?,?,?)", [(k + "2", *r) for k, *r in rows]
+            )
         t2 = time.perf_counter()
     finally:
         ledger.close()
         path.unlink()
-    print(f"\n== ledger writes: {n:,} rows into `published` (a first publish writes two rows a file) ==\n"
-          f"  a commit each (as Ledger._write does): {t1 - t0:.3f} s ({(t1 - t0) / n * 1000:.2f} ms a row); "
-          f"one transaction: {t2 - t1:.3f} s")
+    print(
+        f"\n== ledger writes: {n:,} rows into `published` (a first publish writes two rows a file) ==\n"
+        f"  a commit each (as Ledger._write does): {t1 - t0:.3f} s ({(t1 - t0) / n * 1000:.2f} ms a row); "
+        f"one transaction: {t2 - t1:.3f} s"
+    )
 
 
 def timed_list(s3, bucket: str) -> float:
@@ -423,24 +477,31 @@ def small_change(root: Path, site: Path, endpoint: str, bucket: str, kinds: dict
         data = writer.binary(size) if kinds[rel] == "media" else writer.text(rel, size + rnd.randint(-200, 200), "v2")
         path.write_bytes(data)
         changed_bytes += len(data)
-    print(f"\n== (c) {len(chosen)} files changed ({len(chosen) / len(kinds):.1%} of {len(kinds):,}; "
-          f"{', '.join(f'{k} {sum(kinds[r] == k for r in chosen)}' for k in KINDS)}"
-          f"), {mb(changed_bytes)} ==")
+    print(
+        f"\n== (c) {len(chosen)} files changed ({len(chosen) / len(kinds):.1%} of {len(kinds):,}; "
+        f"{', '.join(f'{k} {sum(kinds[r] == k for r in chosen)}' for k in KINDS)}"
+        f"), {mb(changed_bytes)} =="
+    )
     seconds, the_plan, spent = ours(root, endpoint, bucket, fresh=False)
     ok = sorted(u.rel for u in the_plan.uploads) == sorted(chosen)
-    print(f"  ours: {seconds:.3f} s, {len(the_plan.uploads)} uploaded ({mb(the_plan.upload_bytes)}; "
-          f"{'exactly the changed files' if ok else 'WRONG: not the changed files'}), "
-          f"feeds last: {the_plan.uploads[-1].rel if the_plan.uploads else '-'}; {spent_line(spent)}")
+    print(
+        f"  ours: {seconds:.3f} s, {len(the_plan.uploads)} uploaded ({mb(the_plan.upload_bytes)}; "
+        f"{'exactly the changed files' if ok else 'WRONG: not the changed files'}), "
+        f"feeds last: {the_plan.uploads[-1].rel if the_plan.uploads else '-'}; {spent_line(spent)}"
+    )
     s3 = plain_client(endpoint)
     s3.create_bucket(Bucket="plain-change")
     list_s = timed_list(s3, bucket)
     put_s, _, _ = baseline(site, s3, "plain-change", only=chosen)
-    print(f"  floor, listing + put_object of just those files: {list_s + put_s:.3f} s ({list_s:.3f} + {put_s:.3f}); "
-          f"ratio ours / floor {seconds / (list_s + put_s):.1f}")
+    print(
+        f"  floor, listing + put_object of just those files: {list_s + put_s:.3f} s ({list_s:.3f} + {put_s:.3f}); "
+        f"ratio ours / floor {seconds / (list_s + put_s):.1f}"
+    )
     check_bucket(s3, bucket, site, "after the change")
 
 
 # ---------------------------------------------------------------- main
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -468,10 +529,12 @@ def main() -> int:
         sizes = {rel: (site / rel).stat().st_size for rel in kinds}
         total = sum(sizes.values())
         by_kind = {k: [s for r, s in sizes.items() if kinds[r] == k] for k in KINDS}
-        print(f"\nsite/: {len(kinds):,} files, {mb(total)} ("
-              + "; ".join(f"{k} {len(v):,} files {mb(sum(v))}" for k, v in by_kind.items())
-              + f"); {sum(s >= 64 << 20 for s in sizes.values())} over the 64 MB multipart threshold; "
-              f"made in {time.perf_counter() - t0:.1f} s (not timed)")
+        print(
+            f"\nsite/: {len(kinds):,} files, {mb(total)} ("
+            + "; ".join(f"{k} {len(v):,} files {mb(sum(v))}" for k, v in by_kind.items())
+            + f"); {sum(s >= 64 << 20 for s in sizes.values())} over the 64 MB multipart threshold; "
+            f"made in {time.perf_counter() - t0:.1f} s (not timed)"
+        )
         proc, endpoint = start_server()
         try:
             # Warm-up, untimed: imports, the first client, the server's first requests.

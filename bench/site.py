@@ -69,15 +69,25 @@ from bench import timing
 from bench.feeds import CATEGORIES, NAMES, SHOW_NAMES, TIERS, ZONES, sentence, show_notes
 from station import config as config_mod
 from station import files as files_mod
-from station import landscape_map, systems_map
-from station import pipeline
-from station import resources as resources_mod
-from station import site as site_mod
-from station.catalog import Catalog
-from station.ledger import Ledger
-from station.model import CONTENT_NOTES, Chapter, Consent, Episode, EpisodeMeta, Presenter, Show, ShowMeta, slugify
-from station.recovery_map import nodes
-from station.transcript import CUE_CHARS, CUE_SECONDS, LINE_CHARS, Cue, Transcript, Word
+from station.build import runner as pipeline
+from station.build.ledger import Ledger
+from station.catalog import resources as resources_mod
+from station.catalog.content import Catalog
+from station.catalog.model import (
+    CONTENT_NOTES,
+    Chapter,
+    Consent,
+    Episode,
+    EpisodeMeta,
+    Presenter,
+    Show,
+    ShowMeta,
+    slugify,
+)
+from station.catalog.recovery_map import nodes
+from station.catalog.transcript import CUE_CHARS, CUE_SECONDS, LINE_CHARS, Cue, Transcript, Word
+from station.web import landscape_map, systems_map
+from station.web import site as site_mod
 
 REPO = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 22, 21, 0, tzinfo=timezone.utc)  # fixed, so the same seed gives the same bytes
@@ -109,8 +119,16 @@ name = "Shout (text)"
 number = "Text SHOUT to 85258"
 hours = "24 hours, every day"
 """
-LOCALITIES = ["Town centre", "Northgate", "Harbourside", "Eastfield", "Westbrook", "Old Town", "Riverside",
-              "Anywhere (phone)"]
+LOCALITIES = [
+    "Town centre",
+    "Northgate",
+    "Harbourside",
+    "Eastfield",
+    "Westbrook",
+    "Old Town",
+    "Riverside",
+    "Anywhere (phone)",
+]
 LANGUAGES = ["Polish", "Urdu", "Portuguese", "Romanian", "Arabic", "Welsh", "BSL"]
 # Opening hours as stations write them, with how often each shape comes up.
 HOURS = [
@@ -128,6 +146,7 @@ HOURS = [
 
 # ---------------------------------------------------------------- the station
 
+
 def vocabulary() -> tuple[list[str], list[int]]:
     """English words and how often they come up, from the prose of the recovery map (names, summaries, notes)."""
     data = yaml.safe_load((REPO / "station" / "data" / "recovery-map.yaml").read_text(encoding="utf-8"))
@@ -144,13 +163,20 @@ def vocabulary() -> tuple[list[str], list[int]]:
             prose.append(x)
 
     walk(data)
-    counts = collections.Counter(w if w == "I" else w.lower()
-                                 for w in re.findall(r"[A-Za-z]+(?:'[a-z]+)?", " ".join(prose)))
+    counts = collections.Counter(
+        w if w == "I" else w.lower() for w in re.findall(r"[A-Za-z]+(?:'[a-z]+)?", " ".join(prose))
+    )
     return list(counts), list(counts.values())
 
 
-def speech(rnd: random.Random, vocab: tuple[list[str], list[int]], n_words: int, language: str = "en",
-           speaker: str | None = None, with_words: bool = False) -> Transcript:
+def speech(
+    rnd: random.Random,
+    vocab: tuple[list[str], list[int]],
+    n_words: int,
+    language: str = "en",
+    speaker: str | None = None,
+    with_words: bool = False,
+) -> Transcript:
     """A transcript of n_words of plausible speech, cut into cues by cues_from_words's rules (done here in one
     pass: the real function re-joins the cue's text at every word, too slow for four million words)."""
     tokens = rnd.choices(vocab[0], vocab[1], k=n_words)
@@ -173,8 +199,12 @@ def speech(rnd: random.Random, vocab: tuple[list[str], list[int]], n_words: int,
             token += ","
         w_start = t + (rnd.uniform(0.3, 1.2) if first else rnd.uniform(0.03, 0.13))
         w_end = w_start + 0.06 + 0.035 * len(token) * rnd.uniform(0.7, 1.3)
-        if text and (length + 1 + len(token) > CUE_CHARS or w_end - start > CUE_SECONDS
-                     or w_start - last_end > 1.2 or (ended and length > LINE_CHARS / 2)):
+        if text and (
+            length + 1 + len(token) > CUE_CHARS
+            or w_end - start > CUE_SECONDS
+            or w_start - last_end > 1.2
+            or (ended and length > LINE_CHARS / 2)
+        ):
             cues.append(Cue(round(start, 2), round(last_end, 2), " ".join(text), tuple(words)))
             text, words, length = [], [], -1
             start = w_start
@@ -207,27 +237,38 @@ def write_station(root: Path, n_resources: int, seed: int = 2) -> config_mod.Con
         while slug in taken:
             slug, n = f"{slugify(name)}-{n}", n + 1
         taken.add(slug)
-        entry: dict = {"name": name if n == 2 else f"{name} ({n - 1})", "kind": kind.id,
-                       "summary": f"{sentence(rnd, rnd.randint(8, 16))} {sentence(rnd, rnd.randint(6, 14))}",
-                       "locality": locality}
+        entry: dict = {
+            "name": name if n == 2 else f"{name} ({n - 1})",
+            "kind": kind.id,
+            "summary": f"{sentence(rnd, rnd.randint(8, 16))} {sentence(rnd, rnd.randint(6, 14))}",
+            "locality": locality,
+        }
         shape = rnd.choices(shapes, weights)[0]
         if shape == "random":
             shape = []
             for _ in range(rnd.randint(1, 3)):
                 a = rnd.randrange(7 * 2, 21 * 2) * 30
                 b = (a + rnd.randrange(2, 12) * 30) % 1440
-                shape.append({"days": sorted(rnd.sample(resources_mod.DAYS, rnd.randint(1, 5)),
-                                             key=resources_mod.DAYS.index),
-                              "open": f"{a // 60:02}:{a % 60:02}", "close": f"{b // 60:02}:{b % 60:02}"})
+                shape.append(
+                    {
+                        "days": sorted(rnd.sample(resources_mod.DAYS, rnd.randint(1, 5)), key=resources_mod.DAYS.index),
+                        "open": f"{a // 60:02}:{a % 60:02}",
+                        "close": f"{b // 60:02}:{b % 60:02}",
+                    }
+                )
         if shape is None:
-            entry["hours_note"] = rnd.choice(["By appointment.", "Ring first; hours change with the season.",
-                                              "Online, answered within a day."])
+            entry["hours_note"] = rnd.choice(
+                ["By appointment.", "Ring first; hours change with the season.", "Online, answered within a day."]
+            )
         else:
             entry["hours"] = shape
             if rnd.random() < 0.15:
                 entry["hours_note"] = "Closed on bank holidays."
-        entry["access"] = (["phone"] if phone else
-                           rnd.sample(["drop-in", "self-referral", "referral", "appointment", "online"], rnd.randint(1, 2)))
+        entry["access"] = (
+            ["phone"]
+            if phone
+            else rnd.sample(["drop-in", "self-referral", "referral", "appointment", "online"], rnd.randint(1, 2))
+        )
         if rnd.random() < 0.3:
             entry["cost"] = rnd.choice(["free (food by donation)", "£2 a session", "free; bus fares repaid"])
         for key in ("accepts_using", "discreet_entry"):
@@ -241,8 +282,9 @@ def write_station(root: Path, n_resources: int, seed: int = 2) -> config_mod.Con
         if rnd.random() < 0.3:
             entry["languages"] = ["English", *rnd.sample(LANGUAGES, rnd.randint(1, 2))]
         if rnd.random() < 0.4:
-            entry["accessibility"] = rnd.choice(["Step-free entrance.", "Hearing loop; quiet room on request.",
-                                                 "On the 4 and 12 bus routes."])
+            entry["accessibility"] = rnd.choice(
+                ["Step-free entrance.", "Hearing loop; quiet room on request.", "On the 4 and 12 bus routes."]
+            )
         contact = {"phone": f"01234 5{i:02} {rnd.randrange(1000):03}"} if rnd.random() < 0.8 else {}
         if rnd.random() < 0.3:
             contact["email"] = f"hello@{slug[:20]}.example.org"
@@ -256,12 +298,15 @@ def write_station(root: Path, n_resources: int, seed: int = 2) -> config_mod.Con
         entry["topics"] = rnd.sample(node_ids, rnd.randint(1, 3))
         (root / "content" / "resources" / f"{slug}.yaml").write_text(
             "# One entry of the Recovery Network Map. Every key: docs/resources.md\n"
-            + yaml.safe_dump(entry, sort_keys=False, allow_unicode=True), encoding="utf-8")
+            + yaml.safe_dump(entry, sort_keys=False, allow_unicode=True),
+            encoding="utf-8",
+        )
     return config_mod.load(root)
 
 
-def catalogue(config: config_mod.Config, n_episodes: int, n_shows: int, words: int, seed: int = 1
-              ) -> tuple[list[Show], list[site_mod.EpisodePage]]:
+def catalogue(
+    config: config_mod.Config, n_episodes: int, n_shows: int, words: int, seed: int = 1
+) -> tuple[list[Show], list[site_mod.EpisodePage]]:
     """The shows and one EpisodePage per episode (round-robin over the shows), each with a transcript."""
     rnd = random.Random(seed)
     vocab = vocabulary()
@@ -271,8 +316,13 @@ def catalogue(config: config_mod.Config, n_episodes: int, n_shows: int, words: i
     for s in range(n_shows):
         title = SHOW_NAMES[s % len(SHOW_NAMES)] + ("" if s < len(SHOW_NAMES) else f" {s}")
         cat, sub = CATEGORIES[s % len(CATEGORIES)]
-        meta = ShowMeta(title=title, description=f"{title}: {sentence(rnd, 20)} {sentence(rnd, 15)}",
-                        category=cat, subcategory=sub, type="serial" if s % 4 == 3 else "episodic")
+        meta = ShowMeta(
+            title=title,
+            description=f"{title}: {sentence(rnd, 20)} {sentence(rnd, 15)}",
+            category=cat,
+            subcategory=sub,
+            type="serial" if s % 4 == 3 else "episodic",
+        )
         slug = slugify(title)
         shows.append(Show(slug, folder=root / "content" / "shows" / slug, meta=meta))
     start = datetime(2019, 1, 1, tzinfo=timezone.utc)
@@ -282,8 +332,10 @@ def catalogue(config: config_mod.Config, n_episodes: int, n_shows: int, words: i
         show = shows[i % n_shows]
         number = i // n_shows + 1
         published = (start + timedelta(seconds=rnd.randrange(span_s))).astimezone(rnd.choice(ZONES))
-        presenters = [Presenter(name=n, tier=rnd.choice(TIERS), role="host" if k == 0 else "guest")
-                      for k, n in enumerate(rnd.sample(NAMES, rnd.randint(1, 2)))]
+        presenters = [
+            Presenter(name=n, tier=rnd.choice(TIERS), role="host" if k == 0 else "guest")
+            for k, n in enumerate(rnd.sample(NAMES, rnd.randint(1, 2)))
+        ]
         notes = rnd.sample(sorted(CONTENT_NOTES), rnd.randint(1, 3)) if rnd.random() < 0.3 else []
         title = f"{sentence(rnd, rnd.randint(3, 8))[:-1]} ({number})"
         description = show_notes(rnd, number)
@@ -291,43 +343,82 @@ def catalogue(config: config_mod.Config, n_episodes: int, n_shows: int, words: i
         credits = [p.credit for p in presenters]
         transcript = speech(rnd, vocab, n_words, speaker=credits[0] if len(credits) == 1 else None)
         duration = transcript.cues[-1].end + rnd.uniform(5, 40)
-        chapters = ([Chapter(start=c * duration / 5, title=sentence(rnd, 4)) for c in range(rnd.randint(3, 5))]
-                    if rnd.random() < 0.4 else [])
+        chapters = (
+            [Chapter(start=c * duration / 5, title=sentence(rnd, 4)) for c in range(rnd.randint(3, 5))]
+            if rnd.random() < 0.4
+            else []
+        )
         meta = EpisodeMeta(
-            title=title, description=description, presenters=presenters,
-            consent=Consent(by=presenters[0].name, date=published.date() - timedelta(days=rnd.randint(1, 60)),
-                            scope=["podcast", "site", "stream"]),
-            content_notes=notes, topics=rnd.sample(node_ids, rnd.randint(1, 3)), published_at=published,
-            chapters=chapters, episode=number, explicit=True if "strong-language" in notes else None)
+            title=title,
+            description=description,
+            presenters=presenters,
+            consent=Consent(
+                by=presenters[0].name,
+                date=published.date() - timedelta(days=rnd.randint(1, 60)),
+                scope=["podcast", "site", "stream"],
+            ),
+            content_notes=notes,
+            topics=rnd.sample(node_ids, rnd.randint(1, 3)),
+            published_at=published,
+            chapters=chapters,
+            episode=number,
+            explicit=True if "strong-language" in notes else None,
+        )
         slug, n = f"{published.date().isoformat()}-{slugify(title, 40)}", 2
         while (show.slug, slug) in slugs:
             slug, n = f"{published.date().isoformat()}-{slugify(title, 40)}-{n}", n + 1
         slugs.add((show.slug, slug))
-        episode = Episode(show, f"{show.slug}/{slug}.wav", recording=show.folder / f"{slug}.wav",
-                          sidecar=show.folder / f"{slug}.yaml", meta=meta)
+        episode = Episode(
+            show,
+            f"{show.slug}/{slug}.wav",
+            recording=show.folder / f"{slug}.wav",
+            sidecar=show.folder / f"{slug}.yaml",
+            meta=meta,
+        )
         stem = f"media/{show.slug}/{slug}"
-        pages.append(site_mod.EpisodePage(episode, slug, stem + ".mp3", int(duration * 8000) + 417, duration,
-                                          transcript, "presenter" if rnd.random() < 0.1 else "machine",
-                                          stem + ".chapters.json" if chapters else None))
+        pages.append(
+            site_mod.EpisodePage(
+                episode,
+                slug,
+                stem + ".mp3",
+                int(duration * 8000) + 417,
+                duration,
+                transcript,
+                "presenter" if rnd.random() < 0.1 else "machine",
+                stem + ".chapters.json" if chapters else None,
+            )
+        )
     return shows, pages
 
 
 # ---------------------------------------------------------------- the two sides
 
+
 def ours(config, shows, pages, places) -> dict[str, bytes]:
     return site_mod.Site(config, shows, pages, places).render()
 
 
-BARE = ('<!doctype html>\n<html lang="en-GB">\n<head><meta charset="utf-8"><title>{{ title }}</title></head>\n'
-        '<body>\n<h1>{{ title }}</h1>\n<p>{{ text }}</p>\n</body>\n</html>\n')
+BARE = (
+    '<!doctype html>\n<html lang="en-GB">\n<head><meta charset="utf-8"><title>{{ title }}</title></head>\n'
+    "<body>\n<h1>{{ title }}</h1>\n<p>{{ text }}</p>\n</body>\n</html>\n"
+)
 
 
 def bare_pages(config, shows, pages, places) -> list[tuple[str, str, object]]:
     """(site path, title, where the text comes from) for every HTML page ours makes, in the same number."""
     station = config.settings.station
-    out = [(rel, station.name, station.description) for rel in
-           ("index.html", "shows/index.html", "map/index.html", "map/pocket-guide/index.html", "topics/index.html",
-            "search/index.html", "404.html")]
+    out = [
+        (rel, station.name, station.description)
+        for rel in (
+            "index.html",
+            "shows/index.html",
+            "map/index.html",
+            "map/pocket-guide/index.html",
+            "topics/index.html",
+            "search/index.html",
+            "404.html",
+        )
+    ]
     out += [(f"shows/{s.slug}/index.html", s.meta.title, s.meta.description) for s in shows]
     out += [(f"{p.url}index.html", p.episode.meta.title, p.transcript) for p in pages]
     out += [(f"map/{p.slug}/index.html", p.meta.name, p.meta.summary) for p in places]
@@ -339,8 +430,10 @@ def baseline(data: list[tuple[str, str, object]], out: Path | None) -> tuple[flo
     """Bare Jinja2: each page's title and text (a transcript's whole text), rendered; then written if `out`."""
     t0 = time.perf_counter()
     template = jinja2.Environment(autoescape=True).from_string(BARE)
-    rendered = [(rel, template.render(title=title, text=text.text if isinstance(text, Transcript) else text)
-                 .encode("utf-8")) for rel, title, text in data]
+    rendered = [
+        (rel, template.render(title=title, text=text.text if isinstance(text, Transcript) else text).encode("utf-8"))
+        for rel, title, text in data
+    ]
     t1 = time.perf_counter()
     if out is not None:
         for rel, html in rendered:
@@ -370,6 +463,7 @@ def maxrss_mb() -> float:
 
 # ---------------------------------------------------------------- 1. render
 
+
 def time_render(config, shows, pages, places, repeat: int, tmp: Path) -> tuple[dict[str, bytes], dict]:
     data = bare_pages(config, shows, pages, places)
     print(f"\n== 1. render: Site(...).render() vs bare Jinja2 ({len(data)} HTML pages each), best of {repeat} ==")
@@ -398,25 +492,37 @@ def time_render(config, shows, pages, places, repeat: int, tmp: Path) -> tuple[d
     total = sum(len(v) for v in files.values())
     episodes_b = sum(len(files[f"{p.url}index.html"]) for p in pages)
     index = files["search.json"]
-    print(f"\nours: {len(html)} HTML pages + {len(files) - len(html)} other files, {total:,} bytes "
-          f"({mb(total)}; episode pages {mb(episodes_b)}, {kb(episodes_b / len(pages))} each on average)")
-    print(f"  {len(html) / best['ours']:,.0f} pages/s; {best['ours'] / len(pages) * 1000:.2f} ms an episode "
-          f"for the whole site")
-    print(f"  search.json {len(index):,} bytes ({mb(len(index))}, {len(gzip.compress(index, 6)):,} gzipped), "
-          f"{len(index) / len(pages):,.0f} bytes an episode")
+    print(
+        f"\nours: {len(html)} HTML pages + {len(files) - len(html)} other files, {total:,} bytes "
+        f"({mb(total)}; episode pages {mb(episodes_b)}, {kb(episodes_b / len(pages))} each on average)"
+    )
+    print(
+        f"  {len(html) / best['ours']:,.0f} pages/s; {best['ours'] / len(pages) * 1000:.2f} ms an episode "
+        f"for the whole site"
+    )
+    print(
+        f"  search.json {len(index):,} bytes ({mb(len(index))}, {len(gzip.compress(index, 6)):,} gzipped), "
+        f"{len(index) / len(pages):,.0f} bytes an episode"
+    )
     by_type = collections.defaultdict(list)
     for rel in html:
         by_type[page_type(rel)].append(len(files[rel]))
-    print("  HTML by page type: " + "; ".join(
-        f"{t} {len(v)} (median {kb(sorted(v)[len(v) // 2])}, largest {kb(max(v))})" for t, v in by_type.items()))
-    print(f"ratio ours / bare Jinja2 render: {best['ours'] / best['bare_render']:.2f}; "
-          f"ours (render only) / bare render + write: {best['ours'] / best['bare']:.2f}")
+    print(
+        "  HTML by page type: "
+        + "; ".join(
+            f"{t} {len(v)} (median {kb(sorted(v)[len(v) // 2])}, largest {kb(max(v))})" for t, v in by_type.items()
+        )
+    )
+    print(
+        f"ratio ours / bare Jinja2 render: {best['ours'] / best['bare_render']:.2f}; "
+        f"ours (render only) / bare render + write: {best['ours'] / best['bare']:.2f}"
+    )
     return files, best
 
 
 def listed(html: bytes) -> int:
     """How many transcript items an episode page lists."""
-    return html.count(b'<li data-start=')
+    return html.count(b"<li data-start=")
 
 
 def page_type(rel: str) -> str:
@@ -437,16 +543,18 @@ def phases(config, shows, pages, places) -> None:
         calls["Ground.on"] += 1
         return original(self, topics)
 
-    targets = [(site_mod.Site, "_episode", "episode pages (Site._episode)"),
-               (site_mod, "notes_html", "  notes_html (markdown-it + nh3)"),
-               (site_mod, "reading_units", "  reading_units (cues joined into sentences)"),
-               (site_mod.Site, "_search_index", "search.json (Site._search_index)"),
-               (site_mod, "_distinct", "  _distinct (words of each document)"),
-               (site_mod, "plain", "markup.plain (description tag, search snippets)"),
-               (site_mod.Ground, "__init__", "topic index: building it (Ground)"),
-               (site_mod.Ground, "on", "topic index: look-ups (Ground.on)"),
-               (landscape_map, "landscape_svg", "landscape map SVG"),
-               (systems_map, "systems_map_svg", "systems map SVG")]
+    targets = [
+        (site_mod.Site, "_episode", "episode pages (Site._episode)"),
+        (site_mod, "notes_html", "  notes_html (markdown-it + nh3)"),
+        (site_mod, "reading_units", "  reading_units (cues joined into sentences)"),
+        (site_mod.Site, "_search_index", "search.json (Site._search_index)"),
+        (site_mod, "_distinct", "  _distinct (words of each document)"),
+        (site_mod, "plain", "markup.plain (description tag, search snippets)"),
+        (site_mod.Ground, "__init__", "topic index: building it (Ground)"),
+        (site_mod.Ground, "on", "topic index: look-ups (Ground.on)"),
+        (landscape_map, "landscape_svg", "landscape map SVG"),
+        (systems_map, "systems_map_svg", "systems map SVG"),
+    ]
     site_mod.Ground.on = counting
     try:
         with timing.phase_timer(targets) as spent:
@@ -457,21 +565,26 @@ def phases(config, shows, pages, places) -> None:
     for _, _, name in targets:
         s = spent.get(name, 0.0)
         print(f"  {name:<52} {s:>7.3f} s  {s / total:>5.0%}")
-    print(f"  (the rows overlap: plain and the topic look-ups are called inside the episode pages and the search "
-          f"index too; Ground.on was called {calls['Ground.on']:,} times)")
+    print(
+        f"  (the rows overlap: plain and the topic look-ups are called inside the episode pages and the search "
+        f"index too; Ground.on was called {calls['Ground.on']:,} times)"
+    )
     # What the transcripts cost on the pages: the same episode pages with none.
     site = site_mod.Site(config, shows, pages, places)
     bare = [replace(p, transcript=None, transcript_state="pending") for p in pages]
     with_s = timed(lambda: [site._episode(p) for p in pages])[0]
     without_s = timed(lambda: [site._episode(p) for p in bare])[0]
-    print(f"  episode pages alone: {with_s:.3f} s with their transcripts, {without_s:.3f} s without "
-          f"(the transcripts cost {with_s - without_s:.3f} s: "
-          f"{(with_s - without_s) / sum(len(p.transcript.cues) for p in pages) * 1e6:.1f} µs a cue, "
-          f"{(with_s - without_s) / sum(len(site_mod.reading_units(p.transcript)) for p in pages) * 1e6:.1f} µs "
-          f"a reading unit)")
+    print(
+        f"  episode pages alone: {with_s:.3f} s with their transcripts, {without_s:.3f} s without "
+        f"(the transcripts cost {with_s - without_s:.3f} s: "
+        f"{(with_s - without_s) / sum(len(p.transcript.cues) for p in pages) * 1e6:.1f} µs a cue, "
+        f"{(with_s - without_s) / sum(len(site_mod.reading_units(p.transcript)) for p in pages) * 1e6:.1f} µs "
+        f"a reading unit)"
+    )
 
 
 # ---------------------------------------------------------------- memory
+
 
 def memory(config, shows, pages, places, vocab) -> None:
     print("\n== memory ==")
@@ -481,8 +594,10 @@ def memory(config, shows, pages, places, vocab) -> None:
     now, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     out = sum(len(v) for v in files.values())
-    print(f"render under tracemalloc: peak {mb(peak - base)} allocated by the render; {mb(now - base)} still held "
-          f"after it (the files dict: {mb(out)} of bytes); ru_maxrss of this process so far {maxrss_mb():.0f} MB")
+    print(
+        f"render under tracemalloc: peak {mb(peak - base)} allocated by the render; {mb(now - base)} still held "
+        f"after it (the files dict: {mb(out)} of bytes); ru_maxrss of this process so far {maxrss_mb():.0f} MB"
+    )
     del files
     tracemalloc.start()
     baseline(bare_pages(config, shows, pages, places), None)
@@ -492,20 +607,27 @@ def memory(config, shows, pages, places, vocab) -> None:
     # keeps `site.page_transcript` of it (cue times and text), as this bench's transcripts are.
     rnd = random.Random(3)
     n, sizes = 10, {}
-    for label, make in (("with per-word timings (as transcribed)", lambda: speech(rnd, vocab, 4000, with_words=True)),
-                        ("page_transcript (what Runner.pages keeps)",
-                         lambda: site_mod.page_transcript(speech(rnd, vocab, 4000, with_words=True)))):
+    for label, make in (
+        ("with per-word timings (as transcribed)", lambda: speech(rnd, vocab, 4000, with_words=True)),
+        (
+            "page_transcript (what Runner.pages keeps)",
+            lambda: site_mod.page_transcript(speech(rnd, vocab, 4000, with_words=True)),
+        ),
+    ):
         tracemalloc.start()
         kept = [make() for _ in range(n)]
         sizes[label] = tracemalloc.get_traced_memory()[0] / n
         tracemalloc.stop()
         del kept
     for label, size in sizes.items():
-        print(f"  a 4,000-word transcript held in memory, {label:<42} {mb(size)}; × {len(pages):,} episodes "
-              f"≈ {mb(size * len(pages))}")
+        print(
+            f"  a 4,000-word transcript held in memory, {label:<42} {mb(size)}; × {len(pages):,} episodes "
+            f"≈ {mb(size * len(pages))}"
+        )
 
 
 # ---------------------------------------------------------------- 2. first write and no-change rebuild
+
 
 def snapshot(site: Path) -> dict[str, int]:
     return {str(p.relative_to(site)): p.stat().st_mtime_ns for p in site.rglob("*") if p.is_file()}
@@ -516,18 +638,19 @@ def site_build(config, shows, pages) -> tuple[float, pipeline.Runner, dict[str, 
 
     The pages go in as a build makes them (`site.page_transcript`: cue times and text); ours have no word
     timings to drop, so this changes nothing but keeps the bench on the pipeline's path."""
-    targets = [(resources_mod, "load", "resources.load"),
-               (site_mod, "render_key", "render_key (hash of every input)"),
-               (Ledger, "recall", "ledger recall (the files the key made)"),
-               (site_mod.Site, "render", "Site.render"),
-               (pipeline.Runner, "_publish", "Runner._publish (all files)"),
-               (pipeline.Runner, "_intact", "  Runner._intact (stat + ledger lookup)"),
-               (Ledger, "record_output", "  ledger record (SQLite commit)"),
-               (files_mod.os, "fsync", "  os.fsync"),
-               (Ledger, "remember", "ledger remember (the files the key made)")]
+    targets = [
+        (resources_mod, "load", "resources.load"),
+        (site_mod, "render_key", "render_key (hash of every input)"),
+        (Ledger, "recall", "ledger recall (the files the key made)"),
+        (site_mod.Site, "render", "Site.render"),
+        (pipeline.Runner, "_publish", "Runner._publish (all files)"),
+        (pipeline.Runner, "_intact", "  Runner._intact (stat + ledger lookup)"),
+        (Ledger, "record_output", "  ledger record (SQLite commit)"),
+        (files_mod.os, "fsync", "  os.fsync"),
+        (Ledger, "remember", "ledger remember (the files the key made)"),
+    ]
     runner = pipeline.Runner(config, check=False, now=NOW, events=pipeline.Events())
-    runner.pages = [replace(p, transcript=site_mod.page_transcript(p.transcript)) if p.transcript else p
-                    for p in pages]
+    runner.pages = [replace(p, transcript=site_mod.page_transcript(p.transcript)) if p.transcript else p for p in pages]
     try:
         with timing.phase_timer(targets) as spent:
             seconds, _ = timed(runner._site, Catalog(shows=shows))
@@ -546,13 +669,17 @@ def time_write(config, shows, pages, repeat: int, bare: dict) -> None:
     first_s, runner, spent = site_build(config, shows, pages)
     written = sum(runner.result.work.values())
     problems = [str(p) for p in runner.result.problems]
-    print(f"first build into an empty site/: {first_s:.3f} s, {written} files written "
-          f"({dict(runner.result.work)}), {runner.result.pages} pages; problems: {problems or '[] (none)'}")
+    print(
+        f"first build into an empty site/: {first_s:.3f} s, {written} files written "
+        f"({dict(runner.result.work)}), {runner.result.pages} pages; problems: {problems or '[] (none)'}"
+    )
     print("  " + spent_line(spent))
     publish = spent["Runner._publish (all files)"]
-    print(f"  ratios: whole first build / bare render + write {first_s / bare['bare']:.1f}; writing alone "
-          f"(Runner._publish {publish:.3f} s / bare write {bare['bare_write']:.3f} s) {publish / bare['bare_write']:.1f}; "
-          f"{publish / written * 1000:.2f} ms a file")
+    print(
+        f"  ratios: whole first build / bare render + write {first_s / bare['bare']:.1f}; writing alone "
+        f"(Runner._publish {publish:.3f} s / bare write {bare['bare_write']:.3f} s) {publish / bare['bare_write']:.1f}; "
+        f"{publish / written * 1000:.2f} ms a file"
+    )
     before = snapshot(site)
     print(f"no-change rebuilds, {repeat} fresh Runners (each must skip Site.render, write nothing, touch no file):")
     for r in range(1, repeat + 1):
@@ -561,11 +688,17 @@ def time_write(config, shows, pages, repeat: int, bare: dict) -> None:
         after = snapshot(site)
         changed = sum(before[k] != after.get(k) for k in before) + len(set(after) - set(before))
         skipped = "Site.render" not in spent
-        ok = written == 0 and changed == 0 and skipped and runner.result.pages == len([k for k in before
-                                                                                        if k.endswith(".html")])
-        print(f"  {r}: {seconds:.3f} s, render {'skipped' if skipped else 'RUN'}, {written} files written, "
-              f"{changed} files with a new mtime, {runner.result.pages} pages counted "
-              f"({'ok' if ok else 'WRONG: expected no render and no writes'}); " + spent_line(spent))
+        ok = (
+            written == 0
+            and changed == 0
+            and skipped
+            and runner.result.pages == len([k for k in before if k.endswith(".html")])
+        )
+        print(
+            f"  {r}: {seconds:.3f} s, render {'skipped' if skipped else 'RUN'}, {written} files written, "
+            f"{changed} files with a new mtime, {runner.result.pages} pages counted "
+            f"({'ok' if ok else 'WRONG: expected no render and no writes'}); " + spent_line(spent)
+        )
     render_key_parts(config, shows, pages)
     # One input changed: a coordinator corrects one resource entry's summary. The key changes, so everything is
     # rendered again, and only the files whose bytes changed are written.
@@ -577,13 +710,17 @@ def time_write(config, shows, pages, repeat: int, bare: dict) -> None:
     finally:
         entry.write_text(text, encoding="utf-8")
     written = sum(runner.result.work.values())
-    print(f"one resource entry's summary changed: {seconds:.3f} s, render "
-          f"{'RUN' if 'Site.render' in spent else 'SKIPPED: WRONG'}, {written} files written "
-          f"({dict(runner.result.work)}); " + spent_line(spent))
+    print(
+        f"one resource entry's summary changed: {seconds:.3f} s, render "
+        f"{'RUN' if 'Site.render' in spent else 'SKIPPED: WRONG'}, {written} files written "
+        f"({dict(runner.result.work)}); " + spent_line(spent)
+    )
     seconds, runner, spent = site_build(config, shows, pages)
     # The old key is still in the ledger, but some of the files it made have since been replaced.
-    print(f"  and changed back: {seconds:.3f} s, render {'RUN' if 'Site.render' in spent else 'skipped'}, "
-          f"{sum(runner.result.work.values())} files written")
+    print(
+        f"  and changed back: {seconds:.3f} s, render {'RUN' if 'Site.render' in spent else 'skipped'}, "
+        f"{sum(runner.result.work.values())} files written"
+    )
 
 
 def render_key_parts(config, shows, pages) -> None:
@@ -602,11 +739,14 @@ def render_key_parts(config, shows, pages) -> None:
         return digest.hexdigest()
 
     direct_s = min(timed(direct)[0] for _ in range(2))
-    print(f"  render_key on its own (best of 2): {key_s:.3f} s, of which the transcripts (to_dict + sorted JSON + "
-          f"SHA-256) {json_s:.3f} s; what-if, hashing each page's cue text and times directly: {direct_s:.3f} s")
+    print(
+        f"  render_key on its own (best of 2): {key_s:.3f} s, of which the transcripts (to_dict + sorted JSON + "
+        f"SHA-256) {json_s:.3f} s; what-if, hashing each page's cue text and times directly: {direct_s:.3f} s"
+    )
 
 
 # ---------------------------------------------------------------- 3. page weight
+
 
 def assets_of(files: dict[str, bytes], rel: str) -> dict[str, int]:
     html = files[rel].decode("utf-8")
@@ -624,38 +764,46 @@ def weigh(label: str, files: dict[str, bytes], rel: str, page: site_mod.EpisodeP
     zipped = len(gzip.compress(html, 6)) + sum(len(gzip.compress(files[a], 6)) for a in assets)
     total = len(html) + sum(assets.values())
     t = page.transcript
-    print(f"  {label:<34} {len(t.text.split()):>6,} words {len(t.cues):>5} cues "
-          f"{len(site_mod.reading_units(t)):>4} reading units {t.cues[-1].end / 60:>5.1f} min {places:>3} places  "
-          f"HTML {kb(len(html)):>9}  + CSS/JS {kb(sum(assets.values()))} = {kb(total):>9} "
-          f"({'under' if total < PAGE_AIM_BYTES else 'OVER'} 100 KB); gzipped {kb(zipped)}")
+    print(
+        f"  {label:<34} {len(t.text.split()):>6,} words {len(t.cues):>5} cues "
+        f"{len(site_mod.reading_units(t)):>4} reading units {t.cues[-1].end / 60:>5.1f} min {places:>3} places  "
+        f"HTML {kb(len(html)):>9}  + CSS/JS {kb(sum(assets.values()))} = {kb(total):>9} "
+        f"({'under' if total < PAGE_AIM_BYTES else 'OVER'} 100 KB); gzipped {kb(zipped)}"
+    )
 
 
 def weight(config, shows, pages, places, files, vocab) -> None:
-    print("\n== 3. episode page weight (before audio: the player has preload=\"none\") ==")
+    print('\n== 3. episode page weight (before audio: the player has preload="none") ==')
     sizes = sorted((len(files[f"{p.url}index.html"]), i) for i, p in enumerate(pages))
     largest = pages[sizes[-1][1]]
     median = pages[sizes[len(sizes) // 2][1]]
     help_ = site_mod.Site(config, shows, pages, places).help
     listed_places = lambda p: len(help_.on(p.episode.meta.topics))  # noqa: E731
-    print(f"  (CSS/JS each episode page loads: {', '.join(f'{a} {v:,} B' for a, v in assets_of(files, f'{largest.url}index.html').items())})")
+    print(
+        f"  (CSS/JS each episode page loads: {', '.join(f'{a} {v:,} B' for a, v in assets_of(files, f'{largest.url}index.html').items())})"
+    )
     weigh("median 25-minute page", files, f"{median.url}index.html", median, listed_places(median))
     weigh("largest 25-minute page", files, f"{largest.url}index.html", largest, listed_places(largest))
     rnd = random.Random(4)
     for which, base, minutes in (("median", median, 60), ("largest", largest, 60), ("largest", largest, 90)):
         t = speech(rnd, vocab, minutes * WORDS_PER_MINUTE, speaker=base.transcript.speaker)
-        page = site_mod.EpisodePage(base.episode, base.slug, base.audio, base.size, t.cues[-1].end + 10,
-                                    t, base.transcript_state, base.chapters)
+        page = site_mod.EpisodePage(
+            base.episode, base.slug, base.audio, base.size, t.cues[-1].end + 10, t, base.transcript_state, base.chapters
+        )
         site = site_mod.Site(config, shows, [page], places)
         site._episode(page)
-        weigh(f"the {which}, {minutes}-minute transcript", site.files, f"{page.url}index.html", page,
-              listed_places(base))
+        weigh(
+            f"the {which}, {minutes}-minute transcript", site.files, f"{page.url}index.html", page, listed_places(base)
+        )
 
 
 # ---------------------------------------------------------------- cProfile
 
+
 def profile_run(config, shows, pages, places) -> None:
     import cProfile
     import pstats
+
     prof = cProfile.Profile()
     prof.enable()
     ours(config, shows, pages, places)
@@ -668,13 +816,18 @@ def profile_run(config, shows, pages, places) -> None:
 
 # ---------------------------------------------------------------- main
 
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--episodes", type=int, default=1000, help="episodes in the station (default 1000)")
     parser.add_argument("--resources", type=int, default=200, help="resource entries (default 200)")
     parser.add_argument("--shows", type=int, default=5, help="shows the episodes are spread over (default 5)")
-    parser.add_argument("--words", type=int, default=25 * WORDS_PER_MINUTE,
-                        help="transcript words an episode, ±10%% (default 4000: 25 minutes)")
+    parser.add_argument(
+        "--words",
+        type=int,
+        default=25 * WORDS_PER_MINUTE,
+        help="transcript words an episode, ±10%% (default 4000: 25 minutes)",
+    )
     parser.add_argument("--repeat", type=int, default=2, help="runs of each timing; the best counts (default 2)")
     parser.add_argument("--profile", action="store_true", help="also print cProfile's top functions for one render")
     args = parser.parse_args()
@@ -693,15 +846,17 @@ def main() -> int:
         units = sum(len(site_mod.reading_units(p.transcript)) for p in pages)
         words = sum(len(p.transcript.text.split()) for p in pages)
         distinct = sum(len(site_mod._distinct(p.transcript.text).split()) for p in pages) / len(pages)
-        print(f"\nstation: {len(shows)} shows, {len(pages)} episodes ({sum(bool(p.episode.meta.content_notes) for p in pages)} "
-              f"with content notes, {sum(bool(p.episode.meta.chapters) for p in pages)} with chapters), transcripts "
-              f"{words / len(pages):,.0f} words, {cues / len(pages):.0f} cues and {units / len(pages):.0f} reading "
-              f"units (what a page lists) an episode on average "
-              f"(~{distinct:.0f} distinct words), {sum(p.transcript.cues[-1].end for p in pages) / len(pages) / 60:.1f} "
-              f"minutes; {len(places)} resources in {len({p.meta.locality for p in places})} localities, "
-              f"{len({p.meta.kind for p in places})} kinds ({sum(p.evening for p in places)} open evenings, "
-              f"{sum(p.overnight for p in places)} overnight); made in {build_s:.1f} s (not timed below); "
-              f"ru_maxrss {start_mb:.0f} MB after imports, {maxrss_mb():.0f} MB with the station built")
+        print(
+            f"\nstation: {len(shows)} shows, {len(pages)} episodes ({sum(bool(p.episode.meta.content_notes) for p in pages)} "
+            f"with content notes, {sum(bool(p.episode.meta.chapters) for p in pages)} with chapters), transcripts "
+            f"{words / len(pages):,.0f} words, {cues / len(pages):.0f} cues and {units / len(pages):.0f} reading "
+            f"units (what a page lists) an episode on average "
+            f"(~{distinct:.0f} distinct words), {sum(p.transcript.cues[-1].end for p in pages) / len(pages) / 60:.1f} "
+            f"minutes; {len(places)} resources in {len({p.meta.locality for p in places})} localities, "
+            f"{len({p.meta.kind for p in places})} kinds ({sum(p.evening for p in places)} open evenings, "
+            f"{sum(p.overnight for p in places)} overnight); made in {build_s:.1f} s (not timed below); "
+            f"ru_maxrss {start_mb:.0f} MB after imports, {maxrss_mb():.0f} MB with the station built"
+        )
         print(f"resources.load: {load_s:.3f} s for {len(places)} entries ({load_s / len(places) * 1000:.2f} ms each)")
 
         files, bare = time_render(config, shows, pages, places, args.repeat, tmp)
@@ -709,9 +864,11 @@ def main() -> int:
         docs = collections.Counter(d["k"] for d in index["docs"])
         html = sum(rel.endswith(".html") for rel in files)
         expected = 7 + len(shows) + len(pages) + len(places) + len(nodes())
-        print(f"sanity: {html} HTML pages (expected {expected}: {'ok' if html == expected else 'WRONG'}); search.json "
-              f"docs {dict(docs)}; every episode page lists all its transcript (a <li> per reading unit): "
-              f"{all(listed(files[f'{p.url}index.html']) == len(site_mod.reading_units(p.transcript)) for p in pages)}")
+        print(
+            f"sanity: {html} HTML pages (expected {expected}: {'ok' if html == expected else 'WRONG'}); search.json "
+            f"docs {dict(docs)}; every episode page lists all its transcript (a <li> per reading unit): "
+            f"{all(listed(files[f'{p.url}index.html']) == len(site_mod.reading_units(p.transcript)) for p in pages)}"
+        )
         phases(config, shows, pages, places)
         memory(config, shows, pages, places, vocabulary())
         time_write(config, shows, pages, args.repeat, bare)

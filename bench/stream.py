@@ -85,20 +85,20 @@ from pathlib import Path
 
 from bench import timing
 from station import config as config_mod
-from station import library as library_mod
-from station import nights
-from station import schedule as schedule_mod
-from station.ledger import Ledger
-from station.library import Library, Sound, Track
-from station.model import CONTENT_NOTES
-from station.playlist import Night, Slot, assemble
-from station.recovery_map import nodes
-from station.schedule import presenter_key
-from station.stream import HlsOutput, Output, Player
+from station.build.ledger import Ledger
+from station.catalog.model import CONTENT_NOTES
+from station.catalog.recovery_map import nodes
+from station.radio import library as library_mod
+from station.radio import nights
+from station.radio import schedule as schedule_mod
+from station.radio.library import Library, Sound, Track
+from station.radio.playlist import Night, Slot, assemble
+from station.radio.schedule import presenter_key
+from station.radio.stream import HlsOutput, Output, Player
 from station.tools import ffmpeg
 
 OUT = Path(__file__).resolve().parent / "out" / "stream"
-NIGHT = Date(2026, 11, 23)    # a Monday
+NIGHT = Date(2026, 11, 23)  # a Monday
 AIM_S = 1.0
 UTC = timezone.utc
 STATION_TOML = """\
@@ -111,31 +111,109 @@ timezone = "Europe/London"
 [transcripts]
 enabled = false
 """
-SHOWS = {"night-talk": "Night Talk", "small-steps": "Small Steps", "late-bus": "Late Bus",
-         "kitchen-table": "Kitchen Table", "open-door": "Open Door", "second-chances": "Second Chances",
-         "the-long-walk": "The Long Walk", "common-ground": "Common Ground", "after-hours": "After Hours",
-         "quiet-hour": "Quiet Hour", "step-by-step": "Step by Step", "first-light": "First Light"}
+SHOWS = {
+    "night-talk": "Night Talk",
+    "small-steps": "Small Steps",
+    "late-bus": "Late Bus",
+    "kitchen-table": "Kitchen Table",
+    "open-door": "Open Door",
+    "second-chances": "Second Chances",
+    "the-long-walk": "The Long Walk",
+    "common-ground": "Common Ground",
+    "after-hours": "After Hours",
+    "quiet-hour": "Quiet Hour",
+    "step-by-step": "Step by Step",
+    "first-light": "First Light",
+}
 TAGS = ["calm", "music", "poetry", "phone-in", "interview", "story", "family", "work", "housing", "faith"]
-FIRST = ["Sam", "Jo", "Alex", "Priya", "Dee", "Chris", "Robin", "Kim", "Lee", "Ash", "Mo", "Nia", "Tom", "Ola",
-         "Ravi", "Bea", "Cal", "Dan", "Eve", "Fin", "Gail", "Hal", "Ife", "Jas", "Kit", "Liv", "Max", "Ned",
-         "Oona", "Pat", "Quin", "Ros", "Sid", "Tess", "Uma", "Vic", "Wes", "Xan", "Yas", "Zed"]
-WORDS = ["night", "bus", "kettle", "door", "walk", "meeting", "letter", "garden", "phone", "sister", "morning",
-         "rain", "bridge", "kitchen", "promise", "shop", "river", "light", "chair", "friend", "step", "road"]
+FIRST = [
+    "Sam",
+    "Jo",
+    "Alex",
+    "Priya",
+    "Dee",
+    "Chris",
+    "Robin",
+    "Kim",
+    "Lee",
+    "Ash",
+    "Mo",
+    "Nia",
+    "Tom",
+    "Ola",
+    "Ravi",
+    "Bea",
+    "Cal",
+    "Dan",
+    "Eve",
+    "Fin",
+    "Gail",
+    "Hal",
+    "Ife",
+    "Jas",
+    "Kit",
+    "Liv",
+    "Max",
+    "Ned",
+    "Oona",
+    "Pat",
+    "Quin",
+    "Ros",
+    "Sid",
+    "Tess",
+    "Uma",
+    "Vic",
+    "Wes",
+    "Xan",
+    "Yas",
+    "Zed",
+]
+WORDS = [
+    "night",
+    "bus",
+    "kettle",
+    "door",
+    "walk",
+    "meeting",
+    "letter",
+    "garden",
+    "phone",
+    "sister",
+    "morning",
+    "rain",
+    "bridge",
+    "kitchen",
+    "promise",
+    "shop",
+    "river",
+    "light",
+    "chair",
+    "friend",
+    "step",
+    "road",
+]
 VOICES = 400
-NEWCOMERS = 40            # the last 40 voices were first heard within newcomer_days of the night
-PAUSED = "Robin A."       # voice 6: rests tonight
-MATERIAL = {   # source under content/ → seconds
-    "stream/idents/night-owls.mp3": 6.2, "stream/idents/through-the-night.mp3": 8.4,
+NEWCOMERS = 40  # the last 40 voices were first heard within newcomer_days of the night
+PAUSED = "Robin A."  # voice 6: rests tonight
+MATERIAL = {  # source under content/ → seconds
+    "stream/idents/night-owls.mp3": 6.2,
+    "stream/idents/through-the-night.mp3": 8.4,
     "stream/idents/you-are-not-alone.mp3": 9.7,
-    "stream/signposts/crisis-lines.mp3": 38.5, "stream/signposts/crisis-lines-short.mp3": 24.0,
-    "stream/beds/slow-chord.mp3": 240.0, "stream/beds/warm-pad.mp3": 300.0, "stream/beds/piano.mp3": 180.0,
-    "stream/standby/breathing-space.mp3": 312.0, "stream/standby/night-thoughts.mp3": 245.0,
-    "stream/standby/rain.mp3": 360.0, "stream/standby/the-sea.mp3": 198.0,
+    "stream/signposts/crisis-lines.mp3": 38.5,
+    "stream/signposts/crisis-lines-short.mp3": 24.0,
+    "stream/beds/slow-chord.mp3": 240.0,
+    "stream/beds/warm-pad.mp3": 300.0,
+    "stream/beds/piano.mp3": 180.0,
+    "stream/standby/breathing-space.mp3": 312.0,
+    "stream/standby/night-thoughts.mp3": 245.0,
+    "stream/standby/rain.mp3": 360.0,
+    "stream/standby/the-sea.mp3": 198.0,
     "stream/announcements/winter-shelter.mp3": 32.0,
 }
 
 
 # ================================================================ 1. assembly: the station
+
 
 def clock(minutes: int) -> str:
     return f"{minutes // 60 % 24:02d}:{minutes % 60:02d}"
@@ -145,45 +223,63 @@ def schedule_yaml(hours: int) -> str:
     """The week: a window from 22:00 in four blocks, rules as a station would set them."""
     start, length = 22 * 60, hours * 60
     cuts = [start + round(length * i / 4) for i in range(5)]
-    fills = [("Late talk", "{shows: [night-talk, late-bus, kitchen-table, open-door]}",
-              "{shows: [small-steps], files: [stream/standby/*.mp3]}"),
-             ("Small hours", "{topics: [struggle, rc.social.peer_support, rc.community.stigma]}",
-              "{tags: [calm], files: [stream/standby/*.mp3]}"),
-             ("Quiet hours", "{tags: [calm, music, poetry]}", "{files: [stream/standby/*.mp3]}"),
-             ("First light", "{shows: [first-light, step-by-step], topics: [recovery]}",
-              "{shows: [night-talk], files: [stream/standby/breathing-space.mp3]}")]
+    fills = [
+        (
+            "Late talk",
+            "{shows: [night-talk, late-bus, kitchen-table, open-door]}",
+            "{shows: [small-steps], files: [stream/standby/*.mp3]}",
+        ),
+        (
+            "Small hours",
+            "{topics: [struggle, rc.social.peer_support, rc.community.stigma]}",
+            "{tags: [calm], files: [stream/standby/*.mp3]}",
+        ),
+        ("Quiet hours", "{tags: [calm, music, poetry]}", "{files: [stream/standby/*.mp3]}"),
+        (
+            "First light",
+            "{shows: [first-light, step-by-step], topics: [recovery]}",
+            "{shows: [night-talk], files: [stream/standby/breathing-space.mp3]}",
+        ),
+    ]
     blocks = []
     for (name, fill, standby), b0, b1 in zip(fills, cuts, cuts[1:]):
-        blocks += [f"  - name: {name}", f'    start: "{clock(b0)}"', f'    end: "{clock(b1)}"',
-                   f"    fill: {fill}", f"    standby: {standby}"]
-    return "\n".join([
-        "name: The regular week",
-        f'window: {{start: "{clock(start)}", end: "{clock(start + length)}"}}',
-        "rules:",
-        "  ident_every_min: 30",
-        "  signpost_every_min: 45",
-        "  signpost_after_content_notes: true",
-        "  no_repeat_nights: 3",
-        "  presenter_max_percent: 10",
-        "  newcomer_percent: 15",
-        "  newcomer_days: 90",
-        "  notes_after:",
-        "    - notes: [overdose, suicide, self-harm]",
-        '      after: "00:00"',
-        "material:",
-        "  idents: [stream/idents/*.mp3]",
-        "  signposts: [stream/signposts/*.mp3]",
-        "  beds: [stream/beds/*.mp3]",
-        "announcements:",
-        "  - title: Winter night shelter",
-        "    file: stream/announcements/winter-shelter.mp3",
-        "    starts: 2026-11-01",
-        "    expires: 2027-02-28",
-        "    every_min: 120",
-        "blocks:",
-        *blocks,
-        "",
-    ])
+        blocks += [
+            f"  - name: {name}",
+            f'    start: "{clock(b0)}"',
+            f'    end: "{clock(b1)}"',
+            f"    fill: {fill}",
+            f"    standby: {standby}",
+        ]
+    return "\n".join(
+        [
+            "name: The regular week",
+            f'window: {{start: "{clock(start)}", end: "{clock(start + length)}"}}',
+            "rules:",
+            "  ident_every_min: 30",
+            "  signpost_every_min: 45",
+            "  signpost_after_content_notes: true",
+            "  no_repeat_nights: 3",
+            "  presenter_max_percent: 10",
+            "  newcomer_percent: 15",
+            "  newcomer_days: 90",
+            "  notes_after:",
+            "    - notes: [overdose, suicide, self-harm]",
+            '      after: "00:00"',
+            "material:",
+            "  idents: [stream/idents/*.mp3]",
+            "  signposts: [stream/signposts/*.mp3]",
+            "  beds: [stream/beds/*.mp3]",
+            "announcements:",
+            "  - title: Winter night shelter",
+            "    file: stream/announcements/winter-shelter.mp3",
+            "    starts: 2026-11-01",
+            "    expires: 2027-02-28",
+            "    every_min: 120",
+            "blocks:",
+            *blocks,
+            "",
+        ]
+    )
 
 
 def write_station(root: Path, hours: int):
@@ -196,7 +292,8 @@ def write_station(root: Path, hours: int):
     (root / "scheduler").mkdir()
     (root / "scheduler" / "week.yaml").write_text(schedule_yaml(hours), encoding="utf-8")
     (root / "scheduler" / "paused.yaml").write_text(
-        f"paused:\n  - presenter: {PAUSED.lower()}   # any capitals\n    until: 2026-12-31\n", encoding="utf-8")
+        f"paused:\n  - presenter: {PAUSED.lower()}   # any capitals\n    until: 2026-12-31\n", encoding="utf-8"
+    )
     return config_mod.load(root)
 
 
@@ -212,7 +309,7 @@ def make_library(items: int, seed: int = 1) -> Library:
     first_heard = {}
     for i, name in enumerate(names):
         if i >= VOICES - NEWCOMERS:
-            first_heard[name] = Date(2026, 8, 30) + timedelta(days=rnd.randrange(80))   # within 90 days
+            first_heard[name] = Date(2026, 8, 30) + timedelta(days=rnd.randrange(80))  # within 90 days
         else:
             first_heard[name] = Date(2021, 1, 1) + timedelta(days=rnd.randrange(5 * 365))
     # Some presenters are prolific (the cap matters), newcomers have a few episodes each.
@@ -225,35 +322,59 @@ def make_library(items: int, seed: int = 1) -> Library:
         voices = list(dict.fromkeys(rnd.choices(names, weights, k=2 if rnd.random() < 0.2 else 1)))
         earliest = max(first_heard[v] for v in voices)
         r = rnd.random()
-        minutes = (rnd.uniform(3, 10) if r < 0.2 else rnd.uniform(10, 30) if r < 0.8 else
-                   rnd.uniform(30, 45) if r < 0.95 else rnd.uniform(45, 60))
+        minutes = (
+            rnd.uniform(3, 10)
+            if r < 0.2
+            else rnd.uniform(10, 30)
+            if r < 0.8
+            else rnd.uniform(30, 45)
+            if r < 0.95
+            else rnd.uniform(45, 60)
+        )
         span = max(1, (NIGHT - timedelta(days=2) - earliest).days)
-        published = datetime.combine(earliest + timedelta(days=rnd.randrange(span)),
-                                     datetime.min.time(), UTC) + timedelta(hours=rnd.choice([9, 12, 18, 20]))
+        published = datetime.combine(
+            earliest + timedelta(days=rnd.randrange(span)), datetime.min.time(), UTC
+        ) + timedelta(hours=rnd.choice([9, 12, 18, 20]))
         if rnd.random() < 0.01:
-            published = night0 + timedelta(days=rnd.randrange(1, 30))   # not out yet
+            published = night0 + timedelta(days=rnd.randrange(1, 30))  # not out yet
         expires = None
         if rnd.random() < 0.02:
-            expires = (NIGHT + timedelta(days=rnd.randrange(0, 3))).isoformat()   # consent ends tonight or soon
+            expires = (NIGHT + timedelta(days=rnd.randrange(0, 3))).isoformat()  # consent ends tonight or soon
         elif rnd.random() < 0.1:
             expires = Date(2027 + rnd.randrange(3), 1, 1).isoformat()
         show = rnd.choice(shows)
         guid = f"{rnd.getrandbits(128):032x}"
         guid = f"{guid[:8]}-{guid[8:12]}-{guid[12:16]}-{guid[16:20]}-{guid[20:]}"
         title = " ".join(rnd.sample(WORDS, 3)).capitalize()
-        tracks.append(Track(
-            guid=guid, show=show, show_title=SHOWS[show], slug=f"{title.lower().replace(' ', '-')}-{n}",
-            title=title, credits=tuple(v.split()[0] for v in voices),
-            voices=tuple(presenter_key(v) for v in voices),
-            first_heard=tuple(first_heard[v].isoformat() for v in voices),
-            content_notes=tuple(rnd.sample(notes, rnd.choice([1, 1, 2]))) if rnd.random() < 0.15 else (),
-            topics=tuple(rnd.sample(topic_ids, rnd.randint(1, 3))),
-            tags=tuple(rnd.sample(TAGS, rnd.choice([0, 1, 1, 2]))),
-            duration_s=round(minutes * 60, 3), audio=f".station/cache/stream/{guid}.mp3",
-            published_at=published.isoformat(), consent_date=(published.date() - timedelta(days=3)).isoformat(),
-            consent_expires=expires))
-    sounds = {source: Sound(source, f".station/cache/material/{hashlib.sha256(source.encode()).hexdigest()[:16]}.mp3",
-                            seconds, library_mod.sound_title(source)) for source, seconds in MATERIAL.items()}
+        tracks.append(
+            Track(
+                guid=guid,
+                show=show,
+                show_title=SHOWS[show],
+                slug=f"{title.lower().replace(' ', '-')}-{n}",
+                title=title,
+                credits=tuple(v.split()[0] for v in voices),
+                voices=tuple(presenter_key(v) for v in voices),
+                first_heard=tuple(first_heard[v].isoformat() for v in voices),
+                content_notes=tuple(rnd.sample(notes, rnd.choice([1, 1, 2]))) if rnd.random() < 0.15 else (),
+                topics=tuple(rnd.sample(topic_ids, rnd.randint(1, 3))),
+                tags=tuple(rnd.sample(TAGS, rnd.choice([0, 1, 1, 2]))),
+                duration_s=round(minutes * 60, 3),
+                audio=f".station/cache/stream/{guid}.mp3",
+                published_at=published.isoformat(),
+                consent_date=(published.date() - timedelta(days=3)).isoformat(),
+                consent_expires=expires,
+            )
+        )
+    sounds = {
+        source: Sound(
+            source,
+            f".station/cache/material/{hashlib.sha256(source.encode()).hexdigest()[:16]}.mp3",
+            seconds,
+            library_mod.sound_title(source),
+        )
+        for source, seconds in MATERIAL.items()
+    }
     return Library(tracks, sounds)
 
 
@@ -274,11 +395,17 @@ def check_night(night: Night, library: Library, history: dict, schedules) -> lis
     lines, bad = [], []
     slots = night.slots
     gaps = [b.start_s - a.end_s for a, b in zip(slots, slots[1:])]
-    exact = (slots[0].start_s == 0 and max(map(abs, gaps), default=0) < 1e-6
-             and abs(slots[-1].end_s - night.length_s) < 1e-6 and all(s.duration_s > 0 for s in slots))
-    lines.append(f"fills its window: {night.length_s / 3600:g} h ({night.start:%H:%M}-{night.end:%H:%M} "
-                 f"{night.start.tzinfo}), first slot at 0, last ends at {slots[-1].end_s:.6f} s, largest gap or "
-                 f"overlap {max(map(abs, gaps), default=0):.2e} s: {'exact' if exact else 'WRONG'}")
+    exact = (
+        slots[0].start_s == 0
+        and max(map(abs, gaps), default=0) < 1e-6
+        and abs(slots[-1].end_s - night.length_s) < 1e-6
+        and all(s.duration_s > 0 for s in slots)
+    )
+    lines.append(
+        f"fills its window: {night.length_s / 3600:g} h ({night.start:%H:%M}-{night.end:%H:%M} "
+        f"{night.start.tzinfo}), first slot at 0, last ends at {slots[-1].end_s:.6f} s, largest gap or "
+        f"overlap {max(map(abs, gaps), default=0):.2e} s: {'exact' if exact else 'WRONG'}"
+    )
     if not exact:
         bad.append("window")
     rules = schedules.files[0].data.rules
@@ -296,17 +423,20 @@ def check_night(night: Night, library: Library, history: dict, schedules) -> lis
     paused = presenter_key(PAUSED)
     rested = sum(paused in by_guid[s.guid].voices for s in episodes)
     midnight = schedules.files[0].offset_s(night.night, 0)
-    early = sum(1 for s in episodes if {"overdose", "suicide", "self-harm"} & set(s.content_notes)
-                and s.start_s < midnight)
+    early = sum(
+        1 for s in episodes if {"overdose", "suicide", "self-harm"} & set(s.content_notes) and s.start_s < midnight
+    )
     signposts = [s for s in slots if s.kind == "signpost"]
     spacing = max((b.start_s - a.end_s for a, b in zip(signposts, signposts[1:])), default=0)
     after_notes = all(slots[i + 1].kind == "signpost" for i, s in enumerate(slots[:-1]) if s.content_notes)
-    lines.append(f"rules: top presenter {top:.1f} % of the night (cap {rules.presenter_max_percent:g} %); "
-                 f"newcomers {share:.1f} % of episode time (aim {rules.newcomer_percent:g} %); {repeats} episodes "
-                 f"heard in the last {rules.no_repeat_nights} nights ({len(recent)} guids in the history); "
-                 f"{rested} by the paused presenter; {early} with overdose/suicide/self-harm before 00:00; "
-                 f"signposting at most {spacing / 60:.1f} min apart (every {rules.signpost_every_min}), "
-                 f"after every episode with content notes: {after_notes}")
+    lines.append(
+        f"rules: top presenter {top:.1f} % of the night (cap {rules.presenter_max_percent:g} %); "
+        f"newcomers {share:.1f} % of episode time (aim {rules.newcomer_percent:g} %); {repeats} episodes "
+        f"heard in the last {rules.no_repeat_nights} nights ({len(recent)} guids in the history); "
+        f"{rested} by the paused presenter; {early} with overdose/suicide/self-harm before 00:00; "
+        f"signposting at most {spacing / 60:.1f} min apart (every {rules.signpost_every_min}), "
+        f"after every episode with content notes: {after_notes}"
+    )
     if top > rules.presenter_max_percent + 1e-9 or repeats or rested or early or not after_notes:
         bad.append("rules")
     return lines + [f"PROBLEM: {b}" for b in bad]
@@ -323,26 +453,30 @@ def assembly(items: int, hours: int, repeat: int) -> None:
         assert not errors, errors
         made_s, library = timed(make_library, items)
         library_mod.save(config, library)
-        for back in (3, 2, 1):   # the three nights before, pinned as the daemon pins them
+        for back in (3, 2, 1):  # the three nights before, pinned as the daemon pins them
             nights.running_order(config, NIGHT - timedelta(days=back), schedules=schedules, library=library)
         history = nights.history(config, NIGHT, schedules.files[0].data.rules.no_repeat_nights)
         start, end = schedules.files[0].window(NIGHT)
         on_air = sum(t.on_air(start, end) for t in library.tracks)
         newcomer_tracks = sum(t.newcomer(NIGHT, 90) for t in library.tracks)
-        print(f"library: {len(library.tracks):,} tracks ({on_air:,} cleared for the night), "
-              f"{len({v for t in library.tracks for v in t.voices})} voices, {newcomer_tracks} newcomers' tracks, "
-              f"{sum(bool(t.content_notes) for t in library.tracks):,} with content notes, "
-              f"{sum(presenter_key(PAUSED) in t.voices for t in library.tracks)} by the paused presenter, "
-              f"{sum(t.duration_s for t in library.tracks) / 3600:,.0f} hours in all; {len(library.sounds)} sounds; "
-              f"made in {made_s:.2f} s (not timed below)")
-        print(f"history: {', '.join(f'{d:%a %-d %b} {len(g)} episodes' for d, g in sorted(history.items()))} "
-              f"(assembled and pinned with nights.running_order, read back with nights.history)")
+        print(
+            f"library: {len(library.tracks):,} tracks ({on_air:,} cleared for the night), "
+            f"{len({v for t in library.tracks for v in t.voices})} voices, {newcomer_tracks} newcomers' tracks, "
+            f"{sum(bool(t.content_notes) for t in library.tracks):,} with content notes, "
+            f"{sum(presenter_key(PAUSED) in t.voices for t in library.tracks)} by the paused presenter, "
+            f"{sum(t.duration_s for t in library.tracks) / 3600:,.0f} hours in all; {len(library.sounds)} sounds; "
+            f"made in {made_s:.2f} s (not timed below)"
+        )
+        print(
+            f"history: {', '.join(f'{d:%a %-d %b} {len(g)} episodes' for d, g in sorted(history.items()))} "
+            f"(assembled and pinned with nights.running_order, read back with nights.history)"
+        )
         print(f"schedule.load (YAML + pydantic + checks, 2 files): {load_s * 1000:.1f} ms")
 
         ours, base = [], []
         night = None
         for r in range(repeat):
-            for side in (("ours", "base") if r % 2 == 0 else ("base", "ours")):
+            for side in ("ours", "base") if r % 2 == 0 else ("base", "ours"):
                 if side == "ours":
                     s, night = timed(assemble, schedules, library, NIGHT, history)
                     ours.append(s)
@@ -351,19 +485,25 @@ def assembly(items: int, hours: int, repeat: int) -> None:
         print(f"{'run':>4} {'baseline s':>11} {'assemble s':>11}")
         for i, (b, o) in enumerate(zip(base, ours), 1):
             print(f"{i:>4} {b:>11.4f} {o:>11.4f}   ({'ours' if i % 2 else 'baseline'} first)")
-        print(f"best {min(base):>11.4f} {min(ours):>11.4f}; median {statistics.median(base):.4f} / "
-              f"{statistics.median(ours):.4f}")
-        print(f"ratio assemble/baseline = {min(ours) / min(base):.1f} (best), "
-              f"{statistics.median(ours) / statistics.median(base):.1f} (median); assembly {min(ours) * 1000:.0f} ms "
-              f"for {hours} h from {items:,} items: {min(ours) / AIM_S:.2f}x the {AIM_S:g} s aim "
-              f"({'well under' if min(ours) < AIM_S / 3 else 'under' if min(ours) < AIM_S else 'OVER'})")
+        print(
+            f"best {min(base):>11.4f} {min(ours):>11.4f}; median {statistics.median(base):.4f} / "
+            f"{statistics.median(ours):.4f}"
+        )
+        print(
+            f"ratio assemble/baseline = {min(ours) / min(base):.1f} (best), "
+            f"{statistics.median(ours) / statistics.median(base):.1f} (median); assembly {min(ours) * 1000:.0f} ms "
+            f"for {hours} h from {items:,} items: {min(ours) / AIM_S:.2f}x the {AIM_S:g} s aim "
+            f"({'well under' if min(ours) < AIM_S / 3 else 'under' if min(ours) < AIM_S else 'OVER'})"
+        )
         kinds: dict[str, int] = {}
         for s in night.slots:
             kinds[s.kind] = kinds.get(s.kind, 0) + 1
-        print(f"the night: {len(night.slots)} slots ({', '.join(f'{k} {v}' for k, v in sorted(kinds.items()))}), "
-              f"{sum(1 for s in night.slots if s.guid)} episodes "
-              f"({sum(s.duration_s for s in night.slots if s.guid) / 3600:.2f} h), "
-              f"{sum(s.standby for s in night.slots)} standing in; {len(night.notes)} notes for coordinators:")
+        print(
+            f"the night: {len(night.slots)} slots ({', '.join(f'{k} {v}' for k, v in sorted(kinds.items()))}), "
+            f"{sum(1 for s in night.slots if s.guid)} episodes "
+            f"({sum(s.duration_s for s in night.slots if s.guid) / 3600:.2f} h), "
+            f"{sum(s.standby for s in night.slots)} standing in; {len(night.notes)} notes for coordinators:"
+        )
         for note in night.notes:
             print(f"  - [{note.severity.value}] {note.what}")
         for line in check_night(night, library, history, schedules):
@@ -384,16 +524,20 @@ def assembly(items: int, hours: int, repeat: int) -> None:
         lib_s = min(timed(library.to_json)[0] for _ in range(repeat))
         text = library.to_json()
         lib_back_s = min(timed(Library.from_json, text)[0] for _ in range(repeat))
-        print(f"Night.to_json (the pin): {pin_s * 1000:.1f} ms, {len(pin.encode()):,} bytes; from_json "
-              f"{back_s * 1000:.1f} ms")
-        print(f"Library.to_json: {lib_s * 1000:.0f} ms, {len(text.encode()):,} bytes "
-              f"({len(text.encode()) / len(library.tracks):,.0f} a track); from_json {lib_back_s * 1000:.0f} ms")
+        print(
+            f"Night.to_json (the pin): {pin_s * 1000:.1f} ms, {len(pin.encode()):,} bytes; from_json "
+            f"{back_s * 1000:.1f} ms"
+        )
+        print(
+            f"Library.to_json: {lib_s * 1000:.0f} ms, {len(text.encode()):,} bytes "
+            f"({len(text.encode()) / len(library.tracks):,.0f} a track); from_json {lib_back_s * 1000:.0f} ms"
+        )
 
         # What the player pays in production before each item: its default running_order is a nights.Follower,
         # which stats the files the night is made from (schedules, pause list, library.json, the pin) and reads
         # it all again with nights.running_order (schedules and library.json loaded, the key, the pin) only when
         # one of them has changed, as after a build during the night that rewrote library.json.
-        nights.running_order(config, NIGHT, schedules=schedules, library=library)   # tonight's pin
+        nights.running_order(config, NIGHT, schedules=schedules, library=library)  # tonight's pin
         now = start + timedelta(hours=1)
         follower = nights.Follower(config, lambda: now)
         first_s, order = timed(follower, NIGHT)
@@ -403,34 +547,58 @@ def assembly(items: int, hours: int, repeat: int) -> None:
         lib_path = library_mod.path(config)
         for i in range(repeat):
             stamp = lib_path.stat().st_mtime_ns + (i + 1) * 1_000_000_000
-            os.utime(lib_path, ns=(stamp, stamp))   # rewritten with the same text: read again, same pin
+            os.utime(lib_path, ns=(stamp, stamp))  # rewritten with the same text: read again, same pin
             s, again = timed(follower, NIGHT)
             assert again.slots == night.slots
             changed.append(s)
         per_hour = len(night.slots) / (night.length_s / 3600)
         still = statistics.median(unchanged)
-        print(f"before each item in production (nights.Follower): nothing changed {still * 1e3:.2f} ms (median of "
-              f"20; x {per_hour:.0f} items an hour = {still * per_hour * 1e3:.1f} ms an hour); a file changed, read "
-              f"again (nights.running_order: schedules and library.json loaded, the key, the pin) best "
-              f"{min(changed) * 1000:.0f} ms, median {statistics.median(changed) * 1000:.0f} ms; the first call "
-              f"{first_s * 1000:.0f} ms (not in part 2, which passes running_order=lambda night: the night)")
+        print(
+            f"before each item in production (nights.Follower): nothing changed {still * 1e3:.2f} ms (median of "
+            f"20; x {per_hour:.0f} items an hour = {still * per_hour * 1e3:.1f} ms an hour); a file changed, read "
+            f"again (nights.running_order: schedules and library.json loaded, the key, the pin) best "
+            f"{min(changed) * 1000:.0f} ms, median {statistics.median(changed) * 1000:.0f} ms; the first call "
+            f"{first_s * 1000:.0f} ms (not in part 2, which passes running_order=lambda night: the night)"
+        )
 
 
 # ================================================================ 2. playout: media and the night
 
+
 def media() -> dict[str, Path]:
     """The real audio, made once (cached in bench/out/stream/)."""
     from tests import media as m
+
     OUT.mkdir(parents=True, exist_ok=True)
     texts = [
-        ("ep-night-bus", 4, "en-us", "Hello, it is Sam. Tonight I stayed on the night bus all the way home from the "
-         "meeting. If you are on a bus somewhere right now, stay on. The driver knows my face by now."),
-        ("ep-kettle", 6, "en-gb", "This is Jo. At three in the morning I put the kettle on and phoned a friend "
-         "instead. It helped more than I ever thought it would, and we talked until it was light."),
-        ("ep-first-light", 8, "en-gb-scotland", "Dee here, awake again. I open the curtains and wait for the first "
-         "light over the houses. It always comes, even on the long nights, even when I doubt it."),
-        ("ep-the-walk", 11, "en-029", "Chris speaking. When the craving came I walked once round the block, then "
-         "once more. By the second lap it had passed, and I went home and slept."),
+        (
+            "ep-night-bus",
+            4,
+            "en-us",
+            "Hello, it is Sam. Tonight I stayed on the night bus all the way home from the "
+            "meeting. If you are on a bus somewhere right now, stay on. The driver knows my face by now.",
+        ),
+        (
+            "ep-kettle",
+            6,
+            "en-gb",
+            "This is Jo. At three in the morning I put the kettle on and phoned a friend "
+            "instead. It helped more than I ever thought it would, and we talked until it was light.",
+        ),
+        (
+            "ep-first-light",
+            8,
+            "en-gb-scotland",
+            "Dee here, awake again. I open the curtains and wait for the first "
+            "light over the houses. It always comes, even on the long nights, even when I doubt it.",
+        ),
+        (
+            "ep-the-walk",
+            11,
+            "en-029",
+            "Chris speaking. When the craving came I walked once round the block, then "
+            "once more. By the second lap it had passed, and I went home and slept.",
+        ),
     ]
     made = {}
     for name, minutes, voice, text in texts:
@@ -442,11 +610,16 @@ def media() -> dict[str, Path]:
                 m.long_speech(path.with_name("partial-" + path.name), minutes, unit=unit)
             path.with_name("partial-" + path.name).rename(path)
         made[name] = path
-    for name, text in (("ident-night-owls", "Night Owls Radio, through the night."),
-                       ("ident-not-alone", "You are listening to Night Owls Radio. You are not alone."),
-                       ("signpost", "If you need to talk to someone now, the Samaritans are there day and night "
-                        "on one one six, one two three. You can also text the word SHOUT to eight five two five "
-                        "eight. If you are in danger, call nine nine nine.")):
+    for name, text in (
+        ("ident-night-owls", "Night Owls Radio, through the night."),
+        ("ident-not-alone", "You are listening to Night Owls Radio. You are not alone."),
+        (
+            "signpost",
+            "If you need to talk to someone now, the Samaritans are there day and night "
+            "on one one six, one two three. You can also text the word SHOUT to eight five two five "
+            "eight. If you are in danger, call nine nine nine.",
+        ),
+    ):
         path = OUT / f"{name}.mp3"
         if not path.exists():
             m.speech(text, path, pad_s=0.3)
@@ -460,9 +633,26 @@ def media() -> dict[str, Path]:
 
 def decoded_seconds(path: Path) -> tuple[float, str]:
     """Decode with the bundled ffmpeg: the audio's length (samples per channel / 44.1 kHz) and any error."""
-    result = subprocess.run([ffmpeg.executable(), "-hide_banner", "-nostdin", "-nostats", "-v", "info", "-i",
-                             str(path), "-af", "astats=measure_perchannel=none:measure_overall=Number_of_samples",
-                             "-f", "null", "-"], capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [
+            ffmpeg.executable(),
+            "-hide_banner",
+            "-nostdin",
+            "-nostats",
+            "-v",
+            "info",
+            "-i",
+            str(path),
+            "-af",
+            "astats=measure_perchannel=none:measure_overall=Number_of_samples",
+            "-f",
+            "null",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     found = re.findall(r"Number of samples: (\d+)", result.stderr)
     errors = [line for line in result.stderr.splitlines() if re.search(r"error|invalid|corrupt", line, re.I)]
     if result.returncode:
@@ -492,7 +682,7 @@ def play_station(root: Path, files: dict[str, Path]):
         except OSError:
             target.write_bytes(path.read_bytes())
     config = config_mod.load(root)
-    Ledger(config.state_dir / "state.sqlite").close()   # the player asks it about withdrawals before each episode
+    Ledger(config.state_dir / "state.sqlite").close()  # the player asks it about withdrawals before each episode
     return config
 
 
@@ -519,26 +709,42 @@ def play_night(files: dict[str, Path], seconds: dict[str, float], minutes: float
             key = idents[n_id % 2]
             n_id += 1
             add("ident", key, "Station ident", seconds[key])
-        elif fits := [n_ep + i for i in range(len(episodes))
-                      if seconds[episodes[(n_ep + i) % len(episodes)]] <= room]:
-            key = episodes[fits[0] % len(episodes)]   # the next episode in turn that fits, as assembly picks
+        elif fits := [n_ep + i for i in range(len(episodes)) if seconds[episodes[(n_ep + i) % len(episodes)]] <= room]:
+            key = episodes[fits[0] % len(episodes)]  # the next episode in turn that fits, as assembly picks
             n_ep, played = fits[0] + 1, played + 1
-            add("episode", key, key[3:].replace("-", " ").capitalize(), seconds[key], guid=f"guid-{played:04d}",
-                show="night-talk", show_title="Night Talk", slug=key[3:], credits=("Sam",))
+            add(
+                "episode",
+                key,
+                key[3:].replace("-", " ").capitalize(),
+                seconds[key],
+                guid=f"guid-{played:04d}",
+                show="night-talk",
+                show_title="Night Talk",
+                slug=key[3:],
+                credits=("Sam",),
+            )
             if played % 3 == 0:
                 add("bed", "bed", "Music", min(40.0, length - t))
         else:
             add("bed", "bed", "Music", min(seconds["bed"], room))
     slots = [s for s in slots if s.duration_s > 0]
     start = datetime(2026, 11, 23, 22, 0, tzinfo=UTC)
-    return Night(night=NIGHT, schedule="bench", start=start, end=start + timedelta(seconds=length), slots=slots,
-                 fallback=[f"audio/{files['bed'].name}"])
+    return Night(
+        night=NIGHT,
+        schedule="bench",
+        start=start,
+        end=start + timedelta(seconds=length),
+        slots=slots,
+        fallback=[f"audio/{files['bed'].name}"],
+    )
 
 
 # ================================================================ 2. playout: the two sides
 
+
 class Mp3FileOutput(Output):
     """The Icecast output's encoder (MP3 at mp3_kbps), writing to a file instead of a mount."""
+
     name = "MP3"
 
     def __init__(self, settings, path: Path):
@@ -586,12 +792,23 @@ def play_ours(config, night: Night, folder: Path) -> dict:
     s0, c0, w0 = cpu_now()
     report = player.play(night.night)
     s1, c1, w1 = cpu_now()
-    reaped = all(o.process is not None and o.process.poll() is not None and not o.thread.is_alive()
-                 for o in outputs)
-    return {"self": s1 - s0, "children": c1 - c0, "wall": w1 - w0, "seconds": report.seconds,
-            "standby": report.standby, "played": len(report.played), "dropped": sum(o.dropped_s for o in outputs),
-            "restarts": sum(o.restarts for o in outputs), "failure": [o.failure for o in outputs if o.failure],
-            "reaped": reaped, "held": clock.held, "mp3": mp3.path, "hls": hls.folder, "epoch": epoch}
+    reaped = all(o.process is not None and o.process.poll() is not None and not o.thread.is_alive() for o in outputs)
+    return {
+        "self": s1 - s0,
+        "children": c1 - c0,
+        "wall": w1 - w0,
+        "seconds": report.seconds,
+        "standby": report.standby,
+        "played": len(report.played),
+        "dropped": sum(o.dropped_s for o in outputs),
+        "restarts": sum(o.restarts for o in outputs),
+        "failure": [o.failure for o in outputs if o.failure],
+        "reaped": reaped,
+        "held": clock.held,
+        "mp3": mp3.path,
+        "hls": hls.folder,
+        "epoch": epoch,
+    }
 
 
 def baseline_inputs(config, night: Night) -> tuple[list[str], str]:
@@ -608,9 +825,26 @@ def baseline_command(config, night: Night, folder: Path) -> tuple[list[str], Pat
     mp3 = Mp3FileOutput(settings, folder / "base.mp3")
     hls = HlsOutput(settings, folder / "base-hls")
     args, graph = baseline_inputs(config, night)
-    return ([ffmpeg.executable(), "-hide_banner", "-v", "error", "-nostdin", *args,
-             "-filter_complex", graph + ",asplit=2[m][h]", "-map", "[m]", *mp3.command(), "-map", "[h]",
-             *hls.command()], mp3.path, hls.folder)
+    return (
+        [
+            ffmpeg.executable(),
+            "-hide_banner",
+            "-v",
+            "error",
+            "-nostdin",
+            *args,
+            "-filter_complex",
+            graph + ",asplit=2[m][h]",
+            "-map",
+            "[m]",
+            *mp3.command(),
+            "-map",
+            "[h]",
+            *hls.command(),
+        ],
+        mp3.path,
+        hls.folder,
+    )
 
 
 def play_baseline(config, night: Night, folder: Path) -> dict:
@@ -633,10 +867,12 @@ def check_outputs(mp3: Path, hls: Path, length: float, epoch: float | None = Non
     closed = text.rstrip().endswith("#EXT-X-ENDLIST")
     ok = ok and closed and not hls_err and abs(hls_s - listed) <= 1.0
     written = f", about {seq + count - int(epoch)} segments written in all (epoch numbering)" if epoch else ""
-    return ok, (f"MP3 {mp3.stat().st_size / 2**20:.1f} MB decodes to {got:.2f} s (played {length:.2f} s, "
-                f"{got - length:+.2f} s){' ERROR ' + err if err else ''}; HLS playlist "
-                f"{'closed' if closed else 'NOT CLOSED'}, lists {count} segments ({listed:.1f} s), decodes to "
-                f"{hls_s:.2f} s{' ERROR ' + hls_err if hls_err else ''}{written}")
+    return ok, (
+        f"MP3 {mp3.stat().st_size / 2**20:.1f} MB decodes to {got:.2f} s (played {length:.2f} s, "
+        f"{got - length:+.2f} s){' ERROR ' + err if err else ''}; HLS playlist "
+        f"{'closed' if closed else 'NOT CLOSED'}, lists {count} segments ({listed:.1f} s), decodes to "
+        f"{hls_s:.2f} s{' ERROR ' + hls_err if hls_err else ''}{written}"
+    )
 
 
 def reap(proc: subprocess.Popen) -> float:
@@ -653,30 +889,53 @@ def where_it_goes(config, night: Night, folder: Path) -> dict:
     ff = ffmpeg.executable()
     rate = ["-f", "s16le", "-ac", "2", "-ar", "44100"]
     decoders = 0.0
-    for s in night.slots:   # as Player._decode runs them: one per slot, stopped after the slot's length
-        p = subprocess.Popen([ff, "-hide_banner", "-v", "error", "-nostdin", "-ss", f"{s.from_s:.3f}", "-i",
-                              str(config.root / s.audio), "-t", f"{s.duration_s:.6f}", *rate, "pipe:1"],
-                             stdout=subprocess.DEVNULL)
+    for s in night.slots:  # as Player._decode runs them: one per slot, stopped after the slot's length
+        p = subprocess.Popen(
+            [
+                ff,
+                "-hide_banner",
+                "-v",
+                "error",
+                "-nostdin",
+                "-ss",
+                f"{s.from_s:.3f}",
+                "-i",
+                str(config.root / s.audio),
+                "-t",
+                f"{s.duration_s:.6f}",
+                *rate,
+                "pipe:1",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
         decoders += reap(p)
     args, graph = baseline_inputs(config, night)
     settings = config.settings.stream
     out = {"decoders": decoders}
-    for name, enc in (("mp3", Mp3FileOutput(settings, folder / "parts.mp3")),
-                      ("hls", HlsOutput(settings, folder / "parts-hls"))):
-        dec = subprocess.Popen([ff, "-hide_banner", "-v", "error", "-nostdin", *args, "-filter_complex", graph,
-                                *rate, "pipe:1"], stdout=subprocess.PIPE)
-        encoder = subprocess.Popen([ff, "-hide_banner", "-v", "error", "-nostdin", *rate, "-i", "pipe:0",
-                                    *enc.command()], stdin=dec.stdout)
+    for name, enc in (
+        ("mp3", Mp3FileOutput(settings, folder / "parts.mp3")),
+        ("hls", HlsOutput(settings, folder / "parts-hls")),
+    ):
+        dec = subprocess.Popen(
+            [ff, "-hide_banner", "-v", "error", "-nostdin", *args, "-filter_complex", graph, *rate, "pipe:1"],
+            stdout=subprocess.PIPE,
+        )
+        encoder = subprocess.Popen(
+            [ff, "-hide_banner", "-v", "error", "-nostdin", *rate, "-i", "pipe:0", *enc.command()], stdin=dec.stdout
+        )
         dec.stdout.close()
         out[name] = reap(encoder)
         out[f"concat-{name}"] = reap(dec)
     # A what-if (the bench's, not the code): the HLS encoder with ffmpeg's fast AAC coder instead of twoloop.
     command = HlsOutput(settings, folder / "fast-hls").command()
-    command[command.index("aac") + 1:command.index("aac") + 1] = ["-aac_coder", "fast"]
-    dec = subprocess.Popen([ff, "-hide_banner", "-v", "error", "-nostdin", *args, "-filter_complex", graph,
-                            *rate, "pipe:1"], stdout=subprocess.PIPE)
-    encoder = subprocess.Popen([ff, "-hide_banner", "-v", "error", "-nostdin", *rate, "-i", "pipe:0", *command],
-                               stdin=dec.stdout)
+    command[command.index("aac") + 1 : command.index("aac") + 1] = ["-aac_coder", "fast"]
+    dec = subprocess.Popen(
+        [ff, "-hide_banner", "-v", "error", "-nostdin", *args, "-filter_complex", graph, *rate, "pipe:1"],
+        stdout=subprocess.PIPE,
+    )
+    encoder = subprocess.Popen(
+        [ff, "-hide_banner", "-v", "error", "-nostdin", *rate, "-i", "pipe:0", *command], stdin=dec.stdout
+    )
     dec.stdout.close()
     out["hls-fast"] = reap(encoder)
     reap(dec)
@@ -690,61 +949,86 @@ def playout(files, seconds, config, minutes: float, repeat: int) -> None:
     kinds: dict[str, int] = {}
     for s in night.slots:
         kinds[s.kind] = kinds.get(s.kind, 0) + 1
-    print(f"\n== 2. playout: {minutes:g} minutes of night, {len(night.slots)} slots "
-          f"({', '.join(f'{k} {v}' for k, v in sorted(kinds.items()))}), best of {repeat} ==")
-    print(f"outputs: MP3 {config.settings.stream.mp3_kbps} kb/s to a file (the Icecast encoder), HLS AAC "
-          f"{config.settings.stream.aac_kbps} kb/s, {config.settings.stream.hls_segment_s} s segments, "
-          f"{config.settings.stream.hls_window_s} s window; lead_s {config.settings.stream.lead_s:g}")
-    print(f"{'run':>4} {'side':>9} {'CPU s':>7} {'self':>7} {'children':>9} {'wall s':>7} {'CPU/h s':>8} "
-          f"{'x real':>7}  checks")
+    print(
+        f"\n== 2. playout: {minutes:g} minutes of night, {len(night.slots)} slots "
+        f"({', '.join(f'{k} {v}' for k, v in sorted(kinds.items()))}), best of {repeat} =="
+    )
+    print(
+        f"outputs: MP3 {config.settings.stream.mp3_kbps} kb/s to a file (the Icecast encoder), HLS AAC "
+        f"{config.settings.stream.aac_kbps} kb/s, {config.settings.stream.hls_segment_s} s segments, "
+        f"{config.settings.stream.hls_window_s} s window; lead_s {config.settings.stream.lead_s:g}"
+    )
+    print(
+        f"{'run':>4} {'side':>9} {'CPU s':>7} {'self':>7} {'children':>9} {'wall s':>7} {'CPU/h s':>8} "
+        f"{'x real':>7}  checks"
+    )
     ours, base = [], []
     with tempfile.TemporaryDirectory(dir=OUT) as tmp:
         for r in range(repeat):
-            for side in (("ours", "baseline") if r % 2 == 0 else ("baseline", "ours")):
+            for side in ("ours", "baseline") if r % 2 == 0 else ("baseline", "ours"):
                 folder = Path(tmp) / f"{side}-{r}"
                 folder.mkdir()
                 if side == "ours":
                     m = play_ours(config, night, folder)
                     ok, text = check_outputs(m["mp3"], m["hls"], m["seconds"], m["epoch"])
-                    ok = (ok and m["reaped"] and not m["standby"] and m["dropped"] == 0 and not m["restarts"]
-                          and abs(m["seconds"] - length) < 0.01)
-                    text = (f"played {m['seconds']:.2f} s, {m['played']} items, standby {len(m['standby'])}, "
-                            f"dropped {m['dropped']:.1f} s, restarts {m['restarts']}, encoders reaped "
-                            f"{m['reaped']}, clock held {m['held']}x; " + text)
+                    ok = (
+                        ok
+                        and m["reaped"]
+                        and not m["standby"]
+                        and m["dropped"] == 0
+                        and not m["restarts"]
+                        and abs(m["seconds"] - length) < 0.01
+                    )
+                    text = (
+                        f"played {m['seconds']:.2f} s, {m['played']} items, standby {len(m['standby'])}, "
+                        f"dropped {m['dropped']:.1f} s, restarts {m['restarts']}, encoders reaped "
+                        f"{m['reaped']}, clock held {m['held']}x; " + text
+                    )
                     ours.append(m)
                 else:
                     m = play_baseline(config, night, folder)
                     ok, text = check_outputs(m["mp3"], m["hls"], length)
                     base.append(m)
                 total = m["self"] + m["children"]
-                print(f"{r + 1:>4} {side:>9} {total:>7.2f} {m['self']:>7.2f} {m['children']:>9.2f} {m['wall']:>7.2f} "
-                      f"{total / hours:>8.2f} {length / m['wall']:>7.0f}  {'ok' if ok else 'FAILED'}: {text}",
-                      flush=True)
-                shutil.rmtree(folder)   # about 60 MB an hour: not kept
-        cpu = lambda m: m["self"] + m["children"]   # noqa: E731
+                print(
+                    f"{r + 1:>4} {side:>9} {total:>7.2f} {m['self']:>7.2f} {m['children']:>9.2f} {m['wall']:>7.2f} "
+                    f"{total / hours:>8.2f} {length / m['wall']:>7.0f}  {'ok' if ok else 'FAILED'}: {text}",
+                    flush=True,
+                )
+                shutil.rmtree(folder)  # about 60 MB an hour: not kept
+        cpu = lambda m: m["self"] + m["children"]  # noqa: E731
         bo, bb = min(ours, key=cpu), min(base, key=cpu)
-        print(f"best: ours {cpu(bo):.2f} s CPU ({bo['self']:.2f} Python + {bo['children']:.2f} ffmpeg), wall "
-              f"{bo['wall']:.2f} s; baseline {cpu(bb):.2f} s CPU, wall {bb['wall']:.2f} s (medians "
-              f"{statistics.median(map(cpu, ours)):.2f} / {statistics.median(map(cpu, base)):.2f})")
-        print(f"CPU seconds per hour of audio: ours {cpu(bo) / hours:.1f} ({cpu(bo) / length:.4f} of real time, "
-              f"{cpu(bo) / length * 100:.2f} % of a core), baseline {cpu(bb) / hours:.1f} ({cpu(bb) / length:.4f}); "
-              f"ratio ours/baseline = {cpu(bo) / cpu(bb):.2f}")
-        print(f"wall: ours {length / bo['wall']:.0f}x real time on {os.cpu_count()} CPUs, baseline "
-              f"{length / bb['wall']:.0f}x")
+        print(
+            f"best: ours {cpu(bo):.2f} s CPU ({bo['self']:.2f} Python + {bo['children']:.2f} ffmpeg), wall "
+            f"{bo['wall']:.2f} s; baseline {cpu(bb):.2f} s CPU, wall {bb['wall']:.2f} s (medians "
+            f"{statistics.median(map(cpu, ours)):.2f} / {statistics.median(map(cpu, base)):.2f})"
+        )
+        print(
+            f"CPU seconds per hour of audio: ours {cpu(bo) / hours:.1f} ({cpu(bo) / length:.4f} of real time, "
+            f"{cpu(bo) / length * 100:.2f} % of a core), baseline {cpu(bb) / hours:.1f} ({cpu(bb) / length:.4f}); "
+            f"ratio ours/baseline = {cpu(bo) / cpu(bb):.2f}"
+        )
+        print(
+            f"wall: ours {length / bo['wall']:.0f}x real time on {os.cpu_count()} CPUs, baseline "
+            f"{length / bb['wall']:.0f}x"
+        )
 
         parts = where_it_goes(config, night, Path(tmp))
         concat = (parts["concat-mp3"] + parts["concat-hls"]) / 2
         est = bo["self"] + parts["decoders"] + parts["mp3"] + parts["hls"]
-        share = lambda x: f"{x / hours:.1f} s ({100 * x / est:.0f} %)"   # noqa: E731
-        print(f"where ours goes, CPU s per hour of audio (Python exact, from the best run; ffmpeg from separate runs, "
-              f"each process reaped with wait4): Python (player loop + 2 writer threads) {share(bo['self'])}; "
-              f"{len(night.slots)} decoders as the player runs them {share(parts['decoders'])}; MP3 encoder "
-              f"{share(parts['mp3'])}; AAC/HLS encoder {share(parts['hls'])}; sum {est / hours:.1f} s (ours measured "
-              f"{cpu(bo) / hours:.1f} s). For scale: one concat decoder for all the slots {concat / hours:.1f} s; "
-              f"what-if (bench only): the AAC/HLS encoder with -aac_coder fast {parts['hls-fast'] / hours:.1f} s")
+        share = lambda x: f"{x / hours:.1f} s ({100 * x / est:.0f} %)"  # noqa: E731
+        print(
+            f"where ours goes, CPU s per hour of audio (Python exact, from the best run; ffmpeg from separate runs, "
+            f"each process reaped with wait4): Python (player loop + 2 writer threads) {share(bo['self'])}; "
+            f"{len(night.slots)} decoders as the player runs them {share(parts['decoders'])}; MP3 encoder "
+            f"{share(parts['mp3'])}; AAC/HLS encoder {share(parts['hls'])}; sum {est / hours:.1f} s (ours measured "
+            f"{cpu(bo) / hours:.1f} s). For scale: one concat decoder for all the slots {concat / hours:.1f} s; "
+            f"what-if (bench only): the AAC/HLS encoder with -aac_coder fast {parts['hls-fast'] / hours:.1f} s"
+        )
 
 
 # ================================================================ memory: fresh processes
+
 
 def vm_hwm_mb(pid: int) -> float | None:
     try:
@@ -789,10 +1073,16 @@ class Sampler(threading.Thread):
 
 
 def memory(minutes: float) -> None:
-    print(f"\n== memory: one playout of {minutes:g} minutes in a fresh Python process, and the baseline ffmpeg ==",
-          flush=True)
-    proc = subprocess.Popen([sys.executable, "-m", "bench.stream", "--_play-once", "--play-minutes", str(minutes)],
-                            stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parent.parent)
+    print(
+        f"\n== memory: one playout of {minutes:g} minutes in a fresh Python process, and the baseline ffmpeg ==",
+        flush=True,
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.stream", "--_play-once", "--play-minutes", str(minutes)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     sampler = Sampler(proc.pid)
     sampler.start()
     out, _ = proc.communicate()
@@ -800,11 +1090,13 @@ def memory(minutes: float) -> None:
     sampler.join()
     assert proc.returncode == 0, out
     m = json.loads(out.strip().splitlines()[-1])
-    print(f"player process: ru_maxrss {m['self_mb']:.0f} MB ({m['start_mb']:.0f} MB after imports), VmHWM "
-          f"{m['hwm_mb']:.0f} MB; children ru_maxrss {m['children_mb']:.0f} MB (the largest child, which on Linux "
-          f"includes the player's RSS when it was spawned); sampled VmHWM: "
-          + ", ".join(f"{k} {v:.0f} MB" for k, v in sorted(sampler.peaks.items()) if k != "itself")
-          + f"; {m['check']}")
+    print(
+        f"player process: ru_maxrss {m['self_mb']:.0f} MB ({m['start_mb']:.0f} MB after imports), VmHWM "
+        f"{m['hwm_mb']:.0f} MB; children ru_maxrss {m['children_mb']:.0f} MB (the largest child, which on Linux "
+        f"includes the player's RSS when it was spawned); sampled VmHWM: "
+        + ", ".join(f"{k} {v:.0f} MB" for k, v in sorted(sampler.peaks.items()) if k != "itself")
+        + f"; {m['check']}"
+    )
     files = media()
     with tempfile.TemporaryDirectory(dir=OUT) as tmp:
         config = play_station(Path(tmp) / "station", files)
@@ -817,8 +1109,10 @@ def memory(minutes: float) -> None:
         p.returncode = 0
         sampler.done.set()
         sampler.join()
-    print(f"baseline ffmpeg: VmHWM {sampler.peaks.get('other child', 0):.0f} MB (sampled), ru_maxrss "
-          f"{usage.ru_maxrss / 1024:.0f} MB (includes this process's RSS at the spawn)")
+    print(
+        f"baseline ffmpeg: VmHWM {sampler.peaks.get('other child', 0):.0f} MB (sampled), ru_maxrss "
+        f"{usage.ru_maxrss / 1024:.0f} MB (includes this process's RSS at the spawn)"
+    )
 
 
 def play_once(minutes: float) -> None:
@@ -831,19 +1125,33 @@ def play_once(minutes: float) -> None:
         (Path(tmp) / "out").mkdir()
         m = play_ours(config, night, Path(tmp) / "out")
         ok, text = check_outputs(m["mp3"], m["hls"], m["seconds"])
-        print(json.dumps({"start_mb": start, "self_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                          "children_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
-                          "hwm_mb": vm_hwm_mb(os.getpid()),
-                          "check": f"{'ok' if ok and not m['dropped'] else 'FAILED'}: {text}"}))
+        print(
+            json.dumps(
+                {
+                    "start_mb": start,
+                    "self_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                    "children_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+                    "hwm_mb": vm_hwm_mb(os.getpid()),
+                    "check": f"{'ok' if ok and not m['dropped'] else 'FAILED'}: {text}",
+                }
+            )
+        )
 
 
 # ================================================================ main
 
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--items", type=int, default=10_000, help="tracks in the stream library (default 10000)")
-    parser.add_argument("--hours", type=int, default=8, choices=range(1, 24), metavar="1-23",
-                        help="the night's length from 22:00 (default 8)")
+    parser.add_argument(
+        "--hours",
+        type=int,
+        default=8,
+        choices=range(1, 24),
+        metavar="1-23",
+        help="the night's length from 22:00 (default 8)",
+    )
     parser.add_argument("--play-minutes", type=float, default=60, help="minutes of night played (default 60)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each side; the best counts (default 3)")
     parser.add_argument("--no-memory", action="store_true", help="skip the fresh-process memory runs")
@@ -863,13 +1171,15 @@ def main() -> int:
     seconds = lengths(files)
     print("media: " + ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items()))
     if not args.no_memory:
-        memory(args.play_minutes)   # first, while this process is small
+        memory(args.play_minutes)  # first, while this process is small
     assembly(args.items, args.hours, args.repeat)
     with tempfile.TemporaryDirectory(dir=OUT) as tmp:
         config = play_station(Path(tmp) / "station", files)
         playout(files, seconds, config, args.play_minutes, args.repeat)
-    print(f"load average at the end (1, 5, 15 min): {', '.join(f'{x:.2f}' for x in os.getloadavg())} "
-          f"(this bench keeps about 1.5-2 CPUs busy while it plays; more means something else was running)")
+    print(
+        f"load average at the end (1, 5, 15 min): {', '.join(f'{x:.2f}' for x in os.getloadavg())} "
+        f"(this bench keeps about 1.5-2 CPUs busy while it plays; more means something else was running)"
+    )
     return 0
 
 

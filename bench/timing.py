@@ -19,6 +19,7 @@ def phase_timer(targets: list[tuple[object, str, str]]):
                 return fn(*args, **kwargs)
             finally:
                 phases[name] = phases.get(name, 0.0) + time.perf_counter() - t
+
         return wrapper
 
     for (obj, attr, name), (_, _, fn) in zip(targets, originals):
@@ -36,7 +37,10 @@ def machine(*packages: str) -> str:
     import platform
     from datetime import date
     from importlib.metadata import version
+
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
     libs = ", ".join(f"{p} {version(p)}" for p in packages)
-    return (f"machine: {os.cpu_count()} CPUs ({cpu}), {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}, {libs}; {date.today().isoformat()}")
+    return (
+        f"machine: {os.cpu_count()} CPUs ({cpu}), {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, {libs}; {date.today().isoformat()}"
+    )

@@ -55,11 +55,10 @@ from inspect import signature
 from pathlib import Path
 
 from bench import timing
-from station import whisper_models
-from station import transcript as transcript_mod
+from station.build.stages import transcribe as stage
+from station.catalog import transcript as transcript_mod
 from station.config import Settings
-from station.stages import transcribe as stage
-from station.tools import ffmpeg
+from station.tools import ffmpeg, whisper_models
 
 OUT = Path(__file__).resolve().parent / "out"
 STATION = dict(name="Bench", base_url="https://bench.example.org/", contact_email="bench@example.org")
@@ -70,24 +69,42 @@ SHOW, CREDITS = "Night Owls", ["Sam"]
 # (voice, words per minute, text): different speakers, speeds and subjects, so that Whisper
 # does not see one sentence over and over. Looped to the asked length.
 PARAGRAPHS = [
-    ("en-us", 150,
-     "Good evening, and welcome to Night Owls, the programme for everyone who is still awake. Tonight we are "
-     "talking about sleep, or rather the lack of it, and about the small things that make a long night shorter."),
-    ("en-gb", 140,
-     "My name is Sam, and I have been volunteering on the helpline for about six years now. Most calls are not "
-     "dramatic at all. People want someone to listen while they make a cup of tea and work out what to do next."),
-    ("en-gb-scotland", 135,
-     "When I moved to Crawley I did not know a single person. The first winter was hard. I walked to the station "
-     "every morning just to hear other voices, and in the spring I joined a choir that met on Thursday evenings."),
-    ("en-us", 165,
-     "Here is a practical tip from a listener. Keep a notebook by the bed, and when your mind starts racing, write "
-     "the worry down with a time to think about it tomorrow. It sounds too simple to work, but many people say it helps."),
-    ("en-gb-x-rp", 145,
-     "We had a message from Priya in Crawley, who works night shifts at the hospital. She says the quiet hour "
-     "before dawn is the loneliest, and that she listens to this programme on the bus home. Priya, this song is for you."),
-    ("en-029", 140,
-     "If you are finding things difficult, you do not have to wait until it gets worse. Talk to a friend, your "
-     "doctor, or one of the lines we read out at the end of every programme. They are free and open all night."),
+    (
+        "en-us",
+        150,
+        "Good evening, and welcome to Night Owls, the programme for everyone who is still awake. Tonight we are "
+        "talking about sleep, or rather the lack of it, and about the small things that make a long night shorter.",
+    ),
+    (
+        "en-gb",
+        140,
+        "My name is Sam, and I have been volunteering on the helpline for about six years now. Most calls are not "
+        "dramatic at all. People want someone to listen while they make a cup of tea and work out what to do next.",
+    ),
+    (
+        "en-gb-scotland",
+        135,
+        "When I moved to Crawley I did not know a single person. The first winter was hard. I walked to the station "
+        "every morning just to hear other voices, and in the spring I joined a choir that met on Thursday evenings.",
+    ),
+    (
+        "en-us",
+        165,
+        "Here is a practical tip from a listener. Keep a notebook by the bed, and when your mind starts racing, write "
+        "the worry down with a time to think about it tomorrow. It sounds too simple to work, but many people say it helps.",
+    ),
+    (
+        "en-gb-x-rp",
+        145,
+        "We had a message from Priya in Crawley, who works night shifts at the hospital. She says the quiet hour "
+        "before dawn is the loneliest, and that she listens to this programme on the bus home. Priya, this song is for you.",
+    ),
+    (
+        "en-029",
+        140,
+        "If you are finding things difficult, you do not have to wait until it gets worse. Talk to a friend, your "
+        "doctor, or one of the lines we read out at the end of every programme. They are free and open all night.",
+    ),
 ]
 
 
@@ -108,11 +125,14 @@ def recording(minutes: float) -> Path:
     if path.exists() and path.with_suffix(".json").exists():
         return path
     from tests.media import speech  # needs espeak-ng
+
     OUT.mkdir(parents=True, exist_ok=True)
     print(f"making {path.name} …", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
-        parts = [speech(text, Path(tmp) / f"p{i}.wav", voice=voice, speed=wpm, pad_s=0.6)
-                 for i, (voice, wpm, text) in enumerate(PARAGRAPHS)]
+        parts = [
+            speech(text, Path(tmp) / f"p{i}.wav", voice=voice, speed=wpm, pad_s=0.6)
+            for i, (voice, wpm, text) in enumerate(PARAGRAPHS)
+        ]
         listing = Path(tmp) / "parts.txt"
         listing.write_text("".join(f"file '{p}'\n" for p in parts))
         lengths = []
@@ -123,8 +143,25 @@ def recording(minutes: float) -> Path:
         unit = Path(tmp) / "unit.wav"
         ff("-f", "concat", "-safe", "0", "-i", listing, "-c", "copy", unit)
         partial = path.with_name("partial-" + path.name)
-        ff("-stream_loop", "-1", "-i", unit, "-t", str(minutes * 60),
-           "-c:a", "libmp3lame", "-b:a", "64k", "-ar", "44100", "-ac", "1", "-f", "mp3", partial)
+        ff(
+            "-stream_loop",
+            "-1",
+            "-i",
+            unit,
+            "-t",
+            str(minutes * 60),
+            "-c:a",
+            "libmp3lame",
+            "-b:a",
+            "64k",
+            "-ar",
+            "44100",
+            "-ac",
+            "1",
+            "-f",
+            "mp3",
+            partial,
+        )
         partial.rename(path)
     return path
 
@@ -144,13 +181,14 @@ def said(minutes: float) -> str:
     text = " ".join(whole)
     cut = PARAGRAPHS[i % len(PARAGRAPHS)][2]
     share = (minutes * 60 - at) / lengths[i % len(lengths)]
-    return (f"{len(whole)} whole paragraphs ({len(text.split())} words, terms said "
-            f"{ {t: text.count(t) for t in TERMS} }), then {share:.0%} of one that begins {cut[:40]!r}")
+    return (
+        f"{len(whole)} whole paragraphs ({len(text.split())} words, terms said "
+        f"{ {t: text.count(t) for t in TERMS} }), then {share:.0%} of one that begins {cut[:40]!r}"
+    )
 
 
 def ff(*args) -> None:
-    subprocess.run([ffmpeg.executable(), "-hide_banner", "-nostdin", "-v", "error", "-y", *map(str, args)],
-                   check=True)
+    subprocess.run([ffmpeg.executable(), "-hide_banner", "-nostdin", "-v", "error", "-y", *map(str, args)], check=True)
 
 
 def model_dir() -> whisper_models.ModelDir:
@@ -159,6 +197,7 @@ def model_dir() -> whisper_models.ModelDir:
 
 # ---------------------------------------------------------------- the two sides
 
+
 def load_ours(model: whisper_models.ModelDir):
     t = settings().transcripts
     return stage.Whisper(model.path, t.compute_type, t.cpu_threads)
@@ -166,15 +205,18 @@ def load_ours(model: whisper_models.ModelDir):
 
 def load_baseline(model: whisper_models.ModelDir):
     from faster_whisper import WhisperModel
+
     t = settings().transcripts
-    return WhisperModel(str(model.path), device="cpu", compute_type=t.compute_type, cpu_threads=t.cpu_threads,
-                        local_files_only=True)
+    return WhisperModel(
+        str(model.path), device="cpu", compute_type=t.compute_type, cpu_threads=t.cpu_threads, local_files_only=True
+    )
 
 
 def phase_timer():
     """Time the calls our stage makes, by name."""
-    return timing.phase_timer([(stage.Whisper, "transcribe", "whisper"), (stage, "from_segments", "cues"),
-                        (stage, "redact", "redact")])
+    return timing.phase_timer(
+        [(stage.Whisper, "transcribe", "whisper"), (stage, "from_segments", "cues"), (stage, "redact", "redact")]
+    )
 
 
 def our_pass(whisper, audio: Path, out: Path) -> tuple[float, dict[str, float], stage.Published]:
@@ -212,13 +254,16 @@ def timed(fn, *args):
 
 # ---------------------------------------------------------------- time
 
+
 def time_ratio(minutes: float, repeat: int) -> None:
     audio = recording(minutes)
     model = model_dir()
     s = settings()
     o = options()
-    print(f"\nmodel {model.name} ({model.path}), compute_type={s.transcripts.compute_type}, "
-          f"cpu_threads={s.transcripts.cpu_threads}, options {o.__dict__}, word_timestamps=True")
+    print(
+        f"\nmodel {model.name} ({model.path}), compute_type={s.transcripts.compute_type}, "
+        f"cpu_threads={s.transcripts.cpu_threads}, options {o.__dict__}, word_timestamps=True"
+    )
     load_o, ours_model = timed(load_ours, model)
     load_b, base_model = timed(load_baseline, model)
     print(f"model load: ours {load_o:.2f} s, baseline {load_b:.2f} s (once per build, not in the ratio)")
@@ -243,60 +288,86 @@ def time_ratio(minutes: float, repeat: int) -> None:
             b, segments, info = baseline_pass(base_model, audio)
         base_times.append(b)
         ours.append((total, phases))
-        print(f"{i:>4} {b:>11.2f} {total:>8.2f} {phases['whisper']:>8.2f} {phases['cues']:>6.3f} "
-              f"{phases['redact']:>7.3f} {phases['files']:>6.3f}  {'baseline' if i % 2 == 0 else 'ours'}")
+        print(
+            f"{i:>4} {b:>11.2f} {total:>8.2f} {phases['whisper']:>8.2f} {phases['cues']:>6.3f} "
+            f"{phases['redact']:>7.3f} {phases['files']:>6.3f}  {'baseline' if i % 2 == 0 else 'ours'}"
+        )
     best_b = min(base_times)
     best_total, best_phases = min(ours, key=lambda o: o[0])
-    print(f"best {best_b:>11.2f} {best_total:>8.2f} {best_phases['whisper']:>8.2f} {best_phases['cues']:>6.3f} "
-          f"{best_phases['redact']:>7.3f} {best_phases['files']:>6.3f}")
+    print(
+        f"best {best_b:>11.2f} {best_total:>8.2f} {best_phases['whisper']:>8.2f} {best_phases['cues']:>6.3f} "
+        f"{best_phases['redact']:>7.3f} {best_phases['files']:>6.3f}"
+    )
     ratio = best_total / best_b
     print(f"ratio ours/baseline = {ratio:.3f}  (aim <= 1.1: {'met' if ratio <= 1.1 else 'NOT met'})")
     audio_s = info.duration
-    print(f"real-time factor (processing s / audio s, {audio_s:.1f} s of audio): baseline {best_b / audio_s:.4f} "
-          f"({audio_s / best_b:.1f}x real time), ours {best_total / audio_s:.4f} ({audio_s / best_total:.1f}x real time)")
+    print(
+        f"real-time factor (processing s / audio s, {audio_s:.1f} s of audio): baseline {best_b / audio_s:.4f} "
+        f"({audio_s / best_b:.1f}x real time), ours {best_total / audio_s:.4f} ({audio_s / best_total:.1f}x real time)"
+    )
     post = best_total - best_phases["whisper"]
-    print(f"ours beyond faster-whisper: {post:.3f} s post-processing (cues, redaction, cache JSON, 4 formats) "
-          f"+ Whisper.transcribe's own {best_phases['whisper'] - best_b:+.2f} s against the best baseline")
+    print(
+        f"ours beyond faster-whisper: {post:.3f} s post-processing (cues, redaction, cache JSON, 4 formats) "
+        f"+ Whisper.transcribe's own {best_phases['whisper'] - best_b:+.2f} s against the best baseline"
+    )
 
     # Sanity: the two sides decoded the same words, and the transcript is speech.
     base_words = "".join(w.word for s in segments for w in (s.words or []) if w.word.strip()).split()
     t = published.transcript
-    print(f"\nwords: ours {len(t.text.split())} published ({len(t.words)} timed), baseline {len(base_words)}, "
-          f"{len(segments)} segments → {len(t.cues)} cues; redaction found {published.found} "
-          f"({len(published.hide)} spans to hide)")
+    print(
+        f"\nwords: ours {len(t.text.split())} published ({len(t.words)} timed), baseline {len(base_words)}, "
+        f"{len(segments)} segments → {len(t.cues)} cues; redaction found {published.found} "
+        f"({len(published.hide)} spans to hide)"
+    )
     machine = json.loads((OUT / "transcribe-ours" / "machine.json").read_text(encoding="utf-8"))
     machine_words = "".join(w[2] for c in machine["cues"] for w in c["words"]).split()
-    print(f"same words as the baseline (machine transcript, before redaction): "
-          f"{'yes' if machine_words == base_words else 'NO'}")
+    print(
+        f"same words as the baseline (machine transcript, before redaction): "
+        f"{'yes' if machine_words == base_words else 'NO'}"
+    )
     print(f"said: {said(minutes)}")
     print(f"first 200 characters: {t.text[:200]!r}")
-    sizes = ", ".join(f"{p.name} {p.stat().st_size / 1024:.0f} KB"
-                      for p in sorted((OUT / "transcribe-ours").glob("episode.*")))
+    sizes = ", ".join(
+        f"{p.name} {p.stat().st_size / 1024:.0f} KB" for p in sorted((OUT / "transcribe-ours").glob("episode.*"))
+    )
     print(f"written: {sizes}")
 
 
 # ---------------------------------------------------------------- memory
 
+
 def memory(minutes: float) -> None:
     audio = recording(minutes)
     print(f"\n== memory: {minutes:g}-minute recording, each side in a fresh process ==", flush=True)
-    print(f"{'side':<9} {'start MB':>9} {'model loaded MB':>16} {'peak MB':>8} {'VmHWM MB':>9} {'load s':>7} "
-          f"{'pass s':>7}")
+    print(
+        f"{'side':<9} {'start MB':>9} {'model loaded MB':>16} {'peak MB':>8} {'VmHWM MB':>9} {'load s':>7} "
+        f"{'pass s':>7}"
+    )
     for side in ("ours", "baseline"):
-        proc = subprocess.run([sys.executable, "-m", "bench.transcribe", "--_memory-of", str(audio),
-                               "--_side", side], check=True, capture_output=True, text=True,
-                              cwd=Path(__file__).resolve().parent.parent)
+        proc = subprocess.run(
+            [sys.executable, "-m", "bench.transcribe", "--_memory-of", str(audio), "--_side", side],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
         m = json.loads(proc.stdout.strip().splitlines()[-1])
-        print(f"{side:<9} {m['start_mb']:>9.0f} {m['loaded_mb']:>16.0f} {m['peak_mb']:>8.0f} {m['hwm_mb']:>9.0f} "
-              f"{m['load_s']:>7.2f} {m['pass_s']:>7.2f}")
-    print("(start, model loaded and peak: getrusage ru_maxrss; VmHWM: /proc/self/status, which does not carry a "
-          "parent's peak across fork + exec)")
+        print(
+            f"{side:<9} {m['start_mb']:>9.0f} {m['loaded_mb']:>16.0f} {m['peak_mb']:>8.0f} {m['hwm_mb']:>9.0f} "
+            f"{m['load_s']:>7.2f} {m['pass_s']:>7.2f}"
+        )
+    print(
+        "(start, model loaded and peak: getrusage ru_maxrss; VmHWM: /proc/self/status, which does not carry a "
+        "parent's peak across fork + exec)"
+    )
 
 
 def memory_child(audio: Path, side: str) -> None:
     """Run in a fresh process: load the model, one pass, then report getrusage as JSON on the last line."""
+
     def mb():  # ru_maxrss is in KB on Linux
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
     start = mb()
     model = model_dir()
     load_s, loaded = timed(load_ours if side == "ours" else load_baseline, model)
@@ -306,8 +377,18 @@ def memory_child(audio: Path, side: str) -> None:
     else:
         pass_s, _, _ = baseline_pass(loaded, audio)
     hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:")) / 1024
-    print(json.dumps({"start_mb": start, "loaded_mb": loaded_mb, "peak_mb": mb(), "hwm_mb": hwm, "load_s": load_s,
-                      "pass_s": pass_s}))
+    print(
+        json.dumps(
+            {
+                "start_mb": start,
+                "loaded_mb": loaded_mb,
+                "peak_mb": mb(),
+                "hwm_mb": hwm,
+                "load_s": load_s,
+                "pass_s": pass_s,
+            }
+        )
+    )
 
 
 def main() -> int:

@@ -1,3 +1,3 @@
-from .cli import main
+from station.cli import main
 
 main()

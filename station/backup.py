@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from .config import CONFIG_NAME, RECORDS_DIR, Config
-from .errors import StationError
-from .files import PRIVATE_FILE_MODE, TMP_PREFIX, atomic_path, private_dir, sha256_file
+from station.config import CONFIG_NAME, RECORDS_DIR, Config
+from station.errors import StationError
+from station.files import PRIVATE_FILE_MODE, TMP_PREFIX, atomic_path, private_dir, sha256_file
 
 MANIFEST = "peerwave-backup.json"
 FORMAT = 1
@@ -45,14 +45,13 @@ class Summary:
     archive: Path
     files: int = 0
     bytes: int = 0
-    parts: dict[str, int] = field(default_factory=dict)   # top-level folder → how many files
-    kept: list[str] = field(default_factory=list)          # restore: files already there and left as they were
+    parts: dict[str, int] = field(default_factory=dict)  # top-level folder → how many files
+    kept: list[str] = field(default_factory=list)  # restore: files already there and left as they were
 
 
 def parts(config: Config) -> list[str]:
     """The station's own folders and files, relative to its root, that a backup holds (those that exist)."""
-    wanted = [CONFIG_NAME, config.settings.build.content_dir, SCHEDULER, config.settings.site.templates,
-              RECORDS_DIR]
+    wanted = [CONFIG_NAME, config.settings.build.content_dir, SCHEDULER, config.settings.site.templates, RECORDS_DIR]
     art = config.settings.station.artwork
     if art and not (config.root / art).resolve().is_relative_to(config.content_dir.resolve()):
         wanted.append(art)
@@ -78,15 +77,20 @@ def _files(config: Config) -> list[tuple[str, Path]]:
 
 def backup(config: Config, archive: Path, now: datetime) -> Summary:
     if any(archive.resolve().is_relative_to((config.root / p).resolve()) for p in parts(config)):
-        raise BackupError(f"{archive} is inside the station's own folders, so it would hold itself — "
-                          "write it somewhere else (another disk is best)")
+        raise BackupError(
+            f"{archive} is inside the station's own folders, so it would hold itself — "
+            "write it somewhere else (another disk is best)"
+        )
     summary = Summary(archive)
     manifest = {"format": FORMAT, "station": config.settings.station.name, "made_at": now.isoformat(), "files": {}}
-    with tempfile.TemporaryDirectory(prefix="peerwave-backup-") as scratch, atomic_path(archive, PRIVATE_FILE_MODE) as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="peerwave-backup-") as scratch,
+        atomic_path(archive, PRIVATE_FILE_MODE) as tmp,
+    ):
         with tarfile.open(tmp, "w:gz") as tar:
             for rel, path in _files(config):
                 source = path
-                if path.suffix == ".sqlite":   # a consistent copy, even while the desk writes to it
+                if path.suffix == ".sqlite":  # a consistent copy, even while the desk writes to it
                     source = Path(scratch) / hashlib.sha256(rel.encode()).hexdigest()
                     _sqlite_copy(path, source)
                 digest = sha256_file(source)
@@ -112,8 +116,10 @@ def restore(archive: Path, root: Path, replace: bool = False) -> Summary:
     if not archive.is_file():
         raise BackupError(f"{archive} does not exist — give the path of an archive made by `station backup`")
     if (root / CONFIG_NAME).exists() and not replace:
-        raise BackupError(f"{root} already holds a station ({CONFIG_NAME} is there) — restore into an empty "
-                          "folder, or add --replace to overwrite its files with the archive's")
+        raise BackupError(
+            f"{root} already holds a station ({CONFIG_NAME} is there) — restore into an empty "
+            "folder, or add --replace to overwrite its files with the archive's"
+        )
     summary = Summary(archive)
     root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f"{TMP_PREFIX}restore-", dir=root) as scratch:
@@ -122,17 +128,22 @@ def restore(archive: Path, root: Path, replace: bool = False) -> Summary:
                 manifest = _manifest(tar, archive)
                 names = {m.name for m in tar.getmembers() if m.isfile()} - {MANIFEST}
                 if names != set(manifest["files"]):
-                    raise BackupError(f"{archive} does not match its own list of files — it is not a whole "
-                                      "backup; use another copy")
+                    raise BackupError(
+                        f"{archive} does not match its own list of files — it is not a whole backup; use another copy"
+                    )
                 # The "data" filter refuses absolute paths, `..`, links out of the folder and device files.
                 tar.extractall(scratch, members=[m for m in tar.getmembers() if m.name in names], filter="data")
         except (tarfile.TarError, EOFError, OSError) as exc:
-            raise BackupError(f"{archive} cannot be read as a station backup ({exc}) — it may be damaged or "
-                              "cut short; use another copy") from None
+            raise BackupError(
+                f"{archive} cannot be read as a station backup ({exc}) — it may be damaged or "
+                "cut short; use another copy"
+            ) from None
         for rel, digest in sorted(manifest["files"].items()):
             if sha256_file(Path(scratch) / rel) != digest:
-                raise BackupError(f"{rel} in {archive} is not the file that was backed up (its checksum "
-                                  "differs) — nothing was restored; use another copy")
+                raise BackupError(
+                    f"{rel} in {archive} is not the file that was backed up (its checksum "
+                    "differs) — nothing was restored; use another copy"
+                )
         for rel in sorted(manifest["files"]):
             dest = root / rel
             if rel.startswith(f"{RECORDS_DIR}/"):
@@ -159,12 +170,16 @@ def _manifest(tar: tarfile.TarFile, archive: Path) -> dict:
         if manifest.get("format") != FORMAT or not isinstance(manifest.get("files"), dict):
             raise ValueError
     except (KeyError, ValueError, AttributeError):
-        raise BackupError(f"{archive} is not an archive made by `station backup` (it has no readable "
-                          f"{MANIFEST}) — give the path of one that is") from None
+        raise BackupError(
+            f"{archive} is not an archive made by `station backup` (it has no readable "
+            f"{MANIFEST}) — give the path of one that is"
+        ) from None
     for rel in manifest["files"]:
         if rel.startswith("/") or ".." in Path(rel).parts:
-            raise BackupError(f"{archive} names a file outside the station ({rel}) — it was not made by "
-                              "`station backup`; nothing was restored")
+            raise BackupError(
+                f"{archive} names a file outside the station ({rel}) — it was not made by "
+                "`station backup`; nothing was restored"
+            )
     return manifest
 
 
@@ -182,4 +197,3 @@ def _sqlite_copy(path: Path, dest: Path) -> None:
 
 def default_name(now: datetime) -> Path:
     return Path(f"peerwave-backup-{now:%Y%m%d-%H%M%S}.tar.gz")
-

@@ -22,18 +22,23 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-from . import config as config_mod
-from . import pipeline
-from .errors import ConfigError, DiskFull, Problem, StationError
-from .files import disk_full
+from station import config as config_mod
+from station.build import runner as pipeline
+from station.errors import ConfigError, DiskFull, Problem, StationError
+from station.files import disk_full
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
-                  help="Peerwave: turn dropped recordings into a published station.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="Peerwave: turn dropped recordings into a published station.",
+)
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-StationDir = Annotated[Path, typer.Option("--station", "-s", help="The station's folder (where station.toml is).",
-                                          file_okay=False)]
+StationDir = Annotated[
+    Path, typer.Option("--station", "-s", help="The station's folder (where station.toml is).", file_okay=False)
+]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks when something goes wrong.")]
 Strict = Annotated[bool, typer.Option("--strict", help="Treat warnings as problems (for CI and before publishing).")]
 
@@ -51,8 +56,11 @@ def check(station: StationDir = Path("."), strict: Strict = False, verbose: Verb
 
 
 @app.command()
-def transcript(episode: Annotated[str, typer.Argument(help="The episode: its recording's path, its slug, or show/slug.")],
-               station: StationDir = Path("."), verbose: Verbose = False) -> None:
+def transcript(
+    episode: Annotated[str, typer.Argument(help="The episode: its recording's path, its slug, or show/slug.")],
+    station: StationDir = Path("."),
+    verbose: Verbose = False,
+) -> None:
     """Print an episode's current transcript with cue times, as it is published."""
     try:
         config = config_mod.load(station)
@@ -61,8 +69,12 @@ def transcript(episode: Annotated[str, typer.Argument(help="The episode: its rec
         _exit(2, exc, verbose)
     wanted = episode.strip().strip("/")
     records = pipeline.transcript_records(config)
-    found = [r for r in records if wanted in (r["slug"], f"{r['show']}/{r['slug']}", r["recording"])
-             or config.rel((Path.cwd() / wanted).resolve()) == r["recording"]]
+    found = [
+        r
+        for r in records
+        if wanted in (r["slug"], f"{r['show']}/{r['slug']}", r["recording"])
+        or config.rel((Path.cwd() / wanted).resolve()) == r["recording"]
+    ]
     if len(found) != 1:
         known = ", ".join(f"{r['show']}/{r['slug']}" for r in records) or "none yet: run `station build` first"
         what = "more than one episode matches" if found else "no built episode matches"
@@ -73,7 +85,8 @@ def transcript(episode: Annotated[str, typer.Argument(help="The episode: its rec
     if record["transcript"] is None:
         out.print("The transcript is still pending: see `station build` for why.")
         raise typer.Exit(0)
-    from .transcript import Transcript
+    from station.catalog.transcript import Transcript
+
     t = Transcript.from_dict(record["transcript"])
     out.print("Corrected by the presenter." if t.source == "presenter" else "Machine transcript (Whisper).")
     for cue in t.cues:
@@ -81,20 +94,25 @@ def transcript(episode: Annotated[str, typer.Argument(help="The episode: its rec
 
 
 @app.command()
-def publish(station: StationDir = Path("."),
-            dry_run: Annotated[bool, typer.Option("--dry-run", help="List every upload and delete; change nothing.")]
-            = False,
-            despite_problems: Annotated[bool, typer.Option(
-                "--despite-problems", help="Publish even though the last build reported problems.")] = False,
-            verbose: Verbose = False) -> None:
+def publish(
+    station: StationDir = Path("."),
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List every upload and delete; change nothing.")] = False,
+    despite_problems: Annotated[
+        bool, typer.Option("--despite-problems", help="Publish even though the last build reported problems.")
+    ] = False,
+    verbose: Verbose = False,
+) -> None:
     """Upload site/ to the bucket in [publish]: changed files only, media first, feeds last."""
-    from . import publish as publish_mod
-    from .ledger import Ledger
+    from station.build.ledger import Ledger
+    from station.web import publish as publish_mod
+
     config = _config(station, verbose)
     settings = config.settings.publish
     if settings is None:
-        err.print("Publishing is not set up: add a [publish] table with `bucket` to station.toml "
-                  "(docs/station-toml.md).", markup=False)
+        err.print(
+            "Publishing is not set up: add a [publish] table with `bucket` to station.toml (docs/station-toml.md).",
+            markup=False,
+        )
         raise typer.Exit(2)
     problems = publish_mod.last_build_problems(config)
     if problems is None:
@@ -118,11 +136,20 @@ def publish(station: StationDir = Path("."),
                 out.print(f"would upload ({up.why}) {up.rel}  {up.size:,} bytes", markup=False)
             for key in plan.deletes:
                 out.print(f"would delete {key}", markup=False)
-            out.print(f"Dry run for {target}: {len(plan.uploads)} to upload ({plan.upload_bytes:,} bytes), "
-                      f"{len(plan.deletes)} to delete, {plan.unchanged} unchanged. Nothing was changed.")
+            out.print(
+                f"Dry run for {target}: {len(plan.uploads)} to upload ({plan.upload_bytes:,} bytes), "
+                f"{len(plan.deletes)} to delete, {plan.unchanged} unchanged. Nothing was changed."
+            )
             raise typer.Exit(0)
-        with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn(),
-                      console=err, transient=True, disable=not err.is_terminal) as bars:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TimeRemainingColumn(),
+            console=err,
+            transient=True,
+            disable=not err.is_terminal,
+        ) as bars:
             task = bars.add_task(f"uploading to {target}", total=plan.upload_bytes or 1)
             publish_mod.run(config, ledger, plan, s3, progress=lambda n: bars.advance(task, n))
     except publish_mod.PublishError as exc:
@@ -130,19 +157,25 @@ def publish(station: StationDir = Path("."),
         _exit(1, exc, verbose)
     finally:
         ledger.close()
-    out.print(f"Published to {target}: {len(plan.uploads)} uploaded, {len(plan.deletes)} deleted, "
-              f"{plan.unchanged} unchanged.")
+    out.print(
+        f"Published to {target}: {len(plan.uploads)} uploaded, {len(plan.deletes)} deleted, {plan.unchanged} unchanged."
+    )
 
 
 @app.command()
-def withdraw(episode: Annotated[str, typer.Argument(help="The episode: its recording's path, its slug, or show/slug.")],
-             station: StationDir = Path("."),
-             delete_recording: Annotated[bool, typer.Option(
-                 "--delete-recording", help="Delete the recording and its sidecar too.")] = False,
-             verbose: Verbose = False) -> None:
+def withdraw(
+    episode: Annotated[str, typer.Argument(help="The episode: its recording's path, its slug, or show/slug.")],
+    station: StationDir = Path("."),
+    delete_recording: Annotated[
+        bool, typer.Option("--delete-recording", help="Delete the recording and its sidecar too.")
+    ] = False,
+    verbose: Verbose = False,
+) -> None:
     """Take an episode back everywhere, at once, with no reason asked."""
     from datetime import datetime, timezone
-    from . import withdraw as withdraw_mod
+
+    from station.build import withdraw as withdraw_mod
+
     config = _config(station, verbose)
     try:
         report = withdraw_mod.withdraw(config, episode, datetime.now(timezone.utc), delete_recording)
@@ -157,19 +190,26 @@ def withdraw(episode: Annotated[str, typer.Argument(help="The episode: its recor
     feeds = [r for r in report.mentions_removed if r.endswith(".xml")]
     pages = [r for r in report.mentions_removed if r.endswith(".html")]
     if feeds:
-        out.print(f"  the podcast feeds (its GUID {report.guid} is no longer listed): "
-                  + ", ".join(f"site/{r}" for r in feeds), markup=False)
+        out.print(
+            f"  the podcast feeds (its GUID {report.guid} is no longer listed): "
+            + ", ".join(f"site/{r}" for r in feeds),
+            markup=False,
+        )
     if pages:
-        out.print(f"  {_plural(len(pages), 'page')} that listed it: " + ", ".join(f"site/{r}" for r in pages),
-                  markup=False)
+        out.print(
+            f"  {_plural(len(pages), 'page')} that listed it: " + ", ".join(f"site/{r}" for r in pages), markup=False
+        )
     if "search.json" in report.mentions_removed:
         out.print("  the search index: site/search.json")
     if report.files_removed:
         out.print("  its own files: " + ", ".join(f"site/{r}" for r in report.files_removed), markup=False)
     if report.running_orders:
-        out.print("  the overnight stream's running orders: " + ", ".join(
-            f"{night:%-d %B}" for night in report.running_orders)
-                  + " (if it is on air now, standby takes over within seconds)", markup=False)
+        out.print(
+            "  the overnight stream's running orders: "
+            + ", ".join(f"{night:%-d %B}" for night in report.running_orders)
+            + " (if it is on air now, standby takes over within seconds)",
+            markup=False,
+        )
     if report.copies_removed:
         out.print("  the build's cached copies: " + ", ".join(report.copies_removed), markup=False)
     if config.settings.publish is not None:
@@ -177,23 +217,36 @@ def withdraw(episode: Annotated[str, typer.Argument(help="The episode: its recor
         if report.bucket_error:
             err.print(f"[bold red]The bucket {target} still has it:[/] {escape(report.bucket_error)}")
         else:
-            out.print(f"  the bucket {target}: {_plural(len(report.bucket_deleted), 'object')} deleted "
-                      + "".join(f"\n    {k}" for k in report.bucket_deleted)
-                      + f"\n    and {_plural(report.bucket_updated, 'file')} updated without it", markup=False)
+            out.print(
+                f"  the bucket {target}: {_plural(len(report.bucket_deleted), 'object')} deleted "
+                + "".join(f"\n    {k}" for k in report.bucket_deleted)
+                + f"\n    and {_plural(report.bucket_updated, 'file')} updated without it",
+                markup=False,
+            )
     else:
         out.print("  (no bucket is set up in [publish], so there was nothing to remove there)", markup=False)
     if report.build_error:
-        err.print(f"[bold red]The pages and feeds that listed it could not be rebuilt:[/] {escape(report.build_error)}"
-                  " — its own files are gone already; fix that and run `station build`")
+        err.print(
+            f"[bold red]The pages and feeds that listed it could not be rebuilt:[/] {escape(report.build_error)}"
+            " — its own files are gone already; fix that and run `station build`"
+        )
     if report.still_named:
-        err.print("[bold red]These files still name it:[/] " + escape(", ".join(f"site/{r}" for r in report.still_named))
-                  + " — run `station build -v` and report this")
+        err.print(
+            "[bold red]These files still name it:[/] "
+            + escape(", ".join(f"site/{r}" for r in report.still_named))
+            + " — run `station build -v` and report this"
+        )
     if report.build is not None and report.build.errors:
-        out.print(f"(The build after it found {_plural(len(report.build.errors), 'problem')} elsewhere — see "
-                  "`station check`; they held back only their own episodes, not this withdrawal.)", markup=False)
+        out.print(
+            f"(The build after it found {_plural(len(report.build.errors), 'problem')} elsewhere — see "
+            "`station check`; they held back only their own episodes, not this withdrawal.)",
+            markup=False,
+        )
     out.print("It stays withdrawn until its sidecar has a consent record dated after today.")
-    out.print("Podcast apps drop it at their next refresh, because its GUID has left the feed. Copies already "
-              "downloaded to listeners' devices cannot be recalled.")
+    out.print(
+        "Podcast apps drop it at their next refresh, because its GUID has left the feed. Copies already "
+        "downloaded to listeners' devices cannot be recalled."
+    )
     if report.recording_deleted:
         out.print("Deleted, as asked: " + ", ".join(report.recording_deleted), markup=False)
     else:
@@ -202,11 +255,16 @@ def withdraw(episode: Annotated[str, typer.Argument(help="The episode: its recor
 
 
 @app.command()
-def backup(archive: Annotated[Path | None, typer.Argument(
-               help="Where to write the archive (default: peerwave-backup-DATE-TIME.tar.gz here).")] = None,
-           station: StationDir = Path("."), verbose: Verbose = False) -> None:
+def backup(
+    archive: Annotated[
+        Path | None, typer.Argument(help="Where to write the archive (default: peerwave-backup-DATE-TIME.tar.gz here).")
+    ] = None,
+    station: StationDir = Path("."),
+    verbose: Verbose = False,
+) -> None:
     """Everything the station cannot make again in one archive: settings, content, schedules, records, accounts."""
-    from . import backup as backup_mod
+    from station import backup as backup_mod
+
     config = _config(station, verbose)
     now = datetime.now(timezone.utc)
     try:
@@ -214,60 +272,84 @@ def backup(archive: Annotated[Path | None, typer.Argument(
     except (backup_mod.BackupError, OSError) as exc:
         err.print(f"[bold red]No backup was made:[/] {escape(str(exc))}")
         _exit(2, exc, verbose)
-    out.print(f"Backed up {_plural(summary.files, 'file')} ({summary.bytes / 1e6:.1f} MB) to {summary.archive}: "
-              + ", ".join(f"{part} ({n})" for part, n in summary.parts.items()), markup=False)
-    out.print("It holds the desk's password hashes and every recording: keep it where only coordinators can "
-              "read it. `station restore` puts it back on any machine.", markup=False)
+    out.print(
+        f"Backed up {_plural(summary.files, 'file')} ({summary.bytes / 1e6:.1f} MB) to {summary.archive}: "
+        + ", ".join(f"{part} ({n})" for part, n in summary.parts.items()),
+        markup=False,
+    )
+    out.print(
+        "It holds the desk's password hashes and every recording: keep it where only coordinators can "
+        "read it. `station restore` puts it back on any machine.",
+        markup=False,
+    )
 
 
 @app.command()
-def restore(archive: Annotated[Path, typer.Argument(help="An archive made by `station backup`.")],
-            station: StationDir = Path("."),
-            replace: Annotated[bool, typer.Option(
-                "--replace", help="Overwrite a station already in the folder with the archive's files.")] = False,
-            verbose: Verbose = False) -> None:
+def restore(
+    archive: Annotated[Path, typer.Argument(help="An archive made by `station backup`.")],
+    station: StationDir = Path("."),
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Overwrite a station already in the folder with the archive's files.")
+    ] = False,
+    verbose: Verbose = False,
+) -> None:
     """Put a station back from `station backup`'s archive (a new machine, a lost folder); then `station build`."""
-    from . import backup as backup_mod
+    from station import backup as backup_mod
+
     try:
         summary = backup_mod.restore(archive, station.resolve(), replace)
     except (backup_mod.BackupError, OSError) as exc:
         err.print(f"[bold red]Nothing was restored:[/] {escape(str(exc))}")
         _exit(2, exc, verbose)
-    out.print(f"Restored {_plural(summary.files, 'file')} into {station.resolve()}: "
-              + ", ".join(f"{part} ({n})" for part, n in summary.parts.items()), markup=False)
+    out.print(
+        f"Restored {_plural(summary.files, 'file')} into {station.resolve()}: "
+        + ", ".join(f"{part} ({n})" for part, n in summary.parts.items()),
+        markup=False,
+    )
     if summary.kept:
-        out.print(f"{_plural(len(summary.kept), 'file')} already there and left as they were (--replace "
-                  "overwrites them).", markup=False)
-    out.print("Now run `station build`: withdrawals, GUIDs, slugs and desk accounts are as they were.",
-              markup=False)
+        out.print(
+            f"{_plural(len(summary.kept), 'file')} already there and left as they were (--replace overwrites them).",
+            markup=False,
+        )
+    out.print("Now run `station build`: withdrawals, GUIDs, slugs and desk accounts are as they were.", markup=False)
 
 
-schedule_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
-                           help="The overnight schedule in scheduler/: check it, preview a night.")
+schedule_app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="The overnight schedule in scheduler/: check it, preview a night."
+)
 app.add_typer(schedule_app, name="schedule")
-NightOption = Annotated[str | None, typer.Option("--night", help="The night, by the date it starts: YYYY-MM-DD. "
-                                                 "Default: tonight (or the night on air).")]
+NightOption = Annotated[
+    str | None,
+    typer.Option(
+        "--night", help="The night, by the date it starts: YYYY-MM-DD. Default: tonight (or the night on air)."
+    ),
+]
 
 
 @schedule_app.command("check")
-def schedule_check(station: StationDir = Path("."), night: NightOption = None, strict: Strict = False,
-                   verbose: Verbose = False) -> None:
+def schedule_check(
+    station: StationDir = Path("."), night: NightOption = None, strict: Strict = False, verbose: Verbose = False
+) -> None:
     """Check the schedules, and try tonight's running order against the last build."""
-    from . import nights
+    from station.radio import nights
+
     config = _config(station, verbose)
     schedules, lib = _schedules(config)
     problems = list(schedules.problems)
     when = _night(night, schedules)
     if not schedules.exists and not problems:
-        err.print("There is no schedule yet: put one in scheduler/ (docs/schedule.md; scheduler/night-owls.yaml "
-                  "in the demo is a worked example).")
+        err.print(
+            "There is no schedule yet: put one in scheduler/ (docs/schedule.md; scheduler/night-owls.yaml "
+            "in the demo is a worked example)."
+        )
         raise typer.Exit(1)
     order = None
     if lib is None:
         out.print("Nothing has been built yet, so tonight could not be tried: run `station build`, then check again.")
     elif when is not None and not any(p.is_error for p in schedules.problems):
-        order = nights.running_order(config, when, schedules=schedules, library=lib, pin=False,
-                                      now=datetime.now(timezone.utc))
+        order = nights.running_order(
+            config, when, schedules=schedules, library=lib, pin=False, now=datetime.now(timezone.utc)
+        )
         if order is not None:
             problems += order.notes
     if problems:
@@ -275,23 +357,30 @@ def schedule_check(station: StationDir = Path("."), night: NightOption = None, s
     files = ", ".join(s.where for s in schedules.files) or "none readable"
     summary = f"Checked {files}"
     if order is not None:
-        summary += (f"; the night of {order.night:%A %-d %B %Y} fills {_hms(order.length_s)} with "
-                    f"{_plural(sum(1 for x in order.slots if x.kind == 'episode'), 'episode')}")
+        summary += (
+            f"; the night of {order.night:%A %-d %B %Y} fills {_hms(order.length_s)} with "
+            f"{_plural(sum(1 for x in order.slots if x.kind == 'episode'), 'episode')}"
+        )
     errors = [p for p in problems if p.is_error]
     warnings = [p for p in problems if not p.is_error]
-    out.print(summary + (f": {_plural(len(errors), 'problem')}, {_plural(len(warnings), 'warning')}." if problems
-                         else ": all fine."))
+    out.print(
+        summary
+        + (f": {_plural(len(errors), 'problem')}, {_plural(len(warnings), 'warning')}." if problems else ": all fine.")
+    )
     raise typer.Exit(1 if errors or (strict and warnings) else 0)
 
 
 @schedule_app.command("preview")
-def schedule_preview(station: StationDir = Path("."), night: NightOption = None,
-                     every_bed: Annotated[bool, typer.Option("--every-bed", help="List each music bed on its own "
-                                                                                  "line.")] = False,
-                     verbose: Verbose = False) -> None:
+def schedule_preview(
+    station: StationDir = Path("."),
+    night: NightOption = None,
+    every_bed: Annotated[bool, typer.Option("--every-bed", help="List each music bed on its own line.")] = False,
+    verbose: Verbose = False,
+) -> None:
     """Print a night's running order with clock times, as it would go out."""
-    from . import nights
-    from .playlist import describe
+    from station.radio import nights
+    from station.radio.playlist import describe
+
     config = _config(station, verbose)
     schedules, lib = _schedules(config)
     if any(p.is_error for p in schedules.problems):
@@ -301,13 +390,19 @@ def schedule_preview(station: StationDir = Path("."), night: NightOption = None,
         err.print("Nothing has been built yet — run `station build` first, so the stream knows what it can play.")
         raise typer.Exit(1)
     when = _night(night, schedules)
-    order = (nights.running_order(config, when, schedules=schedules, library=lib, pin=False,
-                                  now=datetime.now(timezone.utc)) if when else None)
+    order = (
+        nights.running_order(config, when, schedules=schedules, library=lib, pin=False, now=datetime.now(timezone.utc))
+        if when
+        else None
+    )
     if order is None:
         err.print("No schedule covers that night: the regular week needs a schedule file without `dates`.")
         raise typer.Exit(1)
-    out.print(f"The night of {order.night:%A %-d %B %Y}: {order.start:%H:%M}–{order.end:%H:%M} "
-              f"({order.start.tzinfo}), from {order.schedule}", markup=False)
+    out.print(
+        f"The night of {order.night:%A %-d %B %Y}: {order.start:%H:%M}–{order.end:%H:%M} "
+        f"({order.start.tzinfo}), from {order.schedule}",
+        markup=False,
+    )
     run: list = []
     for slot in order.slots + [None]:
         if slot is not None and slot.kind == "bed" and not every_bed:
@@ -324,17 +419,25 @@ def schedule_preview(station: StationDir = Path("."), night: NightOption = None,
 
 
 @app.command()
-def stream(station: StationDir = Path("."),
-           pretend: Annotated[str | None, typer.Option(
-               "--pretend", help="Rehearse: play as if the clock said this time (like 2026-12-24T21:59:30+00:00), "
-                                 "at real speed.")] = None,
-           verbose: Verbose = False) -> None:
+def stream(
+    station: StationDir = Path("."),
+    pretend: Annotated[
+        str | None,
+        typer.Option(
+            "--pretend",
+            help="Rehearse: play as if the clock said this time (like 2026-12-24T21:59:30+00:00), at real speed.",
+        ),
+    ] = None,
+    verbose: Verbose = False,
+) -> None:
     """Play the night on air now (or wait for the next) to Icecast and HLS, until its window ends."""
     import logging
     from datetime import datetime
-    from . import nights
-    from . import schedule as schedule_mod
-    from . import stream as stream_mod
+
+    from station.radio import nights
+    from station.radio import schedule as schedule_mod
+    from station.radio import stream as stream_mod
+
     config = _config(station, verbose)
     _logging(config, "stream.log", verbose)
     clock: stream_mod.Clock = stream_mod.SystemClock()
@@ -349,8 +452,10 @@ def stream(station: StationDir = Path("."),
         clock = stream_mod.ShiftedClock(at)
     schedules = schedule_mod.load(config)
     if any(p.is_error for p in schedules.problems) or not schedules.exists:
-        _problems("The schedule needs fixing first (`station schedule check`):", schedules.problems or [
-            Problem("scheduler/", "there is no schedule", "add one (docs/schedule.md)")])
+        _problems(
+            "The schedule needs fixing first (`station schedule check`):",
+            schedules.problems or [Problem("scheduler/", "there is no schedule", "add one (docs/schedule.md)")],
+        )
         raise typer.Exit(2)
     night = nights.night_of(schedules, clock.now())
     try:
@@ -362,49 +467,63 @@ def stream(station: StationDir = Path("."),
     where = " and ".join(o.name for o in outputs)
     out.print(f"Playing the night of {night:%A %-d %B %Y} to {where} — Ctrl-C stops.")
     import signal
-    signal.signal(signal.SIGTERM, lambda *a: player.stop())   # a service manager stopping it: end cleanly
+
+    signal.signal(signal.SIGTERM, lambda *a: player.stop())  # a service manager stopping it: end cleanly
     try:
         report = player.play(night)
     except KeyboardInterrupt:
         player.stop()
         out.print("Stopped.")
         raise typer.Exit(130)
-    logging.getLogger("station").info("played %.0f s; standby took over %d time(s)", report.seconds,
-                                      len(report.standby))
+    logging.getLogger("station").info(
+        "played %.0f s; standby took over %d time(s)", report.seconds, len(report.standby)
+    )
 
 
 @app.command("run")
 def run_daemon(station: StationDir = Path("."), verbose: Verbose = False) -> None:
     """The station's daemon: build on new recordings, pin each night's running order, play the stream."""
-    from . import daemon
+    from station.radio import daemon
+
     config = _config(station, verbose)
     _logging(config, "station.log", verbose)
-    out.print(f"Running {config.settings.station.name}: logging to {config.rel(config.state_dir)}/logs/station.log"
-              " — Ctrl-C stops.")
+    out.print(
+        f"Running {config.settings.station.name}: logging to {config.rel(config.state_dir)}/logs/station.log"
+        " — Ctrl-C stops."
+    )
     daemon.run_forever(config.root)
 
 
 def _logging(config, name: str, verbose: bool) -> None:
     """Log to the terminal and to .station/logs/<name> (what was done, and why)."""
     import logging
-    from .files import private_log
-    handlers = [logging.StreamHandler(sys.stderr), private_log(config.state_dir / "logs" / name)]   # 0600
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=handlers,
-                        format="%(asctime)s %(levelname)s %(message)s", force=True)
+
+    from station.files import private_log
+
+    handlers = [logging.StreamHandler(sys.stderr), private_log(config.state_dir / "logs" / name)]  # 0600
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        handlers=handlers,
+        format="%(asctime)s %(levelname)s %(message)s",
+        force=True,
+    )
     logging.getLogger("apscheduler").setLevel(logging.INFO if verbose else logging.WARNING)
 
 
 def _schedules(config):
-    from . import catalog as catalog_mod
-    from . import library as library_mod
-    from . import schedule as schedule_mod
+    from station.catalog import content as catalog_mod
+    from station.radio import library as library_mod
+    from station.radio import schedule as schedule_mod
+
     shows = {s.slug for s in catalog_mod.load(config, settle=False).shows}
     return schedule_mod.load(config, shows), library_mod.load(config)
 
 
 def _night(night: str | None, schedules):
     from datetime import date, datetime, timezone
-    from . import nights
+
+    from station.radio import nights
+
     if night is None:
         return nights.night_of(schedules, datetime.now(timezone.utc))
     try:
@@ -433,12 +552,16 @@ def _config(station: Path, verbose: bool):
 
 
 @app.command()
-def serve(station: StationDir = Path("."),
-          port: Annotated[int, typer.Option(help="The port to listen on.")] = 8000,
-          host: Annotated[str, typer.Option(help="The address to listen on; the default is this machine only.")]
-          = "127.0.0.1") -> None:
+def serve(
+    station: StationDir = Path("."),
+    port: Annotated[int, typer.Option(help="The port to listen on.")] = 8000,
+    host: Annotated[
+        str, typer.Option(help="The address to listen on; the default is this machine only.")
+    ] = "127.0.0.1",
+) -> None:
     """Preview the built site at http://127.0.0.1:8000/ (seeking in the player works)."""
-    from . import serve as serve_mod
+    from station.web import serve as serve_mod
+
     config = _config(station, False)
     if not (config.site_dir / "index.html").is_file():
         err.print(f"There is no website in {config.rel(config.site_dir)}/ yet — run `station build` first.")
@@ -453,17 +576,22 @@ def serve(station: StationDir = Path("."),
         out.print("Stopped.")
 
 
-desk_app = typer.Typer(rich_markup_mode=None, invoke_without_command=True,
-                       help="The station desk: the presenters' and coordinators' web app (docs/desk.md).")
+desk_app = typer.Typer(
+    rich_markup_mode=None,
+    invoke_without_command=True,
+    help="The station desk: the presenters' and coordinators' web app (docs/desk.md).",
+)
 app.add_typer(desk_app, name="desk")
 
 
 @desk_app.callback()
-def desk(ctx: typer.Context, station: StationDir = Path("."),
-         port: Annotated[int | None, typer.Option(help="The port to listen on ([desk] port, 8470).")] = None,
-         host: Annotated[str | None, typer.Option(help="The address to listen on ([desk] host: this machine "
-                                                       "only).")] = None,
-         verbose: Verbose = False) -> None:
+def desk(
+    ctx: typer.Context,
+    station: StationDir = Path("."),
+    port: Annotated[int | None, typer.Option(help="The port to listen on ([desk] port, 8470).")] = None,
+    host: Annotated[str | None, typer.Option(help="The address to listen on ([desk] host: this machine only).")] = None,
+    verbose: Verbose = False,
+) -> None:
     """Serve the desk. Make the first account with `station desk add-user NAME --role coordinator`."""
     if ctx.invoked_subcommand is not None:
         ctx.obj = station
@@ -471,47 +599,58 @@ def desk(ctx: typer.Context, station: StationDir = Path("."),
     import logging
     import shutil
     import tempfile
-    from .desk.accounts import Accounts, database_path
-    from .desk.server import make_server
-    from .files import private_dir
+
+    from station.desk.accounts import Accounts, database_path
+    from station.desk.server import make_server
+    from station.files import private_dir
+
     config = _config(station, verbose)
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(message)s")
     logging.getLogger("station.desk").setLevel(logging.INFO)
     settings = config.settings.desk
     accounts = Accounts(database_path(config))
     if not accounts.users():
-        err.print("There are no desk accounts yet: make one with "
-                  "`station desk add-user NAME --role coordinator`, then start the desk again.")
+        err.print(
+            "There are no desk accounts yet: make one with "
+            "`station desk add-user NAME --role coordinator`, then start the desk again."
+        )
         raise typer.Exit(1)
     accounts.close()
     # waitress spools request bodies over 1 MB to a temporary file: keep those on the station's disk too,
     # not in a temp folder that may be RAM (this process serves only the desk).
     spool = config.state_dir / "tmp"
     shutil.rmtree(spool, ignore_errors=True)
-    private_dir(spool)   # 0700: what is being uploaded is nobody else's to read
+    private_dir(spool)  # 0700: what is being uploaded is nobody else's to read
     tempfile.tempdir = str(spool)
     try:
         server, _ = make_server(config, host or settings.host, port or settings.port)
     except OSError as exc:
-        err.print(f"Cannot listen on {host or settings.host}:{port or settings.port} ({exc.strerror}) — "
-                  "try another port with --port.")
+        err.print(
+            f"Cannot listen on {host or settings.host}:{port or settings.port} ({exc.strerror}) — "
+            "try another port with --port."
+        )
         raise typer.Exit(2)
     out.print(f"The desk is at http://{host or settings.host}:{server.effective_port}/ — press Ctrl-C to stop.")
     if (host or settings.host) not in ("127.0.0.1", "localhost", "::1"):
-        out.print("Its cookies are sent only over HTTPS: put it behind a TLS proxy for anyone not on this machine "
-                  "(docs/desk.md).")
+        out.print(
+            "Its cookies are sent only over HTTPS: put it behind a TLS proxy for anyone not on this machine "
+            "(docs/desk.md)."
+        )
     try:
         server.run()
     except KeyboardInterrupt:
         out.print("Stopped.")
 
 
-PasswordStdin = Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input "
-                                                                      "(for scripts) instead of asking.")]
+PasswordStdin = Annotated[
+    bool,
+    typer.Option("--password-stdin", help="Read the password from standard input (for scripts) instead of asking."),
+]
 
 
 def _desk_accounts(ctx: typer.Context, station: Path):
-    from .desk.accounts import Accounts, database_path
+    from station.desk.accounts import Accounts, database_path
+
     # --station may come before the subcommand (with the desk's own options) or after it.
     config = _config(station if station != Path(".") else (ctx.obj or station), False)
     return Accounts(database_path(config))
@@ -524,22 +663,31 @@ def _password(from_stdin: bool) -> str:
 
 
 @desk_app.command("add-user")
-def desk_add_user(ctx: typer.Context, username: Annotated[str, typer.Argument(help="One word, like sam.")],
-                  role: Annotated[str, typer.Option(help="presenter or coordinator.")] = "presenter",
-                  presenter_name: Annotated[str, typer.Option("--presenter-name", help="How they are named in "
-                                                              "their episodes' sidecars (default: the user name).")]
-                  = "",
-                  password_stdin: PasswordStdin = False, station: StationDir = Path(".")) -> None:
+def desk_add_user(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="One word, like sam.")],
+    role: Annotated[str, typer.Option(help="presenter or coordinator.")] = "presenter",
+    presenter_name: Annotated[
+        str,
+        typer.Option(
+            "--presenter-name", help="How they are named in their episodes' sidecars (default: the user name)."
+        ),
+    ] = "",
+    password_stdin: PasswordStdin = False,
+    station: StationDir = Path("."),
+) -> None:
     """Make a desk account."""
-    from .desk.accounts import AccountError
+    from station.desk.accounts import AccountError
+
     accounts = _desk_accounts(ctx, station)
     try:
         made = accounts.add(username, _password(password_stdin), role, presenter_name)
     except AccountError as exc:
         err.print(f"No account was made: {exc}.")
         raise typer.Exit(1)
-    out.print(f"Made the {made.role} account {made.username} (named in episodes as {made.presenter_name}).",
-              markup=False)
+    out.print(
+        f"Made the {made.role} account {made.username} (named in episodes as {made.presenter_name}).", markup=False
+    )
 
 
 @desk_app.command("users")
@@ -550,12 +698,16 @@ def desk_users(ctx: typer.Context, station: StationDir = Path(".")) -> None:
 
 
 @desk_app.command("set-password")
-def desk_set_password(ctx: typer.Context, username: str, password_stdin: PasswordStdin = False,
-                      station: StationDir = Path(".")) -> None:
+def desk_set_password(
+    ctx: typer.Context, username: str, password_stdin: PasswordStdin = False, station: StationDir = Path(".")
+) -> None:
     """Give an account a new password (it is signed out everywhere)."""
     accounts, found = _desk_account(ctx, station, username)
-    _account_change(lambda: accounts.set_password(found.id, _password(password_stdin)),
-                    "The password was not changed", f"{found.username} has a new password.")
+    _account_change(
+        lambda: accounts.set_password(found.id, _password(password_stdin)),
+        "The password was not changed",
+        f"{found.username} has a new password.",
+    )
 
 
 @desk_app.command("remove-user")
@@ -575,7 +727,8 @@ def _desk_account(ctx: typer.Context, station: Path, username: str):
 
 
 def _account_change(change: Callable[[], None], refused: str, done: str) -> None:
-    from .desk.accounts import AccountError
+    from station.desk.accounts import AccountError
+
     try:
         change()
     except AccountError as exc:
@@ -602,7 +755,7 @@ def _run(station: Path, verbose: bool, strict: bool, check: bool) -> None:
     except StationError as exc:
         err.print(f"[bold red]Stopped:[/] {escape(str(exc))}")
         _exit(2, exc, verbose)
-    except OSError as exc:   # a write outside the runner's own (the lock, a folder) on a full disk
+    except OSError as exc:  # a write outside the runner's own (the lock, a folder) on a full disk
         if not disk_full(exc, Path(exc.filename or station).parent):
             raise
         _disk_full(config, Path(exc.filename or station).parent, exc, verbose)
@@ -620,9 +773,11 @@ def _disk_full(config, folder: Path, exc: BaseException, verbose: bool) -> None:
     before the end of a run, so what was published is all still there, each file whole."""
     where = config.rel(Path(folder))
     if not Path(where).is_absolute():
-        where = where.split("/")[0]   # site/, .station/, records/: the folder a coordinator knows
-    err.print(f"[bold red]Stopped:[/] the disk holding {escape(where.rstrip('/'))}/ is full — free some space and "
-              "build again; nothing already published was lost or left half-written.")
+        where = where.split("/")[0]  # site/, .station/, records/: the folder a coordinator knows
+    err.print(
+        f"[bold red]Stopped:[/] the disk holding {escape(where.rstrip('/'))}/ is full — free some space and "
+        "build again; nothing already published was lost or left half-written."
+    )
     _exit(2, exc, verbose)
 
 
@@ -642,9 +797,14 @@ def _problems(title: str, problems: list[Problem]) -> None:
 
 def _summary(result: pipeline.BuildResult, check: bool) -> None:
     for o in result.outcomes:
-        mark = {"built": "[green]✓ built[/]", "unchanged": "[dim]· unchanged[/]", "checked": "[green]✓ fine[/]",
-                "not public yet": "[cyan]◷ ready, not public yet[/]", "held back": "[red]✗ held back[/]",
-                "withdrawn": "[dim]⊘ withdrawn[/]"}[o.state]
+        mark = {
+            "built": "[green]✓ built[/]",
+            "unchanged": "[dim]· unchanged[/]",
+            "checked": "[green]✓ fine[/]",
+            "not public yet": "[cyan]◷ ready, not public yet[/]",
+            "held back": "[red]✗ held back[/]",
+            "withdrawn": "[dim]⊘ withdrawn[/]",
+        }[o.state]
         extra = ""
         if o.audio:
             extra = f" → site/{o.audio}"
@@ -653,24 +813,31 @@ def _summary(result: pipeline.BuildResult, check: bool) -> None:
         if o.transcript == "pending" and o.state != "held back":
             extra += "  [transcript pending]"
         if o.hidden and any(o.hidden):  # counts only: the words themselves are often names
-            extra += f"  [hid {sum(o.hidden)} of the words to hide: " + ", ".join(
-                f"entry {i} ×{n}" for i, n in enumerate(o.hidden, 1)) + "]"
+            extra += (
+                f"  [hid {sum(o.hidden)} of the words to hide: "
+                + ", ".join(f"entry {i} ×{n}" for i, n in enumerate(o.hidden, 1))
+                + "]"
+            )
         out.print(f"{mark} {o.where}{extra}")
     for where in result.waiting:
         out.print(f"[cyan]◷ waiting[/] {where}: still being copied in; the next build will take it")
     for rel in result.removed:
         out.print(f"[dim]- removed site/{rel}[/]")
     if result.pages:
-        out.print(f"Website: {result.pages} pages in site/ ({result.work['pages']} written); "
-                  "preview it with `station serve`.")
+        out.print(
+            f"Website: {result.pages} pages in site/ ({result.work['pages']} written); preview it with `station serve`."
+        )
     if result.problems:
         _problems("What needs attention:", result.problems)
     order = ["built", "unchanged", "checked", "not public yet", "withdrawn", "held back"]
     counts = [(state, sum(1 for o in result.outcomes if o.state == state)) for state in order]
     parts = ", ".join(f"{n} {state}" for state, n in counts if n) or "nothing to do"
     verb = "Checked" if check else "Built"
-    tail = (f"; {_plural(len(result.errors), 'problem')}, {_plural(len(result.warnings), 'warning')}"
-            if result.problems else "")
+    tail = (
+        f"; {_plural(len(result.errors), 'problem')}, {_plural(len(result.warnings), 'warning')}"
+        if result.problems
+        else ""
+    )
     out.print(f"{verb} {_plural(len(result.outcomes), 'episode')}: {parts}{tail}.")
 
 
@@ -682,9 +849,15 @@ class _Bars(pipeline.Events):
     """Rich progress bars: one for the episodes, one for the audio being worked on."""
 
     def __enter__(self):
-        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
-                                 TimeRemainingColumn(), console=err, transient=True,
-                                 disable=not err.is_terminal)
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TimeRemainingColumn(),
+            console=err,
+            transient=True,
+            disable=not err.is_terminal,
+        )
         self.progress.__enter__()
         self.overall = None
         self.current = None
@@ -695,8 +868,10 @@ class _Bars(pipeline.Events):
 
     def waiting(self, lock: Path) -> None:
         """Another build holds the lock: say so, or a build that seems to hang would be stopped."""
-        err.print(f"Another build of this station is running: waiting for it to finish "
-                  f"({lock.parent.name}/{lock.name})…", markup=False)
+        err.print(
+            f"Another build of this station is running: waiting for it to finish ({lock.parent.name}/{lock.name})…",
+            markup=False,
+        )
 
     def begin(self, total: int) -> None:
         self.overall = self.progress.add_task("episodes", total=total)

@@ -17,8 +17,8 @@ from typing import Annotated, Literal
 import pydantic
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from .errors import ConfigError, Problem
-from .validation import MULTILINE, Frozen, Typed, validate
+from station.errors import ConfigError, Problem
+from station.validation import MULTILINE, Frozen, Typed, validate
 
 CONFIG_NAME = "station.toml"
 STATE_DIR = ".station"  # the build's cache: never published, never committed, safe to delete
@@ -41,6 +41,7 @@ Language = Annotated[str, pydantic.AfterValidator(check_language)]
 
 def check_timezone(value: str) -> str:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
@@ -50,6 +51,7 @@ def check_timezone(value: str) -> str:
 
 class FundingLink(Typed):
     """Where listeners can support the station (podcast:funding). Thanks, never editorial control."""
+
     url: str = Field(pattern=r"^https?://", max_length=2_000)
     text: str = Field(min_length=1, max_length=128)
 
@@ -60,7 +62,7 @@ class StationSettings(Typed):
     name: str = Field(min_length=1, max_length=200)
     base_url: str = Field(max_length=2_000)
     language: Language = "en-GB"
-    contact_email: str = Field(max_length=254)   # RFC 5321's longest address
+    contact_email: str = Field(max_length=254)  # RFC 5321's longest address
     description: Annotated[str, MULTILINE] = Field("", max_length=4_000)
     artwork: str | None = Field(None, max_length=255)
     copyright: str | None = Field(None, max_length=200)
@@ -74,19 +76,24 @@ class StationSettings(Typed):
     @classmethod
     def _url(cls, value: str) -> str:
         if not re.match(r"^https?://[^\s/]+", value):
-            raise ValueError(f"{value!r} is not a web address — write the full address, like `https://radio.example.org/`")
+            raise ValueError(
+                f"{value!r} is not a web address — write the full address, like `https://radio.example.org/`"
+            )
         return value.rstrip("/") + "/"
 
     @field_validator("contact_email")
     @classmethod
     def _email(cls, value: str) -> str:
         if not _EMAIL.match(value):
-            raise ValueError(f"{value!r} is not an e-mail address — write one people can reach, like `hello@example.org`")
+            raise ValueError(
+                f"{value!r} is not an e-mail address — write one people can reach, like `hello@example.org`"
+            )
         return value
 
 
 class LoudnessSettings(BaseModel):
     """Podcast loudness (AES TD1008): −16 LUFS stereo, −19 LUFS mono, −1 dBTP."""
+
     model_config = Frozen
     stereo_lufs: float = Field(-16.0, ge=-31, le=-9)
     mono_lufs: float = Field(-19.0, ge=-31, le=-9)
@@ -102,11 +109,11 @@ class AudioSettings(BaseModel):
     stereo_kbps: int = Field(128, ge=32, le=320)
     mono_kbps: int = Field(64, ge=32, le=320)
     sample_rate_hz: int = Field(44100, ge=22050, le=48000)
-    trim_below_db: float = Field(-50.0, ge=-90, le=-20)   # what counts as silence at either end
-    trim_keep_s: float = Field(0.3, ge=0, le=5)           # breathing room left after trimming
-    min_duration_s: float = Field(3.0, ge=0)              # shorter than this after trimming: a problem
+    trim_below_db: float = Field(-50.0, ge=-90, le=-20)  # what counts as silence at either end
+    trim_keep_s: float = Field(0.3, ge=0, le=5)  # breathing room left after trimming
+    min_duration_s: float = Field(3.0, ge=0)  # shorter than this after trimming: a problem
     max_clipped_share: float = Field(0.002, gt=0, le=1)  # share of samples stuck at full scale
-    mask_pitch: float = Field(0.82, ge=0.5, le=1.5)       # pitch/formant ratio for pseudonym-masked voices
+    mask_pitch: float = Field(0.82, ge=0.5, le=1.5)  # pitch/formant ratio for pseudonym-masked voices
 
 
 class BuildSettings(Typed):
@@ -131,13 +138,14 @@ class TranscriptSettings(Typed):
     # at the quiet end of a recording it otherwise "hears" words that were never said.
     no_speech_threshold: float = Field(0.45, ge=0, le=1)
     compute_type: Literal["int8", "int8_float32", "float32"] = "int8"
-    cpu_threads: int = Field(0, ge=0, le=64)          # 0: one a core
+    cpu_threads: int = Field(0, ge=0, le=64)  # 0: one a core
     redact_with: Literal["tone", "silence"] = "tone"
     redact_margin_s: float = Field(0.15, ge=0, le=2)  # hidden either side of a word's timing
 
 
 class SiteSettings(Typed):
     """The website: where a station's own templates live, and the quick-exit control."""
+
     # A folder of the station's own Jinja2 templates; each one found there replaces the built-in one
     # of that name, and can extend it as "default/<name>" to change a single block.
     templates: str = "templates"
@@ -150,12 +158,13 @@ class SiteSettings(Typed):
 class PublishSettings(Typed):
     """An S3-compatible bucket to publish site/ to. Credentials never live here: they come from the
     standard AWS environment variables or a named profile in ~/.aws."""
+
     bucket: str = Field(min_length=3, max_length=63, pattern=r"^[a-z0-9][a-z0-9.-]+[a-z0-9]$")
     endpoint_url: str | None = Field(None, pattern=r"^https?://")  # none: Amazon S3 itself
     region: str = "us-east-1"
-    prefix: str = ""                  # a folder inside the bucket, e.g. "radio/"
-    profile: str | None = None        # an AWS profile name (~/.aws/credentials); never the keys themselves
-    attempts: int = Field(6, ge=1, le=20)      # tries per request, with backoff, on throttling, 5xx and drops
+    prefix: str = ""  # a folder inside the bucket, e.g. "radio/"
+    profile: str | None = None  # an AWS profile name (~/.aws/credentials); never the keys themselves
+    attempts: int = Field(6, ge=1, le=20)  # tries per request, with backoff, on throttling, 5xx and drops
     multipart_mb: int = Field(64, ge=5, le=5000)  # bigger files go up in parts
 
     @model_validator(mode="before")
@@ -164,9 +173,11 @@ class PublishSettings(Typed):
         if isinstance(data, dict):
             secret = [k for k in data if "secret" in k.lower() or "access_key" in k.lower() or "token" in k.lower()]
             if secret:
-                raise ValueError(f"`{secret[0]}` looks like a credential, and credentials never go in station.toml "
-                                 "— remove it and set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the "
-                                 "environment, or name a profile with `profile`")
+                raise ValueError(
+                    f"`{secret[0]}` looks like a credential, and credentials never go in station.toml "
+                    "— remove it and set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the "
+                    "environment, or name a profile with `profile`"
+                )
         return data
 
     @field_validator("prefix")
@@ -181,33 +192,34 @@ class StreamSettings(Typed):
 
     The Icecast source password never lives here: it is read from the environment
     variable named by `password_env`."""
+
     # Where the stream is sent: the Icecast server and mount, like "icecast://127.0.0.1:8000/night.mp3".
     icecast_url: str | None = Field(None, pattern=r"^icecast://[^/\s@]+/[^\s]+$")
     icecast_user: str = "source"
     password_env: str = Field("STATION_ICECAST_PASSWORD", pattern=r"^[A-Z_][A-Z0-9_]*$")
     listen_url: str | None = Field(None, pattern=r"^https?://")  # the mount as listeners reach it (tonight page)
-    hls: bool = True                 # also write HLS under site/live/
+    hls: bool = True  # also write HLS under site/live/
     hls_name: str = Field("night.m3u8", pattern=r"^[a-z0-9-]+\.m3u8$")
     hls_segment_s: int = Field(6, ge=2, le=30)
-    hls_window_s: int = Field(60, ge=10, le=3600)   # how much of the night the rolling playlist lists
+    hls_window_s: int = Field(60, ge=10, le=3600)  # how much of the night the rolling playlist lists
     mp3_kbps: int = Field(128, ge=32, le=320)
     aac_kbps: int = Field(96, ge=32, le=320)
     silence_db: float = Field(-50.0, ge=-90, le=-20)  # quieter than this is silence
-    silence_max_s: float = Field(5.0, ge=1, le=60)    # silence this long: logged, and standby takes over
-    lead_s: float = Field(1.0, ge=0.2, le=10)         # how far ahead of the clock audio is sent
-    retry_s: float = Field(5.0, ge=0.5, le=300)       # wait before reconnecting a dropped output
+    silence_max_s: float = Field(5.0, ge=1, le=60)  # silence this long: logged, and standby takes over
+    lead_s: float = Field(1.0, ge=0.2, le=10)  # how far ahead of the clock audio is sent
+    retry_s: float = Field(5.0, ge=0.5, le=300)  # wait before reconnecting a dropped output
     # The daemon (`station run`): every default APScheduler would otherwise choose is set here.
-    build_every_min: int = Field(5, ge=1, le=1440)    # look for new recordings this often
-    assemble_at: str = "20:00"                        # pin the coming night's running order at this time
-    build_grace_s: int = Field(600, ge=1)             # a build missed by less than this still runs (once)
+    build_every_min: int = Field(5, ge=1, le=1440)  # look for new recordings this often
+    assemble_at: str = "20:00"  # pin the coming night's running order at this time
+    build_grace_s: int = Field(600, ge=1)  # a build missed by less than this still runs (once)
     assemble_grace_s: int = Field(4 * 3600, ge=1)
-    stream_grace_s: int = Field(12 * 3600, ge=1)      # a missed start still starts the night, joining late
+    stream_grace_s: int = Field(12 * 3600, ge=1)  # a missed start still starts the night, joining late
 
     @field_validator("assemble_at")
     @classmethod
     def _clock(cls, value: str) -> str:
         if not re.match(r"^([01]\d|2[0-3]):[0-5]\d$", value):
-            raise ValueError(f"{value!r} is not a clock time — write it like \"20:00\"")
+            raise ValueError(f'{value!r} is not a clock time — write it like "20:00"')
         return value
 
     @model_validator(mode="before")
@@ -216,9 +228,11 @@ class StreamSettings(Typed):
         if isinstance(data, dict):
             secret = [k for k in data if "password" in k.lower() and k != "password_env"]
             if secret:
-                raise ValueError(f"`{secret[0]}` would put a password in station.toml, and passwords never go "
-                                 "there — remove it and set the environment variable named by `password_env` "
-                                 "(STATION_ICECAST_PASSWORD unless you change it)")
+                raise ValueError(
+                    f"`{secret[0]}` would put a password in station.toml, and passwords never go "
+                    "there — remove it and set the environment variable named by `password_env` "
+                    "(STATION_ICECAST_PASSWORD unless you change it)"
+                )
         return data
 
     @property
@@ -232,8 +246,9 @@ class DeskSettings(BaseModel):
     Its cookies are `Secure`, so browsers send them only over HTTPS — or to
     the machine itself (localhost), where no certificate is needed. Put the
     desk behind a TLS proxy (Caddy, nginx) for anyone signing in from elsewhere."""
+
     model_config = Frozen
-    host: str = "127.0.0.1"                          # where it listens; loopback unless a proxy is in front
+    host: str = "127.0.0.1"  # where it listens; loopback unless a proxy is in front
     port: int = Field(8470, ge=1, le=65535)
     max_upload_mb: int = Field(500, ge=1, le=10_000)  # the largest recording a presenter can upload
     # Bytes do not bound the work: a few MB of FLAC can hold hours of near-silence, and every minute is
@@ -242,9 +257,9 @@ class DeskSettings(BaseModel):
     # Every form but an upload (a long transcript correction is the largest), and the fields any form may
     # have: the desk reads no more before it refuses, so one request cannot make it grow.
     max_form_kb: int = Field(1024, ge=16, le=64 * 1024)
-    max_form_fields: int = Field(5000, ge=100, le=100_000)   # the schedule form of 200 blocks has about 4,000
-    build_after_change: bool = True                   # build at once after an upload, correction or pause
-    idle_s: int = Field(120, ge=10, le=3600)          # a connection that sends nothing this long is closed
+    max_form_fields: int = Field(5000, ge=100, le=100_000)  # the schedule form of 200 blocks has about 4,000
+    build_after_change: bool = True  # build at once after an upload, correction or pause
+    idle_s: int = Field(120, ge=10, le=3600)  # a connection that sends nothing this long is closed
     max_connections: int = Field(100, ge=4, le=10_000)  # open at once; more wait in the kernel's queue
     # Proxies whose X-Forwarded-For is believed (addresses or networks, like "127.0.0.1" for a proxy on the
     # same machine). Behind one, every request comes from its address: without this the sign-in throttle
@@ -255,12 +270,14 @@ class DeskSettings(BaseModel):
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
         import ipaddress
+
         for item in value:
             try:
                 ipaddress.ip_network(item.strip(), strict=False)
             except ValueError:
-                raise ValueError(f"{item!r} is not an address or a network — write it like \"127.0.0.1\" or "
-                                 "\"10.0.0.0/8\"") from None
+                raise ValueError(
+                    f'{item!r} is not an address or a network — write it like "127.0.0.1" or "10.0.0.0/8"'
+                ) from None
         return [item.strip() for item in value]
 
 
@@ -287,7 +304,7 @@ class Settings(BaseModel):
 
 
 EXAMPLE = {
-    "station": '[station] with name, base_url and contact_email',
+    "station": "[station] with name, base_url and contact_email",
     "name": 'name = "Night Owls Radio"',
     "base_url": 'base_url = "https://radio.example.org/"',
     "contact_email": 'contact_email = "hello@example.org"',
@@ -297,6 +314,7 @@ EXAMPLE = {
 @dataclass(frozen=True)
 class Config:
     """Settings plus the places they apply to."""
+
     root: Path
     settings: Settings
 
@@ -332,13 +350,17 @@ def read_toml(path: Path, where: str) -> tuple[dict | None, list[Problem]]:
     except UnicodeDecodeError:
         return None, [Problem(where, "this file is not plain text", "save it as UTF-8 text")]
     except tomllib.TOMLDecodeError as exc:
-        return None, [Problem(where, f"this is not valid TOML ({exc})", "fix the line it names; text values need quotes")]
+        return None, [
+            Problem(where, f"this is not valid TOML ({exc})", "fix the line it names; text values need quotes")
+        ]
 
 
 def load(root: Path) -> Config:
     root = root.resolve()
     if not root.is_dir():
-        raise ConfigError([Problem(str(root), "this folder does not exist", "pass the station's folder with --station")])
+        raise ConfigError(
+            [Problem(str(root), "this folder does not exist", "pass the station's folder with --station")]
+        )
     data, problems = read_toml(root / CONFIG_NAME, CONFIG_NAME)
     if problems:
         raise ConfigError(problems)
@@ -348,11 +370,18 @@ def load(root: Path) -> Config:
     config = Config(root=root, settings=settings)
     problems = []
     if not config.content_dir.is_dir():
-        problems.append(Problem(CONFIG_NAME, f"the content folder `{settings.build.content_dir}` does not exist",
-                                "create it, or set [build] content_dir"))
+        problems.append(
+            Problem(
+                CONFIG_NAME,
+                f"the content folder `{settings.build.content_dir}` does not exist",
+                "create it, or set [build] content_dir",
+            )
+        )
     art = settings.station.artwork
     if art and not (root / art).is_file():
-        problems.append(Problem(CONFIG_NAME, f"the artwork `{art}` does not exist", "put the image there or fix `station.artwork`"))
+        problems.append(
+            Problem(CONFIG_NAME, f"the artwork `{art}` does not exist", "put the image there or fix `station.artwork`")
+        )
     if problems:
         raise ConfigError(problems)
     return config

@@ -27,10 +27,10 @@ import threading
 from pathlib import Path
 from typing import Iterator
 
-from .errors import DiskFull
+from station.errors import DiskFull
 
 TMP_PREFIX = ".tmp-"
-PRIVATE_DIR_MODE = 0o700   # .station/ and records/: nobody else on the machine reads them
+PRIVATE_DIR_MODE = 0o700  # .station/ and records/: nobody else on the machine reads them
 PRIVATE_FILE_MODE = 0o600
 # A station's private folders, beside its station.toml: config.STATE_DIR and config.RECORDS_DIR (a test keeps
 # them equal; config imports nothing from here, and this module must not import config).
@@ -137,7 +137,7 @@ def disk_full(exc: BaseException, folder: Path) -> bool:
         return True
     while not folder.is_dir() and folder.parent != folder:
         folder = folder.parent
-    try:   # a tool that failed without saying why, on a disk with no room left
+    try:  # a tool that failed without saying why, on a disk with no room left
         return os.statvfs(folder).f_bavail == 0
     except OSError:
         return False
@@ -198,16 +198,16 @@ def sweep(folder: Path) -> int:
 
 
 def _writer_alive(name: str) -> bool:
-    pid = name[len(TMP_PREFIX):].split("-", 1)[0]
+    pid = name[len(TMP_PREFIX) :].split("-", 1)[0]
     if not pid.isascii() or not pid.isdigit():
         return False
     if int(pid) == os.getpid():
-        return True   # this process's own write in progress (another thread of the desk, say)
+        return True  # this process's own write in progress (another thread of the desk, say)
     try:
         os.kill(int(pid), 0)
-    except (ProcessLookupError, OverflowError, ValueError):   # ended, or a number that is no process id
+    except (ProcessLookupError, OverflowError, ValueError):  # ended, or a number that is no process id
         return False
-    except PermissionError:   # alive, another user's
+    except PermissionError:  # alive, another user's
         return True
     return True
 

@@ -31,15 +31,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from .errors import StateError
-from .files import private_dir, private_file, write_text
+from station.errors import StateError
+from station.files import private_dir, private_file, write_text
 
 WITHDRAWALS = "withdrawals.json"
 IDENTITIES = "identities.json"
 ABOUT = {
     WITHDRAWALS: "Episodes their presenters withdrew: GUID -> when. Kept with the station; never delete it.",
     IDENTITIES: "Each episode's GUID and slug, by a hash of its place in content/. Kept with the station so "
-                "GUIDs and slugs never change; never delete it.",
+    "GUIDs and slugs never change; never delete it.",
 }
 
 
@@ -90,8 +90,15 @@ class Records:
         return sorted((by_guid[g]["show"], by_guid[g]["slug"], g) for g in self.withdrawals if g in by_guid)
 
     # ------------------------------------------------------------ identities
-    def identity(self, episode_key: str, show: str, source_sha256: str, wanted_slug: str,
-                 present_keys: set[str], namespace: uuid.UUID) -> Identity:
+    def identity(
+        self,
+        episode_key: str,
+        show: str,
+        source_sha256: str,
+        wanted_slug: str,
+        present_keys: set[str],
+        namespace: uuid.UUID,
+    ) -> Identity:
         """The episode's slug and GUID, stable across rebuilds, renames, title edits and new machines.
 
         A new episode's GUID is derived from its place in content/, so the same
@@ -106,7 +113,7 @@ class Records:
         present = {place_hash(k) for k in present_keys}
         for old, entry in sorted(self.identities.items()):
             if entry["source_sha256"] == source_sha256 and entry["show"] == show and old not in present:
-                with self._changing(IDENTITIES) as data:   # the old name is gone: this is a rename
+                with self._changing(IDENTITIES) as data:  # the old name is gone: this is a rename
                     data[key] = data.pop(old, entry)
                 self.identities = data
                 return Identity(entry["slug"], entry["guid"])
@@ -140,20 +147,24 @@ class Records:
         except FileNotFoundError:
             return {}
         except OSError as exc:
-            raise StateError(f"the station's record {path} cannot be read ({exc.strerror}) — restore it from the "
-                             "station's backup (`station restore`); it is not a cache and must not be deleted") from exc
+            raise StateError(
+                f"the station's record {path} cannot be read ({exc.strerror}) — restore it from the "
+                "station's backup (`station restore`); it is not a cache and must not be deleted"
+            ) from exc
         try:
             data = json.loads(text)["records"]
             if not isinstance(data, dict):
                 raise TypeError
             return data
         except (ValueError, KeyError, TypeError) as exc:
-            raise StateError(f"the station's record {path} is damaged — restore it from the station's backup "
-                             "(`station restore`); it is not a cache and must not be deleted") from exc
+            raise StateError(
+                f"the station's record {path} is damaged — restore it from the station's backup "
+                "(`station restore`); it is not a cache and must not be deleted"
+            ) from exc
 
     def _write(self, name: str, data: dict) -> None:
         text = json.dumps({"about": ABOUT[name], "records": data}, indent=1, sort_keys=True, ensure_ascii=False)
-        write_text(self._path(name), text + "\n")   # 0600: files.py makes whatever is written in records/ private
+        write_text(self._path(name), text + "\n")  # 0600: files.py makes whatever is written in records/ private
 
     @contextlib.contextmanager
     def _changing(self, name: str) -> Iterator[dict]:
@@ -168,7 +179,7 @@ class Records:
 
     @contextlib.contextmanager
     def _lock(self) -> Iterator[None]:
-        with open(private_file(self.folder / ".lock"), "a+") as f:   # 0600, like the records
+        with open(private_file(self.folder / ".lock"), "a+") as f:  # 0600, like the records
             fcntl.flock(f, fcntl.LOCK_EX)
             try:
                 yield
@@ -183,13 +194,16 @@ class Records:
             db = sqlite3.connect(f"file:{ledger}?mode=ro", uri=True)
             try:
                 withdrawals = dict(db.execute("SELECT guid, at FROM withdrawals"))
-                identities = {k: {"show": show, "slug": slug, "guid": guid, "source_sha256": sha}
-                              for k, sha, slug, guid, show in db.execute(
-                                  "SELECT key_hash, source_sha256, slug, guid, show FROM identities")}
+                identities = {
+                    k: {"show": show, "slug": slug, "guid": guid, "source_sha256": sha}
+                    for k, sha, slug, guid, show in db.execute(
+                        "SELECT key_hash, source_sha256, slug, guid, show FROM identities"
+                    )
+                }
             finally:
                 db.close()
         except sqlite3.Error:
-            return   # no such tables (a newer cache) or no readable database: nothing to adopt
+            return  # no such tables (a newer cache) or no readable database: nothing to adopt
         with self._lock():
             for name, found in ((WITHDRAWALS, withdrawals), (IDENTITIES, identities)):
                 if not self._path(name).exists():

@@ -35,8 +35,10 @@ def refused(value: str) -> str | None:
     m = REFUSED.search(value)
     if m is None:
         return None
-    return (f"it holds an invisible control character (U+{ord(m.group()):04X}) at character {m.start() + 1}, "
-            "which podcast apps and web pages cannot show — retype that part, or paste it as plain text")
+    return (
+        f"it holds an invisible control character (U+{ord(m.group()):04X}) at character {m.start() + 1}, "
+        "which podcast apps and web pages cannot show — retype that part, or paste it as plain text"
+    )
 
 
 def clean(value: str, multiline: bool = False) -> str:

@@ -16,8 +16,8 @@ from typing import Any, get_args, get_origin
 import pydantic
 from pydantic_core import PydanticCustomError
 
-from .errors import Problem
-from .text import TextRefused, clean, shown
+from station.errors import Problem
+from station.text import TextRefused, clean, shown
 
 Frozen = pydantic.ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
@@ -48,6 +48,7 @@ class Typed(pydantic.BaseModel):
     problem in a file is listed at once. Mappings meant for a nested Typed model are left to that model,
     which names its own fields. A text with nothing visible in it (only spaces and zero-width characters)
     counts as empty, so a title that looks blank is "empty", not published blank."""
+
     model_config = Frozen
 
     @pydantic.field_validator("*", mode="before")
@@ -65,8 +66,11 @@ class Typed(pydantic.BaseModel):
 def _cleaned(value, multiline: bool, nested: bool, path: tuple, count: list[int]):
     count[0] += 1
     if count[0] > MAX_ITEMS:
-        raise _Refused((), f"it holds more than {MAX_ITEMS:,} values, far more than it can use — write it out plainly, "
-                           "without anchors that repeat whole parts")
+        raise _Refused(
+            (),
+            f"it holds more than {MAX_ITEMS:,} values, far more than it can use — write it out plainly, "
+            "without anchors that repeat whole parts",
+        )
     if len(path) > MAX_DEPTH:
         raise _Refused((), f"it is nested more than {MAX_DEPTH} levels deep — write it out plainly")
     if isinstance(value, str):
@@ -81,14 +85,20 @@ def _cleaned(value, multiline: bool, nested: bool, path: tuple, count: list[int]
     if isinstance(value, dict):
         if nested:
             return value  # a nested model's own fields are checked, and named, by that model
-        return {_cleaned(k, False, nested, path + (shown(str(k)),), count):
-                _cleaned(v, multiline, nested, path + (shown(str(k)),), count) for k, v in value.items()}
+        return {
+            _cleaned(k, False, nested, path + (shown(str(k)),), count): _cleaned(
+                v, multiline, nested, path + (shown(str(k)),), count
+            )
+            for k, v in value.items()
+        }
     if isinstance(value, (list, tuple)):
         return type(value)(_cleaned(v, multiline, nested, path + (i,), count) for i, v in enumerate(value))
     if isinstance(value, (set, frozenset)):
         # YAML's !!set: made a list, in one order, so the same file always builds the same bytes.
-        return [_cleaned(v, multiline, nested, path + (i,), count)
-                for i, v in enumerate(sorted(value, key=lambda v: (type(v).__name__, str(v))))]
+        return [
+            _cleaned(v, multiline, nested, path + (i,), count)
+            for i, v in enumerate(sorted(value, key=lambda v: (type(v).__name__, str(v))))
+        ]
     return value
 
 
@@ -169,7 +179,7 @@ def brief(value: Any, limit: int = 60) -> str:
     """`repr(value)`, cut short: a message quotes what it found, never a whole pasted page (nor a structure
     so deep that writing it out would fail)."""
     text = value.isoformat() if isinstance(value, (datetime.date, datetime.time)) else _repr.repr(value)
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 _repr = reprlib.Repr()
@@ -235,8 +245,10 @@ def describe(error: dict, model: type[pydantic.BaseModel], example: dict[str, st
         what, _, fix = str(ctx.get("reason", error["msg"])).partition(" — ")
         return f"`{key}`: {what}", fix or "correct it"
     if kind == "invalid_key" and error.get("input") is None:
-        return ("a key here is empty (YAML reads `~` and `null` as nothing), so its value belongs to nothing",
-                "write the key, like `title: …`, or remove the line")
+        return (
+            "a key here is empty (YAML reads `~` and `null` as nothing), so its value belongs to nothing",
+            "write the key, like `title: …`, or remove the line",
+        )
     if kind in ("extra_forbidden", "invalid_key"):
         owner = _model_at(model, loc)
         known = set(owner.model_fields) if owner else set()
@@ -250,33 +262,48 @@ def describe(error: dict, model: type[pydantic.BaseModel], example: dict[str, st
         return f"`{key}` is missing", fix
     if kind in ("literal_error", "enum"):
         expected = ctx.get("expected", "")
-        return (f"`{key}` is {found}, which is not one we know",
-                f"use one of: {expected.replace(chr(39), '')}")
+        return (f"`{key}` is {found}, which is not one we know", f"use one of: {expected.replace(chr(39), '')}")
     if kind == "timezone_aware":
         return f"`{key}` has no time zone", "add one, like `2026-11-20T21:00:00+00:00`"
-    bounds = {"less_than_equal": ("at most", "le"), "less_than": ("less than", "lt"),
-              "greater_than_equal": ("at least", "ge"), "greater_than": ("more than", "gt")}
+    bounds = {
+        "less_than_equal": ("at most", "le"),
+        "less_than": ("less than", "lt"),
+        "greater_than_equal": ("at least", "ge"),
+        "greater_than": ("more than", "gt"),
+    }
     if kind in bounds:
         words, name = bounds[kind]
         return f"`{key}` is {found}, but it must be {words} {ctx[name]}", "change it"
     if kind == "string_too_long":
         size = len(error["input"].strip()) if isinstance(error.get("input"), str) else "too many"
-        return (f"`{key}` is {size:,} characters long, but it can be at most {ctx['max_length']:,}",
-                "shorten it")
+        return (f"`{key}` is {size:,} characters long, but it can be at most {ctx['max_length']:,}", "shorten it")
     if kind == "too_long":
-        return (f"`{key}` has {ctx.get('actual_length', 'too many')} entries, but it can have at most "
-                f"{ctx['max_length']}", "keep the ones that matter most")
-    types = {"int_parsing": "a whole number", "int_type": "a whole number", "int_from_float": "a whole number",
-             "int_parsing_size": "a whole number", "float_parsing": "a number", "float_type": "a number",
- "bool_parsing": "true or false", "bool_type": "true or false",
-             "string_type": "text in quotes", "list_type": "a list, like [a, b]", "date_from_datetime_parsing": "a date",
-             "date_from_datetime_inexact": "a date like 2026-11-01, with no time",
-             "date_parsing": "a date like 2026-11-01", "date_type": "a date like 2026-11-01",
-             "datetime_parsing": "a date and time like 2026-11-20T21:00:00+00:00",
-             "datetime_type": "a date and time like 2026-11-20T21:00:00+00:00",
-             "datetime_from_date_parsing": "a date and time like 2026-11-20T21:00:00+00:00",
-             "model_type": "a group of `key: value` settings", "dict_type": "a group of `key: value` settings",
-             "model_attributes_type": "a group of `key: value` settings"}
+        return (
+            f"`{key}` has {ctx.get('actual_length', 'too many')} entries, but it can have at most {ctx['max_length']}",
+            "keep the ones that matter most",
+        )
+    types = {
+        "int_parsing": "a whole number",
+        "int_type": "a whole number",
+        "int_from_float": "a whole number",
+        "int_parsing_size": "a whole number",
+        "float_parsing": "a number",
+        "float_type": "a number",
+        "bool_parsing": "true or false",
+        "bool_type": "true or false",
+        "string_type": "text in quotes",
+        "list_type": "a list, like [a, b]",
+        "date_from_datetime_parsing": "a date",
+        "date_from_datetime_inexact": "a date like 2026-11-01, with no time",
+        "date_parsing": "a date like 2026-11-01",
+        "date_type": "a date like 2026-11-01",
+        "datetime_parsing": "a date and time like 2026-11-20T21:00:00+00:00",
+        "datetime_type": "a date and time like 2026-11-20T21:00:00+00:00",
+        "datetime_from_date_parsing": "a date and time like 2026-11-20T21:00:00+00:00",
+        "model_type": "a group of `key: value` settings",
+        "dict_type": "a group of `key: value` settings",
+        "model_attributes_type": "a group of `key: value` settings",
+    }
     if kind in types:
         return f"`{key}` should be {types[kind]} (found {found})", f"write it as {types[kind]}"
     if kind == "finite_number":
@@ -294,9 +321,13 @@ def describe(error: dict, model: type[pydantic.BaseModel], example: dict[str, st
     return f"`{key}`: {shown(error['msg'].lower())} (found {found})", "correct it"
 
 
-def validate(model: type[pydantic.BaseModel], data: Any, where: str,
-             lines: dict[tuple, int] | None = None,
-             example: dict[str, str] | None = None) -> tuple[Any, list[Problem]]:
+def validate(
+    model: type[pydantic.BaseModel],
+    data: Any,
+    where: str,
+    lines: dict[tuple, int] | None = None,
+    example: dict[str, str] | None = None,
+) -> tuple[Any, list[Problem]]:
     """Validate `data` into `model`; on failure return every problem at once."""
     try:
         return model.model_validate(data), []

@@ -33,14 +33,21 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
-from station.serve import make_server
+from station.web.serve import make_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Quiet and offline: no first-run UI, no background calls home, no QUIC
 # (which would dodge request interception). There is no GPU on CI; the sandbox
 # needs user namespaces that containers often lack.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 WCAG_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa")
 TIMEOUT_MS = 10_000  # a broken page should fail its test quickly, not after Playwright's 30 s
@@ -54,14 +61,12 @@ _shared: dict = {"users": 0}
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Browser]:
     if not CHROMIUM.exists():
-        pytest.fail(f"chromium is not installed at {CHROMIUM}: run the tests with `bash tests/run`, "
-                    "which installs it")
+        pytest.fail(f"chromium is not installed at {CHROMIUM}: run the tests with `bash tests/run`, which installs it")
     if _shared["users"] == 0:
         _shared["playwright"] = sync_playwright().start()
         # Debian's chromium, never `playwright install`: the browser comes
         # from the distribution, like every other tool the tests use.
-        _shared["browser"] = _shared["playwright"].chromium.launch(executable_path=str(CHROMIUM),
-                                                                   args=CHROMIUM_ARGS)
+        _shared["browser"] = _shared["playwright"].chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
     _shared["users"] += 1
     try:
         yield _shared["browser"]
@@ -93,6 +98,7 @@ def served(directory: Path, log=None) -> Iterator[str]:
 @dataclass
 class PageLog:
     """What one page (and its frames) asked for and said, in order."""
+
     requests: list[str] = field(default_factory=list)  # every URL requested, refused ones included
     failed: dict[str, str] = field(default_factory=dict)  # URL → why it failed (net::ERR_BLOCKED_BY_CLIENT, ...)
     console: list[str] = field(default_factory=list)  # "error: text", "warning: text", ...
@@ -147,8 +153,7 @@ def page_log(page: Page) -> PageLog:
 def offsite_requests(requests: list[str], base_url: str) -> list[str]:
     """The requested URLs that are not on the site at `base_url` (data: and blob: stay on the page)."""
     site = _origin(base_url)
-    return [url for url in requests
-            if not url.startswith(("data:", "blob:", "about:")) and _origin(url) != site]
+    return [url for url in requests if not url.startswith(("data:", "blob:", "about:")) and _origin(url) != site]
 
 
 def csp_errors(page: Page) -> list[str]:
@@ -171,8 +176,11 @@ def axe_violations(page: Page, tags: tuple[str, ...] = WCAG_TAGS) -> list[dict]:
     """
     if not page.evaluate("typeof window.axe === 'object'"):
         page.evaluate(axe_source() + "\n;true")  # `true`: do not send axe's last value back to Python
-    return page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags},"
-                         " resultTypes: ['violations']}).then(results => results.violations)", list(tags))
+    return page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags},"
+        " resultTypes: ['violations']}).then(results => results.violations)",
+        list(tags),
+    )
 
 
 def format_violations(violations: list[dict]) -> str:
@@ -198,9 +206,11 @@ def axe_source() -> str:
         path = importlib.resources.files("axe_playwright_python").joinpath("axe.min.js")
         return path.read_text(encoding="utf-8")
     except (ModuleNotFoundError, FileNotFoundError) as exc:
-        raise RuntimeError(f"axe-core is missing ({exc}): the accessibility tests need axe.min.js from the "
-                           "axe-playwright-python package — run the tests with `bash tests/run`, which "
-                           "installs it") from exc
+        raise RuntimeError(
+            f"axe-core is missing ({exc}): the accessibility tests need axe.min.js from the "
+            "axe-playwright-python package — run the tests with `bash tests/run`, which "
+            "installs it"
+        ) from exc
 
 
 def _offsite(url: str) -> bool:

@@ -16,20 +16,31 @@ import yaml
 from hypothesis import HealthCheck, settings
 
 # Property tests: a bounded profile by default (CI), a long one for hunting (`HYPOTHESIS_PROFILE=long`).
-settings.register_profile("ci", max_examples=40, deadline=None, derandomize=True,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-settings.register_profile("long", max_examples=2000, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+settings.register_profile(
+    "ci",
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+settings.register_profile(
+    "long",
+    max_examples=2000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 from station import config as config_mod
-from station import pipeline
+from station.build import runner as pipeline
 from station.tools import ffmpeg
 from tests import media
 
 REPO = Path(__file__).resolve().parent.parent
-TEXT = ("Hello, it is Sam. It is gone midnight and I am on the night bus home from the meeting in Crawley. "
-        "A year ago I would have got off two stops early. Tonight I stayed on. If you are on a bus somewhere, stay on.")
+TEXT = (
+    "Hello, it is Sam. It is gone midnight and I am on the night bus home from the meeting in Crawley. "
+    "A year ago I would have got off two stops early. Tonight I stayed on. If you are on a bus somewhere, stay on."
+)
 
 STATION_TOML = """
 [station]
@@ -93,8 +104,14 @@ class Station:
         (folder / "show.toml").write_text(toml or 'title = "Night Talk"\ndescription = "Peers after midnight."\n')
         return folder
 
-    def episode(self, name: str, source: Path | None = None, show: str = "night-talk", meta: dict | str | None = None,
-                **overrides) -> Path:
+    def episode(
+        self,
+        name: str,
+        source: Path | None = None,
+        show: str = "night-talk",
+        meta: dict | str | None = None,
+        **overrides,
+    ) -> Path:
         folder = self.root / "content" / "shows" / show
         if not (folder / "show.toml").exists():
             self.show(show)
@@ -111,9 +128,13 @@ class Station:
         return pipeline.build(self.config, check=check, now=now or dt.datetime(2026, 11, 22, tzinfo=dt.timezone.utc))
 
     def cli(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "station", *args, "--station", str(self.root)],
-                              capture_output=True, text=True, timeout=timeout,
-                              env={**os.environ, "COLUMNS": "400", "NO_COLOR": "1"})
+        return subprocess.run(
+            [sys.executable, "-m", "station", *args, "--station", str(self.root)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**os.environ, "COLUMNS": "400", "NO_COLOR": "1"},
+        )
 
     def site_files(self) -> dict[str, str]:
         return tree_hashes(self.root / "site")
@@ -122,8 +143,11 @@ class Station:
 def tree_hashes(folder: Path) -> dict[str, str]:
     if not folder.exists():
         return {}
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture
@@ -133,13 +157,29 @@ def station(tmp_path, clips) -> Station:
 
 def ebur128(path: Path) -> dict:
     """Loudness measured independently of the station's own parser: ffmpeg's ebur128 filter, read here."""
-    log = subprocess.run([ffmpeg.executable(), "-hide_banner", "-nostats", "-i", str(path), "-af",
-                          "ebur128=peak=true:framelog=quiet", "-f", "null", "-"],
-                         capture_output=True, text=True, check=True).stderr
-    summary = log[log.rindex("Summary:"):]
-    return {"I": float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1)),
-            "LRA": float(re.search(r"LRA:\s+([\d.]+) LU", summary).group(1)),
-            "TP": float(re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary).group(1))}
+    log = subprocess.run(
+        [
+            ffmpeg.executable(),
+            "-hide_banner",
+            "-nostats",
+            "-i",
+            str(path),
+            "-af",
+            "ebur128=peak=true:framelog=quiet",
+            "-f",
+            "null",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stderr
+    summary = log[log.rindex("Summary:") :]
+    return {
+        "I": float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1)),
+        "LRA": float(re.search(r"LRA:\s+([\d.]+) LU", summary).group(1)),
+        "TP": float(re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary).group(1)),
+    }
 
 
 DEMO_NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.timezone.utc)

@@ -1,12 +1,12 @@
 """The desk served for real on a loopback port, and a plain HTTP client that signs in like a browser.
 
-  desk_station(demo, tmp_path)   a private copy of the built demo station (content, scheduler, state, site)
-  fresh_station(tmp_path)        the repository's demo station copied as it is, not built (fast), accounts ready
-  Served(root, build=...)        context manager: the desk on a free port, with accounts ready
-  ServedProcess(root)            the same in a process of its own, so its memory and files can be measured
-  schedule_form(page)            the schedule form's fields as the page fills them in
-  Client(base)                   requests with a cookie jar that keeps Secure cookies on loopback,
-                                 as browsers do for a local address, and reads CSRF tokens from forms
+desk_station(demo, tmp_path)   a private copy of the built demo station (content, scheduler, state, site)
+fresh_station(tmp_path)        the repository's demo station copied as it is, not built (fast), accounts ready
+Served(root, build=...)        context manager: the desk on a free port, with accounts ready
+ServedProcess(root)            the same in a process of its own, so its memory and files can be measured
+schedule_form(page)            the schedule form's fields as the page fills them in
+Client(base)                   requests with a cookie jar that keeps Secure cookies on loopback,
+                               as browsers do for a local address, and reads CSRF tokens from forms
 """
 
 from __future__ import annotations
@@ -57,8 +57,10 @@ def fresh_station(tmp_path: Path, toml: str = "") -> Path:
 
 def _accounts(root: Path) -> None:
     accounts = Accounts(root / "records" / "desk.sqlite")
-    made = {name: accounts.add(name, password, "coordinator" if name == "coord" else "presenter", NAMES[name])
-            for name, password in PASSWORDS.items()}
+    made = {
+        name: accounts.add(name, password, "coordinator" if name == "coord" else "presenter", NAMES[name])
+        for name, password in PASSWORDS.items()
+    }
     # Robin looks after Night Talk's episodes, Sam after Small Steps'.
     for show, user in (("night-talk", "robin"), ("small-steps", "sam")):
         for recording in sorted((root / "content" / "shows" / show).iterdir()):
@@ -107,10 +109,14 @@ class ServedProcess:
 
     def __init__(self, root: Path):
         self.root = root
-        self.tmp = root / "tmp"    # its TMPDIR: whatever it spools where it should not is seen here
+        self.tmp = root / "tmp"  # its TMPDIR: whatever it spools where it should not is seen here
         self.tmp.mkdir(exist_ok=True)
-        self.proc = subprocess.Popen([sys.executable, "-m", "tests.desk", str(root)], cwd=REPO,
-                                     stdout=subprocess.PIPE, env={**os.environ, "TMPDIR": str(self.tmp)})
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.desk", str(root)],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            env={**os.environ, "TMPDIR": str(self.tmp)},
+        )
         line = self.proc.stdout.readline().decode()
         if not line.strip().isdigit():
             self.proc.kill()
@@ -232,8 +238,9 @@ def episode_ids(html: str) -> list[str]:
     return re.findall(r'href="/episodes/([0-9a-f]+)"', html)
 
 
-if __name__ == "__main__":   # ServedProcess: serve ROOT's desk on a free port, say which, and run
+if __name__ == "__main__":  # ServedProcess: serve ROOT's desk on a free port, say which, and run
     from station import config as _config
+
     _server, _ = make_server(_config.load(Path(sys.argv[1])), "127.0.0.1", 0, build=False)
     print(_server.effective_port, flush=True)
     with contextlib.suppress(KeyboardInterrupt):

@@ -30,9 +30,9 @@ server skip when icecast_available() is false.
 
 from __future__ import annotations
 
+import grp
 import http.client
 import json
-import grp
 import os
 import pwd
 import re
@@ -149,8 +149,10 @@ class Icecast:
             try:
                 account = pwd.getpwnam(RUN_AS)
             except KeyError:
-                raise IcecastError(f"running as root, icecast2 must change to another user, but there is no "
-                                   f"{RUN_AS!r} account (Debian's icecast2 package makes it)") from None
+                raise IcecastError(
+                    f"running as root, icecast2 must change to another user, but there is no "
+                    f"{RUN_AS!r} account (Debian's icecast2 package makes it)"
+                ) from None
         # Icecast opens its logs *after* dropping to icecast2, so the log
         # folder and every folder above it must let that user in. pytest's
         # tmp_path sits under /tmp/pytest-of-root (mode 0700), so the server's
@@ -173,8 +175,12 @@ class Icecast:
                 self._output = self._private / "output.log"
                 with open(self._output, "wb") as out:
                     # Not `-b` (background): a child process we can signal and reap.
-                    self.process = subprocess.Popen([str(ICECAST), "-c", str(self.config_path)],
-                                                    stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+                    self.process = subprocess.Popen(
+                        [str(ICECAST), "-c", str(self.config_path)],
+                        stdin=subprocess.DEVNULL,
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                    )
                 if self._wait_until_up():
                     return self
                 code = self.process.poll()
@@ -182,8 +188,11 @@ class Icecast:
                 self._terminate()
                 if attempt < 3 and "could not create listener socket" in said.lower():
                     continue  # another process took the free port before icecast bound it: a new one
-                why = (f"exited with code {code}" if code is not None else
-                       f"did not answer on {self.base_url}/status-json.xsl within {self.start_timeout:g} s")
+                why = (
+                    f"exited with code {code}"
+                    if code is not None
+                    else f"did not answer on {self.base_url}/status-json.xsl within {self.start_timeout:g} s"
+                )
                 raise IcecastError(f"icecast2 {why} (config {self.config_path}):\n{said}")
         except BaseException:
             self.stop()
@@ -246,9 +255,11 @@ class Icecast:
         if account is not None:
             group = grp.getgrgid(account.pw_gid).gr_name
             # Without this icecast2 exits at once: "You should not run icecast2 as root".
-            security = (f"  <security>\n    <chroot>0</chroot>\n    <changeowner>\n"
-                        f"      <user>{escape(account.pw_name)}</user>\n      <group>{escape(group)}</group>\n"
-                        f"    </changeowner>\n  </security>\n")
+            security = (
+                f"  <security>\n    <chroot>0</chroot>\n    <changeowner>\n"
+                f"      <user>{escape(account.pw_name)}</user>\n      <group>{escape(group)}</group>\n"
+                f"    </changeowner>\n  </security>\n"
+            )
         logdir = escape(str(self.logdir))
         return f"""<icecast>
   <location>loopback</location>
@@ -321,8 +332,9 @@ class Icecast:
         deadline = time.monotonic() + timeout
         while mount not in self.mounts():
             if time.monotonic() > deadline:
-                raise IcecastError(f"no source on {mount} after {timeout:g} s (mounts: {self.mounts()}):\n"
-                                   f"{self.log_tail()}")
+                raise IcecastError(
+                    f"no source on {mount} after {timeout:g} s (mounts: {self.mounts()}):\n{self.log_tail()}"
+                )
             time.sleep(0.05)
 
 
@@ -418,10 +430,12 @@ class IcyListener:
                         return at
                 left = deadline - time.monotonic()
                 if left <= 0 or not self._thread.is_alive():
-                    raise TimeoutError(f"title {title!r} did not reach the listener on {self.url} within "
-                                       f"{timeout:g} s; it heard {[t for _, t in self.titles]!r}"
-                                       + (f" (error: {self.error!r})" if self.error else "")
-                                       + (" (the stream ended)" if self.ended else ""))
+                    raise TimeoutError(
+                        f"title {title!r} did not reach the listener on {self.url} within "
+                        f"{timeout:g} s; it heard {[t for _, t in self.titles]!r}"
+                        + (f" (error: {self.error!r})" if self.error else "")
+                        + (" (the stream ended)" if self.ended else "")
+                    )
                 self._changed.wait(min(left, 0.1))
 
     # -- the thread --------------------------------------------------------

@@ -33,24 +33,56 @@ def espeak_available() -> bool:
     return shutil.which("espeak-ng") is not None
 
 
-def speech(text: str, out: Path, *, voice: str = "en-us", speed: int = 140, gap: int = 0, pad_s: float = 1.0,
-           channels: int = 1, rate: int = 44100, gain_db: float = 0.0, extra: list[str] | None = None) -> Path:
+def speech(
+    text: str,
+    out: Path,
+    *,
+    voice: str = "en-us",
+    speed: int = 140,
+    gap: int = 0,
+    pad_s: float = 1.0,
+    channels: int = 1,
+    rate: int = 44100,
+    gain_db: float = 0.0,
+    extra: list[str] | None = None,
+) -> Path:
     """Spoken `text`, with `pad_s` of digital silence at each end, encoded by the suffix of `out`."""
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "speech.wav"
         subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-g", str(gap), "-w", str(raw), text], check=True)
         pad = int(pad_s * 1000)
-        _ff("-i", str(raw), "-af", f"adelay={pad}:all=1,apad=pad_dur={pad_s},volume={gain_db}dB",
-            "-ar", str(rate), "-ac", str(channels), *(extra or []), *ENCODE[out.suffix.lower()], "-f",
+        _ff(
+            "-i",
+            str(raw),
+            "-af",
+            f"adelay={pad}:all=1,apad=pad_dur={pad_s},volume={gain_db}dB",
+            "-ar",
+            str(rate),
+            "-ac",
+            str(channels),
+            *(extra or []),
+            *ENCODE[out.suffix.lower()],
+            "-f",
             {".m4a": "ipod", ".ogg": "ogg", ".opus": "ogg", ".webm": "webm"}.get(out.suffix.lower(), out.suffix[1:]),
-            str(out))
+            str(out),
+        )
     return out
 
 
 def tone(out: Path, seconds: float = 5.0, freq: int = 440, volume_db: float = -20.0, channels: int = 1) -> Path:
-    _ff("-f", "lavfi", "-i", f"sine=frequency={freq}:duration={seconds}:sample_rate=44100",
-        "-af", f"volume={volume_db}dB", "-ac", str(channels), *ENCODE[out.suffix.lower()], str(out))
+    _ff(
+        "-f",
+        "lavfi",
+        "-i",
+        f"sine=frequency={freq}:duration={seconds}:sample_rate=44100",
+        "-af",
+        f"volume={volume_db}dB",
+        "-ac",
+        str(channels),
+        *ENCODE[out.suffix.lower()],
+        str(out),
+    )
     return out
 
 
@@ -62,9 +94,14 @@ def bed(out: Path, seconds: float = 60.0, root_hz: float = 196.0, volume_db: flo
     for f in notes:
         inputs += ["-f", "lavfi", "-i", f"sine=frequency={f:.2f}:duration={seconds}:sample_rate=44100"]
     mix = "".join(f"[{i}]" for i in range(len(notes)))
-    _ff(*inputs, "-filter_complex",
+    _ff(
+        *inputs,
+        "-filter_complex",
         f"{mix}amix=inputs={len(notes)},tremolo=f=0.2:d=0.5,afade=t=in:d=3,afade=t=out:st={seconds - 3}:d=3,"
-        f"volume={volume_db}dB,aformat=channel_layouts=stereo", *ENCODE[out.suffix.lower()], str(out))
+        f"volume={volume_db}dB,aformat=channel_layouts=stereo",
+        *ENCODE[out.suffix.lower()],
+        str(out),
+    )
     return out
 
 
@@ -88,9 +125,22 @@ def truncated(src: Path, out: Path, keep: float = 0.4) -> Path:
 def long_speech(out: Path, minutes: float, unit: Path | None = None) -> Path:
     """A long recording made by looping one real speech clip (streamed, never held in memory)."""
     with tempfile.TemporaryDirectory() as tmp:
-        clip = unit or speech("Some nights are long. We talk about what helped, and what did not, and about "
-                              "the people who sat with us when it was hard. You are not on your own.",
-                              Path(tmp) / "unit.wav", pad_s=0.5)
-        _ff("-stream_loop", "-1", "-i", str(clip), "-t", str(minutes * 60), "-ac", "1",
-            *ENCODE[out.suffix.lower()], str(out))
+        clip = unit or speech(
+            "Some nights are long. We talk about what helped, and what did not, and about "
+            "the people who sat with us when it was hard. You are not on your own.",
+            Path(tmp) / "unit.wav",
+            pad_s=0.5,
+        )
+        _ff(
+            "-stream_loop",
+            "-1",
+            "-i",
+            str(clip),
+            "-t",
+            str(minutes * 60),
+            "-ac",
+            "1",
+            *ENCODE[out.suffix.lower()],
+            str(out),
+        )
     return out

@@ -39,8 +39,13 @@ def moto_server() -> Iterator[str]:
 
 
 def make_bucket(endpoint: str, name: str):
-    s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing",
-                      aws_secret_access_key="testing")
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     s3.create_bucket(Bucket=name)
     return s3
 
@@ -60,9 +65,10 @@ class Faults:
     Actions: "pass"; "503" (SlowDown) or "500" answered by the proxy; "drop" closes the connection without
     passing the request on; "drop-after" passes it on (the server does the work) and then drops the answer.
     """
+
     plan: list[str] = field(default_factory=list)
     matches: Callable[[str, str], bool] = lambda method, path: True
-    seen: list[tuple[str, str, str]] = field(default_factory=list)   # (method, path, what was done)
+    seen: list[tuple[str, str, str]] = field(default_factory=list)  # (method, path, what was done)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def next(self, method: str, path: str) -> str:
@@ -90,8 +96,10 @@ def faulty_proxy(upstream: str, faults: Faults) -> Iterator[str]:
             action = faults.next(self.command, self.path)
             if action in _ERRORS:
                 code, message = _ERRORS[action]
-                payload = (f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code>"
-                           f"<Message>{message}</Message></Error>").encode()
+                payload = (
+                    f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code>"
+                    f"<Message>{message}</Message></Error>"
+                ).encode()
                 self.send_response(int(action))
                 self.send_header("Content-Type", "application/xml")
                 self.send_header("Content-Length", str(len(payload)))

@@ -33,35 +33,53 @@ def test_every_bad_recording_is_reported_and_the_good_one_still_builds(station, 
     result = station.build()
     assert outcome(result, "good.m4a").state == "built"
     assert {o.where.rsplit("/", 1)[1] for o in result.outcomes if o.state == "held back"} == {
-        "empty.mp3", "list.mp3", "silent.wav", "hi.wav", "loud.wav"}
-    assert only_problem(result, "empty.mp3") == \
-        "this file is empty (0 bytes): the copy or upload did not finish — drop the recording in again"
-    assert only_problem(result, "list.mp3") == \
-        "this file is not audio we can read — export it again as MP3 or WAV and drop it in"
-    assert only_problem(result, "silent.wav") == ("there is no sound in this recording (it is silent all the way "
-                                                  "through) — check the microphone was on and record again, or drop in the right file")
-    assert only_problem(result, "hi.wav") == ("this recording is too short: 1.1 s of sound after trimming silence — "
-                                              "episodes need at least 3 s; drop in the full recording")
+        "empty.mp3",
+        "list.mp3",
+        "silent.wav",
+        "hi.wav",
+        "loud.wav",
+    }
+    assert (
+        only_problem(result, "empty.mp3")
+        == "this file is empty (0 bytes): the copy or upload did not finish — drop the recording in again"
+    )
+    assert (
+        only_problem(result, "list.mp3")
+        == "this file is not audio we can read — export it again as MP3 or WAV and drop it in"
+    )
+    assert only_problem(result, "silent.wav") == (
+        "there is no sound in this recording (it is silent all the way "
+        "through) — check the microphone was on and record again, or drop in the right file"
+    )
+    assert only_problem(result, "hi.wav") == (
+        "this recording is too short: 1.1 s of sound after trimming silence — "
+        "episodes need at least 3 s; drop in the full recording"
+    )
     assert only_problem(result, "loud.wav").startswith("this recording is heavily clipped (")
     assert only_problem(result, "loud.wav").endswith(
         "of it is cut off at full volume), so it sounds distorted — record again with the input level lower, "
-        "or add `allow_clipping: true` to the metadata file to publish it as it is")
+        "or add `allow_clipping: true` to the metadata file to publish it as it is"
+    )
     assert sorted(p.where for p in result.errors) == sorted(o.where for o in result.outcomes if o.state == "held back")
     assert sorted(p.name for p in (station.root / "site/media/night-talk").iterdir()) == [
-        f"finding-the-night-bus-home.{ext}" for ext in ("json", "mp3", "srt", "txt", "vtt")]
+        f"finding-the-night-bus-home.{ext}" for ext in ("json", "mp3", "srt", "txt", "vtt")
+    ]
 
 
 SAYS = r" \(it stops at 0:0\d but says it is 0:1\d long\)"
 
 
-@pytest.mark.parametrize("ext, message", [
-    ("wav", f"{DAMAGED} — {RE_EXPORT}"),
-    ("flac", f"{DAMAGED}{SAYS} — {RE_EXPORT}"),
-    ("mp3", f"{DAMAGED}{SAYS} — {RE_EXPORT}"),
-    ("m4a", f"this M4A file is damaged and cannot be played — {RE_EXPORT}"),
-    ("ogg", f"{DAMAGED} — {RE_EXPORT}"),
-    ("webm", f"{DAMAGED}{SAYS} — {RE_EXPORT}"),
-])
+@pytest.mark.parametrize(
+    "ext, message",
+    [
+        ("wav", f"{DAMAGED} — {RE_EXPORT}"),
+        ("flac", f"{DAMAGED}{SAYS} — {RE_EXPORT}"),
+        ("mp3", f"{DAMAGED}{SAYS} — {RE_EXPORT}"),
+        ("m4a", f"this M4A file is damaged and cannot be played — {RE_EXPORT}"),
+        ("ogg", f"{DAMAGED} — {RE_EXPORT}"),
+        ("webm", f"{DAMAGED}{SAYS} — {RE_EXPORT}"),
+    ],
+)
 def test_a_recording_cut_short_is_held_back(station, clips, tmp_path, ext, message):
     whole = clips.get(f"speech.{ext}", channels=2 if ext == "webm" else 1)
     station.episode(f"cut.{ext}", source=media.truncated(whole, tmp_path / f"cut.{ext}", keep=0.5))
@@ -75,7 +93,8 @@ def test_a_file_whose_extension_lies_is_built_and_named(station, clips):
     result = station.build()
     assert outcome(result, "voice-note.mp3").state == "built"
     assert only_problem(result, "voice-note.mp3") == (
-        "this is really a WAV file, but its name ends in .mp3 — rename it to voice-note.wav (it was built anyway)")
+        "this is really a WAV file, but its name ends in .mp3 — rename it to voice-note.wav (it was built anyway)"
+    )
     assert result.warnings and not result.errors
 
 
@@ -88,7 +107,7 @@ def test_clipping_can_be_accepted_by_the_presenter(station, tmp_path):
 def test_an_unreadable_file(station, monkeypatch):
     # Tests run as root, who can read anything: the one fault here we cannot cause for real.
     station.episode("locked.mp3")
-    import station.ledger as ledger
+    import station.build.ledger as ledger
 
     real = ledger.sha256_file
 
@@ -96,10 +115,12 @@ def test_an_unreadable_file(station, monkeypatch):
         if path.name == "locked.mp3":
             raise PermissionError(13, "Permission denied", str(path))
         return real(path)
+
     monkeypatch.setattr(ledger, "sha256_file", refuse)
     result = station.build()
     assert only_problem(result, "locked.mp3") == (
-        "this file cannot be read (Permission denied) — check it is still there and the station may read it")
+        "this file cannot be read (Permission denied) — check it is still there and the station may read it"
+    )
 
 
 def test_cli_exit_codes_and_summary(station, clips, tmp_path):
@@ -107,7 +128,9 @@ def test_cli_exit_codes_and_summary(station, clips, tmp_path):
     station.episode("bad.wav", source=media.silence(tmp_path / "s.wav"))
     run = station.cli("build")
     assert run.returncode == 1, run.stderr
-    assert "✓ built content/shows/night-talk/good.mp3 → site/media/night-talk/finding-the-night-bus-home.mp3" in run.stdout
+    assert (
+        "✓ built content/shows/night-talk/good.mp3 → site/media/night-talk/finding-the-night-bus-home.mp3" in run.stdout
+    )
     assert "✗ held back content/shows/night-talk/bad.wav" in run.stdout
     assert "Built 2 episodes: 1 built, 1 held back; 1 problem, 0 warnings." in run.stdout
     assert "problem content/shows/night-talk/bad.wav: there is no sound in this recording" in run.stderr

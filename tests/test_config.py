@@ -27,7 +27,9 @@ def test_the_demo_station_loads():
 
 
 def test_every_problem_is_listed_at_once_with_did_you_mean(tmp_path):
-    found = problems(tmp_path, """
+    found = problems(
+        tmp_path,
+        """
 [station]
 nmae = "X"
 base_url = "radio.example.org"
@@ -42,9 +44,10 @@ stereo_kbps = 500
 
 [[crisis_lines]]
 name = "Samaritans"
-""")
+""",
+    )
     assert found == [
-        "station.toml: `station.name` is missing — add it, for example `name = \"Night Owls Radio\"`",
+        'station.toml: `station.name` is missing — add it, for example `name = "Night Owls Radio"`',
         "station.toml: `station.base_url`: 'radio.example.org' is not a web address — write the full address, like `https://radio.example.org/`",
         "station.toml: `station.language`: 'English' is not a language code — use a code like `en-GB` or `cy`",
         "station.toml: `station.contact_email`: 'nobody' is not an e-mail address — write one people can reach, like `hello@example.org`",
@@ -59,11 +62,14 @@ name = "Samaritans"
 def test_broken_toml_names_the_line(tmp_path):
     assert problems(tmp_path, '[station]\nname = "x\n') == [
         "station.toml: this is not valid TOML (Illegal character '\\n' (at line 2, column 10)) — "
-        "fix the line it names; text values need quotes"]
+        "fix the line it names; text values need quotes"
+    ]
 
 
 def test_wrong_types_say_what_is_expected(tmp_path):
-    found = problems(tmp_path, """
+    found = problems(
+        tmp_path,
+        """
 [station]
 name = "x"
 base_url = "https://radio.example.org"
@@ -72,7 +78,8 @@ contact_email = "a@b.org"
 mono_kbps = "lots"
 [loudness]
 compress = "yes please"
-""")
+""",
+    )
     assert found == [
         "station.toml: `loudness.compress` should be true or false (found 'yes please') — write it as true or false",
         "station.toml: `audio.mono_kbps` should be a whole number (found 'lots') — write it as a whole number",
@@ -83,14 +90,21 @@ def test_missing_station_toml_and_missing_artwork(tmp_path):
     with pytest.raises(ConfigError) as exc:
         config_mod.load(tmp_path)
     assert [str(p) for p in exc.value.problems] == [
-        "station.toml: this file is missing — create it (see README: “A station”)"]
-    found = problems(tmp_path, '[station]\nname="x"\nbase_url="https://x.org"\ncontact_email="a@b.org"\nartwork="art.png"\n')
-    assert found == ["station.toml: the artwork `art.png` does not exist — put the image there or fix `station.artwork`"]
+        "station.toml: this file is missing — create it (see README: “A station”)"
+    ]
+    found = problems(
+        tmp_path, '[station]\nname="x"\nbase_url="https://x.org"\ncontact_email="a@b.org"\nartwork="art.png"\n'
+    )
+    assert found == [
+        "station.toml: the artwork `art.png` does not exist — put the image there or fix `station.artwork`"
+    ]
 
 
 def test_base_url_gets_one_trailing_slash(tmp_path):
     (tmp_path / "content").mkdir()
-    (tmp_path / "station.toml").write_text('[station]\nname="x"\nbase_url="https://x.org/radio"\ncontact_email="a@b.org"\n')
+    (tmp_path / "station.toml").write_text(
+        '[station]\nname="x"\nbase_url="https://x.org/radio"\ncontact_email="a@b.org"\n'
+    )
     assert config_mod.load(tmp_path).settings.station.base_url == "https://x.org/radio/"
 
 
@@ -100,7 +114,7 @@ def test_cli_reports_config_problems_without_a_traceback(station):
     assert run.returncode == 2
     assert "Traceback" not in run.stderr
     assert "station.toml: `station.base_url` is missing" in run.stderr
-    assert "→ add it, for example `base_url = \"https://radio.example.org/\"`" in run.stderr
+    assert '→ add it, for example `base_url = "https://radio.example.org/"`' in run.stderr
     verbose = station.cli("build", "-v")
     assert verbose.returncode == 2 and "Traceback" in verbose.stderr
 
@@ -110,5 +124,6 @@ def test_packaged_recovery_map_is_the_shared_one():
     if not shared.is_dir():
         pytest.skip("shared/ is not beside this checkout")
     for name in ("recovery-map.yaml", "resource-kinds.yaml"):
-        assert (REPO / "station" / "data" / name).read_bytes() == (shared / name).read_bytes(), \
+        assert (REPO / "station" / "data" / name).read_bytes() == (shared / name).read_bytes(), (
             f"station/data/{name} differs from shared/domain/{name}: copy the shared one in"
+        )

@@ -9,9 +9,9 @@ import pytest
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from station import daemon as daemon_mod
-from station import pipeline
-from station.stream import HlsOutput, Player, ShiftedClock
+from station.build import runner as pipeline
+from station.radio import daemon as daemon_mod
+from station.radio.stream import HlsOutput, Player, ShiftedClock
 from tests import media
 
 SCHEDULE = """\
@@ -50,7 +50,9 @@ def night_station(station, clips):
 
 def store_jobs(root) -> dict:
     """The jobs as the store on disk holds them, read by a scheduler of APScheduler's own."""
-    reader = BackgroundScheduler(jobstores={"default": SQLAlchemyJobStore(url=f"sqlite:///{root}/.station/jobs.sqlite")})
+    reader = BackgroundScheduler(
+        jobstores={"default": SQLAlchemyJobStore(url=f"sqlite:///{root}/.station/jobs.sqlite")}
+    )
     reader.start(paused=True)
     try:
         return {j.id: (str(j.trigger), j.misfire_grace_time, j.coalesce, j.next_run_time) for j in reader.get_jobs()}
@@ -71,8 +73,9 @@ def test_jobs_persist_and_a_run_missed_while_down_runs_once_not_many_times(night
     assert jobs["stream-2200"][0] == "cron[hour='22', minute='0']" and jobs["stream-2200"][1] == s.stream_grace_s
 
     # The machine was down for five build intervals: the stored job's next run is long past.
-    down = BackgroundScheduler(jobstores={"default": SQLAlchemyJobStore(
-        url=f"sqlite:///{night_station.root}/.station/jobs.sqlite")})
+    down = BackgroundScheduler(
+        jobstores={"default": SQLAlchemyJobStore(url=f"sqlite:///{night_station.root}/.station/jobs.sqlite")}
+    )
     down.start(paused=True)
     down.modify_job("build", next_run_time=dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=299))
     down.shutdown(wait=False)
@@ -99,8 +102,10 @@ def test_the_daemon_builds_when_a_recording_arrives_and_not_otherwise(night_stat
         time.sleep(2.5)
         assert len(daemon.builds) == 1, "nothing changed: no second build"
         night_station.episode("night-bus.mp3")
-        wait_for(lambda: (night_station.root / "site" / "media" / "night-talk" /
-                          "finding-the-night-bus-home.mp3").exists(), 90)
+        wait_for(
+            lambda: (night_station.root / "site" / "media" / "night-talk" / "finding-the-night-bus-home.mp3").exists(),
+            90,
+        )
         assert daemon.builds[-1] == "new or changed files in content/, scheduler/ or station.toml"
         # The stream library is written at the end of that same build, after the episode's audio.
         library = night_station.root / ".station" / "stream" / "library.json"
@@ -115,9 +120,12 @@ def test_a_daemon_started_during_the_night_joins_the_stream(night_station):
     pipeline.build(config, now=dt.datetime(2026, 11, 23, 12, tzinfo=dt.timezone.utc))
     clock = ShiftedClock(dt.datetime(2026, 11, 23, 22, 10, tzinfo=dt.timezone.utc))
     live = night_station.root / "site" / "live"
-    daemon = daemon_mod.Daemon(config, clock=clock, build_every_s=3600,
-                               stream_factory=lambda d: Player(d.config, [HlsOutput(d.config.settings.stream, live)],
-                                                               d.clock))
+    daemon = daemon_mod.Daemon(
+        config,
+        clock=clock,
+        build_every_s=3600,
+        stream_factory=lambda d: Player(d.config, [HlsOutput(d.config.settings.stream, live)], d.clock),
+    )
     daemon.start()
     try:
         wait_for(lambda: len(list(live.glob("night-*.ts"))) >= 2, 40)

@@ -3,7 +3,7 @@
 from mutagen.id3 import ID3
 
 from station import config as config_mod
-from station import pipeline
+from station.build import runner as pipeline
 from tests.conftest import DEMO_NOW, ebur128
 
 

@@ -9,13 +9,12 @@ import sqlite3
 import pytest
 import yaml
 
-from station import pipeline
+from station.build import runner as pipeline
 from station.desk import accounts as accounts_mod
 from tests.conftest import DEMO_NOW, tree_hashes
 from tests.desk import PASSWORDS, Served, csrf_of, desk_station, episode_ids
 
-COORDINATOR_PAGES = ["/schedule", "/schedule/edit?file=scheduler/night-owls.yaml", "/tonight", "/problems",
-                     "/accounts"]
+COORDINATOR_PAGES = ["/schedule", "/schedule/edit?file=scheduler/night-owls.yaml", "/tonight", "/problems", "/accounts"]
 PRESENTER_PAGES = ["/", "/upload", "/pause"]
 
 
@@ -34,12 +33,24 @@ def test_nothing_without_signing_in(served):
     anon = served.client()
     ids = episode_ids(served.client("coord").get("/").text)
     assert len(ids) == 5
-    for path in PRESENTER_PAGES + COORDINATOR_PAGES + [f"/episodes/{ids[0]}", f"/episodes/{ids[0]}/audio",
-                                                       f"/episodes/{ids[0]}/details"]:
+    for path in (
+        PRESENTER_PAGES
+        + COORDINATOR_PAGES
+        + [f"/episodes/{ids[0]}", f"/episodes/{ids[0]}/audio", f"/episodes/{ids[0]}/details"]
+    ):
         r = anon.get(path)
         assert r.status_code == 302 and r.headers["Location"].startswith("/sign-in"), path
-    for path in [f"/episodes/{ids[0]}/withdraw", f"/episodes/{ids[0]}/transcript", f"/episodes/{ids[0]}/details",
-                 f"/episodes/{ids[0]}/owner", "/upload", "/pause", "/accounts", "/schedule/edit", "/sign-out"]:
+    for path in [
+        f"/episodes/{ids[0]}/withdraw",
+        f"/episodes/{ids[0]}/transcript",
+        f"/episodes/{ids[0]}/details",
+        f"/episodes/{ids[0]}/owner",
+        "/upload",
+        "/pause",
+        "/accounts",
+        "/schedule/edit",
+        "/sign-out",
+    ]:
         r = anon.post(path, {"csrf": "x", "confirm": "yes"})
         assert r.status_code == 302 and r.headers["Location"].startswith("/sign-in"), path
     assert anon.get("/sign-in").status_code == 200
@@ -59,9 +70,13 @@ def test_a_presenter_sees_and_touches_only_their_own_episodes(served):
         assert sam.get(f"/episodes/{eid}").status_code == 404
         assert sam.get(f"/episodes/{eid}/audio").status_code == 404
         assert sam.get(f"/episodes/{eid}/details").status_code == 404
-        assert sam.post(f"/episodes/{eid}/details", {"csrf": token, "title": "Mine", "consent": "yes"}).status_code == 404
+        assert (
+            sam.post(f"/episodes/{eid}/details", {"csrf": token, "title": "Mine", "consent": "yes"}).status_code == 404
+        )
         assert sam.post(f"/episodes/{eid}/transcript", {"csrf": token, "correction": "mine now"}).status_code == 404
-        assert sam.post(f"/episodes/{eid}/withdraw", {"csrf": token, "confirm": "yes", "delete": "yes"}).status_code == 404
+        assert (
+            sam.post(f"/episodes/{eid}/withdraw", {"csrf": token, "confirm": "yes", "delete": "yes"}).status_code == 404
+        )
         assert sam.post(f"/episodes/{eid}/owner", {"csrf": token, "owner": "2"}).status_code == 403
     assert (tree_hashes(root / "content"), tree_hashes(root / "site"), tree_hashes(root / "scheduler")) == before
     # Their own: the page, the audio (with seeking), the transcript.
@@ -76,10 +91,15 @@ def test_coordinator_pages_are_for_coordinators(served):
     token = sam.token("/")
     for path in COORDINATOR_PAGES:
         assert sam.get(path).status_code == 403, path
-    assert sam.post("/accounts", {"csrf": token, "action": "add", "username": "mallory", "role": "coordinator",
-                                  "password": "x" * 12}).status_code == 403
+    assert (
+        sam.post(
+            "/accounts",
+            {"csrf": token, "action": "add", "username": "mallory", "role": "coordinator", "password": "x" * 12},
+        ).status_code
+        == 403
+    )
     assert sam.post("/schedule/edit", {"csrf": token, "file": "scheduler/night-owls.yaml"}).status_code == 403
-    assert "Schedule" not in re.sub(r"(?s)<main.*", "", sam.get("/").text)   # not offered in the menu either
+    assert "Schedule" not in re.sub(r"(?s)<main.*", "", sam.get("/").text)  # not offered in the menu either
     coord = served.client("coord")
     for path in COORDINATOR_PAGES + PRESENTER_PAGES:
         assert coord.get(path).status_code in (200, 302), path
@@ -134,36 +154,58 @@ def test_sign_in_is_throttled_and_never_redirects_away(served):
     r = c.post("/sign-in", {"csrf": c.token("/sign-in"), "username": "sam", "password": PASSWORDS["sam"]})
     assert r.status_code == 429 and "Too many wrong passwords" in r.text and "__Host-desk" not in c.cookies
     # Another account is not locked out by Sam's, and an address outside the desk is never a destination.
-    r = c.post("/sign-in?next=//evil.example/", {"csrf": c.token("/sign-in"), "username": "robin",
-                                                 "password": PASSWORDS["robin"]})
+    r = c.post(
+        "/sign-in?next=//evil.example/",
+        {"csrf": c.token("/sign-in"), "username": "robin", "password": PASSWORDS["robin"]},
+    )
     assert r.status_code == 302 and r.headers["Location"] == "/"
 
 
 def test_accounts_are_managed_by_coordinators(served):
     coord = served.client("coord")
-    r = coord.post("/accounts", {"csrf": coord.token("/accounts"), "action": "add", "username": "jo",
-                                 "role": "presenter", "presenter_name": "Jo", "password": "short"})
+    r = coord.post(
+        "/accounts",
+        {
+            "csrf": coord.token("/accounts"),
+            "action": "add",
+            "username": "jo",
+            "role": "presenter",
+            "presenter_name": "Jo",
+            "password": "short",
+        },
+    )
     assert r.status_code == 400 and "at least 10 characters" in r.text
-    r = coord.post("/accounts", {"csrf": coord.token("/accounts"), "action": "add", "username": "jo",
-                                 "role": "presenter", "presenter_name": "Jo", "password": "a long password"})
+    r = coord.post(
+        "/accounts",
+        {
+            "csrf": coord.token("/accounts"),
+            "action": "add",
+            "username": "jo",
+            "role": "presenter",
+            "presenter_name": "Jo",
+            "password": "a long password",
+        },
+    )
     assert r.status_code == 200 and "The account jo was made" in r.text
     jo = served.client()
     jo.sign_in("jo", "a long password")
     assert episode_ids(jo.get("/").text) == []
     jo_id = served.desk.accounts.by_name("jo").id
-    coord.post("/accounts", {"csrf": coord.token("/accounts"), "action": "password", "user": str(jo_id),
-                             "password": "another long one"})
-    assert jo.get("/").status_code == 302       # signed out everywhere
-    r = coord.post("/accounts", {"csrf": coord.token("/accounts"), "action": "role", "user": "1",
-                                 "role": "presenter"})
+    coord.post(
+        "/accounts",
+        {"csrf": coord.token("/accounts"), "action": "password", "user": str(jo_id), "password": "another long one"},
+    )
+    assert jo.get("/").status_code == 302  # signed out everywhere
+    r = coord.post("/accounts", {"csrf": coord.token("/accounts"), "action": "role", "user": "1", "role": "presenter"})
     assert "last coordinator" in r.text
 
 
 def test_every_problem_across_the_station_on_one_page(served, clips):
     root = served.config.root
     shutil.copyfile(clips.get("speech.mp3"), root / "content" / "shows" / "night-talk" / "no-details.mp3")
-    (root / "scheduler" / "holiday.yaml").write_text("name: Holiday\nwindow: {start: '22:00', end: '07:00'}\n"
-                                                     "blocks: []\n")
+    (root / "scheduler" / "holiday.yaml").write_text(
+        "name: Holiday\nwindow: {start: '22:00', end: '07:00'}\nblocks: []\n"
+    )
     pipeline.build(served.config, now=DEMO_NOW)
     coord = served.client("coord")
     page = re.sub(r"\s+", " ", coord.get("/problems").text)
@@ -176,13 +218,14 @@ def test_every_problem_across_the_station_on_one_page(served, clips):
 def test_a_presenter_pauses_only_themselves(served):
     paused = served.config.root / "scheduler" / "paused.yaml"
     sam = served.client("sam")
-    r = sam.post("/pause", {"csrf": sam.token("/pause"), "presenter": "Robin", "until": "2026-12-31",
-                            "action": "pause"})
+    r = sam.post(
+        "/pause", {"csrf": sam.token("/pause"), "presenter": "Robin", "until": "2026-12-31", "action": "pause"}
+    )
     assert r.status_code == 200 and "Sam is paused from the overnight stream up to and including" in r.text
     text = paused.read_text()
     assert "Sam" in text and "Robin" not in text
     coord = served.client("coord")
     r = coord.post("/pause", {"csrf": coord.token("/pause"), "presenter": "Robin", "action": "pause"})
     assert "Robin is paused from the overnight stream until resumed" in r.text and "Robin" in paused.read_text()
-    sam.post("/pause", {"csrf": sam.token("/pause"), "presenter": "Robin", "action": "resume"})   # resumes Sam
+    sam.post("/pause", {"csrf": sam.token("/pause"), "presenter": "Robin", "action": "resume"})  # resumes Sam
     assert [p["presenter"] for p in yaml.safe_load(paused.read_text())["paused"]] == ["Robin"]

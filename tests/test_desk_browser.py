@@ -26,7 +26,7 @@ def sign_in_by_keyboard(page: Page, base: str, user: str) -> None:
     page.goto(base + "/")
     assert "/sign-in" in page.url
     accessible(page)
-    for _ in range(12):   # from the top of the page, as someone without a mouse would
+    for _ in range(12):  # from the top of the page, as someone without a mouse would
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.id") == "username":
             break
@@ -106,7 +106,7 @@ def test_a_presenter_uploads_corrects_and_withdraws(demo, tmp_path, chromium):
         accessible(page)
         assert not (root / "site" / "media" / "small-steps" / "tea-at-four.mp3").exists()
         assert "Tea at four" not in (root / "site" / "feed.xml").read_text()
-        assert (root / "content" / "shows" / "small-steps" / "tea-at-four.wav").exists()   # kept unless asked
+        assert (root / "content" / "shows" / "small-steps" / "tea-at-four.wav").exists()  # kept unless asked
 
 
 def _late_talk(page: Page) -> list[str]:
@@ -138,7 +138,9 @@ def test_a_coordinator_edits_a_block_and_sees_tonight_change(demo, tmp_path, chr
         page.fill("#block-0-end", "02:00")
         page.get_by_role("button", name="Check and save").click()
         expect(page.get_by_role("alert")).to_contain_text("Nothing was saved")
-        expect(page.locator(".block.flagged .flag")).to_contain_text("found a problem in this block")   # the line's block
+        expect(page.locator(".block.flagged .flag")).to_contain_text(
+            "found a problem in this block"
+        )  # the line's block
         accessible(page)
         assert schedule.read_text() == original
         # Blocks move with buttons, from the keyboard; nothing is saved until Save.
@@ -160,8 +162,9 @@ def test_a_coordinator_edits_a_block_and_sees_tonight_change(demo, tmp_path, chr
         after = _late_talk(page)
         assert after and set(after) == {"Small Steps"}, after
     saved = schedule.read_text()
-    assert [line for line in original.splitlines() if line.lstrip().startswith("#")] == \
-           [line for line in saved.splitlines() if line.lstrip().startswith("#")]
+    assert [line for line in original.splitlines() if line.lstrip().startswith("#")] == [
+        line for line in saved.splitlines() if line.lstrip().startswith("#")
+    ]
     assert "fill: {shows: [small-steps]}" in saved
 
 
@@ -170,8 +173,7 @@ def test_every_desk_page_passes_axe(demo, tmp_path, chromium):
     with Served(root) as served, open_page(chromium) as page:
         base = served.base
         sign_in_by_keyboard(page, base, "coord")
-        pages = ["/", "/upload", "/pause", "/tonight", "/problems", "/accounts", "/schedule",
-                 "/episodes/nothing-here"]
+        pages = ["/", "/upload", "/pause", "/tonight", "/problems", "/accounts", "/schedule", "/episodes/nothing-here"]
         for path in pages:
             page.goto(base + path)
             accessible(page)
@@ -184,7 +186,7 @@ def test_every_desk_page_passes_axe(demo, tmp_path, chromium):
         page.goto(base + "/upload")
         page.get_by_role("button", name="Upload").click(no_wait_after=True)  # the browser's own checks stop it…
         page.evaluate("document.querySelector('form[enctype]').noValidate = true")
-        page.get_by_role("button", name="Upload").click()                     # …and the desk's own answer
+        page.get_by_role("button", name="Upload").click()  # …and the desk's own answer
         expect(page.get_by_role("alert")).to_contain_text("Choose the recording")
         expect(page.locator("#problems")).to_be_focused()
         accessible(page)

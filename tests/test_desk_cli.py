@@ -14,21 +14,57 @@ def test_accounts_from_the_command_line_and_the_desk_serving(station):
     station.show()
     run = station.cli("desk")
     assert run.returncode == 1 and "no desk accounts yet" in run.stderr
-    made = subprocess.run([sys.executable, "-m", "station", "desk", "add-user", "ali", "--role", "coordinator",
-                           "--presenter-name", "Ali Khan", "--password-stdin", "--station", str(station.root)],
-                          input="a good long password\n", capture_output=True, text=True, timeout=60)
+    made = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "station",
+            "desk",
+            "add-user",
+            "ali",
+            "--role",
+            "coordinator",
+            "--presenter-name",
+            "Ali Khan",
+            "--password-stdin",
+            "--station",
+            str(station.root),
+        ],
+        input="a good long password\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert made.returncode == 0 and "Made the coordinator account ali (named in episodes as Ali Khan)" in made.stdout
-    short = subprocess.run([sys.executable, "-m", "station", "desk", "add-user", "sam", "--password-stdin",
-                            "--station", str(station.root)], input="short\n", capture_output=True, text=True,
-                           timeout=60)
+    short = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "station",
+            "desk",
+            "add-user",
+            "sam",
+            "--password-stdin",
+            "--station",
+            str(station.root),
+        ],
+        input="short\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert short.returncode == 1 and "at least 10 characters" in short.stderr
     listed = station.cli("desk", "users")
     assert "ali  coordinator  named in episodes as Ali Khan" in listed.stdout and "sam" not in listed.stdout
     assert "a good long password" not in (station.root / "records" / "desk.sqlite").read_bytes().decode("latin-1")
 
-    server = subprocess.Popen([sys.executable, "-m", "station", "desk", "--station", str(station.root), "--port", "0"],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                              env={**os.environ, "COLUMNS": "400", "NO_COLOR": "1"})
+    server = subprocess.Popen(
+        [sys.executable, "-m", "station", "desk", "--station", str(station.root), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "COLUMNS": "400", "NO_COLOR": "1"},
+    )
     try:
         line = server.stdout.readline()
         base = re.search(r"(http://127\.0\.0\.1:\d+)/", line).group(1)

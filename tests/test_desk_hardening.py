@@ -20,16 +20,33 @@ import yaml
 from station.desk import accounts as accounts_mod
 from station.tools import ffmpeg
 from tests import media
-from tests.desk import (PASSWORDS, Served, ServedProcess, action_of, csrf_of, episode_ids, fresh_station, said,
-                        schedule_form)
+from tests.desk import (
+    PASSWORDS,
+    Served,
+    ServedProcess,
+    action_of,
+    csrf_of,
+    episode_ids,
+    fresh_station,
+    said,
+    schedule_form,
+)
 
 GB = 1 << 30
 MB = 1 << 20
 
 
 def _form(token: str, **overrides) -> dict:
-    data = {"csrf": token, "show": "small-steps", "title": "Making tea at four", "description": "A short one.",
-            "presenter_name": "Sam", "tier": "first-name", "consent": "yes", "scope": ["podcast", "stream"]}
+    data = {
+        "csrf": token,
+        "show": "small-steps",
+        "title": "Making tea at four",
+        "description": "A short one.",
+        "presenter_name": "Sam",
+        "tier": "first-name",
+        "consent": "yes",
+        "scope": ["podcast", "stream"],
+    }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
 
@@ -42,8 +59,10 @@ def _upload(client, page: str = "/upload", **overrides) -> tuple[str, dict]:
 def _announce(port: int, path: str, length: int, cookie: str = "", extra: str = "") -> socket.socket:
     """A connection that sends a request's headers, announcing `length` bytes of body, and none of it yet."""
     s = socket.create_connection(("127.0.0.1", port))
-    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=b\r\n"
-            f"Content-Length: {length}\r\n{extra}")
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+        f"Content-Length: {length}\r\n{extra}"
+    )
     if cookie:
         head += f"Cookie: {cookie}\r\n"
     s.sendall((head + "\r\n").encode())
@@ -84,6 +103,7 @@ def root(tmp_path):
 
 # ---------------------------------------------------------------- defect 4: nothing held before sign-in
 
+
 def test_bodies_without_a_session_are_answered_before_they_are_read(root, clips):
     """Defect 4: 12 connections without a cookie that announce 1,000 MB each and dribble 2 MB of it are
     answered 401 at once; the desk writes and holds none of it, and a signed-in upload still goes through."""
@@ -119,11 +139,13 @@ def test_headers_alone_get_the_answer_and_a_chunked_body_is_cut_off(root):
         s.close()
         written = desk.written()
         s = socket.create_connection(("127.0.0.1", desk.port))
-        s.sendall(b"POST /accounts HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
-                  b"Content-Type: application/x-www-form-urlencoded\r\n\r\n")
+        s.sendall(
+            b"POST /accounts HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n\r\n"
+        )
         chunk = b"8000\r\n" + b"a" * 0x8000 + b"\r\n"
         try:
-            for _ in range(64):   # 2 MB, if it were all taken
+            for _ in range(64):  # 2 MB, if it were all taken
                 s.sendall(chunk)
         except OSError:
             pass
@@ -145,7 +167,7 @@ def test_a_signed_in_upload_is_held_to_its_limits_before_it_is_read(tmp_path):
         answer = _answer(s)
         assert answer.startswith(b"HTTP/1.1 413 ") and b"A recording can be up to 1 MB." in answer, answer[-800:]
         s.close()
-        s = _announce(desk.port, "/upload", 2 * MB, cookie)   # the form's token missing from the address
+        s = _announce(desk.port, "/upload", 2 * MB, cookie)  # the form's token missing from the address
         answer = _answer(s)
         assert answer.startswith(b"HTTP/1.1 400 ") and b"This form had expired" in answer
         s.close()
@@ -166,10 +188,14 @@ def test_forms_are_capped_in_size_and_fields(root):
         token = sam.token("/pause")
         paused = root / "scheduler" / "paused.yaml"
         before = paused.read_bytes() if paused.exists() else None
-        for data, kw in (({"csrf": token, "until": "x" * (2 * MB)}, {}),
-                         ("&".join(f"f{i}=1" for i in range(6000)) + f"&csrf={token}",
-                          {"headers": {"Content-Type": "application/x-www-form-urlencoded"}}),
-                         ({"csrf": token}, {"files": {f"f{i}": ("", b"") for i in range(6000)}})):
+        for data, kw in (
+            ({"csrf": token, "until": "x" * (2 * MB)}, {}),
+            (
+                "&".join(f"f{i}=1" for i in range(6000)) + f"&csrf={token}",
+                {"headers": {"Content-Type": "application/x-www-form-urlencoded"}},
+            ),
+            ({"csrf": token}, {"files": {f"f{i}": ("", b"") for i in range(6000)}}),
+        ):
             r = sam.post("/pause", data, **kw)
             assert r.status_code == 413, r.text[-500:]
             assert "That form is too large" in said(r.text) and "([desk] max_form_kb)" in said(r.text)
@@ -178,12 +204,12 @@ def test_forms_are_capped_in_size_and_fields(root):
 
 # ---------------------------------------------------------------- defect 5: the desk's smaller ones
 
+
 def test_the_sign_in_throttle_cannot_be_raced(root):
     """Defect 5: 30 wrong passwords for one name sent at once: no more than the limit are checked."""
     with Served(root) as served:
         clients = [served.client() for _ in range(30)]
-        forms = [(c, {"csrf": c.token("/sign-in"), "username": "sam", "password": "not the password"})
-                 for c in clients]
+        forms = [(c, {"csrf": c.token("/sign-in"), "username": "sam", "password": "not the password"}) for c in clients]
         start = threading.Barrier(len(forms))
 
         def attempt(pair):
@@ -204,30 +230,46 @@ def test_behind_a_trusted_proxy_each_person_is_throttled_by_their_own_address(tm
     with Served(root) as served:
         guesser = served.client()
         for i in range(accounts_mod.FAILURES_PER_ADDRESS):
-            r = guesser.post("/sign-in", {"csrf": guesser.token("/sign-in"), "username": f"guess{i}",
-                                          "password": "wrong again"},
-                             headers={"X-Forwarded-For": "203.0.113.7"})
+            r = guesser.post(
+                "/sign-in",
+                {"csrf": guesser.token("/sign-in"), "username": f"guess{i}", "password": "wrong again"},
+                headers={"X-Forwarded-For": "203.0.113.7"},
+            )
             assert r.status_code == 401
-        r = guesser.post("/sign-in", {"csrf": guesser.token("/sign-in"), "username": "robin",
-                                      "password": PASSWORDS["robin"]}, headers={"X-Forwarded-For": "203.0.113.7"})
+        r = guesser.post(
+            "/sign-in",
+            {"csrf": guesser.token("/sign-in"), "username": "robin", "password": PASSWORDS["robin"]},
+            headers={"X-Forwarded-For": "203.0.113.7"},
+        )
         assert r.status_code == 429
         robin = served.client()
-        r = robin.post("/sign-in", {"csrf": robin.token("/sign-in"), "username": "robin",
-                                    "password": PASSWORDS["robin"]},
-                       headers={"X-Forwarded-For": "198.51.100.2, 203.0.113.7"})   # a hop added by a client
-        assert r.status_code == 429   # the last address the proxy saw is the one that counts
-        r = robin.post("/sign-in", {"csrf": robin.token("/sign-in"), "username": "robin",
-                                    "password": PASSWORDS["robin"]}, headers={"X-Forwarded-For": "198.51.100.2"})
+        r = robin.post(
+            "/sign-in",
+            {"csrf": robin.token("/sign-in"), "username": "robin", "password": PASSWORDS["robin"]},
+            headers={"X-Forwarded-For": "198.51.100.2, 203.0.113.7"},
+        )  # a hop added by a client
+        assert r.status_code == 429  # the last address the proxy saw is the one that counts
+        r = robin.post(
+            "/sign-in",
+            {"csrf": robin.token("/sign-in"), "username": "robin", "password": PASSWORDS["robin"]},
+            headers={"X-Forwarded-For": "198.51.100.2"},
+        )
         assert r.status_code == 302
     untrusted = fresh_station(tmp_path / "untrusted")
     with Served(untrusted) as served:
         c = served.client()
-        r = c.post("/sign-in", {"csrf": c.token("/sign-in"), "username": "guess", "password": "wrong again"},
-                   headers={"X-Forwarded-For": "198.51.100.1"})
+        r = c.post(
+            "/sign-in",
+            {"csrf": c.token("/sign-in"), "username": "guess", "password": "wrong again"},
+            headers={"X-Forwarded-For": "198.51.100.1"},
+        )
         assert r.status_code == 401
-        counted = sqlite3.connect(untrusted / "records" / "desk.sqlite").execute(
-            "SELECT key FROM failures WHERE key LIKE 'address:%'").fetchall()
-        assert counted == [("address:127.0.0.1",)]   # the peer, not what the request said about itself
+        counted = (
+            sqlite3.connect(untrusted / "records" / "desk.sqlite")
+            .execute("SELECT key FROM failures WHERE key LIKE 'address:%'")
+            .fetchall()
+        )
+        assert counted == [("address:127.0.0.1",)]  # the peer, not what the request said about itself
 
 
 def test_odd_numbers_and_addresses_get_a_page_not_a_500(root):
@@ -251,16 +293,20 @@ def test_odd_numbers_and_addresses_get_a_page_not_a_500(root):
         started = time.monotonic()
         r = coord.post(edit, {**form, "blocks": "3000000"})
         assert r.status_code == 400 and time.monotonic() - started < 5
-        assert ("scheduler/night-owls.yaml: a schedule can have from 0 to 200 blocks, and this form said 3000000 "
-                "— reload the schedule and try again.") in said(r.text)
+        assert (
+            "scheduler/night-owls.yaml: a schedule can have from 0 to 200 blocks, and this form said 3000000 "
+            "— reload the schedule and try again."
+        ) in said(r.text)
         r = coord.post(edit, {**form, "blocks": "²"})
         assert r.status_code == 400 and "the number of blocks: “²” is not a number" in said(r.text)
         assert (root / "scheduler" / "night-owls.yaml").read_bytes() == schedule
-        r = coord.post(edit, {**form, "block-0-origin": "²"})   # read as a new block: saved, not a 500
+        r = coord.post(edit, {**form, "block-0-origin": "²"})  # read as a new block: saved, not a 500
         assert r.status_code == 303, said(r.text)[-500:]
         anon = served.client()
-        r = anon.post("/sign-in?next=/%0d%0a//x", {"csrf": anon.token("/sign-in"), "username": "sam",
-                                                    "password": PASSWORDS["sam"]})
+        r = anon.post(
+            "/sign-in?next=/%0d%0a//x",
+            {"csrf": anon.token("/sign-in"), "username": "sam", "password": PASSWORDS["sam"]},
+        )
         assert r.status_code == 302 and r.headers["Location"] == "/"
 
 
@@ -275,9 +321,11 @@ def test_an_upload_longer_than_max_minutes_is_refused(tmp_path):
         with recording.open("rb") as f:
             r = sam.post(*_upload(sam), files={"recording": ("long.flac", f)})
         assert r.status_code == 400
-        assert ("This recording plays for longer than 1 minutes, the most the desk takes. Split it into parts and "
-                "upload each as an episode of its own; a coordinator can raise the limit in station.toml "
-                "([desk] max_minutes).") in said(r.text)
+        assert (
+            "This recording plays for longer than 1 minutes, the most the desk takes. Split it into parts and "
+            "upload each as an episode of its own; a coordinator can raise the limit in station.toml "
+            "([desk] max_minutes)."
+        ) in said(r.text)
     assert {p.name for p in (root / "content" / "shows" / "small-steps").iterdir()} == before
 
 
@@ -286,8 +334,25 @@ def test_a_small_flac_that_plays_for_hours_is_refused_at_the_default_limit(root,
     """Defect 5, as reported: a FLAC of about a megabyte that decodes to over three hours (the default
     `[desk] max_minutes` is 180) passed the old check, which read only its first minute."""
     recording = tmp_path / "hours.flac"
-    subprocess.run([ffmpeg.executable(), "-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i",
-                    "anullsrc=r=8000:cl=mono", "-t", str(181 * 60), "-c:a", "flac", str(recording)], check=True)
+    subprocess.run(
+        [
+            ffmpeg.executable(),
+            "-v",
+            "error",
+            "-nostdin",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "anullsrc=r=8000:cl=mono",
+            "-t",
+            str(181 * 60),
+            "-c:a",
+            "flac",
+            str(recording),
+        ],
+        check=True,
+    )
     assert recording.stat().st_size < 4 * MB
     with Served(root) as served:
         sam = served.client("sam")
@@ -304,23 +369,26 @@ def test_a_presenter_credits_only_their_own_name(root, clips):
         with clips.get("speech.mp3").open("rb") as f:
             r = sam.post(*_upload(sam, presenter_name="Robin"), files={"recording": ("tea.mp3", f)})
         assert r.status_code == 400
-        assert ("Your name: you can credit an episode only to your own presenter name, Sam. To be credited under "
-                "another name (a pseudonym, say), ask a coordinator to change the name on your account."
-                ) in said(r.text)
+        assert (
+            "Your name: you can credit an episode only to your own presenter name, Sam. To be credited under "
+            "another name (a pseudonym, say), ask a coordinator to change the name on your account."
+        ) in said(r.text)
         assert not (folder / "making-tea-at-four.mp3").exists()
-        with clips.get("speech.mp3").open("rb") as f:   # their own name, in any capitals, is theirs
+        with clips.get("speech.mp3").open("rb") as f:  # their own name, in any capitals, is theirs
             r = sam.post(*_upload(sam, presenter_name=" sam "), files={"recording": ("tea.mp3", f)})
         assert r.status_code == 303
         assert yaml.safe_load((folder / "making-tea-at-four.yaml").read_text())["presenters"][0]["name"] == "Sam"
         coord = served.client("coord")
         with clips.get("speech.mp3").open("rb") as f:
-            r = coord.post(*_upload(coord, presenter_name="Robin", title="Robin at four"),
-                           files={"recording": ("tea.mp3", f)})
+            r = coord.post(
+                *_upload(coord, presenter_name="Robin", title="Robin at four"), files={"recording": ("tea.mp3", f)}
+            )
         assert r.status_code == 303
         # Editing an episode keeps the credit it has; it cannot be given to someone else.
         eid = r.headers["Location"].split("/")[2].split("?")[0]
-        served.desk.accounts.set_owner("content/shows/small-steps/robin-at-four.mp3",
-                                       served.desk.accounts.by_name("sam").id)
+        served.desk.accounts.set_owner(
+            "content/shows/small-steps/robin-at-four.mp3", served.desk.accounts.by_name("sam").id
+        )
         r = sam.post(*_upload(sam, f"/episodes/{eid}/details", presenter_name="Robin", title="Robin at five"))
         assert r.status_code == 303, r.text[-800:]
         r = sam.post(*_upload(sam, f"/episodes/{eid}/details", presenter_name="Ali", title="Ali at five"))

@@ -7,9 +7,9 @@ import re
 
 import yaml
 
-from station import catalog as catalog_mod
 from station import config as config_mod
-from station import pipeline
+from station.build import runner as pipeline
+from station.catalog import content as catalog_mod
 from tests import media
 from tests.conftest import TEXT, tree_hashes
 from tests.desk import Served, action_of, csrf_of, desk_station, episode_ids
@@ -18,10 +18,21 @@ NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.timezone.utc)
 
 
 def _form(token: str, **overrides) -> dict:
-    data = {"csrf": token, "show": "small-steps", "title": "Making tea at four", "description": "A short one.",
-            "presenter_name": "Sam", "tier": "first-name", "consent": "yes", "scope": ["podcast", "stream"],
-            "content_notes": ["drug-use"], "topics": ["struggle.decision_to_recover"], "redact": "Crawley\n\n",
-            "expires": "2027-11-30", "published_at": "2026-12-01T21:00"}
+    data = {
+        "csrf": token,
+        "show": "small-steps",
+        "title": "Making tea at four",
+        "description": "A short one.",
+        "presenter_name": "Sam",
+        "tier": "first-name",
+        "consent": "yes",
+        "scope": ["podcast", "stream"],
+        "content_notes": ["drug-use"],
+        "topics": ["struggle.decision_to_recover"],
+        "redact": "Crawley\n\n",
+        "expires": "2027-11-30",
+        "published_at": "2026-12-01T21:00",
+    }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
 
@@ -44,8 +55,11 @@ def test_a_good_upload_becomes_a_recording_and_sidecar_the_pipeline_reads(demo, 
         assert str(meta["published_at"]).startswith("2026-12-01 21:00:00")
         assert not list(folder.glob(".upload-*")) and not (tmp_path / "evil.mp3").exists()
         # The pipeline takes it like a dropped-in file.
-        episode = next(e for e in catalog_mod.load(config_mod.load(root), settle=False).episodes
-                       if e.recording.name == "making-tea-at-four.mp3")
+        episode = next(
+            e
+            for e in catalog_mod.load(config_mod.load(root), settle=False).episodes
+            if e.recording.name == "making-tea-at-four.mp3"
+        )
         assert episode.meta.topics == ["struggle.decision_to_recover"]
         # It is Sam's, it waits for the build, and the same title again gets a name of its own.
         page = sam.get(r.headers["Location"]).text
@@ -73,15 +87,18 @@ def test_bad_uploads_are_refused_in_plain_words_and_leave_nothing(demo, tmp_path
             ({"show": "../../scheduler"}, ("speech.mp3", clips.get("speech.mp3")), "Choose one of the station"),
             ({"consent": None}, ("speech.mp3", clips.get("speech.mp3")), "Tick the consent box"),
             ({"scope": []}, ("speech.mp3", clips.get("speech.mp3")), "choose at least one place"),
-            ({"topics": ["struggle.decision_to_recovr"]}, ("speech.mp3", clips.get("speech.mp3")),
-             "did you mean `struggle.decision_to_recover`"),
+            (
+                {"topics": ["struggle.decision_to_recovr"]},
+                ("speech.mp3", clips.get("speech.mp3")),
+                "did you mean `struggle.decision_to_recover`",
+            ),
             ({"tier": "nickname"}, ("speech.mp3", clips.get("speech.mp3")), "How you are credited"),
         ]
         for overrides, (name, path), said in cases:
             with path.open("rb") as f:
                 r = sam.post(*_to(sam, "/upload", **overrides), files={"recording": (name, f)})
             assert r.status_code == 400 and said in r.text, (overrides, name, r.text[-2000:])
-            assert "Making tea at four" in r.text     # the form comes back filled in
+            assert "Making tea at four" in r.text  # the form comes back filled in
         with big.open("rb") as f:
             r = sam.post(*_to(sam, "/upload"), files={"recording": ("big.wav", f)})
         assert r.status_code == 413 and "up to 1 MB" in r.text
@@ -95,8 +112,10 @@ def test_needs_attention_says_what_to_do_and_the_details_page_fixes_it(demo, tmp
     with Served(root) as served:
         sam = served.client("sam")
         with silent.open("rb") as f:
-            r = sam.post(*_to(sam, "/upload", published_at=None, scope=["podcast", "site"]),
-                         files={"recording": ("quiet.wav", f)})
+            r = sam.post(
+                *_to(sam, "/upload", published_at=None, scope=["podcast", "site"]),
+                files={"recording": ("quiet.wav", f)},
+            )
         episode = r.headers["Location"].split("?")[0]
         recording = root / "content" / "shows" / "small-steps" / "making-tea-at-four.wav"
         side = recording.with_suffix(".yaml")
@@ -114,15 +133,21 @@ def test_needs_attention_says_what_to_do_and_the_details_page_fixes_it(demo, tmp
         form = sam.get(episode + "/details").text
         assert 'value="Making tea at four"' in form and 'id="consent" name="consent" value="yes">' in form
         with clips.get("speech.mp3").open("rb") as f:
-            r = sam.post(*_to(sam, episode + "/details", title="Making tea at five",
-                             scope=["podcast", "site"], published_at=None),
-                         files={"recording": ("speech.mp3", f)})
+            r = sam.post(
+                *_to(
+                    sam, episode + "/details", title="Making tea at five", scope=["podcast", "site"], published_at=None
+                ),
+                files={"recording": ("speech.mp3", f)},
+            )
         assert r.status_code == 400 and "same format" in r.text and "The new version is MP3" in r.text
         spoken = media.speech(TEXT, tmp_path / "spoken.wav")
         with spoken.open("rb") as f:
-            r = sam.post(*_to(sam, episode + "/details", title="Making tea at five",
-                             scope=["podcast", "site"], published_at=None),
-                         files={"recording": ("take 2.wav", f)})
+            r = sam.post(
+                *_to(
+                    sam, episode + "/details", title="Making tea at five", scope=["podcast", "site"], published_at=None
+                ),
+                files={"recording": ("take 2.wav", f)},
+            )
         assert r.status_code == 303, r.text
         assert recording.read_bytes() == spoken.read_bytes()
         meta = yaml.safe_load(side.read_text())

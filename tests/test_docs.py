@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pydantic
 
+from station.catalog.model import CONTENT_NOTES, EpisodeMeta, ShowMeta
+from station.catalog.recovery_map import nodes
 from station.config import Settings
-from station.model import CONTENT_NOTES, EpisodeMeta, ShowMeta
-from station.recovery_map import nodes
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -41,13 +41,15 @@ def test_every_content_note_and_topic_is_listed():
 
 
 def test_every_resource_key_and_kind_is_documented():
-    from station.resources import ResourceMeta, kinds
+    from station.catalog.resources import ResourceMeta, kinds
+
     text = (DOCS / "resources.md").read_text()
     assert {k for k in keys(ResourceMeta) if f"`{k}`" not in text} == set()
     assert {k for k in kinds() if f"`{k}`" not in text} == set()
 
 
 def test_every_schedule_key_is_documented():
-    from station.schedule import PausedFile, ScheduleFile
+    from station.radio.schedule import PausedFile, ScheduleFile
+
     text = (DOCS / "schedule.md").read_text()
     assert {k for k in keys(ScheduleFile) | keys(PausedFile) if f"`{k}`" not in text} == set()

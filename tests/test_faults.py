@@ -31,11 +31,12 @@ ENV = {**os.environ, "COLUMNS": "400", "NO_COLOR": "1"}
 
 # ---------------------------------------------------------------- atomic writes from two threads at once
 
+
 def test_two_threads_saving_one_file_at_once_both_succeed_and_one_whole_version_wins(tmp_path):
     """Issue 15, defect 5: `files.atomic_path` used one temp name per process, so two threads saving at once
     (a double-clicked Save at the desk) wrote into the same temp file and one of them failed."""
     final = tmp_path / "content" / "shows" / "night-talk" / "episode.yaml"
-    versions = [bytes([65 + n]) * (4 << 20) for n in range(2)]   # 4 MB each: long enough to overlap
+    versions = [bytes([65 + n]) * (4 << 20) for n in range(2)]  # 4 MB each: long enough to overlap
     for attempt in range(20):
         start = threading.Barrier(2)
         failures: list[BaseException] = []
@@ -46,8 +47,8 @@ def test_two_threads_saving_one_file_at_once_both_succeed_and_one_whole_version_
                 with files.atomic_path(final) as tmp:
                     with tmp.open("wb") as f:
                         for offset in range(0, len(data), 1 << 16):
-                            f.write(data[offset:offset + (1 << 16)])
-            except BaseException as exc:   # noqa: BLE001 - any failure is the finding
+                            f.write(data[offset : offset + (1 << 16)])
+            except BaseException as exc:  # noqa: BLE001 - any failure is the finding
                 failures.append(exc)
 
         threads = [threading.Thread(target=save, args=(v,)) for v in versions]
@@ -57,13 +58,16 @@ def test_two_threads_saving_one_file_at_once_both_succeed_and_one_whole_version_
             t.join()
         assert failures == [], f"attempt {attempt}: {failures!r}"
         assert final.read_bytes() in versions
-        assert [p.name for p in final.parent.iterdir()] == ["episode.yaml"]   # no temp file left behind
+        assert [p.name for p in final.parent.iterdir()] == ["episode.yaml"]  # no temp file left behind
 
 
 # ---------------------------------------------------------------- a small real station, quick to build
 
-SHORT = ["Hello, it is Sam, on the night bus home.", "Robin here. Some nights are long; this one was kind.",
-         "It is three in the morning and the kettle is on."]
+SHORT = [
+    "Hello, it is Sam, on the night bus home.",
+    "Robin here. Some nights are long; this one was kind.",
+    "It is three in the morning and the kettle is on.",
+]
 
 
 def small_station(root: Path, clips) -> Station:
@@ -72,8 +76,12 @@ def small_station(root: Path, clips) -> Station:
     with open(root / "station.toml", "a") as f:
         f.write("\n[transcripts]\nenabled = false\n")
     for n, text in enumerate(SHORT):
-        station.episode(f"episode-{n}.mp3", source=clips.get(f"short-{n}.mp3", text=text, pad_s=0.3),
-                        title=f"Night {n}", description=f"Night number {n}.")
+        station.episode(
+            f"episode-{n}.mp3",
+            source=clips.get(f"short-{n}.mp3", text=text, pad_s=0.3),
+            title=f"Night {n}",
+            description=f"Night number {n}.",
+        )
     return station
 
 
@@ -88,8 +96,13 @@ def copy_station(station: Station, root: Path) -> Station:
 
 
 def build_cli(root: Path, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "station", "build", "--station", str(root)], capture_output=True,
-                          text=True, env=ENV, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "station", "build", "--station", str(root)],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=timeout,
+    )
 
 
 def outcome(root: Path) -> dict[str, dict[str, str]]:
@@ -113,11 +126,12 @@ def clean(small, tmp_path) -> dict:
 
 # ---------------------------------------------------------------- two builds at once
 
+
 def test_two_builds_started_at_once_both_finish_with_the_result_of_one(small, clean):
     """Issue 15: two builds started at once both finish and exit 0, and site/ is what one build makes; the
     second waits for the first on .station/build.lock."""
     builds = [ReadyBuild(small.root, stderr=subprocess.PIPE) for _ in range(2)]
-    for build in builds:   # both imported and waiting, so they really start together
+    for build in builds:  # both imported and waiting, so they really start together
         build.ready()
     for build in builds:
         build.go()
@@ -131,8 +145,9 @@ def test_two_builds_started_at_once_both_finish_with_the_result_of_one(small, cl
     assert (small.root / ".station" / "build.lock").exists()
     waited = [err for _, _, err in results if "Another build of this station is running" in err]
     assert len(waited) == 1, results
-    assert waited[0].splitlines()[0] == ("Another build of this station is running: waiting for it to finish "
-                                         "(.station/build.lock)…")
+    assert waited[0].splitlines()[0] == (
+        "Another build of this station is running: waiting for it to finish (.station/build.lock)…"
+    )
     # One of them built everything; the other then found nothing left to do.
     summaries = sorted(out.strip().splitlines()[-1] for _, out, _ in results)
     assert summaries == ["Built 3 episodes: 3 built.", "Built 3 episodes: 3 unchanged."]
@@ -159,8 +174,14 @@ class ReadyBuild:
     """A build process started ahead of time; go() starts the build and returns the moment it did."""
 
     def __init__(self, root: Path, stderr=subprocess.DEVNULL):
-        self.proc = subprocess.Popen([sys.executable, "-c", READY_BUILD, str(root)], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=stderr, text=True, env=ENV)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", READY_BUILD, str(root)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            env=ENV,
+        )
         self.is_ready = False
 
     def ready(self) -> None:
@@ -198,7 +219,7 @@ def processes_using(root: Path) -> list[str]:
             cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        if f"{root}/" in cmdline:   # a file under it: not a build of another station named like it
+        if f"{root}/" in cmdline:  # a file under it: not a build of another station named like it
             found.append(cmdline[:200])
     return found
 
@@ -212,7 +233,8 @@ def test_a_build_killed_at_20_moments_and_run_again_equals_a_clean_build(small, 
     """Issue 15: a build killed with SIGKILL at 20 random moments and run again equals a clean build, byte for
     byte (site/ and the durable records), every time; what a killed build left in site/ is whole."""
     from station import config as config_mod
-    from station import pipeline
+    from station.build import runner as pipeline
+
     # One clean build, timed from its start, so the kills can be spread over its whole length.
     clean_copy = copy_station(small, tmp_path / "clean")
     build = ReadyBuild(clean_copy.root)
@@ -223,7 +245,7 @@ def test_a_build_killed_at_20_moments_and_run_again_equals_a_clean_build(small, 
     assert clean["site"] and clean["records"]
 
     rng = random.Random(15)
-    fractions = [(n + rng.random()) / KILLS for n in range(KILLS)]   # one moment in each 20th of the build
+    fractions = [(n + rng.random()) / KILLS for n in range(KILLS)]  # one moment in each 20th of the build
     roots = iter(tmp_path / f"killed-{n}" for n in range(KILLS * 2))
 
     def ready() -> tuple[ReadyBuild, Path]:
@@ -237,7 +259,7 @@ def test_a_build_killed_at_20_moments_and_run_again_equals_a_clean_build(small, 
         (build, root), moment = waiting, length_s * fractions[len(kills)]
         started = build.go()
         caught = build.kill_at(started + moment)
-        waiting = ready()   # the next one starts up while this one is checked and built again
+        waiting = ready()  # the next one starts up while this one is checked and built again
         if not caught:
             # This build was quicker than the clean one (the machine is shared): the kill came too late.
             # Measure against what it took and try this moment again.
@@ -256,8 +278,11 @@ def test_a_build_killed_at_20_moments_and_run_again_equals_a_clean_build(small, 
             time.sleep(0.02)
         assert processes_using(root) == [], where
         # Nothing half-written: every file the killed build left in site/ is already the clean build's.
-        left = {rel: sha for rel, sha in tree_hashes(root / "site").items()
-                if not Path(rel).name.startswith(files.TMP_PREFIX)}
+        left = {
+            rel: sha
+            for rel, sha in tree_hashes(root / "site").items()
+            if not Path(rel).name.startswith(files.TMP_PREFIX)
+        }
         assert {rel: sha for rel, sha in left.items() if clean["site"].get(rel) != sha} == {}, where
         again = pipeline.build(config_mod.load(root))
         assert again.errors == [], f"{where}: {again.errors}"
@@ -276,8 +301,12 @@ def test_a_build_killed_while_joining_the_whisper_model_does_not_stop_the_next(s
     toml = small.root / "station.toml"
     toml.write_text(toml.read_text().replace("enabled = false", 'model = "base"'))
     models = small.root / ".station" / "cache" / "models"
-    proc = subprocess.Popen([sys.executable, "-m", "station", "build", "--station", str(small.root)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "station", "build", "--station", str(small.root)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=ENV,
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
         if models.is_dir() and any(p.name.startswith(files.TMP_PREFIX) for p in models.iterdir()):
@@ -287,13 +316,14 @@ def test_a_build_killed_while_joining_the_whisper_model_does_not_stop_the_next(s
     proc.kill()
     proc.wait()
     assert [p.name for p in models.iterdir() if p.is_dir()] != []
-    toml.write_text(toml.read_text().replace('model = "base"', "enabled = false"))   # no Whisper needed now
+    toml.write_text(toml.read_text().replace('model = "base"', "enabled = false"))  # no Whisper needed now
     again = build_cli(small.root)
     assert again.returncode == 0, again.stdout + again.stderr
     assert temp_files(small.root) == []
 
 
 # ---------------------------------------------------------------- a full disk mid-build
+
 
 @pytest.fixture
 def small_disk(tmp_path):
@@ -304,8 +334,9 @@ def small_disk(tmp_path):
     if os.geteuid() != 0:
         reason = "mounting a small tmpfs (the full-disk test) needs root"
     else:
-        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=32m,mode=0755", "tmpfs", str(folder)],
-                                 capture_output=True, text=True)
+        mounted = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=32m,mode=0755", "tmpfs", str(folder)], capture_output=True, text=True
+        )
         if mounted.returncode != 0:
             reason = f"mount refused a tmpfs here ({mounted.stderr.strip()})"
     if reason:
@@ -337,12 +368,15 @@ def fill(disk: Path, leave_bytes: int = 0) -> Path:
     return filler
 
 
-FULL_DISK = ("Stopped: the disk holding {folder}/ is full — free some space and build again; nothing already "
-             "published was lost or left half-written.")
+FULL_DISK = (
+    "Stopped: the disk holding {folder}/ is full — free some space and build again; nothing already "
+    "published was lost or left half-written."
+)
 
 
 def feeds_parse(site: Path, at_least: int) -> None:
     import feedparser
+
     for feed in [site / "feed.xml", *sorted((site / "shows").glob("*/feed.xml"))]:
         parsed = feedparser.parse(feed.read_bytes())
         assert not parsed.bozo, (feed, parsed.bozo_exception)
@@ -353,8 +387,9 @@ def tree_sizes(folder: Path) -> dict[str, int]:
     return {p.relative_to(folder).as_posix(): p.stat().st_size for p in folder.rglob("*") if p.is_file()}
 
 
-@pytest.mark.parametrize("partly", [False, True], ids=["a new title, no room at all",
-                                                       "a new episode, room for half of it"])
+@pytest.mark.parametrize(
+    "partly", [False, True], ids=["a new title, no room at all", "a new episode, room for half of it"]
+)
 def test_a_full_disk_mid_build_stops_plainly_and_loses_nothing_published(small, small_disk, tmp_path, partly):
     """Issue 15: a full disk mid-build gives a plain message and no traceback, exits non-zero, and nothing
     already published is lost or half-written (every file of site/ is still there, whole, and the feeds parse);
@@ -369,12 +404,14 @@ def test_a_full_disk_mid_build_stops_plainly_and_loses_nothing_published(small, 
     shutil.copytree(station.root, expected)
     for root in (station.root, expected):
         if partly:
-            fourth = small.clips.get("short-3.mp3", pad_s=0.3,
-                                     text="A fourth night, and the first light came in slowly through the window.")
+            fourth = small.clips.get(
+                "short-3.mp3", pad_s=0.3, text="A fourth night, and the first light came in slowly through the window."
+            )
             shutil.copy2(fourth, root / "content/shows/night-talk/episode-3.mp3")
             side = (root / "content/shows/night-talk/episode-2.yaml").read_text()
-            (root / "content/shows/night-talk/episode-3.yaml").write_text(side.replace("Night 2", "Night 3")
-                                                                          .replace("number 2", "number 3"))
+            (root / "content/shows/night-talk/episode-3.yaml").write_text(
+                side.replace("Night 2", "Night 3").replace("number 2", "number 3")
+            )
         else:
             side = root / "content/shows/night-talk/episode-1.yaml"
             side.write_text(side.read_text().replace("title: Night 1", "title: The kind night"))
@@ -382,8 +419,12 @@ def test_a_full_disk_mid_build_stops_plainly_and_loses_nothing_published(small, 
     assert build_cli(expected).returncode == 0
     after_change = tree_hashes(expected / "site")
     assert after_change != before
-    grown = sum(size - sizes[top].get(rel, 0) for top in sizes for rel, size in tree_sizes(expected / top).items()
-                if size > sizes[top].get(rel, 0))
+    grown = sum(
+        size - sizes[top].get(rel, 0)
+        for top in sizes
+        for rel, size in tree_sizes(expected / top).items()
+        if size > sizes[top].get(rel, 0)
+    )
     room = grown // 2 if partly else 0
 
     filler = fill(small_disk, room)
@@ -393,17 +434,19 @@ def test_a_full_disk_mid_build_stops_plainly_and_loses_nothing_published(small, 
     last = stopped.stderr.strip().splitlines()[-1]
     folder = last.removeprefix("Stopped: the disk holding ").split("/ is full")[0]
     assert last == FULL_DISK.format(folder=folder)
-    assert folder in ("site", ".station", "records")   # the station's folder the write was in
+    assert folder in ("site", ".station", "records")  # the station's folder the write was in
     now = tree_hashes(station.root / "site")
     assert [p for p in now if Path(p).name.startswith(files.TMP_PREFIX)] == []
     # Nothing published was lost, and every file is whole: as it was, or as the finished build makes it.
     assert set(before) <= set(now)
     assert {rel for rel, sha in now.items() if sha not in (before.get(rel), after_change.get(rel))} == set()
     if not partly:
-        assert now == before   # no room at all: the first write failed, before anything was replaced
+        assert now == before  # no room at all: the first write failed, before anything was replaced
     feeds_parse(station.root / "site", len(SHORT))
-    print(f"room {room} of {grown} bytes; stopped at {folder}/; {sum(now[r] != before[r] for r in before)} "
-          f"published files replaced, {len(set(now) - set(before))} added")
+    print(
+        f"room {room} of {grown} bytes; stopped at {folder}/; {sum(now[r] != before[r] for r in before)} "
+        f"published files replaced, {len(set(now) - set(before))} added"
+    )
 
     filler.unlink()
     again = build_cli(station.root)

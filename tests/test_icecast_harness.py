@@ -34,8 +34,24 @@ def update_title(icecast: Icecast, mount: str, title: str) -> None:
 
 def decoded_seconds(path: Path) -> float:
     """Decode with the bundled ffmpeg (which must succeed); the length of the audio it gives."""
-    result = subprocess.run([ffmpeg.executable(), "-nostdin", "-v", "error", "-i", str(path),
-                             "-f", "s16le", "-ac", "1", "-ar", "44100", "-"], capture_output=True)
+    result = subprocess.run(
+        [
+            ffmpeg.executable(),
+            "-nostdin",
+            "-v",
+            "error",
+            "-i",
+            str(path),
+            "-f",
+            "s16le",
+            "-ac",
+            "1",
+            "-ar",
+            "44100",
+            "-",
+        ],
+        capture_output=True,
+    )
     assert result.returncode == 0, result.stderr.decode(errors="replace")
     return len(result.stdout) / (2 * 44100)
 
@@ -51,10 +67,29 @@ def test_a_title_sent_through_icecast_reaches_a_listener_with_the_audio(tmp_path
         source_log = tmp_path / "ffmpeg.log"
         with open(source_log, "wb") as log:
             source = subprocess.Popen(
-                [ffmpeg.executable(), "-nostdin", "-v", "error", "-re",
-                 "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=44100:duration={TONE_S}",
-                 "-c:a", "libmp3lame", "-b:a", "128k", "-content_type", "audio/mpeg", "-f", "mp3",
-                 icecast.source_url(MOUNT)], stdout=subprocess.DEVNULL, stderr=log)
+                [
+                    ffmpeg.executable(),
+                    "-nostdin",
+                    "-v",
+                    "error",
+                    "-re",
+                    "-f",
+                    "lavfi",
+                    "-i",
+                    f"sine=frequency=440:sample_rate=44100:duration={TONE_S}",
+                    "-c:a",
+                    "libmp3lame",
+                    "-b:a",
+                    "128k",
+                    "-content_type",
+                    "audio/mpeg",
+                    "-f",
+                    "mp3",
+                    icecast.source_url(MOUNT),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
         try:
             try:
                 icecast.wait_for_mount(MOUNT)

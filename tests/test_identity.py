@@ -10,16 +10,18 @@ from mutagen.id3 import ID3
 from tests.conftest import TEXT
 from tests.wer import wer
 
-STORY = ("My name is Jordan. I kept going to the group on Thursdays even when I did not want to. "
-         "After a month the kettle was on for me before I walked in.")
+STORY = (
+    "My name is Jordan. I kept going to the group on Thursdays even when I did not want to. "
+    "After a month the kettle was on for me before I walked in."
+)
 
 
 def test_a_masked_voice_still_transcribes_within_a_few_points_of_the_original(station):
     clip = station.clips.get("masking.wav", text=STORY)
-    station.episode("plain.wav", source=clip, title="Plain voice",
-                    presenters=[{"name": "Jordan", "tier": "pseudonym"}])
-    station.episode("masked.wav", source=clip, title="Masked voice",
-                    presenters=[{"name": "Jordan", "tier": "pseudonym-masked"}])
+    station.episode("plain.wav", source=clip, title="Plain voice", presenters=[{"name": "Jordan", "tier": "pseudonym"}])
+    station.episode(
+        "masked.wav", source=clip, title="Masked voice", presenters=[{"name": "Jordan", "tier": "pseudonym-masked"}]
+    )
     result = station.build()
     assert result.errors == []
     media = station.root / "site/media/night-talk"
@@ -29,12 +31,19 @@ def test_a_masked_voice_still_transcribes_within_a_few_points_of_the_original(st
 
 
 def test_no_full_name_reaches_published_files_state_or_logs(station):
-    station.episode("night-bus.mp3", presenters=[{"name": "Jordan Quillfeather", "tier": "first-name"}],
-                    consent={"by": "Jordan Quillfeather", "date": dt.date(2026, 11, 1), "scope": ["podcast", "site"]},
-                    redact=["Crawley"])
-    station.episode("three.mp3", title="Another night", presenters=[{"name": "Rowan Sixpenny", "tier": "pseudonym"}],
-                    consent={"by": "Alex Realname", "date": dt.date(2026, 11, 1), "scope": ["podcast", "site"]},
-                    redact=["Crawley"])
+    station.episode(
+        "night-bus.mp3",
+        presenters=[{"name": "Jordan Quillfeather", "tier": "first-name"}],
+        consent={"by": "Jordan Quillfeather", "date": dt.date(2026, 11, 1), "scope": ["podcast", "site"]},
+        redact=["Crawley"],
+    )
+    station.episode(
+        "three.mp3",
+        title="Another night",
+        presenters=[{"name": "Rowan Sixpenny", "tier": "pseudonym"}],
+        consent={"by": "Alex Realname", "date": dt.date(2026, 11, 1), "scope": ["podcast", "site"]},
+        redact=["Crawley"],
+    )
     first = station.cli("build", "-v")
     again = station.cli("build", "-v")
     assert first.returncode == 0, first.stderr

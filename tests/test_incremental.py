@@ -12,16 +12,28 @@ NOW = dt.datetime(2026, 11, 22, tzinfo=dt.timezone.utc)
 
 def two_episodes(station):
     station.episode("night-bus.mp3")
-    station.episode("three.wav", source=station.clips.get("speech.wav"), title="Awake at three",
-                    presenters=[{"name": "Robin", "tier": "pseudonym"}])
+    station.episode(
+        "three.wav",
+        source=station.clips.get("speech.wav"),
+        title="Awake at three",
+        presenters=[{"name": "Robin", "tier": "pseudonym"}],
+    )
 
 
 def test_a_rebuild_with_nothing_changed_does_no_work_and_changes_no_byte(station):
     two_episodes(station)
     content = tree_hashes(station.root / "content")
     first = station.build()
-    assert first.work == {"analyse": 2, "render": 2, "transcribe": 2, "tag": 2, "cover": 1, "files": 14, "feeds": 2,
-                          "pages": first.pages}
+    assert first.work == {
+        "analyse": 2,
+        "render": 2,
+        "transcribe": 2,
+        "tag": 2,
+        "cover": 1,
+        "files": 14,
+        "feeds": 2,
+        "pages": first.pages,
+    }
     # files: 8 transcript files, the artwork, 4 stylesheets and scripts, the search index
     site = station.site_files()
     second = station.build()
@@ -37,7 +49,11 @@ def test_a_title_edit_retags_only_and_keeps_the_name_and_guid(station):
     side = station.root / "content/shows/night-talk/night-bus.yaml"
     side.write_text(side.read_text().replace("Finding the night bus home", "The night bus, again"))
     second = station.build()
-    assert {k: n for k, n in second.work.items() if k != "pages"} == {"tag": 1, "feeds": 2, "files": 1}  # + search index
+    assert {k: n for k, n in second.work.items() if k != "pages"} == {
+        "tag": 1,
+        "feeds": 2,
+        "files": 1,
+    }  # + search index
     assert 0 < second.work["pages"] < 10  # the pages that show the title
     again = {o.where: o for o in second.outcomes}
     for where, o in first.items():
@@ -65,14 +81,22 @@ def test_changing_a_loudness_setting_rerenders_audio_only(station):
     # New audio: rendered and transcribed again (transcripts are keyed by the audio), never re-checked.
     assert (result.work["render"], result.work["transcribe"], result.work["tag"]) == (2, 2, 2)
     assert "analyse" not in result.work
-    assert {o.audio for o in result.outcomes} == {"media/night-talk/finding-the-night-bus-home.mp3",
-                                                   "media/night-talk/awake-at-three.mp3"}
+    assert {o.audio for o in result.outcomes} == {
+        "media/night-talk/finding-the-night-bus-home.mp3",
+        "media/night-talk/awake-at-three.mp3",
+    }
 
 
 def test_a_new_take_under_the_same_name_keeps_name_and_guid(station):
     two_episodes(station)
     before = {o.where: o for o in station.build().outcomes}
-    station.episode("night-bus.mp3", source=station.clips.get("take2.mp3", text="This is a second take of the night bus story, recorded again because a dog barked in the first one."))
+    station.episode(
+        "night-bus.mp3",
+        source=station.clips.get(
+            "take2.mp3",
+            text="This is a second take of the night bus story, recorded again because a dog barked in the first one.",
+        ),
+    )
     result = station.build()
     # The transcript files and the search index; its page, whose transcript changed.
     assert result.work == {"analyse": 1, "render": 1, "transcribe": 1, "tag": 1, "files": 5, "feeds": 2, "pages": 1}
@@ -97,20 +121,25 @@ def test_a_removed_episode_leaves_the_site(station):
     (station.root / "content/shows/night-talk/three.wav").unlink()
     (station.root / "content/shows/night-talk/three.yaml").unlink()
     result = station.build()
-    assert [r for r in result.removed if "awake" in r] == [f"media/night-talk/awake-at-three.{x}"
-                                                          for x in ("json", "mp3", "srt", "txt", "vtt")] + [
-        "shows/night-talk/awake-at-three/index.html"]
+    assert [r for r in result.removed if "awake" in r] == [
+        f"media/night-talk/awake-at-three.{x}" for x in ("json", "mp3", "srt", "txt", "vtt")
+    ] + ["shows/night-talk/awake-at-three/index.html"]
     assert not (station.root / "site/shows/night-talk/awake-at-three").exists()
     assert sorted(f for f in station.site_files() if f.startswith("media/")) == [
-        f"media/night-talk/finding-the-night-bus-home.{x}" for x in ("json", "mp3", "srt", "txt", "vtt")]
+        f"media/night-talk/finding-the-night-bus-home.{x}" for x in ("json", "mp3", "srt", "txt", "vtt")
+    ]
 
 
 def test_only_what_consent_and_the_clock_allow_is_published(station):
-    station.episode("stream-only.mp3", title="Stream only",
-                    consent={"by": "Sam", "date": dt.date(2026, 11, 1), "scope": ["stream"]})
+    station.episode(
+        "stream-only.mp3", title="Stream only", consent={"by": "Sam", "date": dt.date(2026, 11, 1), "scope": ["stream"]}
+    )
     station.episode("later.mp3", title="Later", published_at=dt.datetime(2026, 12, 24, 21, 0, tzinfo=dt.timezone.utc))
-    station.episode("expired.mp3", title="Expired",
-                    consent={"by": "Sam", "date": dt.date(2026, 1, 1), "scope": ["podcast"], "expires": dt.date(2026, 11, 1)})
+    station.episode(
+        "expired.mp3",
+        title="Expired",
+        consent={"by": "Sam", "date": dt.date(2026, 1, 1), "scope": ["podcast"], "expires": dt.date(2026, 11, 1)},
+    )
     result = station.build(now=NOW)
     assert [o.state for o in result.outcomes] == ["not public yet"] * 3
     assert [f for f in station.site_files() if f.startswith("media/")] == []
@@ -119,7 +148,8 @@ def test_only_what_consent_and_the_clock_allow_is_published(station):
     christmas = station.build(now=dt.datetime(2026, 12, 25, tzinfo=dt.timezone.utc))
     assert {k: n for k, n in christmas.work.items() if k != "pages"} == {"tag": 1, "cover": 1, "files": 5, "feeds": 2}
     assert sorted(f for f in station.site_files() if f.startswith("media/")) == [
-        f"media/night-talk/later.{x}" for x in ("json", "mp3", "srt", "txt", "vtt")]
+        f"media/night-talk/later.{x}" for x in ("json", "mp3", "srt", "txt", "vtt")
+    ]
 
 
 def test_check_writes_nothing(station, tmp_path):
@@ -143,7 +173,7 @@ def test_a_busy_state_database_says_so_and_is_left_alone(station):
     ledger = station.root / ".station" / "state.sqlite"
     before = ledger.read_bytes()
     writer = sqlite3.connect(ledger)
-    writer.execute("BEGIN EXCLUSIVE")   # another station command, half-way through writing
+    writer.execute("BEGIN EXCLUSIVE")  # another station command, half-way through writing
     try:
         run = station.cli("build")
     finally:

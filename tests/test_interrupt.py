@@ -23,8 +23,11 @@ def test_a_killed_build_leaves_nothing_half_written(station, tmp_path):
     clean.root, clean.clips = tmp_path / "clean", station.clips
     shutil.copytree(station.root, clean.root)
 
-    proc = subprocess.Popen([sys.executable, "-m", "station", "build", "--station", str(station.root)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "station", "build", "--station", str(station.root)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     cache = station.root / ".station" / "cache" / "audio"
     deadline = time.monotonic() + 120
     # Wait until the second episode is being rendered, then pull the plug.
@@ -59,7 +62,7 @@ def test_a_recording_still_being_copied_is_left_for_the_next_run(station, clips)
         written = 1000
         while not stop.is_set() and written < len(whole):
             with growing.open("ab") as f:
-                f.write(whole[written:written + 2000])
+                f.write(whole[written : written + 2000])
             written += 2000
             time.sleep(0.05)
 

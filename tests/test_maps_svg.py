@@ -8,17 +8,21 @@ from pathlib import Path
 
 import yaml
 
-from station import systems_map
-from station.landscape_map import Gaps, Spot, describe, gaps, landscape_svg
-from station.recovery_map import Link, links, nodes, plain
-from station.systems_map import systems_map_svg
+from station.catalog.recovery_map import Link, links, nodes, plain
+from station.web import systems_map
+from station.web.landscape_map import Gaps, Spot, describe, gaps, landscape_svg
+from station.web.systems_map import systems_map_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 REPO = Path(__file__).resolve().parent.parent
 CSS = REPO / "templates" / "static" / "maps.css"
 DATA = REPO / "station" / "data" / "recovery-map.yaml"
-KINDS = [("treatment", "Treatment services"), ("mutual-aid", "Mutual aid"), ("housing", "Housing"),
-         ("crisis", "Crisis and out-of-hours")]
+KINDS = [
+    ("treatment", "Treatment services"),
+    ("mutual-aid", "Mutual aid"),
+    ("housing", "Housing"),
+    ("crisis", "Crisis and out-of-hours"),
+]
 SPOTS = [
     Spot("treatment", "Worthing", peer_led=False, evening=False, overnight=False),
     Spot("treatment", "Crawley", peer_led=True, evening=False, overnight=False),
@@ -39,8 +43,11 @@ def kind_href(kind_id: str) -> str:
 
 def drawn_links(svg: str) -> dict[tuple[str, str], str]:
     root = ET.fromstring(svg)
-    return {(p.get("data-source"), p.get("data-target")): p.get("class")
-            for p in root.iter(SVG + "path") if p.get("data-source")}
+    return {
+        (p.get("data-source"), p.get("data-target")): p.get("class")
+        for p in root.iter(SVG + "path")
+        if p.get("data-source")
+    }
 
 
 def test_every_node_of_the_three_parts_is_a_link_to_its_page():
@@ -50,7 +57,7 @@ def test_every_node_of_the_three_parts_is_a_link_to_its_page():
     anchors = {a.get("href"): "".join(a.itertext()) for a in root.iter(SVG + "a")}
     assert set(anchors) == {node_href(node.id) for node in parts}
     for node in parts:
-        assert anchors[node_href(node.id)].startswith(node.name)   # the users' own words, first
+        assert anchors[node_href(node.id)].startswith(node.name)  # the users' own words, first
 
 
 def test_counts_are_said_in_words_under_the_node():
@@ -62,9 +69,9 @@ def test_counts_are_said_in_words_under_the_node():
 
 def test_stated_links_are_solid_and_implied_ones_dashed():
     drawn = drawn_links(systems_map_svg(node_href, {}))
-    assert drawn[("hold.escape", "hold.fix")] == "link link-stated"                      # stated
+    assert drawn[("hold.escape", "hold.fix")] == "link link-stated"  # stated
     assert drawn[("struggle.decision_to_recover", "struggle.tendency_to_relapse")] == "link link-implied"
-    assert drawn[("hold.escape", "hold.desire")] == "link link-implied"                  # archetype
+    assert drawn[("hold.escape", "hold.desire")] == "link link-implied"  # archetype
     css = CSS.read_text(encoding="utf-8")
     implied = re.search(r"\.systems-map \.link-implied \{([^}]*)\}", css).group(1)
     assert "stroke-dasharray" in implied
@@ -74,10 +81,11 @@ def test_stated_links_are_solid_and_implied_ones_dashed():
 def test_only_the_reports_links_between_drawn_nodes_are_drawn():
     drawn = drawn_links(systems_map_svg(node_href, {}))
     parts = {node.id for node in nodes().values() if node.part in ("hold", "struggle", "recovery")}
-    expected = {(lk.source, lk.target) for lk in links()
-                if lk.source in parts and lk.target in parts and lk.basis != "inferred"}
+    expected = {
+        (lk.source, lk.target) for lk in links() if lk.source in parts and lk.target in parts and lk.basis != "inferred"
+    }
     assert set(drawn) == expected
-    assert ("ctx.domestic_abuse", "hold.escape") not in drawn     # context nodes are not drawn
+    assert ("ctx.domestic_abuse", "hold.escape") not in drawn  # context nodes are not drawn
 
 
 def test_an_inferred_link_is_never_drawn(monkeypatch):
@@ -96,7 +104,7 @@ def test_the_svgs_are_accessible_and_carry_no_inline_style():
         root = ET.fromstring(svg)
         assert "style=" not in svg
         assert not [el for el in root.iter() if el.tag in (SVG + "style", SVG + "script")]
-        assert root.get("role") == "group"                  # it holds links, so not role="img"
+        assert root.get("role") == "group"  # it holds links, so not role="img"
         title = root.find(SVG + "title")
         assert root.get("aria-labelledby") == title.get("id") and title.text
         assert root.find(SVG + "desc").get("id") == root.get("aria-describedby")
@@ -140,7 +148,7 @@ def test_the_landscape_draws_gaps_in_words_not_colour_alone():
     assert gap_words == ["none", "none", "gap", "none", "gap: no local entry", "gap", "none", "none"]
     heads = [t.text for t in root.iter(SVG + "text") if t.get("class") == "head"]
     assert heads[:1] + heads[-3:] == ["Kind of support", "Evenings", "Overnight", "Peer-led"]
-    assert "Horsham" not in "".join(root.itertext())   # spots of unknown kinds are left out
+    assert "Horsham" not in "".join(root.itertext())  # spots of unknown kinds are left out
 
 
 def test_output_is_the_same_every_time():

@@ -3,7 +3,7 @@
 import subprocess
 
 import pytest
-from mutagen.mp3 import MP3, MONO
+from mutagen.mp3 import MONO, MP3
 
 from station.tools import ffmpeg
 from tests.conftest import TEXT, ebur128
@@ -36,8 +36,21 @@ def test_the_loudness_range_is_kept(station, clips, tmp_path):
     quiet = clips.get("quiet-part.wav", gain_db=-12.0, pad_s=0.2, text=TEXT)
     loud = clips.get("loud-part.wav", gain_db=0.0, pad_s=0.2, text=TEXT)
     both = tmp_path / "both.wav"
-    subprocess.run([ffmpeg.executable(), "-v", "error", "-i", str(quiet), "-i", str(loud), "-filter_complex",
-                    "[0][1]concat=n=2:v=0:a=1", str(both)], check=True)
+    subprocess.run(
+        [
+            ffmpeg.executable(),
+            "-v",
+            "error",
+            "-i",
+            str(quiet),
+            "-i",
+            str(loud),
+            "-filter_complex",
+            "[0][1]concat=n=2:v=0:a=1",
+            str(both),
+        ],
+        check=True,
+    )
     station.episode("range.wav", source=both)
     result = station.build()
     before, after = ebur128(both), ebur128(station.root / "site" / result.outcomes[0].audio)
@@ -66,8 +79,10 @@ def test_targets_come_from_station_toml(station, clips):
 
 
 def test_intro_and_outro_are_joined_untrimmed(station, clips):
-    folder = station.show("night-talk", toml='title = "Night Talk"\ndescription = "x"\n'
-                                             'intro = "parts/intro.wav"\noutro = "parts/outro.mp3"\n')
+    folder = station.show(
+        "night-talk",
+        toml='title = "Night Talk"\ndescription = "x"\nintro = "parts/intro.wav"\noutro = "parts/outro.mp3"\n',
+    )
     (folder / "parts").mkdir()
     intro = clips.get("intro.wav", text="You are listening to Night Talk.", pad_s=0.0)
     outro = clips.get("outro.mp3", text="Night Talk will be back tomorrow.", pad_s=0.0)
@@ -86,8 +101,12 @@ def test_intro_and_outro_are_joined_untrimmed(station, clips):
 
 def test_masked_voice_is_changed_but_keeps_its_timing_and_level(station, clips):
     station.episode("plain.wav", source=clips.get("speech.wav"), title="Plain")
-    station.episode("masked.wav", source=clips.get("speech.wav"), title="Masked",
-                    presenters=[{"name": "Kestrel", "tier": "pseudonym-masked"}])
+    station.episode(
+        "masked.wav",
+        source=clips.get("speech.wav"),
+        title="Masked",
+        presenters=[{"name": "Kestrel", "tier": "pseudonym-masked"}],
+    )
     result = station.build()
     plain, masked = (station.root / "site" / o.audio for o in result.outcomes)
     assert plain.read_bytes() != masked.read_bytes()

@@ -14,13 +14,13 @@ import time
 import pytest
 
 from station import config as config_mod
-from station import nights
-from station import schedule as schedule_mod
-from station.library import Library, Sound, Track
-from station.playlist import SIGNPOST_TITLE, assemble
-from station.schedule import presenter_key
+from station.radio import nights
+from station.radio import schedule as schedule_mod
+from station.radio.library import Library, Sound, Track
+from station.radio.playlist import SIGNPOST_TITLE, assemble
+from station.radio.schedule import presenter_key
 
-NIGHT = dt.date(2026, 11, 23)   # a Monday
+NIGHT = dt.date(2026, 11, 23)  # a Monday
 STATION_TOML = """
 [station]
 name = "Test Station"
@@ -28,36 +28,51 @@ base_url = "https://test.example.org/"
 contact_email = "hello@test.example.org"
 timezone = "Europe/London"
 """
-MATERIAL = ["stream/idents/a.mp3", "stream/signposts/help.mp3", "stream/beds/bed.mp3",
-            "stream/standby/calm.mp3", "stream/announcements/shelter.mp3"]
+MATERIAL = [
+    "stream/idents/a.mp3",
+    "stream/signposts/help.mp3",
+    "stream/beds/bed.mp3",
+    "stream/standby/calm.mp3",
+    "stream/announcements/shelter.mp3",
+]
 
 
 def schedule_yaml(rules: str = "", blocks: str | None = None, window=("22:00", "02:00"), extra: str = "") -> str:
-    blocks = blocks or """
+    blocks = (
+        blocks
+        or """
       - name: Talk
         start: "22:00"
         end: "02:00"
         fill: {shows: [talk]}
         standby: {files: [stream/standby/*.mp3]}
     """
+    )
     own = textwrap.dedent(rules).strip().splitlines()
-    defaults = ["ident_every_min: 30", "signpost_every_min: 60", "no_repeat_nights: 3", "presenter_max_percent: 100",
-                "newcomer_percent: 0"]
+    defaults = [
+        "ident_every_min: 30",
+        "signpost_every_min: 60",
+        "no_repeat_nights: 3",
+        "presenter_max_percent: 100",
+        "newcomer_percent: 0",
+    ]
     defaults = [d for d in defaults if not any(line.startswith(d.split(":")[0] + ":") for line in own)]
-    return "\n".join([
-        "name: Test week",
-        f'window: {{start: "{window[0]}", end: "{window[1]}"}}',
-        "rules:",
-        *("  " + line for line in defaults + own),
-        "material:",
-        "  idents: [stream/idents/*.mp3]",
-        "  signposts: [stream/signposts/*.mp3]",
-        "  beds: [stream/beds/*.mp3]",
-        textwrap.dedent(extra).strip(),
-        "blocks:",
-        textwrap.dedent(blocks).strip("\n"),
-        "",
-    ])
+    return "\n".join(
+        [
+            "name: Test week",
+            f'window: {{start: "{window[0]}", end: "{window[1]}"}}',
+            "rules:",
+            *("  " + line for line in defaults + own),
+            "material:",
+            "  idents: [stream/idents/*.mp3]",
+            "  signposts: [stream/signposts/*.mp3]",
+            "  beds: [stream/beds/*.mp3]",
+            textwrap.dedent(extra).strip(),
+            "blocks:",
+            textwrap.dedent(blocks).strip("\n"),
+            "",
+        ]
+    )
 
 
 @pytest.fixture
@@ -80,21 +95,46 @@ def load(root, text: str, paused: str | None = None):
     return schedules
 
 
-def track(n: int, minutes: float = 10, show: str = "talk", voice: str = "Sam", notes=(), first: str = "2025-01-01",
-          topics=(), tags=(), published: str | None = "2026-11-01T20:00:00+00:00", expires: str | None = None) -> Track:
-    return Track(guid=f"guid-{n:05d}", show=show, show_title=show.title(), slug=f"ep-{n}", title=f"Episode {n}",
-                 credits=(voice,), voices=(presenter_key(voice),), first_heard=(first,), content_notes=tuple(notes),
-                 topics=tuple(topics), tags=tuple(tags), duration_s=minutes * 60, audio=f"a/{n}.mp3",
-                 published_at=published, consent_date="2026-10-01", consent_expires=expires)
+def track(
+    n: int,
+    minutes: float = 10,
+    show: str = "talk",
+    voice: str = "Sam",
+    notes=(),
+    first: str = "2025-01-01",
+    topics=(),
+    tags=(),
+    published: str | None = "2026-11-01T20:00:00+00:00",
+    expires: str | None = None,
+) -> Track:
+    return Track(
+        guid=f"guid-{n:05d}",
+        show=show,
+        show_title=show.title(),
+        slug=f"ep-{n}",
+        title=f"Episode {n}",
+        credits=(voice,),
+        voices=(presenter_key(voice),),
+        first_heard=(first,),
+        content_notes=tuple(notes),
+        topics=tuple(topics),
+        tags=tuple(tags),
+        duration_s=minutes * 60,
+        audio=f"a/{n}.mp3",
+        published_at=published,
+        consent_date="2026-10-01",
+        consent_expires=expires,
+    )
 
 
 def sounds(bed_s: float = 300, standby_s: float = 240, extra: dict | None = None) -> dict[str, Sound]:
-    made = {"stream/idents/a.mp3": Sound("stream/idents/a.mp3", "c/ident.mp3", 5, "A"),
-            "stream/signposts/help.mp3": Sound("stream/signposts/help.mp3", "c/help.mp3", 20, "Help"),
-            "stream/beds/bed.mp3": Sound("stream/beds/bed.mp3", "c/bed.mp3", bed_s, "Bed"),
-            "stream/standby/calm.mp3": Sound("stream/standby/calm.mp3", "c/calm.mp3", standby_s, "Calm"),
-            "stream/announcements/shelter.mp3": Sound("stream/announcements/shelter.mp3", "c/shelter.mp3", 15,
-                                                      "Shelter")}
+    made = {
+        "stream/idents/a.mp3": Sound("stream/idents/a.mp3", "c/ident.mp3", 5, "A"),
+        "stream/signposts/help.mp3": Sound("stream/signposts/help.mp3", "c/help.mp3", 20, "Help"),
+        "stream/beds/bed.mp3": Sound("stream/beds/bed.mp3", "c/bed.mp3", bed_s, "Bed"),
+        "stream/standby/calm.mp3": Sound("stream/standby/calm.mp3", "c/calm.mp3", standby_s, "Calm"),
+        "stream/announcements/shelter.mp3": Sound("stream/announcements/shelter.mp3", "c/shelter.mp3", 15, "Shelter"),
+    }
     made.update(extra or {})
     return made
 
@@ -130,13 +170,19 @@ def test_the_same_inputs_give_the_same_night_and_another_night_a_different_order
 
 
 def test_a_night_across_the_clock_change_is_an_hour_longer(root):
-    schedules = load(root, schedule_yaml(window=("22:00", "07:00"), blocks="""
+    schedules = load(
+        root,
+        schedule_yaml(
+            window=("22:00", "07:00"),
+            blocks="""
       - name: Talk
         start: "22:00"
         end: "07:00"
         fill: {shows: [talk]}
         standby: {files: [stream/standby/*.mp3]}
-    """))
+    """,
+        ),
+    )
     # Clocks went back at 02:00 BST on Sunday 25 October 2026: that night lasts ten hours.
     night = assemble(schedules, Library([track(i) for i in range(80)], sounds()), dt.date(2026, 10, 24))
     assert night.length_s == 10 * 3600
@@ -151,7 +197,7 @@ def test_an_ident_comes_round_every_n_minutes(root):
     assert idents[0] < 60
     gaps = [b - a for a, b in zip(idents, idents[1:])]
     assert len(idents) >= 7
-    assert all(30 * 60 <= g <= 30 * 60 + 4 * 60 + 30 for g in gaps), gaps   # due, then after the item playing
+    assert all(30 * 60 <= g <= 30 * 60 + 4 * 60 + 30 for g in gaps), gaps  # due, then after the item playing
 
 
 def test_signposting_is_never_more_than_n_minutes_apart_and_follows_content_notes(root):
@@ -232,8 +278,9 @@ def test_a_paused_presenter_is_left_out_and_standby_takes_their_time_without_a_p
 
 def test_episodes_whose_consent_does_not_cover_the_night_stay_out(root):
     schedules = load(root, schedule_yaml())
-    library = Library([track(1), track(2, published="2026-11-24T09:00:00+00:00"), track(3, expires="2026-11-24")],
-                      sounds())
+    library = Library(
+        [track(1), track(2, published="2026-11-24T09:00:00+00:00"), track(3, expires="2026-11-24")], sounds()
+    )
     played = {s.guid for s in episodes(assemble(schedules, library, NIGHT))}
     assert played == {"guid-00001"}, "not yet published, or consent ending before the night is over"
 
@@ -277,8 +324,11 @@ def test_a_block_picks_by_show_topic_part_and_tag_and_leaves_other_shows_out(roo
         standby: {files: [stream/standby/*.mp3]}
     """
     schedules = load(root, schedule_yaml(blocks=blocks))
-    tracks = ([track(i, topics=("recovery.making_a_plan",)) for i in range(4)]
-              + [track(10 + i, show="music", tags=("music",)) for i in range(4)] + [track(20 + i) for i in range(10)])
+    tracks = (
+        [track(i, topics=("recovery.making_a_plan",)) for i in range(4)]
+        + [track(10 + i, show="music", tags=("music",)) for i in range(4)]
+        + [track(20 + i) for i in range(10)]
+    )
     night = assemble(schedules, Library(tracks, sounds()), NIGHT)
     by_block = {b: {s.guid for s in episodes(night) if s.block == b} for b in ("By topic", "By tag")}
     assert by_block["By topic"] == {f"guid-{i:05d}" for i in range(4)}
@@ -286,13 +336,18 @@ def test_a_block_picks_by_show_topic_part_and_tag_and_leaves_other_shows_out(roo
 
 
 def test_a_block_nothing_can_fill_is_said_and_filled_with_beds(root):
-    schedules = load(root, schedule_yaml(blocks="""
+    schedules = load(
+        root,
+        schedule_yaml(
+            blocks="""
       - name: Talk
         start: "22:00"
         end: "02:00"
         fill: {shows: [music]}
         standby: {shows: [music]}
-    """))
+    """
+        ),
+    )
     night = assemble(schedules, Library([track(1)], sounds()), NIGHT)
     note = next(n for n in night.notes if "has nothing it can play" in n.what)
     assert note.where == "scheduler/week.yaml line 15"
@@ -303,8 +358,9 @@ def test_a_block_nothing_can_fill_is_said_and_filled_with_beds(root):
 
 def test_the_public_running_order_lists_programmes_not_files_blocks_or_standby(root):
     schedules = load(root, schedule_yaml())
-    night = assemble(schedules, Library([track(i, notes=("overdose",) if i % 3 == 0 else ()) for i in range(30)],
-                                        sounds()), NIGHT)
+    night = assemble(
+        schedules, Library([track(i, notes=("overdose",) if i % 3 == 0 else ()) for i in range(30)], sounds()), NIGHT
+    )
     public = night.public(lambda slot: f"shows/{slot.show}/{slot.slug}/")
     assert public[0]["clock"] == "22:00"
     assert {item["kind"] for item in public} <= {"episode", "music", "interlude", "announcement"}
@@ -317,15 +373,26 @@ def test_the_public_running_order_lists_programmes_not_files_blocks_or_standby(r
 def test_assembly_of_8_hours_from_10000_items_takes_well_under_a_second(root):
     # Not a timing test (bench/stream.py measures it): a guard against an accidentally quadratic assembly,
     # with a limit ten times what it takes on a slow machine.
-    schedules = load(root, schedule_yaml(window=("22:00", "06:00"), blocks="""
+    schedules = load(
+        root,
+        schedule_yaml(
+            window=("22:00", "06:00"),
+            blocks="""
       - name: Talk
         start: "22:00"
         end: "06:00"
         fill: {shows: [talk]}
         standby: {files: [stream/standby/*.mp3]}
-    """))
-    library = Library([track(i, minutes=5 + i % 50, voice=f"V{i % 400}", notes=("overdose",) if i % 9 == 0 else ())
-                       for i in range(10_000)], sounds())
+    """,
+        ),
+    )
+    library = Library(
+        [
+            track(i, minutes=5 + i % 50, voice=f"V{i % 400}", notes=("overdose",) if i % 9 == 0 else ())
+            for i in range(10_000)
+        ],
+        sounds(),
+    )
     started = time.process_time()
     night = assemble(schedules, library, NIGHT, {NIGHT - dt.timedelta(days=1): {f"guid-{i:05d}" for i in range(500)}})
     assert time.process_time() - started < 5
@@ -333,8 +400,8 @@ def test_assembly_of_8_hours_from_10000_items_takes_well_under_a_second(root):
 
 
 # ---------------------------------------------------------------- a night already on air
-AFTERNOON = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.timezone.utc)   # the night is still to come
-MID_NIGHT = dt.datetime(2026, 11, 23, 23, 5, tzinfo=dt.timezone.utc)   # London is on UTC in November
+AFTERNOON = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.timezone.utc)  # the night is still to come
+MID_NIGHT = dt.datetime(2026, 11, 23, 23, 5, tzinfo=dt.timezone.utc)  # London is on UTC in November
 
 
 def alternating(n: int = 30) -> list[Track]:
@@ -354,8 +421,8 @@ def check_rekeyed(before, after, now: dt.datetime) -> tuple[list, list]:
     playing = before.slots[before.at(now_s)]
     assert aired[-1] == playing and playing.start_s < now_s < playing.end_s
     assert after.start == before.start and after.end == before.end
-    assert after.slots[:len(aired)] == aired, "what has aired stays as it aired: same items, same starts"
-    rest = after.slots[len(aired):]
+    assert after.slots[: len(aired)] == aired, "what has aired stays as it aired: same items, same starts"
+    rest = after.slots[len(aired) :]
     assert rest[0].start_s == pytest.approx(playing.end_s, abs=1e-6), "the rest follows the item playing"
     for a, b in zip(after.slots, after.slots[1:]):
         assert b.start_s == pytest.approx(a.end_s, abs=1e-6), "no gap and no overlap between items"
@@ -373,8 +440,9 @@ def test_a_pause_while_the_night_is_on_air_changes_only_what_has_not_aired(root)
     assert any(s.credits == ("Robin",) and s.start_s > now_s for s in before.slots), "Robin was still to come"
 
     paused = "paused:\n  - presenter: Robin\n    until: 2026-11-30\n"
-    after = nights.running_order(config, NIGHT, schedules=load(root, text, paused=paused), library=library,
-                                 now=MID_NIGHT)
+    after = nights.running_order(
+        config, NIGHT, schedules=load(root, text, paused=paused), library=library, now=MID_NIGHT
+    )
     aired, rest = check_rekeyed(before, after, MID_NIGHT)
     assert any(s.credits == ("Robin",) for s in aired), "Robin's episodes that aired stay in the record"
     assert aired[-1].credits == ("Robin",), "and the one playing plays on"
@@ -383,15 +451,18 @@ def test_a_pause_while_the_night_is_on_air_changes_only_what_has_not_aired(root)
     pin = nights.folder(config) / f"{NIGHT.isoformat()}.json"
     assert pin.read_text(encoding="utf-8") == after.to_json(), "the pin is the record of what aired"
     # The player reads the night again before each item: once re-keyed, it stays as it is.
-    assert nights.running_order(config, NIGHT, now=MID_NIGHT + dt.timedelta(minutes=1),
-                                library=library).to_json() == after.to_json()
+    assert (
+        nights.running_order(config, NIGHT, now=MID_NIGHT + dt.timedelta(minutes=1), library=library).to_json()
+        == after.to_json()
+    )
 
 
 def test_a_library_change_while_the_night_is_on_air_changes_only_what_has_not_aired(root):
     text = schedule_yaml()
     config = config_mod.load(root)
-    before = nights.running_order(config, NIGHT, schedules=load(root, text),
-                                  library=Library(alternating(), sounds()), now=AFTERNOON)
+    before = nights.running_order(
+        config, NIGHT, schedules=load(root, text), library=Library(alternating(), sounds()), now=AFTERNOON
+    )
     # The evening's build: six new episodes, and two have left the stream (a sidecar's consent no longer
     # lists it): one that has aired, and one still to come.
     now_s = offset(before, MID_NIGHT)
@@ -414,8 +485,9 @@ def test_a_library_change_while_the_night_is_on_air_changes_only_what_has_not_ai
 def test_a_withdrawal_still_leaves_what_has_aired_and_stays_out_when_the_night_is_made_again(root):
     text = schedule_yaml()
     config, tracks = config_mod.load(root), alternating()
-    before = nights.running_order(config, NIGHT, schedules=load(root, text), library=Library(tracks, sounds()),
-                                  now=AFTERNOON)
+    before = nights.running_order(
+        config, NIGHT, schedules=load(root, text), library=Library(tracks, sounds()), now=AFTERNOON
+    )
     now_s = offset(before, MID_NIGHT)
     withdrawn = next(s for s in before.slots if s.guid and s.end_s < now_s)
     assert nights.forget(config, withdrawn.guid) == [NIGHT]
@@ -423,8 +495,13 @@ def test_a_withdrawal_still_leaves_what_has_aired_and_stays_out_when_the_night_i
     library = Library([t for t in tracks if t.guid != withdrawn.guid], sounds())
     after = nights.running_order(config, NIGHT, schedules=load(root, text), library=library, now=MID_NIGHT)
     blank = after.slots[before.slots.index(withdrawn)]
-    assert (blank.title, blank.guid, blank.audio, blank.start_s, blank.duration_s) == \
-        ("Withdrawn", None, "", withdrawn.start_s, withdrawn.duration_s)
+    assert (blank.title, blank.guid, blank.audio, blank.start_s, blank.duration_s) == (
+        "Withdrawn",
+        None,
+        "",
+        withdrawn.start_s,
+        withdrawn.duration_s,
+    )
     assert withdrawn.guid not in after.to_json(), "withdrawal beats history"
     assert after.slots[-1].end_s == pytest.approx(after.length_s, abs=1e-6)
     assert nights.history(config, NIGHT + dt.timedelta(days=1), 1)[NIGHT] == {s.guid for s in after.slots if s.guid}
@@ -433,33 +510,36 @@ def test_a_withdrawal_still_leaves_what_has_aired_and_stays_out_when_the_night_i
 def test_what_has_aired_counts_towards_tonight_s_rules(root):
     # Pure assembly, no pin: the kept part is an input, and the rest is the same whenever it is made.
     schedules = load(root, schedule_yaml(rules="presenter_max_percent: 25"))
-    library = Library([track(i, voice="Sam") for i in range(20)] + [track(100 + i, voice="Robin") for i in range(20)],
-                      sounds())
+    library = Library(
+        [track(i, voice="Sam") for i in range(20)] + [track(100 + i, voice="Robin") for i in range(20)], sounds()
+    )
     night = assemble(schedules, library, NIGHT)
     cut = night.start + dt.timedelta(hours=2, minutes=3)
     aired = night.started_by(cut)
     again = assemble(schedules, library, NIGHT, aired=aired)
     assert again.to_json() == assemble(schedules, library, NIGHT, aired=aired).to_json(), "deterministic"
-    assert again.slots[:len(aired.slots)] == aired.slots
-    for voice in ("Sam", "Robin"):   # the cap counts the whole night, aired part included
+    assert again.slots[: len(aired.slots)] == aired.slots
+    for voice in ("Sam", "Robin"):  # the cap counts the whole night, aired part included
         assert sum(s.duration_s for s in episodes(again) if s.credits == (voice,)) <= 0.25 * again.length_s + 1e-6
 
 
 def test_a_window_moved_while_the_night_is_on_air_keeps_its_start_and_ends_at_the_new_end(root):
     config, library = config_mod.load(root), Library(alternating(), sounds())
-    before = nights.running_order(config, NIGHT, schedules=load(root, schedule_yaml()), library=library,
-                                  now=AFTERNOON)
-    moved = schedule_yaml(window=("22:30", "23:30"), blocks="""
+    before = nights.running_order(config, NIGHT, schedules=load(root, schedule_yaml()), library=library, now=AFTERNOON)
+    moved = schedule_yaml(
+        window=("22:30", "23:30"),
+        blocks="""
       - name: Talk
         start: "22:30"
         end: "23:30"
         fill: {shows: [talk]}
         standby: {files: [stream/standby/*.mp3]}
-    """)
+    """,
+    )
     after = nights.running_order(config, NIGHT, schedules=load(root, moved), library=library, now=MID_NIGHT)
     aired = before.started_by(MID_NIGHT).slots
     assert after.start == before.start, "the night began at 22:00: what aired is timed from then"
-    assert after.slots[:len(aired)] == aired
+    assert after.slots[: len(aired)] == aired
     assert after.length_s == 1.5 * 3600 and after.slots[-1].end_s == pytest.approx(after.length_s, abs=1e-6)
     for a, b in zip(after.slots, after.slots[1:]):
         assert b.start_s == pytest.approx(a.end_s, abs=1e-6)

@@ -17,11 +17,10 @@ import pytest
 
 from station import config as config_mod
 from station import files
-from station.daemon import Daemon
-from station.ledger import Ledger
+from station.build.ledger import Ledger
+from station.radio.daemon import Daemon
 from tests import media
 from tests.test_daemon import SCHEDULE
-
 
 
 @pytest.fixture
@@ -70,8 +69,17 @@ def test_a_build_makes_its_state_and_cache_private_and_the_site_public(night_sta
     state = night_station.root / ".station"
     made = modes(state)
     # Everything the brief names is there, so the check below covers it.
-    for rel in ("state.sqlite", "build.lock", "last-build.json", "cache", "cache/audio", "cache/episodes",
-                "stream", "stream/library.json", "stream/nights"):
+    for rel in (
+        "state.sqlite",
+        "build.lock",
+        "last-build.json",
+        "cache",
+        "cache/audio",
+        "cache/episodes",
+        "stream",
+        "stream/library.json",
+        "stream/nights",
+    ):
         assert rel in made, rel
     assert any(rel.startswith("cache/audio/") and rel.endswith(".mp3") for rel in made)
     assert any(rel.startswith("stream/nights/") for rel in made)
@@ -80,8 +88,9 @@ def test_a_build_makes_its_state_and_cache_private_and_the_site_public(night_sta
     if records.exists():
         assert not_private(records) == {}
     site = modes(night_station.root / "site")
-    assert site and {m for m in site.values()} == {"d755", "f644"}, {r: m for r, m in site.items()
-                                                                        if m not in ("d755", "f644")}
+    assert site and {m for m in site.values()} == {"d755", "f644"}, {
+        r: m for r, m in site.items() if m not in ("d755", "f644")
+    }
 
 
 def test_sqlite_journals_take_the_databases_private_mode(tmp_path, umask_022):
@@ -108,12 +117,13 @@ def test_a_station_made_before_files_were_private_is_put_right(night_station):
 def test_the_daemons_job_store_fingerprint_and_log_are_private(night_station):
     config = night_station.config
     daemon = Daemon(config, build_every_s=3600)
-    assert daemon.content_changed()   # writes the fingerprint
+    assert daemon.content_changed()  # writes the fingerprint
     daemon.scheduler.start(paused=True)
-    daemon._sync_jobs()   # writes the job store
+    daemon._sync_jobs()  # writes the job store
     daemon.scheduler.shutdown(wait=False)
     # `station run` logs to .station/logs/station.log, and so does each file it rotates to.
     import logging
+
     log = files.private_log(config.state_dir / "logs" / "station.log", max_bytes=200, backups=2)
     logger = logging.getLogger("test.private")
     logger.addHandler(log)
@@ -139,22 +149,50 @@ def test_station_run_and_station_desk_make_their_folders_private(night_station):
     folder waitress spools request bodies to)."""
     env = {**os.environ, "COLUMNS": "400", "NO_COLOR": "1"}
     root = str(night_station.root)
-    added = subprocess.run([sys.executable, "-m", "station", "desk", "add-user", "ali", "--role", "coordinator",
-                            "--password-stdin", "--station", root], input="a long enough password\n",
-                           capture_output=True, text=True, env=env, timeout=60)
+    added = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "station",
+            "desk",
+            "add-user",
+            "ali",
+            "--role",
+            "coordinator",
+            "--password-stdin",
+            "--station",
+            root,
+        ],
+        input="a long enough password\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert added.returncode == 0, added.stderr
     port = _free_port()
-    runs = [subprocess.Popen([sys.executable, "-m", "station", "run", "--station", root],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env),
-            subprocess.Popen([sys.executable, "-m", "station", "desk", "--port", str(port), "--station", root],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)]
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "station", "run", "--station", root],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        ),
+        subprocess.Popen(
+            [sys.executable, "-m", "station", "desk", "--port", str(port), "--station", root],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        ),
+    ]
     try:
         state = night_station.root / ".station"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not all(
-                (state / p).exists() for p in ("jobs.sqlite", "logs/station.log", "tmp")):
+            (state / p).exists() for p in ("jobs.sqlite", "logs/station.log", "tmp")
+        ):
             time.sleep(0.1)
-        for _ in range(100):   # the desk answers: it has made everything it makes on start
+        for _ in range(100):  # the desk answers: it has made everything it makes on start
             with contextlib.suppress(OSError):
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
                 conn.request("GET", "/sign-in")
@@ -187,7 +225,15 @@ def test_an_atomic_write_is_private_inside_and_public_outside(tmp_path, umask_02
     (tmp_path / "station.toml").write_text("")
     files.write_text(tmp_path / ".station" / "stream" / "nights" / "2026-11-22.json", "{}")
     files.write_text(tmp_path / "site" / "shows" / "night-talk" / "index.html", "<!doctype html>")
-    assert modes(tmp_path / ".station") == {".": "d700", "stream": "d700", "stream/nights": "d700",
-                                            "stream/nights/2026-11-22.json": "f600"}
-    assert modes(tmp_path / "site") == {".": "d755", "shows": "d755", "shows/night-talk": "d755",
-                                        "shows/night-talk/index.html": "f644"}
+    assert modes(tmp_path / ".station") == {
+        ".": "d700",
+        "stream": "d700",
+        "stream/nights": "d700",
+        "stream/nights/2026-11-22.json": "f600",
+    }
+    assert modes(tmp_path / "site") == {
+        ".": "d755",
+        "shows": "d755",
+        "shows/night-talk": "d755",
+        "shows/night-talk/index.html": "f644",
+    }

@@ -15,8 +15,8 @@ import pytest
 
 from station import backup as backup_mod
 from station import config as config_mod
-from station import pipeline
-from station import withdraw as withdraw_mod
+from station.build import runner as pipeline
+from station.build import withdraw as withdraw_mod
 from station.desk.accounts import Accounts, database_path
 from station.records import Records
 from tests.conftest import sidecar
@@ -97,7 +97,7 @@ def test_backup_and_restore_carry_the_whole_station_to_an_empty_folder(station, 
     made = station.cli("backup", str(archive))
     assert made.returncode == 0, made.stderr
     assert made.stdout.startswith("Backed up ") and f"to {archive}: station.toml (1), content (" in made.stdout
-    assert "records (3)" in made.stdout   # withdrawals, identities and the desk's accounts
+    assert "records (3)" in made.stdout  # withdrawals, identities and the desk's accounts
     assert stat.S_IMODE(archive.stat().st_mode) == 0o600
     with tarfile.open(archive) as tar:
         names = tar.getnames()
@@ -119,8 +119,10 @@ def test_backup_and_restore_carry_the_whole_station_to_an_empty_folder(station, 
 
     again = station.cli("restore", str(archive))
     assert again.returncode == 2
-    assert (f"Nothing was restored: {fresh} already holds a station (station.toml is there) — restore into an "
-            "empty folder, or add --replace to overwrite its files with the archive's") in again.stderr
+    assert (
+        f"Nothing was restored: {fresh} already holds a station (station.toml is there) — restore into an "
+        "empty folder, or add --replace to overwrite its files with the archive's"
+    ) in again.stderr
 
 
 def test_restore_refuses_a_damaged_archive_and_writes_nothing(tmp_path, station):
@@ -139,8 +141,12 @@ def test_a_withdrawal_is_applied_first_even_when_the_build_after_it_cannot_run(s
     Now its own files go at once, the record holds, and the report says what is not done yet."""
     config = config_mod.load(station.root)
     gone = config.root / "no-such-model"
-    broken = dataclasses.replace(config, settings=config.settings.model_copy(update={
-        "transcripts": config.settings.transcripts.model_copy(update={"model": str(gone)})}))
+    broken = dataclasses.replace(
+        config,
+        settings=config.settings.model_copy(
+            update={"transcripts": config.settings.transcripts.model_copy(update={"model": str(gone)})}
+        ),
+    )
     guid = guid_of(station)
     report = withdraw_mod.withdraw(broken, EPISODE, NOW)
     assert report.build_error and "no-such-model" in report.build_error
@@ -148,7 +154,7 @@ def test_a_withdrawal_is_applied_first_even_when_the_build_after_it_cannot_run(s
     assert Records.of(config).withdrawn(guid) is not None
     site = station.site()
     assert not [rel for rel in site if rel.startswith(pipeline.own_files("night-talk", "awake-at-three"))]
-    assert report.files_removed and report.still_named   # the pages that list it wait for the next build
+    assert report.files_removed and report.still_named  # the pages that list it wait for the next build
     # The next good build takes it out of those too.
     assert pipeline.build(config, now=NOW).errors == []
     assert traces_in(station.site(), guid) == []
@@ -157,8 +163,9 @@ def test_a_withdrawal_is_applied_first_even_when_the_build_after_it_cannot_run(s
 def test_a_broken_episode_elsewhere_does_not_hold_a_withdrawal_back(station):
     """Defect 2: a NUL in one episode's title stopped every build, and a withdrawal with it."""
     side = station.root / "content/shows/night-talk/night-bus.yaml"
-    side.write_text(side.read_text().replace('title: "Finding the night bus home"',
-                                             'title: "Finding the night\\0bus home"'))
+    side.write_text(
+        side.read_text().replace('title: "Finding the night bus home"', 'title: "Finding the night\\0bus home"')
+    )
     guid = guid_of(station)
     result = station.cli("withdraw", EPISODE)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -172,15 +179,18 @@ def test_one_episode_a_template_trips_on_holds_back_only_itself(station):
     problem; every other episode's page and feed item go out, and the pages list only those."""
     own = station.root / "templates"
     own.mkdir(exist_ok=True)
-    (own / "episode.html").write_text('{% extends "default/episode.html" %}{% block main %}'
-                                      '{% if meta.title == "The kitchen table plan" %}{{ meta.no_such_key.x }}{% endif %}'
-                                      '{{ super() }}{% endblock %}')
+    (own / "episode.html").write_text(
+        '{% extends "default/episode.html" %}{% block main %}'
+        '{% if meta.title == "The kitchen table plan" %}{{ meta.no_such_key.x }}{% endif %}'
+        "{{ super() }}{% endblock %}"
+    )
     result = pipeline.build(config_mod.load(station.root), now=NOW)
     held = [o for o in result.outcomes if o.state == "held back"]
     assert [o.where for o in held] == ["content/shows/small-steps/kitchen-table.webm"], result.problems
     assert held[0].problems[-1].what == (
         "this episode could not be put into its web page (UndefinedError: 'station.model.EpisodeMeta object' has "
-        "no attribute 'no_such_key'), so it is held back; every other episode is published")
+        "no attribute 'no_such_key'), so it is held back; every other episode is published"
+    )
     titles = set(feed_guids(station.root))
     assert "The kitchen table plan" not in titles and "Awake at three" in titles
     slug = held[0].slug
@@ -192,13 +202,14 @@ def test_one_episode_a_template_trips_on_holds_back_only_itself(station):
 def test_every_template_failing_alike_is_the_templates_fault_not_the_episodes(station):
     own = station.root / "templates"
     own.mkdir(exist_ok=True)
-    (own / "episode.html").write_text('{% extends "default/episode.html" %}{% block main %}{{ meta.no_such_key.x }}'
-                                      '{% endblock %}')
+    (own / "episode.html").write_text(
+        '{% extends "default/episode.html" %}{% block main %}{{ meta.no_such_key.x }}{% endblock %}'
+    )
     before = station.site()
     result = pipeline.build(config_mod.load(station.root), now=NOW)
     assert not [o for o in result.outcomes if o.state == "held back"]
     assert any("so the website was not rebuilt" in p.what for p in result.problems)
-    assert feed_guids(station.root)   # the feeds still go out
+    assert feed_guids(station.root)  # the feeds still go out
     assert {k for k in before if k.endswith(".html")} <= set(station.site())
 
 
@@ -213,25 +224,32 @@ def test_records_are_private_and_readable_text(station):
         data = json.loads(path.read_text())
         assert data["about"] and isinstance(data["records"], dict)
     text = (records / "identities.json").read_text()
-    for name in ("Sam", "Robin", "night-bus.mp3"):   # no person's name, no recording's name
+    for name in ("Sam", "Robin", "night-bus.mp3"):  # no person's name, no recording's name
         assert name not in text
 
 
 def test_an_older_station_s_withdrawals_and_identities_are_adopted_from_its_state_database(tmp_path, clips):
     import sqlite3
+
     from tests.conftest import Station
+
     s = Station(tmp_path / "old", clips)
     s.episode("one.mp3", meta=sidecar(title="One"))
     (s.root / "station.toml").write_text((s.root / "station.toml").read_text() + "\n[transcripts]\nenabled = false\n")
     state = s.root / ".station"
     state.mkdir()
     db = sqlite3.connect(state / "state.sqlite")
-    db.executescript("CREATE TABLE identities (key_hash TEXT PRIMARY KEY, source_sha256 TEXT NOT NULL, slug TEXT "
-                     "NOT NULL, guid TEXT NOT NULL, show TEXT NOT NULL);"
-                     "CREATE TABLE withdrawals (guid TEXT PRIMARY KEY, at TEXT NOT NULL);")
+    db.executescript(
+        "CREATE TABLE identities (key_hash TEXT PRIMARY KEY, source_sha256 TEXT NOT NULL, slug TEXT "
+        "NOT NULL, guid TEXT NOT NULL, show TEXT NOT NULL);"
+        "CREATE TABLE withdrawals (guid TEXT PRIMARY KEY, at TEXT NOT NULL);"
+    )
     from station.records import place_hash
-    db.execute("INSERT INTO identities VALUES (?,?,?,?,?)", (place_hash("night-talk/one.mp3"), "x", "the-old-slug",
-                                                             "guid-kept", "night-talk"))
+
+    db.execute(
+        "INSERT INTO identities VALUES (?,?,?,?,?)",
+        (place_hash("night-talk/one.mp3"), "x", "the-old-slug", "guid-kept", "night-talk"),
+    )
     db.execute("INSERT INTO withdrawals VALUES ('guid-gone', '2026-11-01T00:00:00+00:00')")
     db.commit()
     db.close()
@@ -244,8 +262,9 @@ def test_a_feed_item_that_cannot_be_written_holds_back_only_its_episode(tmp_path
     """Once text is checked at the boundary nothing is known to break the feed writer, so the fault is planted:
     lxml refusing one item's description. That episode is held back; the other is in every feed, and a
     withdrawal made in the same run still leaves everything."""
-    from station import feed
+    from station.podcast import feed
     from tests.conftest import Station
+
     s = Station(tmp_path / "st", clips)
     (s.root / "station.toml").write_text((s.root / "station.toml").read_text() + "\n[transcripts]\nenabled = false\n")
     s.episode("one.mp3", meta=sidecar(title="One"))
@@ -257,8 +276,11 @@ def test_a_feed_item_that_cannot_be_written_holds_back_only_its_episode(tmp_path
 
     def refusing(item, config):
         if item.episode.meta.title == "Two":
-            raise ValueError("All strings must be XML compatible: Unicode or ASCII, no NULL bytes or control characters")
+            raise ValueError(
+                "All strings must be XML compatible: Unicode or ASCII, no NULL bytes or control characters"
+            )
         return real(item, config)
+
     monkeypatch.setattr(feed, "description", refusing)
     report = withdraw_mod.withdraw(config, "night-talk/three", NOW)
     assert report.complete, report
@@ -266,7 +288,8 @@ def test_a_feed_item_that_cannot_be_written_holds_back_only_its_episode(tmp_path
     assert [o.where for o in held] == ["content/shows/night-talk/two.mp3"]
     assert held[0].problems[-1].what == (
         "this episode could not be put into the podcast feed (ValueError: All strings must be XML compatible: "
-        "Unicode or ASCII, no NULL bytes or control characters), so it is held back; every other episode is published")
+        "Unicode or ASCII, no NULL bytes or control characters), so it is held back; every other episode is published"
+    )
     for rel in ("feed.xml", "shows/night-talk/feed.xml"):
         assert [e.title for e in feedparser.parse((s.root / "site" / rel).read_bytes()).entries] == ["One"]
     assert sorted(p.name for p in (s.root / "site/media/night-talk").iterdir()) == ["one.mp3"]

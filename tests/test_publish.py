@@ -13,8 +13,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from station.ledger import Ledger
-
+from station.build.ledger import Ledger
 from tests.s3 import CREDENTIALS, Faults, bucket_contents, faulty_proxy, make_bucket, moto_server
 
 
@@ -44,14 +43,20 @@ class Published:
 
     def point_at(self, url: str, prefix: str = "", attempts: int = 4) -> None:
         text = (self.root / "station.toml").read_text().split("\n[publish]")[0]
-        text += (f'\n[publish]\nbucket = "{self.bucket}"\nendpoint_url = "{url}"\nprefix = "{prefix}"\n'
-                 f"attempts = {attempts}\n")
+        text += (
+            f'\n[publish]\nbucket = "{self.bucket}"\nendpoint_url = "{url}"\nprefix = "{prefix}"\n'
+            f"attempts = {attempts}\n"
+        )
         (self.root / "station.toml").write_text(text)
 
     def cli(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "station", *args, "--station", str(self.root)],
-                              capture_output=True, text=True, timeout=600,
-                              env={**os.environ, "COLUMNS": "400", "NO_COLOR": "1"})
+        return subprocess.run(
+            [sys.executable, "-m", "station", *args, "--station", str(self.root)],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env={**os.environ, "COLUMNS": "400", "NO_COLOR": "1"},
+        )
 
     def bucket(self) -> dict[str, bytes]:
         return bucket_contents(self.s3, self.bucket_name)
@@ -85,13 +90,15 @@ def test_publish_uploads_the_site_with_types_and_caching_then_nothing_more(stati
     assert contents(station) == station.site()
     assert re.search(r"Published to s3://[\w-]+/: (\d+) uploaded, 0 deleted, 0 unchanged\.", first.stdout)
     head = lambda key: station.s3.head_object(Bucket=station.bucket, Key=key)  # noqa: E731
-    types = {"media/night-talk/awake-at-three.mp3": ("audio/mpeg", "public, max-age=3600"),
-             "media/night-talk/awake-at-three.vtt": ("text/vtt", "public, max-age=3600"),
-             "media/night-talk/awake-at-three.srt": ("application/x-subrip", "public, max-age=3600"),
-             "media/night-talk/awake-at-three.json": ("application/json", "public, max-age=3600"),
-             "feed.xml": ("application/rss+xml", "public, max-age=300"),
-             "index.html": ("text/html; charset=utf-8", "public, max-age=300"),
-             "search.json": ("application/json", "public, max-age=300")}
+    types = {
+        "media/night-talk/awake-at-three.mp3": ("audio/mpeg", "public, max-age=3600"),
+        "media/night-talk/awake-at-three.vtt": ("text/vtt", "public, max-age=3600"),
+        "media/night-talk/awake-at-three.srt": ("application/x-subrip", "public, max-age=3600"),
+        "media/night-talk/awake-at-three.json": ("application/json", "public, max-age=3600"),
+        "feed.xml": ("application/rss+xml", "public, max-age=300"),
+        "index.html": ("text/html; charset=utf-8", "public, max-age=300"),
+        "search.json": ("application/json", "public, max-age=300"),
+    }
     for key, (kind, cache) in types.items():
         assert (head(key)["ContentType"], head(key)["CacheControl"]) == (kind, cache), key
     css = next(k for k in station.site() if k.startswith("static/site.") and k.endswith(".css"))
@@ -161,8 +168,10 @@ def test_publish_refuses_after_a_build_with_problems_and_says_how_to_override(st
 
 def test_throttling_errors_and_dropped_connections_are_retried(station, endpoint):
     # The listing is refused once; then uploads meet every kind of fault, one after another.
-    faults = Faults(plan=["503", "pass", "drop", "pass", "500", "pass", "drop-after", "pass", "503", "drop", "pass"],
-                    matches=lambda method, path: method in ("PUT", "GET"))
+    faults = Faults(
+        plan=["503", "pass", "drop", "pass", "500", "pass", "drop-after", "pass", "503", "drop", "pass"],
+        matches=lambda method, path: method in ("PUT", "GET"),
+    )
     with faulty_proxy(endpoint, faults) as url:
         station.point_at(url)
         result = station.cli("publish")
@@ -247,13 +256,16 @@ def test_links_out_of_site_are_never_uploaded_and_are_named(station):
         recording = next((station.root / "content/shows").rglob("*.yaml"))
     (site / "passwd.txt").symlink_to("/etc/passwd")
     (site / "media" / "night-talk" / "original.mp3").symlink_to(recording)
-    (site / "content").symlink_to(station.root / "content")     # a whole folder outside
-    (site / "media" / "again").symlink_to(site / "media")         # a folder inside, and a loop
+    (site / "content").symlink_to(station.root / "content")  # a whole folder outside
+    (site / "media" / "again").symlink_to(site / "media")  # a folder inside, and a loop
     (site / "gone.html").symlink_to(station.root / "nowhere.html")  # dangling
-    (site / "home.html").symlink_to(site / "index.html")          # a file inside: published as that file
-    expected = {k: v for k, v in station.site().items()
-                if not k.startswith(("content/", "media/again/", "live/"))
-                and k not in ("passwd.txt", "media/night-talk/original.mp3")}
+    (site / "home.html").symlink_to(site / "index.html")  # a file inside: published as that file
+    expected = {
+        k: v
+        for k, v in station.site().items()
+        if not k.startswith(("content/", "media/again/", "live/"))
+        and k not in ("passwd.txt", "media/night-talk/original.mp3")
+    }
     assert expected["home.html"] == (site / "index.html").read_bytes()
 
     dry = station.cli("publish", "--dry-run")
@@ -265,11 +277,16 @@ def test_links_out_of_site_are_never_uploaded_and_are_named(station):
     warnings = [line.strip() for line in result.stderr.splitlines() if "warning" in line or "→" in line]
     fix = "→ put the file itself there if it is meant to be public, or remove the link"
     assert warnings == [
-        "warning site/content: this is a link to a folder, so it was not published", fix,
-        "warning site/gone.html: this is a link to something outside site/, so it was not published", fix,
-        "warning site/passwd.txt: this is a link to something outside site/, so it was not published", fix,
-        "warning site/media/again: this is a link to a folder, so it was not published", fix,
+        "warning site/content: this is a link to a folder, so it was not published",
+        fix,
+        "warning site/gone.html: this is a link to something outside site/, so it was not published",
+        fix,
+        "warning site/passwd.txt: this is a link to something outside site/, so it was not published",
+        fix,
+        "warning site/media/again: this is a link to a folder, so it was not published",
+        fix,
         "warning site/media/night-talk/original.mp3: this is a link to something outside site/, so it was not "
-        "published", fix,
+        "published",
+        fix,
     ]
     assert b"root:" not in b"".join(contents(station).values())

@@ -11,7 +11,7 @@ import textwrap
 import pytest
 
 from station import config as config_mod
-from station import schedule as schedule_mod
+from station.radio import schedule as schedule_mod
 from tests.conftest import REPO
 
 STATION_TOML = """
@@ -77,17 +77,21 @@ def test_overlapping_blocks_are_named_with_the_line_of_the_later_one(root):
     text = GOOD.replace('    end: "02:00"', '    end: "03:00"')
     assert problems(root, text) == [
         "scheduler/week.yaml line 13: the blocks “Late talk” and “Small hours” overlap on Monday nights "
-        "(02:00–03:00) — change one's start or end, or its days"] + [
+        "(02:00–03:00) — change one's start or end, or its days"
+    ] + [
         f"scheduler/week.yaml line 13: the blocks “Late talk” and “Small hours” overlap on {day} nights "
         "(02:00–03:00) — change one's start or end, or its days"
-        for day in ("Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")]
+        for day in ("Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+    ]
 
 
 def test_a_block_outside_the_window_and_an_uncovered_hour(root):
     text = GOOD.replace('    start: "02:00"\n    end: "07:00"', '    start: "03:00"\n    end: "08:00"')
     found = problems(root, text)
-    assert found[0] == ("scheduler/week.yaml line 13: the block “Small hours” runs 03:00–08:00, which is not inside "
-                        "the night's window 22:00–07:00 — change its start or end so it lies inside the window")
+    assert found[0] == (
+        "scheduler/week.yaml line 13: the block “Small hours” runs 03:00–08:00, which is not inside "
+        "the night's window 22:00–07:00 — change its start or end so it lies inside the window"
+    )
 
 
 def test_a_gap_between_blocks_is_a_warning_that_says_when(root):
@@ -95,24 +99,27 @@ def test_a_gap_between_blocks_is_a_warning_that_says_when(root):
     (root / "scheduler" / "week.yaml").write_text(text)
     found = schedule_mod.load(config_mod.load(root)).problems
     assert not any(p.is_error for p in found)
-    assert str(found[0]) == ("scheduler/week.yaml line 7: on Monday nights no block covers 02:00–03:00, so it is "
-                             "filled with music beds only — add a block for that time, or widen one next to it")
+    assert str(found[0]) == (
+        "scheduler/week.yaml line 7: on Monday nights no block covers 02:00–03:00, so it is "
+        "filled with music beds only — add a block for that time, or widen one next to it"
+    )
 
 
 def test_plain_mistakes_are_said_in_plain_words(root):
     text = GOOD.replace('start: "22:00", end: "07:00"', 'start: "22:00", end: "7pm"')
     text = text.replace("fill: {shows: [night-talk]}", "fill: {shows: [nite-talk]}")
     text = text.replace("stream/standby/*.mp3", "stream/standby/missing.mp3")
-    text = text.replace("days: [mon, tue", "days: [Monday, tues")   # taken: the first three letters say the day
+    text = text.replace("days: [mon, tue", "days: [Monday, tues")  # taken: the first three letters say the day
     text = text.replace("topics: [struggle,", "topics: [strugle,")
     assert problems(root, text) == [
         "scheduler/week.yaml line 2: `window.end`: '7pm' is not a clock time — write hours and minutes in quotes, "
-        "like \"22:00\"",
+        'like "22:00"',
         "scheduler/week.yaml line 17: `blocks[2].fill.topics`: 'strugle' is not a node of the recovery systems map "
         "— for 'strugle' did you mean `struggle.scene` (Scene)? (README: Topics lists them all)",
     ]
     fixed = GOOD.replace("fill: {shows: [night-talk]}", "fill: {shows: [nite-talk]}").replace(
-        "stream/standby/*.mp3", "stream/standby/missing.mp3")
+        "stream/standby/*.mp3", "stream/standby/missing.mp3"
+    )
     assert problems(root, fixed) == [
         "scheduler/week.yaml line 11: the block “Late talk” names the show “nite-talk”, which does not exist — "
         "did you mean `night-talk`?",
@@ -125,7 +132,8 @@ def test_a_block_without_standby_and_a_night_without_signposting_are_refused(roo
     text = GOOD.replace("    standby: {files: [stream/standby/*.mp3]}\n", "    standby: {}\n")
     assert problems(root, text) == [
         "scheduler/week.yaml line 12: `blocks[1].standby`: standby is empty — every block needs standby material, "
-        "so a paused presenter or a broken file never means dead air: list shows, topics, tags or files"]
+        "so a paused presenter or a broken file never means dead air: list shows, topics, tags or files"
+    ]
     assert problems(root, GOOD.replace("  signposts: [stream/signposts/*.mp3]\n", "")) == [
         "scheduler/week.yaml line 3: there is no crisis signposting material, so the night cannot point people to "
         "help — record the crisis lines being read out and list the file under material: signposts",
@@ -147,14 +155,24 @@ def test_a_holiday_schedule_replaces_the_week_for_its_nights(root):
     schedules = schedule_mod.load(config_mod.load(root))
     assert schedules.for_night(dt.date(2026, 12, 25)).data.name == "Christmas"
     assert schedules.for_night(dt.date(2026, 12, 27)).data.name == "Regular week"
-    assert problems(root, GOOD, "second.yaml")[-1] == (
-        "scheduler/second.yaml: this is a second regular schedule (no `dates`), as well as scheduler/christmas.yaml "
-        "— give it `dates` for the nights it is for, or merge the two") or True
+    assert (
+        problems(root, GOOD, "second.yaml")[-1]
+        == (
+            "scheduler/second.yaml: this is a second regular schedule (no `dates`), as well as scheduler/christmas.yaml "
+            "— give it `dates` for the nights it is for, or merge the two"
+        )
+        or True
+    )
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "station", *args], capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "COLUMNS": "400", "NO_COLOR": "1"})
+    return subprocess.run(
+        [sys.executable, "-m", "station", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "400", "NO_COLOR": "1"},
+    )
 
 
 def test_schedule_check_and_preview_on_the_built_demo(demo):
@@ -162,12 +180,14 @@ def test_schedule_check_and_preview_on_the_built_demo(demo):
     done = cli("schedule", "check", "--station", str(demo), "--night", "2026-11-23")
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.splitlines()[-1].startswith(
-        "Checked scheduler/night-owls.yaml; the night of Monday 23 November 2026 fills 9:00:00 with 3 episodes")
+        "Checked scheduler/night-owls.yaml; the night of Monday 23 November 2026 fills 9:00:00 with 3 episodes"
+    )
     shown = cli("schedule", "preview", "--station", str(demo), "--night", "2026-11-23")
     assert shown.returncode == 0, shown.stderr
     lines = shown.stdout.splitlines()
-    assert lines[0] == ("The night of Monday 23 November 2026: 22:00–07:00 (Europe/London), from "
-                        "scheduler/night-owls.yaml")
+    assert lines[0] == (
+        "The night of Monday 23 November 2026: 22:00–07:00 (Europe/London), from scheduler/night-owls.yaml"
+    )
     assert lines[1].startswith("22:00:00    0:17  Where to find help tonight")
     assert any("Finding the night bus home — Night Talk (with Sam)" in line for line in lines)
     awake = next(line for line in lines if "Awake at three" in line)
@@ -181,4 +201,4 @@ def test_schedule_check_fails_on_a_broken_schedule_and_says_where(root):
     (root / "scheduler" / "week.yaml").write_text(GOOD.replace('end: "07:00"}', 'end: "22:00"}'))
     done = cli("schedule", "check", "--station", str(root))
     assert done.returncode == 1
-    assert ("scheduler/week.yaml line 2: `window`: the window starts and ends at the same time" in done.stderr)
+    assert "scheduler/week.yaml line 2: `window`: the window starts and ends at the same time" in done.stderr

@@ -17,11 +17,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from station import config as config_mod
-from station import schedule as schedule_mod
+from station.catalog.model import CONTENT_NOTES
 from station.errors import Problem
-from station.library import Library, Sound, Track
-from station.model import CONTENT_NOTES
-from station.playlist import assemble
+from station.radio import schedule as schedule_mod
+from station.radio.library import Library, Sound, Track
+from station.radio.playlist import assemble
 from tests.conftest import tree_hashes
 
 STATION_TOML = """
@@ -35,18 +35,44 @@ SHOWS = {"talk", "music"}
 GOOD = {
     "name": "Regular week",
     "window": {"start": "22:00", "end": "07:00"},
-    "rules": {"ident_every_min": 30, "signpost_every_min": 45, "no_repeat_nights": 3,
-              "notes_after": [{"notes": ["overdose"], "after": "00:00"}]},
-    "material": {"idents": ["stream/idents/*.mp3"], "signposts": ["stream/signposts/*.mp3"],
-                 "beds": ["stream/beds/*.mp3"]},
-    "announcements": [{"title": "Shelter", "file": "stream/announcements/shelter.mp3",
-                       "starts": dt.date(2026, 11, 1), "expires": dt.date(2027, 2, 28)}],
-    "blocks": [{"name": "Late talk", "days": ["mon", "tue"], "start": "22:00", "end": "07:00",
-                "fill": {"shows": ["talk"], "topics": ["struggle"]},
-                "standby": {"shows": ["music"], "files": ["stream/standby/*.mp3"]}}],
+    "rules": {
+        "ident_every_min": 30,
+        "signpost_every_min": 45,
+        "no_repeat_nights": 3,
+        "notes_after": [{"notes": ["overdose"], "after": "00:00"}],
+    },
+    "material": {
+        "idents": ["stream/idents/*.mp3"],
+        "signposts": ["stream/signposts/*.mp3"],
+        "beds": ["stream/beds/*.mp3"],
+    },
+    "announcements": [
+        {
+            "title": "Shelter",
+            "file": "stream/announcements/shelter.mp3",
+            "starts": dt.date(2026, 11, 1),
+            "expires": dt.date(2027, 2, 28),
+        }
+    ],
+    "blocks": [
+        {
+            "name": "Late talk",
+            "days": ["mon", "tue"],
+            "start": "22:00",
+            "end": "07:00",
+            "fill": {"shows": ["talk"], "topics": ["struggle"]},
+            "standby": {"shows": ["music"], "files": ["stream/standby/*.mp3"]},
+        }
+    ],
 }
-MATERIAL = ["stream/idents/a.mp3", "stream/signposts/help.mp3", "stream/beds/bed.mp3", "stream/standby/calm.mp3",
-            "stream/announcements/shelter.mp3", "shows/talk/ep.mp3"]
+MATERIAL = [
+    "stream/idents/a.mp3",
+    "stream/signposts/help.mp3",
+    "stream/beds/bed.mp3",
+    "stream/standby/calm.mp3",
+    "stream/announcements/shelter.mp3",
+    "shows/talk/ep.mp3",
+]
 
 
 @pytest.fixture
@@ -80,12 +106,72 @@ def loads_plainly(root, files: dict[str, str | bytes]) -> schedule_mod.Schedules
 
 
 # ---------------------------------------------------------------- any text
-YAML_BITS = ["\n", "  ", "- ", ": ", "[", "]", "{", "}", ",", "&a ", "*a", "&b ", "*b", "<<: ", "? ", "!!python/object ",
-             "!!binary ", "!!str ", "!foo ", "---\n", "...\n", "#", "'", '"', "|\n", ">\n", "\t", "\x00", "\x0b",
-             "\u2028", "\ufeff", "\\0", "name", "blocks", "window", "start", "end", "fill", "standby", "files",
-             "shows", "material", "beds", "rules", "paused", "presenter", "22:00", '"07:00"', "25:00", "1320",
-             "2026-02-30", "2026-11-01", "null", "yes", "~", "stream/beds/*.mp3", "shows/talk/ep.mp3", "**", "../",
-             "/etc/passwd", "talk", "9" * 30, ".inf", "-"]
+YAML_BITS = [
+    "\n",
+    "  ",
+    "- ",
+    ": ",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    "&a ",
+    "*a",
+    "&b ",
+    "*b",
+    "<<: ",
+    "? ",
+    "!!python/object ",
+    "!!binary ",
+    "!!str ",
+    "!foo ",
+    "---\n",
+    "...\n",
+    "#",
+    "'",
+    '"',
+    "|\n",
+    ">\n",
+    "\t",
+    "\x00",
+    "\x0b",
+    "\u2028",
+    "\ufeff",
+    "\\0",
+    "name",
+    "blocks",
+    "window",
+    "start",
+    "end",
+    "fill",
+    "standby",
+    "files",
+    "shows",
+    "material",
+    "beds",
+    "rules",
+    "paused",
+    "presenter",
+    "22:00",
+    '"07:00"',
+    "25:00",
+    "1320",
+    "2026-02-30",
+    "2026-11-01",
+    "null",
+    "yes",
+    "~",
+    "stream/beds/*.mp3",
+    "shows/talk/ep.mp3",
+    "**",
+    "../",
+    "/etc/passwd",
+    "talk",
+    "9" * 30,
+    ".inf",
+    "-",
+]
 
 
 @given(st.lists(st.sampled_from(YAML_BITS), max_size=60).map("".join))
@@ -96,8 +182,19 @@ def test_any_yaml_like_text_gives_schedules_or_problems(root, text):
 GOOD_TEXT = yaml.safe_dump(GOOD, sort_keys=False, default_flow_style=None)
 # Values that broke the old reader (deep brackets, an alias in itself, a number too long to read, a day that
 # does not exist …), drawn often so the bounded profile meets them, and any run of YAML bits besides.
-HOSTILE = ["[" * 200, "&x [*x]", "9" * 5000, "2027-02-29", "!!binary AAE=", "&x {a: 1, b: *x}", '"a\\0b"',
-           "{a: 1, a: 2}", "!!python/name:os.system", "\x01", "*nowhere"]
+HOSTILE = [
+    "[" * 200,
+    "&x [*x]",
+    "9" * 5000,
+    "2027-02-29",
+    "!!binary AAE=",
+    "&x {a: 1, b: *x}",
+    '"a\\0b"',
+    "{a: 1, a: 2}",
+    "!!python/name:os.system",
+    "\x01",
+    "*nowhere",
+]
 RAW_VALUES = st.sampled_from(HOSTILE) | st.lists(st.sampled_from(YAML_BITS), min_size=1, max_size=4).map("".join)
 
 
@@ -123,12 +220,25 @@ def test_any_bytes_give_schedules_or_problems(root, data):
 
 
 # ---------------------------------------------------------------- any structure
-SCALARS = (st.none() | st.booleans() | st.integers(-10**30, 10**30) | st.floats(allow_nan=True)
-           | st.text(max_size=40) | st.dates() | st.sampled_from(["22:00", "7pm", "mon", "every", "stream/**",
-                                                                 "shows/talk/ep.mp3", "struggle", "overdose", ""]))
-VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4)
-                      | st.dictionaries(st.text(max_size=12) | st.sampled_from(sorted(schedule_mod.Block.model_fields)),
-                                        inner, max_size=4), max_leaves=12)
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**30), 10**30)
+    | st.floats(allow_nan=True)
+    | st.text(max_size=40)
+    | st.dates()
+    | st.sampled_from(["22:00", "7pm", "mon", "every", "stream/**", "shows/talk/ep.mp3", "struggle", "overdose", ""])
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.text(max_size=12) | st.sampled_from(sorted(schedule_mod.Block.model_fields)), inner, max_size=4
+        )
+    ),
+    max_leaves=12,
+)
 
 
 def _places(value, here=()):
@@ -185,14 +295,33 @@ def nights(draw):
     edges = [0, *cuts, length]
     blocks = []
     for i, (a, b) in enumerate(zip(edges, edges[1:])):
-        fill = draw(st.sampled_from(["{shows: [talk]}", "{shows: [music, talk]}", "{topics: [struggle]}",
-                                     "{tags: [calm]}", "{files: [stream/standby/*.mp3]}"]))
-        standby = draw(st.sampled_from(["{files: [stream/standby/*.mp3]}", "{shows: [music]}",
-                                        "{shows: [talk], files: [stream/standby/*.mp3]}"]))
-        blocks.append(f'  - {{name: "Block {i}", start: "{_clock(start + a)}", end: "{_clock(start + b)}", '
-                      f"fill: {fill}, standby: {standby}}}")
+        fill = draw(
+            st.sampled_from(
+                [
+                    "{shows: [talk]}",
+                    "{shows: [music, talk]}",
+                    "{topics: [struggle]}",
+                    "{tags: [calm]}",
+                    "{files: [stream/standby/*.mp3]}",
+                ]
+            )
+        )
+        standby = draw(
+            st.sampled_from(
+                [
+                    "{files: [stream/standby/*.mp3]}",
+                    "{shows: [music]}",
+                    "{shows: [talk], files: [stream/standby/*.mp3]}",
+                ]
+            )
+        )
+        blocks.append(
+            f'  - {{name: "Block {i}", start: "{_clock(start + a)}", end: "{_clock(start + b)}", '
+            f"fill: {fill}, standby: {standby}}}"
+        )
     ident = draw(st.none() | st.integers(15, 120))
-    text = textwrap.dedent(f"""\
+    text = (
+        textwrap.dedent(f"""\
         name: Random week
         timezone: {draw(st.sampled_from(["UTC", "Europe/London", "America/New_York"]))}
         window: {{start: "{_clock(start)}", end: "{_clock(start + length)}"}}
@@ -211,23 +340,42 @@ def nights(draw):
           - {{title: Shelter, file: stream/announcements/shelter.mp3, starts: 2026-01-01, expires: 2027-12-31,
               every_min: {draw(st.integers(10, 240))}}}
         blocks:
-        """) + "\n".join(blocks) + "\n"
+        """)
+        + "\n".join(blocks)
+        + "\n"
+    )
     voices = ["Sam", "Jo", "Alex", "Priya"]
-    tracks = [Track(guid=f"guid-{i:03d}", show=draw(st.sampled_from(["talk", "music"])), show_title="Show",
-                    slug=f"ep-{i}", title=f"Episode {i}", credits=(voice,), voices=(schedule_mod.presenter_key(voice),),
-                    first_heard=(draw(st.sampled_from(["2025-01-01", "2026-10-01"])),),
-                    content_notes=tuple(draw(st.lists(st.sampled_from(sorted(CONTENT_NOTES)), max_size=2,
-                                                      unique=True))),
-                    topics=tuple(draw(st.lists(st.sampled_from(["struggle.scene", "recovery.making_a_plan"]),
-                                               max_size=2, unique=True))),
-                    tags=tuple(draw(st.lists(st.sampled_from(["calm", "music"]), max_size=1))),
-                    duration_s=draw(st.floats(20, 3600)), audio=f"c/ep-{i}.mp3",
-                    published_at="2026-01-01T00:00:00+00:00", consent_date="2025-12-01", consent_expires=None)
-              for i, voice in enumerate(draw(st.lists(st.sampled_from(voices), max_size=15)))]
+    tracks = [
+        Track(
+            guid=f"guid-{i:03d}",
+            show=draw(st.sampled_from(["talk", "music"])),
+            show_title="Show",
+            slug=f"ep-{i}",
+            title=f"Episode {i}",
+            credits=(voice,),
+            voices=(schedule_mod.presenter_key(voice),),
+            first_heard=(draw(st.sampled_from(["2025-01-01", "2026-10-01"])),),
+            content_notes=tuple(draw(st.lists(st.sampled_from(sorted(CONTENT_NOTES)), max_size=2, unique=True))),
+            topics=tuple(
+                draw(st.lists(st.sampled_from(["struggle.scene", "recovery.making_a_plan"]), max_size=2, unique=True))
+            ),
+            tags=tuple(draw(st.lists(st.sampled_from(["calm", "music"]), max_size=1))),
+            duration_s=draw(st.floats(20, 3600)),
+            audio=f"c/ep-{i}.mp3",
+            published_at="2026-01-01T00:00:00+00:00",
+            consent_date="2025-12-01",
+            consent_expires=None,
+        )
+        for i, voice in enumerate(draw(st.lists(st.sampled_from(voices), max_size=15)))
+    ]
     sounds = {}
-    for source, low, high in (("stream/idents/a.mp3", 2, 30), ("stream/signposts/help.mp3", 5, 90),
-                              ("stream/beds/bed.mp3", 60, 900), ("stream/standby/calm.mp3", 30, 900),
-                              ("stream/announcements/shelter.mp3", 5, 60)):
+    for source, low, high in (
+        ("stream/idents/a.mp3", 2, 30),
+        ("stream/signposts/help.mp3", 5, 90),
+        ("stream/beds/bed.mp3", 60, 900),
+        ("stream/standby/calm.mp3", 30, 900),
+        ("stream/announcements/shelter.mp3", 5, 60),
+    ):
         sounds[source] = Sound(source, "c/" + source.rsplit("/", 1)[1], draw(st.floats(low, high)), "Sound")
     night = draw(st.dates(dt.date(2026, 1, 1), dt.date(2027, 12, 31)))
     return text, Library(tracks, sounds), night
@@ -251,4 +399,5 @@ def test_a_valid_schedule_gives_a_night_filled_to_the_second_the_same_every_time
     assert first.slots[-1].end_s == pytest.approx(first.length_s, abs=1e-6), "it ends on the second"
     assert all(s.duration_s > 0 for s in first.slots)
     assert {s.audio for s in first.slots} <= {t.audio for t in library.tracks} | {
-        s.audio for s in library.sounds.values()}
+        s.audio for s in library.sounds.values()
+    }

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from station.serve import CSP, CSP_META, make_server
+from station.web.serve import CSP, CSP_META, make_server
 
 SIZE = 5 * 1024 * 1024
 SECRET = b"the coordinator's password list"
@@ -92,25 +92,28 @@ def test_the_sites_own_404_page_is_used_when_there_is_one(get, root):
     assert headers["Content-Type"] == "text/html; charset=utf-8"
 
 
-@pytest.mark.parametrize("path", [
-    "/../secret.txt",
-    "/shows/../../secret.txt",
-    "/%2e%2e/secret.txt",
-    "/%2E%2E/secret.txt",
-    "/..%2fsecret.txt",
-    "/%2e%2e%2fsecret.txt",
-    "/shows/%2e%2e%2f%2e%2e%2fsecret.txt",
-    "/%252e%252e/secret.txt",  # encoded twice: must stay a (missing) name, not become ".."
-    "/..\\secret.txt",
-    "/%2Ftmp",  # would be an absolute path if joined naively
-    "//etc/passwd",
-    "/etc/passwd",
-    "http://127.0.0.1/../secret.txt",
-    "/leak.txt",  # a symlink to the secret
-    "/up/secret.txt",  # a symlinked folder outside the site
-    "/index.html%00.txt",
-    "/%ff%fe",  # not UTF-8
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/../secret.txt",
+        "/shows/../../secret.txt",
+        "/%2e%2e/secret.txt",
+        "/%2E%2E/secret.txt",
+        "/..%2fsecret.txt",
+        "/%2e%2e%2fsecret.txt",
+        "/shows/%2e%2e%2f%2e%2e%2fsecret.txt",
+        "/%252e%252e/secret.txt",  # encoded twice: must stay a (missing) name, not become ".."
+        "/..\\secret.txt",
+        "/%2Ftmp",  # would be an absolute path if joined naively
+        "//etc/passwd",
+        "/etc/passwd",
+        "http://127.0.0.1/../secret.txt",
+        "/leak.txt",  # a symlink to the secret
+        "/up/secret.txt",  # a symlinked folder outside the site
+        "/index.html%00.txt",
+        "/%ff%fe",  # not UTF-8
+    ],
+)
 def test_nothing_outside_the_folder_is_served(get, path):
     status, _, body = get(path)
     assert status == 404
@@ -122,38 +125,44 @@ def test_a_symlink_that_stays_inside_is_served(get):
     assert (status, body) == (200, b"<!doctype html><title>Home</title>")
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("page.html", "text/html; charset=utf-8"),
-    ("style.css", "text/css"),
-    ("player.js", "text/javascript"),
-    ("transcript.json", "application/json"),
-    ("feed.xml", "application/rss+xml"),
-    ("sitemap.xml", "application/xml"),
-    ("episode.mp3", "audio/mpeg"),
-    ("transcript.vtt", "text/vtt"),
-    ("transcript.srt", "application/x-subrip"),
-    ("transcript.txt", "text/plain; charset=utf-8"),
-    ("map.svg", "image/svg+xml"),
-    ("artwork.jpg", "image/jpeg"),
-    ("artwork.png", "image/png"),
-    ("site.webmanifest", "application/manifest+json"),
-    ("night.m3u8", "application/vnd.apple.mpegurl"),
-    ("mystery.qqq", "application/octet-stream"),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("page.html", "text/html; charset=utf-8"),
+        ("style.css", "text/css"),
+        ("player.js", "text/javascript"),
+        ("transcript.json", "application/json"),
+        ("feed.xml", "application/rss+xml"),
+        ("sitemap.xml", "application/xml"),
+        ("episode.mp3", "audio/mpeg"),
+        ("transcript.vtt", "text/vtt"),
+        ("transcript.srt", "application/x-subrip"),
+        ("transcript.txt", "text/plain; charset=utf-8"),
+        ("map.svg", "image/svg+xml"),
+        ("artwork.jpg", "image/jpeg"),
+        ("artwork.png", "image/png"),
+        ("site.webmanifest", "application/manifest+json"),
+        ("night.m3u8", "application/vnd.apple.mpegurl"),
+        ("mystery.qqq", "application/octet-stream"),
+    ],
+)
 def test_content_types(get, root, name, expected):
     (root / name).write_bytes(b"x")
     assert get(f"/{name}")[1]["Content-Type"] == expected
 
 
-@pytest.mark.parametrize("method, path, headers, status", [
-    ("GET", "/", {}, 200),
-    ("HEAD", "/", {}, 200),
-    ("GET", "/episode.mp3", {"Range": "bytes=0-1"}, 206),
-    ("GET", "/episode.mp3", {"Range": f"bytes={SIZE}-"}, 416),
-    ("GET", "/shows", {}, 301),
-    ("GET", "/missing", {}, 404),
-    ("POST", "/", {}, 501),
-])
+@pytest.mark.parametrize(
+    "method, path, headers, status",
+    [
+        ("GET", "/", {}, 200),
+        ("HEAD", "/", {}, 200),
+        ("GET", "/episode.mp3", {"Range": "bytes=0-1"}, 206),
+        ("GET", "/episode.mp3", {"Range": f"bytes={SIZE}-"}, 416),
+        ("GET", "/shows", {}, 301),
+        ("GET", "/missing", {}, 404),
+        ("POST", "/", {}, 501),
+    ],
+)
 def test_security_headers_on_every_response(get, method, path, headers, status):
     got, response_headers, _ = get(path, method, **headers)
     assert got == status
@@ -170,15 +179,18 @@ def test_the_csp_sent_and_the_one_for_pages():
     assert CSP_META == CSP.replace("; frame-ancestors 'none'", "")
 
 
-@pytest.mark.parametrize("spec, first, last", [
-    ("bytes=0-9", 0, 9),
-    ("bytes=5-5", 5, 5),
-    ("bytes=1000-", 1000, SIZE - 1),
-    ("bytes=-10", SIZE - 10, SIZE - 1),  # the last ten bytes
-    (f"bytes=-{SIZE + 7}", 0, SIZE - 1),  # a suffix longer than the file is the whole file
-    (f"bytes=100-{SIZE * 2}", 100, SIZE - 1),  # an end past the end is the end
-    ("BYTES = 3 - 4", 3, 4),
-])
+@pytest.mark.parametrize(
+    "spec, first, last",
+    [
+        ("bytes=0-9", 0, 9),
+        ("bytes=5-5", 5, 5),
+        ("bytes=1000-", 1000, SIZE - 1),
+        ("bytes=-10", SIZE - 10, SIZE - 1),  # the last ten bytes
+        (f"bytes=-{SIZE + 7}", 0, SIZE - 1),  # a suffix longer than the file is the whole file
+        (f"bytes=100-{SIZE * 2}", 100, SIZE - 1),  # an end past the end is the end
+        ("BYTES = 3 - 4", 3, 4),
+    ],
+)
 def test_single_ranges(get, root, spec, first, last):
     data = (root / "episode.mp3").read_bytes()
     status, headers, body = get("/episode.mp3", Range=spec)
@@ -186,7 +198,7 @@ def test_single_ranges(get, root, spec, first, last):
     assert headers["Content-Range"] == f"bytes {first}-{last}/{SIZE}"
     assert headers["Content-Length"] == str(last - first + 1)
     assert headers["Accept-Ranges"] == "bytes"
-    assert body == data[first:last + 1]
+    assert body == data[first : last + 1]
 
 
 @pytest.mark.parametrize("spec", [f"bytes={SIZE}-", f"bytes={SIZE + 10}-{SIZE + 20}", "bytes=-0"])
@@ -197,8 +209,9 @@ def test_unsatisfiable_ranges(get, spec):
     assert get("/episode.mp3", Range="bytes=0-0")[0] == 206
 
 
-@pytest.mark.parametrize("spec", ["bytes=0-1,5-6", "bytes=abc", "bytes=9-3", "items=0-1", "bytes=-", "bytes 0-1",
-                                  "bytes=\u00b2-"])
+@pytest.mark.parametrize(
+    "spec", ["bytes=0-1,5-6", "bytes=abc", "bytes=9-3", "items=0-1", "bytes=-", "bytes 0-1", "bytes=\u00b2-"]
+)
 def test_ranges_we_do_not_answer_get_the_whole_file(get, spec):
     status, headers, body = get("/episode.mp3", Range=spec)
     assert status == 200
@@ -218,7 +231,11 @@ def test_head_has_the_headers_and_no_body(get):
     assert (status, headers["Content-Length"], headers["Content-Type"], body) == (200, str(SIZE), "audio/mpeg", b"")
     status, headers, body = get("/episode.mp3", "HEAD", Range="bytes=-100")
     assert (status, headers["Content-Range"], headers["Content-Length"], body) == (
-        206, f"bytes {SIZE - 100}-{SIZE - 1}/{SIZE}", "100", b"")
+        206,
+        f"bytes {SIZE - 100}-{SIZE - 1}/{SIZE}",
+        "100",
+        b"",
+    )
 
 
 def test_a_5_mb_file_read_in_ranges_is_byte_exact(get, root):
@@ -265,14 +282,17 @@ def test_a_missing_folder_is_refused(tmp_path):
 
 # -- hostile requests: a plain answer every time, never a dropped connection or a file from outside ----------
 
-TOO_LONG_PAGE = (b"<!doctype html>\n<html lang=\"en\"><meta charset=\"utf-8\"><title>Address too long</title>\n"
-                 b"<h1>Address too long</h1>\n<p>This address is longer than any page of the site. Check the link, "
-                 b"or start again from the home page.</p>\n</html>\n")
+TOO_LONG_PAGE = (
+    b'<!doctype html>\n<html lang="en"><meta charset="utf-8"><title>Address too long</title>\n'
+    b"<h1>Address too long</h1>\n<p>This address is longer than any page of the site. Check the link, "
+    b"or start again from the home page.</p>\n</html>\n"
+)
 
 
 def raw_request(server, line: bytes, rest: bytes = b"Host: x\r\n\r\n") -> bytes:
     """Send a request line as bytes, exactly as written, and read the whole answer (the server closes)."""
     import socket
+
     with socket.create_connection(server[:2], timeout=10) as s:
         s.sendall(line + b"\r\n" + rest)
         data = b""
@@ -286,7 +306,9 @@ def raw_request(server, line: bytes, rest: bytes = b"Host: x\r\n\r\n") -> bytes:
             data += chunk
             if b"\r\n\r\n" in data:
                 head, _, body = data.partition(b"\r\n\r\n")
-                length = [int(h.split(b":")[1]) for h in head.split(b"\r\n") if h.lower().startswith(b"content-length:")]
+                length = [
+                    int(h.split(b":")[1]) for h in head.split(b"\r\n") if h.lower().startswith(b"content-length:")
+                ]
                 if length and len(body) >= length[0]:
                     return data
 
@@ -330,18 +352,30 @@ HOSTILE_REQUESTS = [
     ("dot-dot, backslash", b"GET /..%5csecret.txt HTTP/1.1", 404, NOT_FOUND),
     ("a name too long for the disk", b"GET /" + b"x" * 256 + b".html HTTP/1.1", 404, NOT_FOUND),
     ("a path too long for the disk", b"GET " + b"/abc" * 1100 + b" HTTP/1.1", 404, NOT_FOUND),
-    ("an address too long for any page", b"GET /" + b"y" * 9000 + b" HTTP/1.1", 414,
-     "This address is longer than any page of the site. Check the link, or start again from the home page."),
-    ("past http.server's line limit", b"GET /" + b"z" * 70_000 + b" HTTP/1.1", 414,
-     "This address is longer than any page of the site. Check the link, or start again from the home page."),
+    (
+        "an address too long for any page",
+        b"GET /" + b"y" * 9000 + b" HTTP/1.1",
+        414,
+        "This address is longer than any page of the site. Check the link, or start again from the home page.",
+    ),
+    (
+        "past http.server's line limit",
+        b"GET /" + b"z" * 70_000 + b" HTTP/1.1",
+        414,
+        "This address is longer than any page of the site. Check the link, or start again from the home page.",
+    ),
     ("escape codes", b"GET /\x1b[2J\x1b[31mred HTTP/1.1", 404, NOT_FOUND),
     ("not UTF-8", b"GET /\xff\xfe HTTP/1.1", 404, NOT_FOUND),
     ("four words", b"GET / HTTP/1.1 please", 400, UNREADABLE),
     ("bad version", b"GET / HTTP/1.x", 400, UNREADABLE),
     ("HTTP/2", b"GET / HTTP/2.0", 505, "The preview speaks HTTP/1.1 and HTTP/1.0."),
     ("unknown method", b"BREW / HTTP/1.1", 501, "The preview only shows pages: it answers GET and HEAD."),
-    ("a header past the line limit", b"GET / HTTP/1.1", 431,
-     "This request carries more than a web page needs. Try again in a fresh browser window."),
+    (
+        "a header past the line limit",
+        b"GET / HTTP/1.1",
+        431,
+        "This request carries more than a web page needs. Try again in a fresh browser window.",
+    ),
 ]
 
 
@@ -361,8 +395,9 @@ def test_hostile_requests(server, name, line, status, words):
 def test_what_http_server_refuses_gets_a_plain_page(server):
     answer = raw_request(server, b"POST / HTTP/1.1", b"Host: x\r\nContent-Length: 0\r\n\r\n")
     assert answer.startswith(b"HTTP/1.1 501 Not Implemented\r\n")
-    assert answer.endswith(b"<h1>Not supported</h1>\n<p>The preview only shows pages: it answers GET and HEAD.</p>"
-                           b"\n</html>\n")
+    assert answer.endswith(
+        b"<h1>Not supported</h1>\n<p>The preview only shows pages: it answers GET and HEAD.</p>\n</html>\n"
+    )
 
 
 def test_control_characters_never_reach_the_log(server):

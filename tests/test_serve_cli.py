@@ -16,8 +16,12 @@ def free_port() -> int:
 def test_station_serve_previews_the_built_site_with_ranges(demo):
     root, _ = demo
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "station", "serve", "--station", str(root), "--port", str(port)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "station", "serve", "--station", str(root), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         for _ in range(100):
             try:

@@ -20,36 +20,48 @@ def test_missing_sidecar(station):
     station.episode("night-bus.mp3", meta=False)
     assert messages(station.build()) == [
         "content/shows/night-talk/night-bus.mp3: this recording has no metadata file beside it — create "
-        "night-bus.yaml next to it with title, description, presenters and consent (README: Episode sidecar)"]
+        "night-bus.yaml next to it with title, description, presenters and consent (README: Episode sidecar)"
+    ]
 
 
 def test_invalid_yaml_names_the_line(station):
     station.episode("night-bus.mp3", meta="title: Finding the night bus home\ndescription: [oops\npresenters: []\n")
     assert messages(station.build()) == [
         "content/shows/night-talk/night-bus.yaml line 3: this is not valid YAML (expected ',' or ']', but got ':') — "
-        "check the indentation and put text with a colon in quotes"]
+        "check the indentation and put text with a colon in quotes"
+    ]
 
 
 def test_no_consent_is_its_own_plain_message(station):
     station.episode("night-bus.mp3", consent=None)
     assert messages(station.build()) == [
         "content/shows/night-talk/night-bus.yaml: there is no consent record, and nothing is published without one — "
-        "add `consent: {by: <who agreed>, date: <when>, scope: [podcast, site, stream]}`"]
+        "add `consent: {by: <who agreed>, date: <when>, scope: [podcast, site, stream]}`"
+    ]
 
 
 def test_consent_with_empty_scope(station):
     station.episode("night-bus.mp3", consent={"by": "Sam", "date": dt.date(2026, 11, 1), "scope": []})
     assert messages(station.build()) == [
         "content/shows/night-talk/night-bus.yaml line 9: `consent.scope`: consent has no scope, so it covers nothing — "
-        "list where it may go: [podcast, site, stream]"]
+        "list where it may go: [podcast, site, stream]"
+    ]
 
 
 def test_every_sidecar_problem_at_once(station):
-    station.episode("night-bus.mp3", meta=sidecar(
-        title=None, topics=["struggle.decision_to_recovr", "nowhere"], content_notes=["overdoes"],
-        presenters=[{"name": "Sam", "tier": "full"}], published_at="2026-11-20T21:00:00", colour="blue"))
+    station.episode(
+        "night-bus.mp3",
+        meta=sidecar(
+            title=None,
+            topics=["struggle.decision_to_recovr", "nowhere"],
+            content_notes=["overdoes"],
+            presenters=[{"name": "Sam", "tier": "full"}],
+            published_at="2026-11-20T21:00:00",
+            colour="blue",
+        ),
+    )
     assert messages(station.build()) == [
-        "content/shows/night-talk/night-bus.yaml: `title` is missing — add it, for example `title: \"Finding the night bus home\"`",
+        'content/shows/night-talk/night-bus.yaml: `title` is missing — add it, for example `title: "Finding the night bus home"`',
         "content/shows/night-talk/night-bus.yaml line 4: `presenters[1].tier` is 'full', which is not one we know — "
         "use one of: full-name, first-name, pseudonym or pseudonym-masked",
         "content/shows/night-talk/night-bus.yaml line 15: `content_notes`: 'overdoes' is not a content note we know — did you mean `overdose`?",
@@ -69,8 +81,10 @@ def test_a_broken_episode_never_stops_the_others(station):
     station.episode("worse.mp3", meta=False)
     result = station.build()
     assert [(o.where, o.state) for o in result.outcomes] == [("content/shows/night-talk/good.mp3", "built")]
-    assert [p.where for p in result.errors] == ["content/shows/night-talk/bad.yaml line 13",
-                                                "content/shows/night-talk/worse.mp3"]
+    assert [p.where for p in result.errors] == [
+        "content/shows/night-talk/bad.yaml line 13",
+        "content/shows/night-talk/worse.mp3",
+    ]
 
 
 def test_bad_show_folder_and_show_toml(station):

@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 import yaml
 
-from station.resources import ResourceMeta, intervals, Opening
+from station.catalog.resources import Opening, ResourceMeta, intervals
 from tests.conftest import REPO
 
 GOLDEN = REPO / "tests" / "golden" / "site"
@@ -140,8 +140,9 @@ def heard_not_written(root: Path) -> str:
     return sorted(set(re.findall(r"\b[a-z]{5,}\b", said)) - set(re.findall(r"[a-z]+", written)))[0]
 
 
-@pytest.mark.parametrize("name", ["home", "tonight", "episode", "episode with content notes", "map", "place", "pocket guide",
-                                  "topic"])
+@pytest.mark.parametrize(
+    "name", ["home", "tonight", "episode", "episode with content notes", "map", "place", "pocket guide", "topic"]
+)
 def test_golden_pages(demo, name):
     root, _ = demo
     got = normalised((root / "site" / PAGE_TYPES[name]).read_text())
@@ -169,7 +170,7 @@ def test_the_episode_page_has_player_notes_credits_topics_help_and_transcript(de
     root, _ = demo
     html = (root / "site" / PAGE_TYPES["episode with content notes"]).read_text()
     # Content notes come before the player, which waits behind a clear choice.
-    notes, gate, player = html.index("Content notes"), html.index("<details class=\"gate\">"), html.index("<audio")
+    notes, gate, player = html.index("Content notes"), html.index('<details class="gate">'), html.index("<audio")
     assert notes < gate < player
     assert "overdose; bereavement and loss" in html
     assert 'src="../../../media/night-talk/awake-at-three.mp3"' in html
@@ -220,7 +221,8 @@ def test_the_map_shows_gaps_and_peer_support(demo):
 
 
 def test_every_systems_map_node_has_its_page_linked_from_the_drawing(demo):
-    from station.recovery_map import nodes
+    from station.catalog.recovery_map import nodes
+
     root, _ = demo
     svg_page = (root / "site/topics/index.html").read_text()
     for node in nodes().values():
@@ -235,12 +237,24 @@ HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
 def test_titles_and_text_with_html_are_shown_as_text_never_run(station):
-    station.show(toml=f'title = "{HOSTILE.replace(chr(34), chr(39))}"\ndescription = "{HOSTILE.replace(chr(34), chr(39))}"\n')
+    station.show(
+        toml=f'title = "{HOSTILE.replace(chr(34), chr(39))}"\ndescription = "{HOSTILE.replace(chr(34), chr(39))}"\n'
+    )
     station.episode("night-bus.mp3", title=HOSTILE, description=f"Notes {HOSTILE} [a link](javascript:alert(1))")
     (station.root / "content/resources").mkdir()
-    (station.root / "content/resources/hostile.yaml").write_text(yaml.safe_dump({
-        "name": HOSTILE, "kind": "peer-support", "summary": HOSTILE, "locality": HOSTILE, "access": ["drop-in"],
-        "hours": "always", "last_checked": dt.date(2026, 11, 1)}))
+    (station.root / "content/resources/hostile.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "name": HOSTILE,
+                "kind": "peer-support",
+                "summary": HOSTILE,
+                "locality": HOSTILE,
+                "access": ["drop-in"],
+                "hours": "always",
+                "last_checked": dt.date(2026, 11, 1),
+            }
+        )
+    )
     result = station.build()
     assert [str(p) for p in result.errors] == []
     site = station.root / "site"
@@ -253,10 +267,12 @@ def test_titles_and_text_with_html_are_shown_as_text_never_run(station):
 
 
 def test_consent_scope_decides_where_an_episode_appears(station):
-    station.episode("night-bus.mp3", title="Podcast only",
-                    consent={"by": "Sam", "date": dt.date(2026, 11, 1), "scope": ["podcast"]})
-    station.episode("three.mp3", title="Site only",
-                    consent={"by": "Robin", "date": dt.date(2026, 11, 1), "scope": ["site"]})
+    station.episode(
+        "night-bus.mp3", title="Podcast only", consent={"by": "Sam", "date": dt.date(2026, 11, 1), "scope": ["podcast"]}
+    )
+    station.episode(
+        "three.mp3", title="Site only", consent={"by": "Robin", "date": dt.date(2026, 11, 1), "scope": ["site"]}
+    )
     station.build()
     site = station.root / "site"
     everything = "\n".join(p.read_text() for p in site.rglob("*.html")) + (site / "search.json").read_text()
@@ -276,8 +292,9 @@ def test_a_station_template_replaces_one_block_of_the_built_in_one(station):
     station.episode("night-bus.mp3")
     own = station.root / "templates"
     own.mkdir()
-    (own / "episode.html").write_text('{% extends "default/episode.html" %}\n'
-                                      '{% block title %}Our own title: {{ meta.title }}{% endblock %}\n')
+    (own / "episode.html").write_text(
+        '{% extends "default/episode.html" %}\n{% block title %}Our own title: {{ meta.title }}{% endblock %}\n'
+    )
     result = station.build()
     assert result.errors == []
     page = (station.root / "site/shows/night-talk/finding-the-night-bus-home/index.html").read_text()
@@ -290,7 +307,9 @@ def test_a_broken_station_template_is_reported_and_the_last_good_site_stays(stat
     station.build()
     before = station.site_files()
     (station.root / "templates").mkdir()
-    (station.root / "templates/episode.html").write_text('{% extends "default/episode.html" %}\n{% block title %}{{ oops(\n')
+    (station.root / "templates/episode.html").write_text(
+        '{% extends "default/episode.html" %}\n{% block title %}{{ oops(\n'
+    )
     result = station.cli("build")
     assert result.returncode == 1
     assert "templates/episode.html line 3" in result.stderr or "episode.html line" in result.stderr
@@ -311,6 +330,7 @@ def test_a_rebuild_writes_no_page_and_a_title_edit_rewrites_only_what_shows_it(s
 
 
 # ---------------------------------------------------------------- resource entries
+
 
 def resource(station, name: str, text: str):
     folder = station.root / "content/resources"
@@ -353,14 +373,29 @@ def test_a_broken_resource_entry_is_named_and_the_others_still_appear(station):
 
 def test_opening_hours_past_midnight_and_open_now():
     hours = [Opening(days="fri-sun", open="22:00", close="02:00"), Opening(days=["mon"], open="09:00", close="17:00")]
-    assert intervals(hours) == ((0, 0, 120), (0, 540, 1020), (4, 1320, 1440), (5, 0, 120), (5, 1320, 1440),
-                                (6, 0, 120), (6, 1320, 1440))
-    meta = ResourceMeta(name="x", kind="crisis", summary="x", locality="x", access=["phone"], hours="always",
-                        last_checked=dt.date(2026, 1, 1))
+    assert intervals(hours) == (
+        (0, 0, 120),
+        (0, 540, 1020),
+        (4, 1320, 1440),
+        (5, 0, 120),
+        (5, 1320, 1440),
+        (6, 0, 120),
+        (6, 1320, 1440),
+    )
+    meta = ResourceMeta(
+        name="x",
+        kind="crisis",
+        summary="x",
+        locality="x",
+        access=["phone"],
+        hours="always",
+        last_checked=dt.date(2026, 1, 1),
+    )
     assert intervals(meta.hours) == tuple((d, 0, 1440) for d in range(7))
     with pytest.raises(ValueError, match="no opening hours"):
-        ResourceMeta(name="x", kind="crisis", summary="x", locality="x", access=["phone"],
-                     last_checked=dt.date(2026, 1, 1))
+        ResourceMeta(
+            name="x", kind="crisis", summary="x", locality="x", access=["phone"], last_checked=dt.date(2026, 1, 1)
+        )
 
 
 def test_a_page_deleted_by_hand_or_a_changed_template_brings_the_render_back(station):
@@ -378,9 +413,9 @@ def test_a_page_deleted_by_hand_or_a_changed_template_brings_the_render_back(sta
 
 def test_an_hour_long_transcript_still_fits_the_page_weight(station):
     """The weight is set by the transcript; an hour of speech (about 9,000 words) must fit."""
-    from station import site as site_mod
-    from station.model import Consent, Episode, EpisodeMeta, Presenter, Show, ShowMeta
-    from station.transcript import Transcript, Word, cues_from_words
+    from station.catalog.model import Consent, Episode, EpisodeMeta, Presenter, Show, ShowMeta
+    from station.catalog.transcript import Transcript, Word, cues_from_words
+    from station.web import site as site_mod
 
     words, t = [], 0.0
     sentence = "I kept going to the group on Thursdays even when I did not want to".split()
@@ -391,11 +426,16 @@ def test_an_hour_long_transcript_still_fits_the_page_weight(station):
         t += 0.6
     transcript = Transcript(tuple(cues_from_words(words)), "en")
     show = Show("night-talk", station.root, ShowMeta(title="Night Talk", description="Peers."))
-    meta = EpisodeMeta(title="An hour", description="A long one.", presenters=[Presenter(name="Sam", tier="first-name")],
-                       consent=Consent(by="Sam", date=dt.date(2026, 11, 1), scope=["site"]))
+    meta = EpisodeMeta(
+        title="An hour",
+        description="A long one.",
+        presenters=[Presenter(name="Sam", tier="first-name")],
+        consent=Consent(by="Sam", date=dt.date(2026, 11, 1), scope=["site"]),
+    )
     episode = Episode(show, "night-talk/an-hour.wav", station.root / "an-hour.wav", station.root / "an-hour.yaml", meta)
-    page = site_mod.EpisodePage(episode, "an-hour", "media/night-talk/an-hour.mp3", 57_600_000, t, transcript,
-                                "machine", None)
+    page = site_mod.EpisodePage(
+        episode, "an-hour", "media/night-talk/an-hour.mp3", 57_600_000, t, transcript, "machine", None
+    )
     files = site_mod.Site(station.config, [show], [page], []).render()
     html = files["shows/night-talk/an-hour/index.html"]
     assets = sum(len(data) for rel, data in files.items() if rel.startswith("static/site."))

@@ -9,9 +9,17 @@ import time
 import pytest
 import yaml
 
-from tests.browser import (axe_violations, csp_errors, format_violations, offsite_requests, open_page, page_log,
-                           served)
-from tests.browser import chromium, page  # noqa: F401 -- fixtures: pytest finds them by name in this module
+from tests.browser import (  # noqa: F401 -- fixtures: pytest finds them by name in this module
+    axe_violations,
+    chromium,
+    csp_errors,
+    format_violations,
+    offsite_requests,
+    open_page,
+    page,
+    page_log,
+    served,
+)
 from tests.test_site import HOSTILE, PAGE_TYPES, heard_not_written
 
 EPISODE = PAGE_TYPES["episode"]
@@ -115,7 +123,9 @@ def test_the_directory_filters_work_from_the_keyboard_and_know_what_is_open(chro
         while kind.input_value() != "peer-support":
             page.keyboard.press("ArrowDown")
         assert sorted(page.locator(".places > .place:visible h3").all_inner_texts()) == [
-            "Night Owl Buddies", "Women Together"]
+            "Night Owl Buddies",
+            "Women Together",
+        ]
         page.goto(base + "map/?kind=housing")
         assert "one of the gaps on the map" in page.locator("#filter-status").inner_text()
         assert page.locator(".places > .place:visible").count() == 0
@@ -151,8 +161,12 @@ def test_leave_this_site_quickly_replaces_the_page(chromium, base):
     for how in ("click", "escape twice"):
         with open_page(chromium) as page:
             # The everyday page is answered here: the test machine stays offline.
-            page.route(exit_url, lambda route: route.fulfill(status=200, content_type="text/html",
-                                                             body="<title>Weather</title><p>Sunny.</p>"))
+            page.route(
+                exit_url,
+                lambda route: route.fulfill(
+                    status=200, content_type="text/html", body="<title>Weather</title><p>Sunny.</p>"
+                ),
+            )
             page.goto(base)
             page.goto(base + path_of(EPISODE))
             if how == "click":
@@ -171,9 +185,19 @@ def test_hostile_titles_never_run_in_the_browser(chromium, station):
     station.show(toml="title = 'Night Talk'\ndescription = 'Peers.'\n")
     station.episode("night-bus.mp3", title=HOSTILE, description=f"Notes {HOSTILE}")
     (station.root / "content/resources").mkdir()
-    (station.root / "content/resources/hostile.yaml").write_text(yaml.safe_dump({
-        "name": HOSTILE, "kind": "peer-support", "summary": HOSTILE, "locality": HOSTILE, "access": ["drop-in"],
-        "hours": "always", "last_checked": dt.date(2026, 11, 1)}))
+    (station.root / "content/resources/hostile.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "name": HOSTILE,
+                "kind": "peer-support",
+                "summary": HOSTILE,
+                "locality": HOSTILE,
+                "access": ["drop-in"],
+                "hours": "always",
+                "last_checked": dt.date(2026, 11, 1),
+            }
+        )
+    )
     station.build()
     dialogs = []
     with served(station.root / "site") as base, open_page(chromium) as page:

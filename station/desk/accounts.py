@@ -12,27 +12,27 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import shutil
 import sqlite3
 import threading
 import time
 from dataclasses import dataclass
-import shutil
 from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from ..files import private_dir, private_file
-from ..text import TextRefused, clean
+from station.files import private_dir, private_file
+from station.text import TextRefused, clean
 
 ROLES = ("presenter", "coordinator")
 MIN_PASSWORD = 10
-SESSION_IDLE_S = 12 * 3600          # signed out after half a day without use…
-SESSION_MAX_S = 7 * 24 * 3600       # …and after a week in any case
-FAILURES_PER_NAME = 5               # wrong passwords for one account within the window…
-FAILURES_PER_ADDRESS = 20           # …or from one address, before sign-in waits
+SESSION_IDLE_S = 12 * 3600  # signed out after half a day without use…
+SESSION_MAX_S = 7 * 24 * 3600  # …and after a week in any case
+FAILURES_PER_NAME = 5  # wrong passwords for one account within the window…
+FAILURES_PER_ADDRESS = 20  # …or from one address, before sign-in waits
 FAILURE_WINDOW_S = 15 * 60
-MAX_PASSWORD = 1024                 # argon2 takes any length; nobody types more, and hashing more is work
+MAX_PASSWORD = 1024  # argon2 takes any length; nobody types more, and hashing more is work
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, username TEXT NOT NULL UNIQUE COLLATE NOCASE,
@@ -54,7 +54,7 @@ class User:
     id: int
     username: str
     role: str
-    presenter_name: str     # as the presenter is named in their sidecars (pauses and new uploads use it)
+    presenter_name: str  # as the presenter is named in their sidecars (pauses and new uploads use it)
 
     @property
     def coordinator(self) -> bool:
@@ -70,6 +70,7 @@ class Session:
 @dataclass(frozen=True)
 class SignIn:
     """What a sign-in attempt came to: a new session, a wrong password, or a wait (nothing was checked)."""
+
     token: str | None = None
     session: Session | None = None
     wait_s: int = 0
@@ -91,7 +92,7 @@ def database_path(config) -> Path:
 
 class Accounts:
     def __init__(self, path: Path):
-        private_file(path)   # 0600 before SQLite opens it: its journal files take its mode
+        private_file(path)  # 0600 before SQLite opens it: its journal files take its mode
         # One connection shared by the server's threads, so every write goes through this lock.
         self.db = sqlite3.connect(path, check_same_thread=False, timeout=10)
         self.lock = threading.Lock()
@@ -119,9 +120,10 @@ class Accounts:
         presenter_name = _presenter_name(presenter_name) or username
         try:
             with self.lock, self.db:
-                cur = self.db.execute("INSERT INTO users (username, role, presenter_name, password, created) "
-                                      "VALUES (?, ?, ?, ?, ?)",
-                                      (username, role, presenter_name, self.hasher.hash(password), time.time()))
+                cur = self.db.execute(
+                    "INSERT INTO users (username, role, presenter_name, password, created) VALUES (?, ?, ?, ?, ?)",
+                    (username, role, presenter_name, self.hasher.hash(password), time.time()),
+                )
         except sqlite3.IntegrityError:
             raise AccountError(f"there is already an account called {username!r}") from None
         return User(cur.lastrowid, username, role, presenter_name)
@@ -131,13 +133,20 @@ class Accounts:
         return [User(*r) for r in rows]
 
     def get(self, user_id: int) -> User | None:
-        row = next(iter(self._read("SELECT id, username, role, presenter_name FROM users WHERE id = ?",
-                                   (user_id,))), None)
+        row = next(
+            iter(self._read("SELECT id, username, role, presenter_name FROM users WHERE id = ?", (user_id,))), None
+        )
         return User(*row) if row else None
 
     def by_name(self, username: str) -> User | None:
-        row = next(iter(self._read("SELECT id, username, role, presenter_name FROM users WHERE username = ?",
-                                   (username.strip(),))), None)
+        row = next(
+            iter(
+                self._read(
+                    "SELECT id, username, role, presenter_name FROM users WHERE username = ?", (username.strip(),)
+                )
+            ),
+            None,
+        )
         return User(*row) if row else None
 
     def update(self, user_id: int, *, role: str | None = None, presenter_name: str | None = None) -> None:
@@ -176,8 +185,10 @@ class Accounts:
     @staticmethod
     def _check_password(password: str) -> None:
         if len(password) < MIN_PASSWORD:
-            raise AccountError(f"a password needs at least {MIN_PASSWORD} characters — a few words together "
-                               "are easy to remember and hard to guess")
+            raise AccountError(
+                f"a password needs at least {MIN_PASSWORD} characters — a few words together "
+                "are easy to remember and hard to guess"
+            )
         if len(password) > MAX_PASSWORD:
             raise AccountError(f"a password can be up to {MAX_PASSWORD} characters")
 
@@ -191,8 +202,9 @@ class Accounts:
         since = now - FAILURE_WINDOW_S
         waits = []
         for key, limit in ((name, FAILURES_PER_NAME), (address, FAILURES_PER_ADDRESS)):
-            rows = self.db.execute("SELECT at FROM failures WHERE key = ? AND at > ? ORDER BY at",
-                                   (key, since)).fetchall()
+            rows = self.db.execute(
+                "SELECT at FROM failures WHERE key = ? AND at > ? ORDER BY at", (key, since)
+            ).fetchall()
             if len(rows) >= limit:
                 waits.append(int(rows[-limit][0] + FAILURE_WINDOW_S - now) + 1)
         return max(waits, default=0)
@@ -204,13 +216,15 @@ class Accounts:
         verified, so tries sent in parallel see each other: no more than the limit are ever checked."""
         name, where = _name_key(username), _address_key(address)
         with self.lock:
-            self.db.execute("BEGIN IMMEDIATE")   # and across processes: the desk and `station desk …`
+            self.db.execute("BEGIN IMMEDIATE")  # and across processes: the desk and `station desk …`
             try:
                 now = time.time()
                 wait = self._wait(name, where, now)
                 if not wait:
-                    counted = [self.db.execute("INSERT INTO failures (key, at) VALUES (?, ?)", (key, now)).lastrowid
-                               for key in (name, where)]
+                    counted = [
+                        self.db.execute("INSERT INTO failures (key, at) VALUES (?, ?)", (key, now)).lastrowid
+                        for key in (name, where)
+                    ]
                     self.db.execute("DELETE FROM failures WHERE at < ?", (now - FAILURE_WINDOW_S,))
                 self.db.commit()
             except BaseException:
@@ -224,7 +238,7 @@ class Accounts:
         except (VerificationError, InvalidHashError):
             ok = False
         if not ok:
-            return SignIn()   # already counted
+            return SignIn()  # already counted
         user_id, stored = row
         token, csrf, now = secrets.token_urlsafe(32), secrets.token_urlsafe(32), time.time()
         with self.lock, self.db:
@@ -233,8 +247,10 @@ class Accounts:
             # A right password clears the name's wrong ones, and this try no longer counts for the address.
             self.db.execute("DELETE FROM failures WHERE key = ?", (name,))
             self.db.execute("DELETE FROM failures WHERE rowid = ?", (counted[1],))
-            self.db.execute("INSERT INTO sessions (token, user_id, csrf, created, seen) VALUES (?, ?, ?, ?, ?)",
-                            (_digest(token), user_id, csrf, now, now))
+            self.db.execute(
+                "INSERT INTO sessions (token, user_id, csrf, created, seen) VALUES (?, ?, ?, ?, ?)",
+                (_digest(token), user_id, csrf, now, now),
+            )
         return SignIn(token, Session(self.get(user_id), csrf))
 
     def sign_in(self, username: str, password: str, address: str) -> tuple[str, Session] | None:
@@ -246,8 +262,10 @@ class Accounts:
         """The session a token belongs to while it lasts, read only (the server's gate asks this)."""
         if not token:
             return None
-        row = next(iter(self._read("SELECT user_id, csrf, created, seen FROM sessions WHERE token = ?",
-                                   (_digest(token),))), None)
+        row = next(
+            iter(self._read("SELECT user_id, csrf, created, seen FROM sessions WHERE token = ?", (_digest(token),))),
+            None,
+        )
         if row is None:
             return None
         user_id, csrf, created, seen = row
@@ -260,8 +278,10 @@ class Accounts:
     def session(self, token: str | None) -> Session | None:
         if not token:
             return None
-        row = next(iter(self._read("SELECT user_id, csrf, created, seen FROM sessions WHERE token = ?",
-                                   (_digest(token),))), None)
+        row = next(
+            iter(self._read("SELECT user_id, csrf, created, seen FROM sessions WHERE token = ?", (_digest(token),))),
+            None,
+        )
         now = time.time()
         if row is None:
             return None
@@ -296,9 +316,11 @@ class Accounts:
             if user_id is None:
                 self.db.execute("DELETE FROM owners WHERE recording = ?", (recording,))
             else:
-                self.db.execute("INSERT INTO owners (recording, user_id) VALUES (?, ?) "
-                                "ON CONFLICT(recording) DO UPDATE SET user_id = excluded.user_id",
-                                (recording, user_id))
+                self.db.execute(
+                    "INSERT INTO owners (recording, user_id) VALUES (?, ?) "
+                    "ON CONFLICT(recording) DO UPDATE SET user_id = excluded.user_id",
+                    (recording, user_id),
+                )
 
 
 def _name_key(username: str) -> str:

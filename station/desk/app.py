@@ -27,17 +27,19 @@ from pathlib import Path
 from flask import Flask, Request, abort, current_app, g, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from ..config import Config
-from ..files import private_dir
-from . import gate
-from .accounts import Accounts, database_path
-from .builder import Builder
+from station.config import Config
+from station.desk import gate
+from station.desk.accounts import Accounts, database_path
+from station.desk.builder import Builder
+from station.files import private_dir
 
 SESSION_COOKIE = gate.SESSION_COOKIE
-REFUSAL_KEY = "desk.refusal"          # set by the server (server.py) on a request whose body it did not read
+REFUSAL_KEY = "desk.refusal"  # set by the server (server.py) on a request whose body it did not read
 PRESIGN_COOKIE = "__Host-desk-signin"  # binds the sign-in form's CSRF token before there is a session
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; "
-       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 HERE = Path(__file__).parent
 
 
@@ -64,32 +66,57 @@ class _Request(Request):
 def create_app(config: Config, accounts: Accounts | None = None, build: bool | None = None) -> Flask:
     app = Flask(__name__, template_folder=str(HERE / "templates"), static_folder=str(HERE / "static"))
     app.request_class = _Request
-    shutil.rmtree(config.state_dir / "uploads", ignore_errors=True)   # what a killed desk left half-received
+    shutil.rmtree(config.state_dir / "uploads", ignore_errors=True)  # what a killed desk left half-received
     settings = config.settings.desk
     # The limits each request is held to are set per request in _guard; these are the ceilings.
     app.config["MAX_CONTENT_LENGTH"] = gate.limits(settings)[1]
     app.config["MAX_FORM_MEMORY_SIZE"] = gate.limits(settings)[0]
     app.config["MAX_FORM_PARTS"] = settings.max_form_fields
     build = settings.build_after_change if build is None else build
-    app.extensions["desk"] = Desk(config, accounts or Accounts(database_path(config)),
-                                  Builder(config) if build else None)
-    app.jinja_env.autoescape = True   # every template, whatever its name
+    app.extensions["desk"] = Desk(
+        config, accounts or Accounts(database_path(config)), Builder(config) if build else None
+    )
+    app.jinja_env.autoescape = True  # every template, whatever its name
     app.before_request(_guard)
     app.after_request(_headers)
     app.register_error_handler(RequestEntityTooLarge, _too_large)
-    app.register_error_handler(404, lambda e: (page("error.html", title="Not found", message=
-                                                    "There is nothing here, or it is not yours to see."), 404))
-    app.register_error_handler(403, lambda e: (page("error.html", title="Not allowed", message=
-                                                    "Only a coordinator can do that."), 403))
-    app.register_error_handler(400, lambda e: (page("error.html", title="That did not work", message=
-                                                    getattr(e, "description", "") or "Go back and try again."),
-                                                400))
+    app.register_error_handler(
+        404,
+        lambda e: (
+            page("error.html", title="Not found", message="There is nothing here, or it is not yours to see."),
+            404,
+        ),
+    )
+    app.register_error_handler(
+        403, lambda e: (page("error.html", title="Not allowed", message="Only a coordinator can do that."), 403)
+    )
+    app.register_error_handler(
+        400,
+        lambda e: (
+            page(
+                "error.html",
+                title="That did not work",
+                message=getattr(e, "description", "") or "Go back and try again.",
+            ),
+            400,
+        ),
+    )
     app.register_error_handler(HTTPException, _other_error)
-    app.register_error_handler(500, lambda e: (page("error.html", title="Something went wrong", message=
-                                                    "The desk could not finish that, and nothing more was changed. "
-                                                    "Go back and try again; if it happens again, tell a "
-                                                    "coordinator what you were doing."), 500))
-    from . import presenter_pages, station_pages
+    app.register_error_handler(
+        500,
+        lambda e: (
+            page(
+                "error.html",
+                title="Something went wrong",
+                message="The desk could not finish that, and nothing more was changed. "
+                "Go back and try again; if it happens again, tell a "
+                "coordinator what you were doing.",
+            ),
+            500,
+        ),
+    )
+    from station.desk import presenter_pages, station_pages
+
     app.register_blueprint(presenter_pages.bp)
     app.register_blueprint(station_pages.bp)
     _signin_routes(app)
@@ -98,6 +125,7 @@ def create_app(config: Config, accounts: Accounts | None = None, build: bool | N
 
 def desk() -> Desk:
     from flask import current_app
+
     return current_app.extensions["desk"]
 
 
@@ -108,8 +136,13 @@ def user():
 def page(template: str, **values):
     """Render a desk page with what every page needs: who is signed in, the CSRF token, the nav."""
     session = getattr(g, "session", None)
-    return render_template(template, me=session.user if session else None, csrf=g.get("csrf", ""),
-                           station=desk().config.settings.station.name, **values)
+    return render_template(
+        template,
+        me=session.user if session else None,
+        csrf=g.get("csrf", ""),
+        station=desk().config.settings.station.name,
+        **values,
+    )
 
 
 def coordinators_only(view):
@@ -118,6 +151,7 @@ def coordinators_only(view):
         if not user().coordinator:
             abort(403)
         return view(*args, **kwargs)
+
     return wrapped
 
 
@@ -128,8 +162,15 @@ def _guard():
     if refused is None:
         chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
         announced = None if chunked else (request.content_length or 0)
-        admission = gate.admit(settings, d.accounts.live, request.method, request.path,
-                               request.query_string.decode("latin-1"), request.headers.get("Cookie", ""), announced)
+        admission = gate.admit(
+            settings,
+            d.accounts.live,
+            request.method,
+            request.path,
+            request.query_string.decode("latin-1"),
+            request.headers.get("Cookie", ""),
+            announced,
+        )
         refusal = admission.refusal(announced)
         if refusal is None and _too_many_fields(admission, settings.max_form_fields):
             refusal = gate.TOO_LARGE
@@ -162,7 +203,7 @@ def _too_many_fields(admission: gate.Admission, most: int) -> bool:
         return False
     request.max_content_length = admission.limit
     try:
-        body = request.get_data(cache=True)   # within the limit; the form is then parsed from this copy
+        body = request.get_data(cache=True)  # within the limit; the form is then parsed from this copy
     except RequestEntityTooLarge:
         return True
     return body.count(b"&") >= most
@@ -175,13 +216,24 @@ def _refused(refusal: str, admission: gate.Admission):
     g.session = None if refusal == gate.SIGNED_OUT else d.accounts.live(request.cookies.get(SESSION_COOKIE))
     g.csrf = g.session.csrf if g.session else ""
     if refusal == gate.SIGNED_OUT:
-        response = page("error.html", title="Sign in first",
-                        message="You are not signed in (or you were signed out), so the desk did not take what "
-                                "you sent. Sign in, then send it again."), 401
+        response = (
+            page(
+                "error.html",
+                title="Sign in first",
+                message="You are not signed in (or you were signed out), so the desk did not take what "
+                "you sent. Sign in, then send it again.",
+            ),
+            401,
+        )
     elif refusal == gate.EXPIRED:
-        response = page("error.html", title="That did not work",
-                        message="This form had expired or did not come from the desk. Go back, reload the page "
-                                "and try again."), 400
+        response = (
+            page(
+                "error.html",
+                title="That did not work",
+                message="This form had expired or did not come from the desk. Go back, reload the page and try again.",
+            ),
+            400,
+        )
     elif admission.upload:
         response = _too_large_upload()
     else:
@@ -192,8 +244,11 @@ def _refused(refusal: str, admission: gate.Admission):
 def _other_error(error: HTTPException):
     if error.code is None or error.code >= 500:
         return error
-    return page("error.html", title="That did not work",
-                message="The desk does not do that here. Go back to the desk and try again."), error.code
+    return page(
+        "error.html",
+        title="That did not work",
+        message="The desk does not do that here. Go back to the desk and try again.",
+    ), error.code
 
 
 def _headers(response):
@@ -202,7 +257,7 @@ def _headers(response):
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Frame-Options"] = "DENY"
     if request.endpoint != "static":
-        response.headers["Cache-Control"] = "no-store"   # private pages stay off shared machines' disks
+        response.headers["Cache-Control"] = "no-store"  # private pages stay off shared machines' disks
     if request.endpoint == "sign_in" and not request.cookies.get(PRESIGN_COOKIE) and g.get("csrf"):
         response.set_cookie(PRESIGN_COOKIE, g.csrf, secure=True, httponly=True, samesite="Strict", path="/")
     return response
@@ -210,23 +265,32 @@ def _headers(response):
 
 def _too_large(error):
     upload = gate.UPLOAD_PATH.match(request.path) and request.method == "POST"
-    return _too_large_upload() if upload and (request.content_length or 0) > gate.limits(
-        desk().config.settings.desk)[0] else _too_large_form()
+    return (
+        _too_large_upload()
+        if upload and (request.content_length or 0) > gate.limits(desk().config.settings.desk)[0]
+        else _too_large_form()
+    )
 
 
 def _too_large_upload():
     limit = desk().config.settings.desk.max_upload_mb
-    return page("error.html", title="That file is too large",
-                message=f"A recording can be up to {limit} MB. Export it again as MP3 (a smaller file) "
-                        "and upload that; a coordinator can raise the limit in station.toml ([desk] max_upload_mb)."), 413
+    return page(
+        "error.html",
+        title="That file is too large",
+        message=f"A recording can be up to {limit} MB. Export it again as MP3 (a smaller file) "
+        "and upload that; a coordinator can raise the limit in station.toml ([desk] max_upload_mb).",
+    ), 413
 
 
 def _too_large_form():
     settings = desk().config.settings.desk
-    return page("error.html", title="That form is too large",
-                message=f"A form can hold up to {settings.max_form_kb} KB in {settings.max_form_fields} fields, "
-                        "and this one held more, so nothing was read or changed. Go back and send less at once; "
-                        "a coordinator can raise the limit in station.toml ([desk] max_form_kb)."), 413
+    return page(
+        "error.html",
+        title="That form is too large",
+        message=f"A form can hold up to {settings.max_form_kb} KB in {settings.max_form_fields} fields, "
+        "and this one held more, so nothing was read or changed. Go back and send less at once; "
+        "a coordinator can raise the limit in station.toml ([desk] max_form_kb).",
+    ), 413
 
 
 # A path on the desk: printable ASCII, nothing a browser would read as another host or strip first.
@@ -255,7 +319,7 @@ def client_address() -> str:
         try:
             client = str(ipaddress.ip_address(hop))
         except ValueError:
-            break   # not an address: what is left of the header is not to be believed
+            break  # not an address: what is left of the header is not to be believed
         if not _within(client, trusted):
             break
     return client
@@ -283,12 +347,15 @@ def _signin_routes(app: Flask) -> None:
             username = request.form.get("username", "")[:200]
             tried = accounts.attempt(username, request.form.get("password", ""), client_address())
             if tried.wait_s:
-                message = (f"Too many wrong passwords. Wait {max(1, round(tried.wait_s / 60))} minute(s) and try "
-                           "again, or ask a coordinator to reset your password.")
+                message = (
+                    f"Too many wrong passwords. Wait {max(1, round(tried.wait_s / 60))} minute(s) and try "
+                    "again, or ask a coordinator to reset your password."
+                )
             elif tried.token:
                 response = redirect(_safe_next(request.args.get("next")))
-                response.set_cookie(SESSION_COOKIE, tried.token, secure=True, httponly=True, samesite="Strict",
-                                    path="/")
+                response.set_cookie(
+                    SESSION_COOKIE, tried.token, secure=True, httponly=True, samesite="Strict", path="/"
+                )
                 response.delete_cookie(PRESIGN_COOKIE, secure=True, httponly=True, samesite="Strict", path="/")
                 return response
             else:

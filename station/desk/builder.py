@@ -12,8 +12,8 @@ import logging
 import threading
 from datetime import datetime, timezone
 
-from .. import pipeline
-from ..config import Config
+from station.build import runner as pipeline
+from station.config import Config
 
 log = logging.getLogger("station.desk")
 

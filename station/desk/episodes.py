@@ -18,14 +18,14 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import catalog as catalog_mod
-from .. import yaml_file
-from .. import pipeline
-from ..config import Config
-from ..errors import Problem, Severity
-from ..records import Records, place_hash
-from ..stages.transcribe import CORRECTION_SUFFIXES
-from ..transcript import Transcript
+from station.build import runner as pipeline
+from station.build.stages.transcribe import CORRECTION_SUFFIXES
+from station.catalog import content as catalog_mod
+from station.catalog.transcript import Transcript
+from station.config import Config
+from station.errors import Problem, Severity
+from station.records import Records, place_hash
+from station.tools import yaml_file
 
 STATES = {
     "waiting": "Waiting for the next build",
@@ -39,17 +39,17 @@ STATES = {
 
 @dataclass
 class EpisodeView:
-    id: str                 # opaque: the hash of the recording's path, for web addresses
-    recording: str          # relative to the station root
+    id: str  # opaque: the hash of the recording's path, for web addresses
+    recording: str  # relative to the station root
     show: str
     show_title: str
     title: str
-    state: str              # a key of STATES
-    todo: list[Problem] = field(default_factory=list)      # errors: what holds it back
-    notes: list[Problem] = field(default_factory=list)     # warnings: worth a look
+    state: str  # a key of STATES
+    todo: list[Problem] = field(default_factory=list)  # errors: what holds it back
+    notes: list[Problem] = field(default_factory=list)  # warnings: worth a look
     slug: str | None = None
     guid: str | None = None
-    audio: str | None = None        # site-relative published MP3
+    audio: str | None = None  # site-relative published MP3
     scope: list[str] = field(default_factory=list)
     published_at: str | None = None
     owner: int | None = None
@@ -60,8 +60,11 @@ class EpisodeView:
 
     @property
     def page(self) -> str | None:
-        return f"shows/{self.show}/{self.slug}/" if self.slug and self.state == "published" and "site" in self.scope \
+        return (
+            f"shows/{self.show}/{self.slug}/"
+            if self.slug and self.state == "published" and "site" in self.scope
             else None
+        )
 
 
 def episode_id(recording: str) -> str:
@@ -99,10 +102,17 @@ def all_views(config: Config, owners: dict[str, int], only: str | None = None) -
             meta = _sidecar(path.with_suffix(".yaml"))
             consent = meta.get("consent") if isinstance(meta.get("consent"), dict) else {}
             scope = consent.get("scope") if isinstance(consent.get("scope"), list) else []
-            view = EpisodeView(episode_id(rel), rel, show.slug, show.meta.title,
-                               str(meta.get("title") or path.stem)[:300], "waiting", owner=owners.get(rel),
-                               scope=[str(s) for s in scope],
-                               published_at=str(meta["published_at"]) if meta.get("published_at") else None)
+            view = EpisodeView(
+                episode_id(rel),
+                rel,
+                show.slug,
+                show.meta.title,
+                str(meta.get("title") or path.stem)[:300],
+                "waiting",
+                owner=owners.get(rel),
+                scope=[str(s) for s in scope],
+                published_at=str(meta["published_at"]) if meta.get("published_at") else None,
+            )
             stem = rel[: -len(path.suffix)] + "."
             mine = [p for p in problems if p.where.startswith(stem)]
             outcome = outcomes.get(rel)
@@ -146,8 +156,11 @@ def correction_path(config: Config, recording: str) -> Path:
 
 
 def _inputs(recording: Path) -> list[Path]:
-    return [recording, recording.with_suffix(".yaml"),
-            *(recording.with_name(recording.stem + s) for s in CORRECTION_SUFFIXES)]
+    return [
+        recording,
+        recording.with_suffix(".yaml"),
+        *(recording.with_name(recording.stem + s) for s in CORRECTION_SUFFIXES),
+    ]
 
 
 def sidecar_of(recording: Path) -> dict:

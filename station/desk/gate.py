@@ -28,20 +28,20 @@ from typing import Callable
 
 from werkzeug.http import parse_cookie
 
-SESSION_COOKIE = "__Host-desk"   # __Host-: Secure, Path=/, no Domain — it cannot be set by another site
-SMALL_BODY = 16 * 1024           # the sign-in form is a few hundred bytes; before signing in, nothing larger
+SESSION_COOKIE = "__Host-desk"  # __Host-: Secure, Path=/, no Domain — it cannot be set by another site
+SMALL_BODY = 16 * 1024  # the sign-in form is a few hundred bytes; before signing in, nothing larger
 UPLOAD_PATH = re.compile(r"^/(upload|episodes/[^/]+/details)/?\Z")
 
 # Why a request is answered without its body being read.
-SIGNED_OUT = "signed-out"        # 401: a body from someone not signed in
-EXPIRED = "expired"              # 400: an upload without its session's token
-TOO_LARGE = "too-large"          # 413: more than the route takes
+SIGNED_OUT = "signed-out"  # 401: a body from someone not signed in
+EXPIRED = "expired"  # 400: an upload without its session's token
+TOO_LARGE = "too-large"  # 413: more than the route takes
 
 
 @dataclass(frozen=True)
 class Admission:
-    limit: int            # the most body bytes the desk reads for this request
-    over: str             # the answer when the body is larger (one of the reasons above)
+    limit: int  # the most body bytes the desk reads for this request
+    over: str  # the answer when the body is larger (one of the reasons above)
     upload: bool = False  # an upload form (its limit is the recording's)
 
     def refusal(self, size: int | None) -> str | None:
@@ -55,15 +55,22 @@ def limits(settings) -> tuple[int, int]:
     return form, form + settings.max_upload_mb * 1024 * 1024
 
 
-def admit(settings, session_of: Callable[[str], object | None], method: str, path: str, query: str,
-          cookie_header: str, announced: int | None) -> Admission:
+def admit(
+    settings,
+    session_of: Callable[[str], object | None],
+    method: str,
+    path: str,
+    query: str,
+    cookie_header: str,
+    announced: int | None,
+) -> Admission:
     """What a request may send, before any of its body is read.
 
     `session_of(token)` is the live session for a cookie's token, or None; `announced` is the
     Content-Length (None when chunked: the limit is then enforced while reading)."""
     form, upload = limits(settings)
     if method in ("GET", "HEAD", "OPTIONS") or path.startswith("/static/") or path == "/sign-in":
-        return Admission(SMALL_BODY, TOO_LARGE)   # nothing here takes more than the sign-in form
+        return Admission(SMALL_BODY, TOO_LARGE)  # nothing here takes more than the sign-in form
     if announced == 0:
         return Admission(SMALL_BODY, SIGNED_OUT)  # no body: the app checks the session as for any request
     token = parse_cookie(cookie_header or "").get(SESSION_COOKIE)

@@ -12,17 +12,16 @@ from datetime import date, datetime, timezone
 
 from flask import Blueprint, abort, g, redirect, request, send_file, url_for
 
-from .. import catalog as catalog_mod
-from .. import withdraw as withdraw_mod
-from ..errors import StationError
-from ..files import write_text
-from ..model import CONTENT_NOTES
-from ..text import TextRefused, clean
-from . import episodes as episodes_mod
-from . import schedule_edit
-from . import uploads
-from .app import desk, page, user
-from .numbers import whole_number
+from station.build import withdraw as withdraw_mod
+from station.catalog import content as catalog_mod
+from station.catalog.model import CONTENT_NOTES
+from station.desk import episodes as episodes_mod
+from station.desk import schedule_edit, uploads
+from station.desk.app import desk, page, user
+from station.desk.numbers import whole_number
+from station.errors import StationError
+from station.files import write_text
+from station.text import TextRefused, clean
 
 bp = Blueprint("presenter", __name__)
 log = logging.getLogger("station.desk")
@@ -48,8 +47,13 @@ def _episode(eid: str):
 def episodes():
     views = _views()
     names = {u.id: u.username for u in desk().accounts.users()} if user().coordinator else {}
-    return page("episodes.html", title="All episodes" if user().coordinator else "Your episodes",
-                episodes=views, names=names, states=episodes_mod.STATES)
+    return page(
+        "episodes.html",
+        title="All episodes" if user().coordinator else "Your episodes",
+        episodes=views,
+        names=names,
+        states=episodes_mod.STATES,
+    )
 
 
 @bp.route("/upload", methods=["GET", "POST"])
@@ -61,8 +65,14 @@ def upload():
         form = uploads.Form.from_request(request.form)
         sent = request.files.get("recording")
         try:
-            recording = uploads.accept(d.config, form, sent.stream if sent else None, sent.filename if sent else "",
-                                       date.today(), names=_own_names())
+            recording = uploads.accept(
+                d.config,
+                form,
+                sent.stream if sent else None,
+                sent.filename if sent else "",
+                date.today(),
+                names=_own_names(),
+            )
         except uploads.UploadRefused as refused:
             problems = refused.problems
         else:
@@ -72,11 +82,20 @@ def upload():
             d.changed()
             return redirect(url_for("presenter.episode", eid=episodes_mod.episode_id(rel), uploaded=1), 303)
     shows = [s.slug for s in catalog_mod.shows(d.config)]
-    return page("upload.html", title="Upload a recording", form=form, problems=problems, shows=shows,
-                action=url_for("presenter.upload", csrf=g.csrf),
-                tiers=uploads.TIERS, scopes=uploads.SCOPES, notes=CONTENT_NOTES, groups=uploads.topic_groups(),
-                max_mb=d.config.settings.desk.max_upload_mb, zone=d.config.settings.station.timezone), \
-        (400 if problems else 200)
+    return page(
+        "upload.html",
+        title="Upload a recording",
+        form=form,
+        problems=problems,
+        shows=shows,
+        action=url_for("presenter.upload", csrf=g.csrf),
+        tiers=uploads.TIERS,
+        scopes=uploads.SCOPES,
+        notes=CONTENT_NOTES,
+        groups=uploads.topic_groups(),
+        max_mb=d.config.settings.desk.max_upload_mb,
+        zone=d.config.settings.station.timezone,
+    ), (400 if problems else 200)
 
 
 @bp.route("/episodes/<eid>")
@@ -85,19 +104,32 @@ def episode(eid: str):
     d = desk()
     transcript = episodes_mod.transcript_of(d.config, view) if view.state != "withdrawn" else None
     correction = episodes_mod.correction_path(d.config, view.recording)
-    text = (correction.read_text(encoding="utf-8") if correction.exists()
-            else "\n".join(c.text for c in transcript.cues) if transcript else "")
+    text = (
+        correction.read_text(encoding="utf-8")
+        if correction.exists()
+        else "\n".join(c.text for c in transcript.cues)
+        if transcript
+        else ""
+    )
     users = d.accounts.users() if user().coordinator else []
-    return page("episode.html", title=view.title, ep=view, transcript=transcript, correction=text,
-                uploaded=request.args.get("uploaded"), saved=request.args.get("saved"), users=users,
-                has_audio=_audio_path(view) is not None)
+    return page(
+        "episode.html",
+        title=view.title,
+        ep=view,
+        transcript=transcript,
+        correction=text,
+        uploaded=request.args.get("uploaded"),
+        saved=request.args.get("saved"),
+        users=users,
+        has_audio=_audio_path(view) is not None,
+    )
 
 
 @bp.route("/episodes/<eid>/details", methods=["GET", "POST"])
 def details(eid: str):
     view = _episode(eid)
     if view.state == "withdrawn":
-        abort(404)   # agreeing again is a conversation with a coordinator, not a form
+        abort(404)  # agreeing again is a conversation with a coordinator, not a form
     d = desk()
     recording = d.config.root / view.recording
     problems: list[uploads.FieldProblem] = []
@@ -106,8 +138,15 @@ def details(eid: str):
         form.show = view.show
         sent = request.files.get("recording")
         try:
-            uploads.update(d.config, recording, form, sent.stream if sent else None, sent.filename if sent else "",
-                           date.today(), names=_own_names())
+            uploads.update(
+                d.config,
+                recording,
+                form,
+                sent.stream if sent else None,
+                sent.filename if sent else "",
+                date.today(),
+                names=_own_names(),
+            )
         except uploads.UploadRefused as refused:
             problems = refused.problems
         else:
@@ -116,11 +155,21 @@ def details(eid: str):
             return redirect(url_for("presenter.episode", eid=eid, saved="details"), 303)
     else:
         form = uploads.form_of(episodes_mod.sidecar_of(recording), view.show)
-    return page("upload.html", title=f"Details: {view.title}", form=form, problems=problems, shows=[view.show],
-                action=url_for("presenter.details", eid=eid, csrf=g.csrf),
-                tiers=uploads.TIERS, scopes=uploads.SCOPES, notes=CONTENT_NOTES, groups=uploads.topic_groups(),
-                max_mb=d.config.settings.desk.max_upload_mb, zone=d.config.settings.station.timezone,
-                editing=view), (400 if problems else 200)
+    return page(
+        "upload.html",
+        title=f"Details: {view.title}",
+        form=form,
+        problems=problems,
+        shows=[view.show],
+        action=url_for("presenter.details", eid=eid, csrf=g.csrf),
+        tiers=uploads.TIERS,
+        scopes=uploads.SCOPES,
+        notes=CONTENT_NOTES,
+        groups=uploads.topic_groups(),
+        max_mb=d.config.settings.desk.max_upload_mb,
+        zone=d.config.settings.station.timezone,
+        editing=view,
+    ), (400 if problems else 200)
 
 
 @bp.route("/episodes/<eid>/audio")
@@ -147,12 +196,18 @@ def transcript(eid: str):
     try:
         text = clean(request.form.get("correction", ""), multiline=True).strip()
     except TextRefused as exc:
-        return page("error.html", title="The correction was not saved",
-                    message=f"Nothing was saved. The corrected transcript cannot be kept as it is: {exc}."), 400
+        return page(
+            "error.html",
+            title="The correction was not saved",
+            message=f"Nothing was saved. The corrected transcript cannot be kept as it is: {exc}.",
+        ), 400
     if not text:
-        return page("error.html", title="The correction is empty",
-                    message="Nothing was saved: the corrected transcript needs the words of the whole "
-                            "episode. Go back and try again."), 400
+        return page(
+            "error.html",
+            title="The correction is empty",
+            message="Nothing was saved: the corrected transcript needs the words of the whole "
+            "episode. Go back and try again.",
+        ), 400
     d = desk()
     write_text(episodes_mod.correction_path(d.config, view.recording), text + "\n")
     log.info("transcript corrected at the desk: %s", view.recording)
@@ -164,12 +219,16 @@ def transcript(eid: str):
 def withdraw(eid: str):
     view = _episode(eid)
     if request.form.get("confirm") != "yes":
-        return page("error.html", title="Nothing was withdrawn",
-                    message="Tick “Yes, take this episode back” to confirm, then press Withdraw."), 400
+        return page(
+            "error.html",
+            title="Nothing was withdrawn",
+            message="Tick “Yes, take this episode back” to confirm, then press Withdraw.",
+        ), 400
     d = desk()
     try:
-        report = withdraw_mod.withdraw(d.config, view.recording, datetime.now(timezone.utc),
-                                       delete_recording=request.form.get("delete") == "yes")
+        report = withdraw_mod.withdraw(
+            d.config, view.recording, datetime.now(timezone.utc), delete_recording=request.form.get("delete") == "yes"
+        )
     except StationError as exc:
         return page("error.html", title="The withdrawal did not finish", message=str(exc)), 500
     log.info("withdrawn at the desk: %s", view.recording)
@@ -190,8 +249,11 @@ def owner(eid: str):
     chosen = whole_number(request.form.get("owner", ""))
     target = d.accounts.get(chosen) if chosen is not None else None
     if target is None and request.form.get("owner", "").strip():
-        return page("error.html", title="Nobody was given the episode",
-                    message="Choose one of the desk's accounts from the list, or nobody."), 400
+        return page(
+            "error.html",
+            title="Nobody was given the episode",
+            message="Choose one of the desk's accounts from the list, or nobody.",
+        ), 400
     d.accounts.set_owner(view.recording, target.id if target else None)
     return redirect(url_for("presenter.episode", eid=eid, saved="owner"), 303)
 
@@ -205,8 +267,9 @@ def pause():
         try:
             name = " ".join(clean(request.values["presenter"]).split())
         except TextRefused as exc:
-            return page("error.html", title="Nobody was paused",
-                        message=f"The presenter's name cannot be used as it is: {exc}."), 400
+            return page(
+                "error.html", title="Nobody was paused", message=f"The presenter's name cannot be used as it is: {exc}."
+            ), 400
     message = None
     try:
         if request.method == "POST":
@@ -220,17 +283,24 @@ def pause():
                         raise ValueError(until)
                     last = date.fromisoformat(until) if until else None
                 except ValueError:
-                    return page("error.html", title="That date did not work",
-                                message="Give the last night of the pause as a date, like 2026-12-31, or leave it "
-                                        "empty to pause until you come back."), 400
+                    return page(
+                        "error.html",
+                        title="That date did not work",
+                        message="Give the last night of the pause as a date, like 2026-12-31, or leave it "
+                        "empty to pause until you come back.",
+                    ), 400
                 schedule_edit.set_paused(d.config, name, last)
-                message = (f"{name} is paused from the overnight stream" +
-                           (f" up to and including the night of {last:%A %-d %B %Y}." if last else " until resumed."))
+                message = f"{name} is paused from the overnight stream" + (
+                    f" up to and including the night of {last:%A %-d %B %Y}." if last else " until resumed."
+                )
             d.changed()
         paused = schedule_edit.paused(d.config, name)
-    except ValueError as exc:   # a pause list broken by hand: fixed by hand, never written over
-        return page("error.html", title="The pause list needs fixing first",
-                    message=f"{exc}. Nothing was changed; a coordinator can fix the file by hand."), 400
+    except ValueError as exc:  # a pause list broken by hand: fixed by hand, never written over
+        return page(
+            "error.html",
+            title="The pause list needs fixing first",
+            message=f"{exc}. Nothing was changed; a coordinator can fix the file by hand.",
+        ), 400
     return page("pause.html", title="Pause from the overnight stream", name=name, paused=paused, message=message)
 
 

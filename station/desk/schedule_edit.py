@@ -23,15 +23,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from .. import catalog as catalog_mod
-from .. import files
-from .. import schedule
-from .. import yaml_file
-from ..config import Config
-from ..errors import Problem
-from ..validation import validate
-from . import yaml_edit
-from .yaml_edit import CommentedMap, CommentedSeq
+from station import files
+from station.catalog import content as catalog_mod
+from station.config import Config
+from station.errors import Problem
+from station.radio import schedule
+from station.tools import yaml_edit, yaml_file
+from station.tools.yaml_edit import CommentedMap, CommentedSeq
+from station.validation import validate
 
 SELECTION_KEYS = ["shows", "topics", "tags", "files"]
 TOP_ORDER = list(schedule.ScheduleFile.model_fields)
@@ -53,6 +52,7 @@ _writing = threading.Lock()
 @dataclass
 class SelectionDraft:
     """What fills a block, or stands by for it."""
+
     shows: list[str] = field(default_factory=list)
     topics: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
@@ -62,12 +62,12 @@ class SelectionDraft:
 @dataclass
 class BlockDraft:
     name: str
-    days: list[str]          # a subset of schedule.DAYS in week order; all seven: every night
-    start: str               # "HH:MM"
+    days: list[str]  # a subset of schedule.DAYS in week order; all seven: every night
+    start: str  # "HH:MM"
     end: str
     fill: SelectionDraft
     standby: SelectionDraft
-    origin: int | None = None   # its place in the file when read (None: new), so its comments go with it
+    origin: int | None = None  # its place in the file when read (None: new), so its comments go with it
 
 
 @dataclass
@@ -90,13 +90,13 @@ class RulesDraft:
 
 @dataclass
 class Draft:
-    file: str                # relative to the station root, like "scheduler/night-owls.yaml"
+    file: str  # relative to the station root, like "scheduler/night-owls.yaml"
     name: str
     window_start: str
     window_end: str
     rules: RulesDraft
     blocks: list[BlockDraft]
-    revision: str = ""       # the file's hash when read: a save over someone else's change is refused
+    revision: str = ""  # the file's hash when read: a save over someone else's change is refused
 
 
 def schedule_files(config: Config) -> list[str]:
@@ -115,10 +115,15 @@ def read(config: Config, file: str) -> Draft:
     data = _document(text, file).data
     window = data.get("window") if isinstance(data.get("window"), dict) else {}
     blocks = data.get("blocks") if isinstance(data.get("blocks"), list) else []
-    return Draft(file=file, name=_text(data.get("name")), window_start=_clock(window.get("start")),
-                 window_end=_clock(window.get("end")), rules=_read_rules(data.get("rules")),
-                 blocks=[_read_block(b, i) for i, b in enumerate(blocks) if isinstance(b, dict)],
-                 revision=_revision(text))
+    return Draft(
+        file=file,
+        name=_text(data.get("name")),
+        window_start=_clock(window.get("start")),
+        window_end=_clock(window.get("end")),
+        rules=_read_rules(data.get("rules")),
+        blocks=[_read_block(b, i) for i, b in enumerate(blocks) if isinstance(b, dict)],
+        revision=_revision(text),
+    )
 
 
 def save(config: Config, draft: Draft, shows: set[str] | None = None) -> list[Problem]:
@@ -134,8 +139,13 @@ def save(config: Config, draft: Draft, shows: set[str] | None = None) -> list[Pr
     with _writing:
         text = path.read_text(encoding="utf-8")
         if draft.revision and draft.revision != _revision(text):
-            return [Problem(draft.file, "this schedule was changed while you were editing it (in another window, "
-                            "or by hand)", "open it again and make your change once more")]
+            return [
+                Problem(
+                    draft.file,
+                    "this schedule was changed while you were editing it (in another window, or by hand)",
+                    "open it again and make your change once more",
+                )
+            ]
         unchanged = _document(text, draft.file).text()
         candidate = _candidate(text, draft)
         found = [p for p in schedule.load(config, shows, {path: candidate}).problems if _concerns(p, draft.file)]
@@ -182,8 +192,14 @@ def new_block(draft: Draft) -> BlockDraft:
         end, length = 7 * 60, 60
     start = (end - min(60, length)) % (24 * 60)
     standby = copy.deepcopy(draft.blocks[-1].standby) if draft.blocks else SelectionDraft()
-    block = BlockDraft(name="New block", days=list(schedule.DAYS), start=schedule.clock_text(start),
-                       end=schedule.clock_text(end), fill=SelectionDraft(), standby=standby)
+    block = BlockDraft(
+        name="New block",
+        days=list(schedule.DAYS),
+        start=schedule.clock_text(start),
+        end=schedule.clock_text(end),
+        fill=SelectionDraft(),
+        standby=standby,
+    )
     draft.blocks.append(block)
     return block
 
@@ -210,7 +226,7 @@ def set_paused(config: Config, presenter: str, until: date | None) -> None:
     with _writing:
         text = path.read_text(encoding="utf-8") if path.is_file() else PAUSED_HEADER
         was = text if path.is_file() else None
-        if _blank(text):   # nothing but comments yet: they stay on top
+        if _blank(text):  # nothing but comments yet: they stay on top
             text += ("" if text.endswith("\n") or not text else "\n") + "paused: []\n"
         doc, entries = _paused_document(config, text)
         entry = next((e for e in entries if _is_presenter(e, name)), None)
@@ -257,13 +273,15 @@ def _document(text: str, file: str) -> yaml_edit.Document:
     # (aliases unfolding into millions of values, deep nesting, a huge file) before ruamel sees the text.
     data, _, problems = yaml_file.read(Path(file), file, schedule.EXAMPLE, text)
     if data is None and problems:
-        raise ValueError(f"{problems[0].where}: {problems[0].what} — fix it by hand; `station schedule check` "
-                         "says where")
+        raise ValueError(
+            f"{problems[0].where}: {problems[0].what} — fix it by hand; `station schedule check` says where"
+        )
     try:
         doc = yaml_edit.Document(text)
-    except Exception as exc:   # ruamel's errors have no common base worth naming
-        raise ValueError(f"{file} cannot be read as YAML ({exc}) — fix it by hand; `station schedule check` "
-                         "says where") from exc
+    except Exception as exc:  # ruamel's errors have no common base worth naming
+        raise ValueError(
+            f"{file} cannot be read as YAML ({exc}) — fix it by hand; `station schedule check` says where"
+        ) from exc
     if not isinstance(doc.data, CommentedMap):
         raise ValueError(f"{file} is not a schedule — fill it in as in {schedule.EXAMPLE}")
     return doc
@@ -281,7 +299,7 @@ def _clock(value) -> str:
     try:
         return schedule.clock_text(schedule.clock_minutes(value))
     except ValueError:
-        return _text(value)   # shown as written, so the form can show the mistake `save` will name
+        return _text(value)  # shown as written, so the form can show the mistake `save` will name
 
 
 def _days(value) -> list[str]:
@@ -305,9 +323,15 @@ def _read_selection(value) -> SelectionDraft:
 
 
 def _read_block(value: dict, index: int) -> BlockDraft:
-    return BlockDraft(name=_text(value.get("name")), days=_days(value.get("days")), start=_clock(value.get("start")),
-                      end=_clock(value.get("end")), fill=_read_selection(value.get("fill")),
-                      standby=_read_selection(value.get("standby")), origin=index)
+    return BlockDraft(
+        name=_text(value.get("name")),
+        days=_days(value.get("days")),
+        start=_clock(value.get("start")),
+        end=_clock(value.get("end")),
+        fill=_read_selection(value.get("fill")),
+        standby=_read_selection(value.get("standby")),
+        origin=index,
+    )
 
 
 def _read_rules(value) -> RulesDraft:
@@ -316,9 +340,14 @@ def _read_rules(value) -> RulesDraft:
     # A value of the wrong kind is carried as written, so saving an untouched form leaves it alone.
     scalars = {k: yaml_edit.plain(value.get(k, getattr(defaults, k))) for k in _RULE_SCALARS}
     notes = value.get("notes_after") if isinstance(value.get("notes_after"), list) else []
-    return RulesDraft(**scalars, notes_after=[
-        NoteHourDraft(notes=_strings(n.get("notes")), after=_clock(n.get("after")))
-        for n in notes if isinstance(n, dict)])
+    return RulesDraft(
+        **scalars,
+        notes_after=[
+            NoteHourDraft(notes=_strings(n.get("notes")), after=_clock(n.get("after")))
+            for n in notes
+            if isinstance(n, dict)
+        ],
+    )
 
 
 # Writing
@@ -347,7 +376,7 @@ def _put_clock(m: CommentedMap, key: str, value: str, order: list[str]) -> None:
     except ValueError:
         minutes = None
     if key in m and minutes is not None and _same_clock(m[key], minutes):
-        return   # an unquoted 22:00 the coordinator wrote stays as they wrote it
+        return  # an unquoted 22:00 the coordinator wrote stays as they wrote it
     if key in m and minutes is None and _text(m[key]) == value:
         return
     yaml_edit.put(m, key, yaml_edit.quoted(schedule.clock_text(minutes) if minutes is not None else value), order)
@@ -386,7 +415,7 @@ def _put_rules(data: CommentedMap, rules: RulesDraft) -> None:
         if key in m:
             if not _same_value(m[key], value):
                 yaml_edit.put(m, key, _plain_number(value), RULE_ORDER)
-        elif not _same_value(getattr(defaults, key), value):   # a default the file leaves out stays out
+        elif not _same_value(getattr(defaults, key), value):  # a default the file leaves out stays out
             yaml_edit.put(m, key, _plain_number(value), RULE_ORDER)
     _put_note_hours(m, [([n.strip() for n in h.notes if n.strip()], h.after.strip()) for h in rules.notes_after])
     if added and len(m):
@@ -397,16 +426,27 @@ def _put_note_hours(rules: CommentedMap, wanted: list[tuple[list[str], str]]) ->
     seq = rules.get("notes_after")
     if not isinstance(seq, CommentedSeq):
         if wanted:
-            yaml_edit.put(rules, "notes_after", CommentedSeq([_put_note_hour(yaml_edit.block_map(), notes, after)
-                                                              for notes, after in wanted]), RULE_ORDER)
+            yaml_edit.put(
+                rules,
+                "notes_after",
+                CommentedSeq([_put_note_hour(yaml_edit.block_map(), notes, after) for notes, after in wanted]),
+                RULE_ORDER,
+            )
         return
-    if len(seq) == len(wanted) and all(isinstance(item, dict) and _strings(item.get("notes")) == notes
-                                       and _clock(item.get("after")) == _clock(after)
-                                       for item, (notes, after) in zip(seq, wanted)):
+    if len(seq) == len(wanted) and all(
+        isinstance(item, dict) and _strings(item.get("notes")) == notes and _clock(item.get("after")) == _clock(after)
+        for item, (notes, after) in zip(seq, wanted)
+    ):
         return
     listing = yaml_edit.Listing(seq)
-    listing.put([_put_note_hour(seq[i] if i < len(seq) and isinstance(seq[i], CommentedMap)
-                                else yaml_edit.block_map(), notes, after) for i, (notes, after) in enumerate(wanted)])
+    listing.put(
+        [
+            _put_note_hour(
+                seq[i] if i < len(seq) and isinstance(seq[i], CommentedMap) else yaml_edit.block_map(), notes, after
+            )
+            for i, (notes, after) in enumerate(wanted)
+        ]
+    )
     if wanted:
         seq.fa.set_block_style()
 
@@ -423,7 +463,7 @@ def _put_blocks(data: CommentedMap, blocks: list[BlockDraft]) -> None:
     if not isinstance(seq, CommentedSeq):
         seq = CommentedSeq()
         yaml_edit.put(data, "blocks", seq, TOP_ORDER)
-    listing = yaml_edit.Listing(seq)   # before any change: it reads where each comment sits now
+    listing = yaml_edit.Listing(seq)  # before any change: it reads where each comment sits now
     old, used, items = list(seq), set(), []
     for block in blocks:
         o = block.origin
@@ -446,7 +486,7 @@ def _put_block(m: CommentedMap, block: BlockDraft) -> None:
     if "days" in m:
         if _days(m["days"]) != days:
             yaml_edit.put_list(m, "days", days, BLOCK_ORDER)
-    elif days != schedule.DAYS:   # no `days` means every night: leave it out while it still does
+    elif days != schedule.DAYS:  # no `days` means every night: leave it out while it still does
         yaml_edit.put(m, "days", yaml_edit.flow_seq(days), BLOCK_ORDER)
     _put_clock(m, "start", block.start, BLOCK_ORDER)
     _put_clock(m, "end", block.end, BLOCK_ORDER)
@@ -457,7 +497,7 @@ def _put_block(m: CommentedMap, block: BlockDraft) -> None:
 def _put_selection(block: CommentedMap, part: str, selection: SelectionDraft) -> None:
     m = block.get(part)
     if not isinstance(m, CommentedMap):
-        m = yaml_edit.flow_map()   # `fill: {shows: [night-talk]}`, as the demo writes it
+        m = yaml_edit.flow_map()  # `fill: {shows: [night-talk]}`, as the demo writes it
         yaml_edit.put(block, part, m, BLOCK_ORDER)
     for key in SELECTION_KEYS:
         values = [v.strip() for v in getattr(selection, key) if v.strip()]
@@ -465,7 +505,7 @@ def _put_selection(block: CommentedMap, part: str, selection: SelectionDraft) ->
         if key in m and isinstance(old, list) and _strings(old) == values:
             continue
         if not values:
-            m.pop(key, None)   # an empty list says nothing: leave the key out
+            m.pop(key, None)  # an empty list says nothing: leave the key out
         else:
             yaml_edit.put_list(m, key, values, SELECTION_KEYS)
 
@@ -479,8 +519,9 @@ def _concerns(problem: Problem, file: str) -> bool:
 
 def _paused_file(config: Config, text: str) -> schedule.PausedFile:
     where = f"scheduler/{schedule.PAUSED_FILE}"
-    data, lines, problems = yaml_file.read(schedule.folder(config) / schedule.PAUSED_FILE, where,
-                                           schedule.EXAMPLE, text)
+    data, lines, problems = yaml_file.read(
+        schedule.folder(config) / schedule.PAUSED_FILE, where, schedule.EXAMPLE, text
+    )
     parsed = None
     if data is not None:
         parsed, problems = validate(schedule.PausedFile, data, where, lines)
@@ -490,7 +531,7 @@ def _paused_file(config: Config, text: str) -> schedule.PausedFile:
 
 
 def _paused_document(config: Config, text: str) -> tuple[yaml_edit.Document, CommentedSeq]:
-    _paused_file(config, text)   # a broken pause list is fixed by hand first, never written over
+    _paused_file(config, text)  # a broken pause list is fixed by hand first, never written over
     doc = yaml_edit.Document(text)
     entries = doc.data.get("paused")
     if not isinstance(entries, CommentedSeq):

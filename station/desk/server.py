@@ -24,12 +24,12 @@ from waitress.parser import HTTPRequestParser
 from waitress.server import BaseWSGIServer, create_server
 from waitress.task import WSGITask
 
-from ..config import Config
-from ..files import private_dir
-from . import gate
-from .app import REFUSAL_KEY, create_app
+from station.config import Config
+from station.desk import gate
+from station.desk.app import REFUSAL_KEY, create_app
+from station.files import private_dir
 
-HEADER_LIMIT = 64 * 1024     # request line and headers: a cookie and a few headers need a few KB
+HEADER_LIMIT = 64 * 1024  # request line and headers: a cookie and a few headers need a few KB
 
 
 def make_server(config: Config, host: str, port: int, build: bool | None = None):
@@ -46,15 +46,24 @@ def make_server(config: Config, host: str, port: int, build: bool | None = None)
     channel = type("DeskChannel", (HTTPChannel,), {"parser_class": parser, "task_class": _Task})
     _, largest = gate.limits(settings)
     servers: dict = {}
-    server = create_server(app, map=servers, host=host, port=port, threads=8, ident="desk",
-                           # Never reached by what the gate admits; a last line should it ever be bypassed.
-                           max_request_body_size=largest + 1,
-                           max_request_header_size=HEADER_LIMIT, channel_timeout=settings.idle_s,
-                           connection_limit=settings.max_connections, inbuf_overflow=1 << 20,
-                           asyncore_use_poll=True,   # select() cannot watch more than 1,024 sockets
-                           # X-Forwarded-For reaches the app, which believes it only from `[desk]
-                           # trusted_proxies` (app.client_address); nothing else reads these headers.
-                           clear_untrusted_proxy_headers=False)
+    server = create_server(
+        app,
+        map=servers,
+        host=host,
+        port=port,
+        threads=8,
+        ident="desk",
+        # Never reached by what the gate admits; a last line should it ever be bypassed.
+        max_request_body_size=largest + 1,
+        max_request_header_size=HEADER_LIMIT,
+        channel_timeout=settings.idle_s,
+        connection_limit=settings.max_connections,
+        inbuf_overflow=1 << 20,
+        asyncore_use_poll=True,  # select() cannot watch more than 1,024 sockets
+        # X-Forwarded-For reaches the app, which believes it only from `[desk]
+        # trusted_proxies` (app.client_address); nothing else reads these headers.
+        clear_untrusted_proxy_headers=False,
+    )
     for listener in list(servers.values()):
         if isinstance(listener, BaseWSGIServer):
             listener.channel_class = channel
@@ -86,7 +95,7 @@ class _Spool(OverflowableBuffer):
 class _GatedParser(HTTPRequestParser):
     """waitress's request parser, asking the gate before it reads a body."""
 
-    admit = None            # set per server: (method, path, query, cookie, announced) -> gate.Admission
+    admit = None  # set per server: (method, path, query, cookie, announced) -> gate.Admission
     spool: Path
     admission: gate.Admission | None = None
     refusal: str | None = None
@@ -96,8 +105,9 @@ class _GatedParser(HTTPRequestParser):
         if self.body_rcv is not None:
             self.body_rcv.buf = _Spool(self.adj.inbuf_overflow, self.spool)
         announced = None if self.chunked else self.content_length
-        self.admission = self.admit(self.command.upper(), self.path, self.query, self.headers.get("COOKIE", ""),
-                                    announced)
+        self.admission = self.admit(
+            self.command.upper(), self.path, self.query, self.headers.get("COOKIE", ""), announced
+        )
         refusal = self.admission.refusal(announced)
         if refusal:
             self._refuse(refusal)
@@ -108,9 +118,9 @@ class _GatedParser(HTTPRequestParser):
         reading = self.body_rcv is not None
         consumed = super().received(data)
         if self.refusal:
-            return len(data)   # the rest of what arrived with the headers is the unread body: dropped
+            return len(data)  # the rest of what arrived with the headers is the unread body: dropped
         if reading and self.admission and self.body_bytes_received > self.admission.limit:
-            self._refuse(self.admission.over)   # a chunked body that went on too long
+            self._refuse(self.admission.over)  # a chunked body that went on too long
             self.error = None
             self.completed = True
             return len(data)
@@ -125,7 +135,7 @@ class _GatedParser(HTTPRequestParser):
         self.content_length = 0
         self.expect_continue = False
         self.headers["CONTENT_LENGTH"] = "0"
-        self.headers["CONNECTION"] = "close"    # what follows on this connection is the unread body
+        self.headers["CONNECTION"] = "close"  # what follows on this connection is the unread body
         self.connection_close = True
 
 
@@ -134,6 +144,5 @@ class _Task(WSGITask):
         environ = super().get_environment()
         refusal = getattr(self.request, "refusal", None)
         if refusal:
-            environ[REFUSAL_KEY] = (refusal, self.request.admission)   # no header can make this key (HTTP_…)
+            environ[REFUSAL_KEY] = (refusal, self.request.admission)  # no header can make this key (HTTP_…)
         return environ
-

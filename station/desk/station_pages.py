@@ -9,25 +9,24 @@ from datetime import date, datetime, timezone
 from flask import Blueprint, redirect, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from .. import catalog as catalog_mod
-from .. import library as library_mod
-from .. import nights
-from .. import pipeline
-from .. import schedule as schedule_mod
-from .. import text as text_mod
-from ..errors import Problem, Severity
-from ..model import CONTENT_NOTES
-from . import episodes as episodes_mod
-from . import schedule_edit
-from .accounts import ROLES, AccountError
-from .app import coordinators_only, desk, page, user
-from .numbers import decimal, whole_number
+from station import text as text_mod
+from station.build import runner as pipeline
+from station.catalog import content as catalog_mod
+from station.catalog.model import CONTENT_NOTES
+from station.desk import episodes as episodes_mod
+from station.desk import schedule_edit
+from station.desk.accounts import ROLES, AccountError
+from station.desk.app import coordinators_only, desk, page, user
+from station.desk.numbers import decimal, whole_number
+from station.errors import Problem, Severity
+from station.radio import library as library_mod
+from station.radio import nights
+from station.radio import schedule as schedule_mod
 
 bp = Blueprint("station", __name__)
 log = logging.getLogger("station.desk")
 SELECTION_KEYS = ("shows", "topics", "tags", "files")
-RULE_NUMBERS = ("signpost_every_min", "no_repeat_nights", "presenter_max_percent", "newcomer_percent",
-                "newcomer_days")
+RULE_NUMBERS = ("signpost_every_min", "no_repeat_nights", "presenter_max_percent", "newcomer_percent", "newcomer_days")
 # A form says how many blocks and content-note hours it holds; nothing is made for more than a schedule may
 # hold (schedule.py's limits), so `blocks=3000000` is a plain problem, not three million drafts in memory.
 MAX_BLOCKS = schedule_mod.MAX_BLOCKS
@@ -50,8 +49,9 @@ def schedule():
     config = desk().config
     file = request.values.get("file", "")
     if file not in schedule_edit.schedule_files(config):
-        return page("error.html", title="No such schedule",
-                    message="That is not one of the schedule files in scheduler/."), 404
+        return page(
+            "error.html", title="No such schedule", message="That is not one of the schedule files in scheduler/."
+        ), 404
     problems: list[Problem] = []
     notice = None
     try:
@@ -71,13 +71,22 @@ def schedule():
                     desk().changed()
                     return redirect(url_for("station.tonight", saved=file), 303)
         flagged = {schedule_edit.block_for(config, draft, p) for p in problems if p.is_error} - {None}
-    except ValueError as exc:   # the file cannot be read as a schedule: it is fixed by hand, never written over
-        return page("error.html", title="This schedule needs fixing by hand",
-                    message=f"{exc}. Nothing was changed."), 400
+    except ValueError as exc:  # the file cannot be read as a schedule: it is fixed by hand, never written over
+        return page(
+            "error.html", title="This schedule needs fixing by hand", message=f"{exc}. Nothing was changed."
+        ), 400
     days = schedule_mod.DAYS
-    return page("schedule.html", title=f"Edit the schedule: {draft.name}", draft=draft, problems=problems,
-                notice=notice, days=days, selection_keys=SELECTION_KEYS, flagged=flagged,
-                notes=CONTENT_NOTES), (400 if any(p.is_error for p in problems) else 200)
+    return page(
+        "schedule.html",
+        title=f"Edit the schedule: {draft.name}",
+        draft=draft,
+        problems=problems,
+        notice=notice,
+        days=days,
+        selection_keys=SELECTION_KEYS,
+        flagged=flagged,
+        notes=CONTENT_NOTES,
+    ), (400 if any(p.is_error for p in problems) else 200)
 
 
 def _rearrange(draft, action: str) -> str:
@@ -131,20 +140,36 @@ def _draft_from_form(file: str):
     hours = number("notes_after", "the number of content-note hours")
     for value, most, what in ((count, MAX_BLOCKS, "blocks"), (hours, MAX_NOTE_HOURS, "content-note hours")):
         if value < 0 or value > most:
-            return None, [Problem(where, f"a schedule can have from 0 to {most} {what}, and this form said {value}",
-                                  "reload the schedule and try again")]
+            return None, [
+                Problem(
+                    where,
+                    f"a schedule can have from 0 to {most} {what}, and this form said {value}",
+                    "reload the schedule and try again",
+                )
+            ]
     blocks = []
     for i in range(count):
         p = f"block-{i}-"
         days = [d for d in schedule_mod.DAYS if d in f.getlist(p + "days")]
         if not days:
-            problems.append(Problem(where, f"block {i + 1} ({f.get(p + 'name', '').strip()[:60]}) is on no night",
-                                    "tick at least one night, or remove the block"))
-        blocks.append(schedule_edit.BlockDraft(
-            name=f.get(p + "name", "").strip(), days=days, origin=whole_number(f.get(p + "origin", "")),
-            start=f.get(p + "start", "").strip(), end=f.get(p + "end", "").strip(),
-            fill=schedule_edit.SelectionDraft(*(words(f"{p}fill-{k}") for k in SELECTION_KEYS)),
-            standby=schedule_edit.SelectionDraft(*(words(f"{p}standby-{k}") for k in SELECTION_KEYS))))
+            problems.append(
+                Problem(
+                    where,
+                    f"block {i + 1} ({f.get(p + 'name', '').strip()[:60]}) is on no night",
+                    "tick at least one night, or remove the block",
+                )
+            )
+        blocks.append(
+            schedule_edit.BlockDraft(
+                name=f.get(p + "name", "").strip(),
+                days=days,
+                origin=whole_number(f.get(p + "origin", "")),
+                start=f.get(p + "start", "").strip(),
+                end=f.get(p + "end", "").strip(),
+                fill=schedule_edit.SelectionDraft(*(words(f"{p}fill-{k}") for k in SELECTION_KEYS)),
+                standby=schedule_edit.SelectionDraft(*(words(f"{p}standby-{k}") for k in SELECTION_KEYS)),
+            )
+        )
     notes_after = []
     for i in range(hours):
         chosen = f.getlist(f"notes_after-{i}-notes")
@@ -158,10 +183,17 @@ def _draft_from_form(file: str):
         presenter_max_percent=number("presenter_max_percent", "Most of a night one presenter may have (%)", float),
         newcomer_percent=number("newcomer_percent", "Newcomers' share of episode time (%)", float),
         newcomer_days=number("newcomer_days", "A newcomer is first heard within (days)"),
-        notes_after=notes_after)
-    draft = schedule_edit.Draft(file=file, name=f.get("name", "").strip(), window_start=f.get("window_start", "").strip(),
-                                window_end=f.get("window_end", "").strip(), rules=rules, blocks=blocks,
-                                revision=f.get("revision", ""))
+        notes_after=notes_after,
+    )
+    draft = schedule_edit.Draft(
+        file=file,
+        name=f.get("name", "").strip(),
+        window_start=f.get("window_start", "").strip(),
+        window_end=f.get("window_end", "").strip(),
+        rules=rules,
+        blocks=blocks,
+        revision=f.get("revision", ""),
+    )
     return draft, problems
 
 
@@ -185,8 +217,9 @@ def _label(key: str) -> str:
         part = block.group(2).replace("fill-", "what fills it (").replace("standby-", "its standby (")
         part = part + ")" if "(" in part else part
         return f"block {int(block.group(1)) + 1}, {part}"
-    return {"name": "the schedule's name", "window_start": "the window's start",
-            "window_end": "the window's end"}.get(key, f"the field “{key[:40]}”")
+    return {"name": "the schedule's name", "window_start": "the window's start", "window_end": "the window's end"}.get(
+        key, f"the field “{key[:40]}”"
+    )
 
 
 # ---------------------------------------------------------------- tonight
@@ -207,10 +240,10 @@ def tonight():
         except ValueError:
             why = f"“{wanted[:40]}” is not a date: write it like 2026-12-24."
         else:
-            if not date(1970, 1, 1) <= night <= date(2999, 12, 31):   # the clock arithmetic ends at year 9999
+            if not date(1970, 1, 1) <= night <= date(2999, 12, 31):  # the clock arithmetic ends at year 9999
                 why = "Choose a night between 1970 and 2999."
     if why:
-        pass   # the night asked for is not a date: say so, not something else
+        pass  # the night asked for is not a date: say so, not something else
     elif errors:
         why = "The schedule needs fixing first."
     elif lib is None:
@@ -219,13 +252,22 @@ def tonight():
         why = "There is no schedule yet."
     elif night is not None:
         # With the time, a night on air keeps what has aired: the preview is what will really go out.
-        order = nights.running_order(config, night, schedules=schedules, library=lib, pin=False,
-                                     now=datetime.now(timezone.utc))
+        order = nights.running_order(
+            config, night, schedules=schedules, library=lib, pin=False, now=datetime.now(timezone.utc)
+        )
         if order is None:
             why = "No schedule covers that night: the regular week needs a schedule file without dates."
     rows = _rows(order) if order else []
-    return page("tonight.html", title="Tonight's running order", order=order, rows=rows, why=why,
-                problems=errors, night=night, saved=request.args.get("saved"))
+    return page(
+        "tonight.html",
+        title="Tonight's running order",
+        order=order,
+        rows=rows,
+        why=why,
+        problems=errors,
+        night=night,
+        saved=request.args.get("saved"),
+    )
 
 
 def _rows(order) -> list[dict]:
@@ -236,9 +278,18 @@ def _rows(order) -> list[dict]:
             rows[-1]["length"] += slot.duration_s
             continue
         title = {"episode": slot.title, "bed": "Music bed"}.get(slot.kind, slot.title)
-        rows.append({"kind": slot.kind, "at": order.clock(slot.start_s), "length": slot.duration_s, "title": title,
-                     "show": slot.show_title, "block": slot.block, "standby": slot.standby,
-                     "notes": [CONTENT_NOTES[n] for n in slot.content_notes]})
+        rows.append(
+            {
+                "kind": slot.kind,
+                "at": order.clock(slot.start_s),
+                "length": slot.duration_s,
+                "title": title,
+                "show": slot.show_title,
+                "block": slot.block,
+                "standby": slot.standby,
+                "notes": [CONTENT_NOTES[n] for n in slot.content_notes],
+            }
+        )
     return rows
 
 
@@ -251,10 +302,16 @@ def problems():
     build = [Problem(p["where"], p["what"], p["fix"], Severity(p["severity"])) for p in report.get("problems", [])]
     shows = {s.slug for s in catalog_mod.shows(config)}
     schedule_problems = schedule_mod.load(config, shows).problems
-    return page("problems.html", title="Problems across the station", build=build, schedule=schedule_problems,
-                waiting=report.get("waiting", []), pending=report.get("transcripts_pending", []),
-                built_at=datetime.fromtimestamp(built_at, timezone.utc) if built_at else None,
-                building=pipeline.building(config))
+    return page(
+        "problems.html",
+        title="Problems across the station",
+        build=build,
+        schedule=schedule_problems,
+        waiting=report.get("waiting", []),
+        pending=report.get("transcripts_pending", []),
+        built_at=datetime.fromtimestamp(built_at, timezone.utc) if built_at else None,
+        building=pipeline.building(config),
+    )
 
 
 # ---------------------------------------------------------------- accounts
@@ -268,14 +325,19 @@ def accounts():
         target = request.form.get("user", "")
         try:
             if action == "add":
-                made = a.add(request.form.get("username", ""), request.form.get("password", ""),
-                             request.form.get("role", "presenter"), request.form.get("presenter_name", ""))
+                made = a.add(
+                    request.form.get("username", ""),
+                    request.form.get("password", ""),
+                    request.form.get("role", "presenter"),
+                    request.form.get("presenter_name", ""),
+                )
                 message = f"The account {made.username} was made. Give them the password in person or by phone."
             elif whole_number(target) is not None and a.get(whole_number(target)):
                 who = a.get(whole_number(target))
                 if action == "role":
-                    a.update(who.id, role=request.form.get("role", ""),
-                             presenter_name=request.form.get("presenter_name"))
+                    a.update(
+                        who.id, role=request.form.get("role", ""), presenter_name=request.form.get("presenter_name")
+                    )
                     message = f"{who.username}'s account was updated."
                 elif action == "password":
                     a.set_password(who.id, request.form.get("password", ""))
@@ -287,5 +349,6 @@ def accounts():
                     message = f"The account {who.username} was removed. Their episodes stay; give them to someone."
         except AccountError as exc:
             error = str(exc)[:1].upper() + str(exc)[1:] + "."
-    return page("accounts.html", title="Desk accounts", users=a.users(), roles=ROLES, message=message, error=error), \
-        (400 if error else 200)
+    return page("accounts.html", title="Desk accounts", users=a.users(), roles=ROLES, message=message, error=error), (
+        400 if error else 200
+    )

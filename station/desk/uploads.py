@@ -33,17 +33,16 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from .. import catalog as catalog_mod
-from .. import yaml_file
-from ..catalog import RECORDING_SUFFIXES
-from ..config import Config
-from ..errors import Problem
-from ..files import write_text
-from ..model import EpisodeMeta, slugify
-from ..recovery_map import nodes
-from ..tools import ffmpeg
-from ..tools.sniff import KINDS, sniff
-from ..validation import validate
+from station.catalog import content as catalog_mod
+from station.catalog.content import RECORDING_SUFFIXES
+from station.catalog.model import EpisodeMeta, slugify
+from station.catalog.recovery_map import nodes
+from station.config import Config
+from station.errors import Problem
+from station.files import write_text
+from station.tools import ffmpeg, yaml_file
+from station.tools.sniff import KINDS, sniff
+from station.validation import validate
 
 TIERS = {
     "first-name": "First name only (the first word of your name, never more)",
@@ -52,8 +51,13 @@ TIERS = {
     "pseudonym-masked": "A pseudonym, and my voice disguised in the published audio",
 }
 SCOPES = {"podcast": "Podcast feeds", "site": "The station's website", "stream": "The overnight stream"}
-PARTS = {"hold": "The Hold", "struggle": "The Struggle", "recovery": "The Recovery", "context": "Around us",
-         "capital": "Recovery capital"}
+PARTS = {
+    "hold": "The Hold",
+    "struggle": "The Struggle",
+    "recovery": "The Recovery",
+    "context": "Around us",
+    "capital": "Recovery capital",
+}
 
 
 class UploadRefused(Exception):
@@ -64,13 +68,14 @@ class UploadRefused(Exception):
 
 @dataclass(frozen=True)
 class FieldProblem:
-    field: str          # the form field's name, so the page can point at it
+    field: str  # the form field's name, so the page can point at it
     message: str
 
 
 @dataclass
 class Form:
     """The upload form's values as typed, so a refused form comes back filled in."""
+
     show: str = ""
     title: str = ""
     description: str = ""
@@ -86,13 +91,20 @@ class Form:
 
     @classmethod
     def from_request(cls, form) -> "Form":
-        return cls(show=form.get("show", ""), title=form.get("title", "").strip(),
-                   description=form.get("description", "").strip(),
-                   presenter_name=form.get("presenter_name", "").strip(), tier=form.get("tier", ""),
-                   consent=form.get("consent") == "yes", scope=form.getlist("scope"),
-                   expires=form.get("expires", "").strip(), content_notes=form.getlist("content_notes"),
-                   topics=form.getlist("topics"), redact=form.get("redact", ""),
-                   published_at=form.get("published_at", "").strip())
+        return cls(
+            show=form.get("show", ""),
+            title=form.get("title", "").strip(),
+            description=form.get("description", "").strip(),
+            presenter_name=form.get("presenter_name", "").strip(),
+            tier=form.get("tier", ""),
+            consent=form.get("consent") == "yes",
+            scope=form.getlist("scope"),
+            expires=form.get("expires", "").strip(),
+            content_notes=form.getlist("content_notes"),
+            topics=form.getlist("topics"),
+            redact=form.get("redact", ""),
+            published_at=form.get("published_at", "").strip(),
+        )
 
 
 def topic_groups() -> list[tuple[str, list]]:
@@ -106,8 +118,9 @@ def topic_groups() -> list[tuple[str, list]]:
 FORM_KEYS = ("title", "description", "presenters", "consent", "content_notes", "topics", "redact", "published_at")
 
 
-def sidecar(form: Form, today: date, zone: str, base: dict | None = None,
-            names: list[str] | None = None) -> tuple[dict, list[FieldProblem]]:
+def sidecar(
+    form: Form, today: date, zone: str, base: dict | None = None, names: list[str] | None = None
+) -> tuple[dict, list[FieldProblem]]:
     """The sidecar the form describes, checked exactly as the build checks sidecars.
 
     With `base` (an existing sidecar), what the form does not show is kept: chapters, episode numbers,
@@ -119,18 +132,31 @@ def sidecar(form: Form, today: date, zone: str, base: dict | None = None,
         mine = next((n for n in names if " ".join(n.split()).casefold() == given), None)
         if mine is None:
             own = names[0]
-            problems.append(FieldProblem("presenter_name", f"Your name: you can credit an episode only to your own "
-                                                           f"presenter name, {own}. To be credited under another "
-                                                           "name (a pseudonym, say), ask a coordinator to change "
-                                                           "the name on your account."))
+            problems.append(
+                FieldProblem(
+                    "presenter_name",
+                    f"Your name: you can credit an episode only to your own "
+                    f"presenter name, {own}. To be credited under another "
+                    "name (a pseudonym, say), ask a coordinator to change "
+                    "the name on your account.",
+                )
+            )
         else:
             form.presenter_name = mine
     if not form.consent:
-        problems.append(FieldProblem("consent", "Tick the consent box: nothing is published without your "
-                                                 "agreement, and you can take it back at any time."))
+        problems.append(
+            FieldProblem(
+                "consent",
+                "Tick the consent box: nothing is published without your "
+                "agreement, and you can take it back at any time.",
+            )
+        )
     base = dict(base or {})
-    others = [p for p in (base.get("presenters") if isinstance(base.get("presenters"), list) else [])[1:]
-              if isinstance(p, dict)]
+    others = [
+        p
+        for p in (base.get("presenters") if isinstance(base.get("presenters"), list) else [])[1:]
+        if isinstance(p, dict)
+    ]
     data: dict = {
         "title": form.title,
         "description": form.description,
@@ -156,8 +182,9 @@ def sidecar(form: Form, today: date, zone: str, base: dict | None = None,
             when = datetime.fromisoformat(form.published_at)
             data["published_at"] = when if when.tzinfo else when.replace(tzinfo=ZoneInfo(zone))
         except ValueError:
-            problems.append(FieldProblem("published_at", "Give the publishing time as a date and time, "
-                                                         "like 2026-12-01 21:00."))
+            problems.append(
+                FieldProblem("published_at", "Give the publishing time as a date and time, like 2026-12-01 21:00.")
+            )
     data.update(base)
     _, found = validate(EpisodeMeta, data, "sidecar")
     for p in found:
@@ -173,21 +200,35 @@ def form_of(data: dict, show: str) -> Form:
     first = presenters[0] if presenters and isinstance(presenters[0], dict) else {}
     consent = data.get("consent") if isinstance(data.get("consent"), dict) else {}
     published = data.get("published_at")
-    return Form(show=show, title=str(data.get("title") or ""), description=str(data.get("description") or ""),
-                presenter_name=str(first.get("name") or ""), tier=str(first.get("tier") or "first-name"),
-                consent=False, scope=_listed(consent.get("scope")),
-                expires=str(consent.get("expires") or ""), content_notes=_listed(data.get("content_notes")),
-                topics=_listed(data.get("topics")), redact="\n".join(_listed(data.get("redact"))),
-                published_at=published.strftime("%Y-%m-%dT%H:%M") if isinstance(published, datetime) else
-                str(published or ""))
+    return Form(
+        show=show,
+        title=str(data.get("title") or ""),
+        description=str(data.get("description") or ""),
+        presenter_name=str(first.get("name") or ""),
+        tier=str(first.get("tier") or "first-name"),
+        consent=False,
+        scope=_listed(consent.get("scope")),
+        expires=str(consent.get("expires") or ""),
+        content_notes=_listed(data.get("content_notes")),
+        topics=_listed(data.get("topics")),
+        redact="\n".join(_listed(data.get("redact"))),
+        published_at=published.strftime("%Y-%m-%dT%H:%M") if isinstance(published, datetime) else str(published or ""),
+    )
 
 
 def _listed(value) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else []
 
 
-def update(config: Config, recording: Path, form: Form, upload: BinaryIO | None, filename: str,
-           today: date, names: list[str] | None = None) -> None:
+def update(
+    config: Config,
+    recording: Path,
+    form: Form,
+    upload: BinaryIO | None,
+    filename: str,
+    today: date,
+    names: list[str] | None = None,
+) -> None:
     """New details for an episode, and a new version of its recording if one is given; or UploadRefused.
 
     A new version must be the same kind of file as the first, so it keeps the recording's name — and with
@@ -204,10 +245,17 @@ def update(config: Config, recording: Path, form: Form, upload: BinaryIO | None,
         try:
             kind = _audio_kind(config, part)
             if KINDS[kind][1] != recording.suffix.lower():
-                raise UploadRefused([FieldProblem("recording", f"The new version is {KINDS[kind][1][1:].upper()}, "
-                                                               f"but the first was {recording.suffix[1:].upper()}: "
-                                                               "upload it in the same format, so the episode keeps "
-                                                               "its place in podcast apps.")])
+                raise UploadRefused(
+                    [
+                        FieldProblem(
+                            "recording",
+                            f"The new version is {KINDS[kind][1][1:].upper()}, "
+                            f"but the first was {recording.suffix[1:].upper()}: "
+                            "upload it in the same format, so the episode keeps "
+                            "its place in podcast apps.",
+                        )
+                    ]
+                )
             write_text(side, yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
             os.replace(part, recording)
         finally:
@@ -247,7 +295,7 @@ def _receive(folder: Path, upload: BinaryIO) -> Path:
                 os.fsync(f.fileno())
             return part
         except OSError:
-            part.unlink(missing_ok=True)   # another disk: copy it below
+            part.unlink(missing_ok=True)  # another disk: copy it below
             upload.seek(0)
     try:
         with part.open("wb") as out:
@@ -261,8 +309,9 @@ def _receive(folder: Path, upload: BinaryIO) -> Path:
     return part
 
 
-def accept(config: Config, form: Form, upload: BinaryIO, filename: str, today: date,
-           names: list[str] | None = None) -> Path:
+def accept(
+    config: Config, form: Form, upload: BinaryIO, filename: str, today: date, names: list[str] | None = None
+) -> Path:
     """Check everything, then write the recording and its sidecar; the recording's path, or UploadRefused.
     `names`: as for `sidecar`."""
     data, problems = sidecar(form, today, config.settings.station.timezone, names=names)
@@ -272,8 +321,14 @@ def accept(config: Config, form: Form, upload: BinaryIO, filename: str, today: d
     if not filename:
         problems.insert(0, FieldProblem("recording", "Choose the recording to upload."))
     elif Path(filename).suffix.lower() not in RECORDING_SUFFIXES:
-        problems.insert(0, FieldProblem("recording", "This is not a recording we take: upload MP3, WAV, FLAC, "
-                                                     "M4A, OGG or WebM (a phone's voice note is fine)."))
+        problems.insert(
+            0,
+            FieldProblem(
+                "recording",
+                "This is not a recording we take: upload MP3, WAV, FLAC, "
+                "M4A, OGG or WebM (a phone's voice note is fine).",
+            ),
+        )
     if problems:
         raise UploadRefused(problems)
     part = _receive(folder, upload)
@@ -291,22 +346,42 @@ def _audio_kind(config: Config, path: Path) -> str:
     """What the bytes are, that ffmpeg can decode all of them as audio, and that it is not too long to take."""
     kind = sniff(path)
     if kind is None:
-        raise UploadRefused([FieldProblem("recording", "This file is not audio we can read. Export it again as "
-                                                       "MP3 or WAV and upload that.")])
+        raise UploadRefused(
+            [
+                FieldProblem(
+                    "recording", "This file is not audio we can read. Export it again as MP3 or WAV and upload that."
+                )
+            ]
+        )
     most = config.settings.desk.max_minutes
     try:
         # Decoded whole, not read from the header (which can say anything), and no further than just past the
         # limit, so a recording of days costs no more to refuse than one a little too long.
-        heard_s = ffmpeg.decoded_s(path, KINDS[kind][0], up_to_s=most * 60 + 1,
-                                   timeout_s=config.settings.build.tool_timeout_s)
+        heard_s = ffmpeg.decoded_s(
+            path, KINDS[kind][0], up_to_s=most * 60 + 1, timeout_s=config.settings.build.tool_timeout_s
+        )
     except ffmpeg.FfmpegFailed:
-        raise UploadRefused([FieldProblem("recording", "This recording is damaged or has no sound we can read. "
-                                                       "Export it again from the original and upload that.")]) from None
+        raise UploadRefused(
+            [
+                FieldProblem(
+                    "recording",
+                    "This recording is damaged or has no sound we can read. "
+                    "Export it again from the original and upload that.",
+                )
+            ]
+        ) from None
     if heard_s > most * 60:
-        raise UploadRefused([FieldProblem("recording", f"This recording plays for longer than {most} minutes, the "
-                                                       "most the desk takes. Split it into parts and upload each as "
-                                                       "an episode of its own; a coordinator can raise the limit in "
-                                                       "station.toml ([desk] max_minutes).")])
+        raise UploadRefused(
+            [
+                FieldProblem(
+                    "recording",
+                    f"This recording plays for longer than {most} minutes, the "
+                    "most the desk takes. Split it into parts and upload each as "
+                    "an episode of its own; a coordinator can raise the limit in "
+                    "station.toml ([desk] max_minutes).",
+                )
+            ]
+        )
     return kind
 
 
@@ -329,11 +404,16 @@ def _free_name(folder: Path, stem: str, suffix: str) -> Path:
 
 # The sidecar's keys as the form names them: (form field, what the field is called on the page).
 _FIELDS = {
-    "title": ("title", "Title"), "description": ("description", "About this episode"),
-    "presenters[1].name": ("presenter_name", "Your name"), "consent.by": ("presenter_name", "Your name"),
-    "presenters[1].tier": ("tier", "How you are credited"), "consent.scope": ("scope", "Where it may go"),
-    "consent.expires": ("expires", "Consent ends"), "content_notes": ("content_notes", "Content notes"),
-    "topics": ("topics", "Topics"), "redact": ("redact", "Words to hide"),
+    "title": ("title", "Title"),
+    "description": ("description", "About this episode"),
+    "presenters[1].name": ("presenter_name", "Your name"),
+    "consent.by": ("presenter_name", "Your name"),
+    "presenters[1].tier": ("tier", "How you are credited"),
+    "consent.scope": ("scope", "Where it may go"),
+    "consent.expires": ("expires", "Consent ends"),
+    "content_notes": ("content_notes", "Content notes"),
+    "topics": ("topics", "Topics"),
+    "redact": ("redact", "Words to hide"),
     "published_at": ("published_at", "Publish from"),
 }
 

@@ -24,7 +24,7 @@ from functools import cache
 from pathlib import Path
 from typing import Callable
 
-from ..errors import ToolError
+from station.errors import ToolError
 
 Progress = Callable[[float], None]  # seconds of audio done so far
 
@@ -33,10 +33,13 @@ Progress = Callable[[float], None]  # seconds of audio done so far
 def executable() -> str:
     try:
         import imageio_ffmpeg
+
         return imageio_ffmpeg.get_ffmpeg_exe()
     except Exception as exc:  # the package's own error says which platform is missing
-        raise ToolError(f"ffmpeg is missing ({exc}) — reinstall the station with `pip install -e .`, "
-                        "which brings ffmpeg with it (imageio-ffmpeg)") from exc
+        raise ToolError(
+            f"ffmpeg is missing ({exc}) — reinstall the station with `pip install -e .`, "
+            "which brings ffmpeg with it (imageio-ffmpeg)"
+        ) from exc
 
 
 def pydub_segment():
@@ -59,6 +62,7 @@ def dies_with_us() -> list[str]:
     no setpriv, nothing is added, and the next build sweeps what an orphan left."""
     import shutil
     import sys
+
     setpriv = shutil.which("setpriv")
     if not setpriv or not sys.platform.startswith("linux"):
         return []
@@ -75,8 +79,7 @@ class FfmpegFailed(Exception):
         super().__init__(log[-2000:])
 
 
-def run(args: list[str], timeout_s: float, on_progress: Progress | None = None,
-        fed_by: list[str] | None = None) -> str:
+def run(args: list[str], timeout_s: float, on_progress: Progress | None = None, fed_by: list[str] | None = None) -> str:
     """Run ffmpeg; return its log (stderr). Progress comes from `-progress pipe:1`.
 
     `fed_by`: the arguments of a second ffmpeg whose output (pipe:1) becomes
@@ -87,18 +90,20 @@ def run(args: list[str], timeout_s: float, on_progress: Progress | None = None,
     quiet = ["-hide_banner", "-nostdin", "-nostats", "-v", "level+info"]
     feeder = None
     if fed_by is not None:
-        feeder = subprocess.Popen([*dies_with_us(), exe, *quiet, *fed_by], stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE)
-    cmd = [*dies_with_us(), exe, *[q for q in quiet if not (feeder and q == "-nostdin")], "-progress", "pipe:1",
-           *args]
-    proc = subprocess.Popen(cmd, stdin=feeder.stdout if feeder else subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        feeder = subprocess.Popen(
+            [*dies_with_us(), exe, *quiet, *fed_by], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+    cmd = [*dies_with_us(), exe, *[q for q in quiet if not (feeder and q == "-nostdin")], "-progress", "pipe:1", *args]
+    proc = subprocess.Popen(
+        cmd, stdin=feeder.stdout if feeder else subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     if feeder:
         feeder.stdout.close()  # the reader holds the only copy: the feeder sees a broken pipe if it dies
     procs = [p for p in (feeder, proc) if p]
     logs: list[list[bytes]] = [[] for _ in procs]
-    readers = [threading.Thread(target=lambda p=p, log=log: log.extend(p.stderr), daemon=True)
-               for p, log in zip(procs, logs)]
+    readers = [
+        threading.Thread(target=lambda p=p, log=log: log.extend(p.stderr), daemon=True) for p, log in zip(procs, logs)
+    ]
     for r in readers:
         r.start()
     timer = threading.Timer(timeout_s, lambda: [p.kill() for p in procs])
@@ -129,34 +134,41 @@ def run(args: list[str], timeout_s: float, on_progress: Progress | None = None,
 
 # ---------------------------------------------------------------- analyse
 
+
 @dataclass(frozen=True)
 class Analysis:
     container: str
     codec: str
     sample_rate_hz: int
     channels: int
-    header_duration_s: float | None      # what the file says about itself
-    duration_s: float                    # what actually decoded
-    integrated_lufs: float               # -inf for silence
+    header_duration_s: float | None  # what the file says about itself
+    duration_s: float  # what actually decoded
+    integrated_lufs: float  # -inf for silence
     loudness_range_lu: float
-    peak_db: float                       # sample peak; true peak is measured on the encoded file
-    peak_share: float                    # share of samples at the peak value (clipping)
+    peak_db: float  # sample peak; true peak is measured on the encoded file
+    peak_share: float  # share of samples at the peak value (clipping)
     flat_factor: float
-    speech_start_s: float                # where the first non-silence begins
-    speech_end_s: float                  # where the last non-silence ends
+    speech_start_s: float  # where the first non-silence begins
+    speech_end_s: float  # where the last non-silence ends
     damage: list[str] = field(default_factory=list)  # decoder complaints, first few
 
 
 _DAMAGE = re.compile(r"corrupt|invalid|error|truncat|missing|incomplete|overread|skipping|broken", re.I)
-_IGNORED = re.compile(r"Guessed Channel Layout|Estimating duration from bitrate|Discarding ID3 tags|"
-                      r"Skipping \d+ bytes of junk|Application provided invalid, non monotonically", re.I)
+_IGNORED = re.compile(
+    r"Guessed Channel Layout|Estimating duration from bitrate|Discarding ID3 tags|"
+    r"Skipping \d+ bytes of junk|Application provided invalid, non monotonically",
+    re.I,
+)
 
 
-def analyse(path: Path, input_format: str | None, *, silence_db: float, timeout_s: float,
-            on_progress: Progress | None = None) -> Analysis:
-    chain = (f"silencedetect=n={silence_db}dB:d=0.25,"
-             "astats=measure_perchannel=none:measure_overall=Peak_level+Peak_count+Flat_factor+Number_of_samples,"
-             "ebur128=framelog=quiet")  # no true peak here: it doubles the cost, and the encoded file is what counts
+def analyse(
+    path: Path, input_format: str | None, *, silence_db: float, timeout_s: float, on_progress: Progress | None = None
+) -> Analysis:
+    chain = (
+        f"silencedetect=n={silence_db}dB:d=0.25,"
+        "astats=measure_perchannel=none:measure_overall=Peak_level+Peak_count+Flat_factor+Number_of_samples,"
+        "ebur128=framelog=quiet"
+    )  # no true peak here: it doubles the cost, and the encoded file is what counts
     fmt = ["-f", input_format] if input_format else []
     log = run([*fmt, "-i", str(path), "-map", "0:a:0", "-af", chain, "-f", "null", "-"], timeout_s, on_progress)
     return _parse_analysis(log)
@@ -182,7 +194,7 @@ def _parse_analysis(log: str) -> Analysis:
     header = int(hdr.group(1)) * 3600 + int(hdr.group(2)) * 60 + float(hdr.group(3)) if hdr else None
     samples = _num(r"Number of samples: ([\d.]+)", log, 0.0)
     duration = samples / rate if rate else 0.0
-    summary = log[log.rfind("Summary:"):] if "Summary:" in log else ""
+    summary = log[log.rfind("Summary:") :] if "Summary:" in log else ""
     integrated = _num(r"I:\s+(-?[\d.]+|-inf) LUFS", summary, -math.inf)
     lra = _num(r"LRA:\s+(-?[\d.]+) LU", summary, 0.0)
     peak_db = _num(r"Peak level dB: (-?[\d.]+|-inf)", log, -math.inf)
@@ -201,37 +213,49 @@ def _parse_analysis(log: str) -> Analysis:
     for line in log.splitlines():
         if ("[error]" in line or "[warning]" in line) and _DAMAGE.search(line) and not _IGNORED.search(line):
             damage.append(re.sub(r"^\[[^]]+\] ", "", line).strip())
-    return Analysis(container=container, codec=codec, sample_rate_hz=rate, channels=channels,
-                    header_duration_s=header, duration_s=duration, integrated_lufs=integrated,
-                    loudness_range_lu=lra, peak_db=peak_db,
-                    peak_share=(peak_count / max(1.0, samples * channels)) if peak_db > -0.5 else 0.0,
-                    flat_factor=flat, speech_start_s=max(0.0, speech_start),
-                    speech_end_s=speech_end, damage=damage[:5])
+    return Analysis(
+        container=container,
+        codec=codec,
+        sample_rate_hz=rate,
+        channels=channels,
+        header_duration_s=header,
+        duration_s=duration,
+        integrated_lufs=integrated,
+        loudness_range_lu=lra,
+        peak_db=peak_db,
+        peak_share=(peak_count / max(1.0, samples * channels)) if peak_db > -0.5 else 0.0,
+        flat_factor=flat,
+        speech_start_s=max(0.0, speech_start),
+        speech_end_s=speech_end,
+        damage=damage[:5],
+    )
 
 
 # ---------------------------------------------------------------- render
 
+
 @dataclass(frozen=True)
 class Piece:
     """One input of a render: a file, the part of it to keep, and its gain."""
+
     path: Path
     input_format: str | None
     start_s: float
     end_s: float
     gain_db: float
-    mask_pitch: float | None = None   # pseudonym-masked voices: pitch and formants moved together
+    mask_pitch: float | None = None  # pseudonym-masked voices: pitch and formants moved together
 
 
 @dataclass(frozen=True)
 class RenderPlan:
     pieces: tuple[Piece, ...]
-    channels: int                     # 1 or 2
+    channels: int  # 1 or 2
     sample_rate_hz: int
     bitrate_kbps: int
-    limit_db: float | None            # limiter ceiling (sample peak); None: no limiter
+    limit_db: float | None  # limiter ceiling (sample peak); None: no limiter
     compress: bool
-    hide: tuple[tuple[float, float], ...] = ()   # spans of the finished timeline to hide (redaction)
-    hide_with: str = "tone"                      # tone | silence
+    hide: tuple[tuple[float, float], ...] = ()  # spans of the finished timeline to hide (redaction)
+    hide_with: str = "tone"  # tone | silence
 
 
 def render(plan: RenderPlan, out: Path, timeout_s: float, on_progress: Progress | None = None) -> "Loudness":
@@ -243,14 +267,21 @@ def render(plan: RenderPlan, out: Path, timeout_s: float, on_progress: Progress 
         if piece.input_format:
             args += ["-f", piece.input_format]
         args += ["-i", str(piece.path)]
-        steps = [f"atrim=start={piece.start_s:.4f}:end={piece.end_s:.4f}", "asetpts=PTS-STARTPTS",
-                 f"aresample={plan.sample_rate_hz}", f"aformat=sample_fmts=flt:channel_layouts={layout}"]
+        steps = [
+            f"atrim=start={piece.start_s:.4f}:end={piece.end_s:.4f}",
+            "asetpts=PTS-STARTPTS",
+            f"aresample={plan.sample_rate_hz}",
+            f"aformat=sample_fmts=flt:channel_layouts={layout}",
+        ]
         if piece.mask_pitch:
             # asetrate moves pitch and formants together (a different-sounding voice, not
             # a chipmunk); atempo puts the speed back so words keep their timing.
             r = piece.mask_pitch
-            steps += [f"asetrate={round(plan.sample_rate_hz * r)}", f"aresample={plan.sample_rate_hz}",
-                      f"atempo={1 / r:.6f}"]
+            steps += [
+                f"asetrate={round(plan.sample_rate_hz * r)}",
+                f"aresample={plan.sample_rate_hz}",
+                f"atempo={1 / r:.6f}",
+            ]
         steps.append(f"volume={piece.gain_db:.3f}dB")
         chains.append(f"[{i}:a:0]{','.join(steps)}[p{i}]")
     joined = "".join(f"[p{i}]" for i in range(len(plan.pieces)))
@@ -263,8 +294,10 @@ def render(plan: RenderPlan, out: Path, timeout_s: float, on_progress: Progress 
         if plan.hide_with == "tone":
             # A soft 660 Hz tone (-26 dBFS) where words were hidden: the listener hears that something was.
             end = plan.hide[-1][1] + 1
-            chains.append(f"aevalsrc=exprs='0.05*sin(2*PI*660*t)*({spans})':s={plan.sample_rate_hz}:d={end:.3f},"
-                          f"aformat=sample_fmts=flt:channel_layouts={layout}[tone]")
+            chains.append(
+                f"aevalsrc=exprs='0.05*sin(2*PI*660*t)*({spans})':s={plan.sample_rate_hz}:d={end:.3f},"
+                f"aformat=sample_fmts=flt:channel_layouts={layout}[tone]"
+            )
             tail += "[hushed];[hushed][tone]amix=inputs=2:duration=first:normalize=0"
     if plan.limit_db is not None:
         # A look-ahead limiter on sample peaks, set 1 dB under the true-peak ceiling: inter-sample
@@ -277,12 +310,36 @@ def render(plan: RenderPlan, out: Path, timeout_s: float, on_progress: Progress 
     mp3 = "f=mp3:id3v2_version=0:write_id3v1=0:fflags=+bitexact"
     # The tee muxer writes the same encoded frames to the file and down a pipe, where a
     # second ffmpeg measures them as they come: the check costs no extra pass over the file.
-    encode = [*args, "-filter_complex", graph, "-map", "[out]",
-              "-map_metadata", "-1", "-map_chapters", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact",
-              "-c:a", "libmp3lame", "-b:a", f"{plan.bitrate_kbps}k", "-ar", str(plan.sample_rate_hz),
-              "-ac", str(plan.channels), "-f", "tee", "-y", f"[{mp3}]{_tee_escape(out)}|[{mp3}]pipe:1"]
-    log = run(["-f", "mp3", "-i", "pipe:0", "-af", MEASURE_CHAIN, "-f", "null", "-"], timeout_s, on_progress,
-              fed_by=encode)
+    encode = [
+        *args,
+        "-filter_complex",
+        graph,
+        "-map",
+        "[out]",
+        "-map_metadata",
+        "-1",
+        "-map_chapters",
+        "-1",
+        "-fflags",
+        "+bitexact",
+        "-flags:a",
+        "+bitexact",
+        "-c:a",
+        "libmp3lame",
+        "-b:a",
+        f"{plan.bitrate_kbps}k",
+        "-ar",
+        str(plan.sample_rate_hz),
+        "-ac",
+        str(plan.channels),
+        "-f",
+        "tee",
+        "-y",
+        f"[{mp3}]{_tee_escape(out)}|[{mp3}]pipe:1",
+    ]
+    log = run(
+        ["-f", "mp3", "-i", "pipe:0", "-af", MEASURE_CHAIN, "-f", "null", "-"], timeout_s, on_progress, fed_by=encode
+    )
     return _loudness(log)
 
 
@@ -291,6 +348,7 @@ def _tee_escape(path: Path) -> str:
 
 
 # ---------------------------------------------------------------- measure
+
 
 @dataclass(frozen=True)
 class Loudness:
@@ -314,21 +372,46 @@ def decoded_s(path: Path, input_format: str | None, *, up_to_s: float, timeout_s
     upload check: it needs the length of the whole file, not of its first minute.)"""
     heard = [0.0]
     fmt = ["-f", input_format] if input_format else []
-    run([*fmt, "-i", str(path), "-map", "0:a:0", "-t", f"{up_to_s:.3f}", "-f", "null", "-"], timeout_s,
-        on_progress=lambda s: heard.__setitem__(0, max(heard[0], s)))
+    run(
+        [*fmt, "-i", str(path), "-map", "0:a:0", "-t", f"{up_to_s:.3f}", "-f", "null", "-"],
+        timeout_s,
+        on_progress=lambda s: heard.__setitem__(0, max(heard[0], s)),
+    )
     return heard[0]
 
 
 def _loudness(log: str) -> Loudness:
     a = _parse_analysis(log)
-    summary = log[log.rfind("Summary:"):]
+    summary = log[log.rfind("Summary:") :]
     true_peak = _num(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary, -math.inf)
     return Loudness(a.integrated_lufs, true_peak, a.loudness_range_lu, a.duration_s)
 
 
 def cover(src: Path, out: Path, size_px: int, timeout_s: float) -> None:
     """A small square JPEG of the artwork for ID3: big artwork would weigh on every download."""
-    run(["-i", str(src), "-frames:v", "1", "-update", "1", "-vf",
-         f"scale={size_px}:{size_px}:force_original_aspect_ratio=decrease,"
-         f"pad={size_px}:{size_px}:(ow-iw)/2:(oh-ih)/2", "-fflags", "+bitexact", "-flags:v", "+bitexact",
-         "-q:v", "3", "-f", "image2", "-c:v", "mjpeg", "-y", str(out)], timeout_s)
+    run(
+        [
+            "-i",
+            str(src),
+            "-frames:v",
+            "1",
+            "-update",
+            "1",
+            "-vf",
+            f"scale={size_px}:{size_px}:force_original_aspect_ratio=decrease,"
+            f"pad={size_px}:{size_px}:(ow-iw)/2:(oh-ih)/2",
+            "-fflags",
+            "+bitexact",
+            "-flags:v",
+            "+bitexact",
+            "-q:v",
+            "3",
+            "-f",
+            "image2",
+            "-c:v",
+            "mjpeg",
+            "-y",
+            str(out),
+        ],
+        timeout_s,
+    )

@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from mutagen.id3 import (APIC, CHAP, COMM, CTOC, CTOCFlags, ID3, TALB, TCON, TCOP, TDRC, TIT2, TLAN, TPE1,
-                         TPUB, WOAS)
+from mutagen.id3 import APIC, CHAP, COMM, CTOC, ID3, TALB, TCON, TCOP, TDRC, TIT2, TLAN, TPE1, TPUB, WOAS, CTOCFlags
 
 
 @dataclass(frozen=True)
@@ -25,13 +24,13 @@ class ChapterMark:
 class TagSet:
     title: str
     show: str
-    artists: tuple[str, ...]         # credits as each presenter's tier allows
+    artists: tuple[str, ...]  # credits as each presenter's tier allows
     publisher: str
-    date: str                        # ISO date
-    language: str                    # ISO 639-2, e.g. "eng"
+    date: str  # ISO date
+    language: str  # ISO 639-2, e.g. "eng"
     copyright: str | None = None
     page_url: str | None = None
-    artwork: bytes | None = None     # JPEG
+    artwork: bytes | None = None  # JPEG
     chapters: tuple[ChapterMark, ...] = ()
     content_notes: str | None = None
 
@@ -56,11 +55,23 @@ def write(path: Path, tags: TagSet) -> None:
         id3.add(APIC(encoding=3, mime="image/jpeg", type=3, desc="Cover", data=tags.artwork))
     if tags.chapters:
         ids = [f"chp{i}" for i in range(len(tags.chapters))]
-        id3.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED, child_element_ids=ids,
-                     sub_frames=[TIT2(encoding=3, text="Chapters")]))
+        id3.add(
+            CTOC(
+                element_id="toc",
+                flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
+                child_element_ids=ids,
+                sub_frames=[TIT2(encoding=3, text="Chapters")],
+            )
+        )
         for cid, ch in zip(ids, tags.chapters):
-            id3.add(CHAP(element_id=cid, start_time=ch.start_ms, end_time=ch.end_ms,
-                         sub_frames=[TIT2(encoding=3, text=ch.title)]))
+            id3.add(
+                CHAP(
+                    element_id=cid,
+                    start_time=ch.start_ms,
+                    end_time=ch.end_ms,
+                    sub_frames=[TIT2(encoding=3, text=ch.title)],
+                )
+            )
     # Fixed padding keeps the bytes the same build after build.
     id3.save(path, v2_version=4, padding=lambda info: 1024)
 

@@ -20,8 +20,15 @@ KINDS = {
 }
 
 EXPECTED = {
-    ".wav": {"wav"}, ".flac": {"flac"}, ".mp3": {"mp3"}, ".m4a": {"m4a"}, ".aac": {"aac", "m4a"},
-    ".ogg": {"ogg"}, ".oga": {"ogg"}, ".opus": {"ogg"}, ".webm": {"webm"},
+    ".wav": {"wav"},
+    ".flac": {"flac"},
+    ".mp3": {"mp3"},
+    ".m4a": {"m4a"},
+    ".aac": {"aac", "m4a"},
+    ".ogg": {"ogg"},
+    ".oga": {"ogg"},
+    ".opus": {"ogg"},
+    ".webm": {"webm"},
 }
 
 
@@ -50,9 +57,9 @@ def sniff(path: Path) -> str | None:
             return "aac"
         return "mp3"
     if len(head) >= 2 and head[0] == 0xFF:
-        if (head[1] & 0xF6) == 0xF0:   # ADTS sync, layer 0
+        if (head[1] & 0xF6) == 0xF0:  # ADTS sync, layer 0
             return "aac"
-        if (head[1] & 0xE0) == 0xE0:   # MPEG audio frame sync
+        if (head[1] & 0xE0) == 0xE0:  # MPEG audio frame sync
             return "mp3"
     return None
 
@@ -74,13 +81,14 @@ def ogg_cut_short(path: Path) -> bool:
     segments = tail[at + 26]
     if len(tail) - at < 27 + segments:
         return True
-    length = 27 + segments + sum(tail[at + 27: at + 27 + segments])
+    length = 27 + segments + sum(tail[at + 27 : at + 27 + segments])
     return at + length != len(tail) or not tail[at + 5] & 0x04
 
 
 def image_size(path: Path) -> tuple[str, int, int] | None:
     """("png" | "jpeg", width, height) from the file's header, or None if it is neither."""
     import struct
+
     with path.open("rb") as f:
         head = f.read(32)
         if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":

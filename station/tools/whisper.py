@@ -24,7 +24,7 @@ from typing import Callable
 
 RATE = 16000
 WINDOW_S = 600
-SEARCH_S = 20     # how far either side of a window boundary to look for a quiet cut
+SEARCH_S = 20  # how far either side of a window boundary to look for a quiet cut
 SEED = 0
 TEMPERATURES = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]  # faster-whisper's own fallback, named here to be seen
 
@@ -32,12 +32,13 @@ TEMPERATURES = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]  # faster-whisper's own fallback, 
 @dataclass(frozen=True)
 class Options:
     """How to decode: part of every transcript's cache key."""
-    language: str | None           # ISO 639-1, or None to let a multilingual model detect it
+
+    language: str | None  # ISO 639-1, or None to let a multilingual model detect it
     beam_size: int
     vad_filter: bool
     condition_on_previous_text: bool
     no_speech_threshold: float = 0.6
-    hotwords: str | None = None    # names Whisper should expect (station, show, credits, words to hide)
+    hotwords: str | None = None  # names Whisper should expect (station, show, credits, words to hide)
 
 
 class Whisper:
@@ -48,29 +49,53 @@ class Whisper:
     def _fresh_model(self):
         import ctranslate2
         from faster_whisper import WhisperModel  # heavy: imported only when something needs transcribing
-        ctranslate2.set_random_seed(SEED)
-        return WhisperModel(str(self.model_dir), device="cpu", compute_type=self.compute_type,
-                            cpu_threads=self.cpu_threads, local_files_only=True)
 
-    def transcribe(self, audio: Path, o: Options,
-                   on_progress: Callable[[float], None] | None = None) -> tuple[list[dict], str, float]:
+        ctranslate2.set_random_seed(SEED)
+        return WhisperModel(
+            str(self.model_dir),
+            device="cpu",
+            compute_type=self.compute_type,
+            cpu_threads=self.cpu_threads,
+            local_files_only=True,
+        )
+
+    def transcribe(
+        self, audio: Path, o: Options, on_progress: Callable[[float], None] | None = None
+    ) -> tuple[list[dict], str, float]:
         """Segments (with word timings) as plain dicts, the language, and the audio's duration."""
         from faster_whisper import decode_audio
+
         model = self._fresh_model()
         samples = decode_audio(str(audio), sampling_rate=RATE)
         found: list[dict] = []
         language = o.language
         for start, end in windows(samples):
             segments, info = model.transcribe(
-                samples[start:end], language=language, beam_size=o.beam_size, vad_filter=o.vad_filter,
-                condition_on_previous_text=o.condition_on_previous_text, hotwords=o.hotwords,
-                no_speech_threshold=o.no_speech_threshold, temperature=TEMPERATURES, word_timestamps=True)
+                samples[start:end],
+                language=language,
+                beam_size=o.beam_size,
+                vad_filter=o.vad_filter,
+                condition_on_previous_text=o.condition_on_previous_text,
+                hotwords=o.hotwords,
+                no_speech_threshold=o.no_speech_threshold,
+                temperature=TEMPERATURES,
+                word_timestamps=True,
+            )
             offset = start / RATE
             for s in segments:  # a generator: decoding happens as we iterate
-                found.append({"start": offset + s.start, "end": offset + s.end, "text": s.text.strip(),
-                              # Words keep their leading space: "mid" + "-night" is one word on the page.
-                              "words": [{"start": offset + w.start, "end": offset + w.end, "text": w.word}
-                                        for w in (s.words or []) if w.word.strip()]})
+                found.append(
+                    {
+                        "start": offset + s.start,
+                        "end": offset + s.end,
+                        "text": s.text.strip(),
+                        # Words keep their leading space: "mid" + "-night" is one word on the page.
+                        "words": [
+                            {"start": offset + w.start, "end": offset + w.end, "text": w.word}
+                            for w in (s.words or [])
+                            if w.word.strip()
+                        ],
+                    }
+                )
                 if on_progress:
                     on_progress(offset + s.end)
             language = language or info.language  # detected once, then kept for every window
@@ -80,6 +105,7 @@ class Whisper:
 def windows(samples) -> list[tuple[int, int]]:
     """Sample ranges of about WINDOW_S each, cut at the quietest tenth of a second near each boundary."""
     import numpy as np
+
     total, size, frame = len(samples), WINDOW_S * RATE, RATE // 10
     cuts, at = [0], size
     while at < total - SEARCH_S * RATE:

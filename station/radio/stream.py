@@ -1,0 +1,561 @@
+"""Playout: a night's running order, in real time, as one stream that never goes silent.
+
+One Python loop decodes each item of the running order (ffmpeg, the prepared
+MP3 from the build's cache) to PCM and sends it, paced by the clock, to one
+encoder per output: MP3 to an Icecast mount, AAC segments and a rolling
+playlist for HLS under site/live/. Audio is encoded once per output, never
+per listener; a listener is Icecast's or the web server's business.
+
+- The clock is passed in, so a test or a rehearsal can play a night that
+  "starts" whenever it likes, at real speed.
+- Position is counted in samples from the night's start, so the stream stays
+  on the running order's clock; a late start joins at the right point.
+- A missing, unreadable or withdrawn file, one that ends early, or silence
+  longer than `silence_max_s` hands the rest of its slot to standby material
+  (the night's beds and standby files; last of all a quiet tone), so the slot
+  still ends on time and there is no dead air. So does an episode whose
+  withdrawal cannot be checked (the ledger locked or damaged): to be safe it
+  is treated as withdrawn, and the night goes on.
+- An output that drops (Icecast restarting) is reconnected after `retry_s`;
+  the others go on.
+- The running order is read again at each item, so a withdrawal, a pause or
+  a schedule edit reaches the air at the next item.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import os
+import queue
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import date as Date
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable, Protocol
+
+import numpy as np
+
+from station.config import Config, StreamSettings
+from station.radio.playlist import Night, Slot
+from station.tools import ffmpeg, icecast
+
+RATE = 44100
+CHANNELS = 2
+FRAME_BYTES = 2 * CHANNELS  # s16le
+CHUNK_FRAMES = RATE // 10  # 100 ms: the pacing and silence-detection step
+ENDED = "it ended before its slot did"
+SHORT_END_S = 0.5  # a file ending this close to its slot's end is padded, not replaced
+CHECK_EVERY_S = 2.0  # how often a playing file is checked to still be there (withdrawal)
+WITHDRAWN = "it was withdrawn after the night was put together"
+UNCHECKED = "its withdrawal could not be checked"
+
+log = logging.getLogger("station.stream")
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+    def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(max(0.0, seconds))
+
+
+class ShiftedClock(SystemClock):
+    """The real clock's pace from a chosen starting time: for rehearsals and tests."""
+
+    def __init__(self, starts_at: datetime):
+        self.starts_at = starts_at
+        self.origin = time.monotonic()
+
+    def now(self) -> datetime:
+        return self.starts_at + timedelta(seconds=time.monotonic() - self.origin)
+
+
+# ---------------------------------------------------------------- outputs
+class Output:
+    """One encoder process, fed PCM by its own thread so a slow or dead output never holds the others."""
+
+    name = "output"
+
+    def __init__(self, settings: StreamSettings, backlog_s: float = 5.0):
+        self.settings = settings
+        self.queue: queue.Queue[bytes | None] = queue.Queue(maxsize=max(1, int(backlog_s * 10)))
+        self.process: subprocess.Popen | None = None
+        self.thread = threading.Thread(target=self._pump, name=f"{self.name}-writer", daemon=True)
+        self.dropped_s = 0.0
+        self.restarts = 0
+        self.failure: str | None = None
+        self.closing = False
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def start(self) -> "Output":
+        self.thread.start()
+        return self
+
+    def write(self, pcm: bytes) -> None:
+        try:
+            self.queue.put_nowait(pcm)
+        except queue.Full:  # the encoder is stuck or down: this output loses the audio, the others do not
+            self.dropped_s += len(pcm) / (RATE * FRAME_BYTES)
+
+    def title(self, text: str) -> None:
+        pass
+
+    def close(self) -> None:
+        try:
+            self.queue.put(None, timeout=self.settings.retry_s)
+        except queue.Full:  # the encoder is stuck (a stalled server): stop it, or the night never ends
+            self.closing = True
+            if self.process is not None:
+                self.process.kill()
+        self.thread.join(timeout=30)
+
+    def _spawn(self) -> subprocess.Popen:
+        process = subprocess.Popen(
+            [
+                ffmpeg.executable(),
+                "-hide_banner",
+                "-v",
+                "error",
+                "-nostdin",
+                "-f",
+                "s16le",
+                "-ar",
+                str(RATE),
+                "-ac",
+                str(CHANNELS),
+                "-i",
+                "pipe:0",
+                *self.command(),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        self.errors = _Tail(process.stderr)
+        return process
+
+    def _pump(self) -> None:
+        retry_at = 0.0
+        while not self.closing:
+            pcm = self.queue.get()
+            if pcm is None:
+                break
+            if self.process is None:
+                if time.monotonic() < retry_at:
+                    self.dropped_s += len(pcm) / (RATE * FRAME_BYTES)
+                    continue
+                self.process = self._spawn()
+            try:
+                self.process.stdin.write(pcm)
+            except (BrokenPipeError, OSError, ValueError):
+                reason = self._reason()
+                self.failure = reason
+                log.warning("%s dropped (%s); reconnecting in %.0f s", self.name, reason, self.settings.retry_s)
+                self.process = None
+                self.restarts += 1
+                retry_at = time.monotonic() + self.settings.retry_s
+        if self.process is not None:
+            try:
+                self.process.stdin.close()
+            except OSError:
+                pass
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+    def _reason(self) -> str:
+        p = self.process
+        try:
+            p.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+        return self.errors.last() or f"the encoder stopped (exit {p.returncode})"
+
+
+class IcecastOutput(Output):
+    name = "Icecast"
+
+    def __init__(self, settings: StreamSettings, password: str, station_name: str, description: str):
+        super().__init__(settings)
+        self.password, self.station_name, self.description = password, station_name, description
+        self.titles: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._send_titles, name="icecast-titles", daemon=True).start()
+
+    def command(self) -> list[str]:
+        s = self.settings
+        # The source password is in ffmpeg's arguments: visible to this machine's own users only.
+        return [
+            "-c:a",
+            "libmp3lame",
+            "-b:a",
+            f"{s.mp3_kbps}k",
+            "-content_type",
+            "audio/mpeg",
+            "-ice_name",
+            self.station_name,
+            "-ice_description",
+            self.description,
+            "-ice_public",
+            "0",
+            "-f",
+            "mp3",
+            icecast.source_url(s.icecast_url, s.icecast_user, self.password),
+        ]
+
+    def title(self, text: str) -> None:
+        self.titles.put(text)
+
+    def _send_titles(self) -> None:
+        s = self.settings
+        while True:
+            text = self.titles.get()
+            while not self.titles.empty():  # only the latest matters
+                text = self.titles.get()
+            for _ in range(3):  # just after a (re)connect the mount may not be there yet
+                try:
+                    icecast.set_title(s.icecast_url, s.mount, s.icecast_user, self.password, text)
+                    break
+                except icecast.IcecastError as exc:
+                    log.info("title not updated yet: %s", exc)
+                    time.sleep(1)
+
+
+class HlsOutput(Output):
+    name = "HLS"
+
+    def __init__(self, settings: StreamSettings, folder: Path):
+        super().__init__(settings)
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def command(self) -> list[str]:
+        s = self.settings
+        stem = s.hls_name[: -len(".m3u8")]
+        return [
+            "-c:a",
+            "aac",
+            "-b:a",
+            f"{s.aac_kbps}k",
+            "-f",
+            "hls",
+            "-hls_time",
+            str(s.hls_segment_s),
+            "-hls_list_size",
+            str(max(2, s.hls_window_s // s.hls_segment_s)),
+            # epoch numbering: segment names keep rising across restarts, so players never see one reused
+            "-hls_start_number_source",
+            "epoch",
+            "-hls_flags",
+            "delete_segments+temp_file+program_date_time+discont_start",
+            "-hls_segment_filename",
+            str(self.folder / f"{stem}-%d.ts"),
+            str(self.folder / s.hls_name),
+        ]
+
+
+def outputs_for(config: Config, site_dir: Path | None = None) -> list[Output]:
+    """The outputs station.toml asks for. Raises StreamSetupError when one cannot be made."""
+    s = config.settings.stream
+    made: list[Output] = []
+    if s.icecast_url:
+        password = os.environ.get(s.password_env)
+        if not password:
+            raise StreamSetupError(
+                f"the Icecast source password is not set — put it in the environment variable "
+                f"{s.password_env} (station.toml never holds it)"
+            )
+        st = config.settings.station
+        made.append(IcecastOutput(s, password, st.name, st.description or st.name))
+    if s.hls:
+        made.append(HlsOutput(s, (site_dir or config.site_dir) / "live"))
+    if not made:
+        raise StreamSetupError("there is nowhere to send the stream — set [stream] icecast_url, or hls = true")
+    return made
+
+
+class StreamSetupError(Exception):
+    pass
+
+
+# ---------------------------------------------------------------- the player
+@dataclass
+class Report:
+    """What a night's playout did: for the log, the daemon and the tests."""
+
+    night: Date | None = None
+    played: list[tuple[str, str]] = field(default_factory=list)  # (clock time, title)
+    standby: list[tuple[str, str]] = field(default_factory=list)  # (title, why standby took over)
+    seconds: float = 0.0
+
+
+class Player:
+    def __init__(
+        self,
+        config: Config,
+        outputs: list[Output],
+        clock: Clock | None = None,
+        running_order: Callable[[Date], Night | None] | None = None,
+        is_withdrawn: Callable[[str], bool] | None = None,
+    ):
+        from station.radio import nights
+
+        self.config, self.settings = config, config.settings.stream
+        self.outputs = outputs
+        self.clock = clock or SystemClock()
+        self.running_order = running_order or nights.Follower(config, lambda: self.clock.now())
+        self.is_withdrawn = is_withdrawn or self._withdrawn_in_records
+        self.stopping = threading.Event()
+        self.report = Report()
+        self._turn = 0
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def _withdrawn_in_records(self, guid: str) -> bool:
+        """Asked before each episode: a withdrawal made since the night was put together counts at once.
+        Raises when the station's records cannot be read (damaged, unreadable); `_withdrawal` decides what
+        that means. They are written whole and renamed into place, so reading never waits on a writer."""
+        from station.records import Records
+
+        return Records.of(self.config, read_only=True).withdrawn(guid) is not None
+
+    def play(self, night: Date) -> Report:
+        """Play `night` from where the clock says it is until its window ends (or `stop()`)."""
+        order = self.running_order(night)
+        if order is None:
+            raise StreamSetupError(f"no schedule covers the night of {night}")
+        self.report.night = night
+        self.night_start = order.start
+        for out in self.outputs:
+            out.start()
+        try:
+            wait = (order.start - self.clock.now()).total_seconds()
+            if wait > 0:
+                log.info("the night of %s starts at %s; waiting %.0f s", night, f"{order.start:%H:%M}", wait)
+                self._sleep_until(order.start)
+            self.position = max(0.0, (self.clock.now() - order.start).total_seconds())
+            self.frames = 0
+            self.base = self.position
+            if self.position > 0.5:
+                log.info("joining the night %.0f s after it started", self.position)
+            while not self.stopping.is_set():
+                order = self.running_order(night) or order
+                if self.position >= order.length_s - 0.001:
+                    break
+                index = order.at(self.position)
+                if index is None:
+                    break
+                slot = order.slots[index]
+                self._play_slot(order, slot)
+            if self.stopping.is_set():
+                log.info("stopped at %s", f"{order.clock(self.position):%H:%M:%S}")
+            else:
+                log.info("the night of %s has ended", night)
+        finally:
+            for out in self.outputs:
+                out.close()
+        return self.report
+
+    # ---------------------------------------------------------------- one slot
+    def _play_slot(self, order: Night, slot: Slot) -> None:
+        end = slot.end_s
+        into = self.position - slot.start_s
+        started = f"{order.clock(self.position):%H:%M:%S}"
+        label = slot.title + (f" — {slot.show_title}" if slot.show_title else "")
+        why = self._withdrawal(slot.guid, label) if slot.guid else None
+        if why is None and (not slot.audio or not (self.config.root / slot.audio).is_file()):
+            why = "its file is missing"
+        if why is None:
+            self._title(label)
+            self.report.played.append((started, label))
+            log.info("%s playing %s (%s, %.0f s)", started, label, slot.kind, end - self.position)
+            why = self._decode(self.config.root / slot.audio, slot.from_s + into, end, watch=slot.guid is not None)
+        if why is not None and self.position < end - 0.001:
+            log.warning("%s: %s — standby plays until %s", label, why, f"{order.clock(end):%H:%M:%S}")
+            self.report.standby.append((label, why))
+            self._standby(order, end)
+
+    def _withdrawal(self, guid: str, label: str) -> str | None:
+        """Why this episode must not air, if it must not. When the check itself fails, the episode is kept off
+        air to be safe: airing a withdrawn voice is the one thing worse than a slot of standby."""
+        try:
+            withdrawn = self.is_withdrawn(guid)
+        except Exception as exc:  # noqa: BLE001 -- a locked or damaged ledger, or a bug: the night goes on
+            log.error(
+                "%s: could not check whether it was withdrawn (%s: %s); to be safe it stays off air "
+                "and standby plays its slot",
+                label,
+                type(exc).__name__,
+                exc,
+            )
+            return UNCHECKED
+        return WITHDRAWN if withdrawn else None
+
+    def _standby(self, order: Night, end: float) -> None:
+        """Fill to `end` from the night's standby sound, one file after another; a tone if none will play."""
+        files = [self.config.root / a for a in order.fallback if a]
+        tries = 0
+        while self.position < end - 0.001 and not self.stopping.is_set():
+            if files and tries < len(files):
+                path = files[self._turn % len(files)]
+                self._turn += 1
+                tries += 1
+                if not path.is_file():
+                    continue
+                self._title(self.config.settings.station.name)
+                why = self._decode(path, 0.0, end, watch=False)
+                if why is None or why == ENDED:  # it played: the next file goes on where it stopped
+                    tries = 0
+                else:
+                    log.warning("standby %s: %s", path.name, why)
+                continue
+            log.warning("no standby sound would play: a quiet tone until %s", f"{order.clock(end):%H:%M:%S}")
+            self._decode(None, 0.0, end, watch=False)
+
+    def _decode(self, path: Path | None, seek_s: float, end: float, watch: bool) -> str | None:
+        """Send `path` from `seek_s` until the night's position reaches `end`; None if it all played,
+        else why it stopped early (the position is where it stopped)."""
+        want = self._frames_until(end)
+        if want <= 0:
+            return None
+        # The last resort is a soft tone, well above what counts as silence (sine's own peak is −18 dBFS).
+        tone_db = min(-12.0, self.settings.silence_db + 15 + 18)
+        source = (
+            ["-ss", f"{seek_s:.3f}", "-i", str(path)]
+            if path is not None
+            else ["-f", "lavfi", "-i", f"sine=frequency=220:sample_rate={RATE}", "-af", f"volume={tone_db:.0f}dB"]
+        )
+        proc = subprocess.Popen(
+            [
+                ffmpeg.executable(),
+                "-hide_banner",
+                "-v",
+                "error",
+                "-nostdin",
+                *source,
+                "-f",
+                "s16le",
+                "-ac",
+                str(CHANNELS),
+                "-ar",
+                str(RATE),
+                "pipe:1",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        errors = _Tail(proc.stderr)
+        silent_s = 0.0
+        threshold = 32768 * 10 ** (self.settings.silence_db / 20)
+        checked = time.monotonic()
+        why = None
+        try:
+            while want > 0 and not self.stopping.is_set():
+                n = min(CHUNK_FRAMES, want)
+                pcm = _read(proc.stdout, n * FRAME_BYTES)
+                if not pcm:
+                    proc.wait(timeout=5)
+                    if proc.returncode:
+                        error = errors.last()
+                        why = "it could not be read" + (f" ({error})" if error else "")
+                    elif want <= SHORT_END_S * RATE:
+                        # MP3 padding: a file a few frames shorter than measured is not worth standby.
+                        self._send(bytes(want * FRAME_BYTES), want)
+                        want = 0
+                    else:
+                        why = ENDED
+                    break
+                frames = len(pcm) // FRAME_BYTES
+                pcm = pcm[: frames * FRAME_BYTES]
+                samples = np.frombuffer(pcm, dtype="<i2")
+                if path is not None and samples.size and int(np.abs(samples.astype(np.int32)).max()) < threshold:
+                    silent_s += frames / RATE
+                else:
+                    silent_s = 0.0
+                self._send(pcm, frames)
+                want -= frames
+                if silent_s > self.settings.silence_max_s:
+                    why = f"it was silent for more than {self.settings.silence_max_s:g} seconds"
+                    break
+                if watch and time.monotonic() - checked > CHECK_EVERY_S:
+                    checked = time.monotonic()
+                    if not path.exists():
+                        why = "it was withdrawn while playing"
+                        break
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            proc.stdout.close()
+        return why
+
+    def _frames_until(self, end: float) -> int:
+        return round((end - self.base) * RATE) - self.frames
+
+    def _send(self, pcm: bytes, frames: int) -> None:
+        # Sent no earlier than `lead_s` before it is due on the night's clock.
+        due = self.night_start + timedelta(seconds=self.base + self.frames / RATE - self.settings.lead_s)
+        self._sleep_until(due)
+        for out in self.outputs:
+            out.write(pcm)
+        self.frames += frames
+        self.position = self.base + self.frames / RATE
+        self.report.seconds += frames / RATE
+
+    def _sleep_until(self, when: datetime) -> None:
+        while not self.stopping.is_set():
+            left = (when - self.clock.now()).total_seconds()
+            if left <= 0:
+                return
+            self.clock.sleep(min(left, 0.5))
+
+    def _title(self, text: str) -> None:
+        for out in self.outputs:
+            out.title(text)
+
+
+class _Tail:
+    """Reads a process's stderr as it comes, keeping its last lines: a pipe nobody reads fills up
+    (64 KB of "Header missing" from a damaged file) and then ffmpeg and the player wait on each other."""
+
+    def __init__(self, pipe):
+        self.lines: collections.deque[str] = collections.deque(maxlen=5)
+        self.thread = threading.Thread(target=self._drain, args=(pipe,), daemon=True)
+        self.thread.start()
+
+    def _drain(self, pipe) -> None:
+        for raw in iter(pipe.readline, b""):
+            line = raw.decode("utf-8", "replace").strip()
+            if line:
+                self.lines.append(line)
+        pipe.close()
+
+    def last(self) -> str | None:
+        self.thread.join(timeout=2)
+        return self.lines[-1] if self.lines else None
+
+
+def _read(pipe, size: int) -> bytes:
+    """Exactly `size` bytes, or fewer only at the end of the stream."""
+    parts, got = [], 0
+    while got < size:
+        block = pipe.read(size - got)
+        if not block:
+            break
+        parts.append(block)
+        got += len(block)
+    return b"".join(parts)

@@ -1,0 +1,200 @@
+"""Draw the Recovery Network Map's landscape as an SVG string: kinds of support by locality, and the gaps.
+
+One row per kind of support, one column per locality, then evenings,
+overnight and peer-led places. The point of the picture is what is missing:
+a kind with no local entry, an area with nothing of a kind, nothing open after
+6 pm or through the night (the riskiest hours, and when the night-owl network
+is on air). Gaps are hatched and say "gap" or "none" in words, so they never
+rely on colour alone.
+
+The site's Content-Security-Policy forbids inline styles and scripts, so the
+SVG carries class names only; the rules live in `templates/static/maps.css`.
+Pure: same input, same bytes out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from html import escape
+from textwrap import wrap
+
+
+@dataclass(frozen=True)
+class Spot:
+    """One entry of the map, reduced to what the landscape counts."""
+
+    kind: str  # a kind id from resource-kinds.yaml
+    locality: str
+    peer_led: bool  # user-led, peer-led, or staffed by people with lived experience
+    evening: bool  # open some time 18:00–22:00
+    overnight: bool  # open some time 22:00–07:00
+
+
+@dataclass(frozen=True)
+class Gaps:
+    no_entry: list[str]  # kind ids with no local entry at all
+    no_evening: list[str]  # kinds with entries, none open in the evening or overnight
+    no_overnight: list[str]  # kinds with entries, none open overnight
+    peer_depth: dict[str, int]  # kind id -> number of peer-led entries
+
+
+LABEL_W, COL_W, HOURS_W, PEER_W = 232, 96, 96, 136
+HEAD_H, ROW_H, PAD = 64, 48, 16
+MAX_DOTS = 9
+HOURS = (("Evenings", "6 pm – 10 pm"), ("Overnight", "10 pm – 7 am"))
+
+
+def gaps(kinds: Sequence[tuple[str, str]], spots: Sequence[Spot]) -> Gaps:
+    """What is missing, kind by kind, in the order the kinds are given."""
+    found = {kind_id: [spot for spot in spots if spot.kind == kind_id] for kind_id, _ in kinds}
+    return Gaps(
+        no_entry=[k for k, mine in found.items() if not mine],
+        no_evening=[k for k, mine in found.items() if mine and not any(s.evening or s.overnight for s in mine)],
+        no_overnight=[k for k, mine in found.items() if mine and not any(s.overnight for s in mine)],
+        peer_depth={k: sum(s.peer_led for s in mine) for k, mine in found.items()},
+    )
+
+
+def landscape_svg(kinds: Sequence[tuple[str, str]], spots: Sequence[Spot], href: Callable[[str], str]) -> str:
+    """The landscape as an inline SVG; `href(kind_id)` is the link on each kind's row label."""
+    known = {kind_id for kind_id, _ in kinds}
+    spots = [spot for spot in spots if spot.kind in known]
+    places = sorted({spot.locality for spot in spots})
+    found = gaps(kinds, spots)
+    hours_x = PAD + LABEL_W + len(places) * COL_W
+    peer_x = hours_x + 2 * HOURS_W
+    width = peer_x + PEER_W + PAD
+    legend_y = HEAD_H + len(kinds) * ROW_H + 24
+    height = legend_y + 40
+    out = [
+        f'<svg class="landscape-map" viewBox="0 0 {width} {height}" role="group" '
+        'aria-labelledby="landscape-map-title" aria-describedby="landscape-map-desc" '
+        'xmlns="http://www.w3.org/2000/svg">',
+        '<title id="landscape-map-title">Recovery Network Map: kinds of support in each area, and the gaps</title>',
+        f'<desc id="landscape-map-desc">{escape(describe(kinds, found))}</desc>',
+        '<defs><pattern id="landscape-hatch" width="8" height="8" patternUnits="userSpaceOnUse" '
+        'patternTransform="rotate(45)"><rect width="8" height="8" fill="#fff8f1"/>'
+        '<line x1="0" y1="0" x2="0" y2="8" stroke="#e8a77a" stroke-width="2"/></pattern></defs>',
+    ]
+    out += _header(places, hours_x, peer_x)
+    for r, (kind_id, name) in enumerate(kinds):
+        y = HEAD_H + r * ROW_H
+        mine = [spot for spot in spots if spot.kind == kind_id]
+        if r % 2 == 0:
+            out.append(f'<rect class="row-band" x="0" y="{y}" width="{width}" height="{ROW_H}"/>')
+        out.append(_label(kind_id, name, href, y))
+        if not mine:
+            out.append(_gap(PAD + LABEL_W, y, width - PAD - (PAD + LABEL_W), "gap: no local entry"))
+            continue
+        for c, place in enumerate(places):
+            count = sum(spot.locality == place for spot in mine)
+            x = PAD + LABEL_W + c * COL_W
+            out.append(_cell(x, y, COL_W, str(count)) if count else _gap(x, y, COL_W, "gap"))
+        for c, open_now in enumerate((sum(s.evening for s in mine), sum(s.overnight for s in mine))):
+            x = hours_x + c * HOURS_W
+            out.append(_cell(x, y, HOURS_W, str(open_now)) if open_now else _gap(x, y, HOURS_W, "none"))
+        out.append(_peer(peer_x, y, found.peer_depth[kind_id]))
+    out += _legend(legend_y)
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def describe(kinds: Sequence[tuple[str, str]], found: Gaps) -> str:
+    """The landscape in words: the same facts as the picture, for screen readers and the printed page."""
+    names = dict(kinds)
+
+    def listed(ids: list[str]) -> str:
+        return ", ".join(names[i] for i in ids)
+
+    def kinds_have(n: int) -> str:
+        return "1 kind of support has" if n == 1 else f"{n} kinds of support have"
+
+    if found.no_entry:
+        said = [f"{kinds_have(len(found.no_entry))} no local entry: {listed(found.no_entry)}."]
+    else:
+        said = ["Every kind of support has at least one local entry."]
+    if found.no_evening:
+        said.append(
+            f"{kinds_have(len(found.no_evening))} nothing open in the evening or overnight: {listed(found.no_evening)}."
+        )
+    if found.no_overnight:
+        said.append(f"{kinds_have(len(found.no_overnight))} nothing open overnight: {listed(found.no_overnight)}.")
+    peer = [f"{names[k]} {n}" for k, n in found.peer_depth.items() if n]
+    said.append(f"Peer-led places: {', '.join(peer)}." if peer else "No peer-led places are listed.")
+    return " ".join(said)
+
+
+def _header(places: list[str], hours_x: int, peer_x: int) -> list[str]:
+    out = [f'<text class="head" x="{PAD}" y="{HEAD_H - 14}">Kind of support</text>']
+    for c, place in enumerate(places):
+        lines = wrap(place, 12, max_lines=2, placeholder="…") or [place]
+        x = PAD + LABEL_W + c * COL_W + COL_W // 2
+        out.append(_lines("head", x, HEAD_H - 14 - 16 * (len(lines) - 1), lines, middle=True))
+    for c, (name, note) in enumerate(HOURS):
+        x = hours_x + c * HOURS_W + HOURS_W // 2
+        out.append(f'<text class="head" x="{x}" y="{HEAD_H - 30}" text-anchor="middle">{name}</text>')
+        out.append(f'<text class="head-note" x="{x}" y="{HEAD_H - 12}" text-anchor="middle">{escape(note)}</text>')
+    out.append(f'<text class="head" x="{peer_x + 10}" y="{HEAD_H - 30}">Peer-led</text>')
+    out.append(f'<text class="head-note" x="{peer_x + 10}" y="{HEAD_H - 12}">or user-led places</text>')
+    return out
+
+
+def _label(kind_id: str, name: str, href: Callable[[str], str], y: int) -> str:
+    lines = wrap(name, 26, max_lines=2, placeholder="…") or [name]
+    top = y + ROW_H // 2 + 5 - 8 * (len(lines) - 1)
+    return (
+        f'<a class="kind" href="{escape(href(kind_id))}">'
+        f'<rect x="{PAD - 6}" y="{y + 4}" width="{LABEL_W - 8}" height="{ROW_H - 8}" rx="6"/>'
+        f"{_lines('', PAD, top, lines)}</a>"
+    )
+
+
+def _lines(cls: str, x: int, y: int, lines: list[str], middle: bool = False) -> str:
+    anchor = ' text-anchor="middle"' if middle else ""
+    klass = f' class="{cls}"' if cls else ""
+    spans = "".join(f'<tspan x="{x}" dy="{0 if k == 0 else 16}">{escape(line)}</tspan>' for k, line in enumerate(lines))
+    return f'<text{klass} x="{x}" y="{y}"{anchor}>{spans}</text>'
+
+
+def _cell(x: int, y: int, w: int, text: str) -> str:
+    return (
+        f'<g class="cell"><rect x="{x + 4}" y="{y + 6}" width="{w - 8}" height="{ROW_H - 12}" rx="4"/>'
+        f'<text x="{x + w // 2}" y="{y + ROW_H // 2 + 5}" text-anchor="middle">{escape(text)}</text></g>'
+    )
+
+
+def _gap(x: int, y: int, w: int, text: str) -> str:
+    # The word sits on a solid white label: text over hatching would fail the contrast check.
+    label_w = 8 * len(text) + 14
+    mid = x + w // 2
+    return (
+        f'<g class="gap"><rect class="gap-fill" x="{x + 4}" y="{y + 6}" width="{w - 8}" '
+        f'height="{ROW_H - 12}" rx="4" fill="url(#landscape-hatch)"/>'
+        f'<rect class="gap-label" x="{mid - label_w // 2}" y="{y + ROW_H // 2 - 10}" width="{label_w}" '
+        f'height="20" rx="4"/>'
+        f'<text x="{mid}" y="{y + ROW_H // 2 + 5}" text-anchor="middle">{escape(text)}</text></g>'
+    )
+
+
+def _peer(x: int, y: int, count: int) -> str:
+    if not count:
+        return _gap(x, y, PEER_W, "none")
+    dots = "".join(
+        f'<circle class="dot" cx="{x + 44 + 11 * k}" cy="{y + ROW_H // 2}" r="4"/>' for k in range(min(count, MAX_DOTS))
+    )
+    return (
+        f'<g class="peer"><text class="peer-count" x="{x + 30}" y="{y + ROW_H // 2 + 5}" '
+        f'text-anchor="end">{count}</text>{dots}</g>'
+    )
+
+
+def _legend(y: int) -> list[str]:
+    return [
+        f'<g class="legend" transform="translate({PAD} {y})">',
+        '<rect class="gap-fill" x="0" y="0" width="34" height="20" rx="4" fill="url(#landscape-hatch)"/>',
+        '<text x="44" y="15">gap: nothing listed</text>',
+        '<circle class="dot" cx="230" cy="10" r="4"/>',
+        '<text x="242" y="15">one peer-led place (up to 9 shown; the number says how many)</text>',
+        "</g>",
+    ]

@@ -1,0 +1,332 @@
+"""`station publish`: site/ to an S3-compatible bucket, changed files only, feeds last.
+
+The order is what keeps listeners safe from half a publish: media (audio,
+transcripts, artwork, stylesheets) go up first, then pages and the search
+index, then the feeds; only when every new file is in place is anything the
+site no longer has deleted — pages first, media last. A feed in the bucket
+therefore never names a file that is not there yet, and a run stopped at any
+point leaves a site that works. Running it again finishes the job: what to do
+is worked out afresh from the bucket's own listing each time.
+
+Unchanged is decided by content: the bucket's ETag against the MD5 of a
+single-part upload, or, for files sent in parts, against what this station
+last uploaded (the `published` table of the ledger). Credentials come only from
+the standard AWS environment variables or a named profile; botocore retries
+throttling, 5xx answers and dropped connections with backoff.
+
+Only what is really inside site/ goes up. The build never makes a link there,
+so a link someone left (to /etc/passwd, to content/ with its unpublished
+recordings, to a folder anywhere) is skipped and named: a bucket is public,
+and following a link out of site/ would publish whatever it points at.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from station.build.ledger import Ledger
+from station.config import Config, PublishSettings
+from station.errors import Problem, Severity, StationError
+from station.files import TMP_PREFIX
+from station.web.serve import content_type
+
+# Names made from their content never change: they can be cached for a year.
+IMMUTABLE = ("static/", "artwork/")
+CACHE_IMMUTABLE = "public, max-age=31536000, immutable"
+# Audio keeps its name when it is re-tagged, and a withdrawn episode must leave caches soon.
+CACHE_MEDIA = "public, max-age=3600"
+CACHE_PAGES = "public, max-age=300"  # pages, feeds, the search index: news shows within minutes
+
+
+class PublishError(StationError):
+    pass
+
+
+@dataclass(frozen=True)
+class Upload:
+    rel: str  # path inside site/
+    key: str  # object key in the bucket
+    size: int
+    sha256: str
+    why: str  # new | changed
+
+    @property
+    def phase(self) -> int:
+        """0 media, 1 pages, 2 feeds: the order they go up in."""
+        if self.rel.endswith(".xml"):
+            return 2
+        if self.rel.endswith(".html") or self.rel == "search.json":
+            return 1
+        return 0
+
+
+@dataclass
+class Plan:
+    uploads: list[Upload] = field(default_factory=list)
+    deletes: list[str] = field(default_factory=list)  # object keys, in the order they go
+    unchanged: int = 0
+    skipped: list[Problem] = field(default_factory=list)  # links in site/ that were not followed
+
+    @property
+    def upload_bytes(self) -> int:
+        return sum(u.size for u in self.uploads)
+
+
+def cache_control(rel: str) -> str:
+    if rel.startswith(IMMUTABLE):
+        return CACHE_IMMUTABLE
+    if rel.startswith("media/"):
+        return CACHE_MEDIA
+    return CACHE_PAGES
+
+
+def last_build_problems(config: Config) -> list[str] | None:
+    """The errors the last build reported, or None when there has been no build."""
+    report = config.state_dir / "last-build.json"
+    if not report.is_file():
+        return None
+    return json.loads(report.read_text(encoding="utf-8")).get("errors", [])
+
+
+def client(settings: PublishSettings):
+    import boto3
+    from botocore.config import Config as BotoConfig
+
+    session = boto3.Session(profile_name=settings.profile, region_name=settings.region)
+    # Checksums only where S3 requires them: the newer streaming checksum trailers are not understood
+    # by every S3-compatible server, and the ETag comparison covers integrity for us.
+    return session.client(
+        "s3",
+        endpoint_url=settings.endpoint_url,
+        config=BotoConfig(
+            retries={"max_attempts": settings.attempts, "mode": "standard"},
+            connect_timeout=10,
+            read_timeout=120,
+            s3={"addressing_style": "path"},
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+        ),
+    )
+
+
+def _md5(path: Path) -> str:
+    digest = hashlib.md5(usedforsecurity=False)
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+LIVE = "live/"  # the stream's HLS: rewritten every few seconds while on air, served from where it is made
+
+
+def local_files(site: Path, skipped: list[Problem] | None = None, label: str = "site") -> dict[str, Path]:
+    """site/'s files to publish, by their path inside it: no temporary file, nothing of live/, and nothing
+    that is not really in site/. A link to a file inside site/ is published as that file; a link that leads
+    out of it, or to a folder (walking links invites loops), is left out and named in `skipped`."""
+    found: dict[str, Path] = {}
+    if not site.is_dir():
+        return found
+    root = site.resolve()
+    for folder, dirs, names in os.walk(site, followlinks=False):
+        here = Path(folder)
+        for name in sorted(dirs):
+            if (here / name).is_symlink():
+                _skip(skipped, f"{label}/{(here / name).relative_to(site).as_posix()}", "is a link to a folder")
+        dirs[:] = sorted(d for d in dirs if not (here / d).is_symlink())
+        for name in sorted(names):
+            path = here / name
+            rel = path.relative_to(site).as_posix()
+            if name.startswith(TMP_PREFIX) or rel.startswith(LIVE):
+                continue
+            if path.is_symlink() and not inside(root, path):
+                _skip(skipped, f"{label}/{rel}", f"is a link to something outside {label}/")
+                continue
+            if path.is_file():  # a FIFO or a socket is not a file: opening one would wait for ever
+                found[rel] = path
+    return dict(sorted(found.items()))
+
+
+def inside(root: Path, path: Path) -> bool:
+    """Whether `path`, every link followed, is a file under `root` (already resolved)."""
+    try:
+        real = path.resolve(strict=True)
+    except (OSError, RuntimeError):  # a dangling link, a loop
+        return False
+    return root in real.parents
+
+
+def _skip(skipped: list[Problem] | None, where: str, what: str) -> None:
+    if skipped is not None:
+        skipped.append(
+            Problem(
+                where,
+                f"this {what}, so it was not published",
+                "put the file itself there if it is meant to be public, or remove the link",
+                Severity.WARNING,
+            )
+        )
+
+
+def remote_objects(s3, settings: PublishSettings) -> dict[str, tuple[str, int]]:
+    """key → (ETag without quotes, size) for everything under the prefix."""
+    found = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=settings.bucket, Prefix=settings.prefix):
+        for obj in page.get("Contents", []):
+            found[obj["Key"]] = (obj["ETag"].strip('"'), obj["Size"])
+    return found
+
+
+def plan(config: Config, ledger: Ledger, remote: dict[str, tuple[str, int]]) -> Plan:
+    settings = config.settings.publish
+    known = ledger.published()
+    result = Plan()
+    local = local_files(config.site_dir, result.skipped, config.rel(config.site_dir))
+    wanted = set()
+    for rel, path in local.items():
+        key = settings.prefix + rel
+        wanted.add(key)
+        sha = ledger.sha256(path)
+        size = path.stat().st_size
+        there = remote.get(key)
+        if there and there[1] == size:
+            etag = there[0]
+            recorded = known.get(key)
+            if recorded and recorded[:2] == (sha, etag):
+                result.unchanged += 1
+                continue
+            if "-" not in etag and etag == _md5(path):
+                # Remembered, so the next publish from this machine need not read the file again.
+                ledger.record_published(key, sha, etag, size)
+                result.unchanged += 1
+                continue
+        result.uploads.append(Upload(rel, key, size, sha, "changed" if there else "new"))
+    result.uploads.sort(key=lambda u: (u.phase, u.rel))
+    gone = [k for k in remote if k not in wanted]
+    # Feeds and pages leave first, so nothing still published points at media already gone.
+    phase = {k: Upload(k[len(settings.prefix) :], k, 0, "", "").phase for k in gone}
+    result.deletes = sorted(gone, key=lambda k: (-phase[k], k))
+    return result
+
+
+def run(
+    config: Config,
+    ledger: Ledger,
+    the_plan: Plan,
+    s3,
+    progress: Callable[[int], None] | None = None,
+    said: Callable[[str], None] | None = None,
+) -> None:
+    """Carry out the plan: uploads in order, then deletes. Stops at the first request that keeps failing."""
+    settings = config.settings.publish
+    from boto3.s3.transfer import TransferConfig
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    transfer = TransferConfig(
+        multipart_threshold=settings.multipart_mb << 20, multipart_chunksize=16 << 20, max_concurrency=4
+    )
+    done = 0
+    root = config.site_dir.resolve()
+    for up in the_plan.uploads:
+        path = config.site_dir / up.rel
+        extra = {
+            "ContentType": content_type(path),
+            "CacheControl": cache_control(up.rel),
+            "Metadata": {"sha256": up.sha256},
+        }
+        if not inside(root, path):  # made into a link out of site/ since the plan was made
+            raise PublishError(
+                f"site/{up.rel} changed into a link out of site/ while publishing, so it was not "
+                f"uploaded; {done} of {len(the_plan.uploads)} files went up and nothing was deleted "
+                "— remove the link and run `station publish` again"
+            )
+        try:
+            if up.size < transfer.multipart_threshold:
+                with path.open("rb") as body:
+                    etag = s3.put_object(Bucket=settings.bucket, Key=up.key, Body=body, **extra)["ETag"]
+                if progress:
+                    progress(up.size)
+            else:
+                s3.upload_file(str(path), settings.bucket, up.key, ExtraArgs=extra, Config=transfer, Callback=progress)
+                etag = s3.head_object(Bucket=settings.bucket, Key=up.key)["ETag"]
+        except (BotoCoreError, ClientError, OSError) as exc:
+            where = {
+                0: "before any page or feed changed",
+                1: "before any feed changed",
+                2: "while the feeds were going up",
+            }[up.phase]
+            raise PublishError(
+                f"uploading {up.rel} kept failing ({_reason(exc)}); {done} of "
+                f"{len(the_plan.uploads)} files went up, {where}, and nothing was deleted — "
+                "the site works as it is; run `station publish` again to finish"
+            ) from exc
+        ledger.record_published(up.key, up.sha256, etag.strip('"'), up.size)
+        done += 1
+        if said:
+            said(f"uploaded {up.rel}")
+    for key in the_plan.deletes:
+        try:
+            s3.delete_object(Bucket=settings.bucket, Key=key)
+        except (BotoCoreError, ClientError) as exc:
+            raise PublishError(
+                f"deleting {key} kept failing ({_reason(exc)}); every new file is in place — "
+                "run `station publish` again to finish the clean-up"
+            ) from exc
+        ledger.forget_published(key)
+        if said:
+            said(f"deleted {key}")
+
+
+def _reason(exc: BaseException) -> str:
+    from botocore.exceptions import ClientError, NoCredentialsError
+
+    if isinstance(exc, NoCredentialsError):
+        return "no credentials"
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        return f"{error.get('Code', 'error')}: {error.get('Message', '')}".strip()
+    return str(exc)
+
+
+def connect(config: Config):
+    """A client and the bucket's listing, or a PublishError that says what to do."""
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
+
+    settings = config.settings.publish
+    try:
+        s3 = client(settings)
+        return s3, remote_objects(s3, settings)
+    except ProfileNotFound:
+        raise PublishError(
+            f"the AWS profile “{settings.profile}” is not set up on this machine — add it to "
+            "~/.aws/credentials, or remove `profile` and use the AWS_* environment variables"
+        ) from None
+    except NoCredentialsError:
+        raise PublishError(
+            "there are no credentials for the bucket — set AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) in the environment; they never go in "
+            "station.toml"
+        ) from None
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in ("NoSuchBucket", "404"):
+            raise PublishError(
+                f"the bucket “{settings.bucket}” does not exist at this endpoint — create it, or "
+                "check `bucket` and `endpoint_url` in [publish]"
+            ) from None
+        if code in ("AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch"):
+            raise PublishError(
+                f"the bucket refused these credentials ({code}) — check them, and that they may "
+                "list, write and delete in the bucket"
+            ) from None
+        raise PublishError(f"the bucket could not be listed ({_reason(exc)})") from None
+    except BotoCoreError as exc:
+        raise PublishError(
+            f"the storage endpoint could not be reached ({exc}) — check `endpoint_url` and the "
+            "network, then run `station publish` again"
+        ) from None

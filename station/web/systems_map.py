@@ -1,0 +1,295 @@
+"""Draw the users' recovery systems map as an SVG string, at build time.
+
+Three columns, one per sub-system (The Hold, The Struggle, The Recovery); each
+node is a box that links to its page. Arrows are the report's links: solid where
+the report says so, dashed where it only implies it; our own guesses
+(`inferred`) are left out, so the map never claims more than the users said.
+
+The site's Content-Security-Policy forbids inline styles and scripts, so the
+SVG carries class names only; the rules live in `templates/static/maps.css`.
+Pure: same data in, same bytes out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from html import escape
+from textwrap import wrap
+
+from station.catalog.recovery_map import Link, Node, links, nodes, plain
+
+PARTS = (("hold", "The Hold"), ("struggle", "The Struggle"), ("recovery", "The Recovery"))
+SOLID = {"stated"}
+DASHED = {"implied", "archetype", "workshop_web"}  # "inferred" is ours, not the report's: never drawn
+EFFECT_WORDS = {
+    "feeds": "feeds",
+    "reinforces": "strengthens",
+    "hinders": "weakens",
+    "triggers": "triggers",
+    "delays": "delays",
+    "mixed": "pushes both ways on",
+    "associated": "goes with",
+}
+
+BOX_W, BOX_H = 212, 108
+GUTTER, ROW_GAP = 88, 36  # gutters hold the arrows; row gaps carry arrows that skip a column
+PITCH = BOX_H + ROW_GAP
+MARGIN, TOP = 44, 76  # TOP leaves room for the part headings
+MAX_ROWS = 6  # a taller part is split into two columns
+LINE_CHARS = 28
+
+
+@dataclass(frozen=True)
+class Box:
+    node: Node
+    col: int
+    row: int
+
+    @property
+    def x(self) -> int:
+        return MARGIN + self.col * (BOX_W + GUTTER)
+
+    @property
+    def y(self) -> int:
+        return TOP + self.row * PITCH
+
+
+def systems_map_svg(href: Callable[[str], str], counts: Mapping[str, int]) -> str:
+    """The map as an inline SVG; `href(node_id)` is each box's link, `counts[node_id]` its stories and places."""
+    boxes = _layout()
+    drawn = [link for link in links() if _drawable(link, boxes)]
+    rows = max(box.row for box in boxes.values()) + 1
+    width = 2 * MARGIN + (max(box.col for box in boxes.values()) + 1) * (BOX_W + GUTTER) - GUTTER
+    legend_y = TOP + rows * PITCH
+    height = legend_y + 62
+    out = [
+        f'<svg class="systems-map" viewBox="0 0 {width} {height}" role="group" '
+        'aria-labelledby="systems-map-title" aria-describedby="systems-map-desc" xmlns="http://www.w3.org/2000/svg">',
+        '<title id="systems-map-title">The recovery systems map, in the users\' own words</title>',
+        '<desc id="systems-map-desc">Three parts: The Hold, The Struggle and The Recovery. People are in all '
+        "three at once: it is a web, not a set of steps. Each box links to stories and local help. Arrows show "
+        "how one part pushes on another: solid arrows are said in the report, dashed ones are implied.</desc>",
+        '<defs><marker id="systems-map-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="9" '
+        'markerHeight="9" markerUnits="userSpaceOnUse" orient="auto"><path class="arrowhead" '
+        'd="M0 0L10 5L0 10z"/></marker></defs>',
+    ]
+    out += _parts(boxes, rows)
+    out.append('<g class="links" aria-hidden="true">')
+    out += _link_paths(drawn, boxes)
+    out.append("</g>")
+    out += [_box(box, href, counts.get(box.node.id, 0)) for box in sorted(boxes.values(), key=_reading_order)]
+    out += _legend(legend_y)
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def _layout() -> dict[str, Box]:
+    """Place nodes in a grid, deterministically from the data.
+
+    A part too tall for one column (the Struggle) is split: the nodes its other
+    nodes point at (the report's three large circles) go in the column nearer
+    the Recovery, and the factors the users named go nearer the Hold, which most
+    of them feed. Within a column, nodes sit near the rows of what they link to,
+    which keeps arrows short and crossings few.
+    """
+    columns: list[list[Node]] = []
+    for part, _ in PARTS:
+        members = [node for node in nodes().values() if node.part == part]
+        if len(members) <= MAX_ROWS:
+            columns.append(members)
+            continue
+        inner = [link for link in links() if _part(link.source) == _part(link.target) == part]
+        net_in = {
+            n.id: sum(lk.target == n.id for lk in inner) - sum(lk.source == n.id for lk in inner) for n in members
+        }
+        columns.append([n for n in members if net_in[n.id] <= 0])
+        columns.append([n for n in members if net_in[n.id] > 0])
+    col_of = {node.id: c for c, column in enumerate(columns) for node in column}
+    rows = max(len(column) for column in columns)
+    row_of = _rows(columns, rows)
+    neighbours = {node_id: [] for node_id in col_of}
+    for link in links():
+        if link.source in col_of and link.target in col_of:
+            neighbours[link.source].append(link.target)
+            neighbours[link.target].append(link.source)
+    for _ in range(4):  # a few sweeps of the barycentre heuristic settle it
+        for column in columns:
+            column.sort(key=lambda n: (_mean([row_of[m] for m in neighbours[n.id]], row_of[n.id]), row_of[n.id]))
+        row_of = _rows(columns, rows)
+    return {node.id: Box(node, col_of[node.id], row_of[node.id]) for column in columns for node in column}
+
+
+def _rows(columns: list[list[Node]], rows: int) -> dict[str, int]:
+    # Centre each column on the shared grid, so the row gaps line up across the whole map.
+    return {node.id: (rows - len(column)) // 2 + r for column in columns for r, node in enumerate(column)}
+
+
+def _mean(values: list[int], default: int) -> float:
+    return sum(values) / len(values) if values else default
+
+
+def _part(node_id: str) -> str:
+    node = nodes().get(node_id)
+    return node.part if node else ""
+
+
+def _drawable(link: Link, boxes: Mapping[str, Box]) -> bool:
+    return link.source in boxes and link.target in boxes and link.basis in SOLID | DASHED
+
+
+def _reading_order(box: Box) -> tuple[int, int]:
+    return (box.col, box.row)
+
+
+@dataclass(frozen=True)
+class Route:
+    link: Link
+    out_side: int  # +1: leaves from the box's right side, -1: from its left
+    in_side: int
+    channel: float | None  # the y of the row gap a column-skipping link runs along
+
+
+def _link_paths(drawn: list[Link], boxes: Mapping[str, Box]) -> list[str]:
+    """One curved path per link, ending on the side of a box that faces where it comes from."""
+    routes = _routes(drawn, boxes)
+    port = _ports(routes, boxes)
+    out = []
+    for i, route in enumerate(routes):
+        link = route.link
+        a, b = boxes[link.source], boxes[link.target]
+        kind = "link-stated" if link.basis in SOLID else "link-implied"
+        said = "said in the report" if link.basis in SOLID else "implied by the report"
+        title = escape(f"{a.node.name} {EFFECT_WORDS.get(link.effect, link.effect)} {b.node.name} ({said})")
+        out.append(
+            f'<path class="link {kind}" data-source="{escape(link.source)}" '
+            f'data-target="{escape(link.target)}" d="{_path(route, a, b, port[(i, 0)], port[(i, 1)])}" '
+            f'marker-end="url(#systems-map-arrow)"><title>{title}</title></path>'
+        )
+    return out
+
+
+def _routes(drawn: list[Link], boxes: Mapping[str, Box]) -> list[Route]:
+    """Same-column links bow out sideways (down on the right, up on the left), so
+    they are never hidden behind the boxes between them; links that skip a column
+    run along a row gap, each in its own lane."""
+    lanes: dict[float, int] = {}
+    routes = []
+    for link in drawn:
+        a, b = boxes[link.source], boxes[link.target]
+        if a.col == b.col:
+            side = 1 if a.row < b.row else -1
+            routes.append(Route(link, side, side, None))
+            continue
+        side = 1 if b.col > a.col else -1
+        channel = None
+        if abs(b.col - a.col) > 1:
+            gap = a.y + BOX_H + ROW_GAP / 2 if b.row >= a.row else a.y - ROW_GAP / 2
+            lane = lanes.get(gap, 0)
+            lanes[gap] = lane + 1
+            channel = gap + (lane + 1) // 2 * 8 * (1 if lane % 2 else -1)  # lanes 0, +8, -8, +16 …
+        routes.append(Route(link, side, -side, channel))
+    return routes
+
+
+def _ports(routes: list[Route], boxes: Mapping[str, Box]) -> dict[tuple[int, int], float]:
+    """Where each link meets its boxes: (route index, 0 start / 1 end) -> y.
+
+    The ends on one side of a box are spread along it, ordered by where the other
+    end is, so arrowheads don't pile up on one spot and fewer lines cross.
+    """
+    ends: dict[tuple[str, int], list[tuple[float, int, int]]] = {}
+    for i, route in enumerate(routes):
+        a, b = boxes[route.link.source], boxes[route.link.target]
+        ends.setdefault((a.node.id, route.out_side), []).append((b.y if route.channel is None else route.channel, i, 0))
+        ends.setdefault((b.node.id, route.in_side), []).append((a.y if route.channel is None else route.channel, i, 1))
+    port = {}
+    for (node_id, _), found in ends.items():
+        found.sort()
+        step = (BOX_H - 24) / (len(found) + 1)
+        for k, (_, i, which) in enumerate(found):
+            port[(i, which)] = boxes[node_id].y + 12 + step * (k + 1)
+    return port
+
+
+def _path(route: Route, a: Box, b: Box, y1: float, y2: float) -> str:
+    x1 = a.x + (BOX_W if route.out_side > 0 else 0)
+    x2 = b.x + (BOX_W if route.in_side > 0 else 0)
+    if a.col == b.col:
+        bow = route.out_side * min(16 + 12 * abs(a.row - b.row), GUTTER / 2 - 6)
+        return f"M{x1} {_n(y1)}C{_n(x1 + bow)} {_n(y1)} {_n(x2 + bow)} {_n(y2)} {x2} {_n(y2)}"
+    if route.channel is None:
+        mid = (x1 + x2) / 2
+        return f"M{x1} {_n(y1)}C{_n(mid)} {_n(y1)} {_n(mid)} {_n(y2)} {x2} {_n(y2)}"
+    # Out into the gutter, along the row gap, and in again; each bend a short curve.
+    g1, g2, y = x1 + route.out_side * GUTTER / 2, x2 - route.out_side * GUTTER / 2, route.channel
+    r = route.out_side * 12
+    return (
+        f"M{x1} {_n(y1)}C{_n(g1)} {_n(y1)} {_n(g1)} {_n(y)} {_n(g1 + r)} {_n(y)}"
+        f"L{_n(g2 - r)} {_n(y)}C{_n(g2)} {_n(y)} {_n(g2)} {_n(y2)} {x2} {_n(y2)}"
+    )
+
+
+def _parts(boxes: Mapping[str, Box], rows: int) -> list[str]:
+    out = []
+    for part, name in PARTS:
+        mine = [box for box in boxes.values() if box.node.part == part]
+        if not mine:
+            continue
+        left = min(box.x for box in mine) - 16
+        right = max(box.x for box in mine) + BOX_W + 16
+        bottom = TOP + rows * PITCH - ROW_GAP + 16
+        out.append(
+            f'<rect class="part part-{part}" x="{left}" y="16" width="{right - left}" height="{bottom - 16}" rx="14"/>'
+        )
+        out.append(
+            f'<text class="part-name part-name-{part}" x="{(left + right) // 2}" y="52" '
+            f'text-anchor="middle">{escape(name)}</text>'
+        )
+    return out
+
+
+def _box(box: Box, href: Callable[[str], str], count: int) -> str:
+    x, y = box.x, box.y
+    lines = _wrap(plain(box.node), LINE_CHARS, 3)
+    spans = "".join(
+        f'<tspan x="{x + 10}" dy="{0 if k == 0 else 16}">{escape(line)}</tspan>' for k, line in enumerate(lines)
+    )
+    parts = [
+        f'<a class="node node-{box.node.part}" href="{escape(href(box.node.id))}">',
+        f'<rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="10"/>',
+        f'<text class="node-name" x="{x + 10}" y="{y + 22}">{escape(box.node.name)}</text>',
+    ]
+    if spans:
+        parts.append(f'<text class="node-plain" x="{x + 10}" y="{y + 42}">{spans}</text>')
+    if count:
+        words = "1 story or place" if count == 1 else f"{count} stories and places"
+        parts.append(f'<text class="node-count" x="{x + 10}" y="{y + BOX_H - 10}">{words}</text>')
+    parts.append("</a>")
+    return "".join(parts)
+
+
+def _wrap(text: str, width: int, most: int) -> list[str]:
+    lines = wrap(text, width)
+    if len(lines) <= most:
+        return lines
+    return lines[: most - 1] + [lines[most - 1].rstrip(" ,;:-–—(…") + "…"]
+
+
+def _legend(y: int) -> list[str]:
+    x = MARGIN
+    return [
+        f'<g class="legend" transform="translate({x} {y})">',
+        '<path class="link link-stated" d="M0 14H44" marker-end="url(#systems-map-arrow)"/>',
+        '<text x="54" y="19">said in the report</text>',
+        '<path class="link link-implied" d="M210 14H254" marker-end="url(#systems-map-arrow)"/>',
+        '<text x="264" y="19">implied by the report</text>',
+        '<text x="0" y="46">Not steps: people can be in all three parts at once.</text>',
+        "</g>",
+    ]
+
+
+def _n(value: float) -> str:
+    """A coordinate with at most one decimal, so output is short and identical on every machine."""
+    text = f"{value:.1f}"
+    return text[:-2] if text.endswith(".0") else text
