@@ -35,9 +35,9 @@ cached in bench/out/desk/: pink noise, 44.1 kHz 16-bit stereo WAV: --big-minutes
 
 3. the episode page. A presenter who has just uploaded reloads GET /episodes/<id> until the state changes; the
    page reads every show's recordings and sidecars (`catalog.load`), the last build's report, and every
-   transcript record the last build left (`pipeline.transcript_records`). With 5 and with 50 episodes in the
+   transcript record the last build left (`build.transcripts.records`). With 5 and with 50 episodes in the
    show (copies of the small WAV, each with a valid sidecar like tests/conftest.py's `sidecar()`, all owned by
-   the presenter), a `.station/last-build.json` in which all but the newest are published (a warning on every
+   the presenter), a build report (`.station/last-build.json`) in which all but the newest are published (a warning on every
    fifth), and the newest recording changed after it ("Waiting for the next build": the one reloaded). Two
    states of the station: no transcript records (transcripts off, or never built), and one record per
    published episode as a build leaves it in .station/cache/episodes/ (--transcript-words words with their
@@ -148,7 +148,7 @@ def write_station(root: Path, max_mb: int) -> None:
     shutil.copyfile(REPO / "content" / "artwork.jpg", root / "content" / "artwork.jpg")
     (folder / "show.toml").write_text('title = "Night Talk"\ndescription = "Peers after midnight."\n')
     (root / ".station" / "tmp").mkdir(parents=True)
-    accounts = Accounts(root / ".station" / "desk.sqlite")
+    accounts = Accounts(root / "records" / "desk.sqlite")
     accounts.add(USER, PASSWORDS[USER], "presenter", "Sam")
     accounts.close()
 
@@ -479,39 +479,27 @@ def add_episodes(folder: Path, source: Path, count: int, accounts: Accounts, use
 
 def write_report(root: Path, episodes: list[Path]) -> str:
     """A last build in which all but the newest are published; the newest is changed after it: waiting."""
-    outcomes, problems = [], []
+    from station import config as config_mod
+    from station.build import report as report_mod
+    from station.errors import Problem, Severity
+
+    lines, problems = [], []
     for n, path in enumerate(episodes[:-1], 1):
         where = f"content/shows/{SHOW}/{path.name}"
-        outcomes.append(
-            {
-                "where": where,
-                "state": "published",
-                "slug": path.stem,
-                "guid": guid(where),
-                "audio": f"media/{SHOW}/{path.stem}.mp3",
-                "transcript": "machine",
-            }
+        lines.append(
+            report_mod.Line(where, "built", path.stem, guid(where), f"media/{SHOW}/{path.stem}.mp3", "machine")
         )
         if n % 5 == 0:
             problems.append(
-                {
-                    "where": where,
-                    "what": "the recording starts with 14 s of silence",
-                    "fix": "trim it, or leave it: the build trims silence over 3 s",
-                    "severity": "warning",
-                }
+                Problem(
+                    where,
+                    "the recording starts with 14 s of silence",
+                    "trim it, or leave it: the build trims silence over 3 s",
+                    Severity.WARNING,
+                )
             )
-    report = {
-        "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(),
-        "errors": [],
-        "warnings": [],
-        "waiting": [],
-        "transcripts_pending": [],
-        "episodes": {"published": len(outcomes)},
-        "outcomes": outcomes,
-        "problems": problems,
-    }
-    (root / ".station" / "last-build.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    report = report_mod.BuildReport(dt.datetime.now(dt.timezone.utc), tuple(lines), tuple(problems))
+    report_mod.write(config_mod.load(root), report)
     later = time.time() + 1
     os.utime(episodes[-1], (later, later))
     return f"content/shows/{SHOW}/{episodes[-1].name}"
@@ -564,7 +552,7 @@ def episode_page(root: Path, client: Client, small: Path, counts: list[int], req
 
     print(f"\n== 3. the page a presenter reloads while waiting: median of {requests} requests each ==")
     folder = root / "content" / "shows" / SHOW
-    accounts = Accounts(root / ".station" / "desk.sqlite")
+    accounts = Accounts(root / "records" / "desk.sqlite")
     user_id = next(u.id for u in accounts.users() if u.username == USER)
     rows = []
     print(
@@ -602,18 +590,20 @@ def episode_page(root: Path, client: Client, small: Path, counts: list[int], req
 def where_page_goes(root: Path, waiting: str, repeat: int = 5) -> None:
     """What the episode page reads, timed in this process on the same station as it stands (best of --repeat)."""
     from station import config as config_mod
+    from station.build import report as report_mod
     from station.build import runner as pipeline
+    from station.build import transcripts
     from station.catalog import content as catalog_mod
     from station.desk import episodes as episodes_mod
 
     config = config_mod.load(root)
-    accounts = Accounts(root / ".station" / "desk.sqlite")
+    accounts = Accounts(root / "records" / "desk.sqlite")
     targets = [
         (catalog_mod, "shows", "shows read"),
         (episodes_mod, "_sidecar", "its sidecar"),
-        (episodes_mod, "last_report", "last-build.json"),
+        (report_mod, "read", "the build report"),
         (pipeline, "building", "build lock"),
-        (pipeline, "transcript_record", "its transcript record"),
+        (transcripts, "record", "its transcript record"),
     ]
     eid = episodes_mod.episode_id(waiting)
     runs = []

@@ -42,6 +42,7 @@ import lxml.etree
 from feedgen.feed import FeedGenerator
 
 from bench import timing
+from station.build.built import BuiltEpisode
 from station.catalog.model import (
     CONTENT_NOTES,
     Chapter,
@@ -53,8 +54,10 @@ from station.catalog.model import (
     ShowMeta,
     slugify,
 )
+from station.catalog.transcript import Transcript
 from station.config import Config, Settings
 from station.podcast import feed
+from station.web import markup
 
 AIM_S = 1.0
 SETTINGS = dict(
@@ -139,8 +142,11 @@ def show_notes(rnd: random.Random, i: int) -> str:
     return "\n\n".join(paras)
 
 
-def catalogue(root: Path, episodes: int, shows: int, seed: int = 1) -> tuple[Config, list[Show], list[feed.Item]]:
-    """The station's config, its shows and one feed Item per episode, round-robin over the shows."""
+TRANSCRIPT = Transcript((), "en")
+
+
+def catalogue(root: Path, episodes: int, shows: int, seed: int = 1) -> tuple[Config, list[Show], list[BuiltEpisode]]:
+    """The station's config, its shows and one BuiltEpisode per episode, round-robin over the shows."""
     rnd = random.Random(seed)
     config = Config(root=root, settings=Settings(**SETTINGS))
     show_list = []
@@ -202,15 +208,18 @@ def catalogue(root: Path, episodes: int, shows: int, seed: int = 1) -> tuple[Con
             meta=meta,
         )
         items.append(
-            feed.Item(
+            BuiltEpisode(
                 episode,
+                f"content/shows/{show.slug}/{slug}.wav",
+                "built",
                 slug,
                 guid=f"bench-{i:06d}",
+                measured={"duration_s": duration},
                 audio=stem + ".mp3",
-                length_bytes=int(duration * 8000) + 417,
-                duration_s=duration,
-                transcripts=True,
+                size=int(duration * 8000) + 417,
+                transcript=TRANSCRIPT,  # the feed lists the transcript files; it never reads the words
                 chapters=stem + ".chapters.json" if chapters else None,
+                in_podcast=True,
             )
         )
     return config, show_list, items
@@ -219,7 +228,7 @@ def catalogue(root: Path, episodes: int, shows: int, seed: int = 1) -> tuple[Con
 # ---------------------------------------------------------------- the work a build does for feeds
 
 
-def render_all(config: Config, shows: list[Show], items: list[feed.Item]) -> list[tuple[str, bytes]]:
+def render_all(config: Config, shows: list[Show], items: list[BuiltEpisode]) -> list[tuple[str, bytes]]:
     """The station feed and one per show, as Pipeline._feeds makes them."""
     feeds = [("feed.xml", feed.station_feed(config, items, ART))]
     for show in shows:
@@ -333,7 +342,7 @@ def time_feeds(episodes: int, shows: int, repeat: int, profile: bool) -> None:
             profile_run(config, show_list, items)
 
 
-def sanity(feeds: list[tuple[str, bytes]], items: list[feed.Item], shows: list[Show]) -> None:
+def sanity(feeds: list[tuple[str, bytes]], items: list[BuiltEpisode], shows: list[Show]) -> None:
     root = lxml.etree.fromstring(feeds[0][1])
     n_station = len(root.findall("channel/item"))
     per_show = [len(lxml.etree.fromstring(x).findall("channel/item")) for _, x in feeds[1:]]
@@ -352,12 +361,12 @@ def sanity(feeds: list[tuple[str, bytes]], items: list[feed.Item], shows: list[S
     )
 
 
-def phases(config: Config, shows: list[Show], items: list[feed.Item]) -> None:
+def phases(config: Config, shows: list[Show], items: list[BuiltEpisode]) -> None:
     """One more run, untimed in the table, with the main parts wrapped."""
     targets = [
         (feed, "description", "description (Markdown + nh3 + notes)"),
-        (feed._markdown, "render", "  markdown-it render"),
-        (feed.nh3, "clean", "  nh3.clean"),
+        (markup._markdown, "render", "  markdown-it render"),
+        (markup.nh3, "clean", "  nh3.clean"),
         (FeedGenerator, "rss_str", "FeedGenerator.rss_str (lxml tree + serialise)"),
     ]
     with timing.phase_timer(targets) as spent:
@@ -395,7 +404,7 @@ def phases(config: Config, shows: list[Show], items: list[feed.Item]) -> None:
     )
 
 
-def profile_run(config: Config, shows: list[Show], items: list[feed.Item]) -> None:
+def profile_run(config: Config, shows: list[Show], items: list[BuiltEpisode]) -> None:
     import cProfile
     import pstats
 

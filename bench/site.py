@@ -4,7 +4,7 @@ The issue's ask: "full site render for a synthetic station of 1,000 episodes and
 work), and the no-change rebuild; times and peak memory", and an episode page under 100 KB before audio.
 
 The station is made in a temporary folder: a station.toml like the repo's (transcripts turned off there
-only so that the Runner does not look for the Whisper model: nothing here transcribes, and the site does
+only so that the build does not look for the Whisper model: nothing here transcribes, and the site does
 not read that setting), content/artwork.jpg, and --resources YAML entries in content/resources/ across
 all 13 kinds, 8 localities and varied hours (daytime, evenings, overnight past midnight, weekends, 24/7,
 "by appointment"), read back with `resources.load` as a build reads them. The episodes are built in
@@ -13,7 +13,7 @@ topics from the recovery systems map, content notes on some, chapters on some, a
 about 4,000 words (25 minutes at 160 words a minute) drawn from the prose of the recovery map, so
 about 900 distinct words an episode, cut into cues by the rules of `transcript.cues_from_words` (84
 characters, 7 s, a sentence end, a pause); a page lists them joined into reading units
-(`site.reading_units`). The cues carry no per-word timings, as `site.page_transcript` leaves them for a
+(`site.reading_units`). The cues carry no per-word timings, as `page_transcript` leaves them for a
 build (see "memory" below for what the words weigh). The same seed gives the same station.
 
 * render: `site.Site(config, shows, pages, places).render()` for the whole station, --repeat
@@ -23,13 +23,13 @@ build (see "memory" below for what the words weigh). The same seed gives the sam
 * memory: one more render under tracemalloc: the peak of what the render allocates (the catalogue,
   already built, is not counted), and what a held transcript weighs with its per-word timings and as
   `page_transcript` keeps it, measured on a few episodes.
-* write: `pipeline.Runner._site` driven for real: a Runner on the station (its own ledger in
-  .station/), its `pages` filled in with our EpisodePages, `_site(Catalog(shows=...))`: resources loaded,
+* write: `build.outputs.Outputs.site` driven for real: a workshop on the station (its own ledger in
+  .station/), `Outputs.site` given our BuiltEpisodes and `Catalog(shows=...)`: resources loaded,
   `site.render_key` over every input, and unless the ledger says that key made the files there, every
-  page rendered and each file published through `Runner._publish` (written atomically with fsync unless
+  page rendered and each file published through `Workshop.publish` (written atomically with fsync unless
   the ledger says the same key made the file there). First into an empty site/, then --repeat no-change
-  rebuilds with fresh Runners, each of which must skip `Site.render` and write nothing (render never
-  entered, the Runner's work counter, its page count and every file's mtime are checked); then one
+  rebuilds with fresh workshops, each of which must skip `Site.render` and write nothing (render never
+  entered, the work counter, its page count and every file's mtime are checked); then one
   resource entry's summary edited, and put back. `render_key` is timed on its own too, with what its
   transcripts cost and a what-if that hashes them directly.
 * weight: the median and the largest episode page, the median with a 60-minute transcript and the
@@ -61,6 +61,7 @@ from array import array
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from types import SimpleNamespace
 
 import jinja2
 import yaml
@@ -69,8 +70,12 @@ from bench import timing
 from bench.feeds import CATEGORIES, NAMES, SHOW_NAMES, TIERS, ZONES, sentence, show_notes
 from station import config as config_mod
 from station import files as files_mod
-from station.build import runner as pipeline
+from station.build.built import BuiltEpisode
+from station.build.episode import page_transcript
+from station.build.identity import guid_namespace
 from station.build.ledger import Ledger
+from station.build.outputs import Outputs
+from station.build.workshop import Events, Workshop
 from station.catalog import resources as resources_mod
 from station.catalog.content import Catalog
 from station.catalog.model import (
@@ -85,6 +90,7 @@ from station.catalog.model import (
     slugify,
 )
 from station.catalog.recovery_map import nodes
+from station.records import Records
 from station.catalog.transcript import CUE_CHARS, CUE_SECONDS, LINE_CHARS, Cue, Transcript, Word
 from station.web import landscape_map, systems_map
 from station.web import site as site_mod
@@ -306,8 +312,8 @@ def write_station(root: Path, n_resources: int, seed: int = 2) -> config_mod.Con
 
 def catalogue(
     config: config_mod.Config, n_episodes: int, n_shows: int, words: int, seed: int = 1
-) -> tuple[list[Show], list[site_mod.EpisodePage]]:
-    """The shows and one EpisodePage per episode (round-robin over the shows), each with a transcript."""
+) -> tuple[list[Show], list[BuiltEpisode]]:
+    """The shows and one BuiltEpisode per episode (round-robin over the shows), each with a transcript."""
     rnd = random.Random(seed)
     vocab = vocabulary()
     node_ids = list(nodes())
@@ -377,15 +383,20 @@ def catalogue(
         )
         stem = f"media/{show.slug}/{slug}"
         pages.append(
-            site_mod.EpisodePage(
+            BuiltEpisode(
                 episode,
+                f"content/shows/{show.slug}/{slug}.wav",
+                "built",
                 slug,
+                f"bench-{i:06d}",
+                {"duration_s": duration},
                 stem + ".mp3",
                 int(duration * 8000) + 417,
-                duration,
                 transcript,
                 "presenter" if rnd.random() < 0.1 else "machine",
-                stem + ".chapters.json" if chapters else None,
+                chapters=stem + ".chapters.json" if chapters else None,
+                on_site=True,
+                in_podcast=True,
             )
         )
     return shows, pages
@@ -544,7 +555,7 @@ def phases(config, shows, pages, places) -> None:
         return original(self, topics)
 
     targets = [
-        (site_mod.Site, "_episode", "episode pages (Site._episode)"),
+        (site_mod.Site, "episode", "episode pages (Site.episode)"),
         (site_mod, "notes_html", "  notes_html (markdown-it + nh3)"),
         (site_mod, "reading_units", "  reading_units (cues joined into sentences)"),
         (site_mod.Site, "_search_index", "search.json (Site._search_index)"),
@@ -572,8 +583,8 @@ def phases(config, shows, pages, places) -> None:
     # What the transcripts cost on the pages: the same episode pages with none.
     site = site_mod.Site(config, shows, pages, places)
     bare = [replace(p, transcript=None, transcript_state="pending") for p in pages]
-    with_s = timed(lambda: [site._episode(p) for p in pages])[0]
-    without_s = timed(lambda: [site._episode(p) for p in bare])[0]
+    with_s = timed(lambda: [site.episode(p) for p in pages])[0]
+    without_s = timed(lambda: [site.episode(p) for p in bare])[0]
     print(
         f"  episode pages alone: {with_s:.3f} s with their transcripts, {without_s:.3f} s without "
         f"(the transcripts cost {with_s - without_s:.3f} s: "
@@ -603,15 +614,15 @@ def memory(config, shows, pages, places, vocab) -> None:
     baseline(bare_pages(config, shows, pages, places), None)
     print(f"bare Jinja2 under tracemalloc: peak {mb(tracemalloc.get_traced_memory()[1])} (its pages, held as bytes)")
     tracemalloc.stop()
-    # What holding the transcripts costs: a transcript as transcribed keeps every word's timing; Runner.pages
-    # keeps `site.page_transcript` of it (cue times and text), as this bench's transcripts are.
+    # What holding the transcripts costs: a transcript as transcribed keeps every word's timing; the built
+    # episodes keep `page_transcript` of it (cue times and text), as this bench's transcripts are.
     rnd = random.Random(3)
     n, sizes = 10, {}
     for label, make in (
         ("with per-word timings (as transcribed)", lambda: speech(rnd, vocab, 4000, with_words=True)),
         (
-            "page_transcript (what Runner.pages keeps)",
-            lambda: site_mod.page_transcript(speech(rnd, vocab, 4000, with_words=True)),
+            "page_transcript (what a BuiltEpisode keeps)",
+            lambda: page_transcript(speech(rnd, vocab, 4000, with_words=True)),
         ),
     ):
         tracemalloc.start()
@@ -633,30 +644,48 @@ def snapshot(site: Path) -> dict[str, int]:
     return {str(p.relative_to(site)): p.stat().st_mtime_ns for p in site.rglob("*") if p.is_file()}
 
 
-def site_build(config, shows, pages) -> tuple[float, pipeline.Runner, dict[str, float]]:
-    """Runner._site as a build runs it, with a fresh Runner (its ledger in .station/) and our pages.
+def site_build(config, shows, pages) -> tuple[float, "SiteRun", dict[str, float]]:
+    """Outputs.site as a build runs it, with a fresh workshop (its ledger in .station/) and our pages.
 
-    The pages go in as a build makes them (`site.page_transcript`: cue times and text); ours have no word
-    timings to drop, so this changes nothing but keeps the bench on the pipeline's path."""
+    The pages go in as a build makes them (`page_transcript`: cue times and text); ours have no word
+    timings to drop, so this changes nothing but keeps the bench on the build's path."""
     targets = [
         (resources_mod, "load", "resources.load"),
         (site_mod, "render_key", "render_key (hash of every input)"),
         (Ledger, "recall", "ledger recall (the files the key made)"),
         (site_mod.Site, "render", "Site.render"),
-        (pipeline.Runner, "_publish", "Runner._publish (all files)"),
-        (pipeline.Runner, "_intact", "  Runner._intact (stat + ledger lookup)"),
+        (Workshop, "publish", "Workshop.publish (all files)"),
+        (Workshop, "intact", "  Workshop.intact (stat + ledger lookup)"),
         (Ledger, "record_output", "  ledger record (SQLite commit)"),
         (files_mod.os, "fsync", "  os.fsync"),
         (Ledger, "remember", "ledger remember (the files the key made)"),
     ]
-    runner = pipeline.Runner(config, check=False, now=NOW, events=pipeline.Events())
-    runner.pages = [replace(p, transcript=site_mod.page_transcript(p.transcript)) if p.transcript else p for p in pages]
+    ledger = Ledger(config.state_dir / "state.sqlite")
+    shop = Workshop(
+        config,
+        check=False,
+        now=NOW,
+        events=Events(),
+        ledger=ledger,
+        records=Records.of(config),
+        model=None,
+        namespace=guid_namespace(config),
+    )
+    built = [replace(p, transcript=page_transcript(p.transcript)) if p.transcript else p for p in pages]
+    outputs = Outputs(shop, Catalog(shows=shows), [])
     try:
         with timing.phase_timer(targets) as spent:
-            seconds, _ = timed(runner._site, Catalog(shows=shows))
+            seconds, _ = timed(outputs.site, built, None)
     finally:
-        runner.ledger.close()
-    return seconds, runner, spent
+        ledger.close()
+    return seconds, SiteRun(outputs), spent
+
+
+class SiteRun:
+    """What one site build did, as the bench prints it."""
+
+    def __init__(self, outputs: Outputs):
+        self.result = SimpleNamespace(work=outputs.job.work, pages=outputs.pages, problems=outputs.problems)
 
 
 def spent_line(spent: dict[str, float]) -> str:
@@ -664,7 +693,7 @@ def spent_line(spent: dict[str, float]) -> str:
 
 
 def time_write(config, shows, pages, repeat: int, bare: dict) -> None:
-    print("\n== 2. publish through Runner._site (resources + render key + render + keyed writes) ==")
+    print("\n== 2. publish through Outputs.site (resources + render key + render + keyed writes) ==")
     site = config.site_dir
     first_s, runner, spent = site_build(config, shows, pages)
     written = sum(runner.result.work.values())
@@ -674,14 +703,14 @@ def time_write(config, shows, pages, repeat: int, bare: dict) -> None:
         f"({dict(runner.result.work)}), {runner.result.pages} pages; problems: {problems or '[] (none)'}"
     )
     print("  " + spent_line(spent))
-    publish = spent["Runner._publish (all files)"]
+    publish = spent["Workshop.publish (all files)"]
     print(
         f"  ratios: whole first build / bare render + write {first_s / bare['bare']:.1f}; writing alone "
-        f"(Runner._publish {publish:.3f} s / bare write {bare['bare_write']:.3f} s) {publish / bare['bare_write']:.1f}; "
+        f"(Workshop.publish {publish:.3f} s / bare write {bare['bare_write']:.3f} s) {publish / bare['bare_write']:.1f}; "
         f"{publish / written * 1000:.2f} ms a file"
     )
     before = snapshot(site)
-    print(f"no-change rebuilds, {repeat} fresh Runners (each must skip Site.render, write nothing, touch no file):")
+    print(f"no-change rebuilds, {repeat} fresh workshops (each must skip Site.render, write nothing, touch no file):")
     for r in range(1, repeat + 1):
         seconds, runner, spent = site_build(config, shows, pages)
         written = sum(runner.result.work.values())
@@ -758,7 +787,7 @@ def assets_of(files: dict[str, bytes], rel: str) -> dict[str, int]:
     return found
 
 
-def weigh(label: str, files: dict[str, bytes], rel: str, page: site_mod.EpisodePage, places: int) -> None:
+def weigh(label: str, files: dict[str, bytes], rel: str, page: BuiltEpisode, places: int) -> None:
     html = files[rel]
     assets = assets_of(files, rel)
     zipped = len(gzip.compress(html, 6)) + sum(len(gzip.compress(files[a], 6)) for a in assets)
@@ -787,11 +816,9 @@ def weight(config, shows, pages, places, files, vocab) -> None:
     rnd = random.Random(4)
     for which, base, minutes in (("median", median, 60), ("largest", largest, 60), ("largest", largest, 90)):
         t = speech(rnd, vocab, minutes * WORDS_PER_MINUTE, speaker=base.transcript.speaker)
-        page = site_mod.EpisodePage(
-            base.episode, base.slug, base.audio, base.size, t.cues[-1].end + 10, t, base.transcript_state, base.chapters
-        )
+        page = replace(base, measured={"duration_s": t.cues[-1].end + 10}, transcript=t)
         site = site_mod.Site(config, shows, [page], places)
-        site._episode(page)
+        site.episode(page)
         weigh(
             f"the {which}, {minutes}-minute transcript", site.files, f"{page.url}index.html", page, listed_places(base)
         )

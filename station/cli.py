@@ -24,6 +24,9 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 
 from station import config as config_mod
 from station.build import runner as pipeline
+from station.build import report as report_mod
+from station.build import transcripts as transcripts_mod
+from station.build.built import BuiltEpisode
 from station.errors import ConfigError, DiskFull, Problem, StationError
 from station.files import disk_full
 
@@ -68,7 +71,7 @@ def transcript(
         _problems("The station's settings need fixing first:", exc.problems)
         _exit(2, exc, verbose)
     wanted = episode.strip().strip("/")
-    records = pipeline.transcript_records(config)
+    records = transcripts_mod.records(config)
     found = [
         r
         for r in records
@@ -114,14 +117,14 @@ def publish(
             markup=False,
         )
         raise typer.Exit(2)
-    problems = publish_mod.last_build_problems(config)
-    if problems is None:
+    last = report_mod.read(config)
+    if last is None:
         err.print("Nothing has been built yet — run `station build` first.")
         raise typer.Exit(1)
-    if problems and not despite_problems:
-        err.print(f"The last build reported {_plural(len(problems), 'problem')}, so nothing was published:")
-        for line in problems:
-            err.print(f"  {line}", markup=False)
+    if last.errors and not despite_problems:
+        err.print(f"The last build reported {_plural(len(last.errors), 'problem')}, so nothing was published:")
+        for problem in last.errors:
+            err.print(f"  {problem}", markup=False)
         err.print("Fix them and run `station build` again, or publish as it is with `--despite-problems`.")
         raise typer.Exit(1)
     target = f"s3://{settings.bucket}/{settings.prefix}"
@@ -796,7 +799,7 @@ def _problems(title: str, problems: list[Problem]) -> None:
 
 
 def _summary(result: pipeline.BuildResult, check: bool) -> None:
-    for o in result.outcomes:
+    for o in result.episodes:
         mark = {
             "built": "[green]✓ built[/]",
             "unchanged": "[dim]· unchanged[/]",
@@ -810,7 +813,7 @@ def _summary(result: pipeline.BuildResult, check: bool) -> None:
             extra = f" → site/{o.audio}"
         if o.measured and o.state == "built":
             extra += f"  ({o.measured['integrated_lufs']:.1f} LUFS, {o.measured['true_peak_db']:.1f} dBTP)"
-        if o.transcript == "pending" and o.state != "held back":
+        if o.transcript_state == "pending" and o.state != "held back":
             extra += "  [transcript pending]"
         if o.hidden and any(o.hidden):  # counts only: the words themselves are often names
             extra += (
@@ -830,7 +833,7 @@ def _summary(result: pipeline.BuildResult, check: bool) -> None:
     if result.problems:
         _problems("What needs attention:", result.problems)
     order = ["built", "unchanged", "checked", "not public yet", "withdrawn", "held back"]
-    counts = [(state, sum(1 for o in result.outcomes if o.state == state)) for state in order]
+    counts = [(state, sum(1 for o in result.episodes if o.state == state)) for state in order]
     parts = ", ".join(f"{n} {state}" for state, n in counts if n) or "nothing to do"
     verb = "Checked" if check else "Built"
     tail = (
@@ -838,7 +841,7 @@ def _summary(result: pipeline.BuildResult, check: bool) -> None:
         if result.problems
         else ""
     )
-    out.print(f"{verb} {_plural(len(result.outcomes), 'episode')}: {parts}{tail}.")
+    out.print(f"{verb} {_plural(len(result.episodes), 'episode')}: {parts}{tail}.")
 
 
 def _plural(n: int, word: str) -> str:
@@ -883,7 +886,7 @@ class _Bars(pipeline.Events):
         task = self.current
         return lambda seconds: self.progress.update(task, completed=seconds)
 
-    def done(self, outcome: pipeline.Outcome) -> None:
+    def done(self, outcome: BuiltEpisode) -> None:
         if self.current is not None:
             self.progress.remove_task(self.current)
             self.current = None

@@ -11,7 +11,7 @@ RE_EXPORT = r"export it again from the original \(as MP3 or WAV\) and drop it in
 
 
 def outcome(result, name):
-    return next(o for o in result.outcomes if o.where.endswith("/" + name))
+    return next(o for o in result.episodes if o.where.endswith("/" + name))
 
 
 def only_problem(result, name) -> str:
@@ -32,7 +32,7 @@ def test_every_bad_recording_is_reported_and_the_good_one_still_builds(station, 
     station.episode("loud.wav", source=media.clipped(tmp_path / "clipped.wav"))
     result = station.build()
     assert outcome(result, "good.m4a").state == "built"
-    assert {o.where.rsplit("/", 1)[1] for o in result.outcomes if o.state == "held back"} == {
+    assert {o.where.rsplit("/", 1)[1] for o in result.episodes if o.state == "held back"} == {
         "empty.mp3",
         "list.mp3",
         "silent.wav",
@@ -60,7 +60,7 @@ def test_every_bad_recording_is_reported_and_the_good_one_still_builds(station, 
         "of it is cut off at full volume), so it sounds distorted — record again with the input level lower, "
         "or add `allow_clipping: true` to the metadata file to publish it as it is"
     )
-    assert sorted(p.where for p in result.errors) == sorted(o.where for o in result.outcomes if o.state == "held back")
+    assert sorted(p.where for p in result.errors) == sorted(o.where for o in result.episodes if o.state == "held back")
     assert sorted(p.name for p in (station.root / "site/media/night-talk").iterdir()) == [
         f"finding-the-night-bus-home.{ext}" for ext in ("json", "mp3", "srt", "txt", "vtt")
     ]

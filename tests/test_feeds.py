@@ -35,7 +35,7 @@ def site_file(root: Path, url: str) -> Path:
 
 def test_every_feed_reads_in_feedparser_and_podcastparser(demo):
     root, result = demo
-    guids = {o.slug: o.guid for o in result.outcomes}
+    guids = {o.slug: o.guid for o in result.episodes}
     for rel in FEEDS:
         data = (root / "site" / rel).read_bytes()
         parsed = feedparser.parse(data)

@@ -457,7 +457,7 @@ def test_control_characters_never_stop_the_build_defect_2(station):
     raw = [where for where in errors if where.startswith(f"{SHOWS}/raw.yaml")]
     assert len(raw) == 1 and "Traceback" not in errors.pop(raw[0])
     assert errors == {}
-    assert sorted(o.where for o in result.outcomes if o.state == "built") == [
+    assert sorted(o.where for o in result.episodes if o.state == "built") == [
         f"{SHOWS}/good.mp3",
         f"{SHOWS}/pasted.mp3",
         f"{SHOWS}/vt.mp3",

@@ -38,14 +38,14 @@ def test_a_rebuild_with_nothing_changed_does_no_work_and_changes_no_byte(station
     site = station.site_files()
     second = station.build()
     assert second.work == {}
-    assert [o.state for o in second.outcomes] == ["unchanged", "unchanged"]
+    assert [o.state for o in second.episodes] == ["unchanged", "unchanged"]
     assert station.site_files() == site
     assert tree_hashes(station.root / "content") == content
 
 
 def test_a_title_edit_retags_only_and_keeps_the_name_and_guid(station):
     two_episodes(station)
-    first = {o.where: o for o in station.build().outcomes}
+    first = {o.where: o for o in station.build().episodes}
     side = station.root / "content/shows/night-talk/night-bus.yaml"
     side.write_text(side.read_text().replace("Finding the night bus home", "The night bus, again"))
     second = station.build()
@@ -55,19 +55,19 @@ def test_a_title_edit_retags_only_and_keeps_the_name_and_guid(station):
         "files": 1,
     }  # + search index
     assert 0 < second.work["pages"] < 10  # the pages that show the title
-    again = {o.where: o for o in second.outcomes}
+    again = {o.where: o for o in second.episodes}
     for where, o in first.items():
         assert (again[where].slug, again[where].guid, again[where].audio) == (o.slug, o.guid, o.audio)
 
 
 def test_a_renamed_recording_keeps_its_identity_and_does_no_audio_work(station):
     two_episodes(station)
-    before = next(o for o in station.build().outcomes if o.where.endswith("night-bus.mp3"))
+    before = next(o for o in station.build().episodes if o.where.endswith("night-bus.mp3"))
     folder = station.root / "content/shows/night-talk"
     (folder / "night-bus.mp3").rename(folder / "bus-ride.mp3")
     (folder / "night-bus.yaml").rename(folder / "bus-ride.yaml")
     result = station.build()
-    after = next(o for o in result.outcomes if o.where.endswith("bus-ride.mp3"))
+    after = next(o for o in result.episodes if o.where.endswith("bus-ride.mp3"))
     assert (after.slug, after.guid, after.audio) == (before.slug, before.guid, before.audio)
     assert result.work == {} and result.removed == []
 
@@ -81,7 +81,7 @@ def test_changing_a_loudness_setting_rerenders_audio_only(station):
     # New audio: rendered and transcribed again (transcripts are keyed by the audio), never re-checked.
     assert (result.work["render"], result.work["transcribe"], result.work["tag"]) == (2, 2, 2)
     assert "analyse" not in result.work
-    assert {o.audio for o in result.outcomes} == {
+    assert {o.audio for o in result.episodes} == {
         "media/night-talk/finding-the-night-bus-home.mp3",
         "media/night-talk/awake-at-three.mp3",
     }
@@ -89,7 +89,7 @@ def test_changing_a_loudness_setting_rerenders_audio_only(station):
 
 def test_a_new_take_under_the_same_name_keeps_name_and_guid(station):
     two_episodes(station)
-    before = {o.where: o for o in station.build().outcomes}
+    before = {o.where: o for o in station.build().episodes}
     station.episode(
         "night-bus.mp3",
         source=station.clips.get(
@@ -100,7 +100,7 @@ def test_a_new_take_under_the_same_name_keeps_name_and_guid(station):
     result = station.build()
     # The transcript files and the search index; its page, whose transcript changed.
     assert result.work == {"analyse": 1, "render": 1, "transcribe": 1, "tag": 1, "files": 5, "feeds": 2, "pages": 1}
-    after = next(o for o in result.outcomes if o.where.endswith("night-bus.mp3"))
+    after = next(o for o in result.episodes if o.where.endswith("night-bus.mp3"))
     assert (after.slug, after.guid) == (before[after.where].slug, before[after.where].guid)
 
 
@@ -112,7 +112,7 @@ def test_a_fresh_checkout_builds_the_same_bytes_and_guids(station, tmp_path):
     shutil.copytree(station.root, copy.root, ignore=shutil.ignore_patterns(".station", "site"))
     second = copy.build()
     assert copy.site_files() == station.site_files()
-    assert sorted(o.guid for o in second.outcomes) == sorted(o.guid for o in first.outcomes)
+    assert sorted(o.guid for o in second.episodes) == sorted(o.guid for o in first.episodes)
 
 
 def test_a_removed_episode_leaves_the_site(station):
@@ -141,7 +141,7 @@ def test_only_what_consent_and_the_clock_allow_is_published(station):
         consent={"by": "Sam", "date": dt.date(2026, 1, 1), "scope": ["podcast"], "expires": dt.date(2026, 11, 1)},
     )
     result = station.build(now=NOW)
-    assert [o.state for o in result.outcomes] == ["not public yet"] * 3
+    assert [o.state for o in result.episodes] == ["not public yet"] * 3
     assert [f for f in station.site_files() if f.startswith("media/")] == []
     # Rendered once (the three share one recording) and kept ready for the stream and for its day.
     assert result.work["render"] == 1
@@ -157,7 +157,7 @@ def test_check_writes_nothing(station, tmp_path):
     station.episode("silent.wav", source=media.silence(tmp_path / "s.wav"))
     checked = station.build(check=True)
     assert not (station.root / ".station").exists() and not (station.root / "site").exists()
-    assert [o.state for o in checked.outcomes] == ["checked", "held back", "checked"]
+    assert [o.state for o in checked.episodes] == ["checked", "held back", "checked"]
     built = station.build()
     assert [str(p) for p in checked.problems] == [str(p) for p in built.problems]
     state = tree_hashes(station.root / ".station")

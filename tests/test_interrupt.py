@@ -74,9 +74,9 @@ def test_a_recording_still_being_copied_is_left_for_the_next_run(station, clips)
         stop.set()
         writer.join()
     assert result.waiting == ["content/shows/night-talk/arriving.wav"]
-    assert [o.where for o in result.outcomes] == ["content/shows/night-talk/done.mp3"]
+    assert [o.where for o in result.episodes] == ["content/shows/night-talk/done.mp3"]
     assert result.problems == []
     growing.write_bytes(whole)
     os.utime(growing, (time.time() - 5, time.time() - 5))
     later = station.build()
-    assert later.waiting == [] and {o.state for o in later.outcomes} == {"built", "unchanged"}
+    assert later.waiting == [] and {o.state for o in later.episodes} == {"built", "unchanged"}

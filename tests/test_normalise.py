@@ -17,7 +17,7 @@ def test_every_format_is_normalised_trimmed_and_encoded(station, clips, ext, cha
     station.episode(f"episode.{ext}", source=source)
     result = station.build()
     assert result.problems == [], result.problems
-    out = station.root / "site" / result.outcomes[0].audio
+    out = station.root / "site" / result.episodes[0].audio
     measured = ebur128(out)
     target = -19.0 if channels == 1 else -16.0
     assert abs(measured["I"] - target) <= 1.0, measured
@@ -53,7 +53,7 @@ def test_the_loudness_range_is_kept(station, clips, tmp_path):
     )
     station.episode("range.wav", source=both)
     result = station.build()
-    before, after = ebur128(both), ebur128(station.root / "site" / result.outcomes[0].audio)
+    before, after = ebur128(both), ebur128(station.root / "site" / result.episodes[0].audio)
     assert before["LRA"] > 8
     assert abs(after["LRA"] - before["LRA"]) <= 1.0, (before, after)
     assert abs(after["I"] + 19.0) <= 1.0 and after["TP"] <= -1.0
@@ -64,7 +64,7 @@ def test_quiet_and_hot_recordings_reach_the_target(station, clips, gain_db):
     station.episode("level.wav", source=clips.get(f"gain{gain_db}.wav", gain_db=gain_db))
     result = station.build()
     assert result.problems == []
-    measured = ebur128(station.root / "site" / result.outcomes[0].audio)
+    measured = ebur128(station.root / "site" / result.episodes[0].audio)
     assert abs(measured["I"] + 19.0) <= 1.0 and measured["TP"] <= -1.0, measured
 
 
@@ -73,9 +73,9 @@ def test_targets_come_from_station_toml(station, clips):
         f.write("\n[loudness]\nmono_lufs = -23.0\ntrue_peak_db = -2.0\n")
     station.episode("quiet.wav", source=clips.get("speech.wav"))
     result = station.build()
-    measured = ebur128(station.root / "site" / result.outcomes[0].audio)
+    measured = ebur128(station.root / "site" / result.episodes[0].audio)
     assert abs(measured["I"] + 23.0) <= 1.0 and measured["TP"] <= -2.0, measured
-    assert result.outcomes[0].measured["target_lufs"] == -23.0
+    assert result.episodes[0].measured["target_lufs"] == -23.0
 
 
 def test_intro_and_outro_are_joined_untrimmed(station, clips):
@@ -91,12 +91,12 @@ def test_intro_and_outro_are_joined_untrimmed(station, clips):
     station.episode("ep.wav", source=clips.get("speech.wav"))
     result = station.build()
     assert result.problems == []
-    assert [o.where for o in result.outcomes] == ["content/shows/night-talk/ep.wav"]  # parts are not episodes
-    joined = MP3(station.root / "site" / result.outcomes[0].audio).info.length
+    assert [o.where for o in result.episodes] == ["content/shows/night-talk/ep.wav"]  # parts are not episodes
+    joined = MP3(station.root / "site" / result.episodes[0].audio).info.length
     alone = ffmpeg.measure(clips.get("speech.wav"), 60).duration_s - 2 * (1.0 - 0.3)
     parts = ffmpeg.measure(intro, 60).duration_s + ffmpeg.measure(outro, 60).duration_s
     assert abs(joined - (alone + parts)) < 0.5
-    assert abs(ebur128(station.root / "site" / result.outcomes[0].audio)["I"] + 19.0) <= 1.0
+    assert abs(ebur128(station.root / "site" / result.episodes[0].audio)["I"] + 19.0) <= 1.0
 
 
 def test_masked_voice_is_changed_but_keeps_its_timing_and_level(station, clips):
@@ -108,7 +108,7 @@ def test_masked_voice_is_changed_but_keeps_its_timing_and_level(station, clips):
         presenters=[{"name": "Kestrel", "tier": "pseudonym-masked"}],
     )
     result = station.build()
-    plain, masked = (station.root / "site" / o.audio for o in result.outcomes)
+    plain, masked = (station.root / "site" / o.audio for o in result.episodes)
     assert plain.read_bytes() != masked.read_bytes()
     assert abs(MP3(plain).info.length - MP3(masked).info.length) < 0.2
     assert abs(ebur128(masked)["I"] + 19.0) <= 1.0 and ebur128(masked)["TP"] <= -1.0

@@ -17,6 +17,7 @@ from station import backup as backup_mod
 from station import config as config_mod
 from station.build import runner as pipeline
 from station.build import withdraw as withdraw_mod
+from station.build.workshop import own_files
 from station.desk.accounts import Accounts, database_path
 from station.records import Records
 from tests.conftest import sidecar
@@ -153,7 +154,7 @@ def test_a_withdrawal_is_applied_first_even_when_the_build_after_it_cannot_run(s
     assert not report.complete
     assert Records.of(config).withdrawn(guid) is not None
     site = station.site()
-    assert not [rel for rel in site if rel.startswith(pipeline.own_files("night-talk", "awake-at-three"))]
+    assert not [rel for rel in site if rel.startswith(own_files("night-talk", "awake-at-three"))]
     assert report.files_removed and report.still_named  # the pages that list it wait for the next build
     # The next good build takes it out of those too.
     assert pipeline.build(config, now=NOW).errors == []
@@ -185,11 +186,11 @@ def test_one_episode_a_template_trips_on_holds_back_only_itself(station):
         "{{ super() }}{% endblock %}"
     )
     result = pipeline.build(config_mod.load(station.root), now=NOW)
-    held = [o for o in result.outcomes if o.state == "held back"]
+    held = [o for o in result.episodes if o.state == "held back"]
     assert [o.where for o in held] == ["content/shows/small-steps/kitchen-table.webm"], result.problems
     assert held[0].problems[-1].what == (
-        "this episode could not be put into its web page (UndefinedError: 'station.model.EpisodeMeta object' has "
-        "no attribute 'no_such_key'), so it is held back; every other episode is published"
+        "this episode could not be put into its web page (UndefinedError: 'station.catalog.model.EpisodeMeta object' "
+        "has no attribute 'no_such_key'), so it is held back; every other episode is published"
     )
     titles = set(feed_guids(station.root))
     assert "The kitchen table plan" not in titles and "Awake at three" in titles
@@ -207,7 +208,7 @@ def test_every_template_failing_alike_is_the_templates_fault_not_the_episodes(st
     )
     before = station.site()
     result = pipeline.build(config_mod.load(station.root), now=NOW)
-    assert not [o for o in result.outcomes if o.state == "held back"]
+    assert not [o for o in result.episodes if o.state == "held back"]
     assert any("so the website was not rebuilt" in p.what for p in result.problems)
     assert feed_guids(station.root)  # the feeds still go out
     assert {k for k in before if k.endswith(".html")} <= set(station.site())
@@ -254,7 +255,7 @@ def test_an_older_station_s_withdrawals_and_identities_are_adopted_from_its_stat
     db.commit()
     db.close()
     result = s.build()
-    assert [o.slug for o in result.outcomes] == ["the-old-slug"] and [o.guid for o in result.outcomes] == ["guid-kept"]
+    assert [o.slug for o in result.episodes] == ["the-old-slug"] and [o.guid for o in result.episodes] == ["guid-kept"]
     assert Records.of(s.config).withdrawn("guid-gone") == "2026-11-01T00:00:00+00:00"
 
 
@@ -284,7 +285,7 @@ def test_a_feed_item_that_cannot_be_written_holds_back_only_its_episode(tmp_path
     monkeypatch.setattr(feed, "description", refusing)
     report = withdraw_mod.withdraw(config, "night-talk/three", NOW)
     assert report.complete, report
-    held = [o for o in report.build.outcomes if o.state == "held back"]
+    held = [o for o in report.build.episodes if o.state == "held back"]
     assert [o.where for o in held] == ["content/shows/night-talk/two.mp3"]
     assert held[0].problems[-1].what == (
         "this episode could not be put into the podcast feed (ValueError: All strings must be XML compatible: "

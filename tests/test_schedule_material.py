@@ -112,7 +112,7 @@ def _stream_station(station, clips):
 def test_a_schedule_cannot_put_an_unconsented_or_withdrawn_recording_on_air(station, clips):
     _stream_station(station, clips)
     first = station.build(now=BUILT_AT)
-    assert {o.where: o.state for o in first.outcomes}["content/shows/night-talk/awake.mp3"] == "built"
+    assert {o.where: o.state for o in first.episodes}["content/shows/night-talk/awake.mp3"] == "built"
     done = station.cli("withdraw", "night-talk/awake-at-three")
     assert done.returncode == 0, done.stdout + done.stderr
     station.build(now=BUILT_AT)

@@ -13,7 +13,7 @@ def test_a_valid_sidecar_builds(station):
     station.episode("night-bus.mp3")
     result = station.build()
     assert messages(result) == []
-    assert [o.state for o in result.outcomes] == ["built"]
+    assert [o.state for o in result.episodes] == ["built"]
 
 
 def test_missing_sidecar(station):
@@ -80,7 +80,7 @@ def test_a_broken_episode_never_stops_the_others(station):
     station.episode("bad.mp3", topics=["nowhere"])
     station.episode("worse.mp3", meta=False)
     result = station.build()
-    assert [(o.where, o.state) for o in result.outcomes] == [("content/shows/night-talk/good.mp3", "built")]
+    assert [(o.where, o.state) for o in result.episodes] == [("content/shows/night-talk/good.mp3", "built")]
     assert [p.where for p in result.errors] == [
         "content/shows/night-talk/bad.yaml line 13",
         "content/shows/night-talk/worse.mp3",
@@ -98,7 +98,7 @@ def test_bad_show_folder_and_show_toml(station):
         "content/shows/late-shift/show.toml: `description` is missing — add it",
         "content/shows/late-shift/show.toml: `descriptoin` is not a setting we know — did you mean `description`?",
     ]
-    assert [o.state for o in result.outcomes] == ["built"]
+    assert [o.state for o in result.episodes] == ["built"]
 
 
 def test_files_we_do_not_take_and_orphan_sidecars(station):
@@ -112,4 +112,4 @@ def test_files_we_do_not_take_and_orphan_sidecars(station):
         "content/shows/night-talk/memo.aiff: we do not take .aiff files — export it again as MP3, WAV, FLAC, M4A, OGG "
         "or WebM and drop that in",
     ]
-    assert result.errors == [result.problems[1]] and [o.state for o in result.outcomes] == ["built"]
+    assert result.errors == [result.problems[1]] and [o.state for o in result.episodes] == ["built"]

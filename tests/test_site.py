@@ -415,6 +415,7 @@ def test_an_hour_long_transcript_still_fits_the_page_weight(station):
     """The weight is set by the transcript; an hour of speech (about 9,000 words) must fit."""
     from station.catalog.model import Consent, Episode, EpisodeMeta, Presenter, Show, ShowMeta
     from station.catalog.transcript import Transcript, Word, cues_from_words
+    from station.build.built import BuiltEpisode
     from station.web import site as site_mod
 
     words, t = [], 0.0
@@ -433,8 +434,18 @@ def test_an_hour_long_transcript_still_fits_the_page_weight(station):
         consent=Consent(by="Sam", date=dt.date(2026, 11, 1), scope=["site"]),
     )
     episode = Episode(show, "night-talk/an-hour.wav", station.root / "an-hour.wav", station.root / "an-hour.yaml", meta)
-    page = site_mod.EpisodePage(
-        episode, "an-hour", "media/night-talk/an-hour.mp3", 57_600_000, t, transcript, "machine", None
+    page = BuiltEpisode(
+        episode,
+        "content/shows/night-talk/an-hour.wav",
+        "built",
+        "an-hour",
+        "guid-an-hour",
+        {"duration_s": t},
+        "media/night-talk/an-hour.mp3",
+        57_600_000,
+        transcript,
+        "machine",
+        on_site=True,
     )
     files = site_mod.Site(station.config, [show], [page], []).render()
     html = files["shows/night-talk/an-hour/index.html"]

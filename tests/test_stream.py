@@ -181,7 +181,7 @@ def build_night(station, clips, stream_toml: str) -> Night:
     (station.root / "scheduler" / "test.yaml").write_text(SCHEDULE, encoding="utf-8")
 
     result = station.build(now=BUILT_AT)
-    assert [o.state for o in result.outcomes] == ["built"] * len(EPISODES), result.outcomes
+    assert [o.state for o in result.episodes] == ["built"] * len(EPISODES), result.episodes
     order = nights.running_order(station.config, NIGHT, now=BUILT_AT)
     assert order is not None and order.start == START and order.length_s == 120
     assert not [n for n in order.notes if n.is_error], order.notes

@@ -63,7 +63,7 @@ def test_tags_are_complete_and_nothing_from_the_source_passes_through(station, c
     )
     result = station.build()
     assert result.problems == []
-    out = station.root / "site" / result.outcomes[0].audio
+    out = station.root / "site" / result.episodes[0].audio
     assert out.name == "finding-the-night-bus-home.mp3"
     data = out.read_bytes()
     for secret in PRIVATE:
@@ -81,7 +81,7 @@ def test_tags_are_complete_and_nothing_from_the_source_passes_through(station, c
     cover = tags["APIC:Cover"]
     assert cover.mime == "image/jpeg" and cover.data[:2] == b"\xff\xd8" and len(cover.data) < 100_000
     chapters = sorted((c.start_time, c.end_time, str(c.sub_frames["TIT2"])) for c in tags.getall("CHAP"))
-    length_ms = result.outcomes[0].measured["duration_s"] * 1000
+    length_ms = result.episodes[0].measured["duration_s"] * 1000
     assert chapters[0] == (0, 5000, "On the bus")
     assert chapters[1][:1] == (5000,) and abs(chapters[1][1] - length_ms) < 2 and chapters[1][2] == "Staying on"
     assert tags["CTOC:toc"].child_element_ids == ["chp0", "chp1"]
@@ -102,8 +102,8 @@ def test_each_tier_credits_only_what_it_allows(station):
     result = station.build()
     credits = {
         ID3(station.root / "site" / o.audio)["TIT2"].text[0]: ID3(station.root / "site" / o.audio)["TPE1"].text
-        for o in result.outcomes
+        for o in result.episodes
     }
     assert credits == {"Full": ["Alex Morgan"], "First": ["Jo"], "Pseudo": ["Nightjar"], "Masked": ["Kestrel"]}
-    first = next(station.root / "site" / o.audio for o in result.outcomes if o.slug == "first")
+    first = next(station.root / "site" / o.audio for o in result.episodes if o.slug == "first")
     assert b"Bright" not in first.read_bytes()

@@ -432,7 +432,7 @@ def built_station(tmp_path_factory, clips):
     station.episode("good.mp3")
     station.episode("bad.mp3", title="Awake at three")
     first = station.build()
-    assert [o.state for o in first.outcomes] == ["built", "built"]
+    assert [o.state for o in first.episodes] == ["built", "built"]
     return station
 
 
@@ -461,7 +461,7 @@ def test_a_hostile_sidecar_beside_a_good_one_in_a_real_build(built_station, text
     content = tree_hashes(built_station.root / "content")
     result = pipeline.build(built_station.config, now=dt.datetime(2026, 11, 22, tzinfo=dt.timezone.utc))
     assert tree_hashes(built_station.root / "content") == content
-    states = {o.where: o.state for o in result.outcomes}
+    states = {o.where: o.state for o in result.episodes}
     assert states[f"{SHOWS}/good.mp3"] in ("built", "unchanged")
     assert (built_station.root / "site/shows/night-talk/finding-the-night-bus-home/index.html").is_file()
     feed = (built_station.root / "site/feed.xml").read_text()

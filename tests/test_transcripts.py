@@ -30,19 +30,19 @@ def published(root, outcome) -> dict[str, str]:
 def test_demo_transcripts_are_accurate(demo):
     root, result = demo
     for rel, spec in make_demo.EPISODES.items():
-        outcome = next(o for o in result.outcomes if o.where == f"content/shows/{rel}")
+        outcome = next(o for o in result.episodes if o.where == f"content/shows/{rel}")
         if not outcome.audio:
             continue
         reference = (make_demo.INTRO[1] + " " if rel.startswith("night-talk/") else "") + spec["text"]
         reference = reference.replace("Crawley", "[redacted]")
         text = published(root, outcome)[".txt"]
         assert wer(reference, text) <= 0.10, (rel, text)
-        assert outcome.transcript == "machine"
+        assert outcome.transcript_state == "machine"
 
 
 def test_every_format_is_well_formed_and_timed_against_the_published_audio(demo):
     root, result = demo
-    for outcome in (o for o in result.outcomes if o.audio):
+    for outcome in (o for o in result.episodes if o.audio):
         files = published(root, outcome)
         length = MP3(root / "site" / outcome.audio).info.length
         vtt = files[".vtt"]
@@ -79,8 +79,8 @@ ID3_CREDIT = {
 
 def test_redaction_in_the_demo_leaves_no_trace_in_site(demo):
     root, result = demo
-    outcome = next(o for o in result.outcomes if o.slug == "finding-the-night-bus-home")
-    assert outcome.hidden == [1]
+    outcome = next(o for o in result.episodes if o.slug == "finding-the-night-bus-home")
+    assert outcome.hidden == (1,)
     for path in (root / "site").rglob("*"):
         if path.is_file():
             assert b"crawley" not in path.read_bytes().lower(), path
@@ -92,8 +92,8 @@ def test_redaction_in_the_demo_leaves_no_trace_in_site(demo):
 def test_a_hidden_name_is_gone_from_audio_and_every_transcript(station, clips):
     station.episode("bus.mp3", source=clips.get("speech.mp3"), redact=["Crawley", "Acacia Road"])
     result = station.build()
-    outcome = result.outcomes[0]
-    assert outcome.state == "built" and outcome.hidden == [1, 0]
+    outcome = result.episodes[0]
+    assert outcome.state == "built" and outcome.hidden == (1, 0)
     assert [str(p) for p in result.problems] == [
         "content/shows/night-talk/bus.yaml: redact entry 2 was not heard in the recording, so nothing was hidden "
         "for it — listen to the episode to check; if it is said, add a corrected transcript with the word where it "
@@ -140,7 +140,7 @@ def test_hidden_words_are_covered_by_a_soft_tone_or_silence(station, clips, mode
     toml = (station.root / "station.toml").read_text() + f'\n[transcripts]\nredact_with = "{mode}"\n'
     (station.root / "station.toml").write_text(toml)
     station.episode("bus.mp3", source=clips.get("speech.mp3"), redact=["Crawley"])
-    outcome = station.build().outcomes[0]
+    outcome = station.build().episodes[0]
     words = [
         w
         for c in json.loads(next((station.root / ".station/cache/episodes").glob("*.json")).read_text())["transcript"][
@@ -169,8 +169,8 @@ def test_a_presenter_vtt_wins_everywhere_and_the_machine_one_is_kept(station):
         "00:00:04.000 --> 00:00:08.000\nTwo stops early, once.\n"
     )
     result = station.build()
-    outcome = result.outcomes[0]
-    assert outcome.transcript == "presenter" and result.problems == []
+    outcome = result.episodes[0]
+    assert outcome.transcript_state == "presenter" and result.problems == []
     files = published(station.root, outcome)
     assert "Hello, it is Sam, on the night bus." in files[".vtt"] and "Two stops early, once." in files[".srt"]
     assert files[".txt"] == "Hello, it is Sam, on the night bus. Two stops early, once.\n"
@@ -194,8 +194,8 @@ def test_a_plain_text_correction_is_timed_against_the_machine_words(station):
     fixed = TEXT.replace("Hello, it is Sam.", "Hello, it's Sam here.")
     (station.root / "content/shows/night-talk/bus.transcript.txt").write_text(fixed + "\n")
     result = station.build()
-    outcome = result.outcomes[0]
-    assert outcome.transcript == "presenter" and result.problems == []
+    outcome = result.episodes[0]
+    assert outcome.transcript_state == "presenter" and result.problems == []
     segments = json.loads(published(station.root, outcome)[".json"])["segments"]
     assert " ".join(s["body"] for s in segments) == fixed.replace("Crawley.", "[redacted].")
     starts = [s["startTime"] for s in segments]
@@ -207,7 +207,7 @@ def test_a_broken_correction_is_reported_and_the_machine_transcript_used(station
     station.episode("bus.mp3")
     (station.root / "content/shows/night-talk/bus.transcript.srt").write_text("this is not a subtitle file\n")
     result = station.build()
-    assert result.outcomes[0].transcript == "machine"
+    assert result.episodes[0].transcript_state == "machine"
     assert [str(p) for p in result.problems] == [
         "content/shows/night-talk/bus.transcript.srt: this corrected transcript cannot be used (no timed cues were "
         "found in it); the machine transcript is used for now — fix it and build again (README: Transcripts)"
@@ -255,7 +255,7 @@ def test_a_failed_transcription_leaves_the_others_alone(station, monkeypatch):
 
     monkeypatch.setattr(Whisper, "transcribe", flaky)
     result = station.build()
-    states = {o.where.rsplit("/", 1)[1]: (o.state, o.transcript) for o in result.outcomes}
+    states = {o.where.rsplit("/", 1)[1]: (o.state, o.transcript_state) for o in result.episodes}
     assert states == {
         "good.mp3": ("built", "machine"),
         "fails.mp3": ("built", "pending"),
@@ -280,7 +280,7 @@ def test_a_failed_transcription_leaves_the_others_alone(station, monkeypatch):
 def test_an_english_only_model_leaves_other_languages_pending(station):
     station.episode("welsh.mp3", language="cy", title="Welsh")
     result = station.build()
-    assert result.outcomes[0].transcript == "pending" and result.outcomes[0].state == "built"
+    assert result.episodes[0].transcript_state == "pending" and result.episodes[0].state == "built"
     assert [str(p) for p in result.problems] == [
         "content/shows/night-talk/welsh.mp3: this episode's language is “cy”, but the Whisper model tiny.en knows "
         'only English, so its transcript is pending — set `[transcripts] model = "base"` in station.toml'

@@ -48,28 +48,36 @@ class Ledger:
             elif read_only:
                 self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=wait_s)
             else:
-                private_file(path)   # 0600 before SQLite opens it: its -journal and -wal files take its mode
+                private_file(path)  # 0600 before SQLite opens it: its -journal and -wal files take its mode
                 self.db = sqlite3.connect(path, timeout=wait_s)
             if not read_only or path is None or not path.exists():
                 self.db.executescript(SCHEMA)
                 self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-                self.db.commit()   # else a ledger closed with nothing written has no schema row to read back
+                self.db.commit()  # else a ledger closed with nothing written has no schema row to read back
             version = int(self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()[0])
         except sqlite3.OperationalError as exc:
             if path is not None and disk_full(exc, path.parent):
-                raise DiskFull(path.parent) from exc   # not broken: moving it aside would lose good work
+                raise DiskFull(path.parent) from exc  # not broken: moving it aside would lose good work
             if "locked" not in str(exc):
-                raise StateError(f"the state database {path} cannot be read ({exc}) — move it aside and build "
-                                 "again; the next build redoes the work") from exc
+                raise StateError(
+                    f"the state database {path} cannot be read ({exc}) — move it aside and build "
+                    "again; the next build redoes the work"
+                ) from exc
             # Busy, not broken: moving it aside would throw away good work.
-            raise StateError(f"the state database {path} is busy: another station command is writing to it — "
-                             "wait for it to finish (or stop it) and run this again") from exc
+            raise StateError(
+                f"the state database {path} is busy: another station command is writing to it — "
+                "wait for it to finish (or stop it) and run this again"
+            ) from exc
         except sqlite3.DatabaseError as exc:
-            raise StateError(f"the state database {path} cannot be read ({exc}) — move it aside and build again; "
-                             "the next build redoes the work") from exc
+            raise StateError(
+                f"the state database {path} cannot be read ({exc}) — move it aside and build again; "
+                "the next build redoes the work"
+            ) from exc
         if version > SCHEMA_VERSION:
-            raise StateError(f"the state database {path} was written by a newer version of the station — "
-                             "upgrade the station, or move the database aside to start afresh")
+            raise StateError(
+                f"the state database {path} was written by a newer version of the station — "
+                "upgrade the station, or move the database aside to start afresh"
+            )
 
     def close(self) -> None:
         self.db.close()
@@ -79,7 +87,7 @@ class Ledger:
             try:
                 with self.db:
                     self.db.execute(sql, args)
-            except sqlite3.OperationalError as exc:   # "database or disk is full": the run stops, see DiskFull
+            except sqlite3.OperationalError as exc:  # "database or disk is full": the run stops, see DiskFull
                 if self.path is not None and disk_full(exc, self.path.parent):
                     raise DiskFull(self.path.parent) from exc
                 raise

@@ -22,6 +22,8 @@ from pathlib import Path
 from station.catalog import content as catalog_mod
 from station.radio import nights
 from station.build import runner as pipeline
+from station.build.identity import guid_namespace, identity_of
+from station.build.workshop import own_files, remove_own_files
 from station.web import publish as publish_mod
 from station.config import Config
 from station.errors import StationError
@@ -42,16 +44,16 @@ class Report:
     slug: str
     guid: str
     recording: str
-    files_removed: list[str] = field(default_factory=list)      # site/ files that were its own
-    mentions_removed: list[str] = field(default_factory=list)   # site/ files that listed it and no longer do
-    still_named: list[str] = field(default_factory=list)        # site/ files that still name it (never expected)
-    copies_removed: list[str] = field(default_factory=list)     # the cache's copies
+    files_removed: list[str] = field(default_factory=list)  # site/ files that were its own
+    mentions_removed: list[str] = field(default_factory=list)  # site/ files that listed it and no longer do
+    still_named: list[str] = field(default_factory=list)  # site/ files that still name it (never expected)
+    copies_removed: list[str] = field(default_factory=list)  # the cache's copies
     bucket_deleted: list[str] = field(default_factory=list)
     bucket_updated: int = 0
     bucket_error: str | None = None
-    build_error: str | None = None                               # the build after it could not run at all
+    build_error: str | None = None  # the build after it could not run at all
     recording_deleted: list[str] = field(default_factory=list)
-    running_orders: list = field(default_factory=list)           # nights of the overnight stream it left
+    running_orders: list = field(default_factory=list)  # nights of the overnight stream it left
     build: pipeline.BuildResult | None = None
 
     @property
@@ -64,25 +66,27 @@ def find(config: Config, ledger: Ledger, records: Records, wanted: str) -> tuple
     """The episode named by its recording's path, its slug, or show/slug."""
     cat = catalog_mod.load(config, settle=False)
     present = {e.key for e in cat.episodes}
-    namespace = pipeline.guid_namespace(config)
+    namespace = guid_namespace(config)
     wanted_path = (Path.cwd() / wanted).resolve()
     matches, known = [], []
     for episode in cat.episodes:
-        identity = pipeline.identity_of(records, episode, ledger.sha256(episode.recording), present, namespace)
+        identity = identity_of(records, episode, ledger.sha256(episode.recording), present, namespace)
         names = {config.rel(episode.recording), identity.slug, f"{episode.show.slug}/{identity.slug}"}
         known.append(f"{episode.show.slug}/{identity.slug}")
         if wanted.strip().strip("/") in names or wanted_path == episode.recording.resolve():
             matches.append((episode, identity))
     if len(matches) != 1:
         what = "more than one episode matches" if matches else "no episode matches"
-        raise NotFound(f"{what} “{wanted}” — give the recording's path or show/slug; the episodes are: "
-                       f"{', '.join(sorted(known)) or 'none'}")
+        raise NotFound(
+            f"{what} “{wanted}” — give the recording's path or show/slug; the episodes are: "
+            f"{', '.join(sorted(known)) or 'none'}"
+        )
     return matches[0]
 
 
 def mentions(site: Path, show: str, slug: str, guid: str) -> list[str]:
     """Every file in site/ that is the episode's own or names it."""
-    own = pipeline.own_files(show, slug)
+    own = own_files(show, slug)
     found = []
     for path in sorted(site.rglob("*")) if site.is_dir() else []:
         if not path.is_file():
@@ -106,7 +110,7 @@ def withdraw(config: Config, wanted: str, now: datetime, delete_recording: bool 
         report = Report(episode.meta.title, show, slug, guid, config.rel(episode.recording))
         before = mentions(config.site_dir, show, slug, guid)
         records.withdraw(guid, now.isoformat())
-        pipeline.remove_own_files(config.site_dir, ledger, show, slug)
+        remove_own_files(config.site_dir, ledger, show, slug)
         for rel in ledger.recall(f"copies:{guid}") or []:
             path = config.root / rel
             if path.exists():
@@ -122,7 +126,7 @@ def withdraw(config: Config, wanted: str, now: datetime, delete_recording: bool 
     except StationError as exc:  # e.g. a broken station.toml: what is above has happened all the same
         report.build_error = str(exc)
     after = mentions(config.site_dir, show, slug, guid)
-    own = pipeline.own_files(show, slug)
+    own = own_files(show, slug)
     report.files_removed = [rel for rel in before if rel.startswith(own)]
     report.mentions_removed = [rel for rel in before if not rel.startswith(own) and rel not in after]
     report.still_named = after
@@ -143,7 +147,7 @@ def _own_from_bucket(config: Config, report: Report) -> None:
     try:
         s3, remote = publish_mod.connect(config)
         prefix = config.settings.publish.prefix
-        own = tuple(prefix + o for o in pipeline.own_files(report.show, report.slug))
+        own = tuple(prefix + o for o in own_files(report.show, report.slug))
         plan = publish_mod.Plan(deletes=sorted(k for k in remote if k.startswith(own)))
         publish_mod.run(config, ledger, plan, s3)
         report.bucket_deleted = plan.deletes

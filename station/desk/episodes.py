@@ -1,7 +1,7 @@
 """Each recording as its presenter sees it on the desk: its state in plain words and what to do.
 
 The state comes from the files in content/ and what the last build said about
-them (`.station/last-build.json`): nothing here builds or changes anything.
+them (the build report, station/build/report.py): nothing here builds or changes anything.
 
     waiting           dropped in (or changed) after the last build; the next build takes it
     being processed   changed since the last build, and a build is running now
@@ -14,16 +14,17 @@ them (`.station/last-build.json`): nothing here builds or changes anything.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from station.build import report as report_mod
 from station.build import runner as pipeline
+from station.build import transcripts
 from station.build.stages.transcribe import CORRECTION_SUFFIXES
 from station.catalog import content as catalog_mod
 from station.catalog.transcript import Transcript
 from station.config import Config
-from station.errors import Problem, Severity
+from station.errors import Problem
 from station.records import Records, place_hash
 from station.tools import yaml_file
 
@@ -71,15 +72,6 @@ def episode_id(recording: str) -> str:
     return hashlib.sha256(recording.encode()).hexdigest()[:20]
 
 
-def last_report(config: Config) -> tuple[dict, float]:
-    """The last build's report and when it was written (0: never built)."""
-    path = config.state_dir / "last-build.json"
-    try:
-        return json.loads(path.read_text(encoding="utf-8")), path.stat().st_mtime
-    except (OSError, ValueError):
-        return {}, 0.0
-
-
 def view_of(config: Config, owners: dict[str, int], eid: str) -> EpisodeView | None:
     """One episode's view, found by the hash of its path before any sidecar is read."""
     return next(iter(all_views(config, owners, only=eid)), None)
@@ -87,9 +79,9 @@ def view_of(config: Config, owners: dict[str, int], eid: str) -> EpisodeView | N
 
 def all_views(config: Config, owners: dict[str, int], only: str | None = None) -> list[EpisodeView]:
     """Every recording in the shows as its presenter sees it (`only`: just the one with that id)."""
-    report, built_at = last_report(config)
-    outcomes = {o["where"]: o for o in report.get("outcomes", [])}
-    problems = [Problem(p["where"], p["what"], p["fix"], Severity(p["severity"])) for p in report.get("problems", [])]
+    report = report_mod.read(config)
+    built_at = report.written_at if report else 0.0
+    problems = list(report.problems) if report else []
     running = pipeline.building(config)
     # A withdrawal is true from the moment it is recorded, whatever the last build managed.
     records = Records.of(config, read_only=True)
@@ -115,10 +107,10 @@ def all_views(config: Config, owners: dict[str, int], only: str | None = None) -
             )
             stem = rel[: -len(path.suffix)] + "."
             mine = [p for p in problems if p.where.startswith(stem)]
-            outcome = outcomes.get(rel)
+            outcome = report.line(rel) if report else None
             changed = built_at < max((f.stat().st_mtime for f in _inputs(path) if f.exists()), default=0)
             if outcome:
-                view.slug, view.guid, view.audio = outcome.get("slug"), outcome.get("guid"), outcome.get("audio")
+                view.slug, view.guid, view.audio = outcome.slug, outcome.guid, outcome.audio
             known = records.identities.get(place_hash(f"{show.slug}/{path.name}"))
             if known:
                 view.slug, view.guid = known["slug"], known["guid"]
@@ -126,12 +118,12 @@ def all_views(config: Config, owners: dict[str, int], only: str | None = None) -
                 view.state, view.audio = "withdrawn", None
             elif changed or (outcome is None and not mine):
                 view.state = "processing" if running else "waiting"
-            elif outcome and outcome["state"] == "withdrawn":
+            elif outcome and outcome.state == "withdrawn":
                 view.state = "withdrawn"
-            elif any(p.is_error for p in mine) or outcome is None or outcome["state"] == "held back":
+            elif any(p.is_error for p in mine) or outcome is None or outcome.state == "held back":
                 view.state = "attention"
                 view.todo = [p for p in mine if p.is_error]
-            elif outcome["state"] == "not public yet":
+            elif outcome.state == "not public yet":
                 view.state = "ready"
             else:
                 view.state = "published"
@@ -143,7 +135,7 @@ def all_views(config: Config, owners: dict[str, int], only: str | None = None) -
 
 def transcript_of(config: Config, view: EpisodeView) -> Transcript | None:
     """The episode's transcript as last published: one small file read, found by the episode's GUID."""
-    record = pipeline.transcript_record(config, view.guid) if view.guid else None
+    record = transcripts.record(config, view.guid) if view.guid else None
     if not record or record.get("recording") != view.recording or not record.get("transcript"):
         return None
     return Transcript.from_dict(record["transcript"])

@@ -10,15 +10,15 @@ from flask import Blueprint, redirect, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from station import text as text_mod
+from station.build import report as report_mod
 from station.build import runner as pipeline
 from station.catalog import content as catalog_mod
 from station.catalog.model import CONTENT_NOTES
-from station.desk import episodes as episodes_mod
 from station.desk import schedule_edit
 from station.desk.accounts import ROLES, AccountError
 from station.desk.app import coordinators_only, desk, page, user
 from station.desk.numbers import decimal, whole_number
-from station.errors import Problem, Severity
+from station.errors import Problem
 from station.radio import library as library_mod
 from station.radio import nights
 from station.radio import schedule as schedule_mod
@@ -298,18 +298,17 @@ def _rows(order) -> list[dict]:
 @coordinators_only
 def problems():
     config = desk().config
-    report, built_at = episodes_mod.last_report(config)
-    build = [Problem(p["where"], p["what"], p["fix"], Severity(p["severity"])) for p in report.get("problems", [])]
+    report = report_mod.read(config)
     shows = {s.slug for s in catalog_mod.shows(config)}
     schedule_problems = schedule_mod.load(config, shows).problems
     return page(
         "problems.html",
         title="Problems across the station",
-        build=build,
+        build=list(report.problems) if report else [],
         schedule=schedule_problems,
-        waiting=report.get("waiting", []),
-        pending=report.get("transcripts_pending", []),
-        built_at=datetime.fromtimestamp(built_at, timezone.utc) if built_at else None,
+        waiting=list(report.waiting) if report else [],
+        pending=report.transcripts_pending if report else [],
+        built_at=datetime.fromtimestamp(report.written_at, timezone.utc) if report else None,
         building=pipeline.building(config),
     )
 

@@ -1,8 +1,8 @@
 """Podcast feeds: `site/feed.xml` for the station and `site/shows/<show>/feed.xml` per show.
 
 Built with feedgen (its podcast extension for the iTunes tags) and our own
-extension for the Podcasting 2.0 namespace (station.podcast_namespace), from
-the same catalogue as everything else. Deterministic: every date comes from
+extension for the Podcasting 2.0 namespace (station.podcast.namespace), from
+the built episodes (BuiltEpisode) like everything else. Deterministic: every date comes from
 the content (publish times), never from the clock, so the same catalogue gives
 the same bytes and publishing uploads nothing when nothing changed.
 
@@ -14,13 +14,13 @@ from __future__ import annotations
 import hashlib
 import html
 import uuid
-from dataclasses import dataclass
-from datetime import datetime, time, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import lxml.etree  # noqa: F401 — feedgen.util uses lxml.etree without importing it
 from feedgen.feed import FeedGenerator
 
+from station.build.built import BuiltEpisode
 from station.catalog.model import CONTENT_NOTES, Episode, Show
 from station.config import Config
 from station.errors import Problem
@@ -39,26 +39,6 @@ TRANSCRIPT_TYPES = (
     (".json", "application/json", None),
 )
 AUDIO_TYPES = {"audio/mpeg", "audio/x-m4a", "audio/mp4", "audio/aac", "video/mp4", "video/quicktime"}
-
-
-@dataclass(frozen=True)
-class Item:
-    """One published episode, as a feed sees it."""
-
-    episode: Episode
-    slug: str
-    guid: str
-    audio: str  # site-relative path of the MP3
-    length_bytes: int
-    duration_s: float
-    transcripts: bool  # the .vtt/.srt/.json/.txt files exist beside the audio
-    chapters: str | None  # site-relative path of the JSON chapters file
-    page: str | None = None  # site-relative path of its web page, when consent covers the site
-
-    @property
-    def published_at(self) -> datetime:
-        meta = self.episode.meta
-        return meta.published_at or datetime.combine(meta.consent.date, time(0), timezone.utc)
 
 
 def chapters_json(episode: Episode, duration_s: float) -> str:
@@ -106,7 +86,7 @@ def guid_for(feed_url: str) -> str:
     return str(uuid.uuid5(GUID_NAMESPACE, bare))
 
 
-def description(item: Item, config: Config) -> str:
+def description(item: BuiltEpisode, config: Config) -> str:
     """Content notes first, then the show notes, then where to read the transcript."""
     parts = []
     notes = item.episode.meta.content_notes
@@ -117,10 +97,10 @@ def description(item: Item, config: Config) -> str:
         if support:
             parts.append(f"<p>If you need to talk to someone: {html.escape(support)}</p>")
     parts.append(notes_html(item.episode.meta.description))
-    if item.transcripts:
+    if item.transcript is not None:
         base = config.settings.station.base_url
         # The page's transcript follows the audio; without a page (podcast-only consent), the text file.
-        url = f"{base}{item.page}#transcript" if item.page else base + item.audio[: -len(".mp3")] + ".txt"
+        url = f"{base}{item.page}#transcript" if item.page else base + item.stem + ".txt"
         parts.append(f'<p><a href="{url}">Read the transcript</a></p>')
     return "\n".join(parts)
 
@@ -136,7 +116,7 @@ def render(
     category: tuple[str, str | None],
     explicit: bool,
     kind: str,
-    items: list[Item],
+    items: list[BuiltEpisode],
 ) -> bytes:
     station = config.settings.station
     base = station.base_url
@@ -172,8 +152,8 @@ def render(
         fe = fg.add_entry(order="append")
         fe.title(meta.title)
         fe.description(description(item, config))
-        fe.enclosure(base + item.audio, str(item.length_bytes), "audio/mpeg")
-        fe.guid(item.guid, permalink=False)
+        fe.enclosure(base + str(item.audio), str(item.size), "audio/mpeg")
+        fe.guid(str(item.guid), permalink=False)
         if item.page:
             fe.link(href=base + item.page)
         fe.pubDate(item.published_at.astimezone(timezone.utc))
@@ -185,10 +165,9 @@ def render(
         # An episode's own flag, else its show's — never the feed's: the station feed mixes shows.
         fe.podcastindex.explicit(meta.explicit if meta.explicit is not None else item.episode.show.meta.explicit)
         lang = meta.language or item.episode.show.meta.language or station.language
-        if item.transcripts:
-            stem = item.audio[: -len(".mp3")]
+        if item.transcript is not None:
             for suffix, mime, rel in TRANSCRIPT_TYPES:
-                fe.podcastindex.podcast_transcript(base + stem + suffix, mime, lang, rel)
+                fe.podcastindex.podcast_transcript(base + item.stem + suffix, mime, lang, rel)
         if item.chapters:
             fe.podcastindex.podcast_chapters(base + item.chapters)
         for presenter in meta.presenters:  # credited as their tier allows, never more
@@ -196,7 +175,7 @@ def render(
     return fg.rss_str(pretty=True)
 
 
-def station_feed(config: Config, items: list[Item], art: str | None) -> bytes:
+def station_feed(config: Config, items: list[BuiltEpisode], art: str | None) -> bytes:
     s = config.settings.station
     return render(
         config,
@@ -213,7 +192,7 @@ def station_feed(config: Config, items: list[Item], art: str | None) -> bytes:
     )
 
 
-def show_feed(config: Config, show: Show, items: list[Item], art: str | None) -> bytes:
+def show_feed(config: Config, show: Show, items: list[BuiltEpisode], art: str | None) -> bytes:
     m, s = show.meta, config.settings.station
     return render(
         config,

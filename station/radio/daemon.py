@@ -159,7 +159,7 @@ class Daemon:
                     self.fingerprint_path.unlink(missing_ok=True)
                 return None
             counts = {}
-            for o in result.outcomes:
+            for o in result.episodes:
                 counts[o.state] = counts.get(o.state, 0) + 1
             log.info(
                 "built (%s): %s; %d problem(s)",

@@ -20,8 +20,11 @@ from datetime import date as Date
 from datetime import datetime
 from pathlib import Path
 
+from station.build.built import BuiltEpisode
+from station.catalog.model import Episode
 from station.config import Config
 from station.files import write_text
+from station.radio.schedule import presenter_key
 
 VERSION = 1
 
@@ -58,6 +61,44 @@ class Track:
     def newcomer(self, night: Date, days: int) -> bool:
         """A first-time voice: one of its presenters was first heard within `days` of the night."""
         return any(0 <= (night - Date.fromisoformat(d)).days <= days for d in self.first_heard)
+
+
+def tracks_of(catalogue: list[Episode], built: list[BuiltEpisode]) -> list[Track]:
+    """The stream's view of the built episodes: every one whose consent covers the stream and whose audio is
+    ready, published or not yet (the night checks its time). `catalogue` is every episode, for when each
+    presenter was first heard."""
+    first_heard: dict[str, str] = {}
+    for e in catalogue:
+        for p in e.meta.presenters:
+            k = presenter_key(p.name)
+            first_heard[k] = min(first_heard.get(k, e.date.isoformat()), e.date.isoformat())
+    tracks = []
+    for b in built:
+        if b.stream_audio is None or b.guid is None or b.slug is None:
+            continue
+        meta = b.episode.meta
+        voices = tuple(presenter_key(p.name) for p in meta.presenters)
+        tracks.append(
+            Track(
+                guid=b.guid,
+                show=b.episode.show.slug,
+                show_title=b.episode.show.meta.title,
+                slug=b.slug,
+                title=meta.title,
+                credits=tuple(b.episode.credits),
+                voices=voices,
+                first_heard=tuple(first_heard[v] for v in voices),
+                content_notes=tuple(meta.content_notes),
+                topics=tuple(meta.topics),
+                tags=tuple(meta.tags),
+                duration_s=b.duration_s,
+                audio=b.stream_audio,
+                published_at=meta.published_at.isoformat() if meta.published_at else None,
+                consent_date=meta.consent.date.isoformat(),
+                consent_expires=meta.consent.expires.isoformat() if meta.consent.expires else None,
+            )
+        )
+    return tracks
 
 
 @dataclass(frozen=True)

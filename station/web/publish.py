@@ -23,7 +23,6 @@ and following a link out of site/ would publish whatever it points at.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,14 +82,6 @@ def cache_control(rel: str) -> str:
     if rel.startswith("media/"):
         return CACHE_MEDIA
     return CACHE_PAGES
-
-
-def last_build_problems(config: Config) -> list[str] | None:
-    """The errors the last build reported, or None when there has been no build."""
-    report = config.state_dir / "last-build.json"
-    if not report.is_file():
-        return None
-    return json.loads(report.read_text(encoding="utf-8")).get("errors", [])
 
 
 def client(settings: PublishSettings):

@@ -18,8 +18,7 @@ import hashlib
 import json
 import re
 from collections import defaultdict
-from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime
 from pathlib import Path
 from typing import Iterable
 from zoneinfo import ZoneInfo
@@ -27,7 +26,9 @@ from zoneinfo import ZoneInfo
 import jinja2
 from markupsafe import Markup
 
-from station.catalog.model import CONTENT_NOTES, Episode, Show
+from station.build import code as code_version
+from station.build.built import BuiltEpisode
+from station.catalog.model import CONTENT_NOTES, Show
 from station.catalog.recovery_map import Node, nodes
 from station.catalog.recovery_map import plain as plain_line
 from station.catalog.resources import Resource, kinds
@@ -51,39 +52,6 @@ class TemplateProblem(Exception):
     def __init__(self, problem: Problem, whole: bool = False):
         super().__init__(str(problem))
         self.problem, self.whole = problem, whole
-
-
-@dataclass(frozen=True)
-class EpisodePage:
-    """A built episode the website shows (its consent covers the site and its time has come)."""
-
-    episode: Episode
-    slug: str
-    audio: str  # site path of the MP3
-    size: int
-    duration_s: float
-    transcript: Transcript | None
-    transcript_state: str | None  # machine | presenter | pending | None (transcripts off)
-    chapters: str | None
-
-    @property
-    def url(self) -> str:
-        return f"shows/{self.episode.show.slug}/{self.slug}/"
-
-    @property
-    def published_at(self) -> datetime:
-        meta = self.episode.meta
-        return meta.published_at or datetime.combine(meta.consent.date, time(0), timezone.utc)
-
-    @property
-    def stem(self) -> str:
-        return self.audio[: -len(".mp3")]
-
-
-def page_transcript(t: Transcript) -> Transcript:
-    """What a page shows of a transcript: cue times and text. Word timings are most of its memory
-    (about 1 MB for 25 minutes), and a build keeps every episode's until the pages are made."""
-    return replace(t, cues=tuple(replace(c, words=()) for c in t.cues))
 
 
 def reading_units(t: Transcript) -> list[tuple[float, float, str]]:
@@ -163,7 +131,7 @@ class Site:
         self,
         config: Config,
         shows: list[Show],
-        episodes: list[EpisodePage],
+        episodes: list[BuiltEpisode],
         places: list[Resource],
         tonight: list[dict] | None = None,
     ):
@@ -247,7 +215,7 @@ class Site:
         self._page("404.html", "404.html", depth_override="/")
         return self.files
 
-    def episode(self, page: EpisodePage) -> None:
+    def episode(self, page: BuiltEpisode) -> None:
         """One episode's page (also rendered on its own first, so one that fails holds back only itself)."""
         meta = page.episode.meta
         self._page(
@@ -413,19 +381,14 @@ class Site:
 def render_key(
     config: Config,
     shows: list[Show],
-    episodes: list[EpisodePage],
+    episodes: list[BuiltEpisode],
     places: list[Resource],
     tonight: list[dict] | None = None,
 ) -> str:
     """A hash of everything the pages are made from: the same key gives the same files, so a
     rebuild with nothing changed need not render them again."""
     s = config.settings
-    code = sorted(
-        p
-        for p in Path(__file__).parent.glob("*.py")
-        if p.stem in ("site", "markup", "systems_map", "landscape_map", "recovery_map", "resources")
-    )
-    code += sorted(Path(__file__).parent.glob("data/*.yaml"))
+    code: list[Path] = []
     for folder in _template_dirs(config):
         code += sorted(p for p in folder.rglob("*") if p.is_file())
     return sha256_json(
@@ -453,6 +416,7 @@ def render_key(
             [(p.slug, p.meta.model_dump(mode="json")) for p in places],
             tonight,
             [(str(p), hashlib.sha256(p.read_bytes()).hexdigest()) for p in code],
+            code_version.digest(),  # the code that renders: any change to it makes the pages again
         ]
     )
 

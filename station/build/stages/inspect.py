@@ -33,34 +33,55 @@ def analyse(path: Path, where: str, settings: Settings, on_progress=None) -> dic
         size = path.stat().st_size
         kind = sniff(path) if size else None
     except PermissionError:
-        raise EpisodeFailed(Problem(where, "this file cannot be read (permission denied)",
-                                    "ask whoever looks after the station's computer to let the station read it")) from None
+        raise EpisodeFailed(
+            Problem(
+                where,
+                "this file cannot be read (permission denied)",
+                "ask whoever looks after the station's computer to let the station read it",
+            )
+        ) from None
     except OSError as exc:
         if exc.errno == errno.ENOENT:
-            raise EpisodeFailed(Problem(where, "this file disappeared while the build was reading it",
-                                        "drop it in again; the next build will pick it up")) from None
+            raise EpisodeFailed(
+                Problem(
+                    where,
+                    "this file disappeared while the build was reading it",
+                    "drop it in again; the next build will pick it up",
+                )
+            ) from None
         raise EpisodeFailed(Problem(where, f"this file cannot be read ({exc.strerror})", RE_EXPORT)) from None
     if size == 0:
-        raise EpisodeFailed(Problem(where, "this file is empty (0 bytes): the copy or upload did not finish",
-                                    "drop the recording in again"))
+        raise EpisodeFailed(
+            Problem(
+                where, "this file is empty (0 bytes): the copy or upload did not finish", "drop the recording in again"
+            )
+        )
     demuxer = KINDS[kind][0] if kind else None
     try:
-        result = ffmpeg.analyse(path, demuxer, silence_db=settings.audio.trim_below_db,
-                                timeout_s=settings.build.tool_timeout_s, on_progress=on_progress)
+        result = ffmpeg.analyse(
+            path,
+            demuxer,
+            silence_db=settings.audio.trim_below_db,
+            timeout_s=settings.build.tool_timeout_s,
+            on_progress=on_progress,
+        )
     except ffmpeg.FfmpegFailed as exc:
         if kind:
-            raise EpisodeFailed(Problem(where, f"this {kind.upper()} file is damaged and cannot be played",
-                                        RE_EXPORT)) from exc
-        raise EpisodeFailed(Problem(where, "this file is not audio we can read",
-                                    "export it again as MP3 or WAV and drop it in")) from exc
+            raise EpisodeFailed(
+                Problem(where, f"this {kind.upper()} file is damaged and cannot be played", RE_EXPORT)
+            ) from exc
+        raise EpisodeFailed(
+            Problem(where, "this file is not audio we can read", "export it again as MP3 or WAV and drop it in")
+        ) from exc
     found = asdict(result)
     if kind == "ogg" and sniff_mod.ogg_cut_short(path):
         found["damage"] = [*found["damage"], "the last Ogg page is incomplete"]
     return {"kind": kind, **found}
 
 
-def judge(analysis: dict, recording: Path, where: str, settings: Settings, allow_clipping: bool,
-          is_part: bool = False) -> list[Problem]:
+def judge(
+    analysis: dict, recording: Path, where: str, settings: Settings, allow_clipping: bool, is_part: bool = False
+) -> list[Problem]:
     """Every problem with an analysed recording, at once. Warnings let it through.
 
     A show's intro or outro (`is_part`) may be as short as it likes.
@@ -71,26 +92,51 @@ def judge(analysis: dict, recording: Path, where: str, settings: Settings, allow
     suffix = recording.suffix.lower()
     if kind and kind not in EXPECTED.get(suffix, {kind}):
         right = KINDS[kind][1]
-        problems.append(Problem(where, f"this is really a {kind.upper()} file, but its name ends in {suffix}",
-                                f"rename it to {recording.stem}{right} (it was built anyway)", Severity.WARNING))
+        problems.append(
+            Problem(
+                where,
+                f"this is really a {kind.upper()} file, but its name ends in {suffix}",
+                f"rename it to {recording.stem}{right} (it was built anyway)",
+                Severity.WARNING,
+            )
+        )
     header, decoded = a["header_duration_s"], a["duration_s"]
     if a["damage"] or (header and decoded < header - max(0.5, 0.02 * header)):
-        at = f" (it stops at {clock(decoded)} but says it is {clock(header)} long)" if header and decoded < header - 0.5 else ""
+        at = (
+            f" (it stops at {clock(decoded)} but says it is {clock(header)} long)"
+            if header and decoded < header - 0.5
+            else ""
+        )
         problems.append(Problem(where, f"this file is damaged or cut short{at}", RE_EXPORT))
         return problems
     if decoded <= 0 or a["peak_db"] == -math.inf or a["integrated_lufs"] == -math.inf or a["speech_end_s"] <= 0:
-        problems.append(Problem(where, "there is no sound in this recording (it is silent all the way through)",
-                                "check the microphone was on and record again, or drop in the right file"))
+        problems.append(
+            Problem(
+                where,
+                "there is no sound in this recording (it is silent all the way through)",
+                "check the microphone was on and record again, or drop in the right file",
+            )
+        )
         return problems
     kept = trimmed_length(a, settings)
     if kept < settings.audio.min_duration_s and not is_part:
-        problems.append(Problem(where, f"this recording is too short: {kept:.1f} s of sound after trimming silence",
-                                f"episodes need at least {settings.audio.min_duration_s:g} s; drop in the full recording"))
+        problems.append(
+            Problem(
+                where,
+                f"this recording is too short: {kept:.1f} s of sound after trimming silence",
+                f"episodes need at least {settings.audio.min_duration_s:g} s; drop in the full recording",
+            )
+        )
     if a["peak_share"] > settings.audio.max_clipped_share and not allow_clipping:
-        problems.append(Problem(where, f"this recording is heavily clipped ({a['peak_share']:.1%} of it is cut off at "
-                                "full volume), so it sounds distorted",
-                                "record again with the input level lower, or add `allow_clipping: true` to the "
-                                "metadata file to publish it as it is"))
+        problems.append(
+            Problem(
+                where,
+                f"this recording is heavily clipped ({a['peak_share']:.1%} of it is cut off at "
+                "full volume), so it sounds distorted",
+                "record again with the input level lower, or add `allow_clipping: true` to the "
+                "metadata file to publish it as it is",
+            )
+        )
     return problems
 
 

@@ -19,9 +19,28 @@ from station.tools import id3
 VERSION = 1
 
 # ISO 639-1 → 639-2 for TLAN; languages not listed fall back to "und" (undetermined).
-LANGUAGES = {"en": "eng", "cy": "cym", "gd": "gla", "ga": "gle", "pl": "pol", "ur": "urd", "pa": "pan",
-             "bn": "ben", "ar": "ara", "so": "som", "ro": "ron", "pt": "por", "es": "spa", "fr": "fra",
-             "de": "deu", "it": "ita", "lt": "lit", "tr": "tur", "ku": "kur", "fa": "fas"}
+LANGUAGES = {
+    "en": "eng",
+    "cy": "cym",
+    "gd": "gla",
+    "ga": "gle",
+    "pl": "pol",
+    "ur": "urd",
+    "pa": "pan",
+    "bn": "ben",
+    "ar": "ara",
+    "so": "som",
+    "ro": "ron",
+    "pt": "por",
+    "es": "spa",
+    "fr": "fra",
+    "de": "deu",
+    "it": "ita",
+    "lt": "lit",
+    "tr": "tur",
+    "ku": "kur",
+    "fa": "fas",
+}
 
 
 def tagset(episode: Episode, config: Config, page_url: str, chapter_end_s: float, cover: bytes | None) -> id3.TagSet:
@@ -29,15 +48,26 @@ def tagset(episode: Episode, config: Config, page_url: str, chapter_end_s: float
     language = meta.language or episode.show.meta.language or station.language
     starts = [c.start for c in meta.chapters]
     chapters = tuple(
-        id3.ChapterMark(int(c.start * 1000), int((starts[i + 1] if i + 1 < len(starts) else chapter_end_s) * 1000), c.title)
-        for i, c in enumerate(meta.chapters) if c.start < chapter_end_s)
+        id3.ChapterMark(
+            int(c.start * 1000), int((starts[i + 1] if i + 1 < len(starts) else chapter_end_s) * 1000), c.title
+        )
+        for i, c in enumerate(meta.chapters)
+        if c.start < chapter_end_s
+    )
     notes = "; ".join(CONTENT_NOTES[n] for n in meta.content_notes) or None
     return id3.TagSet(
-        title=meta.title, show=episode.show.meta.title, artists=tuple(episode.credits),
-        publisher=station.name, date=episode.date.isoformat(),
+        title=meta.title,
+        show=episode.show.meta.title,
+        artists=tuple(episode.credits),
+        publisher=station.name,
+        date=episode.date.isoformat(),
         language=LANGUAGES.get(language.split("-")[0], "und"),
-        copyright=station.copyright, page_url=page_url, artwork=cover, chapters=chapters,
-        content_notes=f"Content notes: {notes}" if notes else None)
+        copyright=station.copyright,
+        page_url=page_url,
+        artwork=cover,
+        chapters=chapters,
+        content_notes=f"Content notes: {notes}" if notes else None,
+    )
 
 
 def key(audio_key: str, tags: id3.TagSet) -> str:

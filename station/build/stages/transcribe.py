@@ -41,14 +41,20 @@ def options(settings: Settings, language: str | None, names: list[str] = ()) -> 
     hotwords: it then spells them right, and a name to hide that is heard right is a name hidden."""
     t = settings.transcripts
     hotwords = ", ".join(dict.fromkeys(n for n in names if n)) or None
-    return Options(language=language, beam_size=t.beam_size, vad_filter=t.vad_filter,
-                   condition_on_previous_text=t.condition_on_previous_text,
-                   no_speech_threshold=t.no_speech_threshold, hotwords=hotwords)
+    return Options(
+        language=language,
+        beam_size=t.beam_size,
+        vad_filter=t.vad_filter,
+        condition_on_previous_text=t.condition_on_previous_text,
+        no_speech_threshold=t.no_speech_threshold,
+        hotwords=hotwords,
+    )
 
 
 def key(audio_key: str, model: ModelDir, opts: Options, settings: Settings) -> str:
-    return sha256_json(["transcribe", VERSION, audio_key, model.sha256, opts.__dict__,
-                        settings.transcripts.compute_type])
+    return sha256_json(
+        ["transcribe", VERSION, audio_key, model.sha256, opts.__dict__, settings.transcripts.compute_type]
+    )
 
 
 def machine(whisper: Whisper, audio: Path, opts: Options, on_progress=None) -> Transcript:
@@ -70,17 +76,30 @@ def read_correction(path: Path, where: str, machine_t: Transcript | None) -> tup
         text = path.read_text(encoding="utf-8")
         if path.suffix == ".txt":
             if machine_t is None:
-                raise CorrectionError("a plain-text correction is timed against the machine transcript, "
-                                      "which is not ready yet")
+                raise CorrectionError(
+                    "a plain-text correction is timed against the machine transcript, which is not ready yet"
+                )
             cues = retime(text, machine_t)
         else:
             cues = parse_timed(text)
     except UnicodeDecodeError:
-        return None, [Problem(where, "this corrected transcript is not plain text; the machine transcript is used "
-                                     "for now", "save it as UTF-8 text", Severity.WARNING)]
+        return None, [
+            Problem(
+                where,
+                "this corrected transcript is not plain text; the machine transcript is used for now",
+                "save it as UTF-8 text",
+                Severity.WARNING,
+            )
+        ]
     except CorrectionError as exc:
-        return None, [Problem(where, f"this corrected transcript cannot be used ({exc}); the machine transcript is "
-                                     "used for now", "fix it and build again (README: Transcripts)", Severity.WARNING)]
+        return None, [
+            Problem(
+                where,
+                f"this corrected transcript cannot be used ({exc}); the machine transcript is used for now",
+                "fix it and build again (README: Transcripts)",
+                Severity.WARNING,
+            )
+        ]
     language = machine_t.language if machine_t else "en"
     return Transcript(tuple(cues), language, source="presenter"), []
 
@@ -108,4 +127,3 @@ def publishable(machine_t: Transcript, corrected: Transcript | None, terms: list
         found = {t: max(hidden.found[t], fixed.found[t]) for t in terms}
         return Published(fixed.transcript, tuple(merge_spans(spans)), found)
     return Published(redact_text_only(corrected, terms), hidden.spans, hidden.found)
-

@@ -1,0 +1,249 @@
+"""One episode, from its recording to its files in site/: a function of its hashed inputs.
+
+    check the recording (and the show's intro and outro) → its slug and GUID →
+    withdrawn? → normalise → transcribe, apply the presenter's correction and
+    hide the words listed in `redact` (normalise again with them covered) →
+    tag the MP3 → publish the audio, transcripts and chapters
+
+Every step's result is cached by the workshop under the hashes of its inputs,
+so an unchanged episode does no audio or model work. One episode's failure is
+its own: `build_episode` always returns, with the episode held back and its
+problems said in plain words.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import datetime
+
+from station.build import built as states
+from station.build import transcripts
+from station.build.built import BuiltEpisode
+from station.build.identity import identity_of
+from station.build.stages import tag, transcribe
+from station.build.workshop import Job, Workshop, detail
+from station.catalog import transcript as transcript_mod
+from station.catalog.model import Episode
+from station.catalog.transcript import Transcript
+from station.errors import DiskFull, EpisodeFailed, Problem, Severity
+from station.files import sha256_json, write_text
+from station.podcast.feed import chapters_json
+
+
+def build_episode(shop: Workshop, episode: Episode) -> BuiltEpisode:
+    where = shop.config.rel(episode.recording)
+    job, warnings = Job(), []  # warnings found on the way are kept when the episode is held back later
+    try:
+        return _build(shop, episode, where, job, warnings)
+    except EpisodeFailed as failed:
+        return BuiltEpisode(episode, where, states.HELD_BACK, work=job.work, problems=(*warnings, *failed.problems))
+    except DiskFull:  # not this episode's fault: held back, it would leave the feeds for want of space
+        raise
+    except Exception as exc:  # a bug must not stop the other episodes
+        problem = Problem(
+            where,
+            f"something went wrong while building this episode ({detail(exc)})",
+            "run `station build -v` and send the output to whoever looks after the station",
+        )
+        return BuiltEpisode(episode, where, states.HELD_BACK, work=job.work, problems=(problem,))
+
+
+def _build(shop: Workshop, episode: Episode, where: str, job: Job, warnings: list[Problem]) -> BuiltEpisode:
+    config, now = shop.config, shop.now
+    main = shop.source(job, episode.recording, where, episode.meta.allow_clipping)
+    warnings += main.warnings
+    show = episode.show
+    parts = [shop.part(job, show, show.meta.intro), main.source, shop.part(job, show, show.meta.outro)]
+    sources = [s for s in parts if s is not None]
+    identity = identity_of(shop.records, episode, main.source.sha256, shop.present_keys, shop.namespace)
+
+    def done(state: str, **kw: object) -> BuiltEpisode:
+        return BuiltEpisode(
+            episode,
+            where,
+            state,
+            identity.slug,
+            identity.guid,
+            files=frozenset(job.files),
+            copies=tuple(sorted(job.copies)),
+            work=job.work,
+            problems=tuple(warnings),
+            **kw,
+        )  # type: ignore[arg-type]
+
+    if withdrawn(shop, episode, identity.guid):
+        return done(states.WITHDRAWN)
+    if shop.check:
+        return done(states.CHECKED)
+    audio_key, audio, measured = shop.normalised(job, sources, episode.masked, where)
+    published = _transcript(shop, job, episode, where, audio_key, audio, warnings)
+    transcript_state = (
+        published.transcript.source if published else ("pending" if shop.settings.transcripts.enabled else None)
+    )
+    if published and published.hide:  # the published audio has the hidden words covered
+        audio_key, audio, measured = shop.normalised(job, sources, episode.masked, where, published.hide)
+    transcripts.remember(config, episode, identity.slug, identity.guid, published)
+    # The copies the cache holds of it, so a withdrawal can remove them too.
+    if shop.ledger.recall(f"copies:{identity.guid}") != sorted(job.copies):
+        shop.ledger.remember(f"copies:{identity.guid}", "copies", sorted(job.copies))
+    common = {
+        "measured": measured,
+        "transcript_state": transcript_state,
+        "hidden": tuple(published.found.values()) if published else None,
+        "stream_audio": config.rel(audio) if "stream" in episode.meta.consent.scope else None,
+    }
+    on_site, in_podcast = episode.published_now("site", now), episode.published_now("podcast", now)
+    if not (on_site or in_podcast):
+        return done(states.NOT_PUBLIC_YET, **common)
+
+    base = f"media/{show.slug}/{identity.slug}"
+    page_url = f"{shop.settings.station.base_url}shows/{show.slug}/{identity.slug}/"
+    tags = tag.tagset(episode, config, page_url, measured["duration_s"], shop.cover(job, episode))
+    wrote = shop.publish(job, f"{base}.mp3", tag.key(audio_key, tags), lambda tmp: tag.write(audio, tags, tmp))
+    if published:
+        for suffix, render in transcript_mod.FORMATS.items():
+            text = render(published.transcript)
+            wrote |= shop.publish(
+                job,
+                f"{base}{suffix}",
+                sha256_json([suffix, text]),
+                lambda tmp, text=text: tmp.write_text(text, encoding="utf-8"),
+            )
+    chapters = None
+    if episode.meta.chapters:
+        chapters = f"{base}.chapters.json"
+        text = chapters_json(episode, measured["duration_s"])
+        wrote |= shop.publish(job, chapters, sha256_json(text), lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    size = (config.site_dir / f"{base}.mp3").stat().st_size
+    return done(
+        states.BUILT if wrote else states.UNCHANGED,
+        **common,
+        audio=f"{base}.mp3",
+        size=size,
+        transcript=page_transcript(published.transcript) if published else None,
+        chapters=chapters,
+        on_site=on_site,
+        in_podcast=in_podcast,
+    )
+
+
+def page_transcript(t: Transcript) -> Transcript:
+    """What feeds and pages need of a transcript: cue times and text. Word timings are most of its memory
+    (about 1 MB for 25 minutes), and a build keeps every episode's until the pages are made."""
+    return replace(t, cues=tuple(replace(c, words=()) for c in t.cues))
+
+
+# ------------------------------------------------------------ withdrawal
+def withdrawn(shop: Workshop, episode: Episode, guid: str) -> bool:
+    """Taken back by its presenter, and not given again since: a consent record dated after the withdrawal."""
+    if shop.records.withdrawn(guid) is None:
+        return False
+    if given_again(shop, episode, guid):
+        if not shop.check:
+            shop.records.reconsented(guid)
+        return False
+    return True
+
+
+def given_again(shop: Workshop, episode: Episode, guid: str) -> bool:
+    at = shop.records.withdrawn(guid)
+    return at is not None and episode.meta.consent.date > datetime.fromisoformat(at).date()
+
+
+# ------------------------------------------------------------ transcripts
+def _transcript(
+    shop: Workshop, job: Job, episode: Episode, where: str, audio_key: str, audio, warnings: list[Problem]
+) -> transcribe.Published | None:
+    """The transcript to publish, with the audio spans to hide; None while it is pending."""
+    terms = episode.meta.redact
+    sidecar = shop.config.rel(episode.sidecar)
+    if not shop.settings.transcripts.enabled:
+        if terms:
+            raise EpisodeFailed(
+                Problem(
+                    sidecar,
+                    "words to hide are listed, but transcripts are turned off, so "
+                    "they cannot be found and this episode is held back",
+                    "turn transcripts on (`[transcripts] enabled = true`) or remove `redact`",
+                )
+            )
+        return None
+    machine_t = _machine_transcript(shop, job, episode, where, audio_key, audio, warnings)
+    corrected = None
+    correction = transcribe.correction_for(episode.recording)
+    if correction is not None:
+        corrected, problems = transcribe.read_correction(correction, shop.config.rel(correction), machine_t)
+        warnings += problems
+    speaker = episode.credits[0] if len(episode.credits) == 1 else None
+    if machine_t is None:
+        if terms:
+            raise EpisodeFailed(
+                Problem(
+                    where,
+                    "there is no transcript yet, so the words to hide cannot be found; "
+                    "this episode is held back until there is",
+                    "build again; if the transcript keeps failing, see the message above",
+                )
+            )
+        if corrected is None:
+            return None
+        return transcribe.Published(replace(corrected, speaker=speaker), (), {})
+    published = transcribe.publishable(machine_t, corrected, terms, shop.settings.transcripts.redact_margin_s)
+    # Words to hide are often names: messages give their place in the list, never the word itself.
+    for number, count in enumerate(published.found.values(), 1):
+        if count == 0:
+            warnings.append(
+                Problem(
+                    sidecar,
+                    f"redact entry {number} was not heard in the recording, so nothing was hidden for it",
+                    "listen to the episode to check; if it is said, add a "
+                    "corrected transcript with the word where it is said (docs/episodes.md: "
+                    "Transcripts)",
+                    Severity.WARNING,
+                )
+            )
+    return replace(published, transcript=replace(published.transcript, speaker=speaker))
+
+
+def _machine_transcript(
+    shop: Workshop, job: Job, episode: Episode, where: str, audio_key: str, audio, warnings: list[Problem]
+) -> Transcript | None:
+    model, settings = shop.model, shop.settings
+    assert model is not None
+    language = (episode.meta.language or episode.show.meta.language or settings.station.language).split("-")[0]
+    if model.english_only and language != "en":
+        warnings.append(
+            Problem(
+                where,
+                f"this episode's language is “{language}”, but the Whisper model "
+                f"{model.name} knows only English, so its transcript is pending",
+                'set `[transcripts] model = "base"` in station.toml',
+                Severity.WARNING,
+            )
+        )
+        return None
+    names = [settings.station.name, episode.show.meta.title, *episode.credits, *episode.meta.redact]
+    opts = transcribe.options(settings, language, names)
+    key = transcribe.key(audio_key, model, opts, settings)
+    cached = shop.cache / "transcripts" / f"{key}.json"
+    job.copies.add(shop.config.rel(cached))
+    if cached.exists():
+        return Transcript.from_dict(json.loads(cached.read_text(encoding="utf-8")))
+    duration = shop.ledger.recall(audio_key)["duration_s"]
+    try:
+        machine_t = transcribe.machine(shop.whisper(), audio, opts, shop.events.step(where, "transcribing", duration))
+    except Exception as exc:  # one episode's failure leaves the others and this one's audio alone
+        warnings.append(
+            Problem(
+                where,
+                f"the transcript could not be made ({type(exc).__name__}: {exc}); it shows as pending",
+                "build again; if it keeps failing, run `station build -v` "
+                "and send the output to whoever looks after the station",
+                Severity.WARNING,
+            )
+        )
+        return None
+    write_text(cached, json.dumps(machine_t.to_dict(), sort_keys=True))
+    job.work["transcribe"] += 1
+    return machine_t

@@ -1,0 +1,210 @@
+"""What every piece of a build shares: the settings, the cache, the ledger, the records, the model.
+
+The workshop does the caching the stages never do: a stage's result is kept
+under a key made of its input hashes, its version and the settings it reads,
+and a file of site/ is written (atomically) only when its key has changed.
+Each piece of work counts what it did in its own `Job`, so the pieces stay
+independent of each other and of the order they run in.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from station.build.ledger import Ledger
+from station.build.stages import inspect, normalise
+from station.catalog.model import Episode, Show
+from station.config import Config
+from station.errors import EpisodeFailed, Problem
+from station.files import atomic_path
+from station.records import Records
+from station.tools import ffmpeg
+from station.tools.whisper import Whisper
+from station.tools.whisper_models import ModelDir
+
+COVER_PX = 600  # the artwork inside each MP3; the full-size image is for feeds and pages
+
+
+class Events:
+    """What the build tells whoever watches (the CLI draws progress bars from it)."""
+
+    def begin(self, total: int) -> None: ...
+
+    def step(self, where: str, label: str, total_s: float | None) -> Callable[[float], None]:
+        return lambda seconds: None
+
+    def done(self, built: Any) -> None: ...  # a BuiltEpisode
+
+
+@dataclass
+class Job:
+    """What one piece of work did: the work counted, the files of site/ it published, its copies in the cache."""
+
+    work: Counter[str] = field(default_factory=Counter)
+    files: set[str] = field(default_factory=set)
+    copies: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class Checked:
+    source: normalise.Source
+    warnings: list[Problem]
+
+
+class Workshop:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        check: bool,
+        now: datetime,
+        events: Events,
+        ledger: Ledger,
+        records: Records,
+        model: ModelDir | None,
+        namespace: uuid.UUID,
+    ):
+        self.config, self.settings = config, config.settings
+        self.check, self.now, self.events = check, now, events
+        self.ledger, self.records, self.model, self.namespace = ledger, records, model, namespace
+        self.cache = config.state_dir / "cache"
+        self.present_keys: set[str] = set()  # every episode of the catalogue, by key (slugs stay unique)
+        self._whisper: Whisper | None = None
+
+    def whisper(self) -> Whisper:
+        """The model, loaded on first use: a build with every transcript cached never loads it."""
+        if self._whisper is None:
+            assert self.model is not None
+            t = self.settings.transcripts
+            self._whisper = Whisper(self.model.path, t.compute_type, t.cpu_threads)
+        return self._whisper
+
+    # ------------------------------------------------------------ site/
+    def intact(self, rel: str, key: str) -> bool:
+        """This file of site/ is still there exactly as `key` made it."""
+        dest = self.config.site_dir / rel
+        known = self.ledger.output(rel)
+        return bool(known) and dest.exists() and known == (key, dest.stat().st_size, dest.stat().st_mtime_ns)
+
+    def publish(self, job: Job, rel: str, key: str, write: Callable[[Path], None]) -> bool:
+        """Write one file of site/ atomically unless it is already there as `key` made it; True if written."""
+        job.files.add(rel)
+        dest = self.config.site_dir / rel
+        if self.intact(rel, key):
+            return False
+        with atomic_path(dest) as tmp:
+            write(tmp)
+        self.ledger.record_output(rel, key, dest)
+        kind = {"mp3": "tag", "xml": "feeds", "html": "pages"}.get(rel.rsplit(".", 1)[-1], "files")
+        job.work[kind] += 1
+        return True
+
+    # ------------------------------------------------------------ audio
+    def source(self, job: Job, path: Path, where: str, allow_clipping: bool, trim: bool = True) -> Checked:
+        """A recording (or a show's intro, outro, a schedule's sound) checked; its analysis cached by content."""
+        try:
+            sha = self.ledger.sha256(path)
+        except OSError as exc:
+            raise EpisodeFailed(
+                Problem(
+                    where,
+                    f"this file cannot be read ({exc.strerror})",
+                    "check it is still there and the station may read it",
+                )
+            ) from None
+        key = inspect.key(sha, self.settings)
+        analysis = self.ledger.recall(key)
+        if analysis is None:
+            analysis = inspect.analyse(path, where, self.settings, self.events.step(where, "checking", None))
+            self.ledger.remember(key, "inspect", analysis)
+            job.work["analyse"] += 1
+        problems = inspect.judge(analysis, path, where, self.settings, allow_clipping, is_part=not trim)
+        if any(p.is_error for p in problems):
+            raise EpisodeFailed(*problems)
+        return Checked(normalise.Source(path, sha, analysis, trim), problems)
+
+    def part(self, job: Job, show: Show, name: str | None) -> normalise.Source | None:
+        """A show's intro or outro: checked like a recording, never trimmed."""
+        if not name:
+            return None
+        path = show.path(name)
+        assert path is not None
+        return self.source(job, path, self.config.rel(path), allow_clipping=True, trim=False).source
+
+    def normalised(
+        self,
+        job: Job,
+        sources: list[normalise.Source],
+        masked: bool,
+        where: str,
+        hide: tuple[tuple[float, float], ...] = (),
+    ) -> tuple[str, Path, dict[str, Any]]:
+        """The normalised MP3 in the cache (rendered only if missing), its key and its measurement."""
+        audio_key = normalise.key(sources, masked, self.settings, hide)
+        cached = self.cache / "audio" / f"{audio_key}.mp3"
+        job.copies.add(self.config.rel(cached))
+        measured = self.ledger.recall(audio_key)
+        if measured is None or not cached.exists():
+            length = sum(
+                inspect.trimmed_length(s.analysis, self.settings) if s.trim else s.analysis["duration_s"]
+                for s in sources
+            )
+            progress = self.events.step(where, "hiding words in" if hide else "normalising", length)
+            with atomic_path(cached) as tmp:
+                measured = normalise.render(sources, masked, tmp, where, self.settings, hide, progress)
+            self.ledger.remember(audio_key, "normalise", measured)
+            job.work["render"] += 1
+        return audio_key, cached, measured
+
+    def cover(self, job: Job, episode: Episode) -> bytes | None:
+        """The episode's artwork as the MP3 carries it, made once per image."""
+        art_path = self.settings.station.artwork
+        art = episode.artwork(self.config.root / art_path if art_path else None)
+        if art is None:
+            return None
+        cover = self.cache / "covers" / f"{self.ledger.sha256(art)}-{COVER_PX}.jpg"
+        if not cover.exists():
+            try:
+                with atomic_path(cover) as tmp:
+                    ffmpeg.cover(art, tmp, COVER_PX, self.settings.build.tool_timeout_s)
+            except ffmpeg.FfmpegFailed:
+                raise EpisodeFailed(
+                    Problem(
+                        self.config.rel(art),
+                        "this artwork is not an image we can read",
+                        "save it again as a JPEG or PNG",
+                    )
+                ) from None
+            job.work["cover"] += 1
+        return cover.read_bytes()
+
+
+def own_files(show: str, slug: str) -> tuple[str, str]:
+    """The starts of the site/ paths that are an episode's own: its page folder and its media."""
+    return f"shows/{show}/{slug}/", f"media/{show}/{slug}."
+
+
+def remove_own_files(site: Path, ledger: Ledger, show: str, slug: str) -> list[str]:
+    """Remove the episode's own files from site/ and the ledger's list; return them. Found on disk as well as
+    in the ledger: the ledger is a cache and may be gone or behind."""
+    found = {p for p in (site / "shows" / show / slug).rglob("*") if p.is_file()}
+    media = site / "media" / show
+    if media.is_dir():
+        found |= {p for p in media.iterdir() if p.is_file() and p.name.startswith(f"{slug}.")}
+    rels = {p.relative_to(site).as_posix() for p in found}
+    rels |= {r for r in ledger.outputs() if r.startswith(own_files(show, slug))}
+    for rel in sorted(rels):
+        (site / rel).unlink(missing_ok=True)
+        ledger.forget_output(rel)
+    return sorted(rels)
+
+
+def detail(exc: BaseException) -> str:
+    """An exception in one line, its class named without its module: "UndefinedError: 'x' is undefined"."""
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
