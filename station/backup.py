@@ -28,16 +28,12 @@ from datetime import datetime
 from pathlib import Path
 
 from station.config import CONFIG_NAME, RECORDS_DIR, Config
-from station.errors import StationError
+from station.errors import BackupError
 from station.files import PRIVATE_FILE_MODE, TMP_PREFIX, atomic_path, private_dir, sha256_file
 
 MANIFEST = "peerwave-backup.json"
 FORMAT = 1
 SCHEDULER = "scheduler"
-
-
-class BackupError(StationError):
-    """Said to whoever backs up or restores, in plain words."""
 
 
 @dataclass

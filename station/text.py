@@ -20,14 +20,12 @@ from __future__ import annotations
 
 import re
 
+from station.errors import TextRefused
+
 # Breaks a person means as a new line, whatever program they pasted from.
 _BREAKS = re.compile("\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
 # XML 1.0 cannot carry these at all, and nobody types them on purpose.
 REFUSED = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
-
-
-class TextRefused(ValueError):
-    """A text holds a character it cannot keep; the message says which and where."""
 
 
 def refused(value: str) -> str | None:

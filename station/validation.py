@@ -16,8 +16,8 @@ from typing import Any, get_args, get_origin
 import pydantic
 from pydantic_core import PydanticCustomError
 
-from station.errors import Problem
-from station.text import TextRefused, clean, shown
+from station.errors import Problem, TextRefused
+from station.text import clean, shown
 
 Frozen = pydantic.ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 

@@ -33,7 +33,7 @@ from station.web import site as site_mod
 from station.catalog import transcript as transcript_mod
 from station.tools import whisper_models
 from station.config import Config
-from station.errors import DiskFull, EpisodeFailed, Problem, Severity
+from station.errors import DiskFull, EpisodeFailed, FfmpegFailed, Problem, Severity, TemplateProblem
 from station.files import atomic_path, private_file, remove_empty_dirs, sha256_json, sweep, write_text
 from station.build.ledger import Ledger
 from station.catalog.model import Episode, slugify
@@ -237,7 +237,7 @@ class Runner:
         for page in self.pages:
             try:
                 probe.episode(page)
-            except site_mod.TemplateProblem as exc:
+            except TemplateProblem as exc:
                 if not exc.whole:
                     page_failed[page.episode.key] = f"its web page ({_detail(exc.__cause__ or exc)})"
             except Exception as exc:
@@ -310,9 +310,9 @@ class Runner:
         try:
             files = site_mod.Site(self.config, cat.shows, self.pages, places, tonight).render()
         except Exception as exc:  # a station's own template: the pages already there stay, unless they name
-            if not final and not (isinstance(exc, site_mod.TemplateProblem) and exc.whole):
+            if not final and not (isinstance(exc, TemplateProblem) and exc.whole):
                 raise _RenderFailed from exc
-            self.result.problems.append(exc.problem if isinstance(exc, site_mod.TemplateProblem) else Problem(
+            self.result.problems.append(exc.problem if isinstance(exc, TemplateProblem) else Problem(
                 "the website", f"it could not be rebuilt ({_detail(exc)})", "run `station build -v` and send the "
                 "output to whoever looks after the station; the pages from the last good build are still there"))
             self.produced |= {rel for rel in self.ledger.outputs() if not rel.startswith(("media/", "artwork/"))
@@ -634,7 +634,7 @@ class Runner:
             try:
                 with atomic_path(cover) as tmp:
                     ffmpeg.cover(art, tmp, COVER_PX, self.settings.build.tool_timeout_s)
-            except ffmpeg.FfmpegFailed:
+            except FfmpegFailed:
                 raise EpisodeFailed(Problem(self.config.rel(art), "this artwork is not an image we can read",
                                             "save it again as a JPEG or PNG")) from None
             self.result.work["cover"] += 1

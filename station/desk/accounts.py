@@ -22,8 +22,9 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from station.errors import AccountError, TextRefused
 from station.files import private_dir, private_file
-from station.text import TextRefused, clean
+from station.text import clean
 
 ROLES = ("presenter", "coordinator")
 MIN_PASSWORD = 10
@@ -43,10 +44,6 @@ CREATE TABLE IF NOT EXISTS sessions (token TEXT PRIMARY KEY, user_id INTEGER NOT
 CREATE TABLE IF NOT EXISTS failures (key TEXT NOT NULL, at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS owners (recording TEXT PRIMARY KEY, user_id INTEGER NOT NULL);
 """
-
-
-class AccountError(ValueError):
-    """Said to whoever manages accounts, in plain words."""
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,9 @@ from station.desk import episodes as episodes_mod
 from station.desk import schedule_edit, uploads
 from station.desk.app import desk, page, user
 from station.desk.numbers import whole_number
-from station.errors import StationError
+from station.errors import FieldProblem, StationError, TextRefused, UploadRefused
 from station.files import write_text
-from station.text import TextRefused, clean
+from station.text import clean
 
 bp = Blueprint("presenter", __name__)
 log = logging.getLogger("station.desk")
@@ -60,7 +60,7 @@ def episodes():
 def upload():
     d = desk()
     form = uploads.Form(presenter_name=user().presenter_name)
-    problems: list[uploads.FieldProblem] = []
+    problems: list[FieldProblem] = []
     if request.method == "POST":
         form = uploads.Form.from_request(request.form)
         sent = request.files.get("recording")
@@ -73,7 +73,7 @@ def upload():
                 date.today(),
                 names=_own_names(),
             )
-        except uploads.UploadRefused as refused:
+        except UploadRefused as refused:
             problems = refused.problems
         else:
             rel = d.config.rel(recording)
@@ -132,7 +132,7 @@ def details(eid: str):
         abort(404)  # agreeing again is a conversation with a coordinator, not a form
     d = desk()
     recording = d.config.root / view.recording
-    problems: list[uploads.FieldProblem] = []
+    problems: list[FieldProblem] = []
     if request.method == "POST":
         form = uploads.Form.from_request(request.form)
         form.show = view.show
@@ -147,7 +147,7 @@ def details(eid: str):
                 date.today(),
                 names=_own_names(),
             )
-        except uploads.UploadRefused as refused:
+        except UploadRefused as refused:
             problems = refused.problems
         else:
             log.info("details changed at the desk: %s", view.recording)

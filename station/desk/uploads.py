@@ -38,7 +38,7 @@ from station.catalog.content import RECORDING_SUFFIXES
 from station.catalog.model import EpisodeMeta, slugify
 from station.catalog.recovery_map import nodes
 from station.config import Config
-from station.errors import Problem
+from station.errors import FfmpegFailed, FieldProblem, Problem, UploadRefused
 from station.files import write_text
 from station.tools import ffmpeg, yaml_file
 from station.tools.sniff import KINDS, sniff
@@ -58,18 +58,6 @@ PARTS = {
     "context": "Around us",
     "capital": "Recovery capital",
 }
-
-
-class UploadRefused(Exception):
-    def __init__(self, problems: list["FieldProblem"]):
-        self.problems = problems
-        super().__init__("; ".join(p.message for p in problems))
-
-
-@dataclass(frozen=True)
-class FieldProblem:
-    field: str  # the form field's name, so the page can point at it
-    message: str
 
 
 @dataclass
@@ -360,7 +348,7 @@ def _audio_kind(config: Config, path: Path) -> str:
         heard_s = ffmpeg.decoded_s(
             path, KINDS[kind][0], up_to_s=most * 60 + 1, timeout_s=config.settings.build.tool_timeout_s
         )
-    except ffmpeg.FfmpegFailed:
+    except FfmpegFailed:
         raise UploadRefused(
             [
                 FieldProblem(

@@ -40,6 +40,7 @@ from typing import Callable, Protocol
 import numpy as np
 
 from station.config import Config, StreamSettings
+from station.errors import IcecastError, StreamSetupError
 from station.radio.playlist import Night, Slot
 from station.tools import ffmpeg, icecast
 
@@ -229,7 +230,7 @@ class IcecastOutput(Output):
                 try:
                     icecast.set_title(s.icecast_url, s.mount, s.icecast_user, self.password, text)
                     break
-                except icecast.IcecastError as exc:
+                except IcecastError as exc:
                     log.info("title not updated yet: %s", exc)
                     time.sleep(1)
 
@@ -285,10 +286,6 @@ def outputs_for(config: Config, site_dir: Path | None = None) -> list[Output]:
     if not made:
         raise StreamSetupError("there is nowhere to send the stream — set [stream] icecast_url, or hls = true")
     return made
-
-
-class StreamSetupError(Exception):
-    pass
 
 
 # ---------------------------------------------------------------- the player

@@ -24,7 +24,7 @@ from functools import cache
 from pathlib import Path
 from typing import Callable
 
-from station.errors import ToolError
+from station.errors import FfmpegFailed, ToolError
 
 Progress = Callable[[float], None]  # seconds of audio done so far
 
@@ -71,12 +71,6 @@ def dies_with_us() -> list[str]:
     except (OSError, subprocess.SubprocessError):
         return []
     return [setpriv, "--pdeathsig", "KILL"] if works.returncode == 0 else []
-
-
-class FfmpegFailed(Exception):
-    def __init__(self, log: str):
-        self.log = log
-        super().__init__(log[-2000:])
 
 
 def run(args: list[str], timeout_s: float, on_progress: Progress | None = None, fed_by: list[str] | None = None) -> str:

@@ -12,9 +12,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-
-class IcecastError(Exception):
-    pass
+from station.errors import IcecastError
 
 
 def admin_base(icecast_url: str) -> str:

@@ -31,7 +31,7 @@ from typing import Callable
 
 from station.build.ledger import Ledger
 from station.config import Config, PublishSettings
-from station.errors import Problem, Severity, StationError
+from station.errors import Problem, PublishError, Severity
 from station.files import TMP_PREFIX
 from station.web.serve import content_type
 
@@ -41,10 +41,6 @@ CACHE_IMMUTABLE = "public, max-age=31536000, immutable"
 # Audio keeps its name when it is re-tagged, and a withdrawn episode must leave caches soon.
 CACHE_MEDIA = "public, max-age=3600"
 CACHE_PAGES = "public, max-age=300"  # pages, feeds, the search index: news shows within minutes
-
-
-class PublishError(StationError):
-    pass
 
 
 @dataclass(frozen=True)

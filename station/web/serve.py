@@ -25,6 +25,8 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Callable
 
+from station.errors import Unsatisfiable
+
 # The one Content Security Policy of the site: sent as a header here and
 # written into every page's <meta> by the site builder. Everything comes from
 # the site itself; no inline script or style, no eval, no frames of us.
@@ -334,10 +336,6 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
     def log_message(self, format, *args) -> None:
         if self.server.log:
             self.server.log(format % args)  # the base class would prefix the client's address
-
-
-class Unsatisfiable(Exception):
-    """The Range asks only for bytes past the end of the file (→ 416)."""
 
 
 # One range only; ASCII digits only (str.isdigit would let "²" through to int()).
