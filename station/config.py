@@ -346,12 +346,14 @@ def read_toml(path: Path, where: str) -> tuple[dict | None, list[Problem]]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8")), []
     except FileNotFoundError:
-        return None, [Problem(where, "this file is missing", "create it (see README: “A station”)")]
+        return None, [Problem(where, "this file is missing", "create it (see README: “A station”)", file=where)]
     except UnicodeDecodeError:
-        return None, [Problem(where, "this file is not plain text", "save it as UTF-8 text")]
+        return None, [Problem(where, "this file is not plain text", "save it as UTF-8 text", file=where)]
     except tomllib.TOMLDecodeError as exc:
         return None, [
-            Problem(where, f"this is not valid TOML ({exc})", "fix the line it names; text values need quotes")
+            Problem(
+                where, f"this is not valid TOML ({exc})", "fix the line it names; text values need quotes", file=where
+            )
         ]
 
 
@@ -375,12 +377,20 @@ def load(root: Path) -> Config:
                 CONFIG_NAME,
                 f"the content folder `{settings.build.content_dir}` does not exist",
                 "create it, or set [build] content_dir",
+                file=CONFIG_NAME,
+                key=("build", "content_dir"),
             )
         )
     art = settings.station.artwork
     if art and not (root / art).is_file():
         problems.append(
-            Problem(CONFIG_NAME, f"the artwork `{art}` does not exist", "put the image there or fix `station.artwork`")
+            Problem(
+                CONFIG_NAME,
+                f"the artwork `{art}` does not exist",
+                "put the image there or fix `station.artwork`",
+                file=CONFIG_NAME,
+                key=("station", "artwork"),
+            )
         )
     if problems:
         raise ConfigError(problems)

@@ -16,7 +16,7 @@ from typing import Any, get_args, get_origin
 import pydantic
 from pydantic_core import PydanticCustomError
 
-from station.errors import Problem, TextRefused
+from station.errors import Key, Problem, TextRefused
 from station.text import clean, shown
 
 Frozen = pydantic.ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
@@ -336,8 +336,19 @@ def validate(
         for error in _one_branch(exc.errors()):
             what, fix = describe(error, model, example)
             line = _line_for(_place(error), lines or {})
-            problems.append(Problem(f"{where}{f' line {line}' if line else ''}", what, fix))
+            problems.append(
+                Problem(f"{where}{f' line {line}' if line else ''}", what, fix, file=where, key=key_of(error))
+            )
         return None, problems
+
+
+def key_of(error: dict) -> Key | None:
+    """The key path one pydantic error is about, as the data has it (None for the file as a whole); a key
+    YAML read as nothing (`~:`) is None in the path."""
+    place = _place(error)
+    if error["type"] == "invalid_key" and error.get("input") is None and place:
+        place = place[:-1] + (None,)
+    return place or None
 
 
 def _line_for(loc: tuple, lines: dict[tuple, int]) -> int | None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import re
 import threading
 from dataclasses import dataclass, field
 from datetime import date
@@ -144,6 +143,7 @@ def save(config: Config, draft: Draft, shows: set[str] | None = None) -> list[Pr
                     draft.file,
                     "this schedule was changed while you were editing it (in another window, or by hand)",
                     "open it again and make your change once more",
+                    file=draft.file,
                 )
             ]
         unchanged = _document(text, draft.file).text()
@@ -161,15 +161,14 @@ def save(config: Config, draft: Draft, shows: set[str] | None = None) -> list[Pr
 
 
 def block_for(config: Config, draft: Draft, problem: Problem) -> int | None:
-    """The index in `draft.blocks` of the block a problem from `save(config, draft)` points into, if any."""
-    match = re.search(r" line (\d+)$", problem.where)
-    if not match or not _concerns(problem, draft.file):
+    """The index in `draft.blocks` of the block a problem from `save(config, draft)` is about, if any.
+
+    The candidate lists the draft's blocks in the draft's order, so a problem's key in it
+    (`blocks`, i, …) names the block; a problem about the blocks as a whole (a gap) names none."""
+    key = problem.key or ()
+    if not _concerns(problem, draft.file) or len(key) < 2 or key[0] != "blocks" or not isinstance(key[1], int):
         return None
-    candidate = _candidate(_path(config, draft.file).read_text(encoding="utf-8"), draft)
-    _, lines, _ = yaml_file.read(Path(draft.file), draft.file, schedule.EXAMPLE, candidate)
-    starts = [lines.get(("blocks", i), 0) for i in range(len(draft.blocks))]
-    inside = [i for i, first in enumerate(starts) if 0 < first <= int(match.group(1))]
-    return inside[-1] if inside else None
+    return key[1] if key[1] < len(draft.blocks) else None
 
 
 def move_block(draft: Draft, index: int, by: int) -> None:
@@ -511,7 +510,7 @@ def _put_selection(block: CommentedMap, part: str, selection: SelectionDraft) ->
 
 
 def _concerns(problem: Problem, file: str) -> bool:
-    return problem.where == file or problem.where.startswith(file + " line ")
+    return problem.file == file
 
 
 # The pause list

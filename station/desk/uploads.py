@@ -38,11 +38,11 @@ from station.catalog.content import RECORDING_SUFFIXES
 from station.catalog.model import EpisodeMeta, slugify
 from station.catalog.recovery_map import nodes
 from station.config import Config
-from station.errors import FfmpegFailed, FieldProblem, Problem, UploadRefused
+from station.errors import FfmpegFailed, FieldProblem, Key, Problem, UploadRefused
 from station.files import write_text
 from station.tools import ffmpeg, yaml_file
 from station.tools.sniff import KINDS, sniff
-from station.validation import validate
+from station.validation import dotted, validate
 
 TIERS = {
     "first-name": "First name only (the first word of your name, never more)",
@@ -391,42 +391,48 @@ def _free_name(folder: Path, stem: str, suffix: str) -> Path:
 
 
 # The sidecar's keys as the form names them: (form field, what the field is called on the page).
-_FIELDS = {
-    "title": ("title", "Title"),
-    "description": ("description", "About this episode"),
-    "presenters[1].name": ("presenter_name", "Your name"),
-    "consent.by": ("presenter_name", "Your name"),
-    "presenters[1].tier": ("tier", "How you are credited"),
-    "consent.scope": ("scope", "Where it may go"),
-    "consent.expires": ("expires", "Consent ends"),
-    "content_notes": ("content_notes", "Content notes"),
-    "topics": ("topics", "Topics"),
-    "redact": ("redact", "Words to hide"),
-    "published_at": ("published_at", "Publish from"),
+_FIELDS: dict[Key, tuple[str, str]] = {
+    ("title",): ("title", "Title"),
+    ("description",): ("description", "About this episode"),
+    ("presenters", 0, "name"): ("presenter_name", "Your name"),
+    ("consent", "by"): ("presenter_name", "Your name"),
+    ("presenters", 0, "tier"): ("tier", "How you are credited"),
+    ("consent", "scope"): ("scope", "Where it may go"),
+    ("consent", "expires"): ("expires", "Consent ends"),
+    ("content_notes",): ("content_notes", "Content notes"),
+    ("topics",): ("topics", "Topics"),
+    ("redact",): ("redact", "Words to hide"),
+    ("published_at",): ("published_at", "Publish from"),
 }
+_LISTS = ("redact", "topics", "content_notes")  # one form field for the whole list
 
 
 def _field_of(problem: Problem) -> str:
     return _FIELDS.get(_key(problem), ("title", ""))[0]
 
 
-def _key(problem: Problem) -> str:
-    key = problem.what.split("`")[1] if problem.what.startswith("`") else ""
+def _key(problem: Problem) -> Key:
+    """The sidecar key a problem is about, as the form has it; () for none the form shows."""
+    key = problem.key or ()
+    if None in key:
+        return ()  # a key left empty (`~:`) is no field of the form's
     # A refused character names its entry (`redact[2]`); the form has one field for the whole list.
-    whole, _, index = key.partition("[")
-    return whole if whole in ("redact", "topics", "content_notes") and index[:-1].isdigit() else key
+    if len(key) == 2 and key[0] in _LISTS and isinstance(key[1], int):
+        return key[:1]
+    return key
 
 
 def _plain(problem: Problem) -> str:
     """The build's words for a sidecar key, said about the form's field instead."""
     key = _key(problem)
+    named = dotted(key)  # as the build's words name it
     what = problem.what.split(": ", 1)[1] if key and ": " in problem.what else problem.what
-    what = what.replace(f"`{key}` ", "this ")
-    if key in ("presenters[1].name", "consent.by") and "empty" in what:
+    what = what.replace(f"`{named}` ", "this ")
+    if key in (("presenters", 0, "name"), ("consent", "by")) and "empty" in what:
         return "Your name: give the name you want to be credited under."
-    if key == "consent.scope":
+    if key == ("consent", "scope"):
         return "Where it may go: choose at least one place for the episode."
-    label = _FIELDS.get(key, ("", key or ""))[1]
+    label = _FIELDS.get(key, ("", named))[1]
     fix = "" if problem.fix in ("correct it", "fill it in") else f" — {problem.fix}"
     text = f"{what}{fix}."
     return f"{label}: {text}" if label else text[:1].upper() + text[1:]

@@ -79,7 +79,7 @@ def read(
         data, node = _parse(_HARMLESS.sub(" ", text))
     except _Refused as refused:
         at = f" line {refused.mark.line + 1}" if refused.mark is not None else ""
-        return None, {}, [Problem(f"{where}{at}", refused.what, refused.fix)]
+        return None, {}, [Problem(f"{where}{at}", refused.what, refused.fix, file=where)]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         if getattr(exc, "problem", None) == "found unhashable key":
@@ -90,7 +90,7 @@ def read(
                     Problem(
                         f"{where} line {mark.line + 1}",
                         "a list or a group is used as a key here",
-                        "a key is a plain word before a colon, like `title:`",
+                        "a key is a plain word before a colon, like `title:`", file=where,
                     )
                 ],
             )
@@ -98,7 +98,7 @@ def read(
         return (
             None,
             {},
-            [Problem(f"{where}{at}", f"this is not valid YAML ({getattr(exc, 'problem', exc)})", _SYNTAX_FIX)],
+            [Problem(f"{where}{at}", f"this is not valid YAML ({getattr(exc, 'problem', exc)})", _SYNTAX_FIX, file=where)],
         )
     if not isinstance(data, dict):
         return (
@@ -106,7 +106,7 @@ def read(
             {},
             [
                 Problem(
-                    where, "this file is empty or is not a list of `key: value` lines", f"fill it in as in {example}"
+                    where, "this file is empty or is not a list of `key: value` lines", f"fill it in as in {example}", file=where
                 )
             ],
         )
@@ -119,33 +119,33 @@ def load_text(path: Path, where: str) -> tuple[str | None, Problem | None]:
         # Non-blocking, so a pipe named like a schedule cannot hold the reader; fstat then says what it is.
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
-        return None, Problem(where, f"this file cannot be read ({exc.strerror})", "check its permissions")
+        return None, Problem(where, f"this file cannot be read ({exc.strerror})", "check its permissions", file=where)
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             return None, Problem(
                 where,
                 "this is not a file but a folder or a device, so it cannot be read",
-                "move it out of the folder, or give it a name that does not end in .yaml",
+                "move it out of the folder, or give it a name that does not end in .yaml", file=where,
             )
         if info.st_size > MAX_BYTES:
             return None, _too_big(where, info.st_size)
         with os.fdopen(fd, "rb", closefd=False) as f:
             raw = f.read(MAX_BYTES + 1)
     except OSError as exc:
-        return None, Problem(where, f"this file cannot be read ({exc.strerror})", "check its permissions")
+        return None, Problem(where, f"this file cannot be read ({exc.strerror})", "check its permissions", file=where)
     finally:
         os.close(fd)
     if len(raw) > MAX_BYTES:  # it grew while we looked
         return None, _too_big(where, len(raw))
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return None, Problem(where, "this file is saved as UTF-16, not plain text", "save it as UTF-8 text")
+        return None, Problem(where, "this file is saved as UTF-16, not plain text", "save it as UTF-8 text", file=where)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return None, Problem(where, "this file is not plain text", "save it as UTF-8 text")
+        return None, Problem(where, "this file is not plain text", "save it as UTF-8 text", file=where)
     if "\x00" in text:
-        return None, Problem(where, "this file is not plain text", "save it as UTF-8 text")
+        return None, Problem(where, "this file is not plain text", "save it as UTF-8 text", file=where)
     return text, None
 
 
@@ -154,7 +154,7 @@ def _too_big(where: str, size: int) -> Problem:
         where,
         f"this file is {_size(size)}, far more than a file written by hand holds (at most "
         f"{MAX_BYTES // 1024} KB is read)",
-        "check it is the right file: a sidecar, resource entry or schedule is a few kilobytes",
+        "check it is the right file: a sidecar, resource entry or schedule is a few kilobytes", file=where,
     )
 
 
