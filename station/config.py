@@ -4,6 +4,11 @@ This module is the one place where every station-wide default lives: loudness
 targets, encoding, trimming, validation thresholds, timeouts. Nothing else
 hard-codes a number a station might want to change. There is no global
 config object: `load(root)` returns a `Config` and callers pass it on.
+
+Most defaults are settings, which station.toml can change. The rest — the
+desk's sign-in rules, the bucket's and the stream's timeouts and retries —
+are fixed, but declared here too (below), so each of them is read from one
+place.
 """
 
 from __future__ import annotations
@@ -25,6 +30,36 @@ STATE_DIR = ".station"  # the build's cache: never published, never committed, s
 # The station's durable records — withdrawals, GUIDs and slugs, the desk's accounts and who looks after what.
 # They live beside content/ so a backup or a move of the station's folder takes them along; never in the cache.
 RECORDS_DIR = "records"
+
+# ---------------------------------------------------------------- fixed defaults, not settings
+# The desk's sign-in (desk/accounts.py).
+MIN_PASSWORD = 10
+MAX_PASSWORD = 1024  # argon2 takes any length; nobody types more, and hashing more is work
+SESSION_IDLE_S = 12 * 3600  # signed out after half a day without use…
+SESSION_MAX_S = 7 * 24 * 3600  # …and after a week in any case
+FAILURES_PER_NAME = 5  # wrong passwords for one account within the window…
+FAILURES_PER_ADDRESS = 20  # …or from one address, before sign-in waits
+FAILURE_WINDOW_S = 15 * 60
+ACCOUNTS_BUSY_S = 10.0  # how long a request waits for another's write to the desk's database
+
+# The bucket (web/publish.py through tools/s3.py); tries per request are [publish] attempts.
+S3_CONNECT_TIMEOUT_S = 10.0
+S3_READ_TIMEOUT_S = 120.0
+S3_PART_MB = 16  # each part of a file that goes up in parts ([publish] multipart_mb says which do)
+S3_PARTS_AT_ONCE = 4
+
+# The night's playout (radio/stream.py, tools/icecast.py); a dropped output waits [stream] retry_s.
+OUTPUT_BACKLOG_S = 5.0  # audio queued for one output; past this that output loses audio, the others do not
+OUTPUT_CLOSE_S = 30.0  # an output's writer, at the end of the night, before it is left behind
+ENCODER_EXIT_S = 20.0  # an encoder given its last audio, before it is stopped
+ENCODER_REASON_S = 2.0  # a dropped encoder, to exit and say why, before it is stopped
+DECODER_EXIT_S = 5.0  # a decoder whose audio has ended, to exit with its status
+STDERR_DRAIN_S = 2.0  # a stopped tool's last words, to be read
+SHORT_END_S = 0.5  # a file ending this close to its slot's end is padded, not replaced
+CHECK_EVERY_S = 2.0  # how often a playing file is checked to still be there (withdrawal)
+TITLE_TIMEOUT_S = 5.0  # one title update to Icecast
+TITLE_ATTEMPTS = 3  # just after a (re)connect the mount may not be there yet
+TITLE_RETRY_S = 1.0
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")

@@ -22,18 +22,21 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from station.config import (
+    ACCOUNTS_BUSY_S,
+    FAILURE_WINDOW_S,
+    FAILURES_PER_ADDRESS,
+    FAILURES_PER_NAME,
+    MAX_PASSWORD,
+    MIN_PASSWORD,
+    SESSION_IDLE_S,
+    SESSION_MAX_S,
+)
 from station.errors import AccountError, TextRefused
 from station.files import private_dir, private_file
 from station.text import clean
 
 ROLES = ("presenter", "coordinator")
-MIN_PASSWORD = 10
-SESSION_IDLE_S = 12 * 3600  # signed out after half a day without use…
-SESSION_MAX_S = 7 * 24 * 3600  # …and after a week in any case
-FAILURES_PER_NAME = 5  # wrong passwords for one account within the window…
-FAILURES_PER_ADDRESS = 20  # …or from one address, before sign-in waits
-FAILURE_WINDOW_S = 15 * 60
-MAX_PASSWORD = 1024  # argon2 takes any length; nobody types more, and hashing more is work
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, username TEXT NOT NULL UNIQUE COLLATE NOCASE,
@@ -91,7 +94,7 @@ class Accounts:
     def __init__(self, path: Path):
         private_file(path)  # 0600 before SQLite opens it: its journal files take its mode
         # One connection shared by the server's threads, so every write goes through this lock.
-        self.db = sqlite3.connect(path, check_same_thread=False, timeout=10)
+        self.db = sqlite3.connect(path, check_same_thread=False, timeout=ACCOUNTS_BUSY_S)
         self.lock = threading.Lock()
         self.hasher = PasswordHasher()
         # Checked against when the name is unknown, so a wrong name takes as long as a wrong password.

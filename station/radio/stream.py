@@ -28,7 +28,6 @@ import collections
 import logging
 import os
 import queue
-import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
@@ -39,7 +38,21 @@ from typing import Callable, Protocol
 
 import numpy as np
 
-from station.config import Config, StreamSettings
+from station.config import (
+    CHECK_EVERY_S,
+    DECODER_EXIT_S,
+    ENCODER_EXIT_S,
+    ENCODER_REASON_S,
+    OUTPUT_BACKLOG_S,
+    OUTPUT_CLOSE_S,
+    SHORT_END_S,
+    STDERR_DRAIN_S,
+    TITLE_ATTEMPTS,
+    TITLE_RETRY_S,
+    TITLE_TIMEOUT_S,
+    Config,
+    StreamSettings,
+)
 from station.errors import IcecastError, StreamSetupError
 from station.radio.playlist import Night, Slot
 from station.tools import ffmpeg, icecast
@@ -49,8 +62,6 @@ CHANNELS = 2
 FRAME_BYTES = 2 * CHANNELS  # s16le
 CHUNK_FRAMES = RATE // 10  # 100 ms: the pacing and silence-detection step
 ENDED = "it ended before its slot did"
-SHORT_END_S = 0.5  # a file ending this close to its slot's end is padded, not replaced
-CHECK_EVERY_S = 2.0  # how often a playing file is checked to still be there (withdrawal)
 WITHDRAWN = "it was withdrawn after the night was put together"
 UNCHECKED = "its withdrawal could not be checked"
 
@@ -87,10 +98,10 @@ class Output:
 
     name = "output"
 
-    def __init__(self, settings: StreamSettings, backlog_s: float = 5.0):
+    def __init__(self, settings: StreamSettings, backlog_s: float = OUTPUT_BACKLOG_S):
         self.settings = settings
         self.queue: queue.Queue[bytes | None] = queue.Queue(maxsize=max(1, int(backlog_s * 10)))
-        self.process: subprocess.Popen | None = None
+        self.process: ffmpeg.Process | None = None
         self.thread = threading.Thread(target=self._pump, name=f"{self.name}-writer", daemon=True)
         self.dropped_s = 0.0
         self.restarts = 0
@@ -120,30 +131,10 @@ class Output:
             self.closing = True
             if self.process is not None:
                 self.process.kill()
-        self.thread.join(timeout=30)
+        self.thread.join(timeout=OUTPUT_CLOSE_S)
 
-    def _spawn(self) -> subprocess.Popen:
-        process = subprocess.Popen(
-            [
-                ffmpeg.executable(),
-                "-hide_banner",
-                "-v",
-                "error",
-                "-nostdin",
-                "-f",
-                "s16le",
-                "-ar",
-                str(RATE),
-                "-ac",
-                str(CHANNELS),
-                "-i",
-                "pipe:0",
-                *self.command(),
-            ],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
+    def _spawn(self) -> ffmpeg.Process:
+        process = ffmpeg.encoder(RATE, CHANNELS, self.command())
         self.errors = _Tail(process.stderr)
         return process
 
@@ -173,15 +164,15 @@ class Output:
             except OSError:
                 pass
             try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
+                self.process.wait(timeout=ENCODER_EXIT_S)
+            except ffmpeg.StillRunning:
                 self.process.kill()
 
     def _reason(self) -> str:
         p = self.process
         try:
-            p.wait(timeout=2)
-        except subprocess.TimeoutExpired:
+            p.wait(timeout=ENCODER_REASON_S)
+        except ffmpeg.StillRunning:
             p.kill()
             p.wait()
         return self.errors.last() or f"the encoder stopped (exit {p.returncode})"
@@ -226,13 +217,13 @@ class IcecastOutput(Output):
             text = self.titles.get()
             while not self.titles.empty():  # only the latest matters
                 text = self.titles.get()
-            for _ in range(3):  # just after a (re)connect the mount may not be there yet
+            for _ in range(TITLE_ATTEMPTS):
                 try:
-                    icecast.set_title(s.icecast_url, s.mount, s.icecast_user, self.password, text)
+                    icecast.set_title(s.icecast_url, s.mount, s.icecast_user, self.password, text, TITLE_TIMEOUT_S)
                     break
                 except IcecastError as exc:
                     log.info("title not updated yet: %s", exc)
-                    time.sleep(1)
+                    time.sleep(TITLE_RETRY_S)
 
 
 class HlsOutput(Output):
@@ -431,29 +422,10 @@ class Player:
             return None
         # The last resort is a soft tone, well above what counts as silence (sine's own peak is −18 dBFS).
         tone_db = min(-12.0, self.settings.silence_db + 15 + 18)
-        source = (
-            ["-ss", f"{seek_s:.3f}", "-i", str(path)]
+        proc = (
+            ffmpeg.decoder(path, seek_s, RATE, CHANNELS)
             if path is not None
-            else ["-f", "lavfi", "-i", f"sine=frequency=220:sample_rate={RATE}", "-af", f"volume={tone_db:.0f}dB"]
-        )
-        proc = subprocess.Popen(
-            [
-                ffmpeg.executable(),
-                "-hide_banner",
-                "-v",
-                "error",
-                "-nostdin",
-                *source,
-                "-f",
-                "s16le",
-                "-ac",
-                str(CHANNELS),
-                "-ar",
-                str(RATE),
-                "pipe:1",
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            else ffmpeg.tone(220, tone_db, RATE, CHANNELS)
         )
         errors = _Tail(proc.stderr)
         silent_s = 0.0
@@ -465,7 +437,7 @@ class Player:
                 n = min(CHUNK_FRAMES, want)
                 pcm = _read(proc.stdout, n * FRAME_BYTES)
                 if not pcm:
-                    proc.wait(timeout=5)
+                    proc.wait(timeout=DECODER_EXIT_S)
                     if proc.returncode:
                         error = errors.last()
                         why = "it could not be read" + (f" ({error})" if error else "")
@@ -542,7 +514,7 @@ class _Tail:
         pipe.close()
 
     def last(self) -> str | None:
-        self.thread.join(timeout=2)
+        self.thread.join(timeout=STDERR_DRAIN_S)
         return self.lines[-1] if self.lines else None
 
 

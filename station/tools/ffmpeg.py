@@ -2,14 +2,16 @@
 
 Everything long goes through ffmpeg as a stream: decode, analyse, filter and
 encode happen in one process and Python never holds the audio, so a whole
-night costs the same memory as a minute. pydub is configured here to use the
-same binary, for the short clips tests and tools make.
+night costs the same memory as a minute.
 
-Three jobs:
+Three jobs for the build:
   analyse(path)  one decoding pass: stream facts, damage, silence at the ends,
                  peak/clipping statistics and BS.1770 loudness (ebur128)
   render(plan)   trim, gain, optional masking, limiter, MP3 encode
   measure(path)  BS.1770 loudness and true peak of a finished file
+and the processes the night's playout pipes raw audio through:
+  decoder(path) / tone()  a file (or a quiet tone) as PCM on stdout
+  encoder(args)           PCM on stdin, encoded and sent where `args` say
 """
 
 from __future__ import annotations
@@ -18,15 +20,16 @@ import math
 import re
 import subprocess
 import threading
-import warnings
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Callable
+from typing import Callable, TypeAlias
 
 from station.errors import FfmpegFailed, ToolError
 
 Progress = Callable[[float], None]  # seconds of audio done so far
+Process: TypeAlias = "subprocess.Popen[bytes]"  # a running ffmpeg with pipes
+StillRunning = subprocess.TimeoutExpired  # what Process.wait raises when its timeout passes first
 
 
 @cache
@@ -40,15 +43,6 @@ def executable() -> str:
             f"ffmpeg is missing ({exc}) — reinstall the station with `pip install -e .`, "
             "which brings ffmpeg with it (imageio-ffmpeg)"
         ) from exc
-
-
-def pydub_segment():
-    """pydub's AudioSegment, pointed at our ffmpeg (there is no system ffmpeg or ffprobe)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # pydub warns at import that it found no ffmpeg
-        from pydub import AudioSegment
-    AudioSegment.converter = executable()
-    return AudioSegment
 
 
 @cache
@@ -408,4 +402,42 @@ def cover(src: Path, out: Path, size_px: int, timeout_s: float) -> None:
             str(out),
         ],
         timeout_s,
+    )
+
+
+# ---------------------------------------------------------------- raw audio through pipes (the night's playout)
+# Signed 16-bit little-endian PCM, the playout's one format: each process is handed to the caller running,
+# its stderr piped for the caller to drain (a pipe nobody reads fills up, and then ffmpeg waits).
+_PIPED = ["-hide_banner", "-v", "error", "-nostdin"]
+
+
+def encoder(rate: int, channels: int, output: list[str]) -> Process:
+    """An ffmpeg reading PCM on stdin and encoding it as the `output` arguments say (codec, format, where)."""
+    return subprocess.Popen(
+        [executable(), *_PIPED, "-f", "s16le", "-ar", str(rate), "-ac", str(channels), "-i", "pipe:0", *output],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def decoder(path: Path, seek_s: float, rate: int, channels: int) -> Process:
+    """An ffmpeg writing `path` from `seek_s` on as PCM to stdout."""
+    return _pcm_out(["-ss", f"{seek_s:.3f}", "-i", str(path)], rate, channels)
+
+
+def tone(frequency_hz: int, volume_db: float, rate: int, channels: int) -> Process:
+    """An ffmpeg writing a sine tone, endlessly, as PCM to stdout."""
+    return _pcm_out(
+        ["-f", "lavfi", "-i", f"sine=frequency={frequency_hz}:sample_rate={rate}", "-af", f"volume={volume_db:.0f}dB"],
+        rate,
+        channels,
+    )
+
+
+def _pcm_out(source: list[str], rate: int, channels: int) -> Process:
+    return subprocess.Popen(
+        [executable(), *_PIPED, *source, "-f", "s16le", "-ac", str(channels), "-ar", str(rate), "pipe:1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )

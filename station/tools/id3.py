@@ -76,5 +76,3 @@ def write(path: Path, tags: TagSet) -> None:
     id3.save(path, v2_version=4, padding=lambda info: 1024)
 
 
-def read(path: Path) -> ID3:
-    return ID3(path)

@@ -89,27 +89,6 @@ def last_build_problems(config: Config) -> list[str] | None:
     return json.loads(report.read_text(encoding="utf-8")).get("errors", [])
 
 
-def client(settings: PublishSettings):
-    import boto3
-    from botocore.config import Config as BotoConfig
-
-    session = boto3.Session(profile_name=settings.profile, region_name=settings.region)
-    # Checksums only where S3 requires them: the newer streaming checksum trailers are not understood
-    # by every S3-compatible server, and the ETag comparison covers integrity for us.
-    return session.client(
-        "s3",
-        endpoint_url=settings.endpoint_url,
-        config=BotoConfig(
-            retries={"max_attempts": settings.attempts, "mode": "standard"},
-            connect_timeout=10,
-            read_timeout=120,
-            s3={"addressing_style": "path"},
-            request_checksum_calculation="when_required",
-            response_checksum_validation="when_required",
-        ),
-    )
-
-
 def _md5(path: Path) -> str:
     digest = hashlib.md5(usedforsecurity=False)
     with path.open("rb") as f:
@@ -220,12 +199,10 @@ def run(
 ) -> None:
     """Carry out the plan: uploads in order, then deletes. Stops at the first request that keeps failing."""
     settings = config.settings.publish
-    from boto3.s3.transfer import TransferConfig
-    from botocore.exceptions import BotoCoreError, ClientError
+    from station.tools.s3 import BotoCoreError, ClientError
+    from station.tools.s3 import transfer as transfer_config
 
-    transfer = TransferConfig(
-        multipart_threshold=settings.multipart_mb << 20, multipart_chunksize=16 << 20, max_concurrency=4
-    )
+    transfer = transfer_config(settings)
     done = 0
     root = config.site_dir.resolve()
     for up in the_plan.uploads:
@@ -279,7 +256,7 @@ def run(
 
 
 def _reason(exc: BaseException) -> str:
-    from botocore.exceptions import ClientError, NoCredentialsError
+    from station.tools.s3 import ClientError, NoCredentialsError
 
     if isinstance(exc, NoCredentialsError):
         return "no credentials"
@@ -291,7 +268,7 @@ def _reason(exc: BaseException) -> str:
 
 def connect(config: Config):
     """A client and the bucket's listing, or a PublishError that says what to do."""
-    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
+    from station.tools.s3 import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound, client
 
     settings = config.settings.publish
     try:
