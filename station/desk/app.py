@@ -21,38 +21,25 @@ import secrets
 import shutil
 import tempfile
 import urllib.parse
-from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Flask, Request, abort, current_app, g, redirect, render_template, request, url_for
+from flask import Flask, Request, abort, current_app, g, redirect, request, url_for
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from station.config import Config
-from station.desk import gate
+from station.desk import gate, presenter_pages, station_pages
 from station.desk.accounts import Accounts, database_path
 from station.desk.builder import Builder
+from station.desk.pages import Desk, desk, page
 from station.files import private_dir
 
 SESSION_COOKIE = gate.SESSION_COOKIE
-REFUSAL_KEY = "desk.refusal"  # set by the server (server.py) on a request whose body it did not read
 PRESIGN_COOKIE = "__Host-desk-signin"  # binds the sign-in form's CSRF token before there is a session
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 HERE = Path(__file__).parent
-
-
-@dataclass
-class Desk:
-    config: Config
-    accounts: Accounts
-    builder: Builder | None
-
-    def changed(self) -> None:
-        """Something in content/ or scheduler/ changed at the desk: build, if the station wants that."""
-        if self.builder is not None:
-            self.builder.request()
 
 
 class _Request(Request):
@@ -115,50 +102,16 @@ def create_app(config: Config, accounts: Accounts | None = None, build: bool | N
             500,
         ),
     )
-    from station.desk import presenter_pages, station_pages
-
     app.register_blueprint(presenter_pages.bp)
     app.register_blueprint(station_pages.bp)
     _signin_routes(app)
     return app
 
 
-def desk() -> Desk:
-    from flask import current_app
-
-    return current_app.extensions["desk"]
-
-
-def user():
-    return g.session.user
-
-
-def page(template: str, **values):
-    """Render a desk page with what every page needs: who is signed in, the CSRF token, the nav."""
-    session = getattr(g, "session", None)
-    return render_template(
-        template,
-        me=session.user if session else None,
-        csrf=g.get("csrf", ""),
-        station=desk().config.settings.station.name,
-        **values,
-    )
-
-
-def coordinators_only(view):
-    @functools.wraps(view)
-    def wrapped(*args, **kwargs):
-        if not user().coordinator:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped
-
-
 def _guard():
     d = desk()
     settings = d.config.settings.desk
-    refused = request.environ.get(REFUSAL_KEY)
+    refused = request.environ.get(gate.REFUSAL_KEY)
     if refused is None:
         chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
         announced = None if chunked else (request.content_length or 0)

@@ -29,6 +29,7 @@ from typing import Callable
 from werkzeug.http import parse_cookie
 
 SESSION_COOKIE = "__Host-desk"  # __Host-: Secure, Path=/, no Domain — it cannot be set by another site
+REFUSAL_KEY = "desk.refusal"  # set by the server (server.py) on a request whose body it did not read
 SMALL_BODY = 16 * 1024  # the sign-in form is a few hundred bytes; before signing in, nothing larger
 UPLOAD_PATH = re.compile(r"^/(upload|episodes/[^/]+/details)/?\Z")
 

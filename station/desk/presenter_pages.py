@@ -17,7 +17,7 @@ from station.catalog import content as catalog_mod
 from station.catalog.model import CONTENT_NOTES
 from station.desk import episodes as episodes_mod
 from station.desk import schedule_edit, uploads
-from station.desk.app import desk, page, user
+from station.desk.pages import desk, page, user
 from station.desk.numbers import whole_number
 from station.errors import FieldProblem, StationError, TextRefused, UploadRefused
 from station.files import write_text

@@ -26,7 +26,7 @@ from waitress.task import WSGITask
 
 from station.config import Config
 from station.desk import gate
-from station.desk.app import REFUSAL_KEY, create_app
+from station.desk.app import create_app
 from station.files import private_dir
 
 HEADER_LIMIT = 64 * 1024  # request line and headers: a cookie and a few headers need a few KB
@@ -144,5 +144,5 @@ class _Task(WSGITask):
         environ = super().get_environment()
         refusal = getattr(self.request, "refusal", None)
         if refusal:
-            environ[REFUSAL_KEY] = (refusal, self.request.admission)  # no header can make this key (HTTP_…)
+            environ[gate.REFUSAL_KEY] = (refusal, self.request.admission)  # no header can make this key (HTTP_…)
         return environ

@@ -16,7 +16,7 @@ from station.catalog.model import CONTENT_NOTES
 from station.desk import episodes as episodes_mod
 from station.desk import schedule_edit
 from station.desk.accounts import ROLES
-from station.desk.app import coordinators_only, desk, page, user
+from station.desk.pages import coordinators_only, desk, page, user
 from station.desk.numbers import decimal, whole_number
 from station.errors import AccountError, Problem, Severity, TextRefused
 from station.radio import library as library_mod

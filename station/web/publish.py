@@ -33,7 +33,7 @@ from station.build.ledger import Ledger
 from station.config import Config, PublishSettings
 from station.errors import Problem, PublishError, Severity
 from station.files import TMP_PREFIX
-from station.web.serve import content_type
+from station.web.security import content_type
 
 # Names made from their content never change: they can be cached for a year.
 IMMUTABLE = ("static/", "artwork/")

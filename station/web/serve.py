@@ -3,7 +3,7 @@
 The only module that runs a web server (stdlib `http.server`). It serves the
 files of one folder and nothing else, answers byte ranges so the episode
 player can seek in a long MP3, and sends the same security headers the built
-pages carry in their <meta> (`CSP` is defined here, once, for both).
+pages carry in their <meta> (both from security.py).
 
 It never tracks anyone, even in a preview: no cookies, and the request log
 holds the method, path and status only — never an address, a user agent or a
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import email.utils
 import http.server
-import mimetypes
 import os
 import re
 import socket
@@ -26,56 +25,7 @@ from pathlib import Path
 from typing import Callable
 
 from station.errors import Unsatisfiable
-
-# The one Content Security Policy of the site: sent as a header here and
-# written into every page's <meta> by the site builder. Everything comes from
-# the site itself; no inline script or style, no eval, no frames of us.
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "media-src 'self'; connect-src 'self'; font-src 'self'; object-src 'none'; "
-    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
-
-# CSP 3 §6.1: a <meta> policy ignores frame-ancestors (browsers log a console
-# error for it), so the copy for pages leaves it out; the header keeps it.
-CSP_META = "; ".join(d for d in CSP.split("; ") if not d.startswith("frame-ancestors"))
-
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CSP,
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-}
-
-# nosniff makes browsers trust Content-Type alone, so every file the site
-# holds needs the right one; mimetypes depends on the machine's
-# /etc/mime.types, so the site's own types are fixed here.
-CONTENT_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".css": "text/css",
-    ".js": "text/javascript",
-    ".json": "application/json",
-    ".xml": "application/rss+xml",  # the podcast feeds (RSS 2.0)
-    ".mp3": "audio/mpeg",
-    ".vtt": "text/vtt",  # WebVTT is always UTF-8 (W3C WebVTT §4.1)
-    ".srt": "application/x-subrip",
-    ".txt": "text/plain; charset=utf-8",
-    ".svg": "image/svg+xml",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".png": "image/png",
-    ".webp": "image/webp",
-    ".ico": "image/x-icon",
-    ".webmanifest": "application/manifest+json",
-    ".woff2": "font/woff2",
-    ".pdf": "application/pdf",
-    ".opml": "text/x-opml",
-    ".m3u8": "application/vnd.apple.mpegurl",  # HLS playlists of the stream
-    ".ts": "video/mp2t",
-    ".aac": "audio/aac",
-    ".m4a": "audio/mp4",
-}
-# A sitemap is XML but not a feed.
-CONTENT_TYPES_BY_NAME = {"sitemap.xml": "application/xml"}
+from station.web.security import CONTENT_TYPES, SECURITY_HEADERS, content_type
 
 CHUNK_BYTES = 64 * 1024  # files are streamed, never read whole: an MP3 can be hundreds of MB
 IDLE_TIMEOUT_S = 60  # a kept-alive connection the browser forgot is closed after this
@@ -383,17 +333,6 @@ def request_segments(target: str) -> list[str] | None:
     if ".." in segments:
         return None
     return segments
-
-
-def content_type(path: Path) -> str:
-    by_name = CONTENT_TYPES_BY_NAME.get(path.name.lower())
-    if by_name:
-        return by_name
-    known = CONTENT_TYPES.get(path.suffix.lower())
-    if known:
-        return known
-    guessed, _ = mimetypes.guess_type(path.name)
-    return guessed or "application/octet-stream"
 
 
 def _log_safe(path: str) -> str:

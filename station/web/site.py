@@ -37,7 +37,7 @@ from station.errors import Problem, TemplateProblem
 from station.files import sha256_json
 from station.web import landscape_map, systems_map
 from station.web.markup import notes_html, plain
-from station.web.serve import CSP_META as CSP
+from station.web.security import CSP_META as CSP
 
 BUILT_IN = Path(__file__).parent / "site_templates"
 PARTS = {"hold": "The Hold", "struggle": "The Struggle", "recovery": "The Recovery"}
