@@ -28,7 +28,6 @@ from station.config import Config
 from station.errors import Problem
 from station.radio import schedule
 from station.tools import yaml_edit, yaml_file
-from station.tools.yaml_edit import CommentedMap, CommentedSeq
 from station.validation import validate
 
 SELECTION_KEYS = ["shows", "topics", "tags", "files"]
@@ -233,7 +232,7 @@ def set_paused(config: Config, presenter: str, until: date | None) -> None:
             listing = yaml_edit.Listing(entries)
             entry = yaml_edit.block_map({"presenter": name})
             listing.put(list(entries) + [entry])
-            entries.fa.set_block_style()
+            yaml_edit.block_style(entries)
         if until is None:
             entry.pop("until", None)
         elif entry.get("until") != until:
@@ -281,7 +280,7 @@ def _document(text: str, file: str) -> yaml_edit.Document:
         raise ValueError(
             f"{file} cannot be read as YAML ({exc}) — fix it by hand; `station schedule check` says where"
         ) from exc
-    if not isinstance(doc.data, CommentedMap):
+    if not yaml_edit.is_map(doc.data):
         raise ValueError(f"{file} is not a schedule — fill it in as in {schedule.EXAMPLE}")
     return doc
 
@@ -358,7 +357,7 @@ def _candidate(text: str, draft: Draft) -> str:
     if _text(data.get("name")) != draft.name.strip():
         yaml_edit.put(data, "name", draft.name.strip(), TOP_ORDER)
     window = data.get("window")
-    if not isinstance(window, CommentedMap):
+    if not yaml_edit.is_map(window):
         window = yaml_edit.block_map()
         yaml_edit.put(data, "window", window, TOP_ORDER)
     _put_clock(window, "start", draft.window_start, ["start", "end"])
@@ -368,7 +367,7 @@ def _candidate(text: str, draft: Draft) -> str:
     return doc.text()
 
 
-def _put_clock(m: CommentedMap, key: str, value: str, order: list[str]) -> None:
+def _put_clock(m: yaml_edit.Map, key: str, value: str, order: list[str]) -> None:
     value = value.strip()
     try:
         minutes = schedule.clock_minutes(value)
@@ -403,10 +402,10 @@ def _plain_number(value):
     return value
 
 
-def _put_rules(data: CommentedMap, rules: RulesDraft) -> None:
+def _put_rules(data: yaml_edit.Map, rules: RulesDraft) -> None:
     defaults = schedule.Rules()
     m = data.get("rules")
-    added = not isinstance(m, CommentedMap)
+    added = not yaml_edit.is_map(m)
     if added:
         m = yaml_edit.block_map()
     for key in _RULE_SCALARS:
@@ -421,14 +420,14 @@ def _put_rules(data: CommentedMap, rules: RulesDraft) -> None:
         yaml_edit.put(data, "rules", m, TOP_ORDER)
 
 
-def _put_note_hours(rules: CommentedMap, wanted: list[tuple[list[str], str]]) -> None:
+def _put_note_hours(rules: yaml_edit.Map, wanted: list[tuple[list[str], str]]) -> None:
     seq = rules.get("notes_after")
-    if not isinstance(seq, CommentedSeq):
+    if not yaml_edit.is_seq(seq):
         if wanted:
             yaml_edit.put(
                 rules,
                 "notes_after",
-                CommentedSeq([_put_note_hour(yaml_edit.block_map(), notes, after) for notes, after in wanted]),
+                yaml_edit.seq([_put_note_hour(yaml_edit.block_map(), notes, after) for notes, after in wanted]),
                 RULE_ORDER,
             )
         return
@@ -441,32 +440,32 @@ def _put_note_hours(rules: CommentedMap, wanted: list[tuple[list[str], str]]) ->
     listing.put(
         [
             _put_note_hour(
-                seq[i] if i < len(seq) and isinstance(seq[i], CommentedMap) else yaml_edit.block_map(), notes, after
+                seq[i] if i < len(seq) and yaml_edit.is_map(seq[i]) else yaml_edit.block_map(), notes, after
             )
             for i, (notes, after) in enumerate(wanted)
         ]
     )
     if wanted:
-        seq.fa.set_block_style()
+        yaml_edit.block_style(seq)
 
 
-def _put_note_hour(item: CommentedMap, notes: list[str], after: str) -> CommentedMap:
+def _put_note_hour(item: yaml_edit.Map, notes: list[str], after: str) -> yaml_edit.Map:
     if not (isinstance(item.get("notes"), list) and _strings(item["notes"]) == notes):
         yaml_edit.put_list(item, "notes", notes, ["notes", "after"])
     _put_clock(item, "after", after, ["notes", "after"])
     return item
 
 
-def _put_blocks(data: CommentedMap, blocks: list[BlockDraft]) -> None:
+def _put_blocks(data: yaml_edit.Map, blocks: list[BlockDraft]) -> None:
     seq = data.get("blocks")
-    if not isinstance(seq, CommentedSeq):
-        seq = CommentedSeq()
+    if not yaml_edit.is_seq(seq):
+        seq = yaml_edit.seq()
         yaml_edit.put(data, "blocks", seq, TOP_ORDER)
     listing = yaml_edit.Listing(seq)  # before any change: it reads where each comment sits now
     old, used, items = list(seq), set(), []
     for block in blocks:
         o = block.origin
-        if o is not None and 0 <= o < len(old) and o not in used and isinstance(old[o], CommentedMap):
+        if o is not None and 0 <= o < len(old) and o not in used and yaml_edit.is_map(old[o]):
             used.add(o)
             item = old[o]
         else:
@@ -475,10 +474,10 @@ def _put_blocks(data: CommentedMap, blocks: list[BlockDraft]) -> None:
         items.append(item)
     listing.put(items)
     if items:
-        seq.fa.set_block_style()
+        yaml_edit.block_style(seq)
 
 
-def _put_block(m: CommentedMap, block: BlockDraft) -> None:
+def _put_block(m: yaml_edit.Map, block: BlockDraft) -> None:
     if _text(m.get("name")) != block.name.strip():
         yaml_edit.put(m, "name", block.name.strip(), BLOCK_ORDER)
     days = [d for d in schedule.DAYS if d in {str(x).strip().lower()[:3] for x in block.days}]
@@ -493,9 +492,9 @@ def _put_block(m: CommentedMap, block: BlockDraft) -> None:
         _put_selection(m, part, getattr(block, part))
 
 
-def _put_selection(block: CommentedMap, part: str, selection: SelectionDraft) -> None:
+def _put_selection(block: yaml_edit.Map, part: str, selection: SelectionDraft) -> None:
     m = block.get(part)
-    if not isinstance(m, CommentedMap):
+    if not yaml_edit.is_map(m):
         m = yaml_edit.flow_map()  # `fill: {shows: [night-talk]}`, as the demo writes it
         yaml_edit.put(block, part, m, BLOCK_ORDER)
     for key in SELECTION_KEYS:
@@ -529,12 +528,12 @@ def _paused_file(config: Config, text: str) -> schedule.PausedFile:
     return parsed
 
 
-def _paused_document(config: Config, text: str) -> tuple[yaml_edit.Document, CommentedSeq]:
+def _paused_document(config: Config, text: str) -> tuple[yaml_edit.Document, yaml_edit.Seq]:
     _paused_file(config, text)  # a broken pause list is fixed by hand first, never written over
     doc = yaml_edit.Document(text)
     entries = doc.data.get("paused")
-    if not isinstance(entries, CommentedSeq):
-        entries = CommentedSeq()
+    if not yaml_edit.is_seq(entries):
+        entries = yaml_edit.seq()
         yaml_edit.put(doc.data, "paused", entries, ["paused"])
     return doc, entries
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import io
 import re
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, TypeGuard
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -25,18 +26,27 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString, ScalarString
 from ruamel.yaml.tokens import CommentToken
 
 __all__ = [
-    "CommentedMap",
-    "CommentedSeq",
     "Document",
     "Listing",
+    "Map",
+    "Seq",
     "block_map",
+    "block_style",
     "flow_map",
     "flow_seq",
+    "is_map",
+    "is_seq",
     "plain",
     "put",
     "put_list",
     "quoted",
+    "seq",
 ]
+
+# A mapping and a list as a Document holds them (comments and style attached): for annotations elsewhere,
+# which make them only through the functions below.
+Map = CommentedMap
+Seq = CommentedSeq
 
 
 class _Representer(RoundTripRepresenter):
@@ -104,6 +114,24 @@ def plain(value: Any) -> Any:
 def quoted(text: str) -> DoubleQuotedScalarString:
     """A string written in double quotes: how docs/schedule.md asks for clock times ("22:00")."""
     return DoubleQuotedScalarString(text)
+
+
+def is_map(value: Any) -> TypeGuard[CommentedMap]:
+    return isinstance(value, CommentedMap)
+
+
+def is_seq(value: Any) -> TypeGuard[CommentedSeq]:
+    return isinstance(value, CommentedSeq)
+
+
+def seq(items: Iterable[Any] = ()) -> CommentedSeq:
+    """A new list, written in whichever style the document gives lists that say none (block, here)."""
+    return CommentedSeq(items)
+
+
+def block_style(node: CommentedMap | CommentedSeq) -> None:
+    """Write `node` as indented lines, whatever style it was read or made in."""
+    node.fa.set_block_style()
 
 
 def flow_seq(items) -> CommentedSeq:
