@@ -37,7 +37,7 @@ neither is ever parsed out of the words.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 # A key path as the data has it: ("presenters", 0, "name") is the first presenter's name, ("redact", 2) the
@@ -45,7 +45,7 @@ from pathlib import Path
 Key = tuple[str | int | None, ...]
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     # An error holds the episode back; a warning lets it through but is shown
     # (and fails the run under --strict).
     ERROR = "error"

@@ -50,17 +50,6 @@ def clean(value: str, multiline: bool = False) -> str:
     return value.replace("\n", " ").replace("\t", " ")
 
 
-def clean_all(value, multiline: bool = False):
-    """`clean()` on every string inside lists and mappings (keys too); other values as they are."""
-    if isinstance(value, str):
-        return clean(value, multiline)
-    if isinstance(value, dict):
-        return {clean_all(k): clean_all(v, multiline) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(clean_all(v, multiline) for v in value)
-    return value
-
-
 def shown(value: str) -> str:
     """`value` fit to print in a message: each character that cannot be seen (a line break, a control
     character, a byte that is not UTF-8 in a file name) written as its escape, like `\\n` or `\\x00`."""
