@@ -20,10 +20,11 @@ import math
 import re
 import subprocess
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Callable, TypeAlias
+from typing import TypeAlias
 
 from station.errors import FfmpegFailed, ToolError
 
@@ -37,7 +38,8 @@ def executable() -> str:
     try:
         import imageio_ffmpeg
 
-        return imageio_ffmpeg.get_ffmpeg_exe()
+        exe: str = imageio_ffmpeg.get_ffmpeg_exe()
+        return exe
     except Exception as exc:  # the package's own error says which platform is missing
         raise ToolError(
             f"ffmpeg is missing ({exc}) — reinstall the station with `pip install -e .`, "
@@ -85,19 +87,25 @@ def run(args: list[str], timeout_s: float, on_progress: Progress | None = None, 
     proc = subprocess.Popen(
         cmd, stdin=feeder.stdout if feeder else subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
-    if feeder:
+    if feeder and feeder.stdout:
         feeder.stdout.close()  # the reader holds the only copy: the feeder sees a broken pipe if it dies
     procs = [p for p in (feeder, proc) if p]
     logs: list[list[bytes]] = [[] for _ in procs]
     readers = [
-        threading.Thread(target=lambda p=p, log=log: log.extend(p.stderr), daemon=True) for p, log in zip(procs, logs)
+        threading.Thread(target=lambda p=p, log=log: log.extend(p.stderr), daemon=True)
+        for p, log in zip(procs, logs, strict=True)
     ]
     for r in readers:
         r.start()
-    timer = threading.Timer(timeout_s, lambda: [p.kill() for p in procs])
+
+    def stop() -> None:
+        for p in procs:
+            p.kill()
+
+    timer = threading.Timer(timeout_s, stop)
     timer.start()
     try:
-        for raw in proc.stdout:
+        for raw in proc.stdout or ():
             line = raw.decode("utf-8", "replace")
             if line.startswith("out_time_us=") and on_progress:
                 value = line.split("=", 1)[1].strip()
@@ -114,7 +122,7 @@ def run(args: list[str], timeout_s: float, on_progress: Progress | None = None, 
     for r in readers:
         r.join()
     texts = [b"".join(log).decode("utf-8", "replace") for log in logs]
-    for p, text in zip(procs, texts):
+    for p, text in zip(procs, texts, strict=True):
         if p.returncode != 0:
             raise FfmpegFailed(text)
     return texts[-1]
@@ -162,7 +170,7 @@ def analyse(
     return _parse_analysis(log)
 
 
-def _num(pattern: str, text: str, default: float | None = None) -> float | None:
+def _num(pattern: str, text: str, default: float) -> float:
     found = re.findall(pattern, text)
     if not found:
         return default
@@ -177,7 +185,8 @@ def _parse_analysis(log: str) -> Analysis:
     counted = re.match(r"(\d+) channels", layout)
     # Named layouts other than mono/stereo (5.1, quad …) are more than stereo; they are downmixed.
     channels = {"mono": 1, "stereo": 2}.get(layout) or (int(counted.group(1)) if counted else 3)
-    container = (re.search(r"Input #0, ([^,]+(?:,[^ ,]+)*), from", log) or [None, "unknown"])[1]
+    named = re.search(r"Input #0, ([^,]+(?:,[^ ,]+)*), from", log)
+    container = named.group(1) if named else "unknown"
     hdr = re.search(r"Duration: (\d+):(\d+):([\d.]+)", log)
     header = int(hdr.group(1)) * 3600 + int(hdr.group(2)) * 60 + float(hdr.group(3)) if hdr else None
     samples = _num(r"Number of samples: ([\d.]+)", log, 0.0)
@@ -246,7 +255,7 @@ class RenderPlan:
     hide_with: str = "tone"  # tone | silence
 
 
-def render(plan: RenderPlan, out: Path, timeout_s: float, on_progress: Progress | None = None) -> "Loudness":
+def render(plan: RenderPlan, out: Path, timeout_s: float, on_progress: Progress | None = None) -> Loudness:
     """Render `plan` into `out` (MP3) and return the loudness of the encoded frames."""
     args: list[str] = []
     chains = []
