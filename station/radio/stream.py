@@ -30,11 +30,12 @@ import os
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from datetime import date as Date
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import IO, Protocol
 
 import numpy as np
 
@@ -75,7 +76,7 @@ class Clock(Protocol):
 
 class SystemClock:
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
     def sleep(self, seconds: float) -> None:
         time.sleep(max(0.0, seconds))
@@ -111,7 +112,7 @@ class Output:
     def command(self) -> list[str]:
         raise NotImplementedError
 
-    def start(self) -> "Output":
+    def start(self) -> Output:
         self.thread.start()
         return self
 
@@ -149,10 +150,12 @@ class Output:
                     self.dropped_s += len(pcm) / (RATE * FRAME_BYTES)
                     continue
                 self.process = self._spawn()
+            process = self.process
             try:
-                self.process.stdin.write(pcm)
+                assert process.stdin is not None  # the encoder is made with a pipe to it
+                process.stdin.write(pcm)
             except (BrokenPipeError, OSError, ValueError):
-                reason = self._reason()
+                reason = self._reason(process)
                 self.failure = reason
                 log.warning("%s dropped (%s); reconnecting in %.0f s", self.name, reason, self.settings.retry_s)
                 self.process = None
@@ -160,7 +163,8 @@ class Output:
                 retry_at = time.monotonic() + self.settings.retry_s
         if self.process is not None:
             try:
-                self.process.stdin.close()
+                if self.process.stdin is not None:
+                    self.process.stdin.close()
             except OSError:
                 pass
             try:
@@ -168,8 +172,7 @@ class Output:
             except ffmpeg.StillRunning:
                 self.process.kill()
 
-    def _reason(self) -> str:
-        p = self.process
+    def _reason(self, p: ffmpeg.Process) -> str:
         try:
             p.wait(timeout=ENCODER_REASON_S)
         except ffmpeg.StillRunning:
@@ -183,6 +186,8 @@ class IcecastOutput(Output):
 
     def __init__(self, settings: StreamSettings, password: str, station_name: str, description: str):
         super().__init__(settings)
+        assert settings.icecast_url and settings.mount, "made only for a station with [stream] icecast_url"
+        self.url, self.mount = settings.icecast_url, settings.mount
         self.password, self.station_name, self.description = password, station_name, description
         self.titles: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._send_titles, name="icecast-titles", daemon=True).start()
@@ -205,7 +210,7 @@ class IcecastOutput(Output):
             "0",
             "-f",
             "mp3",
-            icecast.source_url(s.icecast_url, s.icecast_user, self.password),
+            icecast.source_url(self.url, s.icecast_user, self.password),
         ]
 
     def title(self, text: str) -> None:
@@ -219,7 +224,7 @@ class IcecastOutput(Output):
                 text = self.titles.get()
             for _ in range(TITLE_ATTEMPTS):
                 try:
-                    icecast.set_title(s.icecast_url, s.mount, s.icecast_user, self.password, text, TITLE_TIMEOUT_S)
+                    icecast.set_title(self.url, self.mount, s.icecast_user, self.password, text, TITLE_TIMEOUT_S)
                     break
                 except IcecastError as exc:
                     log.info("title not updated yet: %s", exc)
@@ -382,7 +387,7 @@ class Player:
         air to be safe: airing a withdrawn voice is the one thing worse than a slot of standby."""
         try:
             withdrawn = self.is_withdrawn(guid)
-        except Exception as exc:  # noqa: BLE001 -- a locked or damaged ledger, or a bug: the night goes on
+        except Exception as exc:  # a locked or damaged ledger, or a bug: the night goes on
             log.error(
                 "%s: could not check whether it was withdrawn (%s: %s); to be safe it stays off air "
                 "and standby plays its slot",
@@ -420,7 +425,7 @@ class Player:
         want = self._frames_until(end)
         if want <= 0:
             return None
-        # The last resort is a soft tone, well above what counts as silence (sine's own peak is −18 dBFS).
+        # The last resort is a soft tone, well above what counts as silence (sine's own peak is -18 dBFS).
         tone_db = min(-12.0, self.settings.silence_db + 15 + 18)
         proc = (
             ffmpeg.decoder(path, seek_s, RATE, CHANNELS)
@@ -460,7 +465,7 @@ class Player:
                 if silent_s > self.settings.silence_max_s:
                     why = f"it was silent for more than {self.settings.silence_max_s:g} seconds"
                     break
-                if watch and time.monotonic() - checked > CHECK_EVERY_S:
+                if watch and path is not None and time.monotonic() - checked > CHECK_EVERY_S:
                     checked = time.monotonic()
                     if not path.exists():
                         why = "it was withdrawn while playing"
@@ -469,7 +474,8 @@ class Player:
             if proc.poll() is None:
                 proc.kill()
             proc.wait()
-            proc.stdout.close()
+            if proc.stdout is not None:
+                proc.stdout.close()
         return why
 
     def _frames_until(self, end: float) -> int:
@@ -501,12 +507,14 @@ class _Tail:
     """Reads a process's stderr as it comes, keeping its last lines: a pipe nobody reads fills up
     (64 KB of "Header missing" from a damaged file) and then ffmpeg and the player wait on each other."""
 
-    def __init__(self, pipe):
+    def __init__(self, pipe: IO[bytes] | None):
         self.lines: collections.deque[str] = collections.deque(maxlen=5)
         self.thread = threading.Thread(target=self._drain, args=(pipe,), daemon=True)
         self.thread.start()
 
-    def _drain(self, pipe) -> None:
+    def _drain(self, pipe: IO[bytes] | None) -> None:
+        if pipe is None:  # never: every process here is made with its stderr piped
+            return
         for raw in iter(pipe.readline, b""):
             line = raw.decode("utf-8", "replace").strip()
             if line:
@@ -518,10 +526,10 @@ class _Tail:
         return self.lines[-1] if self.lines else None
 
 
-def _read(pipe, size: int) -> bytes:
+def _read(pipe: IO[bytes] | None, size: int) -> bytes:
     """Exactly `size` bytes, or fewer only at the end of the stream."""
     parts, got = [], 0
-    while got < size:
+    while pipe is not None and got < size:
         block = pipe.read(size - got)
         if not block:
             break

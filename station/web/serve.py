@@ -20,9 +20,10 @@ import socket
 import sys
 import traceback
 import urllib.parse
+from collections.abc import Callable
 from http import HTTPStatus
 from pathlib import Path
-from typing import Callable
+from typing import Any, BinaryIO
 
 from station.errors import Unsatisfiable
 from station.web.security import CONTENT_TYPES, SECURITY_HEADERS, content_type
@@ -48,7 +49,7 @@ def _plain_page(title: str, text: str) -> bytes:
 
 PLAIN_404 = _plain_page("Not found", "There is no page at this address.")
 # The pages for what http.server itself refuses: plain words, never its default page (which names Python).
-ERROR_PAGES = {
+ERROR_PAGES: dict[int, tuple[str, str]] = {
     HTTPStatus.BAD_REQUEST: ("Bad request", "This request could not be read. Check the address and try again."),
     HTTPStatus.REQUEST_URI_TOO_LONG: (
         "Address too long",
@@ -97,7 +98,7 @@ class PreviewServer(http.server.ThreadingHTTPServer):
             self.address_family = socket.AF_INET6
         super().__init__(address, PreviewHandler)
 
-    def handle_error(self, request, client_address) -> None:
+    def handle_error(self, request: Any, client_address: Any) -> None:
         # A browser drops media connections whenever the listener seeks: that is
         # normal, not worth a traceback. Anything else is a bug and is shown,
         # without the client's address.
@@ -133,7 +134,7 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
             return self.send_error(HTTPStatus.REQUEST_URI_TOO_LONG)
         segments = request_segments(self.path)
         path = None if segments is None else self._inside_root(segments)
-        if path is None:
+        if segments is None or path is None:
             return self._not_found(body)
         if path.is_dir():
             if not _url_path(self.path).endswith("/"):
@@ -196,7 +197,7 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
                 f.seek(start)
                 self._copy(f, length)
 
-    def _copy(self, f, length: int) -> None:
+    def _copy(self, f: BinaryIO, length: int) -> None:
         while length > 0:
             chunk = f.read(min(CHUNK_BYTES, length))
             if not chunk:
@@ -226,7 +227,7 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
         self._common_headers()
         self.end_headers()
 
-    def send_error(self, code, message=None, explain=None) -> None:
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """What http.server refuses (a bad request line, an address too long, POST …): a plain page, then close."""
         title, text = ERROR_PAGES.get(
             code, (self.responses.get(code, ("Error",))[0], "This request could not be answered.")
@@ -273,17 +274,17 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
 
     # -- the log: method, path, status; nothing about who asked -----------
 
-    def log_request(self, code="-", size="-") -> None:
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         if self.server.log:
             # command and path are unset when the request line itself was unreadable
             method = getattr(self, "command", None) or "-"
             path = _log_safe(_url_path(getattr(self, "path", ""))) or "-"
             self.server.log(f"{method} {path} {int(code)}")
 
-    def log_error(self, format, *args) -> None:
+    def log_error(self, format: str, *args: Any) -> None:
         pass  # the status line from log_request says enough
 
-    def log_message(self, format, *args) -> None:
+    def log_message(self, format: str, *args: Any) -> None:
         if self.server.log:
             self.server.log(format % args)  # the base class would prefix the client's address
 
@@ -302,11 +303,13 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     match = _RANGE.fullmatch(header or "")
     if not match or match.group(1) == match.group(2) == "":
         return None
-    first, last = (int(g) if g else None for g in match.groups())
-    if first is None:  # bytes=-n: the last n bytes
-        if last == 0 or size == 0:
+    first_text, last_text = match.groups()
+    if not first_text:  # bytes=-n: the last n bytes
+        n = int(last_text)
+        if n == 0 or size == 0:
             raise Unsatisfiable
-        return max(size - last, 0), size - 1
+        return max(size - n, 0), size - 1
+    first, last = int(first_text), int(last_text) if last_text else None
     if last is not None and last < first:
         return None  # "bytes=9-3" is not a range at all
     if first >= size:
