@@ -404,7 +404,7 @@ def load(root: Path) -> Config:
     if problems:
         raise ConfigError(problems)
     settings, problems = validate(Settings, data, CONFIG_NAME, example=EXAMPLE)
-    if problems:
+    if settings is None:
         raise ConfigError(problems)
     config = Config(root=root, settings=settings)
     problems = []

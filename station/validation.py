@@ -12,7 +12,7 @@ import difflib
 import reprlib
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, get_args, get_origin
+from typing import Any, TypeVar, get_args, get_origin
 
 import pydantic
 from pydantic_core import PydanticCustomError
@@ -36,6 +36,7 @@ MAX_ITEMS = 100_000
 # from pydantic as it reports it.
 Place = tuple[Any, ...]
 Error = Mapping[str, Any]
+Model = TypeVar("Model", bound=pydantic.BaseModel)
 _ZERO_WIDTH_ENDS = "​⁠﻿"
 
 
@@ -327,12 +328,12 @@ def describe(error: Error, model: type[pydantic.BaseModel], example: dict[str, s
 
 
 def validate(
-    model: type[pydantic.BaseModel],
+    model: type[Model],
     data: Any,
     where: str,
     lines: dict[Place, int] | None = None,
     example: dict[str, str] | None = None,
-) -> tuple[Any, list[Problem]]:
+) -> tuple[Model | None, list[Problem]]:
     """Validate `data` into `model`; on failure return every problem at once."""
     try:
         return model.model_validate(data), []

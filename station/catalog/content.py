@@ -102,10 +102,11 @@ def _load_show(config: Config, folder: Path, problems: list[Problem]) -> Show | 
         )
         return None
     data, found = read_toml(folder / "show.toml", where)
+    meta = None
     if not found:
         meta, found = validate(ShowMeta, data, where)
     problems += found
-    if found:
+    if meta is None:
         return None
     show = Show(slug=folder.name, folder=folder, meta=meta)
     for key in ("artwork", "intro", "outro"):

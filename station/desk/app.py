@@ -22,8 +22,10 @@ import shutil
 import tempfile
 import urllib.parse
 from pathlib import Path
+from typing import IO
 
-from flask import Flask, Request, abort, current_app, g, redirect, request, url_for
+from flask import Flask, Request, Response, abort, current_app, g, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from station.config import Config
@@ -40,10 +42,17 @@ CSP = (
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 HERE = Path(__file__).parent
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class _Request(Request):
-    def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
+    def _get_file_stream(
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
+        content_length: int | None = None,
+    ) -> IO[bytes]:
         # An upload is received on the station's own disk (.station/uploads/), not in the temp folder (often
         # RAM): from there it is linked into its show folder, not copied again.
         folder = private_dir(current_app.extensions["desk"].config.state_dir / "uploads")
@@ -108,7 +117,7 @@ def create_app(config: Config, accounts: Accounts | None = None, build: bool | N
     return app
 
 
-def _guard():
+def _guard() -> ResponseReturnValue | None:
     d = desk()
     settings = d.config.settings.desk
     refused = request.environ.get(gate.REFUSAL_KEY)
@@ -162,7 +171,7 @@ def _too_many_fields(admission: gate.Admission, most: int) -> bool:
     return body.count(b"&") >= most
 
 
-def _refused(refusal: str, admission: gate.Admission):
+def _refused(refusal: str, admission: gate.Admission) -> ResponseReturnValue:
     """The plain page for a request held to its limits: a body the server left unread (it then closes the
     connection), or one the app will not parse."""
     d = desk()
@@ -194,7 +203,7 @@ def _refused(refusal: str, admission: gate.Admission):
     return response
 
 
-def _other_error(error: HTTPException):
+def _other_error(error: HTTPException) -> ResponseReturnValue:
     if error.code is None or error.code >= 500:
         return error
     return page(
@@ -204,7 +213,7 @@ def _other_error(error: HTTPException):
     ), error.code
 
 
-def _headers(response):
+def _headers(response: Response) -> Response:
     response.headers["Content-Security-Policy"] = CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
@@ -216,7 +225,7 @@ def _headers(response):
     return response
 
 
-def _too_large(error):
+def _too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
     upload = gate.UPLOAD_PATH.match(request.path) and request.method == "POST"
     return (
         _too_large_upload()
@@ -225,7 +234,7 @@ def _too_large(error):
     )
 
 
-def _too_large_upload():
+def _too_large_upload() -> tuple[str, int]:
     limit = desk().config.settings.desk.max_upload_mb
     return page(
         "error.html",
@@ -235,7 +244,7 @@ def _too_large_upload():
     ), 413
 
 
-def _too_large_form():
+def _too_large_form() -> tuple[str, int]:
     settings = desk().config.settings.desk
     return page(
         "error.html",
@@ -279,11 +288,11 @@ def client_address() -> str:
 
 
 @functools.cache
-def _networks(listed: tuple[str, ...]) -> tuple:
+def _networks(listed: tuple[str, ...]) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(n, strict=False) for n in listed)
 
 
-def _within(address: str, networks: tuple) -> bool:
+def _within(address: str, networks: tuple[Network, ...]) -> bool:
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
@@ -293,7 +302,7 @@ def _within(address: str, networks: tuple) -> bool:
 
 def _signin_routes(app: Flask) -> None:
     @app.route("/sign-in", methods=["GET", "POST"])
-    def sign_in():
+    def sign_in() -> ResponseReturnValue:
         accounts = desk().accounts
         message, username = None, ""
         if request.method == "POST":
@@ -317,7 +326,7 @@ def _signin_routes(app: Flask) -> None:
         return page("sign_in.html", title="Sign in", message=message, username=username), status
 
     @app.route("/sign-out", methods=["POST"])
-    def sign_out():
+    def sign_out() -> ResponseReturnValue:
         desk().accounts.sign_out(request.cookies.get(SESSION_COOKIE, ""))
         response = redirect(url_for("sign_in"))
         response.delete_cookie(SESSION_COOKIE, secure=True, httponly=True, samesite="Strict", path="/")

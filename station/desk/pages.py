@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from flask import abort, current_app, g, render_template
 
@@ -19,7 +19,8 @@ from station.config import Config
 from station.desk.accounts import Accounts, User
 from station.desk.builder import Builder
 
-View = TypeVar("View", bound=Callable[..., Any])
+Params = ParamSpec("Params")
+Returned = TypeVar("Returned")
 
 
 @dataclass
@@ -56,11 +57,11 @@ def page(template: str, **values: Any) -> str:
     )
 
 
-def coordinators_only(view: View) -> View:
+def coordinators_only(view: Callable[Params, Returned]) -> Callable[Params, Returned]:
     @functools.wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
+    def wrapped(*args: Params.args, **kwargs: Params.kwargs) -> Returned:
         if not user().coordinator:
             abort(403)
         return view(*args, **kwargs)
 
-    return wrapped  # type: ignore[return-value]  # functools.wraps keeps the signature, which mypy cannot see
+    return wrapped

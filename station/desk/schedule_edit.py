@@ -21,6 +21,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from station import files
 from station.catalog import content as catalog_mod
@@ -185,7 +186,7 @@ def new_block(draft: Draft) -> BlockDraft:
     """
     try:
         end = schedule.clock_minutes(draft.window_end)
-        length = schedule.Window(start=draft.window_start, end=draft.window_end).length_min
+        length = schedule.Window.model_validate({"start": draft.window_start, "end": draft.window_end}).length_min
     except ValueError:
         end, length = 7 * 60, 60
     start = (end - min(60, length)) % (24 * 60)
@@ -231,7 +232,7 @@ def set_paused(config: Config, presenter: str, until: date | None) -> None:
         if entry is None:
             listing = yaml_edit.Listing(entries)
             entry = yaml_edit.block_map({"presenter": name})
-            listing.put(list(entries) + [entry])
+            listing.put([*entries, entry])
             yaml_edit.block_style(entries)
         if until is None:
             entry.pop("until", None)
@@ -289,18 +290,18 @@ def _revision(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _text(value) -> str:
+def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _clock(value) -> str:
+def _clock(value: Any) -> str:
     try:
         return schedule.clock_text(schedule.clock_minutes(value))
     except ValueError:
         return _text(value)  # shown as written, so the form can show the mistake `save` will name
 
 
-def _days(value) -> list[str]:
+def _days(value: Any) -> list[str]:
     if value is None or value in ("every", "all", "every night"):
         return list(schedule.DAYS)
     if not isinstance(value, list):
@@ -309,18 +310,18 @@ def _days(value) -> list[str]:
     return [d for d in schedule.DAYS if d in named]
 
 
-def _strings(value) -> list[str]:
+def _strings(value: Any) -> list[str]:
     if value is None:
         return []
     return [str(v) for v in value] if isinstance(value, list) else [str(value)]
 
 
-def _read_selection(value) -> SelectionDraft:
+def _read_selection(value: Any) -> SelectionDraft:
     value = value if isinstance(value, dict) else {}
     return SelectionDraft(**{k: _strings(value.get(k)) for k in SELECTION_KEYS})
 
 
-def _read_block(value: dict, index: int) -> BlockDraft:
+def _read_block(value: dict[str, Any], index: int) -> BlockDraft:
     return BlockDraft(
         name=_text(value.get("name")),
         days=_days(value.get("days")),
@@ -332,7 +333,7 @@ def _read_block(value: dict, index: int) -> BlockDraft:
     )
 
 
-def _read_rules(value) -> RulesDraft:
+def _read_rules(value: Any) -> RulesDraft:
     value = value if isinstance(value, dict) else {}
     defaults = schedule.Rules()
     # A value of the wrong kind is carried as written, so saving an untouched form leaves it alone.
@@ -380,14 +381,14 @@ def _put_clock(m: yaml_edit.Map, key: str, value: str, order: list[str]) -> None
     yaml_edit.put(m, key, yaml_edit.quoted(schedule.clock_text(minutes) if minutes is not None else value), order)
 
 
-def _same_clock(value, minutes: int) -> bool:
+def _same_clock(value: Any, minutes: int) -> bool:
     try:
         return schedule.clock_minutes(value) == minutes
     except ValueError:
         return False
 
 
-def _same_value(old, new) -> bool:
+def _same_value(old: Any, new: Any) -> bool:
     if isinstance(old, bool) or isinstance(new, bool) or old is None or new is None:
         return old is new or (type(old) is type(new) and old == new)
     if isinstance(old, (int, float)) and isinstance(new, (int, float)):
@@ -395,7 +396,7 @@ def _same_value(old, new) -> bool:
     return _text(old) == _text(new)
 
 
-def _plain_number(value):
+def _plain_number(value: Any) -> Any:
     # 25.0 from a form is written 25, as a coordinator would.
     if isinstance(value, float) and value.is_integer():
         return int(value)
@@ -433,15 +434,13 @@ def _put_note_hours(rules: yaml_edit.Map, wanted: list[tuple[list[str], str]]) -
         return
     if len(seq) == len(wanted) and all(
         isinstance(item, dict) and _strings(item.get("notes")) == notes and _clock(item.get("after")) == _clock(after)
-        for item, (notes, after) in zip(seq, wanted)
+        for item, (notes, after) in zip(seq, wanted, strict=True)
     ):
         return
     listing = yaml_edit.Listing(seq)
     listing.put(
         [
-            _put_note_hour(
-                seq[i] if i < len(seq) and yaml_edit.is_map(seq[i]) else yaml_edit.block_map(), notes, after
-            )
+            _put_note_hour(seq[i] if i < len(seq) and yaml_edit.is_map(seq[i]) else yaml_edit.block_map(), notes, after)
             for i, (notes, after) in enumerate(wanted)
         ]
     )
@@ -538,7 +537,7 @@ def _paused_document(config: Config, text: str) -> tuple[yaml_edit.Document, yam
     return doc, entries
 
 
-def _is_presenter(entry, name: str) -> bool:
+def _is_presenter(entry: Any, name: str) -> bool:
     return isinstance(entry, dict) and _text(entry.get("presenter")).strip().casefold() == name.casefold()
 
 

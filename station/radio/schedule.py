@@ -199,7 +199,7 @@ class Announcement(Typed):
     file: str = Field(min_length=1)  # "stream/…", like the material
     starts: Date
     expires: Date  # the last night it is played
-    every_min: int = Field(120, ge=10, le=24 * 60)
+    every_min: int = Field(default=120, ge=10, le=24 * 60)
 
     _title = field_validator("title")(_short(120))
     _file = field_validator("file")(_short(MAX_PATTERN))
@@ -222,13 +222,13 @@ class NoteHour(Typed):
 
 
 class Rules(Typed):
-    ident_every_min: int | None = Field(30, ge=1, le=24 * 60)  # null: no idents
-    signpost_every_min: int = Field(60, ge=1, le=24 * 60)  # crisis signposting at least this often
+    ident_every_min: int | None = Field(default=30, ge=1, le=24 * 60)  # null: no idents
+    signpost_every_min: int = Field(default=60, ge=1, le=24 * 60)  # crisis signposting at least this often
     signpost_after_content_notes: bool = True
-    no_repeat_nights: int = Field(3, ge=0, le=60)  # an episode rests this many nights
-    presenter_max_percent: float = Field(25, gt=0, le=100)  # of the night's length, per presenter
-    newcomer_percent: float = Field(15, ge=0, le=100)  # of the night's episode airtime
-    newcomer_days: int = Field(90, ge=1, le=3650)  # first heard within this many days
+    no_repeat_nights: int = Field(default=3, ge=0, le=60)  # an episode rests this many nights
+    presenter_max_percent: float = Field(default=25, gt=0, le=100)  # of the night's length, per presenter
+    newcomer_percent: float = Field(default=15, ge=0, le=100)  # of the night's episode airtime
+    newcomer_days: int = Field(default=90, ge=1, le=3650)  # first heard within this many days
     notes_after: list[NoteHour] = Field(default_factory=list)  # these notes only from this hour
 
     _many = field_validator("notes_after", mode="before")(_at_most(MAX_ITEMS, "entries"))
