@@ -26,18 +26,15 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from station.config import CONFIG_NAME, RECORDS_DIR, Config
-from station.errors import StationError
+from station.errors import BackupError
 from station.files import PRIVATE_FILE_MODE, TMP_PREFIX, atomic_path, private_dir, sha256_file
 
 MANIFEST = "peerwave-backup.json"
 FORMAT = 1
 SCHEDULER = "scheduler"
-
-
-class BackupError(StationError):
-    """Said to whoever backs up or restores, in plain words."""
 
 
 @dataclass
@@ -82,32 +79,33 @@ def backup(config: Config, archive: Path, now: datetime) -> Summary:
             "write it somewhere else (another disk is best)"
         )
     summary = Summary(archive)
-    manifest = {"format": FORMAT, "station": config.settings.station.name, "made_at": now.isoformat(), "files": {}}
+    files: dict[str, str] = {}  # path in the archive → its SHA-256
+    manifest = {"format": FORMAT, "station": config.settings.station.name, "made_at": now.isoformat(), "files": files}
     with (
         tempfile.TemporaryDirectory(prefix="peerwave-backup-") as scratch,
         atomic_path(archive, PRIVATE_FILE_MODE) as tmp,
+        tarfile.open(tmp, "w:gz") as tar,
     ):
-        with tarfile.open(tmp, "w:gz") as tar:
-            for rel, path in _files(config):
-                source = path
-                if path.suffix == ".sqlite":  # a consistent copy, even while the desk writes to it
-                    source = Path(scratch) / hashlib.sha256(rel.encode()).hexdigest()
-                    _sqlite_copy(path, source)
-                digest = sha256_file(source)
-                info = tar.gettarinfo(str(source), arcname=rel)
-                info.uid = info.gid = 0
-                info.uname = info.gname = ""
-                with source.open("rb") as f:
-                    tar.addfile(info, f)
-                manifest["files"][rel] = digest
-                summary.files += 1
-                summary.bytes += info.size
-                top = rel.split("/", 1)[0]
-                summary.parts[top] = summary.parts.get(top, 0) + 1
-            data = json.dumps(manifest, indent=1, sort_keys=True).encode()
-            info = tarfile.TarInfo(MANIFEST)
-            info.size, info.mode, info.mtime = len(data), 0o600, int(now.timestamp())
-            tar.addfile(info, io.BytesIO(data))
+        for rel, path in _files(config):
+            source = path
+            if path.suffix == ".sqlite":  # a consistent copy, even while the desk writes to it
+                source = Path(scratch) / hashlib.sha256(rel.encode()).hexdigest()
+                _sqlite_copy(path, source)
+            digest = sha256_file(source)
+            info = tar.gettarinfo(str(source), arcname=rel)
+            info.uid = info.gid = 0
+            info.uname = info.gname = ""
+            with source.open("rb") as f:
+                tar.addfile(info, f)
+            files[rel] = digest
+            summary.files += 1
+            summary.bytes += info.size
+            top = rel.split("/", 1)[0]
+            summary.parts[top] = summary.parts.get(top, 0) + 1
+        data = json.dumps(manifest, indent=1, sort_keys=True).encode()
+        info = tarfile.TarInfo(MANIFEST)
+        info.size, info.mode, info.mtime = len(data), 0o600, int(now.timestamp())
+        tar.addfile(info, io.BytesIO(data))
     return summary
 
 
@@ -163,10 +161,12 @@ def restore(archive: Path, root: Path, replace: bool = False) -> Summary:
     return summary
 
 
-def _manifest(tar: tarfile.TarFile, archive: Path) -> dict:
+def _manifest(tar: tarfile.TarFile, archive: Path) -> dict[str, Any]:
     try:
-        member = tar.getmember(MANIFEST)
-        manifest = json.loads(tar.extractfile(member).read())
+        member = tar.extractfile(tar.getmember(MANIFEST))
+        if member is None:  # not a file but a folder or a link
+            raise ValueError
+        manifest: dict[str, Any] = json.loads(member.read())
         if manifest.get("format") != FORMAT or not isinstance(manifest.get("files"), dict):
             raise ValueError
     except (KeyError, ValueError, AttributeError):

@@ -27,7 +27,17 @@ from station.build import runner as pipeline
 from station.build import report as report_mod
 from station.build import transcripts as transcripts_mod
 from station.build.built import BuiltEpisode
-from station.errors import ConfigError, DiskFull, Problem, StationError
+from station.errors import (
+    AccountError,
+    BackupError,
+    ConfigError,
+    DiskFull,
+    NotFound,
+    Problem,
+    PublishError,
+    StationError,
+    StreamSetupError,
+)
 from station.files import disk_full
 
 app = typer.Typer(
@@ -155,7 +165,7 @@ def publish(
         ) as bars:
             task = bars.add_task(f"uploading to {target}", total=plan.upload_bytes or 1)
             publish_mod.run(config, ledger, plan, s3, progress=lambda n: bars.advance(task, n))
-    except publish_mod.PublishError as exc:
+    except PublishError as exc:
         err.print(f"[bold red]Not finished:[/] {escape(str(exc))}")
         _exit(1, exc, verbose)
     finally:
@@ -182,7 +192,7 @@ def withdraw(
     config = _config(station, verbose)
     try:
         report = withdraw_mod.withdraw(config, episode, datetime.now(timezone.utc), delete_recording)
-    except withdraw_mod.NotFound as exc:
+    except NotFound as exc:
         err.print(str(exc))
         raise typer.Exit(1)
     except StationError as exc:
@@ -272,7 +282,7 @@ def backup(
     now = datetime.now(timezone.utc)
     try:
         summary = backup_mod.backup(config, archive or backup_mod.default_name(now), now)
-    except (backup_mod.BackupError, OSError) as exc:
+    except (BackupError, OSError) as exc:
         err.print(f"[bold red]No backup was made:[/] {escape(str(exc))}")
         _exit(2, exc, verbose)
     out.print(
@@ -301,7 +311,7 @@ def restore(
 
     try:
         summary = backup_mod.restore(archive, station.resolve(), replace)
-    except (backup_mod.BackupError, OSError) as exc:
+    except (BackupError, OSError) as exc:
         err.print(f"[bold red]Nothing was restored:[/] {escape(str(exc))}")
         _exit(2, exc, verbose)
     out.print(
@@ -463,7 +473,7 @@ def stream(
     night = nights.night_of(schedules, clock.now())
     try:
         outputs = stream_mod.outputs_for(config)
-    except stream_mod.StreamSetupError as exc:
+    except StreamSetupError as exc:
         err.print(f"The stream cannot start: {escape(str(exc))}.")
         raise typer.Exit(2)
     player = stream_mod.Player(config, outputs, clock)
@@ -680,7 +690,6 @@ def desk_add_user(
     station: StationDir = Path("."),
 ) -> None:
     """Make a desk account."""
-    from station.desk.accounts import AccountError
 
     accounts = _desk_accounts(ctx, station)
     try:
@@ -730,7 +739,6 @@ def _desk_account(ctx: typer.Context, station: Path, username: str):
 
 
 def _account_change(change: Callable[[], None], refused: str, done: str) -> None:
-    from station.desk.accounts import AccountError
 
     try:
         change()

@@ -4,6 +4,11 @@ This module is the one place where every station-wide default lives: loudness
 targets, encoding, trimming, validation thresholds, timeouts. Nothing else
 hard-codes a number a station might want to change. There is no global
 config object: `load(root)` returns a `Config` and callers pass it on.
+
+Most defaults are settings, which station.toml can change. The rest — the
+desk's sign-in rules, the bucket's and the stream's timeouts and retries —
+are fixed, but declared here too (below), so each of them is read from one
+place.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import pydantic
 from pydantic import BaseModel, Field, field_validator, model_validator
@@ -25,6 +30,36 @@ STATE_DIR = ".station"  # the build's cache: never published, never committed, s
 # The station's durable records — withdrawals, GUIDs and slugs, the desk's accounts and who looks after what.
 # They live beside content/ so a backup or a move of the station's folder takes them along; never in the cache.
 RECORDS_DIR = "records"
+
+# ---------------------------------------------------------------- fixed defaults, not settings
+# The desk's sign-in (desk/accounts.py).
+MIN_PASSWORD = 10
+MAX_PASSWORD = 1024  # argon2 takes any length; nobody types more, and hashing more is work
+SESSION_IDLE_S = 12 * 3600  # signed out after half a day without use…
+SESSION_MAX_S = 7 * 24 * 3600  # …and after a week in any case
+FAILURES_PER_NAME = 5  # wrong passwords for one account within the window…
+FAILURES_PER_ADDRESS = 20  # …or from one address, before sign-in waits
+FAILURE_WINDOW_S = 15 * 60
+ACCOUNTS_BUSY_S = 10.0  # how long a request waits for another's write to the desk's database
+
+# The bucket (web/publish.py through tools/s3.py); tries per request are [publish] attempts.
+S3_CONNECT_TIMEOUT_S = 10.0
+S3_READ_TIMEOUT_S = 120.0
+S3_PART_MB = 16  # each part of a file that goes up in parts ([publish] multipart_mb says which do)
+S3_PARTS_AT_ONCE = 4
+
+# The night's playout (radio/stream.py, tools/icecast.py); a dropped output waits [stream] retry_s.
+OUTPUT_BACKLOG_S = 5.0  # audio queued for one output; past this that output loses audio, the others do not
+OUTPUT_CLOSE_S = 30.0  # an output's writer, at the end of the night, before it is left behind
+ENCODER_EXIT_S = 20.0  # an encoder given its last audio, before it is stopped
+ENCODER_REASON_S = 2.0  # a dropped encoder, to exit and say why, before it is stopped
+DECODER_EXIT_S = 5.0  # a decoder whose audio has ended, to exit with its status
+STDERR_DRAIN_S = 2.0  # a stopped tool's last words, to be read
+SHORT_END_S = 0.5  # a file ending this close to its slot's end is padded, not replaced
+CHECK_EVERY_S = 2.0  # how often a playing file is checked to still be there (withdrawal)
+TITLE_TIMEOUT_S = 5.0  # one title update to Icecast
+TITLE_ATTEMPTS = 3  # just after a (re)connect the mount may not be there yet
+TITLE_RETRY_S = 1.0
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
@@ -63,9 +98,9 @@ class StationSettings(Typed):
     base_url: str = Field(max_length=2_000)
     language: Language = "en-GB"
     contact_email: str = Field(max_length=254)  # RFC 5321's longest address
-    description: Annotated[str, MULTILINE] = Field("", max_length=4_000)
-    artwork: str | None = Field(None, max_length=255)
-    copyright: str | None = Field(None, max_length=200)
+    description: Annotated[str, MULTILINE] = Field(default="", max_length=4_000)
+    artwork: str | None = Field(default=None, max_length=255)
+    copyright: str | None = Field(default=None, max_length=200)
     funding: list[FundingLink] = Field(default_factory=list, max_length=20)
     # The station's own clock: opening hours, "open now" and the overnight window are in it.
     timezone: str = "Europe/London"
@@ -92,13 +127,13 @@ class StationSettings(Typed):
 
 
 class LoudnessSettings(BaseModel):
-    """Podcast loudness (AES TD1008): −16 LUFS stereo, −19 LUFS mono, −1 dBTP."""
+    """Podcast loudness (AES TD1008): -16 LUFS stereo, -19 LUFS mono, -1 dBTP."""
 
     model_config = Frozen
-    stereo_lufs: float = Field(-16.0, ge=-31, le=-9)
-    mono_lufs: float = Field(-19.0, ge=-31, le=-9)
-    true_peak_db: float = Field(-1.0, ge=-9, le=0)
-    tolerance_lu: float = Field(1.0, gt=0, le=3)
+    stereo_lufs: float = Field(default=-16.0, ge=-31, le=-9)
+    mono_lufs: float = Field(default=-19.0, ge=-31, le=-9)
+    true_peak_db: float = Field(default=-1.0, ge=-9, le=0)
+    tolerance_lu: float = Field(default=1.0, gt=0, le=3)
     # Off by default: a limiter catches peaks but keeps the loudness range;
     # compression would flatten the way people actually speak.
     compress: bool = False
@@ -106,14 +141,14 @@ class LoudnessSettings(BaseModel):
 
 class AudioSettings(BaseModel):
     model_config = Frozen
-    stereo_kbps: int = Field(128, ge=32, le=320)
-    mono_kbps: int = Field(64, ge=32, le=320)
-    sample_rate_hz: int = Field(44100, ge=22050, le=48000)
-    trim_below_db: float = Field(-50.0, ge=-90, le=-20)  # what counts as silence at either end
-    trim_keep_s: float = Field(0.3, ge=0, le=5)  # breathing room left after trimming
-    min_duration_s: float = Field(3.0, ge=0)  # shorter than this after trimming: a problem
-    max_clipped_share: float = Field(0.002, gt=0, le=1)  # share of samples stuck at full scale
-    mask_pitch: float = Field(0.82, ge=0.5, le=1.5)  # pitch/formant ratio for pseudonym-masked voices
+    stereo_kbps: int = Field(default=128, ge=32, le=320)
+    mono_kbps: int = Field(default=64, ge=32, le=320)
+    sample_rate_hz: int = Field(default=44100, ge=22050, le=48000)
+    trim_below_db: float = Field(default=-50.0, ge=-90, le=-20)  # what counts as silence at either end
+    trim_keep_s: float = Field(default=0.3, ge=0, le=5)  # breathing room left after trimming
+    min_duration_s: float = Field(default=3.0, ge=0)  # shorter than this after trimming: a problem
+    max_clipped_share: float = Field(default=0.002, gt=0, le=1)  # share of samples stuck at full scale
+    mask_pitch: float = Field(default=0.82, ge=0.5, le=1.5)  # pitch/formant ratio for pseudonym-masked voices
 
 
 class BuildSettings(Typed):
@@ -121,26 +156,26 @@ class BuildSettings(Typed):
     site_dir: str = "site"
     # A recording changed this recently is watched this long for growth,
     # so a file still being copied in is left for the next run.
-    settle_s: float = Field(2.0, ge=0, le=60)
-    tool_timeout_s: float = Field(4 * 3600, gt=0)  # one ffmpeg run; a whole night fits
-    loudness_attempts: int = Field(3, ge=1, le=6)  # renders before giving up on a loudness target
+    settle_s: float = Field(default=2.0, ge=0, le=60)
+    tool_timeout_s: float = Field(default=4 * 3600, gt=0)  # one ffmpeg run; a whole night fits
+    loudness_attempts: int = Field(default=3, ge=1, le=6)  # renders before giving up on a loudness target
 
 
 class TranscriptSettings(Typed):
     enabled: bool = True
     # "tiny.en" (default, English), "base" (multilingual) or a path to a local CTranslate2 Whisper folder.
     model: str = "tiny.en"
-    beam_size: int = Field(5, ge=1, le=10)
+    beam_size: int = Field(default=5, ge=1, le=10)
     vad_filter: bool = True
     # Off by default: with it on, Whisper repeats itself on longer recordings.
     condition_on_previous_text: bool = False
     # Whisper drops a segment it thinks is not speech (and is unsure of). 0.45 rather than its 0.6:
     # at the quiet end of a recording it otherwise "hears" words that were never said.
-    no_speech_threshold: float = Field(0.45, ge=0, le=1)
+    no_speech_threshold: float = Field(default=0.45, ge=0, le=1)
     compute_type: Literal["int8", "int8_float32", "float32"] = "int8"
-    cpu_threads: int = Field(0, ge=0, le=64)  # 0: one a core
+    cpu_threads: int = Field(default=0, ge=0, le=64)  # 0: one a core
     redact_with: Literal["tone", "silence"] = "tone"
-    redact_margin_s: float = Field(0.15, ge=0, le=2)  # hidden either side of a word's timing
+    redact_margin_s: float = Field(default=0.15, ge=0, le=2)  # hidden either side of a word's timing
 
 
 class SiteSettings(Typed):
@@ -151,8 +186,8 @@ class SiteSettings(Typed):
     templates: str = "templates"
     # Where "leave this site quickly" goes: an everyday page elsewhere, so the address bar and the
     # back button no longer show the station.
-    quick_exit_url: str = Field("https://www.bbc.co.uk/weather", pattern=r"^https?://")
-    latest: int = Field(10, ge=1, le=100)  # episodes on the home page
+    quick_exit_url: str = Field(default="https://www.bbc.co.uk/weather", pattern=r"^https?://")
+    latest: int = Field(default=10, ge=1, le=100)  # episodes on the home page
 
 
 class PublishSettings(Typed):
@@ -160,16 +195,16 @@ class PublishSettings(Typed):
     standard AWS environment variables or a named profile in ~/.aws."""
 
     bucket: str = Field(min_length=3, max_length=63, pattern=r"^[a-z0-9][a-z0-9.-]+[a-z0-9]$")
-    endpoint_url: str | None = Field(None, pattern=r"^https?://")  # none: Amazon S3 itself
+    endpoint_url: str | None = Field(default=None, pattern=r"^https?://")  # none: Amazon S3 itself
     region: str = "us-east-1"
     prefix: str = ""  # a folder inside the bucket, e.g. "radio/"
     profile: str | None = None  # an AWS profile name (~/.aws/credentials); never the keys themselves
-    attempts: int = Field(6, ge=1, le=20)  # tries per request, with backoff, on throttling, 5xx and drops
-    multipart_mb: int = Field(64, ge=5, le=5000)  # bigger files go up in parts
+    attempts: int = Field(default=6, ge=1, le=20)  # tries per request, with backoff, on throttling, 5xx and drops
+    multipart_mb: int = Field(default=64, ge=5, le=5000)  # bigger files go up in parts
 
     @model_validator(mode="before")
     @classmethod
-    def _no_secrets(cls, data):
+    def _no_secrets(cls, data: Any) -> Any:
         if isinstance(data, dict):
             secret = [k for k in data if "secret" in k.lower() or "access_key" in k.lower() or "token" in k.lower()]
             if secret:
@@ -194,26 +229,28 @@ class StreamSettings(Typed):
     variable named by `password_env`."""
 
     # Where the stream is sent: the Icecast server and mount, like "icecast://127.0.0.1:8000/night.mp3".
-    icecast_url: str | None = Field(None, pattern=r"^icecast://[^/\s@]+/[^\s]+$")
+    icecast_url: str | None = Field(default=None, pattern=r"^icecast://[^/\s@]+/[^\s]+$")
     icecast_user: str = "source"
-    password_env: str = Field("STATION_ICECAST_PASSWORD", pattern=r"^[A-Z_][A-Z0-9_]*$")
-    listen_url: str | None = Field(None, pattern=r"^https?://")  # the mount as listeners reach it (tonight page)
+    password_env: str = Field(default="STATION_ICECAST_PASSWORD", pattern=r"^[A-Z_][A-Z0-9_]*$")
+    listen_url: str | None = Field(
+        default=None, pattern=r"^https?://"
+    )  # the mount as listeners reach it (tonight page)
     hls: bool = True  # also write HLS under site/live/
-    hls_name: str = Field("night.m3u8", pattern=r"^[a-z0-9-]+\.m3u8$")
-    hls_segment_s: int = Field(6, ge=2, le=30)
-    hls_window_s: int = Field(60, ge=10, le=3600)  # how much of the night the rolling playlist lists
-    mp3_kbps: int = Field(128, ge=32, le=320)
-    aac_kbps: int = Field(96, ge=32, le=320)
-    silence_db: float = Field(-50.0, ge=-90, le=-20)  # quieter than this is silence
-    silence_max_s: float = Field(5.0, ge=1, le=60)  # silence this long: logged, and standby takes over
-    lead_s: float = Field(1.0, ge=0.2, le=10)  # how far ahead of the clock audio is sent
-    retry_s: float = Field(5.0, ge=0.5, le=300)  # wait before reconnecting a dropped output
+    hls_name: str = Field(default="night.m3u8", pattern=r"^[a-z0-9-]+\.m3u8$")
+    hls_segment_s: int = Field(default=6, ge=2, le=30)
+    hls_window_s: int = Field(default=60, ge=10, le=3600)  # how much of the night the rolling playlist lists
+    mp3_kbps: int = Field(default=128, ge=32, le=320)
+    aac_kbps: int = Field(default=96, ge=32, le=320)
+    silence_db: float = Field(default=-50.0, ge=-90, le=-20)  # quieter than this is silence
+    silence_max_s: float = Field(default=5.0, ge=1, le=60)  # silence this long: logged, and standby takes over
+    lead_s: float = Field(default=1.0, ge=0.2, le=10)  # how far ahead of the clock audio is sent
+    retry_s: float = Field(default=5.0, ge=0.5, le=300)  # wait before reconnecting a dropped output
     # The daemon (`station run`): every default APScheduler would otherwise choose is set here.
-    build_every_min: int = Field(5, ge=1, le=1440)  # look for new recordings this often
+    build_every_min: int = Field(default=5, ge=1, le=1440)  # look for new recordings this often
     assemble_at: str = "20:00"  # pin the coming night's running order at this time
-    build_grace_s: int = Field(600, ge=1)  # a build missed by less than this still runs (once)
-    assemble_grace_s: int = Field(4 * 3600, ge=1)
-    stream_grace_s: int = Field(12 * 3600, ge=1)  # a missed start still starts the night, joining late
+    build_grace_s: int = Field(default=600, ge=1)  # a build missed by less than this still runs (once)
+    assemble_grace_s: int = Field(default=4 * 3600, ge=1)
+    stream_grace_s: int = Field(default=12 * 3600, ge=1)  # a missed start still starts the night, joining late
 
     @field_validator("assemble_at")
     @classmethod
@@ -224,7 +261,7 @@ class StreamSettings(Typed):
 
     @model_validator(mode="before")
     @classmethod
-    def _no_password(cls, data):
+    def _no_password(cls, data: Any) -> Any:
         if isinstance(data, dict):
             secret = [k for k in data if "password" in k.lower() and k != "password_env"]
             if secret:
@@ -249,18 +286,18 @@ class DeskSettings(BaseModel):
 
     model_config = Frozen
     host: str = "127.0.0.1"  # where it listens; loopback unless a proxy is in front
-    port: int = Field(8470, ge=1, le=65535)
-    max_upload_mb: int = Field(500, ge=1, le=10_000)  # the largest recording a presenter can upload
+    port: int = Field(default=8470, ge=1, le=65535)
+    max_upload_mb: int = Field(default=500, ge=1, le=10_000)  # the largest recording a presenter can upload
     # Bytes do not bound the work: a few MB of FLAC can hold hours of near-silence, and every minute is
     # normalised and transcribed. The whole upload is decoded and its length checked against this.
-    max_minutes: int = Field(180, ge=1, le=24 * 60)
+    max_minutes: int = Field(default=180, ge=1, le=24 * 60)
     # Every form but an upload (a long transcript correction is the largest), and the fields any form may
     # have: the desk reads no more before it refuses, so one request cannot make it grow.
-    max_form_kb: int = Field(1024, ge=16, le=64 * 1024)
-    max_form_fields: int = Field(5000, ge=100, le=100_000)  # the schedule form of 200 blocks has about 4,000
+    max_form_kb: int = Field(default=1024, ge=16, le=64 * 1024)
+    max_form_fields: int = Field(default=5000, ge=100, le=100_000)  # the schedule form of 200 blocks has about 4,000
     build_after_change: bool = True  # build at once after an upload, correction or pause
-    idle_s: int = Field(120, ge=10, le=3600)  # a connection that sends nothing this long is closed
-    max_connections: int = Field(100, ge=4, le=10_000)  # open at once; more wait in the kernel's queue
+    idle_s: int = Field(default=120, ge=10, le=3600)  # a connection that sends nothing this long is closed
+    max_connections: int = Field(default=100, ge=4, le=10_000)  # open at once; more wait in the kernel's queue
     # Proxies whose X-Forwarded-For is believed (addresses or networks, like "127.0.0.1" for a proxy on the
     # same machine). Behind one, every request comes from its address: without this the sign-in throttle
     # would count everyone as one. Nobody else's header is believed, so it cannot be used to dodge the throttle.
@@ -286,7 +323,7 @@ class CrisisLine(Typed):
     name: str = Field(min_length=1, max_length=100)
     number: str = Field(min_length=1, max_length=50)
     hours: str = Field(min_length=1, max_length=100)
-    url: str | None = Field(None, pattern=r"^https?://", max_length=2_000)
+    url: str | None = Field(default=None, pattern=r"^https?://", max_length=2_000)
 
 
 class Settings(BaseModel):
@@ -342,16 +379,18 @@ class Config:
             return str(path)
 
 
-def read_toml(path: Path, where: str) -> tuple[dict | None, list[Problem]]:
+def read_toml(path: Path, where: str) -> tuple[dict[str, Any] | None, list[Problem]]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8")), []
     except FileNotFoundError:
-        return None, [Problem(where, "this file is missing", "create it (see README: “A station”)")]
+        return None, [Problem(where, "this file is missing", "create it (see README: “A station”)", file=where)]
     except UnicodeDecodeError:
-        return None, [Problem(where, "this file is not plain text", "save it as UTF-8 text")]
+        return None, [Problem(where, "this file is not plain text", "save it as UTF-8 text", file=where)]
     except tomllib.TOMLDecodeError as exc:
         return None, [
-            Problem(where, f"this is not valid TOML ({exc})", "fix the line it names; text values need quotes")
+            Problem(
+                where, f"this is not valid TOML ({exc})", "fix the line it names; text values need quotes", file=where
+            )
         ]
 
 
@@ -365,7 +404,7 @@ def load(root: Path) -> Config:
     if problems:
         raise ConfigError(problems)
     settings, problems = validate(Settings, data, CONFIG_NAME, example=EXAMPLE)
-    if problems:
+    if settings is None:
         raise ConfigError(problems)
     config = Config(root=root, settings=settings)
     problems = []
@@ -375,12 +414,20 @@ def load(root: Path) -> Config:
                 CONFIG_NAME,
                 f"the content folder `{settings.build.content_dir}` does not exist",
                 "create it, or set [build] content_dir",
+                file=CONFIG_NAME,
+                key=("build", "content_dir"),
             )
         )
     art = settings.station.artwork
     if art and not (root / art).is_file():
         problems.append(
-            Problem(CONFIG_NAME, f"the artwork `{art}` does not exist", "put the image there or fix `station.artwork`")
+            Problem(
+                CONFIG_NAME,
+                f"the artwork `{art}` does not exist",
+                "put the image there or fix `station.artwork`",
+                file=CONFIG_NAME,
+                key=("station", "artwork"),
+            )
         )
     if problems:
         raise ConfigError(problems)

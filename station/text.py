@@ -20,14 +20,12 @@ from __future__ import annotations
 
 import re
 
+from station.errors import TextRefused
+
 # Breaks a person means as a new line, whatever program they pasted from.
 _BREAKS = re.compile("\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
 # XML 1.0 cannot carry these at all, and nobody types them on purpose.
 REFUSED = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
-
-
-class TextRefused(ValueError):
-    """A text holds a character it cannot keep; the message says which and where."""
 
 
 def refused(value: str) -> str | None:
@@ -50,17 +48,6 @@ def clean(value: str, multiline: bool = False) -> str:
     if multiline:
         return value
     return value.replace("\n", " ").replace("\t", " ")
-
-
-def clean_all(value, multiline: bool = False):
-    """`clean()` on every string inside lists and mappings (keys too); other values as they are."""
-    if isinstance(value, str):
-        return clean(value, multiline)
-    if isinstance(value, dict):
-        return {clean_all(k): clean_all(v, multiline) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(clean_all(v, multiline) for v in value)
-    return value
 
 
 def shown(value: str) -> str:

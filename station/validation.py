@@ -11,13 +11,14 @@ import datetime
 import difflib
 import reprlib
 import unicodedata
-from typing import Any, get_args, get_origin
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TypeVar, get_args, get_origin
 
 import pydantic
 from pydantic_core import PydanticCustomError
 
-from station.errors import Problem
-from station.text import TextRefused, clean, shown
+from station.errors import Key, Problem, TextRefused
+from station.text import clean, shown
 
 Frozen = pydantic.ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
@@ -31,11 +32,16 @@ MAX_DEPTH = 32
 MAX_ITEMS = 100_000
 # Zero-width characters a paste leaves at either end of a text (a BOM from Notepad, a zero-width space
 # from a web page); inside a text they can matter (joined emoji, some scripts), so only the ends go.
+# A place in a file's data (keys and list indices, as pydantic and the YAML reader give them), and one error
+# from pydantic as it reports it.
+Place = tuple[Any, ...]
+Error = Mapping[str, Any]
+Model = TypeVar("Model", bound=pydantic.BaseModel)
 _ZERO_WIDTH_ENDS = "​⁠﻿"
 
 
 class _Refused(Exception):
-    def __init__(self, path: tuple, reason: str):
+    def __init__(self, path: Place, reason: str):
         self.path, self.reason = path, reason
 
 
@@ -53,7 +59,7 @@ class Typed(pydantic.BaseModel):
 
     @pydantic.field_validator("*", mode="before")
     @classmethod
-    def _clean_text(cls, value, info: pydantic.ValidationInfo):
+    def _clean_text(cls, value: Any, info: pydantic.ValidationInfo) -> Any:
         field = cls.model_fields.get(info.field_name or "")
         multiline = bool(field and (MULTILINE in field.metadata or _marked(field.annotation)))
         nested = bool(field and _holds_typed(field.annotation))
@@ -63,7 +69,7 @@ class Typed(pydantic.BaseModel):
             raise PydanticCustomError("text_refused", "{reason}", {"reason": exc.reason, "path": exc.path}) from None
 
 
-def _cleaned(value, multiline: bool, nested: bool, path: tuple, count: list[int]):
+def _cleaned(value: Any, multiline: bool, nested: bool, path: Place, count: list[int]) -> Any:
     count[0] += 1
     if count[0] > MAX_ITEMS:
         raise _Refused(
@@ -86,17 +92,17 @@ def _cleaned(value, multiline: bool, nested: bool, path: tuple, count: list[int]
         if nested:
             return value  # a nested model's own fields are checked, and named, by that model
         return {
-            _cleaned(k, False, nested, path + (shown(str(k)),), count): _cleaned(
-                v, multiline, nested, path + (shown(str(k)),), count
+            _cleaned(k, False, nested, (*path, shown(str(k))), count): _cleaned(
+                v, multiline, nested, (*path, shown(str(k))), count
             )
             for k, v in value.items()
         }
     if isinstance(value, (list, tuple)):
-        return type(value)(_cleaned(v, multiline, nested, path + (i,), count) for i, v in enumerate(value))
+        return type(value)(_cleaned(v, multiline, nested, (*path, i), count) for i, v in enumerate(value))
     if isinstance(value, (set, frozenset)):
         # YAML's !!set: made a list, in one order, so the same file always builds the same bytes.
         return [
-            _cleaned(v, multiline, nested, path + (i,), count)
+            _cleaned(v, multiline, nested, (*path, i), count)
             for i, v in enumerate(sorted(value, key=lambda v: (type(v).__name__, str(v))))
         ]
     return value
@@ -122,7 +128,7 @@ def did_you_mean(word: str, choices: list[str] | set[str]) -> str | None:
     return close[0] if close else None
 
 
-def one_of(value: str, known, noun: str) -> str:
+def one_of(value: str, known: Iterable[str], noun: str) -> str:
     """`value` if it is one of `known`; else a ValueError with a did-you-mean."""
     if value not in known:
         guess = did_you_mean(value, set(known))
@@ -131,7 +137,7 @@ def one_of(value: str, known, noun: str) -> str:
     return value
 
 
-def _model_at(model: type[pydantic.BaseModel], loc: tuple) -> type[pydantic.BaseModel] | None:
+def _model_at(model: type[pydantic.BaseModel], loc: Place) -> type[pydantic.BaseModel] | None:
     """The model class that owns the last key of `loc`, for did-you-mean."""
     current: Any = model
     for part in loc[:-1]:
@@ -164,7 +170,7 @@ def _unwrap(annotation: Any) -> Any:
     return annotation
 
 
-def dotted(loc: tuple) -> str:
+def dotted(loc: Sequence[Any]) -> str:
     out = ""
     for part in loc:
         if isinstance(part, int):
@@ -199,23 +205,23 @@ def _is_branch(part: Any) -> bool:
     return isinstance(part, str) and not _is_validator(part) and "[" in part
 
 
-def _place(error: dict) -> tuple:
+def _place(error: Error) -> Place:
     """The key path a person wrote, from one error: union branches dropped, a refused text's own place added."""
     loc = tuple(p for p in error["loc"] if not (_is_validator(p) or _is_branch(p)))
     if error["type"] == "text_refused":
         loc += tuple(error.get("ctx", {}).get("path", ()))
     if error["type"] == "invalid_key" and loc:  # a key YAML read as a number, a date or nothing at all
-        loc = loc[:-1] + (str(error.get("input")),)
+        loc = (*loc[:-1], str(error.get("input")))
     return loc
 
 
-def _one_branch(errors: list[dict]) -> list[dict]:
+def _one_branch(errors: Sequence[Error]) -> list[Error]:
     """Of the errors from a union's branches, those of the branch the input was meant for.
 
     `hours: [{days: mon, open: "25:00"}]` fails as a list of openings (deep inside it) and as the word
     `always` (at `hours` itself); the branch that got furthest into the input is the one it was written
     for, and only its errors are worth reading."""
-    groups: dict[tuple, list[tuple[int, Any, dict]]] = {}
+    groups: dict[Place, list[tuple[int, Any, Error]]] = {}
     plain = []
     for error in errors:
         loc = error["loc"]
@@ -233,7 +239,7 @@ def _one_branch(errors: list[dict]) -> list[dict]:
     return sorted(kept, key=lambda e: order[id(e)])
 
 
-def describe(error: dict, model: type[pydantic.BaseModel], example: dict[str, str] | None = None) -> tuple[str, str]:
+def describe(error: Error, model: type[pydantic.BaseModel], example: dict[str, str] | None = None) -> tuple[str, str]:
     """(what, fix) for one pydantic error."""
     loc = _place(error)
     key = dotted(loc) or "this file"
@@ -322,12 +328,12 @@ def describe(error: dict, model: type[pydantic.BaseModel], example: dict[str, st
 
 
 def validate(
-    model: type[pydantic.BaseModel],
+    model: type[Model],
     data: Any,
     where: str,
-    lines: dict[tuple, int] | None = None,
+    lines: dict[Place, int] | None = None,
     example: dict[str, str] | None = None,
-) -> tuple[Any, list[Problem]]:
+) -> tuple[Model | None, list[Problem]]:
     """Validate `data` into `model`; on failure return every problem at once."""
     try:
         return model.model_validate(data), []
@@ -336,16 +342,27 @@ def validate(
         for error in _one_branch(exc.errors()):
             what, fix = describe(error, model, example)
             line = _line_for(_place(error), lines or {})
-            problems.append(Problem(f"{where}{f' line {line}' if line else ''}", what, fix))
+            problems.append(
+                Problem(f"{where}{f' line {line}' if line else ''}", what, fix, file=where, key=key_of(error))
+            )
         return None, problems
 
 
-def _line_for(loc: tuple, lines: dict[tuple, int]) -> int | None:
+def key_of(error: Error) -> Key | None:
+    """The key path one pydantic error is about, as the data has it (None for the file as a whole); a key
+    YAML read as nothing (`~:`) is None in the path."""
+    place = _place(error)
+    if error["type"] == "invalid_key" and error.get("input") is None and place:
+        place = (*place[:-1], None)
+    return place or None
+
+
+def _line_for(loc: Place, lines: dict[Place, int]) -> int | None:
     loc = tuple(loc)
     if loc and loc[-1] == "None":  # an empty key, which the file spells `~`, `null` or not at all
         for spelling in ("~", "null", "Null", "NULL", ""):
-            if loc[:-1] + (spelling,) in lines:
-                return lines[loc[:-1] + (spelling,)]
+            if (*loc[:-1], spelling) in lines:
+                return lines[(*loc[:-1], spelling)]
     while loc:
         if loc in lines:
             return lines[loc]

@@ -7,7 +7,7 @@ import imageio_ffmpeg
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
-from station.web.serve import CSP, CSP_META
+from station.web.security import CSP, CSP_META
 from tests.browser import (  # noqa: F401 -- fixtures: pytest finds them by name in this module
     axe_violations,
     chromium,

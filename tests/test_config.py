@@ -127,3 +127,18 @@ def test_packaged_recovery_map_is_the_shared_one():
         assert (REPO / "station" / "data" / name).read_bytes() == (shared / name).read_bytes(), (
             f"station/data/{name} differs from shared/domain/{name}: copy the shared one in"
         )
+
+
+def test_each_problem_carries_its_file_and_key_for_programs_to_read(tmp_path):
+    (tmp_path / "content").mkdir()
+    (tmp_path / "station.toml").write_text(
+        '[station]\nname = "X"\nbase_url = "https://x.org/"\ncontact_email = "a@x.org"\n'
+        "[audio]\nstereo_kbps = 500\n[[crisis_lines]]\nname = 'Samaritans'\nnumber = '116 123'\n"
+    )
+    with pytest.raises(ConfigError) as exc:
+        config_mod.load(tmp_path)
+    # Indices count from 0 in a key (from 1 in the words), so a program can index the data with it.
+    assert [(p.file, p.key) for p in exc.value.problems] == [
+        ("station.toml", ("audio", "stereo_kbps")),
+        ("station.toml", ("crisis_lines", 0, "hours")),
+    ]

@@ -170,3 +170,24 @@ def _to(client, page: str, **overrides) -> tuple[str, dict]:
 
 def _text(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_a_problem_points_at_its_form_field_by_its_key_not_its_words():
+    from station.desk import uploads
+
+    form = uploads.Form(
+        show="small-steps",
+        title="T",
+        description="x",
+        presenter_name="Sam",
+        consent=True,
+        redact="Crawley\nCraw\x01ley",
+        topics=["no.such"],
+    )
+    _, problems = uploads.sidecar(form, dt.date(2026, 11, 29), "Europe/London", base={"tags": ["a\x03"]})
+    # `redact[2]` and `topics[1]` are entries of one form field each; `tags` has no field, so it is said at the top.
+    assert [(p.field, p.message.split(":")[0]) for p in problems] == [
+        ("topics", "Topics"),
+        ("redact", "Words to hide"),
+        ("title", "tags[1]"),
+    ]

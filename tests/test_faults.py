@@ -10,7 +10,6 @@ Each compares what is left with a clean build of the same station, byte for byte
 
 from __future__ import annotations
 
-import hashlib
 import os
 import random
 import shutil
@@ -23,7 +22,6 @@ from pathlib import Path
 import pytest
 
 from station import files
-from tests import media
 from tests.conftest import Station, tree_hashes
 
 ENV = {**os.environ, "COLUMNS": "400", "NO_COLOR": "1"}

@@ -7,7 +7,6 @@ import re
 
 from mutagen.id3 import ID3
 
-from tests.conftest import TEXT
 from tests.wer import wer
 
 STORY = (

@@ -19,6 +19,7 @@ from station.build import runner as pipeline
 from station.build import withdraw as withdraw_mod
 from station.build.workshop import own_files
 from station.desk.accounts import Accounts, database_path
+from station.errors import BackupError
 from station.records import Records
 from tests.conftest import sidecar
 from tests.test_publish import credentials, endpoint, station  # noqa: F401 -- fixtures
@@ -132,7 +133,7 @@ def test_restore_refuses_a_damaged_archive_and_writes_nothing(tmp_path, station)
     data = bytearray(archive.read_bytes())
     archive.write_bytes(bytes(data[: len(data) // 2]))
     target = tmp_path / "restored"
-    with pytest.raises(backup_mod.BackupError, match="cannot be read as a station backup"):
+    with pytest.raises(BackupError, match="cannot be read as a station backup"):
         backup_mod.restore(archive, target)
     assert [p for p in target.rglob("*") if p.is_file()] == []
 

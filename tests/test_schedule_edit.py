@@ -69,6 +69,7 @@ def test_a_changed_end_and_fill_change_those_lines_only_and_the_gap_is_a_warning
         "a block for that time, or widen one next to it"
         for day in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
     ]
+    assert {edit.block_for(config, draft, p) for p in warnings} == {None}  # a gap is in no block
     expected = ORIGINAL.replace('    end: "01:00"\n', '    end: "00:30"\n', 1).replace(
         "    fill: {shows: [night-talk]}\n", "    fill: {shows: [night-talk, small-steps]}\n", 1
     )
@@ -100,15 +101,22 @@ def test_a_misspelt_show_and_an_empty_standby_are_refused(desk):
     draft = edit.read(config, FILE)
     draft.blocks[2].fill.shows = ["smal-steps"]
     draft.blocks[2].standby = edit.SelectionDraft()
-    assert [str(p) for p in edit.save(config, draft)] == [
+    found = edit.save(config, draft)
+    assert [str(p) for p in found] == [
         f"{FILE} line 59: `blocks[3].standby`: standby is empty — every block needs standby material, so a paused "
         "presenter or a broken file never means dead air: list shows, topics, tags or files"
     ]
+    # The desk finds the block from the problem's key, never from its words or its line.
+    assert (found[0].file, found[0].key) == (FILE, ("blocks", 2, "standby"))
+    assert edit.block_for(config, draft, found[0]) == 2
     draft.blocks[2].standby.files = ["stream/standby/breathing-space.mp3"]
-    assert [str(p) for p in edit.save(config, draft)] == [
+    found = edit.save(config, draft)
+    assert [str(p) for p in found] == [
         f"{FILE} line 58: the block “First light” names the show “smal-steps”, which does not exist — did you mean "
         "`small-steps`?"
     ]
+    assert (found[0].file, found[0].key) == (FILE, ("blocks", 2, "fill", "shows", 0))
+    assert edit.block_for(config, draft, found[0]) == 2
     assert path.read_text(encoding="utf-8") == ORIGINAL
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from station.web.serve import CSP, CSP_META, make_server
+from station.web.security import CSP, CSP_META
+from station.web.serve import make_server
 
 SIZE = 5 * 1024 * 1024
 SECRET = b"the coordinator's password list"

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from station.errors import StateError
+from station.errors import StateError, StreamSetupError
 from station.radio import nights, stream
 from station.radio.playlist import Night, Slot
 from station.records import Records
@@ -477,13 +477,13 @@ def test_a_stream_with_nowhere_to_go_says_so(station, monkeypatch):
 
     # Icecast asked for, but no source password in the environment (station.toml never holds one).
     toml.write_text(plain + stream_section(icecast_port=8000), encoding="utf-8")
-    with pytest.raises(stream.StreamSetupError, match="STATION_ICECAST_PASSWORD") as raised:
+    with pytest.raises(StreamSetupError, match="STATION_ICECAST_PASSWORD") as raised:
         stream.outputs_for(station.config)
     assert "station.toml never holds it" in str(raised.value)
 
     # Neither Icecast nor HLS: there is nowhere to send the stream at all.
     toml.write_text(plain + stream_section(icecast_port=None, hls=False), encoding="utf-8")
-    with pytest.raises(stream.StreamSetupError, match="there is nowhere to send the stream"):
+    with pytest.raises(StreamSetupError, match="there is nowhere to send the stream"):
         stream.outputs_for(station.config)
 
 

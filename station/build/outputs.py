@@ -23,7 +23,7 @@ from station.build.built import BuiltEpisode
 from station.build.workshop import Job, Workshop, detail, own_files
 from station.catalog import resources as resources_mod
 from station.catalog.content import Catalog
-from station.errors import EpisodeFailed, Problem, Severity
+from station.errors import EpisodeFailed, Problem, Severity, TemplateProblem
 from station.files import sha256_json
 from station.podcast import feed
 from station.radio import library as library_mod
@@ -73,7 +73,7 @@ class Outputs:
         for b in on_site:
             try:
                 probe.episode(b)
-            except site_mod.TemplateProblem as exc:
+            except TemplateProblem as exc:
                 if not exc.whole:
                     page_failed[b.where] = f"its web page ({detail(exc.__cause__ or exc)})"
             except Exception as exc:
@@ -223,11 +223,11 @@ class Outputs:
         try:
             files = site_mod.Site(config, self.cat.shows, on_site, places, tonight).render()
         except Exception as exc:  # a station's own template: the pages already there stay, unless they name
-            if not final and not (isinstance(exc, site_mod.TemplateProblem) and exc.whole):  # a withdrawn one
+            if not final and not (isinstance(exc, TemplateProblem) and exc.whole):  # a withdrawn one
                 raise RenderFailed from exc
             self.problems.append(
                 exc.problem
-                if isinstance(exc, site_mod.TemplateProblem)
+                if isinstance(exc, TemplateProblem)
                 else Problem(
                     "the website",
                     f"it could not be rebuilt ({detail(exc)})",

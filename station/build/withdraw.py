@@ -26,15 +26,11 @@ from station.build.identity import guid_namespace, identity_of
 from station.build.workshop import own_files, remove_own_files
 from station.web import publish as publish_mod
 from station.config import Config
-from station.errors import StationError
+from station.errors import NotFound, PublishError, StationError
 from station.build.ledger import Ledger
 from station.catalog.model import Episode
 from station.records import Records
 from station.build.stages.transcribe import CORRECTION_SUFFIXES
-
-
-class NotFound(StationError):
-    pass
 
 
 @dataclass
@@ -151,7 +147,7 @@ def _own_from_bucket(config: Config, report: Report) -> None:
         plan = publish_mod.Plan(deletes=sorted(k for k in remote if k.startswith(own)))
         publish_mod.run(config, ledger, plan, s3)
         report.bucket_deleted = plan.deletes
-    except publish_mod.PublishError as exc:
+    except PublishError as exc:
         report.bucket_error = str(exc)
     finally:
         ledger.close()
@@ -166,7 +162,7 @@ def _from_bucket(config: Config, report: Report) -> None:
         publish_mod.run(config, ledger, plan, s3)
         report.bucket_deleted += plan.deletes
         report.bucket_updated = len(plan.uploads)
-    except publish_mod.PublishError as exc:
+    except PublishError as exc:
         report.bucket_error = str(exc)
     finally:
         ledger.close()

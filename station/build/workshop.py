@@ -21,7 +21,7 @@ from station.build.ledger import Ledger
 from station.build.stages import inspect, normalise
 from station.catalog.model import Episode, Show
 from station.config import Config
-from station.errors import EpisodeFailed, Problem
+from station.errors import EpisodeFailed, FfmpegFailed, Problem
 from station.files import atomic_path
 from station.records import Records
 from station.tools import ffmpeg
@@ -173,7 +173,7 @@ class Workshop:
             try:
                 with atomic_path(cover) as tmp:
                     ffmpeg.cover(art, tmp, COVER_PX, self.settings.build.tool_timeout_s)
-            except ffmpeg.FfmpegFailed:
+            except FfmpegFailed:
                 raise EpisodeFailed(
                     Problem(
                         self.config.rel(art),

@@ -102,10 +102,11 @@ def _load_show(config: Config, folder: Path, problems: list[Problem]) -> Show | 
         )
         return None
     data, found = read_toml(folder / "show.toml", where)
+    meta = None
     if not found:
         meta, found = validate(ShowMeta, data, where)
     problems += found
-    if found:
+    if meta is None:
         return None
     show = Show(slug=folder.name, folder=folder, meta=meta)
     for key in ("artwork", "intro", "outro"):
@@ -116,6 +117,8 @@ def _load_show(config: Config, folder: Path, problems: list[Problem]) -> Show | 
                     where,
                     f"the {key} `{name}` is outside this show's folder, and a show only uses its own files",
                     f'put it in {config.rel(folder)}/ and give its name there, like `{key} = "{_plain_name(name)}"`',
+                    file=where,
+                    key=(key,),
                 )
             )
             return None
@@ -125,6 +128,8 @@ def _load_show(config: Config, folder: Path, problems: list[Problem]) -> Show | 
                     where,
                     f"the {key} file `{name}` does not exist",
                     f"put it in {config.rel(folder)}/ or remove `{key}`",
+                    file=where,
+                    key=(key,),
                 )
             )
             return None
@@ -265,10 +270,14 @@ def _load_episode(config: Config, show: Show, recording: Path, problems: list[Pr
                 where,
                 "there is no consent record, and nothing is published without one",
                 "add `consent: {by: <who agreed>, date: <when>, scope: [podcast, site, stream]}`",
+                file=where,
+                key=("consent",),
             )
         )
     meta, found = validate(EpisodeMeta, data, where, lines=lines, example=SIDECAR_EXAMPLE)
-    problems += [p for p in found if p.what != "`consent` is missing"]  # said above, in plainer words
+    if "consent" not in data:  # its absence is said above, in plainer words
+        found = [p for p in found if p.key != ("consent",)]
+    problems += found
     if meta is None:
         return None
     if meta.artwork and not _inside(show.folder, meta.artwork):
@@ -278,6 +287,8 @@ def _load_episode(config: Config, show: Show, recording: Path, problems: list[Pr
                 f"the artwork `{meta.artwork}` is outside this show's folder, and an episode "
                 "only uses its show's files",
                 f"put the image beside the recording and give its name, like `artwork: {_plain_name(meta.artwork)}`",
+                file=where,
+                key=("artwork",),
             )
         )
         return None
@@ -288,6 +299,8 @@ def _load_episode(config: Config, show: Show, recording: Path, problems: list[Pr
                 where,
                 f"the artwork `{meta.artwork}` does not exist",
                 "put the image beside the recording or remove `artwork`",
+                file=where,
+                key=("artwork",),
             )
         )
         return None

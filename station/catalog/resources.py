@@ -281,6 +281,8 @@ def load(config: Config, today: Date) -> tuple[list[Resource], list[Problem]]:
                     "year ago; hours and contacts change",
                     "check it with the service and update `last_checked`",
                     Severity.WARNING,
+                    file=where,
+                    key=("last_checked",),
                 )
             )
         found.append(Resource(path.stem, path, meta, intervals(meta.hours) if meta.hours else ()))

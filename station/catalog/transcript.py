@@ -17,6 +17,8 @@ import json
 import re
 from dataclasses import dataclass, field, replace
 
+from station.errors import CorrectionError
+
 LINE_CHARS = 42
 CUE_CHARS = 2 * LINE_CHARS
 CUE_SECONDS = 7.0
@@ -191,10 +193,6 @@ FORMATS = {".vtt": to_vtt, ".srt": to_srt, ".json": to_json, ".txt": to_text}
 
 
 # ---------------------------------------------------------------- reading corrections
-
-
-class CorrectionError(ValueError):
-    pass
 
 
 _TIME = r"(?:(\d+):)?(\d{1,2}):(\d{2})[.,](\d{1,3})"

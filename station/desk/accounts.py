@@ -18,21 +18,27 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from station.config import (
+    ACCOUNTS_BUSY_S,
+    FAILURE_WINDOW_S,
+    FAILURES_PER_ADDRESS,
+    FAILURES_PER_NAME,
+    MAX_PASSWORD,
+    MIN_PASSWORD,
+    SESSION_IDLE_S,
+    SESSION_MAX_S,
+    Config,
+)
+from station.errors import AccountError, TextRefused
 from station.files import private_dir, private_file
-from station.text import TextRefused, clean
+from station.text import clean
 
 ROLES = ("presenter", "coordinator")
-MIN_PASSWORD = 10
-SESSION_IDLE_S = 12 * 3600  # signed out after half a day without use…
-SESSION_MAX_S = 7 * 24 * 3600  # …and after a week in any case
-FAILURES_PER_NAME = 5  # wrong passwords for one account within the window…
-FAILURES_PER_ADDRESS = 20  # …or from one address, before sign-in waits
-FAILURE_WINDOW_S = 15 * 60
-MAX_PASSWORD = 1024  # argon2 takes any length; nobody types more, and hashing more is work
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, username TEXT NOT NULL UNIQUE COLLATE NOCASE,
@@ -43,10 +49,6 @@ CREATE TABLE IF NOT EXISTS sessions (token TEXT PRIMARY KEY, user_id INTEGER NOT
 CREATE TABLE IF NOT EXISTS failures (key TEXT NOT NULL, at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS owners (recording TEXT PRIMARY KEY, user_id INTEGER NOT NULL);
 """
-
-
-class AccountError(ValueError):
-    """Said to whoever manages accounts, in plain words."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
 
 
-def database_path(config) -> Path:
+def database_path(config: Config) -> Path:
     """Where a station's accounts live; an older station's `.station/desk.sqlite` is moved there once."""
     path = config.records_dir / "desk.sqlite"
     old = config.state_dir / "desk.sqlite"
@@ -94,7 +96,7 @@ class Accounts:
     def __init__(self, path: Path):
         private_file(path)  # 0600 before SQLite opens it: its journal files take its mode
         # One connection shared by the server's threads, so every write goes through this lock.
-        self.db = sqlite3.connect(path, check_same_thread=False, timeout=10)
+        self.db = sqlite3.connect(path, check_same_thread=False, timeout=ACCOUNTS_BUSY_S)
         self.lock = threading.Lock()
         self.hasher = PasswordHasher()
         # Checked against when the name is unknown, so a wrong name takes as long as a wrong password.
@@ -105,7 +107,7 @@ class Accounts:
     def close(self) -> None:
         self.db.close()
 
-    def _read(self, sql: str, args: tuple = ()) -> list[tuple]:
+    def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self.lock:
             return self.db.execute(sql, args).fetchall()
 
@@ -126,6 +128,7 @@ class Accounts:
                 )
         except sqlite3.IntegrityError:
             raise AccountError(f"there is already an account called {username!r}") from None
+        assert cur.lastrowid is not None  # set by every INSERT
         return User(cur.lastrowid, username, role, presenter_name)
 
     def users(self) -> list[User]:
@@ -180,7 +183,8 @@ class Accounts:
         user = self.get(user_id)
         if user is None or not user.coordinator:
             return False
-        return self._read("SELECT COUNT(*) FROM users WHERE role = 'coordinator'")[0][0] == 1
+        coordinators: int = self._read("SELECT COUNT(*) FROM users WHERE role = 'coordinator'")[0][0]
+        return coordinators == 1
 
     @staticmethod
     def _check_password(password: str) -> None:
@@ -237,7 +241,7 @@ class Accounts:
             ok = self.hasher.verify(row[1] if row else self._decoy, password) and row is not None
         except (VerificationError, InvalidHashError):
             ok = False
-        if not ok:
+        if not ok or row is None:
             return SignIn()  # already counted
         user_id, stored = row
         token, csrf, now = secrets.token_urlsafe(32), secrets.token_urlsafe(32), time.time()
@@ -251,12 +255,15 @@ class Accounts:
                 "INSERT INTO sessions (token, user_id, csrf, created, seen) VALUES (?, ?, ?, ?, ?)",
                 (_digest(token), user_id, csrf, now, now),
             )
-        return SignIn(token, Session(self.get(user_id), csrf))
+        user = self.get(user_id)
+        if user is None:  # removed by a coordinator a moment ago
+            return SignIn()
+        return SignIn(token, Session(user, csrf))
 
     def sign_in(self, username: str, password: str, address: str) -> tuple[str, Session] | None:
         """A new session token and its session, or None (a wrong password, counted, or a wait)."""
         found = self.attempt(username, password, address)
-        return (found.token, found.session) if found.token else None
+        return (found.token, found.session) if found.token and found.session else None
 
     def live(self, token: str | None) -> Session | None:
         """The session a token belongs to while it lasts, read only (the server's gate asks this)."""
@@ -301,7 +308,9 @@ class Accounts:
 
     @staticmethod
     def csrf_ok(expected: str, given: str | None) -> bool:
-        return bool(given) and hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
+        if not given:
+            return False
+        return hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
 
     # ------------------------------------------------------------ who looks after which episode
     def owner(self, recording: str) -> int | None:

@@ -21,42 +21,38 @@ import secrets
 import shutil
 import tempfile
 import urllib.parse
-from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
-from flask import Flask, Request, abort, current_app, g, redirect, render_template, request, url_for
+from flask import Flask, Request, Response, abort, current_app, g, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from station.config import Config
-from station.desk import gate
+from station.desk import gate, presenter_pages, station_pages
 from station.desk.accounts import Accounts, database_path
 from station.desk.builder import Builder
+from station.desk.pages import Desk, desk, page
 from station.files import private_dir
 
 SESSION_COOKIE = gate.SESSION_COOKIE
-REFUSAL_KEY = "desk.refusal"  # set by the server (server.py) on a request whose body it did not read
 PRESIGN_COOKIE = "__Host-desk-signin"  # binds the sign-in form's CSRF token before there is a session
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 HERE = Path(__file__).parent
-
-
-@dataclass
-class Desk:
-    config: Config
-    accounts: Accounts
-    builder: Builder | None
-
-    def changed(self) -> None:
-        """Something in content/ or scheduler/ changed at the desk: build, if the station wants that."""
-        if self.builder is not None:
-            self.builder.request()
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class _Request(Request):
-    def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
+    def _get_file_stream(
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
+        content_length: int | None = None,
+    ) -> IO[bytes]:
         # An upload is received on the station's own disk (.station/uploads/), not in the temp folder (often
         # RAM): from there it is linked into its show folder, not copied again.
         folder = private_dir(current_app.extensions["desk"].config.state_dir / "uploads")
@@ -115,50 +111,16 @@ def create_app(config: Config, accounts: Accounts | None = None, build: bool | N
             500,
         ),
     )
-    from station.desk import presenter_pages, station_pages
-
     app.register_blueprint(presenter_pages.bp)
     app.register_blueprint(station_pages.bp)
     _signin_routes(app)
     return app
 
 
-def desk() -> Desk:
-    from flask import current_app
-
-    return current_app.extensions["desk"]
-
-
-def user():
-    return g.session.user
-
-
-def page(template: str, **values):
-    """Render a desk page with what every page needs: who is signed in, the CSRF token, the nav."""
-    session = getattr(g, "session", None)
-    return render_template(
-        template,
-        me=session.user if session else None,
-        csrf=g.get("csrf", ""),
-        station=desk().config.settings.station.name,
-        **values,
-    )
-
-
-def coordinators_only(view):
-    @functools.wraps(view)
-    def wrapped(*args, **kwargs):
-        if not user().coordinator:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped
-
-
-def _guard():
+def _guard() -> ResponseReturnValue | None:
     d = desk()
     settings = d.config.settings.desk
-    refused = request.environ.get(REFUSAL_KEY)
+    refused = request.environ.get(gate.REFUSAL_KEY)
     if refused is None:
         chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
         announced = None if chunked else (request.content_length or 0)
@@ -209,7 +171,7 @@ def _too_many_fields(admission: gate.Admission, most: int) -> bool:
     return body.count(b"&") >= most
 
 
-def _refused(refusal: str, admission: gate.Admission):
+def _refused(refusal: str, admission: gate.Admission) -> ResponseReturnValue:
     """The plain page for a request held to its limits: a body the server left unread (it then closes the
     connection), or one the app will not parse."""
     d = desk()
@@ -241,7 +203,7 @@ def _refused(refusal: str, admission: gate.Admission):
     return response
 
 
-def _other_error(error: HTTPException):
+def _other_error(error: HTTPException) -> ResponseReturnValue:
     if error.code is None or error.code >= 500:
         return error
     return page(
@@ -251,7 +213,7 @@ def _other_error(error: HTTPException):
     ), error.code
 
 
-def _headers(response):
+def _headers(response: Response) -> Response:
     response.headers["Content-Security-Policy"] = CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
@@ -263,7 +225,7 @@ def _headers(response):
     return response
 
 
-def _too_large(error):
+def _too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
     upload = gate.UPLOAD_PATH.match(request.path) and request.method == "POST"
     return (
         _too_large_upload()
@@ -272,7 +234,7 @@ def _too_large(error):
     )
 
 
-def _too_large_upload():
+def _too_large_upload() -> tuple[str, int]:
     limit = desk().config.settings.desk.max_upload_mb
     return page(
         "error.html",
@@ -282,7 +244,7 @@ def _too_large_upload():
     ), 413
 
 
-def _too_large_form():
+def _too_large_form() -> tuple[str, int]:
     settings = desk().config.settings.desk
     return page(
         "error.html",
@@ -326,11 +288,11 @@ def client_address() -> str:
 
 
 @functools.cache
-def _networks(listed: tuple[str, ...]) -> tuple:
+def _networks(listed: tuple[str, ...]) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(n, strict=False) for n in listed)
 
 
-def _within(address: str, networks: tuple) -> bool:
+def _within(address: str, networks: tuple[Network, ...]) -> bool:
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
@@ -340,7 +302,7 @@ def _within(address: str, networks: tuple) -> bool:
 
 def _signin_routes(app: Flask) -> None:
     @app.route("/sign-in", methods=["GET", "POST"])
-    def sign_in():
+    def sign_in() -> ResponseReturnValue:
         accounts = desk().accounts
         message, username = None, ""
         if request.method == "POST":
@@ -364,7 +326,7 @@ def _signin_routes(app: Flask) -> None:
         return page("sign_in.html", title="Sign in", message=message, username=username), status
 
     @app.route("/sign-out", methods=["POST"])
-    def sign_out():
+    def sign_out() -> ResponseReturnValue:
         desk().accounts.sign_out(request.cookies.get(SESSION_COOKIE, ""))
         response = redirect(url_for("sign_in"))
         response.delete_cookie(SESSION_COOKIE, secure=True, httponly=True, samesite="Strict", path="/")

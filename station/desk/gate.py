@@ -23,12 +23,16 @@ from __future__ import annotations
 import hmac
 import re
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
+from typing import Protocol
 
 from werkzeug.http import parse_cookie
 
+from station.config import DeskSettings
+
 SESSION_COOKIE = "__Host-desk"  # __Host-: Secure, Path=/, no Domain — it cannot be set by another site
+REFUSAL_KEY = "desk.refusal"  # set by the server (server.py) on a request whose body it did not read
 SMALL_BODY = 16 * 1024  # the sign-in form is a few hundred bytes; before signing in, nothing larger
 UPLOAD_PATH = re.compile(r"^/(upload|episodes/[^/]+/details)/?\Z")
 
@@ -49,15 +53,22 @@ class Admission:
         return self.over if size is not None and size > self.limit else None
 
 
-def limits(settings) -> tuple[int, int]:
+class Session(Protocol):
+    """What the gate needs of a signed-in session (accounts.Session): its CSRF token."""
+
+    @property
+    def csrf(self) -> str: ...
+
+
+def limits(settings: DeskSettings) -> tuple[int, int]:
     """(form, upload) limits in bytes from the [desk] settings."""
     form = settings.max_form_kb * 1024
     return form, form + settings.max_upload_mb * 1024 * 1024
 
 
 def admit(
-    settings,
-    session_of: Callable[[str], object | None],
+    settings: DeskSettings,
+    session_of: Callable[[str], Session | None],
     method: str,
     path: str,
     query: str,

@@ -8,33 +8,35 @@ found", so nobody learns what else is there. Coordinators see every episode.
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
+from pathlib import Path
 
 from flask import Blueprint, abort, g, redirect, request, send_file, url_for
+from flask.typing import ResponseReturnValue
 
 from station.build import withdraw as withdraw_mod
 from station.catalog import content as catalog_mod
 from station.catalog.model import CONTENT_NOTES
 from station.desk import episodes as episodes_mod
 from station.desk import schedule_edit, uploads
-from station.desk.app import desk, page, user
 from station.desk.numbers import whole_number
-from station.errors import StationError
+from station.desk.pages import desk, page, user
+from station.errors import FieldProblem, StationError, TextRefused, UploadRefused
 from station.files import write_text
-from station.text import TextRefused, clean
+from station.text import clean
 
 bp = Blueprint("presenter", __name__)
 log = logging.getLogger("station.desk")
 
 
-def _views():
+def _views() -> list[episodes_mod.EpisodeView]:
     d = desk()
     views = episodes_mod.all_views(d.config, d.accounts.owners())
     me = user()
     return views if me.coordinator else [v for v in views if v.owner == me.id]
 
 
-def _episode(eid: str):
+def _episode(eid: str) -> episodes_mod.EpisodeView:
     """The episode, if it is this user's to see; else "not found", the same as for one that is not there."""
     d = desk()
     found = episodes_mod.view_of(d.config, d.accounts.owners(), eid)
@@ -44,7 +46,7 @@ def _episode(eid: str):
 
 
 @bp.route("/")
-def episodes():
+def episodes() -> ResponseReturnValue:
     views = _views()
     names = {u.id: u.username for u in desk().accounts.users()} if user().coordinator else {}
     return page(
@@ -57,10 +59,10 @@ def episodes():
 
 
 @bp.route("/upload", methods=["GET", "POST"])
-def upload():
+def upload() -> ResponseReturnValue:
     d = desk()
     form = uploads.Form(presenter_name=user().presenter_name)
-    problems: list[uploads.FieldProblem] = []
+    problems: list[FieldProblem] = []
     if request.method == "POST":
         form = uploads.Form.from_request(request.form)
         sent = request.files.get("recording")
@@ -69,11 +71,11 @@ def upload():
                 d.config,
                 form,
                 sent.stream if sent else None,
-                sent.filename if sent else "",
+                (sent.filename or "") if sent else "",
                 date.today(),
                 names=_own_names(),
             )
-        except uploads.UploadRefused as refused:
+        except UploadRefused as refused:
             problems = refused.problems
         else:
             rel = d.config.rel(recording)
@@ -99,7 +101,7 @@ def upload():
 
 
 @bp.route("/episodes/<eid>")
-def episode(eid: str):
+def episode(eid: str) -> ResponseReturnValue:
     view = _episode(eid)
     d = desk()
     transcript = episodes_mod.transcript_of(d.config, view) if view.state != "withdrawn" else None
@@ -126,13 +128,13 @@ def episode(eid: str):
 
 
 @bp.route("/episodes/<eid>/details", methods=["GET", "POST"])
-def details(eid: str):
+def details(eid: str) -> ResponseReturnValue:
     view = _episode(eid)
     if view.state == "withdrawn":
         abort(404)  # agreeing again is a conversation with a coordinator, not a form
     d = desk()
     recording = d.config.root / view.recording
-    problems: list[uploads.FieldProblem] = []
+    problems: list[FieldProblem] = []
     if request.method == "POST":
         form = uploads.Form.from_request(request.form)
         form.show = view.show
@@ -143,11 +145,11 @@ def details(eid: str):
                 recording,
                 form,
                 sent.stream if sent else None,
-                sent.filename if sent else "",
+                (sent.filename or "") if sent else "",
                 date.today(),
                 names=_own_names(),
             )
-        except uploads.UploadRefused as refused:
+        except UploadRefused as refused:
             problems = refused.problems
         else:
             log.info("details changed at the desk: %s", view.recording)
@@ -173,14 +175,14 @@ def details(eid: str):
 
 
 @bp.route("/episodes/<eid>/audio")
-def audio(eid: str):
+def audio(eid: str) -> ResponseReturnValue:
     path = _audio_path(_episode(eid))
     if path is None:
         abort(404)
     return send_file(path, mimetype="audio/mpeg", conditional=True, max_age=0)
 
 
-def _audio_path(view):
+def _audio_path(view: episodes_mod.EpisodeView) -> Path | None:
     """The episode as listeners hear it (normalised, redacted), once a build has made it."""
     if view.state == "withdrawn" or not view.audio:
         return None
@@ -189,7 +191,7 @@ def _audio_path(view):
 
 
 @bp.route("/episodes/<eid>/transcript", methods=["POST"])
-def transcript(eid: str):
+def transcript(eid: str) -> ResponseReturnValue:
     view = _episode(eid)
     if view.state == "withdrawn":
         abort(404)
@@ -216,7 +218,7 @@ def transcript(eid: str):
 
 
 @bp.route("/episodes/<eid>/withdraw", methods=["POST"])
-def withdraw(eid: str):
+def withdraw(eid: str) -> ResponseReturnValue:
     view = _episode(eid)
     if request.form.get("confirm") != "yes":
         return page(
@@ -227,7 +229,7 @@ def withdraw(eid: str):
     d = desk()
     try:
         report = withdraw_mod.withdraw(
-            d.config, view.recording, datetime.now(timezone.utc), delete_recording=request.form.get("delete") == "yes"
+            d.config, view.recording, datetime.now(UTC), delete_recording=request.form.get("delete") == "yes"
         )
     except StationError as exc:
         return page("error.html", title="The withdrawal did not finish", message=str(exc)), 500
@@ -241,7 +243,7 @@ def withdraw(eid: str):
 
 
 @bp.route("/episodes/<eid>/owner", methods=["POST"])
-def owner(eid: str):
+def owner(eid: str) -> ResponseReturnValue:
     if not user().coordinator:
         abort(403)
     view = _episode(eid)
@@ -259,7 +261,7 @@ def owner(eid: str):
 
 
 @bp.route("/pause", methods=["GET", "POST"])
-def pause():
+def pause() -> ResponseReturnValue:
     d = desk()
     me = user()
     name = me.presenter_name

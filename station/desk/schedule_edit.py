@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import re
 import threading
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from station import files
 from station.catalog import content as catalog_mod
@@ -29,7 +29,6 @@ from station.config import Config
 from station.errors import Problem
 from station.radio import schedule
 from station.tools import yaml_edit, yaml_file
-from station.tools.yaml_edit import CommentedMap, CommentedSeq
 from station.validation import validate
 
 SELECTION_KEYS = ["shows", "topics", "tags", "files"]
@@ -144,6 +143,7 @@ def save(config: Config, draft: Draft, shows: set[str] | None = None) -> list[Pr
                     draft.file,
                     "this schedule was changed while you were editing it (in another window, or by hand)",
                     "open it again and make your change once more",
+                    file=draft.file,
                 )
             ]
         unchanged = _document(text, draft.file).text()
@@ -161,15 +161,14 @@ def save(config: Config, draft: Draft, shows: set[str] | None = None) -> list[Pr
 
 
 def block_for(config: Config, draft: Draft, problem: Problem) -> int | None:
-    """The index in `draft.blocks` of the block a problem from `save(config, draft)` points into, if any."""
-    match = re.search(r" line (\d+)$", problem.where)
-    if not match or not _concerns(problem, draft.file):
+    """The index in `draft.blocks` of the block a problem from `save(config, draft)` is about, if any.
+
+    The candidate lists the draft's blocks in the draft's order, so a problem's key in it
+    (`blocks`, i, …) names the block; a problem about the blocks as a whole (a gap) names none."""
+    key = problem.key or ()
+    if not _concerns(problem, draft.file) or len(key) < 2 or key[0] != "blocks" or not isinstance(key[1], int):
         return None
-    candidate = _candidate(_path(config, draft.file).read_text(encoding="utf-8"), draft)
-    _, lines, _ = yaml_file.read(Path(draft.file), draft.file, schedule.EXAMPLE, candidate)
-    starts = [lines.get(("blocks", i), 0) for i in range(len(draft.blocks))]
-    inside = [i for i, first in enumerate(starts) if 0 < first <= int(match.group(1))]
-    return inside[-1] if inside else None
+    return key[1] if key[1] < len(draft.blocks) else None
 
 
 def move_block(draft: Draft, index: int, by: int) -> None:
@@ -187,7 +186,7 @@ def new_block(draft: Draft) -> BlockDraft:
     """
     try:
         end = schedule.clock_minutes(draft.window_end)
-        length = schedule.Window(start=draft.window_start, end=draft.window_end).length_min
+        length = schedule.Window.model_validate({"start": draft.window_start, "end": draft.window_end}).length_min
     except ValueError:
         end, length = 7 * 60, 60
     start = (end - min(60, length)) % (24 * 60)
@@ -233,8 +232,8 @@ def set_paused(config: Config, presenter: str, until: date | None) -> None:
         if entry is None:
             listing = yaml_edit.Listing(entries)
             entry = yaml_edit.block_map({"presenter": name})
-            listing.put(list(entries) + [entry])
-            entries.fa.set_block_style()
+            listing.put([*entries, entry])
+            yaml_edit.block_style(entries)
         if until is None:
             entry.pop("until", None)
         elif entry.get("until") != until:
@@ -282,7 +281,7 @@ def _document(text: str, file: str) -> yaml_edit.Document:
         raise ValueError(
             f"{file} cannot be read as YAML ({exc}) — fix it by hand; `station schedule check` says where"
         ) from exc
-    if not isinstance(doc.data, CommentedMap):
+    if not yaml_edit.is_map(doc.data):
         raise ValueError(f"{file} is not a schedule — fill it in as in {schedule.EXAMPLE}")
     return doc
 
@@ -291,18 +290,18 @@ def _revision(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _text(value) -> str:
+def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _clock(value) -> str:
+def _clock(value: Any) -> str:
     try:
         return schedule.clock_text(schedule.clock_minutes(value))
     except ValueError:
         return _text(value)  # shown as written, so the form can show the mistake `save` will name
 
 
-def _days(value) -> list[str]:
+def _days(value: Any) -> list[str]:
     if value is None or value in ("every", "all", "every night"):
         return list(schedule.DAYS)
     if not isinstance(value, list):
@@ -311,18 +310,18 @@ def _days(value) -> list[str]:
     return [d for d in schedule.DAYS if d in named]
 
 
-def _strings(value) -> list[str]:
+def _strings(value: Any) -> list[str]:
     if value is None:
         return []
     return [str(v) for v in value] if isinstance(value, list) else [str(value)]
 
 
-def _read_selection(value) -> SelectionDraft:
+def _read_selection(value: Any) -> SelectionDraft:
     value = value if isinstance(value, dict) else {}
     return SelectionDraft(**{k: _strings(value.get(k)) for k in SELECTION_KEYS})
 
 
-def _read_block(value: dict, index: int) -> BlockDraft:
+def _read_block(value: dict[str, Any], index: int) -> BlockDraft:
     return BlockDraft(
         name=_text(value.get("name")),
         days=_days(value.get("days")),
@@ -334,7 +333,7 @@ def _read_block(value: dict, index: int) -> BlockDraft:
     )
 
 
-def _read_rules(value) -> RulesDraft:
+def _read_rules(value: Any) -> RulesDraft:
     value = value if isinstance(value, dict) else {}
     defaults = schedule.Rules()
     # A value of the wrong kind is carried as written, so saving an untouched form leaves it alone.
@@ -359,7 +358,7 @@ def _candidate(text: str, draft: Draft) -> str:
     if _text(data.get("name")) != draft.name.strip():
         yaml_edit.put(data, "name", draft.name.strip(), TOP_ORDER)
     window = data.get("window")
-    if not isinstance(window, CommentedMap):
+    if not yaml_edit.is_map(window):
         window = yaml_edit.block_map()
         yaml_edit.put(data, "window", window, TOP_ORDER)
     _put_clock(window, "start", draft.window_start, ["start", "end"])
@@ -369,7 +368,7 @@ def _candidate(text: str, draft: Draft) -> str:
     return doc.text()
 
 
-def _put_clock(m: CommentedMap, key: str, value: str, order: list[str]) -> None:
+def _put_clock(m: yaml_edit.Map, key: str, value: str, order: list[str]) -> None:
     value = value.strip()
     try:
         minutes = schedule.clock_minutes(value)
@@ -382,14 +381,14 @@ def _put_clock(m: CommentedMap, key: str, value: str, order: list[str]) -> None:
     yaml_edit.put(m, key, yaml_edit.quoted(schedule.clock_text(minutes) if minutes is not None else value), order)
 
 
-def _same_clock(value, minutes: int) -> bool:
+def _same_clock(value: Any, minutes: int) -> bool:
     try:
         return schedule.clock_minutes(value) == minutes
     except ValueError:
         return False
 
 
-def _same_value(old, new) -> bool:
+def _same_value(old: Any, new: Any) -> bool:
     if isinstance(old, bool) or isinstance(new, bool) or old is None or new is None:
         return old is new or (type(old) is type(new) and old == new)
     if isinstance(old, (int, float)) and isinstance(new, (int, float)):
@@ -397,17 +396,17 @@ def _same_value(old, new) -> bool:
     return _text(old) == _text(new)
 
 
-def _plain_number(value):
+def _plain_number(value: Any) -> Any:
     # 25.0 from a form is written 25, as a coordinator would.
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
 
 
-def _put_rules(data: CommentedMap, rules: RulesDraft) -> None:
+def _put_rules(data: yaml_edit.Map, rules: RulesDraft) -> None:
     defaults = schedule.Rules()
     m = data.get("rules")
-    added = not isinstance(m, CommentedMap)
+    added = not yaml_edit.is_map(m)
     if added:
         m = yaml_edit.block_map()
     for key in _RULE_SCALARS:
@@ -422,52 +421,50 @@ def _put_rules(data: CommentedMap, rules: RulesDraft) -> None:
         yaml_edit.put(data, "rules", m, TOP_ORDER)
 
 
-def _put_note_hours(rules: CommentedMap, wanted: list[tuple[list[str], str]]) -> None:
+def _put_note_hours(rules: yaml_edit.Map, wanted: list[tuple[list[str], str]]) -> None:
     seq = rules.get("notes_after")
-    if not isinstance(seq, CommentedSeq):
+    if not yaml_edit.is_seq(seq):
         if wanted:
             yaml_edit.put(
                 rules,
                 "notes_after",
-                CommentedSeq([_put_note_hour(yaml_edit.block_map(), notes, after) for notes, after in wanted]),
+                yaml_edit.seq([_put_note_hour(yaml_edit.block_map(), notes, after) for notes, after in wanted]),
                 RULE_ORDER,
             )
         return
     if len(seq) == len(wanted) and all(
         isinstance(item, dict) and _strings(item.get("notes")) == notes and _clock(item.get("after")) == _clock(after)
-        for item, (notes, after) in zip(seq, wanted)
+        for item, (notes, after) in zip(seq, wanted, strict=True)
     ):
         return
     listing = yaml_edit.Listing(seq)
     listing.put(
         [
-            _put_note_hour(
-                seq[i] if i < len(seq) and isinstance(seq[i], CommentedMap) else yaml_edit.block_map(), notes, after
-            )
+            _put_note_hour(seq[i] if i < len(seq) and yaml_edit.is_map(seq[i]) else yaml_edit.block_map(), notes, after)
             for i, (notes, after) in enumerate(wanted)
         ]
     )
     if wanted:
-        seq.fa.set_block_style()
+        yaml_edit.block_style(seq)
 
 
-def _put_note_hour(item: CommentedMap, notes: list[str], after: str) -> CommentedMap:
+def _put_note_hour(item: yaml_edit.Map, notes: list[str], after: str) -> yaml_edit.Map:
     if not (isinstance(item.get("notes"), list) and _strings(item["notes"]) == notes):
         yaml_edit.put_list(item, "notes", notes, ["notes", "after"])
     _put_clock(item, "after", after, ["notes", "after"])
     return item
 
 
-def _put_blocks(data: CommentedMap, blocks: list[BlockDraft]) -> None:
+def _put_blocks(data: yaml_edit.Map, blocks: list[BlockDraft]) -> None:
     seq = data.get("blocks")
-    if not isinstance(seq, CommentedSeq):
-        seq = CommentedSeq()
+    if not yaml_edit.is_seq(seq):
+        seq = yaml_edit.seq()
         yaml_edit.put(data, "blocks", seq, TOP_ORDER)
     listing = yaml_edit.Listing(seq)  # before any change: it reads where each comment sits now
     old, used, items = list(seq), set(), []
     for block in blocks:
         o = block.origin
-        if o is not None and 0 <= o < len(old) and o not in used and isinstance(old[o], CommentedMap):
+        if o is not None and 0 <= o < len(old) and o not in used and yaml_edit.is_map(old[o]):
             used.add(o)
             item = old[o]
         else:
@@ -476,10 +473,10 @@ def _put_blocks(data: CommentedMap, blocks: list[BlockDraft]) -> None:
         items.append(item)
     listing.put(items)
     if items:
-        seq.fa.set_block_style()
+        yaml_edit.block_style(seq)
 
 
-def _put_block(m: CommentedMap, block: BlockDraft) -> None:
+def _put_block(m: yaml_edit.Map, block: BlockDraft) -> None:
     if _text(m.get("name")) != block.name.strip():
         yaml_edit.put(m, "name", block.name.strip(), BLOCK_ORDER)
     days = [d for d in schedule.DAYS if d in {str(x).strip().lower()[:3] for x in block.days}]
@@ -494,9 +491,9 @@ def _put_block(m: CommentedMap, block: BlockDraft) -> None:
         _put_selection(m, part, getattr(block, part))
 
 
-def _put_selection(block: CommentedMap, part: str, selection: SelectionDraft) -> None:
+def _put_selection(block: yaml_edit.Map, part: str, selection: SelectionDraft) -> None:
     m = block.get(part)
-    if not isinstance(m, CommentedMap):
+    if not yaml_edit.is_map(m):
         m = yaml_edit.flow_map()  # `fill: {shows: [night-talk]}`, as the demo writes it
         yaml_edit.put(block, part, m, BLOCK_ORDER)
     for key in SELECTION_KEYS:
@@ -511,7 +508,7 @@ def _put_selection(block: CommentedMap, part: str, selection: SelectionDraft) ->
 
 
 def _concerns(problem: Problem, file: str) -> bool:
-    return problem.where == file or problem.where.startswith(file + " line ")
+    return problem.file == file
 
 
 # The pause list
@@ -530,17 +527,17 @@ def _paused_file(config: Config, text: str) -> schedule.PausedFile:
     return parsed
 
 
-def _paused_document(config: Config, text: str) -> tuple[yaml_edit.Document, CommentedSeq]:
+def _paused_document(config: Config, text: str) -> tuple[yaml_edit.Document, yaml_edit.Seq]:
     _paused_file(config, text)  # a broken pause list is fixed by hand first, never written over
     doc = yaml_edit.Document(text)
     entries = doc.data.get("paused")
-    if not isinstance(entries, CommentedSeq):
-        entries = CommentedSeq()
+    if not yaml_edit.is_seq(entries):
+        entries = yaml_edit.seq()
         yaml_edit.put(doc.data, "paused", entries, ["paused"])
     return doc, entries
 
 
-def _is_presenter(entry, name: str) -> bool:
+def _is_presenter(entry: Any, name: str) -> bool:
     return isinstance(entry, dict) and _text(entry.get("presenter")).strip().casefold() == name.casefold()
 
 

@@ -15,7 +15,9 @@ folder that may be RAM.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO, Any
 
 from flask import Flask
 from waitress.buffers import OverflowableBuffer, TempfileBasedBuffer
@@ -26,13 +28,13 @@ from waitress.task import WSGITask
 
 from station.config import Config
 from station.desk import gate
-from station.desk.app import REFUSAL_KEY, create_app
+from station.desk.app import create_app
 from station.files import private_dir
 
 HEADER_LIMIT = 64 * 1024  # request line and headers: a cookie and a few headers need a few KB
 
 
-def make_server(config: Config, host: str, port: int, build: bool | None = None):
+def make_server(config: Config, host: str, port: int, build: bool | None = None) -> tuple[Any, Flask]:
     """A server ready to `.run()` (port 0 picks a free one: see `.effective_port`), and its app."""
     app: Flask = create_app(config, build=build)
     desk = app.extensions["desk"]
@@ -45,7 +47,7 @@ def make_server(config: Config, host: str, port: int, build: bool | None = None)
     parser = type("DeskParser", (_GatedParser,), {"admit": staticmethod(admit), "spool": spool})
     channel = type("DeskChannel", (HTTPChannel,), {"parser_class": parser, "task_class": _Task})
     _, largest = gate.limits(settings)
-    servers: dict = {}
+    servers: dict[int, Any] = {}
     server = create_server(
         app,
         map=servers,
@@ -70,21 +72,27 @@ def make_server(config: Config, host: str, port: int, build: bool | None = None)
     return server, app
 
 
-class _SpoolFile(TempfileBasedBuffer):
+# waitress has no type hints, so its classes are Any to mypy; these subclasses say what they rely on.
+
+
+class _SpoolFile(TempfileBasedBuffer):  # type: ignore[misc]
     folder: Path
 
-    def newfile(self):
+    def newfile(self) -> IO[bytes]:
         return tempfile.TemporaryFile("w+b", dir=self.folder, prefix=".body-")
 
 
-class _Spool(OverflowableBuffer):
+class _Spool(OverflowableBuffer):  # type: ignore[misc]
     """waitress's body buffer, spilling to the station's disk instead of the system's temp folder."""
+
+    buf: Any
+    overflowed: bool
 
     def __init__(self, overflow: int, folder: Path):
         super().__init__(overflow)
         self.file_class = type("SpoolFile", (_SpoolFile,), {"folder": folder})
 
-    def _set_large_buffer(self):
+    def _set_large_buffer(self) -> None:
         old = self.buf
         self.buf = self.file_class(old)
         if hasattr(old, "close"):
@@ -92,15 +100,17 @@ class _Spool(OverflowableBuffer):
         self.overflowed = True
 
 
-class _GatedParser(HTTPRequestParser):
+class _GatedParser(HTTPRequestParser):  # type: ignore[misc]
     """waitress's request parser, asking the gate before it reads a body."""
 
-    admit = None  # set per server: (method, path, query, cookie, announced) -> gate.Admission
+    admit: Callable[[str, str, str, str, int | None], gate.Admission]  # set per server (make_server)
     spool: Path
     admission: gate.Admission | None = None
     refusal: str | None = None
+    completed: bool
+    body_rcv: Any  # the body's receiver while one is read, else None
 
-    def parse_header(self, header_plus):
+    def parse_header(self, header_plus: bytes) -> None:
         super().parse_header(header_plus)
         if self.body_rcv is not None:
             self.body_rcv.buf = _Spool(self.adj.inbuf_overflow, self.spool)
@@ -112,11 +122,11 @@ class _GatedParser(HTTPRequestParser):
         if refusal:
             self._refuse(refusal)
 
-    def received(self, data):
+    def received(self, data: bytes) -> int:
         if self.completed:
             return 0
         reading = self.body_rcv is not None
-        consumed = super().received(data)
+        consumed: int = super().received(data)
         if self.refusal:
             return len(data)  # the rest of what arrived with the headers is the unread body: dropped
         if reading and self.admission and self.body_bytes_received > self.admission.limit:
@@ -139,10 +149,10 @@ class _GatedParser(HTTPRequestParser):
         self.connection_close = True
 
 
-class _Task(WSGITask):
-    def get_environment(self):
-        environ = super().get_environment()
+class _Task(WSGITask):  # type: ignore[misc]
+    def get_environment(self) -> dict[str, Any]:
+        environ: dict[str, Any] = super().get_environment()
         refusal = getattr(self.request, "refusal", None)
         if refusal:
-            environ[REFUSAL_KEY] = (refusal, self.request.admission)  # no header can make this key (HTTP_…)
+            environ[gate.REFUSAL_KEY] = (refusal, self.request.admission)  # no header can make this key (HTTP_…)
         return environ

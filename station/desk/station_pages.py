@@ -15,10 +15,10 @@ from station.build import runner as pipeline
 from station.catalog import content as catalog_mod
 from station.catalog.model import CONTENT_NOTES
 from station.desk import schedule_edit
-from station.desk.accounts import ROLES, AccountError
-from station.desk.app import coordinators_only, desk, page, user
+from station.desk.accounts import ROLES
+from station.desk.pages import coordinators_only, desk, page, user
 from station.desk.numbers import decimal, whole_number
-from station.errors import Problem
+from station.errors import AccountError, Problem, TextRefused
 from station.radio import library as library_mod
 from station.radio import nights
 from station.radio import schedule as schedule_mod
@@ -204,7 +204,7 @@ def _cleaned(form) -> tuple[MultiDict, str | None]:
         for value in values:
             try:
                 out.add(key, text_mod.clean(value, multiline=key.endswith(("-shows", "-topics", "-tags", "-files"))))
-            except text_mod.TextRefused as exc:
+            except TextRefused as exc:
                 label = _label(key)
                 return out, f"{label[:1].upper()}{label[1:]}: {exc}"
     return out, None

@@ -28,21 +28,22 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 import yaml
+from werkzeug.datastructures import MultiDict
 
 from station.catalog import content as catalog_mod
 from station.catalog.content import RECORDING_SUFFIXES
 from station.catalog.model import EpisodeMeta, slugify
-from station.catalog.recovery_map import nodes
+from station.catalog.recovery_map import Node, nodes
 from station.config import Config
-from station.errors import Problem
+from station.errors import FfmpegFailed, FieldProblem, Key, Problem, UploadRefused
 from station.files import write_text
 from station.tools import ffmpeg, yaml_file
 from station.tools.sniff import KINDS, sniff
-from station.validation import validate
+from station.validation import dotted, validate
 
 TIERS = {
     "first-name": "First name only (the first word of your name, never more)",
@@ -58,18 +59,6 @@ PARTS = {
     "context": "Around us",
     "capital": "Recovery capital",
 }
-
-
-class UploadRefused(Exception):
-    def __init__(self, problems: list["FieldProblem"]):
-        self.problems = problems
-        super().__init__("; ".join(p.message for p in problems))
-
-
-@dataclass(frozen=True)
-class FieldProblem:
-    field: str  # the form field's name, so the page can point at it
-    message: str
 
 
 @dataclass
@@ -90,7 +79,7 @@ class Form:
     published_at: str = ""
 
     @classmethod
-    def from_request(cls, form) -> "Form":
+    def from_request(cls, form: MultiDict[str, str]) -> Form:
         return cls(
             show=form.get("show", ""),
             title=form.get("title", "").strip(),
@@ -107,9 +96,9 @@ class Form:
         )
 
 
-def topic_groups() -> list[tuple[str, list]]:
+def topic_groups() -> list[tuple[str, list[Node]]]:
     """The systems map's nodes by part, in the users' own words, for the topic checkboxes."""
-    groups: dict[str, list] = {}
+    groups: dict[str, list[Node]] = {}
     for node in nodes().values():
         groups.setdefault(node.part, []).append(node)
     return [(PARTS.get(part, part), found) for part, found in groups.items()]
@@ -119,8 +108,8 @@ FORM_KEYS = ("title", "description", "presenters", "consent", "content_notes", "
 
 
 def sidecar(
-    form: Form, today: date, zone: str, base: dict | None = None, names: list[str] | None = None
-) -> tuple[dict, list[FieldProblem]]:
+    form: Form, today: date, zone: str, base: dict[str, Any] | None = None, names: list[str] | None = None
+) -> tuple[dict[str, Any], list[FieldProblem]]:
     """The sidecar the form describes, checked exactly as the build checks sidecars.
 
     With `base` (an existing sidecar), what the form does not show is kept: chapters, episode numbers,
@@ -152,12 +141,9 @@ def sidecar(
             )
         )
     base = dict(base or {})
-    others = [
-        p
-        for p in (base.get("presenters") if isinstance(base.get("presenters"), list) else [])[1:]
-        if isinstance(p, dict)
-    ]
-    data: dict = {
+    credits = base.get("presenters")
+    others = [p for p in (credits if isinstance(credits, list) else [])[1:] if isinstance(p, dict)]
+    data: dict[str, Any] = {
         "title": form.title,
         "description": form.description,
         "presenters": [{"name": form.presenter_name, "tier": form.tier}, *others],
@@ -194,11 +180,12 @@ def sidecar(
     return data, problems
 
 
-def form_of(data: dict, show: str) -> Form:
+def form_of(data: dict[str, Any], show: str) -> Form:
     """An existing sidecar as the form shows it, for editing the details."""
-    presenters = data.get("presenters") if isinstance(data.get("presenters"), list) else []
+    credits, agreed = data.get("presenters"), data.get("consent")
+    presenters = credits if isinstance(credits, list) else []
     first = presenters[0] if presenters and isinstance(presenters[0], dict) else {}
-    consent = data.get("consent") if isinstance(data.get("consent"), dict) else {}
+    consent = agreed if isinstance(agreed, dict) else {}
     published = data.get("published_at")
     return Form(
         show=show,
@@ -216,7 +203,7 @@ def form_of(data: dict, show: str) -> Form:
     )
 
 
-def _listed(value) -> list[str]:
+def _listed(value: Any) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else []
 
 
@@ -224,7 +211,7 @@ def update(
     config: Config,
     recording: Path,
     form: Form,
-    upload: BinaryIO | None,
+    upload: IO[bytes] | None,
     filename: str,
     today: date,
     names: list[str] | None = None,
@@ -240,7 +227,7 @@ def update(
     data, problems = sidecar(form, today, config.settings.station.timezone, base, names)
     if problems:
         raise UploadRefused(problems)
-    if filename:
+    if filename and upload is not None:
         part = _receive(recording.parent, upload)
         try:
             kind = _audio_kind(config, part)
@@ -264,7 +251,7 @@ def update(
         write_text(side, yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
 
 
-def existing(recording: Path) -> dict:
+def existing(recording: Path) -> dict[str, Any]:
     """The recording's sidecar as it is, read as the build reads it; {} if there is none or it cannot be used
     (a broken sidecar is replaced by what the form says)."""
     side = recording.with_suffix(".yaml")
@@ -274,14 +261,14 @@ def existing(recording: Path) -> dict:
     return data if isinstance(data, dict) and not problems else {}
 
 
-def credited(data: dict) -> list[str]:
+def credited(data: dict[str, Any]) -> list[str]:
     """The name the episode is credited to now (the first presenter's), if it has one."""
     first = (data.get("presenters") or [None])[0] if isinstance(data.get("presenters"), list) else None
     name = first.get("name") if isinstance(first, dict) else None
     return [name] if isinstance(name, str) and name.strip() else []
 
 
-def _receive(folder: Path, upload: BinaryIO) -> Path:
+def _receive(folder: Path, upload: IO[bytes]) -> Path:
     """The upload, received into a hidden file in the show folder itself, so the last step is a rename on one
     disk (the catalogue skips hidden files)."""
     part = folder / f".upload-{secrets.token_hex(8)}.part"
@@ -310,7 +297,7 @@ def _receive(folder: Path, upload: BinaryIO) -> Path:
 
 
 def accept(
-    config: Config, form: Form, upload: BinaryIO, filename: str, today: date, names: list[str] | None = None
+    config: Config, form: Form, upload: IO[bytes] | None, filename: str, today: date, names: list[str] | None = None
 ) -> Path:
     """Check everything, then write the recording and its sidecar; the recording's path, or UploadRefused.
     `names`: as for `sidecar`."""
@@ -329,7 +316,7 @@ def accept(
                 "M4A, OGG or WebM (a phone's voice note is fine).",
             ),
         )
-    if problems:
+    if problems or folder is None or upload is None:  # no folder or no upload: already a problem above
         raise UploadRefused(problems)
     part = _receive(folder, upload)
     try:
@@ -360,7 +347,7 @@ def _audio_kind(config: Config, path: Path) -> str:
         heard_s = ffmpeg.decoded_s(
             path, KINDS[kind][0], up_to_s=most * 60 + 1, timeout_s=config.settings.build.tool_timeout_s
         )
-    except ffmpeg.FfmpegFailed:
+    except FfmpegFailed:
         raise UploadRefused(
             [
                 FieldProblem(
@@ -403,42 +390,48 @@ def _free_name(folder: Path, stem: str, suffix: str) -> Path:
 
 
 # The sidecar's keys as the form names them: (form field, what the field is called on the page).
-_FIELDS = {
-    "title": ("title", "Title"),
-    "description": ("description", "About this episode"),
-    "presenters[1].name": ("presenter_name", "Your name"),
-    "consent.by": ("presenter_name", "Your name"),
-    "presenters[1].tier": ("tier", "How you are credited"),
-    "consent.scope": ("scope", "Where it may go"),
-    "consent.expires": ("expires", "Consent ends"),
-    "content_notes": ("content_notes", "Content notes"),
-    "topics": ("topics", "Topics"),
-    "redact": ("redact", "Words to hide"),
-    "published_at": ("published_at", "Publish from"),
+_FIELDS: dict[Key, tuple[str, str]] = {
+    ("title",): ("title", "Title"),
+    ("description",): ("description", "About this episode"),
+    ("presenters", 0, "name"): ("presenter_name", "Your name"),
+    ("consent", "by"): ("presenter_name", "Your name"),
+    ("presenters", 0, "tier"): ("tier", "How you are credited"),
+    ("consent", "scope"): ("scope", "Where it may go"),
+    ("consent", "expires"): ("expires", "Consent ends"),
+    ("content_notes",): ("content_notes", "Content notes"),
+    ("topics",): ("topics", "Topics"),
+    ("redact",): ("redact", "Words to hide"),
+    ("published_at",): ("published_at", "Publish from"),
 }
+_LISTS = ("redact", "topics", "content_notes")  # one form field for the whole list
 
 
 def _field_of(problem: Problem) -> str:
     return _FIELDS.get(_key(problem), ("title", ""))[0]
 
 
-def _key(problem: Problem) -> str:
-    key = problem.what.split("`")[1] if problem.what.startswith("`") else ""
+def _key(problem: Problem) -> Key:
+    """The sidecar key a problem is about, as the form has it; () for none the form shows."""
+    key = problem.key or ()
+    if None in key:
+        return ()  # a key left empty (`~:`) is no field of the form's
     # A refused character names its entry (`redact[2]`); the form has one field for the whole list.
-    whole, _, index = key.partition("[")
-    return whole if whole in ("redact", "topics", "content_notes") and index[:-1].isdigit() else key
+    if len(key) == 2 and key[0] in _LISTS and isinstance(key[1], int):
+        return key[:1]
+    return key
 
 
 def _plain(problem: Problem) -> str:
     """The build's words for a sidecar key, said about the form's field instead."""
     key = _key(problem)
+    named = dotted(key)  # as the build's words name it
     what = problem.what.split(": ", 1)[1] if key and ": " in problem.what else problem.what
-    what = what.replace(f"`{key}` ", "this ")
-    if key in ("presenters[1].name", "consent.by") and "empty" in what:
+    what = what.replace(f"`{named}` ", "this ")
+    if key in (("presenters", 0, "name"), ("consent", "by")) and "empty" in what:
         return "Your name: give the name you want to be credited under."
-    if key == "consent.scope":
+    if key == ("consent", "scope"):
         return "Where it may go: choose at least one place for the episode."
-    label = _FIELDS.get(key, ("", key or ""))[1]
+    label = _FIELDS.get(key, ("", named))[1]
     fix = "" if problem.fix in ("correct it", "fill it in") else f" — {problem.fix}"
     text = f"{what}{fix}."
     return f"{label}: {text}" if label else text[:1].upper() + text[1:]

@@ -36,7 +36,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from station import config as config_mod
 from station.build import runner as pipeline
 from station.config import Config
-from station.errors import DiskFull, StationError
+from station.errors import DiskFull, PublishError, StationError, StreamSetupError
 from station.files import private_file, write_text
 from station.radio import nights
 from station.radio import schedule as schedule_mod
@@ -186,7 +186,7 @@ class Daemon:
             if plan.uploads or plan.deletes:
                 publish.run(config, ledger, plan, s3)
                 log.info("published: %d uploaded, %d deleted", len(plan.uploads), len(plan.deletes))
-        except publish.PublishError as exc:
+        except PublishError as exc:
             log.error("publishing failed, it will be tried again after the next change: %s", exc)
         finally:
             ledger.close()
@@ -225,7 +225,6 @@ class Daemon:
         if night is None:
             log.info("no night is on air now (%s): the stream waits for its start", why)
             return False
-        from station.radio.stream import StreamSetupError
 
         try:
             self.player = self.stream_factory(self)

@@ -35,7 +35,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date as Date
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -46,7 +46,7 @@ from pydantic import Field, field_validator, model_validator
 
 from station.catalog.model import check_notes, check_topics
 from station.config import Config, check_timezone
-from station.errors import Problem, Severity
+from station.errors import Key, Problem, Severity
 from station.text import refused
 from station.tools import yaml_file
 from station.validation import Typed, did_you_mean, validate
@@ -199,7 +199,7 @@ class Announcement(Typed):
     file: str = Field(min_length=1)  # "stream/…", like the material
     starts: Date
     expires: Date  # the last night it is played
-    every_min: int = Field(120, ge=10, le=24 * 60)
+    every_min: int = Field(default=120, ge=10, le=24 * 60)
 
     _title = field_validator("title")(_short(120))
     _file = field_validator("file")(_short(MAX_PATTERN))
@@ -222,13 +222,13 @@ class NoteHour(Typed):
 
 
 class Rules(Typed):
-    ident_every_min: int | None = Field(30, ge=1, le=24 * 60)  # null: no idents
-    signpost_every_min: int = Field(60, ge=1, le=24 * 60)  # crisis signposting at least this often
+    ident_every_min: int | None = Field(default=30, ge=1, le=24 * 60)  # null: no idents
+    signpost_every_min: int = Field(default=60, ge=1, le=24 * 60)  # crisis signposting at least this often
     signpost_after_content_notes: bool = True
-    no_repeat_nights: int = Field(3, ge=0, le=60)  # an episode rests this many nights
-    presenter_max_percent: float = Field(25, gt=0, le=100)  # of the night's length, per presenter
-    newcomer_percent: float = Field(15, ge=0, le=100)  # of the night's episode airtime
-    newcomer_days: int = Field(90, ge=1, le=3650)  # first heard within this many days
+    no_repeat_nights: int = Field(default=3, ge=0, le=60)  # an episode rests this many nights
+    presenter_max_percent: float = Field(default=25, gt=0, le=100)  # of the night's length, per presenter
+    newcomer_percent: float = Field(default=15, ge=0, le=100)  # of the night's episode airtime
+    newcomer_days: int = Field(default=90, ge=1, le=3650)  # first heard within this many days
     notes_after: list[NoteHour] = Field(default_factory=list)  # these notes only from this hour
 
     _many = field_validator("notes_after", mode="before")(_at_most(MAX_ITEMS, "entries"))
@@ -298,6 +298,14 @@ class Schedule:
     def line(self, *path) -> str:
         n = self.lines.get(tuple(path))
         return f"{self.where} line {n}" if n else self.where
+
+    def problem(self, path: Key, what: str, fix: str, severity: Severity = Severity.ERROR) -> Problem:
+        """A problem at `path` in this file: its line for people, the path itself for the desk."""
+        return Problem(self.line(*path), what, fix, severity, file=self.where, key=path or None)
+
+    def at(self, path: Key, problems: list[Problem]) -> list[Problem]:
+        """`problems` found at `path` in this file, said to be there."""
+        return [replace(p, file=self.where, key=path) for p in problems]
 
     def covers(self, night: Date) -> bool:
         d = self.data.dates
@@ -419,14 +427,13 @@ def _check(config: Config, s: Schedule, shows: set[str] | None, material: "_Mate
 
     spans: list[tuple[int, float, float, Block]] = []
     for i, block in enumerate(d.blocks):
-        at = s.line("blocks", i)
         b0, b1 = inside(block.start), inside(block.end)
         if block.end == w.end:
             b1 = w.length_min
         if b0 >= w.length_min or b1 > w.length_min or b1 <= b0:
             problems.append(
-                Problem(
-                    at,
+                s.problem(
+                    ("blocks", i),
                     f"the block “{block.name}” runs {clock_text(block.start)}–"
                     f"{clock_text(block.end)}, which is not inside the night's window "
                     f"{clock_text(w.start)}–{clock_text(w.end)}",
@@ -440,8 +447,8 @@ def _check(config: Config, s: Schedule, shows: set[str] | None, material: "_Mate
                 if shows is not None and show not in shows:
                     guess = did_you_mean(show, shows)
                     problems.append(
-                        Problem(
-                            s.line("blocks", i, part, "shows", j),
+                        s.problem(
+                            ("blocks", i, part, "shows", j),
                             f"the block “{block.name}” names the show “{show}”, which does not exist",
                             f"did you mean `{guess}`?"
                             if guess
@@ -449,11 +456,12 @@ def _check(config: Config, s: Schedule, shows: set[str] | None, material: "_Mate
                         )
                     )
             for j, pattern in enumerate(selection.files):
-                problems += material.problems(pattern, s.line("blocks", i, part, "files", j), "standby")
+                path: Key = ("blocks", i, part, "files", j)
+                problems += s.at(path, material.problems(pattern, s.line(*path), "standby"))
         if block.fill.empty:
             problems.append(
-                Problem(
-                    at,
+                s.problem(
+                    ("blocks", i),
                     f"the block “{block.name}” says nothing about what fills it",
                     "add shows, topics, tags or files under `fill`",
                 )
@@ -463,8 +471,8 @@ def _check(config: Config, s: Schedule, shows: set[str] | None, material: "_Mate
         for (a0, a1, ai, a), (c0, c1, ci, c) in zip(todays, todays[1:]):
             if c0 < a1:
                 problems.append(
-                    Problem(
-                        s.line("blocks", ci),
+                    s.problem(
+                        ("blocks", ci),
                         f"the blocks “{a.name}” and “{c.name}” overlap on "
                         f"{_day_name(day)} nights ({clock_text(c.start)}–"
                         f"{clock_text(a.end)})",
@@ -484,29 +492,30 @@ def _check(config: Config, s: Schedule, shows: set[str] | None, material: "_Mate
         ("beds", d.material.beds),
     ):
         for j, pattern in enumerate(patterns):
-            problems += material.problems(pattern, s.line("material", kind, j), kind)
+            problems += s.at(("material", kind, j), material.problems(pattern, s.line("material", kind, j), kind))
     for i, a in enumerate(d.announcements):
-        problems += material.problems(a.file, s.line("announcements", i, "file"), "announcements")
+        path = ("announcements", i, "file")
+        problems += s.at(path, material.problems(a.file, s.line(*path), "announcements"))
     if not d.material.signposts:
         problems.append(
-            Problem(
-                s.line("material") if ("material",) in s.lines else s.where,
+            s.problem(
+                ("material",),
                 "there is no crisis signposting material, so the night cannot point people to help",
                 "record the crisis lines being read out and list the file under material: signposts",
             )
         )
     if d.rules.ident_every_min and not d.material.idents:
         problems.append(
-            Problem(
-                s.line("rules", "ident_every_min"),
+            s.problem(
+                ("rules", "ident_every_min"),
                 f"an ident is asked for every {d.rules.ident_every_min} minutes, but there is no ident to play",
                 "list ident recordings under material: idents, or set ident_every_min: null",
             )
         )
     if not d.material.beds:
         problems.append(
-            Problem(
-                s.line("material") if ("material",) in s.lines else s.where,
+            s.problem(
+                ("material",),
                 "there is no music bed, so the night cannot be filled to the second and may end in silence",
                 "add a music bed under material: beds",
                 Severity.WARNING,
@@ -518,8 +527,8 @@ def _check(config: Config, s: Schedule, shows: set[str] | None, material: "_Mate
 def _gap(s: Schedule, day: str, from_min: float, to_min: float) -> Problem:
     w = s.data.window
     a, b = clock_text(int((w.start + from_min) % 1440)), clock_text(int((w.start + to_min) % 1440))
-    return Problem(
-        s.line("blocks"),
+    return s.problem(
+        ("blocks",),
         f"on {_day_name(day)} nights no block covers {a}–{b}, so it is filled with music beds only",
         "add a block for that time, or widen one next to it",
         Severity.WARNING,
@@ -784,6 +793,7 @@ def _check_set(out: Schedules) -> list[Problem]:
                 extra.where,
                 f"this is a second regular schedule (no `dates`), as well as {regular[0].where}",
                 "give it `dates` for the nights it is for, or merge the two",
+                file=extra.where,
             )
         )
     special = [s for s in out.files if s.data.dates]
@@ -791,8 +801,8 @@ def _check_set(out: Schedules) -> list[Problem]:
         for b in special[i + 1 :]:
             if a.data.dates.start <= b.data.dates.end and b.data.dates.start <= a.data.dates.end:
                 problems.append(
-                    Problem(
-                        b.line("dates"),
+                    b.problem(
+                        ("dates",),
                         f"its dates overlap those of {a.where}",
                         "change one so each night has one schedule",
                     )

@@ -28,18 +28,33 @@ import collections
 import logging
 import os
 import queue
-import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from datetime import date as Date
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import IO, Protocol
 
 import numpy as np
 
-from station.config import Config, StreamSettings
+from station.config import (
+    CHECK_EVERY_S,
+    DECODER_EXIT_S,
+    ENCODER_EXIT_S,
+    ENCODER_REASON_S,
+    OUTPUT_BACKLOG_S,
+    OUTPUT_CLOSE_S,
+    SHORT_END_S,
+    STDERR_DRAIN_S,
+    TITLE_ATTEMPTS,
+    TITLE_RETRY_S,
+    TITLE_TIMEOUT_S,
+    Config,
+    StreamSettings,
+)
+from station.errors import IcecastError, StreamSetupError
 from station.radio.playlist import Night, Slot
 from station.tools import ffmpeg, icecast
 
@@ -48,8 +63,6 @@ CHANNELS = 2
 FRAME_BYTES = 2 * CHANNELS  # s16le
 CHUNK_FRAMES = RATE // 10  # 100 ms: the pacing and silence-detection step
 ENDED = "it ended before its slot did"
-SHORT_END_S = 0.5  # a file ending this close to its slot's end is padded, not replaced
-CHECK_EVERY_S = 2.0  # how often a playing file is checked to still be there (withdrawal)
 WITHDRAWN = "it was withdrawn after the night was put together"
 UNCHECKED = "its withdrawal could not be checked"
 
@@ -63,7 +76,7 @@ class Clock(Protocol):
 
 class SystemClock:
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
     def sleep(self, seconds: float) -> None:
         time.sleep(max(0.0, seconds))
@@ -86,10 +99,10 @@ class Output:
 
     name = "output"
 
-    def __init__(self, settings: StreamSettings, backlog_s: float = 5.0):
+    def __init__(self, settings: StreamSettings, backlog_s: float = OUTPUT_BACKLOG_S):
         self.settings = settings
         self.queue: queue.Queue[bytes | None] = queue.Queue(maxsize=max(1, int(backlog_s * 10)))
-        self.process: subprocess.Popen | None = None
+        self.process: ffmpeg.Process | None = None
         self.thread = threading.Thread(target=self._pump, name=f"{self.name}-writer", daemon=True)
         self.dropped_s = 0.0
         self.restarts = 0
@@ -99,7 +112,7 @@ class Output:
     def command(self) -> list[str]:
         raise NotImplementedError
 
-    def start(self) -> "Output":
+    def start(self) -> Output:
         self.thread.start()
         return self
 
@@ -119,30 +132,10 @@ class Output:
             self.closing = True
             if self.process is not None:
                 self.process.kill()
-        self.thread.join(timeout=30)
+        self.thread.join(timeout=OUTPUT_CLOSE_S)
 
-    def _spawn(self) -> subprocess.Popen:
-        process = subprocess.Popen(
-            [
-                ffmpeg.executable(),
-                "-hide_banner",
-                "-v",
-                "error",
-                "-nostdin",
-                "-f",
-                "s16le",
-                "-ar",
-                str(RATE),
-                "-ac",
-                str(CHANNELS),
-                "-i",
-                "pipe:0",
-                *self.command(),
-            ],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
+    def _spawn(self) -> ffmpeg.Process:
+        process = ffmpeg.encoder(RATE, CHANNELS, self.command())
         self.errors = _Tail(process.stderr)
         return process
 
@@ -157,10 +150,12 @@ class Output:
                     self.dropped_s += len(pcm) / (RATE * FRAME_BYTES)
                     continue
                 self.process = self._spawn()
+            process = self.process
             try:
-                self.process.stdin.write(pcm)
+                assert process.stdin is not None  # the encoder is made with a pipe to it
+                process.stdin.write(pcm)
             except (BrokenPipeError, OSError, ValueError):
-                reason = self._reason()
+                reason = self._reason(process)
                 self.failure = reason
                 log.warning("%s dropped (%s); reconnecting in %.0f s", self.name, reason, self.settings.retry_s)
                 self.process = None
@@ -168,19 +163,19 @@ class Output:
                 retry_at = time.monotonic() + self.settings.retry_s
         if self.process is not None:
             try:
-                self.process.stdin.close()
+                if self.process.stdin is not None:
+                    self.process.stdin.close()
             except OSError:
                 pass
             try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
+                self.process.wait(timeout=ENCODER_EXIT_S)
+            except ffmpeg.StillRunning:
                 self.process.kill()
 
-    def _reason(self) -> str:
-        p = self.process
+    def _reason(self, p: ffmpeg.Process) -> str:
         try:
-            p.wait(timeout=2)
-        except subprocess.TimeoutExpired:
+            p.wait(timeout=ENCODER_REASON_S)
+        except ffmpeg.StillRunning:
             p.kill()
             p.wait()
         return self.errors.last() or f"the encoder stopped (exit {p.returncode})"
@@ -191,6 +186,8 @@ class IcecastOutput(Output):
 
     def __init__(self, settings: StreamSettings, password: str, station_name: str, description: str):
         super().__init__(settings)
+        assert settings.icecast_url and settings.mount, "made only for a station with [stream] icecast_url"
+        self.url, self.mount = settings.icecast_url, settings.mount
         self.password, self.station_name, self.description = password, station_name, description
         self.titles: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._send_titles, name="icecast-titles", daemon=True).start()
@@ -213,7 +210,7 @@ class IcecastOutput(Output):
             "0",
             "-f",
             "mp3",
-            icecast.source_url(s.icecast_url, s.icecast_user, self.password),
+            icecast.source_url(self.url, s.icecast_user, self.password),
         ]
 
     def title(self, text: str) -> None:
@@ -225,13 +222,13 @@ class IcecastOutput(Output):
             text = self.titles.get()
             while not self.titles.empty():  # only the latest matters
                 text = self.titles.get()
-            for _ in range(3):  # just after a (re)connect the mount may not be there yet
+            for _ in range(TITLE_ATTEMPTS):
                 try:
-                    icecast.set_title(s.icecast_url, s.mount, s.icecast_user, self.password, text)
+                    icecast.set_title(self.url, self.mount, s.icecast_user, self.password, text, TITLE_TIMEOUT_S)
                     break
-                except icecast.IcecastError as exc:
+                except IcecastError as exc:
                     log.info("title not updated yet: %s", exc)
-                    time.sleep(1)
+                    time.sleep(TITLE_RETRY_S)
 
 
 class HlsOutput(Output):
@@ -285,10 +282,6 @@ def outputs_for(config: Config, site_dir: Path | None = None) -> list[Output]:
     if not made:
         raise StreamSetupError("there is nowhere to send the stream — set [stream] icecast_url, or hls = true")
     return made
-
-
-class StreamSetupError(Exception):
-    pass
 
 
 # ---------------------------------------------------------------- the player
@@ -394,7 +387,7 @@ class Player:
         air to be safe: airing a withdrawn voice is the one thing worse than a slot of standby."""
         try:
             withdrawn = self.is_withdrawn(guid)
-        except Exception as exc:  # noqa: BLE001 -- a locked or damaged ledger, or a bug: the night goes on
+        except Exception as exc:  # a locked or damaged ledger, or a bug: the night goes on
             log.error(
                 "%s: could not check whether it was withdrawn (%s: %s); to be safe it stays off air "
                 "and standby plays its slot",
@@ -432,31 +425,12 @@ class Player:
         want = self._frames_until(end)
         if want <= 0:
             return None
-        # The last resort is a soft tone, well above what counts as silence (sine's own peak is −18 dBFS).
+        # The last resort is a soft tone, well above what counts as silence (sine's own peak is -18 dBFS).
         tone_db = min(-12.0, self.settings.silence_db + 15 + 18)
-        source = (
-            ["-ss", f"{seek_s:.3f}", "-i", str(path)]
+        proc = (
+            ffmpeg.decoder(path, seek_s, RATE, CHANNELS)
             if path is not None
-            else ["-f", "lavfi", "-i", f"sine=frequency=220:sample_rate={RATE}", "-af", f"volume={tone_db:.0f}dB"]
-        )
-        proc = subprocess.Popen(
-            [
-                ffmpeg.executable(),
-                "-hide_banner",
-                "-v",
-                "error",
-                "-nostdin",
-                *source,
-                "-f",
-                "s16le",
-                "-ac",
-                str(CHANNELS),
-                "-ar",
-                str(RATE),
-                "pipe:1",
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            else ffmpeg.tone(220, tone_db, RATE, CHANNELS)
         )
         errors = _Tail(proc.stderr)
         silent_s = 0.0
@@ -468,7 +442,7 @@ class Player:
                 n = min(CHUNK_FRAMES, want)
                 pcm = _read(proc.stdout, n * FRAME_BYTES)
                 if not pcm:
-                    proc.wait(timeout=5)
+                    proc.wait(timeout=DECODER_EXIT_S)
                     if proc.returncode:
                         error = errors.last()
                         why = "it could not be read" + (f" ({error})" if error else "")
@@ -491,7 +465,7 @@ class Player:
                 if silent_s > self.settings.silence_max_s:
                     why = f"it was silent for more than {self.settings.silence_max_s:g} seconds"
                     break
-                if watch and time.monotonic() - checked > CHECK_EVERY_S:
+                if watch and path is not None and time.monotonic() - checked > CHECK_EVERY_S:
                     checked = time.monotonic()
                     if not path.exists():
                         why = "it was withdrawn while playing"
@@ -500,7 +474,8 @@ class Player:
             if proc.poll() is None:
                 proc.kill()
             proc.wait()
-            proc.stdout.close()
+            if proc.stdout is not None:
+                proc.stdout.close()
         return why
 
     def _frames_until(self, end: float) -> int:
@@ -532,12 +507,14 @@ class _Tail:
     """Reads a process's stderr as it comes, keeping its last lines: a pipe nobody reads fills up
     (64 KB of "Header missing" from a damaged file) and then ffmpeg and the player wait on each other."""
 
-    def __init__(self, pipe):
+    def __init__(self, pipe: IO[bytes] | None):
         self.lines: collections.deque[str] = collections.deque(maxlen=5)
         self.thread = threading.Thread(target=self._drain, args=(pipe,), daemon=True)
         self.thread.start()
 
-    def _drain(self, pipe) -> None:
+    def _drain(self, pipe: IO[bytes] | None) -> None:
+        if pipe is None:  # never: every process here is made with its stderr piped
+            return
         for raw in iter(pipe.readline, b""):
             line = raw.decode("utf-8", "replace").strip()
             if line:
@@ -545,14 +522,14 @@ class _Tail:
         pipe.close()
 
     def last(self) -> str | None:
-        self.thread.join(timeout=2)
+        self.thread.join(timeout=STDERR_DRAIN_S)
         return self.lines[-1] if self.lines else None
 
 
-def _read(pipe, size: int) -> bytes:
+def _read(pipe: IO[bytes] | None, size: int) -> bytes:
     """Exactly `size` bytes, or fewer only at the end of the stream."""
     parts, got = [], 0
-    while got < size:
+    while pipe is not None and got < size:
         block = pipe.read(size - got)
         if not block:
             break

@@ -2,14 +2,16 @@
 
 Everything long goes through ffmpeg as a stream: decode, analyse, filter and
 encode happen in one process and Python never holds the audio, so a whole
-night costs the same memory as a minute. pydub is configured here to use the
-same binary, for the short clips tests and tools make.
+night costs the same memory as a minute.
 
-Three jobs:
+Three jobs for the build:
   analyse(path)  one decoding pass: stream facts, damage, silence at the ends,
                  peak/clipping statistics and BS.1770 loudness (ebur128)
   render(plan)   trim, gain, optional masking, limiter, MP3 encode
   measure(path)  BS.1770 loudness and true peak of a finished file
+and the processes the night's playout pipes raw audio through:
+  decoder(path) / tone()  a file (or a quiet tone) as PCM on stdout
+  encoder(args)           PCM on stdin, encoded and sent where `args` say
 """
 
 from __future__ import annotations
@@ -18,15 +20,17 @@ import math
 import re
 import subprocess
 import threading
-import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Callable
+from typing import TypeAlias
 
-from station.errors import ToolError
+from station.errors import FfmpegFailed, ToolError
 
 Progress = Callable[[float], None]  # seconds of audio done so far
+Process: TypeAlias = "subprocess.Popen[bytes]"  # a running ffmpeg with pipes
+StillRunning = subprocess.TimeoutExpired  # what Process.wait raises when its timeout passes first
 
 
 @cache
@@ -34,21 +38,13 @@ def executable() -> str:
     try:
         import imageio_ffmpeg
 
-        return imageio_ffmpeg.get_ffmpeg_exe()
+        exe: str = imageio_ffmpeg.get_ffmpeg_exe()
+        return exe
     except Exception as exc:  # the package's own error says which platform is missing
         raise ToolError(
             f"ffmpeg is missing ({exc}) — reinstall the station with `pip install -e .`, "
             "which brings ffmpeg with it (imageio-ffmpeg)"
         ) from exc
-
-
-def pydub_segment():
-    """pydub's AudioSegment, pointed at our ffmpeg (there is no system ffmpeg or ffprobe)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # pydub warns at import that it found no ffmpeg
-        from pydub import AudioSegment
-    AudioSegment.converter = executable()
-    return AudioSegment
 
 
 @cache
@@ -73,12 +69,6 @@ def dies_with_us() -> list[str]:
     return [setpriv, "--pdeathsig", "KILL"] if works.returncode == 0 else []
 
 
-class FfmpegFailed(Exception):
-    def __init__(self, log: str):
-        self.log = log
-        super().__init__(log[-2000:])
-
-
 def run(args: list[str], timeout_s: float, on_progress: Progress | None = None, fed_by: list[str] | None = None) -> str:
     """Run ffmpeg; return its log (stderr). Progress comes from `-progress pipe:1`.
 
@@ -97,19 +87,25 @@ def run(args: list[str], timeout_s: float, on_progress: Progress | None = None, 
     proc = subprocess.Popen(
         cmd, stdin=feeder.stdout if feeder else subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
-    if feeder:
+    if feeder and feeder.stdout:
         feeder.stdout.close()  # the reader holds the only copy: the feeder sees a broken pipe if it dies
     procs = [p for p in (feeder, proc) if p]
     logs: list[list[bytes]] = [[] for _ in procs]
     readers = [
-        threading.Thread(target=lambda p=p, log=log: log.extend(p.stderr), daemon=True) for p, log in zip(procs, logs)
+        threading.Thread(target=lambda p=p, log=log: log.extend(p.stderr), daemon=True)
+        for p, log in zip(procs, logs, strict=True)
     ]
     for r in readers:
         r.start()
-    timer = threading.Timer(timeout_s, lambda: [p.kill() for p in procs])
+
+    def stop() -> None:
+        for p in procs:
+            p.kill()
+
+    timer = threading.Timer(timeout_s, stop)
     timer.start()
     try:
-        for raw in proc.stdout:
+        for raw in proc.stdout or ():
             line = raw.decode("utf-8", "replace")
             if line.startswith("out_time_us=") and on_progress:
                 value = line.split("=", 1)[1].strip()
@@ -126,7 +122,7 @@ def run(args: list[str], timeout_s: float, on_progress: Progress | None = None, 
     for r in readers:
         r.join()
     texts = [b"".join(log).decode("utf-8", "replace") for log in logs]
-    for p, text in zip(procs, texts):
+    for p, text in zip(procs, texts, strict=True):
         if p.returncode != 0:
             raise FfmpegFailed(text)
     return texts[-1]
@@ -174,7 +170,7 @@ def analyse(
     return _parse_analysis(log)
 
 
-def _num(pattern: str, text: str, default: float | None = None) -> float | None:
+def _num(pattern: str, text: str, default: float) -> float:
     found = re.findall(pattern, text)
     if not found:
         return default
@@ -189,7 +185,8 @@ def _parse_analysis(log: str) -> Analysis:
     counted = re.match(r"(\d+) channels", layout)
     # Named layouts other than mono/stereo (5.1, quad …) are more than stereo; they are downmixed.
     channels = {"mono": 1, "stereo": 2}.get(layout) or (int(counted.group(1)) if counted else 3)
-    container = (re.search(r"Input #0, ([^,]+(?:,[^ ,]+)*), from", log) or [None, "unknown"])[1]
+    named = re.search(r"Input #0, ([^,]+(?:,[^ ,]+)*), from", log)
+    container = named.group(1) if named else "unknown"
     hdr = re.search(r"Duration: (\d+):(\d+):([\d.]+)", log)
     header = int(hdr.group(1)) * 3600 + int(hdr.group(2)) * 60 + float(hdr.group(3)) if hdr else None
     samples = _num(r"Number of samples: ([\d.]+)", log, 0.0)
@@ -258,7 +255,7 @@ class RenderPlan:
     hide_with: str = "tone"  # tone | silence
 
 
-def render(plan: RenderPlan, out: Path, timeout_s: float, on_progress: Progress | None = None) -> "Loudness":
+def render(plan: RenderPlan, out: Path, timeout_s: float, on_progress: Progress | None = None) -> Loudness:
     """Render `plan` into `out` (MP3) and return the loudness of the encoded frames."""
     args: list[str] = []
     chains = []
@@ -414,4 +411,42 @@ def cover(src: Path, out: Path, size_px: int, timeout_s: float) -> None:
             str(out),
         ],
         timeout_s,
+    )
+
+
+# ---------------------------------------------------------------- raw audio through pipes (the night's playout)
+# Signed 16-bit little-endian PCM, the playout's one format: each process is handed to the caller running,
+# its stderr piped for the caller to drain (a pipe nobody reads fills up, and then ffmpeg waits).
+_PIPED = ["-hide_banner", "-v", "error", "-nostdin"]
+
+
+def encoder(rate: int, channels: int, output: list[str]) -> Process:
+    """An ffmpeg reading PCM on stdin and encoding it as the `output` arguments say (codec, format, where)."""
+    return subprocess.Popen(
+        [executable(), *_PIPED, "-f", "s16le", "-ar", str(rate), "-ac", str(channels), "-i", "pipe:0", *output],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def decoder(path: Path, seek_s: float, rate: int, channels: int) -> Process:
+    """An ffmpeg writing `path` from `seek_s` on as PCM to stdout."""
+    return _pcm_out(["-ss", f"{seek_s:.3f}", "-i", str(path)], rate, channels)
+
+
+def tone(frequency_hz: int, volume_db: float, rate: int, channels: int) -> Process:
+    """An ffmpeg writing a sine tone, endlessly, as PCM to stdout."""
+    return _pcm_out(
+        ["-f", "lavfi", "-i", f"sine=frequency={frequency_hz}:sample_rate={rate}", "-af", f"volume={volume_db:.0f}dB"],
+        rate,
+        channels,
+    )
+
+
+def _pcm_out(source: list[str], rate: int, channels: int) -> Process:
+    return subprocess.Popen(
+        [executable(), *_PIPED, *source, "-f", "s16le", "-ac", str(channels), "-ar", str(rate), "pipe:1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )

@@ -1,6 +1,6 @@
 """The only module that talks to Icecast's admin interface: the title radio apps show.
 
-Audio goes to Icecast through ffmpeg's own icecast protocol (station/stream.py);
+Audio goes to Icecast through ffmpeg's own icecast protocol (radio/stream.py);
 the title of what is playing is set separately, by the source account, through
 `/admin/metadata` — the same request every source client makes.
 """
@@ -12,9 +12,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-
-class IcecastError(Exception):
-    pass
+from station.errors import IcecastError
 
 
 def admin_base(icecast_url: str) -> str:
@@ -31,7 +29,7 @@ def source_url(icecast_url: str, user: str, password: str) -> str:
     return f"{scheme}://{auth}{rest}"
 
 
-def set_title(icecast_url: str, mount: str, user: str, password: str, title: str, timeout_s: float = 5.0) -> None:
+def set_title(icecast_url: str, mount: str, user: str, password: str, title: str, timeout_s: float) -> None:
     query = urllib.parse.urlencode({"mount": mount, "mode": "updinfo", "song": title})
     # No `charset`: Icecast 2.4 then passes UTF-8 through to listeners as it is; with charset=UTF-8 it
     # re-encodes to Latin-1 and turns anything else (an em dash) into "&#8212;".

@@ -97,7 +97,7 @@ def image_size(path: Path) -> tuple[str, int, int] | None:
         if head[:2] != b"\xff\xd8":
             return None
         f.seek(2)
-        while True:  # walk the JPEG markers to the frame header (SOF0–SOF15, not DHT/JPG/DAC)
+        while True:  # walk the JPEG markers to the frame header (SOF0 to SOF15, not DHT/JPG/DAC)
             marker = f.read(2)
             if len(marker) < 2 or marker[0] != 0xFF:
                 return None

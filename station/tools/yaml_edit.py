@@ -14,8 +14,10 @@ comment lines above it, and puts them back in the new order.
 from __future__ import annotations
 
 import io
+import itertools
 import re
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, TypeGuard
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -25,18 +27,30 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString, ScalarString
 from ruamel.yaml.tokens import CommentToken
 
 __all__ = [
-    "CommentedMap",
-    "CommentedSeq",
     "Document",
     "Listing",
+    "Map",
+    "Seq",
     "block_map",
+    "block_style",
     "flow_map",
     "flow_seq",
+    "is_map",
+    "is_seq",
     "plain",
     "put",
     "put_list",
     "quoted",
+    "seq",
 ]
+
+# Where ruamel keeps a comment: (a node's comment items, the key or index, the position in its entry).
+Slot = tuple[dict[Any, Any], Any, int]
+
+# A mapping and a list as a Document holds them (comments and style attached): for annotations elsewhere,
+# which make them only through the functions below.
+Map = CommentedMap
+Seq = CommentedSeq
 
 
 class _Representer(RoundTripRepresenter):
@@ -55,7 +69,7 @@ def _indents(text: str) -> tuple[int, int, int]:
     """(mapping, sequence, dash offset) as this file writes them; the demo's 2, 4, 2 if it does not say."""
     mapping = sequence = offset = None
     lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-    for line, below in zip(lines, lines[1:]):
+    for line, below in itertools.pairwise(lines):
         key = _KEY_ONLY.match(line)
         if not key:
             continue
@@ -103,22 +117,41 @@ def plain(value: Any) -> Any:
 
 def quoted(text: str) -> DoubleQuotedScalarString:
     """A string written in double quotes: how docs/schedule.md asks for clock times ("22:00")."""
-    return DoubleQuotedScalarString(text)
+    quoted: DoubleQuotedScalarString = DoubleQuotedScalarString(text)
+    return quoted
 
 
-def flow_seq(items) -> CommentedSeq:
+def is_map(value: Any) -> TypeGuard[CommentedMap]:
+    return isinstance(value, CommentedMap)
+
+
+def is_seq(value: Any) -> TypeGuard[CommentedSeq]:
+    return isinstance(value, CommentedSeq)
+
+
+def seq(items: Iterable[Any] = ()) -> CommentedSeq:
+    """A new list, written in whichever style the document gives lists that say none (block, here)."""
+    return CommentedSeq(items)
+
+
+def block_style(node: CommentedMap | CommentedSeq) -> None:
+    """Write `node` as indented lines, whatever style it was read or made in."""
+    node.fa.set_block_style()
+
+
+def flow_seq(items: Iterable[Any]) -> CommentedSeq:
     seq = CommentedSeq(items)
     seq.fa.set_flow_style()
     return seq
 
 
-def flow_map(items: dict | None = None) -> CommentedMap:
+def flow_map(items: dict[str, Any] | None = None) -> CommentedMap:
     m = CommentedMap(items or {})
     m.fa.set_flow_style()
     return m
 
 
-def block_map(items: dict | None = None) -> CommentedMap:
+def block_map(items: dict[str, Any] | None = None) -> CommentedMap:
     m = CommentedMap(items or {})
     m.fa.set_block_style()
     return m
@@ -151,7 +184,7 @@ def put(m: CommentedMap, key: str, value: Any, order: list[str]) -> None:
     _add_after(_key_slot(m, key), after)
 
 
-def put_list(m: CommentedMap, key: str, items: list, order: list[str]) -> None:
+def put_list(m: CommentedMap, key: str, items: list[Any], order: list[str]) -> None:
     """Set a list of scalars, changing the existing list in place so its style and comment stay."""
     old = m.get(key)
     if isinstance(old, CommentedSeq):
@@ -168,7 +201,7 @@ def _is_block(node: Any) -> bool:
     return isinstance(node, (CommentedMap, CommentedSeq)) and len(node) > 0 and not node.fa.flow_style()
 
 
-def _last_slot(node: Any) -> tuple[dict, Any, int] | None:
+def _last_slot(node: Any) -> Slot | None:
     """Where ruamel keeps the comment written after `node`'s last line: (comment items, key, position)."""
     if not _is_block(node):
         return None
@@ -183,23 +216,26 @@ def _last_slot(node: Any) -> tuple[dict, Any, int] | None:
         return node.ca.items, key, position
 
 
-def _slot_of(seq: CommentedSeq, index: int) -> tuple[dict, Any, int]:
+def _slot_of(seq: CommentedSeq, index: int) -> Slot:
     return _last_slot(seq[index]) or (seq.ca.items, index, 0)
 
 
-def _key_slot(m: CommentedMap, key: Any) -> tuple[dict, Any, int]:
+def _key_slot(m: CommentedMap, key: Any) -> Slot:
     return _last_slot(m[key]) or (m.ca.items, key, 2)
 
 
-def _split_after(slot: tuple[dict, Any, int]) -> str:
+def _split_after(slot: Slot) -> str:
     """Cut the comment in `slot` down to its own line; return the whole lines that followed it."""
     items, key, position = slot
     entry = items.get(key)
-    token = entry[position] if entry and len(entry) > position else None
-    if token is None or "\n" not in token.value:
+    if not entry or len(entry) <= position or entry[position] is None:
         return ""
-    cut = token.value.index("\n") + 1
-    own, after = token.value[:cut], token.value[cut:]
+    token = entry[position]
+    value: str = token.value
+    if "\n" not in value:
+        return ""
+    cut = value.index("\n") + 1
+    own, after = value[:cut], value[cut:]
     if own.strip():
         token.value = own
     else:
@@ -207,7 +243,7 @@ def _split_after(slot: tuple[dict, Any, int]) -> str:
     return after
 
 
-def _add_after(slot: tuple[dict, Any, int], text: str) -> None:
+def _add_after(slot: Slot, text: str) -> None:
     if not text:
         return
     items, key, position = slot
@@ -220,7 +256,7 @@ def _add_after(slot: tuple[dict, Any, int], text: str) -> None:
         token.value = token.value + text
 
 
-def _lines_of(tokens) -> str:
+def _lines_of(tokens: list[CommentToken] | None) -> str:
     """Comment tokens as the whole lines they stand for, each with its own indentation."""
     out = ""
     for token in tokens or []:
@@ -253,11 +289,11 @@ class Listing:
             else:
                 self.tail = after
         self._own = {i: seq.ca.items.get(i) for i in range(len(items))}
-        self._leads = {id(item): (i, lead) for i, (item, lead) in enumerate(zip(items, leads))}
+        self._leads = {id(item): (i, lead) for i, (item, lead) in enumerate(zip(items, leads, strict=True))}
         # Items separated by a blank line: keep it so for items that move or are added.
         self.spaced = any(lead.startswith("\n") for lead in leads[1:])
 
-    def put(self, items: list) -> None:
+    def put(self, items: list[Any]) -> None:
         seq = self.seq
         del seq[:]
         seq.ca.items.clear()

@@ -34,7 +34,9 @@ from __future__ import annotations
 import os
 import re
 import stat
+from datetime import date
 from pathlib import Path
+from typing import Any, Protocol
 
 import yaml
 from yaml.events import AliasEvent, MappingStartEvent, SequenceStartEvent
@@ -54,51 +56,67 @@ _TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null
 _SYNTAX_FIX = "check the indentation and put text with a colon in quotes"
 
 
+# A key path in the data (keys and list indices) → the line it is on.
+Lines = dict[tuple[Any, ...], int]
+
+
+class _Marked(Protocol):
+    """Where in the text something was found: PyYAML's marks, and ours."""
+
+    @property
+    def line(self) -> int: ...
+
+
 class _Refused(Exception):
     """A reason this file is not used, with the mark it was found at."""
 
-    def __init__(self, what: str, fix: str, mark=None):
+    def __init__(self, what: str, fix: str, mark: _Marked | None = None):
         super().__init__(what)
         self.what, self.fix, self.mark = what, fix, mark
 
 
 def read(
     path: Path, where: str, example: str, text: str | None = None
-) -> tuple[dict | None, dict[tuple, int], list[Problem]]:
+) -> tuple[dict[Any, Any] | None, Lines, list[Problem]]:
     """(data, key path → line number, problems); data is None when the file cannot be used at all.
 
     `text`, when given, is read in place of the file: an edit checked before it is written.
     """
     if text is None:
         text, problem = load_text(path, where)
-        if problem:
-            return None, {}, [problem]
+        if text is None:
+            return None, {}, [problem] if problem else []
     elif len(text) > MAX_BYTES // 4 and len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         return None, {}, [_too_big(where, len(text.encode("utf-8", "surrogatepass")))]
     try:
         data, node = _parse(_HARMLESS.sub(" ", text))
     except _Refused as refused:
         at = f" line {refused.mark.line + 1}" if refused.mark is not None else ""
-        return None, {}, [Problem(f"{where}{at}", refused.what, refused.fix)]
+        return None, {}, [Problem(f"{where}{at}", refused.what, refused.fix, file=where)]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
+        at = f" line {mark.line + 1}" if mark else ""
         if getattr(exc, "problem", None) == "found unhashable key":
             return (
                 None,
                 {},
                 [
                     Problem(
-                        f"{where} line {mark.line + 1}",
+                        f"{where}{at}",
                         "a list or a group is used as a key here",
                         "a key is a plain word before a colon, like `title:`",
+                        file=where,
                     )
                 ],
             )
-        at = f" line {mark.line + 1}" if mark else ""
         return (
             None,
             {},
-            [Problem(f"{where}{at}", f"this is not valid YAML ({getattr(exc, 'problem', exc)})", _SYNTAX_FIX)],
+            [
+                Problem(
+                    f"{where}{at}", f"this is not valid YAML ({getattr(exc, 'problem', exc)})", _SYNTAX_FIX, file=where
+                )
+            ],
         )
     if not isinstance(data, dict):
         return (
@@ -106,7 +124,10 @@ def read(
             {},
             [
                 Problem(
-                    where, "this file is empty or is not a list of `key: value` lines", f"fill it in as in {example}"
+                    where,
+                    "this file is empty or is not a list of `key: value` lines",
+                    f"fill it in as in {example}",
+                    file=where,
                 )
             ],
         )
@@ -119,7 +140,7 @@ def load_text(path: Path, where: str) -> tuple[str | None, Problem | None]:
         # Non-blocking, so a pipe named like a schedule cannot hold the reader; fstat then says what it is.
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
-        return None, Problem(where, f"this file cannot be read ({exc.strerror})", "check its permissions")
+        return None, Problem(where, f"this file cannot be read ({exc.strerror})", "check its permissions", file=where)
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
@@ -127,25 +148,26 @@ def load_text(path: Path, where: str) -> tuple[str | None, Problem | None]:
                 where,
                 "this is not a file but a folder or a device, so it cannot be read",
                 "move it out of the folder, or give it a name that does not end in .yaml",
+                file=where,
             )
         if info.st_size > MAX_BYTES:
             return None, _too_big(where, info.st_size)
         with os.fdopen(fd, "rb", closefd=False) as f:
             raw = f.read(MAX_BYTES + 1)
     except OSError as exc:
-        return None, Problem(where, f"this file cannot be read ({exc.strerror})", "check its permissions")
+        return None, Problem(where, f"this file cannot be read ({exc.strerror})", "check its permissions", file=where)
     finally:
         os.close(fd)
     if len(raw) > MAX_BYTES:  # it grew while we looked
         return None, _too_big(where, len(raw))
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return None, Problem(where, "this file is saved as UTF-16, not plain text", "save it as UTF-8 text")
+        return None, Problem(where, "this file is saved as UTF-16, not plain text", "save it as UTF-8 text", file=where)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return None, Problem(where, "this file is not plain text", "save it as UTF-8 text")
+        return None, Problem(where, "this file is not plain text", "save it as UTF-8 text", file=where)
     if "\x00" in text:
-        return None, Problem(where, "this file is not plain text", "save it as UTF-8 text")
+        return None, Problem(where, "this file is not plain text", "save it as UTF-8 text", file=where)
     return text, None
 
 
@@ -155,6 +177,7 @@ def _too_big(where: str, size: int) -> Problem:
         f"this file is {_size(size)}, far more than a file written by hand holds (at most "
         f"{MAX_BYTES // 1024} KB is read)",
         "check it is the right file: a sidecar, resource entry or schedule is a few kilobytes",
+        file=where,
     )
 
 
@@ -162,7 +185,7 @@ def _size(n: int) -> str:
     return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{n // 1024} KB"
 
 
-def _parse(text: str):
+def _parse(text: str) -> tuple[Any, yaml.Node | None]:
     """(data, root node) of one YAML document, within the bounds above."""
     refused = REFUSED.search(text)  # the characters text.py refuses in any field, found at their line
     if refused:
@@ -205,11 +228,11 @@ class _Loader(yaml.SafeLoader):
         self.depth = 0
         self.values = 0
         self.open_anchors: list[str] = []
-        self.aliases: list[tuple[str, object, yaml.Node]] = []  # (name, mark, the node it stands for)
-        self.last_mark = None
+        self.aliases: list[tuple[str, _Marked, yaml.Node]] = []  # (name, mark, the node it stands for)
+        self.last_mark: _Marked | None = None
 
-    def compose_node(self, parent, index):
-        event = self.peek_event()
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]  # untyped in PyYAML's stubs
         if isinstance(event, AliasEvent):
             if event.anchor in self.open_anchors:
                 raise _Refused(
@@ -224,7 +247,9 @@ class _Loader(yaml.SafeLoader):
                     event.start_mark,
                 )
             node = super().compose_node(parent, index)
-            self.aliases.append((event.anchor, event.start_mark, node))
+            # An alias always has its name and mark, and makes a node; the types only say they may not.
+            if node is not None and event.anchor is not None and event.start_mark is not None:
+                self.aliases.append((event.anchor, event.start_mark, node))
             return node
         if event.anchor is not None and event.anchor in self.anchors:
             raise _Refused(
@@ -259,7 +284,7 @@ class _Loader(yaml.SafeLoader):
             if nests:
                 self.depth -= 1
 
-    def get_single_node(self):
+    def get_single_node(self) -> yaml.Node | None:
         try:
             return super().get_single_node()
         except yaml.composer.ComposerError as exc:
@@ -271,11 +296,11 @@ class _Loader(yaml.SafeLoader):
                 ) from None
             raise
 
-    def construct_object(self, node, deep=False):
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         self.last_mark = _Mark(node.start_mark.line)
         return super().construct_object(node, deep)
 
-    def construct_yaml_timestamp(self, node):
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> date:
         try:
             return super().construct_yaml_timestamp(node)
         except ValueError:
@@ -285,7 +310,7 @@ class _Loader(yaml.SafeLoader):
                 node.start_mark,
             ) from None
 
-    def construct_yaml_int(self, node):
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
         try:
             return super().construct_yaml_int(node)
         except ValueError:  # Python refuses to read numbers of more than 4,300 digits
@@ -300,7 +325,7 @@ _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_ti
 _Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
 
 
-def _check(root: yaml.Node, aliases: list) -> None:
+def _check(root: yaml.Node, aliases: list[tuple[str, _Marked, yaml.Node]]) -> None:
     """Refuse tags we do not read, keys given twice, and aliases that unfold too far (or too deep)."""
     values: dict[int, int] = {}  # node id → how many values it unfolds into
     depths: dict[int, int] = {}
@@ -359,21 +384,21 @@ def _no_twice(node: yaml.MappingNode) -> None:
         seen[key.tag, key.value] = key.start_mark.line + 1
 
 
-def _lines(node, path: tuple = ()) -> dict[tuple, int]:
+def _lines(node: yaml.Node | None, path: tuple[Any, ...] = ()) -> Lines:
     """YAML key path → line number, so a problem can say where to look."""
-    out: dict[tuple, int] = {}
+    out: Lines = {}
     if node is None:
         return out
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             if not isinstance(key, yaml.ScalarNode):
                 continue
-            here = path + (key.value,)
+            here = (*path, key.value)
             out[here] = key.start_mark.line + 1
             out.update(_lines(value, here))
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            here = path + (i,)
+            here = (*path, i)
             out[here] = item.start_mark.line + 1
             out.update(_lines(item, here))
     return out

@@ -30,9 +30,9 @@ from typing import Callable
 
 from station.build.ledger import Ledger
 from station.config import Config, PublishSettings
-from station.errors import Problem, Severity, StationError
+from station.errors import Problem, PublishError, Severity
 from station.files import TMP_PREFIX
-from station.web.serve import content_type
+from station.web.security import content_type
 
 # Names made from their content never change: they can be cached for a year.
 IMMUTABLE = ("static/", "artwork/")
@@ -40,10 +40,6 @@ CACHE_IMMUTABLE = "public, max-age=31536000, immutable"
 # Audio keeps its name when it is re-tagged, and a withdrawn episode must leave caches soon.
 CACHE_MEDIA = "public, max-age=3600"
 CACHE_PAGES = "public, max-age=300"  # pages, feeds, the search index: news shows within minutes
-
-
-class PublishError(StationError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -84,25 +80,6 @@ def cache_control(rel: str) -> str:
     return CACHE_PAGES
 
 
-def client(settings: PublishSettings):
-    import boto3
-    from botocore.config import Config as BotoConfig
-
-    session = boto3.Session(profile_name=settings.profile, region_name=settings.region)
-    # Checksums only where S3 requires them: the newer streaming checksum trailers are not understood
-    # by every S3-compatible server, and the ETag comparison covers integrity for us.
-    return session.client(
-        "s3",
-        endpoint_url=settings.endpoint_url,
-        config=BotoConfig(
-            retries={"max_attempts": settings.attempts, "mode": "standard"},
-            connect_timeout=10,
-            read_timeout=120,
-            s3={"addressing_style": "path"},
-            request_checksum_calculation="when_required",
-            response_checksum_validation="when_required",
-        ),
-    )
 
 
 def _md5(path: Path) -> str:
@@ -215,12 +192,10 @@ def run(
 ) -> None:
     """Carry out the plan: uploads in order, then deletes. Stops at the first request that keeps failing."""
     settings = config.settings.publish
-    from boto3.s3.transfer import TransferConfig
-    from botocore.exceptions import BotoCoreError, ClientError
+    from station.tools.s3 import BotoCoreError, ClientError
+    from station.tools.s3 import transfer as transfer_config
 
-    transfer = TransferConfig(
-        multipart_threshold=settings.multipart_mb << 20, multipart_chunksize=16 << 20, max_concurrency=4
-    )
+    transfer = transfer_config(settings)
     done = 0
     root = config.site_dir.resolve()
     for up in the_plan.uploads:
@@ -274,7 +249,7 @@ def run(
 
 
 def _reason(exc: BaseException) -> str:
-    from botocore.exceptions import ClientError, NoCredentialsError
+    from station.tools.s3 import ClientError, NoCredentialsError
 
     if isinstance(exc, NoCredentialsError):
         return "no credentials"
@@ -286,7 +261,7 @@ def _reason(exc: BaseException) -> str:
 
 def connect(config: Config):
     """A client and the bucket's listing, or a PublishError that says what to do."""
-    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
+    from station.tools.s3 import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound, client
 
     settings = config.settings.publish
     try:

@@ -3,7 +3,7 @@
 The only module that runs a web server (stdlib `http.server`). It serves the
 files of one folder and nothing else, answers byte ranges so the episode
 player can seek in a long MP3, and sends the same security headers the built
-pages carry in their <meta> (`CSP` is defined here, once, for both).
+pages carry in their <meta> (both from security.py).
 
 It never tracks anyone, even in a preview: no cookies, and the request log
 holds the method, path and status only — never an address, a user agent or a
@@ -14,66 +14,19 @@ from __future__ import annotations
 
 import email.utils
 import http.server
-import mimetypes
 import os
 import re
 import socket
 import sys
 import traceback
 import urllib.parse
+from collections.abc import Callable
 from http import HTTPStatus
 from pathlib import Path
-from typing import Callable
+from typing import Any, BinaryIO
 
-# The one Content Security Policy of the site: sent as a header here and
-# written into every page's <meta> by the site builder. Everything comes from
-# the site itself; no inline script or style, no eval, no frames of us.
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "media-src 'self'; connect-src 'self'; font-src 'self'; object-src 'none'; "
-    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
-
-# CSP 3 §6.1: a <meta> policy ignores frame-ancestors (browsers log a console
-# error for it), so the copy for pages leaves it out; the header keeps it.
-CSP_META = "; ".join(d for d in CSP.split("; ") if not d.startswith("frame-ancestors"))
-
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CSP,
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-}
-
-# nosniff makes browsers trust Content-Type alone, so every file the site
-# holds needs the right one; mimetypes depends on the machine's
-# /etc/mime.types, so the site's own types are fixed here.
-CONTENT_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".css": "text/css",
-    ".js": "text/javascript",
-    ".json": "application/json",
-    ".xml": "application/rss+xml",  # the podcast feeds (RSS 2.0)
-    ".mp3": "audio/mpeg",
-    ".vtt": "text/vtt",  # WebVTT is always UTF-8 (W3C WebVTT §4.1)
-    ".srt": "application/x-subrip",
-    ".txt": "text/plain; charset=utf-8",
-    ".svg": "image/svg+xml",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".png": "image/png",
-    ".webp": "image/webp",
-    ".ico": "image/x-icon",
-    ".webmanifest": "application/manifest+json",
-    ".woff2": "font/woff2",
-    ".pdf": "application/pdf",
-    ".opml": "text/x-opml",
-    ".m3u8": "application/vnd.apple.mpegurl",  # HLS playlists of the stream
-    ".ts": "video/mp2t",
-    ".aac": "audio/aac",
-    ".m4a": "audio/mp4",
-}
-# A sitemap is XML but not a feed.
-CONTENT_TYPES_BY_NAME = {"sitemap.xml": "application/xml"}
+from station.errors import Unsatisfiable
+from station.web.security import CONTENT_TYPES, SECURITY_HEADERS, content_type
 
 CHUNK_BYTES = 64 * 1024  # files are streamed, never read whole: an MP3 can be hundreds of MB
 IDLE_TIMEOUT_S = 60  # a kept-alive connection the browser forgot is closed after this
@@ -96,7 +49,7 @@ def _plain_page(title: str, text: str) -> bytes:
 
 PLAIN_404 = _plain_page("Not found", "There is no page at this address.")
 # The pages for what http.server itself refuses: plain words, never its default page (which names Python).
-ERROR_PAGES = {
+ERROR_PAGES: dict[int, tuple[str, str]] = {
     HTTPStatus.BAD_REQUEST: ("Bad request", "This request could not be read. Check the address and try again."),
     HTTPStatus.REQUEST_URI_TOO_LONG: (
         "Address too long",
@@ -145,7 +98,7 @@ class PreviewServer(http.server.ThreadingHTTPServer):
             self.address_family = socket.AF_INET6
         super().__init__(address, PreviewHandler)
 
-    def handle_error(self, request, client_address) -> None:
+    def handle_error(self, request: Any, client_address: Any) -> None:
         # A browser drops media connections whenever the listener seeks: that is
         # normal, not worth a traceback. Anything else is a bug and is shown,
         # without the client's address.
@@ -181,7 +134,7 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
             return self.send_error(HTTPStatus.REQUEST_URI_TOO_LONG)
         segments = request_segments(self.path)
         path = None if segments is None else self._inside_root(segments)
-        if path is None:
+        if segments is None or path is None:
             return self._not_found(body)
         if path.is_dir():
             if not _url_path(self.path).endswith("/"):
@@ -244,7 +197,7 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
                 f.seek(start)
                 self._copy(f, length)
 
-    def _copy(self, f, length: int) -> None:
+    def _copy(self, f: BinaryIO, length: int) -> None:
         while length > 0:
             chunk = f.read(min(CHUNK_BYTES, length))
             if not chunk:
@@ -274,7 +227,7 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
         self._common_headers()
         self.end_headers()
 
-    def send_error(self, code, message=None, explain=None) -> None:
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """What http.server refuses (a bad request line, an address too long, POST …): a plain page, then close."""
         title, text = ERROR_PAGES.get(
             code, (self.responses.get(code, ("Error",))[0], "This request could not be answered.")
@@ -321,23 +274,19 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
 
     # -- the log: method, path, status; nothing about who asked -----------
 
-    def log_request(self, code="-", size="-") -> None:
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         if self.server.log:
             # command and path are unset when the request line itself was unreadable
             method = getattr(self, "command", None) or "-"
             path = _log_safe(_url_path(getattr(self, "path", ""))) or "-"
             self.server.log(f"{method} {path} {int(code)}")
 
-    def log_error(self, format, *args) -> None:
+    def log_error(self, format: str, *args: Any) -> None:
         pass  # the status line from log_request says enough
 
-    def log_message(self, format, *args) -> None:
+    def log_message(self, format: str, *args: Any) -> None:
         if self.server.log:
             self.server.log(format % args)  # the base class would prefix the client's address
-
-
-class Unsatisfiable(Exception):
-    """The Range asks only for bytes past the end of the file (→ 416)."""
 
 
 # One range only; ASCII digits only (str.isdigit would let "²" through to int()).
@@ -354,11 +303,13 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     match = _RANGE.fullmatch(header or "")
     if not match or match.group(1) == match.group(2) == "":
         return None
-    first, last = (int(g) if g else None for g in match.groups())
-    if first is None:  # bytes=-n: the last n bytes
-        if last == 0 or size == 0:
+    first_text, last_text = match.groups()
+    if not first_text:  # bytes=-n: the last n bytes
+        n = int(last_text)
+        if n == 0 or size == 0:
             raise Unsatisfiable
-        return max(size - last, 0), size - 1
+        return max(size - n, 0), size - 1
+    first, last = int(first_text), int(last_text) if last_text else None
     if last is not None and last < first:
         return None  # "bytes=9-3" is not a range at all
     if first >= size:
@@ -385,17 +336,6 @@ def request_segments(target: str) -> list[str] | None:
     if ".." in segments:
         return None
     return segments
-
-
-def content_type(path: Path) -> str:
-    by_name = CONTENT_TYPES_BY_NAME.get(path.name.lower())
-    if by_name:
-        return by_name
-    known = CONTENT_TYPES.get(path.suffix.lower())
-    if known:
-        return known
-    guessed, _ = mimetypes.guess_type(path.name)
-    return guessed or "application/octet-stream"
 
 
 def _log_safe(path: str) -> str:

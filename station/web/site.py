@@ -34,24 +34,17 @@ from station.catalog.recovery_map import plain as plain_line
 from station.catalog.resources import Resource, kinds
 from station.catalog.transcript import Transcript
 from station.config import Config
-from station.errors import Problem
+from station.errors import Problem, TemplateProblem
 from station.files import sha256_json
 from station.web import landscape_map, systems_map
 from station.web.markup import notes_html, plain
-from station.web.serve import CSP_META as CSP
+from station.web.security import CSP_META as CSP
 
 BUILT_IN = Path(__file__).parent / "site_templates"
 PARTS = {"hold": "The Hold", "struggle": "The Struggle", "recovery": "The Recovery"}
 OTHER_PARTS = {"context": "Around the journey", "capital": "Recovery capital"}
 
 
-class TemplateProblem(Exception):
-    """A template could not be rendered; the site is left as it was. `whole`: the template itself is broken
-    (a syntax mistake), whatever it is filled with."""
-
-    def __init__(self, problem: Problem, whole: bool = False):
-        super().__init__(str(problem))
-        self.problem, self.whole = problem, whole
 
 
 def reading_units(t: Transcript) -> list[tuple[float, float, str]]:

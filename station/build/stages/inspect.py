@@ -13,7 +13,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from station.config import Settings
-from station.errors import EpisodeFailed, Problem, Severity
+from station.errors import EpisodeFailed, FfmpegFailed, Problem, Severity
 from station.files import sha256_json
 from station.tools import ffmpeg
 from station.tools import sniff as sniff_mod
@@ -65,7 +65,7 @@ def analyse(path: Path, where: str, settings: Settings, on_progress=None) -> dic
             timeout_s=settings.build.tool_timeout_s,
             on_progress=on_progress,
         )
-    except ffmpeg.FfmpegFailed as exc:
+    except FfmpegFailed as exc:
         if kind:
             raise EpisodeFailed(
                 Problem(where, f"this {kind.upper()} file is damaged and cannot be played", RE_EXPORT)

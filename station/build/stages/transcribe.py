@@ -17,11 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from station.config import Settings
-from station.errors import Problem, Severity
+from station.errors import CorrectionError, Problem, Severity
 from station.files import sha256_json
 from station.tools.whisper import Options, Whisper
 from station.catalog.transcript import (
-    CorrectionError,
     Transcript,
     from_segments,
     merge_spans,
