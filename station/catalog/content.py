@@ -42,9 +42,6 @@ class Catalog:
     problems: list[Problem] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)  # still being written; left for the next run
 
-    def show(self, slug: str) -> Show | None:
-        return next((s for s in self.shows if s.slug == slug), None)
-
 
 def shows(config: Config) -> list[Show]:
     """The shows alone, their show.toml read and checked, without reading any episode's sidecar."""

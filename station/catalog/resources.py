@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date as Date
-from datetime import datetime
 from functools import cache
 from importlib import resources as package_files
 from pathlib import Path
@@ -183,11 +182,6 @@ class Resource:
     @property
     def peer_led(self) -> bool:
         return self.meta.user_led or self.meta.lived_experience
-
-    def open_at(self, local: datetime) -> bool:
-        """Open at this moment of the station's local time."""
-        day, minute = local.weekday(), local.hour * 60 + local.minute
-        return any(d == day and a <= minute < b for d, a, b in self.intervals)
 
     @property
     def evening(self) -> bool:
