@@ -502,7 +502,7 @@ def write_report(root: Path, episodes: list[Path]) -> str:
                 }
             )
     report = {
-        "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+        "finished_at": dt.datetime.now(dt.UTC).isoformat(),
         "errors": [],
         "warnings": [],
         "waiting": [],
