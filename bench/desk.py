@@ -498,7 +498,7 @@ def write_report(root: Path, episodes: list[Path]) -> str:
                     Severity.WARNING,
                 )
             )
-    report = report_mod.BuildReport(dt.datetime.now(dt.timezone.utc), tuple(lines), tuple(problems))
+    report = report_mod.BuildReport(dt.datetime.now(dt.UTC), tuple(lines), tuple(problems))
     report_mod.write(config_mod.load(root), report)
     later = time.time() + 1
     os.utime(episodes[-1], (later, later))

@@ -44,7 +44,7 @@ from station.tools import ffmpeg
 from tests.media import long_speech
 
 OUT = Path(__file__).resolve().parent / "out"
-STATION = dict(name="Bench", base_url="https://bench.example.org/", contact_email="bench@example.org")
+STATION = {"name": "Bench", "base_url": "https://bench.example.org/", "contact_email": "bench@example.org"}
 VARIANTS = {
     # -19 LUFS mono: the generated speech (about -20 LUFS, -2.2 dBTP) gets +1 dB, which brings
     # its peaks within 1 dB of the -1 dBTP ceiling, so the 4x-oversampled limiter runs.
@@ -259,7 +259,8 @@ def main() -> int:
     if args.memory_of:
         memory_child(args.memory_of)
         return 0
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "?")
     version = subprocess.run([ffmpeg.executable(), "-version"], capture_output=True, text=True).stdout.split()[2]
     print(
         f"machine: {os.cpu_count()} CPUs ({cpu}), {platform.system()} {platform.release()}, "

@@ -179,7 +179,7 @@ def start_server() -> tuple[subprocess.Popen, str]:
         except OSError:
             if time.monotonic() > deadline or proc.poll() is not None:
                 proc.kill()
-                raise SystemExit("moto's server did not start")
+                raise SystemExit("moto's server did not start") from None
             time.sleep(0.1)
 
 

@@ -66,6 +66,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
 import os
 import random
@@ -79,8 +80,8 @@ import tempfile
 import threading
 import time
 import tracemalloc
+from datetime import UTC, datetime, timedelta
 from datetime import date as Date
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from bench import timing
@@ -100,7 +101,6 @@ from station.tools import ffmpeg
 OUT = Path(__file__).resolve().parent / "out" / "stream"
 NIGHT = Date(2026, 11, 23)  # a Monday
 AIM_S = 1.0
-UTC = timezone.utc
 STATION_TOML = """\
 [station]
 name = "Night Owls Radio"
@@ -242,7 +242,7 @@ def schedule_yaml(hours: int) -> str:
         ),
     ]
     blocks = []
-    for (name, fill, standby), b0, b1 in zip(fills, cuts, cuts[1:]):
+    for (name, fill, standby), (b0, b1) in zip(fills, itertools.pairwise(cuts), strict=False):
         blocks += [
             f"  - name: {name}",
             f'    start: "{clock(b0)}"',
@@ -394,7 +394,7 @@ def check_night(night: Night, library: Library, history: dict, schedules) -> lis
     """The night's shape and its rules, as the result shows them; '' lines are fine, others are problems."""
     lines, bad = [], []
     slots = night.slots
-    gaps = [b.start_s - a.end_s for a, b in zip(slots, slots[1:])]
+    gaps = [b.start_s - a.end_s for a, b in itertools.pairwise(slots)]
     exact = (
         slots[0].start_s == 0
         and max(map(abs, gaps), default=0) < 1e-6
@@ -427,7 +427,7 @@ def check_night(night: Night, library: Library, history: dict, schedules) -> lis
         1 for s in episodes if {"overdose", "suicide", "self-harm"} & set(s.content_notes) and s.start_s < midnight
     )
     signposts = [s for s in slots if s.kind == "signpost"]
-    spacing = max((b.start_s - a.end_s for a, b in zip(signposts, signposts[1:])), default=0)
+    spacing = max((b.start_s - a.end_s for a, b in itertools.pairwise(signposts)), default=0)
     after_notes = all(slots[i + 1].kind == "signpost" for i, s in enumerate(slots[:-1]) if s.content_notes)
     lines.append(
         f"rules: top presenter {top:.1f} % of the night (cap {rules.presenter_max_percent:g} %); "
@@ -483,7 +483,7 @@ def assembly(items: int, hours: int, repeat: int) -> None:
                 else:
                     base.append(timed(mix_baseline, library, NIGHT)[0])
         print(f"{'run':>4} {'baseline s':>11} {'assemble s':>11}")
-        for i, (b, o) in enumerate(zip(base, ours), 1):
+        for i, (b, o) in enumerate(zip(base, ours, strict=True), 1):
             print(f"{i:>4} {b:>11.4f} {o:>11.4f}   ({'ours' if i % 2 else 'baseline'} first)")
         print(
             f"best {min(base):>11.4f} {min(ours):>11.4f}; median {statistics.median(base):.4f} / "

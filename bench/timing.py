@@ -22,7 +22,7 @@ def phase_timer(targets: list[tuple[object, str, str]]):
 
         return wrapper
 
-    for (obj, attr, name), (_, _, fn) in zip(targets, originals):
+    for (obj, attr, name), (_, _, fn) in zip(targets, originals, strict=True):
         setattr(obj, attr, timed(name, fn))
     try:
         yield phases
@@ -37,8 +37,10 @@ def machine(*packages: str) -> str:
     import platform
     from datetime import date
     from importlib.metadata import version
+    from pathlib import Path
 
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "?")
     libs = ", ".join(f"{p} {version(p)}" for p in packages)
     return (
         f"machine: {os.cpu_count()} CPUs ({cpu}), {platform.system()} {platform.release()}, "

@@ -61,7 +61,7 @@ from station.config import Settings
 from station.tools import ffmpeg, whisper_models
 
 OUT = Path(__file__).resolve().parent / "out"
-STATION = dict(name="Bench", base_url="https://bench.example.org/", contact_email="bench@example.org")
+STATION = {"name": "Bench", "base_url": "https://bench.example.org/", "contact_email": "bench@example.org"}
 LANGUAGE = "en"
 TERMS = ["Crawley"]  # said in two of the paragraphs below, so redaction has something to find
 SHOW, CREDITS = "Night Owls", ["Sam"]
@@ -91,13 +91,15 @@ PARAGRAPHS = [
         "en-us",
         165,
         "Here is a practical tip from a listener. Keep a notebook by the bed, and when your mind starts racing, write "
-        "the worry down with a time to think about it tomorrow. It sounds too simple to work, but many people say it helps.",
+        "the worry down with a time to think about it tomorrow. It sounds too simple to work, but many people say "
+        "it helps.",
     ),
     (
         "en-gb-x-rp",
         145,
         "We had a message from Priya in Crawley, who works night shifts at the hospital. She says the quiet hour "
-        "before dawn is the loneliest, and that she listens to this programme on the bus home. Priya, this song is for you.",
+        "before dawn is the loneliest, and that she listens to this programme on the bus home. Priya, this song is "
+        "for you.",
     ),
     (
         "en-029",
@@ -376,7 +378,8 @@ def memory_child(audio: Path, side: str) -> None:
         pass_s, _, _ = our_pass(loaded, audio, OUT / "transcribe-memory")
     else:
         pass_s, _, _ = baseline_pass(loaded, audio)
-    hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:")) / 1024
+    status = Path("/proc/self/status").read_text().splitlines()
+    hwm = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
     print(
         json.dumps(
             {

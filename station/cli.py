@@ -56,6 +56,23 @@ Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks 
 Strict = Annotated[bool, typer.Option("--strict", help="Treat warnings as problems (for CI and before publishing).")]
 
 
+def _version(wanted: bool) -> None:
+    if wanted:
+        from station import __version__
+
+        out.print(f"station {__version__}", markup=False)
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Peerwave: turn dropped recordings into a published station."""
+
+
 @app.command()
 def build(station: StationDir = Path("."), strict: Strict = False, verbose: Verbose = False) -> None:
     """Build every episode into site/: check, normalise, encode and tag."""

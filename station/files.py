@@ -24,10 +24,15 @@ import secrets
 import shutil
 import stat
 import threading
+from collections.abc import Iterator
+from io import TextIOWrapper
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING
 
 from station.errors import DiskFull
+
+if TYPE_CHECKING:
+    from logging import Handler
 
 TMP_PREFIX = ".tmp-"
 PRIVATE_DIR_MODE = 0o700  # .station/ and records/: nobody else on the machine reads them
@@ -46,7 +51,7 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def sha256_json(value) -> str:
+def sha256_json(value: object) -> str:
     """The hash of settings or metadata: the same values give the same key."""
     text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()
@@ -100,15 +105,16 @@ def private_file(path: Path) -> Path:
     return path
 
 
-def private_log(path: Path, max_bytes: int = 5_000_000, backups: int = 5):
+def private_log(path: Path, max_bytes: int = 5_000_000, backups: int = 5) -> Handler:
     """A rotating log handler whose files (the current one and each rotated) are 0600 in a 0700 folder."""
     from logging.handlers import RotatingFileHandler
 
     class PrivateLog(RotatingFileHandler):
-        def _open(self):
+        def _open(self) -> TextIOWrapper:
             fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE_FILE_MODE)
             os.fchmod(fd, PRIVATE_FILE_MODE)
-            return open(fd, self.mode, encoding=self.encoding, errors=self.errors)
+            # "a" is what self.mode always is here (no other mode is passed, and rotating forces it).
+            return open(fd, "a", encoding=self.encoding, errors=self.errors)
 
     private_dir(path.parent)
     return PrivateLog(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")

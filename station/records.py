@@ -27,10 +27,12 @@ import hashlib
 import json
 import sqlite3
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any
 
+from station.config import Config
 from station.errors import StateError
 from station.files import private_dir, private_file, write_text
 
@@ -63,10 +65,10 @@ class Records:
             if legacy is not None:
                 self._adopt(legacy)
         self.withdrawals: dict[str, str] = self._read(WITHDRAWALS)
-        self.identities: dict[str, dict] = self._read(IDENTITIES)
+        self.identities: dict[str, dict[str, str]] = self._read(IDENTITIES)
 
     @classmethod
-    def of(cls, config, read_only: bool = False) -> "Records":
+    def of(cls, config: Config, read_only: bool = False) -> Records:
         return cls(config.records_dir, read_only, legacy=config.state_dir / "state.sqlite")
 
     # ------------------------------------------------------------ withdrawals
@@ -130,7 +132,7 @@ class Records:
     def set_slug(self, episode_key: str, slug: str) -> None:
         self._change_identity(place_hash(episode_key), slug=slug)
 
-    def _change_identity(self, key: str, **values) -> None:
+    def _change_identity(self, key: str, **values: str) -> None:
         with self._changing(IDENTITIES) as data:
             if key in data:
                 data[key] = {**data[key], **values}
@@ -140,7 +142,7 @@ class Records:
     def _path(self, name: str) -> Path:
         return self.folder / name
 
-    def _read(self, name: str) -> dict:
+    def _read(self, name: str) -> dict[str, Any]:
         path = self._path(name)
         try:
             text = path.read_text(encoding="utf-8")
@@ -162,12 +164,12 @@ class Records:
                 "(`station restore`); it is not a cache and must not be deleted"
             ) from exc
 
-    def _write(self, name: str, data: dict) -> None:
+    def _write(self, name: str, data: dict[str, Any]) -> None:
         text = json.dumps({"about": ABOUT[name], "records": data}, indent=1, sort_keys=True, ensure_ascii=False)
         write_text(self._path(name), text + "\n")  # 0600: files.py makes whatever is written in records/ private
 
     @contextlib.contextmanager
-    def _changing(self, name: str) -> Iterator[dict]:
+    def _changing(self, name: str) -> Iterator[dict[str, Any]]:
         """Read the file afresh under the records' lock, let the caller change it, write it whole."""
         if self.read_only:  # a check changes nothing: work on a copy that is thrown away
             yield dict(self.withdrawals if name == WITHDRAWALS else self.identities)
@@ -188,7 +190,7 @@ class Records:
 
     def _adopt(self, ledger: Path) -> None:
         """An older station kept withdrawals and identities in the state database: copy them over once."""
-        if self._path(WITHDRAWALS).exists() and self._path(IDENTITIES).exists() or not ledger.exists():
+        if (self._path(WITHDRAWALS).exists() and self._path(IDENTITIES).exists()) or not ledger.exists():
             return
         try:
             db = sqlite3.connect(f"file:{ledger}?mode=ro", uri=True)

@@ -42,9 +42,6 @@ class Catalog:
     problems: list[Problem] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)  # still being written; left for the next run
 
-    def show(self, slug: str) -> Show | None:
-        return next((s for s in self.shows if s.slug == slug), None)
-
 
 def shows(config: Config) -> list[Show]:
     """The shows alone, their show.toml read and checked, without reading any episode's sidecar."""
@@ -206,18 +203,21 @@ def _recordings(config: Config, show: Show, problems: list[Problem]) -> list[Pat
                     "export it again as MP3, WAV, FLAC, M4A, OGG or WebM and drop that in",
                 )
             )
-        elif suffix == ".yaml" and ".transcript" not in path.name:
-            if not any(
+        elif (
+            suffix == ".yaml"
+            and ".transcript" not in path.name
+            and not any(
                 path.with_suffix(s).exists() or path.with_suffix(s.upper()).exists() for s in RECORDING_SUFFIXES
-            ):
-                problems.append(
-                    Problem(
-                        shown(config.rel(path)),
-                        "this metadata file has no recording beside it",
-                        f"drop the recording in as {path.stem}.mp3 (or .wav, .m4a …), or remove this file",
-                        Severity.WARNING,
-                    )
+            )
+        ):
+            problems.append(
+                Problem(
+                    shown(config.rel(path)),
+                    "this metadata file has no recording beside it",
+                    f"drop the recording in as {path.stem}.mp3 (or .wav, .m4a …), or remove this file",
+                    Severity.WARNING,
                 )
+            )
     return found
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date as Date
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import AwareDatetime, Field, field_validator, model_validator
 
@@ -140,7 +140,7 @@ class Chapter(Typed):
 
     @field_validator("start", mode="before")
     @classmethod
-    def _clock(cls, value):
+    def _clock(cls, value: Any) -> float:
         return parse_clock(value)
 
 
@@ -193,7 +193,7 @@ class EpisodeMeta(Typed):
         return value
 
     @model_validator(mode="after")
-    def _chapters_in_order(self):
+    def _chapters_in_order(self) -> Self:
         starts = [c.start for c in self.chapters]
         if starts and (starts != sorted(starts) or len(set(starts)) != len(starts)):
             raise ValueError(
@@ -226,7 +226,7 @@ class ShowMeta(Typed):
         return value
 
     @model_validator(mode="after")
-    def _apple_subcategory(self):
+    def _apple_subcategory(self) -> Self:
         subs = APPLE_CATEGORIES[self.category]
         if self.subcategory is not None and self.subcategory not in subs:
             guess = did_you_mean(self.subcategory, subs)

@@ -13,13 +13,13 @@ answer from the same numbers.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date as Date
-from datetime import datetime
 from functools import cache
 from importlib import resources as package_files
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Self
 
 import yaml
 from pydantic import Field, field_validator, model_validator
@@ -80,7 +80,7 @@ class Opening(Typed):
 
     @field_validator("days", mode="before")
     @classmethod
-    def _days(cls, value):
+    def _days(cls, value: Any) -> Any:
         if isinstance(value, str):  # "mon-fri" or "sat"
             value = value.strip().lower()
             if "-" in value:
@@ -101,11 +101,11 @@ class Opening(Typed):
 
 
 class Contact(Typed):
-    phone: str | None = Field(None, max_length=LINE_MAX)
-    text: str | None = Field(None, max_length=LINE_MAX)  # a number to text, or how
-    email: str | None = Field(None, max_length=254)  # RFC 5321's longest address
-    web: str | None = Field(None, pattern=r"^https?://", max_length=2_000)
-    address: str | None = Field(None, max_length=LINE_MAX)
+    phone: str | None = Field(default=None, max_length=LINE_MAX)
+    text: str | None = Field(default=None, max_length=LINE_MAX)  # a number to text, or how
+    email: str | None = Field(default=None, max_length=254)  # RFC 5321's longest address
+    web: str | None = Field(default=None, pattern=r"^https?://", max_length=2_000)
+    address: str | None = Field(default=None, max_length=LINE_MAX)
 
 
 class ResourceMeta(Typed):
@@ -140,9 +140,9 @@ class ResourceMeta(Typed):
 
     @field_validator("hours", mode="before")
     @classmethod
-    def _always(cls, value):
+    def _always(cls, value: Any) -> Any:
         # One plain message, where the union of a list and the word `always` would give two odd ones.
-        if isinstance(value, str) and value.strip().lower() != "always" or not isinstance(value, (str, list, tuple)):
+        if (isinstance(value, str) and value.strip().lower() != "always") or not isinstance(value, (str, list, tuple)):
             raise ValueError(
                 f"{brief(value)} is not opening hours — write `hours: always` for a place that never "
                 'closes, or list them, like `- {days: mon-fri, open: "10:00", close: "16:00"}`'
@@ -160,7 +160,7 @@ class ResourceMeta(Typed):
         return check_topics(value)
 
     @model_validator(mode="after")
-    def _hours_or_note(self):
+    def _hours_or_note(self) -> Self:
         if not self.hours and not self.hours_note:
             raise ValueError(
                 "there are no opening hours — add `hours` (or `hours: always`), or say how to reach "
@@ -184,11 +184,6 @@ class Resource:
     def peer_led(self) -> bool:
         return self.meta.user_led or self.meta.lived_experience
 
-    def open_at(self, local: datetime) -> bool:
-        """Open at this moment of the station's local time."""
-        day, minute = local.weekday(), local.hour * 60 + local.minute
-        return any(d == day and a <= minute < b for d, a, b in self.intervals)
-
     @property
     def evening(self) -> bool:
         return any(a < EVENING[1] and b > EVENING[0] for _, a, b in self.intervals)
@@ -199,7 +194,7 @@ class Resource:
 
     def hours_text(self) -> list[str]:
         """Opening hours in words, a line per group of days."""
-        if self.meta.hours == "always":
+        if isinstance(self.meta.hours, str):  # "always", the one word it may be
             return ["Open 24 hours, every day"]
         lines = []
         for opening in self.meta.hours:
@@ -208,10 +203,10 @@ class Resource:
         return lines
 
 
-def intervals(hours: list[Opening] | str) -> tuple[tuple[int, int, int], ...]:
-    if hours == "always":
+def intervals(hours: list[Opening] | Literal["always"]) -> tuple[tuple[int, int, int], ...]:
+    if isinstance(hours, str):
         return tuple((d, 0, 1440) for d in range(7))
-    out = []
+    out: list[tuple[int, int, int]] = []
     for opening in hours:
         start, end = _minutes(opening.open), _minutes(opening.close)
         for name in opening.days:
@@ -225,7 +220,7 @@ def intervals(hours: list[Opening] | str) -> tuple[tuple[int, int, int], ...]:
     return tuple(sorted(set(out)))
 
 
-def _day_span(days: list[str]) -> str:
+def _day_span(days: Iterable[str]) -> str:
     idx = sorted(DAYS.index(d) for d in set(days))
     if len(idx) == 7:
         return "Every day"

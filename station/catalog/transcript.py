@@ -15,7 +15,9 @@ import difflib
 import html
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from station.errors import CorrectionError
 
@@ -32,7 +34,7 @@ class Word:
     text: str  # with its leading space when it starts a new word, as Whisper gives it
 
 
-def join(words) -> str:
+def join(words: Iterable[Word]) -> str:
     return "".join(w.text for w in words).strip()
 
 
@@ -61,7 +63,7 @@ class Transcript:
         return " ".join(c.text for c in self.cues)
 
     # ------------------------------------------------------------ to and from the cache
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "language": self.language,
             "source": self.source,
@@ -73,7 +75,7 @@ class Transcript:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Transcript":
+    def from_dict(cls, data: dict[str, Any]) -> Transcript:
         return cls(
             tuple(Cue(c["start"], c["end"], c["text"], tuple(Word(*w) for w in c["words"])) for c in data["cues"]),
             data["language"],
@@ -85,7 +87,7 @@ class Transcript:
 # ---------------------------------------------------------------- building cues
 
 
-def from_segments(segments: list[dict], language: str) -> Transcript:
+def from_segments(segments: list[dict[str, Any]], language: str) -> Transcript:
     """Machine segments (faster-whisper) → cues sized for reading."""
     words = [Word(w["start"], w["end"], w["text"]) for s in segments for w in s["words"]]
     if not words:  # no word timings: keep the segments as they are
@@ -97,7 +99,7 @@ def cues_from_words(words: list[Word]) -> list[Cue]:
     cues: list[Cue] = []
     current: list[Word] = []
 
-    def flush():
+    def flush() -> None:
         if current:
             cues.append(Cue(current[0].start, current[-1].end, join(current), tuple(current)))
             current.clear()
@@ -134,7 +136,7 @@ def wrap(text: str) -> list[str]:
 
 
 def _clock(seconds: float, sep: str) -> str:
-    ms = int(round(max(0.0, seconds) * 1000))
+    ms = round(max(0.0, seconds) * 1000)
     h, ms = divmod(ms, 3_600_000)
     m, ms = divmod(ms, 60_000)
     s, ms = divmod(ms, 1000)
@@ -155,7 +157,7 @@ def to_vtt(t: Transcript) -> str:
 
 
 def to_srt(t: Transcript) -> str:
-    out = []
+    out: list[str] = []
     for i, cue in enumerate(t.cues, 1):
         out += [str(i), f"{_clock(cue.start, ',')} --> {_clock(cue.end, ',')}", *wrap(cue.text), ""]
     return "\n".join(out)
@@ -177,7 +179,9 @@ def to_json(t: Transcript) -> str:
 
 def to_text(t: Transcript) -> str:
     """Plain text in paragraphs, a new one at each long pause."""
-    paragraphs, current, last_end = [], [], None
+    paragraphs: list[str] = []
+    current: list[str] = []
+    last_end: float | None = None
     for cue in t.cues:
         if current and last_end is not None and cue.start - last_end > 2.0:
             paragraphs.append(" ".join(current))
@@ -199,14 +203,14 @@ _TIME = r"(?:(\d+):)?(\d{1,2}):(\d{2})[.,](\d{1,3})"
 _CUE_TIMES = re.compile(rf"^\s*{_TIME}\s*-->\s*{_TIME}")
 
 
-def _seconds(h, m, s, ms) -> float:
+def _seconds(h: str | None, m: str, s: str, ms: str) -> float:
     return int(h or 0) * 3600 + int(m) * 60 + int(s) + int(ms.ljust(3, "0")) / 1000
 
 
 def parse_timed(text: str) -> list[Cue]:
     """Cues from WebVTT or SRT text; tags such as <v Name> are removed."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
-    cues = []
+    cues: list[Cue] = []
     for block in re.split(r"\n\s*\n", text):
         lines = [line for line in block.split("\n") if line.strip()]
         for i, line in enumerate(lines):
@@ -248,24 +252,30 @@ def retime(text: str, machine: Transcript) -> list[Cue]:
             step = (end - start) / (b1 - b0)
             for k in range(b1 - b0):
                 times[b0 + k] = (start + k * step, start + (k + 1) * step)
-    _fill_gaps(times)
-    return cues_from_words([Word(s, e, " " + w) for (s, e), w in zip(times, words)])
+    filled = _fill_gaps(times)
+    return cues_from_words([Word(s, e, " " + w) for (s, e), w in zip(filled, words, strict=True)])
 
 
-def _fill_gaps(times: list) -> None:
+def _fill_gaps(times: list[tuple[float, float] | None]) -> list[tuple[float, float]]:
     """Words the machine never heard get the time between their neighbours."""
-    n = len(times)
-    for i in range(n):
-        if times[i] is not None:
+    filled: list[tuple[float, float]] = []
+    i, n = 0, len(times)
+    while i < n:
+        here = times[i]
+        if here is not None:
+            filled.append(here)
+            i += 1
             continue
         j = i
         while j < n and times[j] is None:
             j += 1
-        before = times[i - 1][1] if i > 0 else (times[j][0] if j < n else 0.0)
-        after = times[j][0] if j < n else before + 0.3 * (j - i)
+        following = times[j] if j < n else None
+        before = filled[-1][1] if filled else (following[0] if following is not None else 0.0)
+        after = following[0] if following is not None else before + 0.3 * (j - i)
         step = max(0.0, after - before) / (j - i)
-        for k in range(i, j):
-            times[k] = (before + (k - i) * step, before + (k - i + 1) * step)
+        filled += [(before + k * step, before + (k + 1) * step) for k in range(j - i)]
+        i = j
+    return filled
 
 
 # ---------------------------------------------------------------- redaction
@@ -286,17 +296,18 @@ def _similar(a: str, b: str) -> bool:
 
 
 def redact(t: Transcript, terms: list[str], margin_s: float) -> Redaction:
-    found = {term: 0 for term in terms}
+    found = dict.fromkeys(terms, 0)
     spans: list[tuple[float, float]] = []
     cues = list(t.cues)
     for term in terms:
         parts = [_norm(p) for p in term.split() if _norm(p)]
         if not parts:
             continue
-        new_cues = []
+        new_cues: list[Cue] = []
         for cue in cues:
             words = list(cue.words)
-            i, hits = 0, []
+            i = 0
+            hits: list[tuple[int, int]] = []
             while i + len(parts) <= len(words):
                 if all(_similar(_norm(words[i + k].text), parts[k]) for k in range(len(parts))):
                     hits.append((i, i + len(parts)))
@@ -324,7 +335,7 @@ def _redact_text(text: str, term: str, found: dict[str, int]) -> str:
 
 def redact_text_only(t: Transcript, terms: list[str]) -> Transcript:
     """A presenter's correction has no word timings: hide the terms in its text (the audio uses the machine's)."""
-    counts = {term: 0 for term in terms}
+    counts = dict.fromkeys(terms, 0)
     cues = t.cues
     for term in terms:
         cues = tuple(replace(c, text=_redact_text(c.text, term, counts), words=()) for c in cues)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from station.build import runner as pipeline
 from station.config import Config
@@ -41,7 +41,7 @@ class Builder:
                 return
             self.wanted.clear()
             try:
-                result = pipeline.build(self.config, now=datetime.now(timezone.utc))
+                result = pipeline.build(self.config, now=datetime.now(UTC))
                 log.info("built after a change at the desk: %d problem(s)", len(result.errors))
             except Exception:  # the desk goes on serving; the problems page shows the last build's report
                 log.exception("the build after a change at the desk failed")

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import lxml.etree  # noqa: F401 (feedgen.util uses lxml.etree without importing it)
+import lxml.etree  # imported before feedgen.util, which uses lxml.etree without importing it
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.util import xml_elem
 
@@ -42,7 +42,7 @@ class Tag:
     mirror: bool = True  # also under the legacy URI, when the tag is one podcastparser reads
 
 
-def _write(parent, tags: list[Tag]) -> None:
+def _write(parent: lxml.etree._Element, tags: list[Tag]) -> None:
     for tag in tags:
         for ns in (PODCAST_NS, LEGACY_NS) if tag.name in MIRRORED and tag.mirror else (PODCAST_NS,):
             el = xml_elem(f"{{{ns}}}{tag.name}", parent)
@@ -52,20 +52,20 @@ def _write(parent, tags: list[Tag]) -> None:
                 el.text = tag.text
 
 
-def _explicit(parent, explicit: bool | None) -> None:
+def _explicit(parent: lxml.etree._Element, explicit: bool | None) -> None:
     if explicit is not None:
         xml_elem(f"{{{ITUNES_NS}}}explicit", parent).text = "true" if explicit else "false"
 
 
 class Podcast2(BaseExtension):
-    def __init__(self):
+    def __init__(self) -> None:
         self.tags: list[Tag] = []
         self.explicit_flag: bool | None = None
 
-    def extend_ns(self):
+    def extend_ns(self) -> dict[str, str]:
         return {"podcast": PODCAST_NS, "podcastgh": LEGACY_NS}
 
-    def extend_rss(self, rss_feed):
+    def extend_rss(self, rss_feed: lxml.etree._Element) -> lxml.etree._Element:
         channel = rss_feed[0]
         _write(channel, self.tags)
         _explicit(channel, self.explicit_flag)
@@ -85,11 +85,11 @@ class Podcast2(BaseExtension):
 
 
 class Podcast2Entry(BaseEntryExtension):
-    def __init__(self):
+    def __init__(self) -> None:
         self.tags: list[Tag] = []
         self.explicit_flag: bool | None = None
 
-    def extend_rss(self, item):
+    def extend_rss(self, item: lxml.etree._Element) -> lxml.etree._Element:
         _write(item, self.tags)
         _explicit(item, self.explicit_flag)
         return item

@@ -14,6 +14,7 @@ withdrawal (`forget`) reaches into what has aired.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date as Date
 from datetime import datetime, timedelta
@@ -46,7 +47,7 @@ def night_of(schedules: Schedules, now: datetime) -> Date | None:
         s = schedules.for_night(night)
         if s is None:
             continue
-        start, end = s.window(night)
+        _, end = s.window(night)
         if now < end:
             return night
     return None
@@ -57,7 +58,10 @@ def on_air(schedules: Schedules, now: datetime) -> Date | None:
     night = night_of(schedules, now)
     if night is None:
         return None
-    start, end = schedules.for_night(night).window(night)
+    s = schedules.for_night(night)
+    if s is None:  # never: night_of gives only a night some schedule covers
+        return None
+    start, end = s.window(night)
     return night if start <= now < end else None
 
 
@@ -120,6 +124,8 @@ def running_order(
         if pinned.key == key or ended:
             return pinned
     made = playlist.assemble(schedules, library, night, past, aired=aired(config, pinned, now))
+    if made is None:  # never: assemble finds the same schedule, `s`
+        return None
     made.key = key
     if pin:
         write_text(path, made.to_json())
@@ -173,9 +179,9 @@ class Follower:
     made from (a schedule, the pause list, the library, the night's pin) has changed since the last time.
     At 10,000 episodes reading everything costs about half a second, against a second of audio sent ahead."""
 
-    def __init__(self, config: Config, clock_now):
+    def __init__(self, config: Config, clock_now: Callable[[], datetime]):
         self.config, self.now = config, clock_now
-        self.stamp: tuple | None = None
+        self.stamp: tuple[tuple[object, ...], ...] | None = None
         self.order: Night | None = None
 
     def __call__(self, night: Date) -> Night | None:
@@ -185,12 +191,12 @@ class Follower:
             self.stamp = self._stamp(night)  # after: making the order may have written its pin
         return self.order
 
-    def _stamp(self, night: Date) -> tuple:
+    def _stamp(self, night: Date) -> tuple[tuple[object, ...], ...]:
         files = [library_mod.path(self.config), folder(self.config) / f"{night.isoformat()}.json"]
         sched = schedule_mod.folder(self.config)
         if sched.is_dir():
             files += sorted(sched.glob("*.y*ml"))
-        stamp = []
+        stamp: list[tuple[object, ...]] = []
         for p in files:
             try:
                 st = p.stat()

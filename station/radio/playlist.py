@@ -28,10 +28,13 @@ note saying what was done instead.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date as Date
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from station.catalog.model import CONTENT_NOTES
@@ -90,7 +93,7 @@ class Night:
                 return i
         return None
 
-    def started_by(self, when: datetime) -> "Night":
+    def started_by(self, when: datetime) -> Night:
         """The part of the night that has begun by `when`: every slot that has started, the one playing included."""
         offset_s = (when.astimezone(_UTC) - self.start.astimezone(_UTC)).total_seconds()
         return Night(
@@ -118,7 +121,7 @@ class Night:
         )
 
     @classmethod
-    def from_json(cls, text: str) -> "Night":
+    def from_json(cls, text: str) -> Night:
         d = json.loads(text)
         zone = ZoneInfo(d["zone"])
         return cls(
@@ -126,17 +129,17 @@ class Night:
             d["schedule"],
             datetime.fromisoformat(d["start"]).astimezone(zone),
             datetime.fromisoformat(d["end"]).astimezone(zone),
-            [Slot(**{k: tuple(v) if isinstance(v, list) else v for k, v in s.items()}) for s in d["slots"]],
+            [_slot_from(s) for s in d["slots"]],
             [Problem(n["where"], n["what"], n["fix"], Severity(n["severity"])) for n in d["notes"]],
             d["fallback"],
             d["key"],
         )
 
-    def public(self, page_url=lambda slot: None) -> list[dict]:
+    def public(self, page_url: Callable[[Slot], str | None] = lambda slot: None) -> list[dict[str, Any]]:
         """What listeners may see: no file, no block, nothing that says who is resting. Idents and
         signposting are left out of the list (the page says how often the crisis lines come round), and
         music between items is one entry."""
-        out: list[dict] = []
+        out: list[dict[str, Any]] = []
         for s in self.slots:
             if s.kind in ("ident", "signpost"):
                 continue
@@ -181,6 +184,12 @@ def assemble(
     return _Assembly(schedule, schedules, library, night, history or {}, aired).run()
 
 
+def _slot_from(data: dict[str, Any]) -> Slot:
+    """A slot as Night.to_json wrote it: JSON has lists where the slot keeps tuples."""
+    fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+    return Slot(**fields)
+
+
 class _Assembly:
     def __init__(
         self,
@@ -195,7 +204,7 @@ class _Assembly:
         self.aired = aired.slots if aired else []
         window_start, end = s.window(night)
         # A night that has begun keeps its start even if the window has since moved: what aired is timed from it.
-        start = aired.start if self.aired else window_start
+        start = aired.start if aired and aired.slots else window_start
         self.shift_s = (window_start.astimezone(_UTC) - start.astimezone(_UTC)).total_seconds()
         self.out = Night(night, s.where, start, end)
         self.length = self.out.length_s
@@ -236,7 +245,7 @@ class _Assembly:
         self.last_ident = -1e12
         self.last_signpost = -1e12  # when the last signposting ended
         self.signpost_owed = False
-        self.last_announced = {i: 0.0 for i in range(len(self.announcements))}
+        self.last_announced = dict.fromkeys(range(len(self.announcements)), 0.0)
         t = self._keep()
         for block, b0, b1 in self._spans():
             if b1 <= t + _EPS:
@@ -334,7 +343,7 @@ class _Assembly:
             t = self._bed(t, end, block)
 
     # ------------------------------------------------------------ choosing
-    def _choose(self, t: float, room: float, fill: list[Track], standby: list[Track]):
+    def _choose(self, t: float, room: float, fill: list[Track], standby: list[Track]) -> tuple[Track | None, str]:
         behind = self.rules.newcomer_percent > 0 and self.newcomer_air < self.rules.newcomer_percent / 100 * (
             self.episode_air + 1
         )
@@ -348,7 +357,7 @@ class _Assembly:
                 return track, why
         return None, ""
 
-    def _repeat(self, block: Block, t: float, room: float, fill: list[Track], standby: list[Track]):
+    def _repeat(self, block: Block, t: float, room: float, fill: list[Track], standby: list[Track]) -> Track | None:
         for pool in (fill, standby):
             track = self._first(pool, t, room, fresh=False)
             if track:
@@ -445,14 +454,14 @@ class _Assembly:
     def _slot(self, sound: Sound, kind: str, title: str, t: float, block: Block | None) -> Slot:
         return Slot(t, sound.duration_s, kind, title, sound.audio, block.name if block else "")
 
-    def _episode_slot(self, track: Track, t: float, block: Block, standby: bool) -> Slot:
+    def _episode_slot(self, track: Track, t: float, block: Block | None, standby: bool) -> Slot:
         return Slot(
             t,
             track.duration_s,
             "episode",
             track.title,
             track.audio,
-            block.name,
+            block.name if block else "",
             guid=track.guid,
             show=track.show,
             show_title=track.show_title,
@@ -569,7 +578,7 @@ class _Assembly:
                     Severity.WARNING,
                 )
             )
-        spacing = [a.start_s - b.end_s for a, b in zip(self._of("signpost")[1:], self._of("signpost"))]
+        spacing = [later.start_s - earlier.end_s for earlier, later in itertools.pairwise(self._of("signpost"))]
         if self.signposts and spacing and max(spacing) > r.signpost_every_min * 60 + 1:
             out.notes.append(
                 Problem(

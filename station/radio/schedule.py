@@ -33,13 +33,14 @@ is never prepared or played.
 from __future__ import annotations
 
 import fnmatch
+import itertools
 import os
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date as Date
 from datetime import datetime, time, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, Self
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator, model_validator
@@ -52,8 +53,9 @@ from station.tools import yaml_file
 from station.validation import Typed, did_you_mean, validate
 
 PARTS = {"hold", "struggle", "recovery", "ctx", "rc"}
-DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+_WEEK: tuple[Day, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAYS: list[str] = list(_WEEK)
 PAUSED_FILE = "paused.yaml"
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 EXAMPLE = "scheduler/night-owls.yaml (docs/schedule.md explains each key)"
@@ -67,7 +69,7 @@ MAX_PAUSES = 1000
 MAX_PATTERN = 300  # characters in one file name or pattern
 
 
-def clock_minutes(value) -> int:
+def clock_minutes(value: object) -> int:
     """'22:00' (or YAML's 1320 for an unquoted 22:00) → minutes after midnight."""
     if isinstance(value, bool):
         raise ValueError(f'{value!r} is not a clock time — write it in quotes, like "22:00"')
@@ -85,10 +87,10 @@ def clock_text(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def _at_most(limit: int, noun: str):
+def _at_most(limit: int, noun: str) -> classmethod[Any, [Any], Any]:
     """A before-validator: a list longer than `limit` is refused whole, before any item is looked at."""
 
-    def check(cls, value):
+    def check(cls: type, value: Any) -> Any:
         if isinstance(value, (list, tuple)) and len(value) > limit:
             raise ValueError(
                 f"there are {len(value):,} {noun} here, more than the {limit} a schedule may hold — "
@@ -99,10 +101,10 @@ def _at_most(limit: int, noun: str):
     return classmethod(check)
 
 
-def _short(limit: int):
+def _short(limit: int) -> classmethod[Any, [Any], Any]:
     """An after-validator: text longer than `limit` characters, said without repeating it."""
 
-    def check(cls, value):
+    def check(cls: type, value: Any) -> Any:
         if isinstance(value, str) and len(value) > limit:
             raise ValueError(f"this is {len(value):,} characters long — keep it under {limit}")
         if isinstance(value, list):
@@ -120,7 +122,7 @@ class Window(Typed):
     _clock = field_validator("start", "end", mode="before")(classmethod(lambda cls, v: clock_minutes(v)))
 
     @model_validator(mode="after")
-    def _not_empty(self):
+    def _not_empty(self) -> Self:
         if self.start == self.end:
             raise ValueError(
                 "the window starts and ends at the same time — give the night a length, "
@@ -163,7 +165,7 @@ class Selection(Typed):
 
 class Block(Typed):
     name: str = Field(min_length=1)
-    days: list[Day] = Field(default_factory=lambda: list(DAYS))
+    days: list[Day] = Field(default_factory=lambda: list(_WEEK))
     start: int
     end: int
     fill: Selection
@@ -174,7 +176,7 @@ class Block(Typed):
 
     @field_validator("days", mode="before")
     @classmethod
-    def _days(cls, value):
+    def _days(cls, value: Any) -> Any:
         if value in ("every", "all", "every night"):
             return list(DAYS)
         if isinstance(value, list):
@@ -205,7 +207,7 @@ class Announcement(Typed):
     _file = field_validator("file")(_short(MAX_PATTERN))
 
     @model_validator(mode="after")
-    def _order(self):
+    def _order(self) -> Self:
         if self.expires < self.starts:
             raise ValueError("this announcement expires before it starts — check `starts` and `expires`")
         return self
@@ -250,7 +252,7 @@ class DateRange(Typed):
     end: Date
 
     @model_validator(mode="after")
-    def _order(self):
+    def _order(self) -> Self:
         if self.end < self.start:
             raise ValueError("`dates` ends before it starts — check `start` and `end`")
         return self
@@ -292,10 +294,10 @@ class PausedFile(Typed):
 class Schedule:
     where: str  # the file, relative to the station root
     data: ScheduleFile
-    lines: dict
+    lines: dict[tuple[str | int, ...], int]
     zone: ZoneInfo
 
-    def line(self, *path) -> str:
+    def line(self, *path: str | int) -> str:
         n = self.lines.get(tuple(path))
         return f"{self.where} line {n}" if n else self.where
 
@@ -390,8 +392,9 @@ def load(config: Config, shows: set[str] | None = None, override: dict[Path, str
         text = (override or {}).get(path)
         if text is None:  # read once: what is checked is what the night's key is made of
             text, problem = yaml_file.load_text(path, where)
-            if problem:
-                out.problems.append(problem)
+            if problem or text is None:
+                if problem:
+                    out.problems.append(problem)
                 continue
         data, lines, problems = yaml_file.read(path, where, EXAMPLE, text)
         out.problems += problems
@@ -415,7 +418,7 @@ def load(config: Config, shows: set[str] | None = None, override: dict[Path, str
     return out
 
 
-def _check(config: Config, s: Schedule, shows: set[str] | None, material: "_Material") -> list[Problem]:
+def _check(config: Config, s: Schedule, shows: set[str] | None, material: _Material) -> list[Problem]:
     """What pydantic cannot see: blocks against the window and each other, files that are not there or are
     not the stream's own sound."""
     problems: list[Problem] = []
@@ -468,7 +471,7 @@ def _check(config: Config, s: Schedule, shows: set[str] | None, material: "_Mate
             )
     for day in DAYS:
         todays = sorted((b0, b1, i, b) for i, b0, b1, b in spans if day in b.days)
-        for (a0, a1, ai, a), (c0, c1, ci, c) in zip(todays, todays[1:]):
+        for (_, a1, _, a), (c0, _, ci, c) in itertools.pairwise(todays):
             if c0 < a1:
                 problems.append(
                     s.problem(
@@ -642,11 +645,11 @@ class _Material:
         }.get(kind, "stream/standby/*.mp3")
         parts, wrong = _pattern(pattern)
         shown = _shown(pattern)
-        if wrong == "backslash":
-            return [Problem(where, f"“{shown}” has \\ between its folders", f"use / instead, like `{example}`")]
-        if wrong == "empty":
-            return [Problem(where, "a file name here is empty", f"name a file, like `{example}`")]
-        if wrong == "outside":
+        if parts is None:
+            if wrong == "backslash":
+                return [Problem(where, f"“{shown}” has \\ between its folders", f"use / instead, like `{example}`")]
+            if wrong == "empty":
+                return [Problem(where, "a file name here is empty", f"name a file, like `{example}`")]
             return [
                 Problem(
                     where,
@@ -777,7 +780,7 @@ def _shown(value: str) -> str:
 
 
 def _check_set(out: Schedules) -> list[Problem]:
-    problems = []
+    problems: list[Problem] = []
     regular = [s for s in out.files if s.data.dates is None]
     if out.files and not regular:
         problems.append(
@@ -796,10 +799,10 @@ def _check_set(out: Schedules) -> list[Problem]:
                 file=extra.where,
             )
         )
-    special = [s for s in out.files if s.data.dates]
-    for i, a in enumerate(special):
-        for b in special[i + 1 :]:
-            if a.data.dates.start <= b.data.dates.end and b.data.dates.start <= a.data.dates.end:
+    special = [(s, s.data.dates) for s in out.files if s.data.dates]
+    for i, (a, a_dates) in enumerate(special):
+        for b, b_dates in special[i + 1 :]:
+            if a_dates.start <= b_dates.end and b_dates.start <= a_dates.end:
                 problems.append(
                     b.problem(
                         ("dates",),

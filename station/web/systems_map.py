@@ -108,7 +108,7 @@ def _layout() -> dict[str, Box]:
     col_of = {node.id: c for c, column in enumerate(columns) for node in column}
     rows = max(len(column) for column in columns)
     row_of = _rows(columns, rows)
-    neighbours = {node_id: [] for node_id in col_of}
+    neighbours: dict[str, list[str]] = {node_id: [] for node_id in col_of}
     for link in links():
         if link.source in col_of and link.target in col_of:
             neighbours[link.source].append(link.target)
@@ -273,7 +273,7 @@ def _wrap(text: str, width: int, most: int) -> list[str]:
     lines = wrap(text, width)
     if len(lines) <= most:
         return lines
-    return lines[: most - 1] + [lines[most - 1].rstrip(" ,;:-–—(…") + "…"]
+    return [*lines[: most - 1], lines[most - 1].rstrip(" ,;:-–—(…") + "…"]
 
 
 def _legend(y: int) -> list[str]:
