@@ -54,6 +54,10 @@ artwork = "content/artwork.jpg"
 settle_s = 0
 """
 
+# Whisper is the slowest stage and most tests are about something else: a test station transcribes only when the
+# test is marked `@pytest.mark.transcribe` (then it must, or what the test claims goes untested).
+TRANSCRIPTS_OFF = "\n[transcripts]\nenabled = false\n"
+
 
 def sidecar(**overrides) -> dict:
     data = {
@@ -88,10 +92,10 @@ class Clips:
 
 
 class Station:
-    def __init__(self, root: Path, clips: Clips):
+    def __init__(self, root: Path, clips: Clips, transcribe: bool = False):
         self.root, self.clips = root, clips
         (root / "content" / "shows").mkdir(parents=True)
-        (root / "station.toml").write_text(STATION_TOML)
+        (root / "station.toml").write_text(STATION_TOML + ("" if transcribe else TRANSCRIPTS_OFF))
         shutil.copyfile(REPO / "content" / "artwork.jpg", root / "content" / "artwork.jpg")
 
     @property
@@ -151,8 +155,8 @@ def tree_hashes(folder: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def station(tmp_path, clips) -> Station:
-    return Station(tmp_path / "station", clips)
+def station(request, tmp_path, clips) -> Station:
+    return Station(tmp_path / "station", clips, transcribe=request.node.get_closest_marker("transcribe") is not None)
 
 
 def ebur128(path: Path) -> dict:

@@ -35,9 +35,7 @@ blocks:
 
 @pytest.fixture
 def night_station(station, clips):
-    """A station with a schedule and its sound, transcripts off (the model is not what is tested here)."""
-    with open(station.root / "station.toml", "a") as f:
-        f.write("\n[transcripts]\nenabled = false\n")
+    """A station with a schedule and its sound (transcripts off, as for every test station)."""
     stream = station.root / "content" / "stream"
     media.speech("Night Owls test radio.", stream / "ident.mp3", pad_s=0.2)
     media.speech("If you need to talk, Samaritans are on one one six, one two three.", stream / "help.mp3", pad_s=0.2)
@@ -114,6 +112,7 @@ def test_the_daemon_builds_when_a_recording_arrives_and_not_otherwise(night_stat
         daemon.stop()
 
 
+@pytest.mark.stream
 def test_a_daemon_started_during_the_night_joins_the_stream(night_station):
     config = night_station.config
     night_station.episode("night-bus.mp3")

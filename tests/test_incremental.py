@@ -4,6 +4,8 @@ import datetime as dt
 import shutil
 import sqlite3
 
+import pytest
+
 from tests import media
 from tests.conftest import Station, tree_hashes
 
@@ -20,6 +22,7 @@ def two_episodes(station):
     )
 
 
+@pytest.mark.transcribe
 def test_a_rebuild_with_nothing_changed_does_no_work_and_changes_no_byte(station):
     two_episodes(station)
     content = tree_hashes(station.root / "content")
@@ -72,6 +75,7 @@ def test_a_renamed_recording_keeps_its_identity_and_does_no_audio_work(station):
     assert result.work == {} and result.removed == []
 
 
+@pytest.mark.transcribe
 def test_changing_a_loudness_setting_rerenders_audio_only(station):
     two_episodes(station)
     station.build()
@@ -87,6 +91,7 @@ def test_changing_a_loudness_setting_rerenders_audio_only(station):
     }
 
 
+@pytest.mark.transcribe
 def test_a_new_take_under_the_same_name_keeps_name_and_guid(station):
     two_episodes(station)
     before = {o.where: o for o in station.build().outcomes}
@@ -104,6 +109,7 @@ def test_a_new_take_under_the_same_name_keeps_name_and_guid(station):
     assert (after.slug, after.guid) == (before[after.where].slug, before[after.where].guid)
 
 
+@pytest.mark.transcribe
 def test_a_fresh_checkout_builds_the_same_bytes_and_guids(station, tmp_path):
     two_episodes(station)
     first = station.build()
@@ -115,6 +121,7 @@ def test_a_fresh_checkout_builds_the_same_bytes_and_guids(station, tmp_path):
     assert sorted(o.guid for o in second.outcomes) == sorted(o.guid for o in first.outcomes)
 
 
+@pytest.mark.transcribe
 def test_a_removed_episode_leaves_the_site(station):
     two_episodes(station)
     station.build()
@@ -130,6 +137,7 @@ def test_a_removed_episode_leaves_the_site(station):
     ]
 
 
+@pytest.mark.transcribe
 def test_only_what_consent_and_the_clock_allow_is_published(station):
     station.episode(
         "stream-only.mp3", title="Stream only", consent={"by": "Sam", "date": dt.date(2026, 11, 1), "scope": ["stream"]}

@@ -35,9 +35,7 @@ def umask_022():
 
 @pytest.fixture
 def night_station(station, umask_022):
-    """A station with an episode, a schedule and its sound; transcripts off (they are not what is tested)."""
-    with open(station.root / "station.toml", "a") as f:
-        f.write("\n[transcripts]\nenabled = false\n")
+    """A station with an episode, a schedule and its sound."""
     stream = station.root / "content" / "stream"
     media.speech("Night Owls test radio.", stream / "ident.mp3", pad_s=0.2)
     media.speech("If you need to talk, the lines are open.", stream / "help.mp3", pad_s=0.2)

@@ -235,7 +235,6 @@ def test_an_older_station_s_withdrawals_and_identities_are_adopted_from_its_stat
 
     s = Station(tmp_path / "old", clips)
     s.episode("one.mp3", meta=sidecar(title="One"))
-    (s.root / "station.toml").write_text((s.root / "station.toml").read_text() + "\n[transcripts]\nenabled = false\n")
     state = s.root / ".station"
     state.mkdir()
     db = sqlite3.connect(state / "state.sqlite")
@@ -266,7 +265,6 @@ def test_a_feed_item_that_cannot_be_written_holds_back_only_its_episode(tmp_path
     from tests.conftest import Station
 
     s = Station(tmp_path / "st", clips)
-    (s.root / "station.toml").write_text((s.root / "station.toml").read_text() + "\n[transcripts]\nenabled = false\n")
     s.episode("one.mp3", meta=sidecar(title="One"))
     s.episode("two.mp3", meta=sidecar(title="Two"))
     s.episode("three.mp3", meta=sidecar(title="Three"))

@@ -79,8 +79,6 @@ EXPECTED = [  # (where, what, fix)
 
 
 def _stream_station(station, clips):
-    with open(station.root / "station.toml", "a", encoding="utf-8") as toml:
-        toml.write("\n[transcripts]\nenabled = false\n")  # no Whisper: the stream needs none
     station.show("small-steps", 'title = "Small Steps"\ndescription = "One small thing at a time."\n')
     # Consent for the podcast and the site, not the stream.
     station.episode(

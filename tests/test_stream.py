@@ -150,7 +150,7 @@ def build_night(station, clips, stream_toml: str) -> Night:
     """A station with episodes, stream material and a two-minute schedule, built the afternoon before
     the night; the night's running order as the build pinned it."""
     with open(station.root / "station.toml", "a", encoding="utf-8") as toml:
-        toml.write("\n[transcripts]\nenabled = false\n\n" + stream_toml)  # no Whisper: the stream needs none
+        toml.write("\n" + stream_toml)
     for slug, text in SHOWS.items():
         station.show(slug, text)
     for name, show, title, presenter, notes, text in EPISODES:

@@ -27,9 +27,9 @@ from station.config import Settings
 from station.errors import ConfigError
 from station.text import refused
 from station.validation import MULTILINE, validate
-from tests.conftest import REPO, STATION_TOML, sidecar, tree_hashes
+from tests.conftest import REPO, STATION_TOML, TRANSCRIPTS_OFF, sidecar, tree_hashes
 
-FAST = STATION_TOML + "\n[transcripts]\nenabled = false\n"
+FAST = STATION_TOML + TRANSCRIPTS_OFF
 SHOWS = "content/shows/night-talk"
 TODAY = dt.date(2026, 11, 22)
 

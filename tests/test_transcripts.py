@@ -18,6 +18,9 @@ from tests.wer import wer
 
 FORMATS = (".vtt", ".srt", ".json", ".txt")
 
+# Every test station here runs the real Whisper model: that is what is tested.
+pytestmark = pytest.mark.transcribe
+
 
 def published(root, outcome) -> dict[str, str]:
     base = (root / "site" / outcome.audio).with_suffix("")
