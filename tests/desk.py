@@ -75,6 +75,7 @@ class Served:
         self.server, self.app = make_server(self.config, "127.0.0.1", 0, build=build)
         self.base = f"http://127.0.0.1:{self.server.effective_port}"
         self.thread = threading.Thread(target=self._run, daemon=True)
+        self.clients: list[Client] = []
 
     def _run(self) -> None:
         # waitress has no stop(): closing its socket ends the loop, whose last select() then fails.
@@ -91,6 +92,10 @@ class Served:
 
     def __exit__(self, *exc) -> None:
         self.server.close()
+        # The loop runs while a connection is open, and a client's kept-alive one would hold it for waitress's
+        # channel timeout: closed from this end, each is gone at the loop's next turn.
+        for client in self.clients:
+            client.http.close()
         self.thread.join(timeout=5)
         if self.desk.builder is not None:
             self.desk.builder.stop()
@@ -98,6 +103,7 @@ class Served:
 
     def client(self, user: str | None = None) -> "Client":
         c = Client(self.base)
+        self.clients.append(c)
         if user:
             c.sign_in(user, PASSWORDS[user])
         return c
