@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import pytest
 import yaml
 
 from station import config as config_mod
@@ -106,6 +107,7 @@ def test_bad_uploads_are_refused_in_plain_words_and_leave_nothing(demo, tmp_path
     assert text.is_dir()
 
 
+@pytest.mark.slow
 def test_needs_attention_says_what_to_do_and_the_details_page_fixes_it(demo, tmp_path, clips):
     root = desk_station(demo, tmp_path)
     silent = media.silence(tmp_path / "quiet.wav")

@@ -75,6 +75,7 @@ def test_a_renamed_recording_keeps_its_identity_and_does_no_audio_work(station):
     assert result.work == {} and result.removed == []
 
 
+@pytest.mark.slow
 @pytest.mark.transcribe
 def test_changing_a_loudness_setting_rerenders_audio_only(station):
     two_episodes(station)
@@ -109,6 +110,7 @@ def test_a_new_take_under_the_same_name_keeps_name_and_guid(station):
     assert (after.slug, after.guid) == (before[after.where].slug, before[after.where].guid)
 
 
+@pytest.mark.slow
 @pytest.mark.transcribe
 def test_a_fresh_checkout_builds_the_same_bytes_and_guids(station, tmp_path):
     two_episodes(station)

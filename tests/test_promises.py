@@ -36,6 +36,7 @@ def slugs(root) -> set[str]:
     return {p.parent.name for p in (root / "site" / "shows").glob("*/*/index.html")}
 
 
+@pytest.mark.slow
 def test_deleting_the_cache_never_brings_a_withdrawn_episode_back(station):
     """Defect 1: `station withdraw`, then `rm -rf .station && station build` put the episode back on its page,
     in the feeds, on the topic pages and in tonight.json."""
@@ -56,6 +57,7 @@ def test_deleting_the_cache_never_brings_a_withdrawn_episode_back(station):
     assert after == {title: g for title, g in before.items() if title != "Awake at three"}
 
 
+@pytest.mark.slow
 def test_a_new_machine_keeps_guids_slugs_withdrawals_and_accounts(station, tmp_path):
     """The station's folder moved without its cache (a new machine, `cp -r` of what the backup holds):
     a renamed recording keeps its GUID and slug, the withdrawal holds, and the desk's accounts sign in."""
@@ -86,6 +88,7 @@ def test_a_new_machine_keeps_guids_slugs_withdrawals_and_accounts(station, tmp_p
     accounts.close()
 
 
+@pytest.mark.slow
 def test_backup_and_restore_carry_the_whole_station_to_an_empty_folder(station, tmp_path):
     accounts = Accounts(database_path(config_mod.load(station.root)))
     accounts.add("sam", "another long password", "presenter", "Sam")

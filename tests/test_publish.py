@@ -113,6 +113,7 @@ def test_publish_uploads_the_site_with_types_and_caching_then_nothing_more(stati
     assert again.returncode == 0 and "0 uploaded, 0 deleted" in again.stdout
 
 
+@pytest.mark.slow
 def test_a_fresh_machine_recognises_what_is_already_in_the_bucket(station):
     # Built by the command both times from no state, so both builds put tonight together from the same
     # inputs (the nights pinned before are state too: a fresh machine does not know them).

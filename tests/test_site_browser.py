@@ -22,6 +22,8 @@ from tests.browser import (  # noqa: F401 -- fixtures: pytest finds them by name
 )
 from tests.test_site import HOSTILE, PAGE_TYPES, heard_not_written
 
+pytestmark = pytest.mark.browser
+
 EPISODE = PAGE_TYPES["episode"]
 NOTED = PAGE_TYPES["episode with content notes"]
 

@@ -342,6 +342,7 @@ class Playing:
 
 # ---------------------------------------------------------------- the tests
 @pytest.mark.slow
+@pytest.mark.stream
 def test_a_compressed_night_reaches_icecast_and_hls_without_dead_air(station, clips, tmp_path, monkeypatch, caplog):
     if not icecast_available():
         pytest.skip("Debian's icecast2 is not installed (/usr/bin/icecast2): `bash tests/run` installs it")
@@ -437,6 +438,7 @@ def test_a_compressed_night_reaches_icecast_and_hls_without_dead_air(station, cl
     check_hls(config.site_dir / "live", report.seconds)
 
 
+@pytest.mark.stream
 def test_a_withdrawn_episode_never_airs(station, clips, caplog):
     caplog.set_level(logging.INFO, logger="station.stream")
     order = build_night(station, clips, stream_section(icecast_port=None))
@@ -487,6 +489,7 @@ def test_a_stream_with_nowhere_to_go_says_so(station, monkeypatch):
         stream.outputs_for(station.config)
 
 
+@pytest.mark.stream
 def test_standby_goes_from_file_to_file_and_the_last_resort_tone_is_not_dead_air(station, caplog):
     """A long slot whose file is missing, with standby files shorter than it: one after another fills it
     (each running out is not a failure), and with no standby at all a soft tone, never silence."""
@@ -548,6 +551,7 @@ class RecordsFault:
         self.path.write_bytes(self.good)
 
 
+@pytest.mark.stream
 @pytest.mark.parametrize(
     "kind, error",
     [
