@@ -15,6 +15,11 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, settings
 
+from station import config as config_mod
+from station.build import runner as pipeline
+from station.tools import ffmpeg
+from tests import media
+
 # Property tests: a bounded profile by default (CI), a long one for hunting (`HYPOTHESIS_PROFILE=long`).
 settings.register_profile(
     "ci",
@@ -30,11 +35,6 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
-
-from station import config as config_mod
-from station.build import runner as pipeline
-from station.tools import ffmpeg
-from tests import media
 
 REPO = Path(__file__).resolve().parent.parent
 TEXT = (
@@ -72,7 +72,7 @@ def sidecar(**overrides) -> dict:
 
 
 @pytest.fixture(scope="session")
-def clips(tmp_path_factory) -> "Clips":
+def clips(tmp_path_factory) -> Clips:
     if not media.espeak_available():
         pytest.fail("espeak-ng is not installed: run the tests with `bash tests/run`, which installs it")
     return Clips(tmp_path_factory.mktemp("clips"))
@@ -129,7 +129,7 @@ class Station:
         return recording
 
     def build(self, check: bool = False, now: dt.datetime | None = None) -> pipeline.BuildResult:
-        return pipeline.build(self.config, check=check, now=now or dt.datetime(2026, 11, 22, tzinfo=dt.timezone.utc))
+        return pipeline.build(self.config, check=check, now=now or dt.datetime(2026, 11, 22, tzinfo=dt.UTC))
 
     def cli(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
         return subprocess.run(
@@ -186,7 +186,7 @@ def ebur128(path: Path) -> dict:
     }
 
 
-DEMO_NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.timezone.utc)
+DEMO_NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture(scope="session")

@@ -86,7 +86,7 @@ class Served:
     def desk(self):
         return self.app.extensions["desk"]
 
-    def __enter__(self) -> "Served":
+    def __enter__(self) -> Served:
         self.thread.start()
         return self
 
@@ -101,7 +101,7 @@ class Served:
             self.desk.builder.stop()
         self.desk.accounts.close()
 
-    def client(self, user: str | None = None) -> "Client":
+    def client(self, user: str | None = None) -> Client:
         c = Client(self.base)
         self.clients.append(c)
         if user:
@@ -130,14 +130,14 @@ class ServedProcess:
         self.base = f"http://127.0.0.1:{int(line)}"
         self.port = int(line)
 
-    def __enter__(self) -> "ServedProcess":
+    def __enter__(self) -> ServedProcess:
         return self
 
     def __exit__(self, *exc) -> None:
         self.proc.kill()
         self.proc.wait(timeout=10)
 
-    def client(self, user: str | None = None) -> "Client":
+    def client(self, user: str | None = None) -> Client:
         c = Client(self.base)
         if user:
             c.sign_in(user, PASSWORDS[user])
@@ -220,7 +220,7 @@ def schedule_form(page: str) -> dict:
     form: dict[str, list[str]] = {}
     for tag in re.findall(r"<input[^>]*>", page):
         name = re.search(r'name="([^"]+)"', tag)
-        if not name or ('type="checkbox"' in tag or 'type="radio"' in tag) and "checked" not in tag:
+        if not name or (('type="checkbox"' in tag or 'type="radio"' in tag) and "checked" not in tag):
             continue
         value = re.search(r'value="([^"]*)"', tag)
         form.setdefault(name.group(1), []).append(html.unescape(value.group(1)) if value else "")

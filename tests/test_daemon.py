@@ -75,7 +75,7 @@ def test_jobs_persist_and_a_run_missed_while_down_runs_once_not_many_times(night
         jobstores={"default": SQLAlchemyJobStore(url=f"sqlite:///{night_station.root}/.station/jobs.sqlite")}
     )
     down.start(paused=True)
-    down.modify_job("build", next_run_time=dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=299))
+    down.modify_job("build", next_run_time=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=299))
     down.shutdown(wait=False)
 
     again = daemon_mod.Daemon(config, build_every_s=60)
@@ -86,7 +86,7 @@ def test_jobs_persist_and_a_run_missed_while_down_runs_once_not_many_times(night
             time.sleep(0.1)
         time.sleep(2)
         assert [job for job, _ in again.ran] == ["build"], "missed five times, run once"
-        assert again.scheduler.get_job("build").next_run_time > dt.datetime.now(dt.timezone.utc)
+        assert again.scheduler.get_job("build").next_run_time > dt.datetime.now(dt.UTC)
     finally:
         again.stop()
 
@@ -116,8 +116,8 @@ def test_the_daemon_builds_when_a_recording_arrives_and_not_otherwise(night_stat
 def test_a_daemon_started_during_the_night_joins_the_stream(night_station):
     config = night_station.config
     night_station.episode("night-bus.mp3")
-    pipeline.build(config, now=dt.datetime(2026, 11, 23, 12, tzinfo=dt.timezone.utc))
-    clock = ShiftedClock(dt.datetime(2026, 11, 23, 22, 10, tzinfo=dt.timezone.utc))
+    pipeline.build(config, now=dt.datetime(2026, 11, 23, 12, tzinfo=dt.UTC))
+    clock = ShiftedClock(dt.datetime(2026, 11, 23, 22, 10, tzinfo=dt.UTC))
     live = night_station.root / "site" / "live"
     daemon = daemon_mod.Daemon(
         config,

@@ -407,7 +407,7 @@ def test_a_double_clicked_save_answers_both_and_keeps_one_whole(root):
         for _ in range(5):
             start = threading.Barrier(2)
 
-            def save(text):
+            def save(text, start=start):
                 start.wait()
                 return sam.post(f"/episodes/{eid}/transcript", {"csrf": token, "correction": text}).status_code
 

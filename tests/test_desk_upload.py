@@ -15,7 +15,7 @@ from tests import media
 from tests.conftest import TEXT, tree_hashes
 from tests.desk import Served, action_of, csrf_of, desk_station, episode_ids
 
-NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
 
 
 def _form(token: str, **overrides) -> dict:

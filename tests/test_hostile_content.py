@@ -17,7 +17,6 @@ import pytest
 import yaml
 
 from station import config as config_mod
-from station.build import runner as pipeline
 from station.catalog import content as catalog
 from station.catalog import resources
 from station.errors import ConfigError

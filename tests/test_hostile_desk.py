@@ -200,7 +200,7 @@ CASES = [
         "sam",
         "POST",
         "/pause",
-        {"until": "２０２６-12-31"},
+        {"until": "２０２６-12-31"},  # noqa: RUF001 -- fullwidth digits, which int() would take
         400,
         "Give the last night of the pause as a date, like 2026-12-31, or leave it empty to pause until you come back.",
     ),

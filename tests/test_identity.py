@@ -8,7 +8,6 @@ import re
 import pytest
 from mutagen.id3 import ID3
 
-from tests.conftest import TEXT
 from tests.wer import wer
 
 STORY = (

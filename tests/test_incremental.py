@@ -9,7 +9,7 @@ import pytest
 from tests import media
 from tests.conftest import Station, tree_hashes
 
-NOW = dt.datetime(2026, 11, 22, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 22, tzinfo=dt.UTC)
 
 
 def two_episodes(station):
@@ -144,7 +144,7 @@ def test_only_what_consent_and_the_clock_allow_is_published(station):
     station.episode(
         "stream-only.mp3", title="Stream only", consent={"by": "Sam", "date": dt.date(2026, 11, 1), "scope": ["stream"]}
     )
-    station.episode("later.mp3", title="Later", published_at=dt.datetime(2026, 12, 24, 21, 0, tzinfo=dt.timezone.utc))
+    station.episode("later.mp3", title="Later", published_at=dt.datetime(2026, 12, 24, 21, 0, tzinfo=dt.UTC))
     station.episode(
         "expired.mp3",
         title="Expired",
@@ -155,7 +155,7 @@ def test_only_what_consent_and_the_clock_allow_is_published(station):
     assert [f for f in station.site_files() if f.startswith("media/")] == []
     # Rendered once (the three share one recording) and kept ready for the stream and for its day.
     assert result.work["render"] == 1
-    christmas = station.build(now=dt.datetime(2026, 12, 25, tzinfo=dt.timezone.utc))
+    christmas = station.build(now=dt.datetime(2026, 12, 25, tzinfo=dt.UTC))
     assert {k: n for k, n in christmas.work.items() if k != "pages"} == {"tag": 1, "cover": 1, "files": 5, "feeds": 2}
     assert sorted(f for f in station.site_files() if f.startswith("media/")) == [
         f"media/night-talk/later.{x}" for x in ("json", "mp3", "srt", "txt", "vtt")

@@ -23,7 +23,7 @@ from tests.conftest import sidecar
 from tests.test_publish import credentials, endpoint, station  # noqa: F401 -- fixtures
 from tests.test_withdraw import EPISODE, guid_of, traces_in
 
-NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
 
 
 def feed_guids(root) -> dict[str, str]:

@@ -21,7 +21,7 @@ from station.radio.library import Library, Sound
 from station.radio.playlist import assemble
 from tests import media
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 NIGHT = dt.date(2026, 11, 23)
 BUILT_AT = dt.datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # the afternoon before the night
 

@@ -52,9 +52,8 @@ class Links(HTMLParser):
         for key in ("href", "src", "data-index"):
             if attrs.get(key) is not None:
                 self.urls.append(attrs[key])
-        if tag == "script":
-            if "src" not in attrs:
-                self.scripts_inline += 1
+        if tag == "script" and "src" not in attrs:
+            self.scripts_inline += 1
         for key in attrs:
             if key.startswith("on"):
                 self.scripts_inline += 1
