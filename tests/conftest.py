@@ -15,6 +15,11 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, settings
 
+from station import config as config_mod
+from station.build import runner as pipeline
+from station.tools import ffmpeg
+from tests import media
+
 # Property tests: a bounded profile by default (CI), a long one for hunting (`HYPOTHESIS_PROFILE=long`).
 settings.register_profile(
     "ci",
@@ -30,11 +35,6 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
-
-from station import config as config_mod
-from station.build import runner as pipeline
-from station.tools import ffmpeg
-from tests import media
 
 REPO = Path(__file__).resolve().parent.parent
 TEXT = (
@@ -54,6 +54,10 @@ artwork = "content/artwork.jpg"
 settle_s = 0
 """
 
+# Whisper is the slowest stage and most tests are about something else: a test station transcribes only when the
+# test is marked `@pytest.mark.transcribe` (then it must, or what the test claims goes untested).
+TRANSCRIPTS_OFF = "\n[transcripts]\nenabled = false\n"
+
 
 def sidecar(**overrides) -> dict:
     data = {
@@ -68,7 +72,7 @@ def sidecar(**overrides) -> dict:
 
 
 @pytest.fixture(scope="session")
-def clips(tmp_path_factory) -> "Clips":
+def clips(tmp_path_factory) -> Clips:
     if not media.espeak_available():
         pytest.fail("espeak-ng is not installed: run the tests with `bash tests/run`, which installs it")
     return Clips(tmp_path_factory.mktemp("clips"))
@@ -88,10 +92,10 @@ class Clips:
 
 
 class Station:
-    def __init__(self, root: Path, clips: Clips):
+    def __init__(self, root: Path, clips: Clips, transcribe: bool = False):
         self.root, self.clips = root, clips
         (root / "content" / "shows").mkdir(parents=True)
-        (root / "station.toml").write_text(STATION_TOML)
+        (root / "station.toml").write_text(STATION_TOML + ("" if transcribe else TRANSCRIPTS_OFF))
         shutil.copyfile(REPO / "content" / "artwork.jpg", root / "content" / "artwork.jpg")
 
     @property
@@ -125,7 +129,7 @@ class Station:
         return recording
 
     def build(self, check: bool = False, now: dt.datetime | None = None) -> pipeline.BuildResult:
-        return pipeline.build(self.config, check=check, now=now or dt.datetime(2026, 11, 22, tzinfo=dt.timezone.utc))
+        return pipeline.build(self.config, check=check, now=now or dt.datetime(2026, 11, 22, tzinfo=dt.UTC))
 
     def cli(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
         return subprocess.run(
@@ -151,8 +155,8 @@ def tree_hashes(folder: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def station(tmp_path, clips) -> Station:
-    return Station(tmp_path / "station", clips)
+def station(request, tmp_path, clips) -> Station:
+    return Station(tmp_path / "station", clips, transcribe=request.node.get_closest_marker("transcribe") is not None)
 
 
 def ebur128(path: Path) -> dict:
@@ -182,7 +186,7 @@ def ebur128(path: Path) -> dict:
     }
 
 
-DEMO_NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.timezone.utc)
+DEMO_NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture(scope="session")

@@ -75,6 +75,7 @@ class Served:
         self.server, self.app = make_server(self.config, "127.0.0.1", 0, build=build)
         self.base = f"http://127.0.0.1:{self.server.effective_port}"
         self.thread = threading.Thread(target=self._run, daemon=True)
+        self.clients: list[Client] = []
 
     def _run(self) -> None:
         # waitress has no stop(): closing its socket ends the loop, whose last select() then fails.
@@ -85,19 +86,24 @@ class Served:
     def desk(self):
         return self.app.extensions["desk"]
 
-    def __enter__(self) -> "Served":
+    def __enter__(self) -> Served:
         self.thread.start()
         return self
 
     def __exit__(self, *exc) -> None:
         self.server.close()
+        # The loop runs while a connection is open, and a client's kept-alive one would hold it for waitress's
+        # channel timeout: closed from this end, each is gone at the loop's next turn.
+        for client in self.clients:
+            client.http.close()
         self.thread.join(timeout=5)
         if self.desk.builder is not None:
             self.desk.builder.stop()
         self.desk.accounts.close()
 
-    def client(self, user: str | None = None) -> "Client":
+    def client(self, user: str | None = None) -> Client:
         c = Client(self.base)
+        self.clients.append(c)
         if user:
             c.sign_in(user, PASSWORDS[user])
         return c
@@ -124,14 +130,14 @@ class ServedProcess:
         self.base = f"http://127.0.0.1:{int(line)}"
         self.port = int(line)
 
-    def __enter__(self) -> "ServedProcess":
+    def __enter__(self) -> ServedProcess:
         return self
 
     def __exit__(self, *exc) -> None:
         self.proc.kill()
         self.proc.wait(timeout=10)
 
-    def client(self, user: str | None = None) -> "Client":
+    def client(self, user: str | None = None) -> Client:
         c = Client(self.base)
         if user:
             c.sign_in(user, PASSWORDS[user])
@@ -214,7 +220,7 @@ def schedule_form(page: str) -> dict:
     form: dict[str, list[str]] = {}
     for tag in re.findall(r"<input[^>]*>", page):
         name = re.search(r'name="([^"]+)"', tag)
-        if not name or ('type="checkbox"' in tag or 'type="radio"' in tag) and "checked" not in tag:
+        if not name or (('type="checkbox"' in tag or 'type="radio"' in tag) and "checked" not in tag):
             continue
         value = re.search(r'value="([^"]*)"', tag)
         form.setdefault(name.group(1), []).append(html.unescape(value.group(1)) if value else "")

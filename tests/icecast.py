@@ -30,6 +30,7 @@ server skip when icecast_available() is false.
 
 from __future__ import annotations
 
+import contextlib
 import grp
 import http.client
 import json
@@ -404,10 +405,8 @@ class IcyListener:
         self._stop.set()
         # A read in progress would otherwise wait for the next bytes or its timeout.
         if self._sock is not None:
-            try:
+            with contextlib.suppress(OSError):
                 self._sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         self._thread.join(self.timeout + 5)
 
     def wait(self, timeout: float | None = None) -> None:
@@ -443,7 +442,7 @@ class IcyListener:
     def _run(self) -> None:
         try:
             self._listen()
-        except BaseException as exc:  # noqa: BLE001 -- kept for the test to see, the thread must not die loudly
+        except BaseException as exc:  # kept for the test to see: the thread must not die loudly
             if not self._stop.is_set():  # stop() shutting the socket is not a failure
                 self.error = exc
         finally:

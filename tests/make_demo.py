@@ -18,53 +18,53 @@ ROOT = Path(__file__).resolve().parent.parent
 SHOWS = ROOT / "content" / "shows"
 
 EPISODES = {
-    "night-talk/night-bus.mp3": dict(
-        voice="en-us",
-        channels=1,
-        text=(
+    "night-talk/night-bus.mp3": {
+        "voice": "en-us",
+        "channels": 1,
+        "text": (
             "Hi, Sam here. It is after midnight, and I am on the last bus home from my meeting. "
             "A year ago I would have got off a couple of stops early, outside the shop in Crawley. "
             "This time I stayed on. Nobody clapped, and that is fine. "
             "If you are on a bus somewhere tonight, stay on. The next stop can wait."
         ),
-    ),
-    "night-talk/awake-at-three.m4a": dict(
-        voice="en-us",
-        channels=1,
-        text=(
+    },
+    "night-talk/awake-at-three.m4a": {
+        "voice": "en-us",
+        "channels": 1,
+        "text": (
             "This is Robin. It is the middle of the night and I cannot sleep. "
             "I lost a friend to an overdose last winter, and nights like this are when it comes back. "
             "What helps me is talking. So I am talking to you. "
             "If tonight is hard, the crisis lines are open, and this station will keep you company until it gets light."
         ),
-    ),
-    "small-steps/first-meeting.ogg": dict(
-        voice="en-us",
-        channels=1,
-        text=(
+    },
+    "small-steps/first-meeting.ogg": {
+        "voice": "en-us",
+        "channels": 1,
+        "text": (
             "My name is Alex Morgan, and I want to tell you about walking into my first meeting. "
             "I stood outside for twenty minutes. Someone came out for a cigarette and said, come in, it's warm. "
             "That was it. That was the whole trick. Somebody said come in."
         ),
-    ),
-    "small-steps/kitchen-table.webm": dict(
-        voice="en-us",
-        channels=2,
-        text=(
+    },
+    "small-steps/kitchen-table.webm": {
+        "voice": "en-us",
+        "channels": 2,
+        "text": (
             "I am Kestrel. Making a plan did not look like a care plan for me. "
             "It looked like a kitchen table, a pen, and a list of the people I owed money to. "
             "Then a list of the people I could phone. The second list was shorter, but it was not empty."
         ),
-    ),
-    "small-steps/new-year.mp3": dict(
-        voice="en-gb",
-        gap=4,
-        channels=2,
-        text=(
+    },
+    "small-steps/new-year.mp3": {
+        "voice": "en-gb",
+        "gap": 4,
+        "channels": 2,
+        "text": (
             "This one is for the new year. Small steps still count. "
             "Put one thing on paper that you want the rest of your life to have in it."
         ),
-    ),
+    },
 }
 # The stream's own sound (scheduler/night-owls.yaml uses it): idents, crisis signposting read out,
 # an announcement, standby pieces and music beds.

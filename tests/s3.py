@@ -11,9 +11,9 @@ import contextlib
 import http.client
 import socket
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable, Iterator
 
 import boto3
 from moto.server import ThreadedMotoServer

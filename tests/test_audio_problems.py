@@ -20,6 +20,7 @@ def only_problem(result, name) -> str:
     return found[0].split(": ", 1)[1]
 
 
+@pytest.mark.transcribe
 def test_every_bad_recording_is_reported_and_the_good_one_still_builds(station, clips, tmp_path):
     notes = tmp_path / "notes.txt"
     notes.write_text("my shopping list\n" * 200)

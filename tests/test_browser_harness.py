@@ -19,6 +19,8 @@ from tests.browser import (  # noqa: F401 -- fixtures: pytest finds them by name
     served,
 )
 
+pytestmark = pytest.mark.browser
+
 
 def write_page(folder: Path, name: str, body: str, head: str = "") -> None:
     """A page the way the site builder writes them: language, title, the CSP in a <meta>."""

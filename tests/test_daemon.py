@@ -35,9 +35,7 @@ blocks:
 
 @pytest.fixture
 def night_station(station, clips):
-    """A station with a schedule and its sound, transcripts off (the model is not what is tested here)."""
-    with open(station.root / "station.toml", "a") as f:
-        f.write("\n[transcripts]\nenabled = false\n")
+    """A station with a schedule and its sound (transcripts off, as for every test station)."""
     stream = station.root / "content" / "stream"
     media.speech("Night Owls test radio.", stream / "ident.mp3", pad_s=0.2)
     media.speech("If you need to talk, Samaritans are on one one six, one two three.", stream / "help.mp3", pad_s=0.2)
@@ -77,7 +75,7 @@ def test_jobs_persist_and_a_run_missed_while_down_runs_once_not_many_times(night
         jobstores={"default": SQLAlchemyJobStore(url=f"sqlite:///{night_station.root}/.station/jobs.sqlite")}
     )
     down.start(paused=True)
-    down.modify_job("build", next_run_time=dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=299))
+    down.modify_job("build", next_run_time=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=299))
     down.shutdown(wait=False)
 
     again = daemon_mod.Daemon(config, build_every_s=60)
@@ -88,7 +86,7 @@ def test_jobs_persist_and_a_run_missed_while_down_runs_once_not_many_times(night
             time.sleep(0.1)
         time.sleep(2)
         assert [job for job, _ in again.ran] == ["build"], "missed five times, run once"
-        assert again.scheduler.get_job("build").next_run_time > dt.datetime.now(dt.timezone.utc)
+        assert again.scheduler.get_job("build").next_run_time > dt.datetime.now(dt.UTC)
     finally:
         again.stop()
 
@@ -114,11 +112,12 @@ def test_the_daemon_builds_when_a_recording_arrives_and_not_otherwise(night_stat
         daemon.stop()
 
 
+@pytest.mark.stream
 def test_a_daemon_started_during_the_night_joins_the_stream(night_station):
     config = night_station.config
     night_station.episode("night-bus.mp3")
-    pipeline.build(config, now=dt.datetime(2026, 11, 23, 12, tzinfo=dt.timezone.utc))
-    clock = ShiftedClock(dt.datetime(2026, 11, 23, 22, 10, tzinfo=dt.timezone.utc))
+    pipeline.build(config, now=dt.datetime(2026, 11, 23, 12, tzinfo=dt.UTC))
+    clock = ShiftedClock(dt.datetime(2026, 11, 23, 22, 10, tzinfo=dt.UTC))
     live = night_station.root / "site" / "live"
     daemon = daemon_mod.Daemon(
         config,

@@ -60,7 +60,7 @@ def test_nothing_without_signing_in(served):
 def test_a_presenter_sees_and_touches_only_their_own_episodes(served):
     root = served.config.root
     sam, sams = _episodes_of(served, "sam")
-    robin, robins = _episodes_of(served, "robin")
+    _robin, robins = _episodes_of(served, "robin")
     assert len(sams) == 3 and len(robins) == 2 and not set(sams) & set(robins)
     page = sam.get("/").text
     assert "Walking into my first meeting" in page and "Awake at three" not in page

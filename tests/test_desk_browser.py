@@ -13,7 +13,7 @@ from tests.browser import axe_violations, chromium, format_violations, offsite_r
 from tests.desk import PASSWORDS, Served, desk_station
 from tests.media import speech
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.browser
 SAID = "This is Sam. Tonight I made a cup of tea at four in the morning, and I stayed in. That was enough."
 
 

@@ -223,6 +223,7 @@ def test_the_sign_in_throttle_cannot_be_raced(root):
         assert statuses.count(429) == len(forms) - accounts_mod.FAILURES_PER_NAME
 
 
+@pytest.mark.slow
 def test_behind_a_trusted_proxy_each_person_is_throttled_by_their_own_address(tmp_path):
     """Defect 5: behind the documented reverse proxy, 20 failures from one person do not lock out everyone;
     without `[desk] trusted_proxies` the header is not believed, so it cannot be used to dodge the throttle."""
@@ -406,7 +407,7 @@ def test_a_double_clicked_save_answers_both_and_keeps_one_whole(root):
         for _ in range(5):
             start = threading.Barrier(2)
 
-            def save(text):
+            def save(text, start=start):
                 start.wait()
                 return sam.post(f"/episodes/{eid}/transcript", {"csrf": token, "correction": text}).status_code
 

@@ -55,7 +55,7 @@ HOSTILE = [
     "down-²",
     "remove-9999999",
     "2026-02-30",
-    "２０２６-12-31",
+    "２０２６-12-31",  # noqa: RUF001 -- fullwidth digits, which int() would take
     "22:00",
     "25:61",
     "x" * 70_000,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import pytest
 import yaml
 
 from station import config as config_mod
@@ -14,7 +15,7 @@ from tests import media
 from tests.conftest import TEXT, tree_hashes
 from tests.desk import Served, action_of, csrf_of, desk_station, episode_ids
 
-NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
 
 
 def _form(token: str, **overrides) -> dict:
@@ -106,6 +107,7 @@ def test_bad_uploads_are_refused_in_plain_words_and_leave_nothing(demo, tmp_path
     assert text.is_dir()
 
 
+@pytest.mark.slow
 def test_needs_attention_says_what_to_do_and_the_details_page_fixes_it(demo, tmp_path, clips):
     root = desk_station(demo, tmp_path)
     silent = media.silence(tmp_path / "quiet.wav")

@@ -39,17 +39,16 @@ def test_two_threads_saving_one_file_at_once_both_succeed_and_one_whole_version_
         start = threading.Barrier(2)
         failures: list[BaseException] = []
 
-        def save(data: bytes) -> None:
+        def save(data: bytes, start: threading.Barrier, failures: list[BaseException]) -> None:
             try:
                 start.wait()
-                with files.atomic_path(final) as tmp:
-                    with tmp.open("wb") as f:
-                        for offset in range(0, len(data), 1 << 16):
-                            f.write(data[offset : offset + (1 << 16)])
-            except BaseException as exc:  # noqa: BLE001 - any failure is the finding
+                with files.atomic_path(final) as tmp, tmp.open("wb") as f:
+                    for offset in range(0, len(data), 1 << 16):
+                        f.write(data[offset : offset + (1 << 16)])
+            except BaseException as exc:  # any failure is the finding
                 failures.append(exc)
 
-        threads = [threading.Thread(target=save, args=(v,)) for v in versions]
+        threads = [threading.Thread(target=save, args=(v, start, failures)) for v in versions]
         for t in threads:
             t.start()
         for t in threads:
@@ -71,8 +70,6 @@ SHORT = [
 def small_station(root: Path, clips) -> Station:
     """Three short real recordings (espeak-ng speech), transcripts off: a whole build takes a few seconds."""
     station = Station(root, clips)
-    with open(root / "station.toml", "a") as f:
-        f.write("\n[transcripts]\nenabled = false\n")
     for n, text in enumerate(SHORT):
         station.episode(
             f"episode-{n}.mp3",

@@ -43,7 +43,7 @@ def test_every_feed_reads_in_feedparser_and_podcastparser(demo):
         with (root / "site" / rel).open("rb") as f:
             gpodder = podcastparser.parse(BASE + rel, f)
         assert [e.title for e in parsed.entries] == [e["title"] for e in gpodder["episodes"]]
-        for entry, episode in zip(parsed.entries, gpodder["episodes"]):
+        for entry, episode in zip(parsed.entries, gpodder["episodes"], strict=True):
             enclosure = episode["enclosures"][0]
             audio = site_file(root, enclosure["url"])
             assert enclosure["mime_type"] == "audio/mpeg"
@@ -78,7 +78,7 @@ def test_every_url_in_every_feed_resolves_to_a_file_of_the_right_size(demo):
 
 
 def test_item_tags_say_what_apps_need(demo):
-    root, result = demo
+    root, _result = demo
     tree = lxml.etree.parse(str(root / "site/shows/night-talk/feed.xml"))
     items = {i.findtext("title"): i for i in tree.iter("item")}
     bus = items["Finding the night bus home"]
@@ -150,7 +150,7 @@ def test_only_podcast_consent_and_a_come_publish_time_reach_the_feed(station):
         title="Site only",
         consent={"by": "Sam", "date": dt.date(2026, 11, 1), "scope": ["site", "stream"]},
     )
-    station.episode("later.mp3", title="Later", published_at=dt.datetime(2027, 1, 1, tzinfo=dt.timezone.utc))
+    station.episode("later.mp3", title="Later", published_at=dt.datetime(2027, 1, 1, tzinfo=dt.UTC))
     station.episode("first.mp3", title="First name", presenters=[{"name": "Jo Bright", "tier": "first-name"}])
     station.build()
     for rel in ("feed.xml", "shows/night-talk/feed.xml"):

@@ -20,10 +20,10 @@ from station import config as config_mod
 from station.catalog import content as catalog
 from station.catalog import resources
 from station.errors import ConfigError
-from tests.conftest import REPO, STATION_TOML, sidecar, tree_hashes
+from tests.conftest import REPO, STATION_TOML, TRANSCRIPTS_OFF, sidecar, tree_hashes
 
 TODAY = dt.date(2026, 11, 22)
-FAST = STATION_TOML + "\n[transcripts]\nenabled = false\n"  # no Whisper: these tests are about text
+FAST = STATION_TOML + TRANSCRIPTS_OFF  # these tests are about text
 SHOW = 'title = "Night Talk"\ndescription = "Peers after midnight."\n'
 SHOWS = "content/shows/night-talk"
 ENTRY = {

@@ -12,6 +12,8 @@ import pytest
 from station.tools import ffmpeg
 from tests.icecast import Icecast, IcyListener, icecast_available
 
+pytestmark = pytest.mark.stream
+
 MOUNT = "/check.mp3"
 TONE_S = 8
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import pytest
 from mutagen.id3 import ID3
 
 from tests.wer import wer
@@ -15,6 +16,7 @@ STORY = (
 )
 
 
+@pytest.mark.transcribe
 def test_a_masked_voice_still_transcribes_within_a_few_points_of_the_original(station):
     clip = station.clips.get("masking.wav", text=STORY)
     station.episode("plain.wav", source=clip, title="Plain voice", presenters=[{"name": "Jordan", "tier": "pseudonym"}])
@@ -29,6 +31,7 @@ def test_a_masked_voice_still_transcribes_within_a_few_points_of_the_original(st
     assert wer(STORY, masked) <= wer(STORY, plain) + 0.08, (plain, masked)
 
 
+@pytest.mark.transcribe
 def test_no_full_name_reaches_published_files_state_or_logs(station):
     station.episode(
         "night-bus.mp3",

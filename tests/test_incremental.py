@@ -4,10 +4,12 @@ import datetime as dt
 import shutil
 import sqlite3
 
+import pytest
+
 from tests import media
 from tests.conftest import Station, tree_hashes
 
-NOW = dt.datetime(2026, 11, 22, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 22, tzinfo=dt.UTC)
 
 
 def two_episodes(station):
@@ -20,6 +22,7 @@ def two_episodes(station):
     )
 
 
+@pytest.mark.transcribe
 def test_a_rebuild_with_nothing_changed_does_no_work_and_changes_no_byte(station):
     two_episodes(station)
     content = tree_hashes(station.root / "content")
@@ -72,6 +75,8 @@ def test_a_renamed_recording_keeps_its_identity_and_does_no_audio_work(station):
     assert result.work == {} and result.removed == []
 
 
+@pytest.mark.slow
+@pytest.mark.transcribe
 def test_changing_a_loudness_setting_rerenders_audio_only(station):
     two_episodes(station)
     station.build()
@@ -87,6 +92,7 @@ def test_changing_a_loudness_setting_rerenders_audio_only(station):
     }
 
 
+@pytest.mark.transcribe
 def test_a_new_take_under_the_same_name_keeps_name_and_guid(station):
     two_episodes(station)
     before = {o.where: o for o in station.build().episodes}
@@ -104,6 +110,8 @@ def test_a_new_take_under_the_same_name_keeps_name_and_guid(station):
     assert (after.slug, after.guid) == (before[after.where].slug, before[after.where].guid)
 
 
+@pytest.mark.slow
+@pytest.mark.transcribe
 def test_a_fresh_checkout_builds_the_same_bytes_and_guids(station, tmp_path):
     two_episodes(station)
     first = station.build()
@@ -115,6 +123,7 @@ def test_a_fresh_checkout_builds_the_same_bytes_and_guids(station, tmp_path):
     assert sorted(o.guid for o in second.episodes) == sorted(o.guid for o in first.episodes)
 
 
+@pytest.mark.transcribe
 def test_a_removed_episode_leaves_the_site(station):
     two_episodes(station)
     station.build()
@@ -130,11 +139,12 @@ def test_a_removed_episode_leaves_the_site(station):
     ]
 
 
+@pytest.mark.transcribe
 def test_only_what_consent_and_the_clock_allow_is_published(station):
     station.episode(
         "stream-only.mp3", title="Stream only", consent={"by": "Sam", "date": dt.date(2026, 11, 1), "scope": ["stream"]}
     )
-    station.episode("later.mp3", title="Later", published_at=dt.datetime(2026, 12, 24, 21, 0, tzinfo=dt.timezone.utc))
+    station.episode("later.mp3", title="Later", published_at=dt.datetime(2026, 12, 24, 21, 0, tzinfo=dt.UTC))
     station.episode(
         "expired.mp3",
         title="Expired",
@@ -145,7 +155,7 @@ def test_only_what_consent_and_the_clock_allow_is_published(station):
     assert [f for f in station.site_files() if f.startswith("media/")] == []
     # Rendered once (the three share one recording) and kept ready for the stream and for its day.
     assert result.work["render"] == 1
-    christmas = station.build(now=dt.datetime(2026, 12, 25, tzinfo=dt.timezone.utc))
+    christmas = station.build(now=dt.datetime(2026, 12, 25, tzinfo=dt.UTC))
     assert {k: n for k, n in christmas.work.items() if k != "pages"} == {"tag": 1, "cover": 1, "files": 5, "feeds": 2}
     assert sorted(f for f in station.site_files() if f.startswith("media/")) == [
         f"media/night-talk/later.{x}" for x in ("json", "mp3", "srt", "txt", "vtt")

@@ -8,13 +8,10 @@ import sys
 import threading
 import time
 
-import pytest
-
 from tests import media
 from tests.conftest import Station, tree_hashes
 
 
-@pytest.mark.slow
 def test_a_killed_build_leaves_nothing_half_written(station, tmp_path):
     long = media.long_speech(tmp_path / "long.flac", minutes=1.5)
     for i in range(3):

@@ -8,6 +8,7 @@ recorded. Playout of real audio is tests/test_stream.py.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import textwrap
 import time
 
@@ -154,7 +155,7 @@ def test_the_night_fills_its_window_to_the_second_and_never_overruns(root):
     assert night.start == dt.datetime(2026, 11, 23, 22, 0, tzinfo=night.start.tzinfo)
     assert night.length_s == 4 * 3600
     assert night.slots[0].start_s == 0
-    for a, b in zip(night.slots, night.slots[1:]):
+    for a, b in itertools.pairwise(night.slots):
         assert b.start_s == pytest.approx(a.end_s, abs=1e-6), "no gap and no overlap between items"
     assert night.slots[-1].end_s == pytest.approx(night.length_s, abs=1e-6)
     assert all(s.duration_s > 0 for s in night.slots)
@@ -195,7 +196,7 @@ def test_an_ident_comes_round_every_n_minutes(root):
     night = assemble(schedules, Library([track(i, minutes=4) for i in range(60)], sounds()), NIGHT)
     idents = [s.start_s for s in of(night, "ident")]
     assert idents[0] < 60
-    gaps = [b - a for a, b in zip(idents, idents[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(idents)]
     assert len(idents) >= 7
     assert all(30 * 60 <= g <= 30 * 60 + 4 * 60 + 30 for g in gaps), gaps  # due, then after the item playing
 
@@ -207,7 +208,7 @@ def test_signposting_is_never_more_than_n_minutes_apart_and_follows_content_note
     signposts = of(night, "signpost")
     assert signposts[0].start_s == 0, "the night opens with the crisis lines"
     assert all(s.title == SIGNPOST_TITLE for s in signposts)
-    assert max(b.start_s - a.end_s for a, b in zip(signposts, signposts[1:])) <= 60 * 60
+    assert max(b.start_s - a.end_s for a, b in itertools.pairwise(signposts)) <= 60 * 60
     slots = night.slots
     noted = [i for i, s in enumerate(slots) if s.content_notes]
     assert noted
@@ -400,8 +401,8 @@ def test_assembly_of_8_hours_from_10000_items_takes_well_under_a_second(root):
 
 
 # ---------------------------------------------------------------- a night already on air
-AFTERNOON = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.timezone.utc)  # the night is still to come
-MID_NIGHT = dt.datetime(2026, 11, 23, 23, 5, tzinfo=dt.timezone.utc)  # London is on UTC in November
+AFTERNOON = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)  # the night is still to come
+MID_NIGHT = dt.datetime(2026, 11, 23, 23, 5, tzinfo=dt.UTC)  # London is on UTC in November
 
 
 def alternating(n: int = 30) -> list[Track]:
@@ -424,7 +425,7 @@ def check_rekeyed(before, after, now: dt.datetime) -> tuple[list, list]:
     assert after.slots[: len(aired)] == aired, "what has aired stays as it aired: same items, same starts"
     rest = after.slots[len(aired) :]
     assert rest[0].start_s == pytest.approx(playing.end_s, abs=1e-6), "the rest follows the item playing"
-    for a, b in zip(after.slots, after.slots[1:]):
+    for a, b in itertools.pairwise(after.slots):
         assert b.start_s == pytest.approx(a.end_s, abs=1e-6), "no gap and no overlap between items"
     assert after.slots[-1].end_s == pytest.approx(after.length_s, abs=1e-6)
     heard = {s.guid for s in aired if s.guid}
@@ -477,9 +478,9 @@ def test_a_library_change_while_the_night_is_on_air_changes_only_what_has_not_ai
     assert coming not in guids and guids & {t.guid for t in new}
     # Rules carry on across the cut: idents no further apart than before the change, signposting within its hour.
     idents = [s.start_s for s in after.slots if s.kind == "ident"]
-    assert all(30 * 60 <= b - a <= 30 * 60 + 10 * 60 + 30 for a, b in zip(idents, idents[1:])), idents
+    assert all(30 * 60 <= b - a <= 30 * 60 + 10 * 60 + 30 for a, b in itertools.pairwise(idents)), idents
     signposts = [s for s in after.slots if s.kind == "signpost"]
-    assert max(b.start_s - a.end_s for a, b in zip(signposts, signposts[1:])) <= 60 * 60
+    assert max(b.start_s - a.end_s for a, b in itertools.pairwise(signposts)) <= 60 * 60
 
 
 def test_a_withdrawal_still_leaves_what_has_aired_and_stays_out_when_the_night_is_made_again(root):
@@ -541,5 +542,5 @@ def test_a_window_moved_while_the_night_is_on_air_keeps_its_start_and_ends_at_th
     assert after.start == before.start, "the night began at 22:00: what aired is timed from then"
     assert after.slots[: len(aired)] == aired
     assert after.length_s == 1.5 * 3600 and after.slots[-1].end_s == pytest.approx(after.length_s, abs=1e-6)
-    for a, b in zip(after.slots, after.slots[1:]):
+    for a, b in itertools.pairwise(after.slots):
         assert b.start_s == pytest.approx(a.end_s, abs=1e-6)

@@ -25,7 +25,7 @@ from tests.conftest import sidecar
 from tests.test_publish import credentials, endpoint, station  # noqa: F401 -- fixtures
 from tests.test_withdraw import EPISODE, guid_of, traces_in
 
-NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
 
 
 def feed_guids(root) -> dict[str, str]:
@@ -38,6 +38,7 @@ def slugs(root) -> set[str]:
     return {p.parent.name for p in (root / "site" / "shows").glob("*/*/index.html")}
 
 
+@pytest.mark.slow
 def test_deleting_the_cache_never_brings_a_withdrawn_episode_back(station):
     """Defect 1: `station withdraw`, then `rm -rf .station && station build` put the episode back on its page,
     in the feeds, on the topic pages and in tonight.json."""
@@ -58,6 +59,7 @@ def test_deleting_the_cache_never_brings_a_withdrawn_episode_back(station):
     assert after == {title: g for title, g in before.items() if title != "Awake at three"}
 
 
+@pytest.mark.slow
 def test_a_new_machine_keeps_guids_slugs_withdrawals_and_accounts(station, tmp_path):
     """The station's folder moved without its cache (a new machine, `cp -r` of what the backup holds):
     a renamed recording keeps its GUID and slug, the withdrawal holds, and the desk's accounts sign in."""
@@ -88,6 +90,7 @@ def test_a_new_machine_keeps_guids_slugs_withdrawals_and_accounts(station, tmp_p
     accounts.close()
 
 
+@pytest.mark.slow
 def test_backup_and_restore_carry_the_whole_station_to_an_empty_folder(station, tmp_path):
     accounts = Accounts(database_path(config_mod.load(station.root)))
     accounts.add("sam", "another long password", "presenter", "Sam")
@@ -237,7 +240,6 @@ def test_an_older_station_s_withdrawals_and_identities_are_adopted_from_its_stat
 
     s = Station(tmp_path / "old", clips)
     s.episode("one.mp3", meta=sidecar(title="One"))
-    (s.root / "station.toml").write_text((s.root / "station.toml").read_text() + "\n[transcripts]\nenabled = false\n")
     state = s.root / ".station"
     state.mkdir()
     db = sqlite3.connect(state / "state.sqlite")
@@ -268,7 +270,6 @@ def test_a_feed_item_that_cannot_be_written_holds_back_only_its_episode(tmp_path
     from tests.conftest import Station
 
     s = Station(tmp_path / "st", clips)
-    (s.root / "station.toml").write_text((s.root / "station.toml").read_text() + "\n[transcripts]\nenabled = false\n")
     s.episode("one.mp3", meta=sidecar(title="One"))
     s.episode("two.mp3", meta=sidecar(title="Two"))
     s.episode("three.mp3", meta=sidecar(title="Three"))

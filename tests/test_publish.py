@@ -113,6 +113,7 @@ def test_publish_uploads_the_site_with_types_and_caching_then_nothing_more(stati
     assert again.returncode == 0 and "0 uploaded, 0 deleted" in again.stdout
 
 
+@pytest.mark.slow
 def test_a_fresh_machine_recognises_what_is_already_in_the_bucket(station):
     # Built by the command both times from no state, so both builds put tonight together from the same
     # inputs (the nights pinned before are state too: a fresh machine does not know them).
@@ -214,7 +215,7 @@ def test_removed_files_leave_the_bucket_only_after_the_new_ones_are_in(station, 
     first_delete = min(i for i, (m, _) in enumerate(order) if m == "DELETE")
     assert last_put < first_delete
     deleted = [p for m, p in order if m == "DELETE"]
-    assert deleted[0].endswith("index.html") and deleted[-1].endswith(".vtt") or deleted[-1].endswith(".txt")
+    assert (deleted[0].endswith("index.html") and deleted[-1].endswith(".vtt")) or deleted[-1].endswith(".txt")
     assert contents(station) == station.site()
 
 

@@ -21,7 +21,7 @@ from station.radio.library import Library, Sound
 from station.radio.playlist import assemble
 from tests import media
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 NIGHT = dt.date(2026, 11, 23)
 BUILT_AT = dt.datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # the afternoon before the night
 
@@ -79,8 +79,6 @@ EXPECTED = [  # (where, what, fix)
 
 
 def _stream_station(station, clips):
-    with open(station.root / "station.toml", "a", encoding="utf-8") as toml:
-        toml.write("\n[transcripts]\nenabled = false\n")  # no Whisper: the stream needs none
     station.show("small-steps", 'title = "Small Steps"\ndescription = "One small thing at a time."\n')
     # Consent for the podcast and the site, not the stream.
     station.episode(

@@ -9,6 +9,7 @@ The bounded "ci" profile (tests/conftest.py) keeps each of these to a few second
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import textwrap
 
 import pytest
@@ -245,10 +246,10 @@ def _places(value, here=()):
     yield here
     if isinstance(value, dict):
         for key, inner in value.items():
-            yield from _places(inner, here + (key,))
+            yield from _places(inner, (*here, key))
     elif isinstance(value, list):
         for i, inner in enumerate(value):
-            yield from _places(inner, here + (i,))
+            yield from _places(inner, (*here, i))
 
 
 def _put(value, place, new):
@@ -294,7 +295,7 @@ def nights(draw):
     cuts = sorted(draw(st.sets(st.integers(1, length - 1), max_size=4)))
     edges = [0, *cuts, length]
     blocks = []
-    for i, (a, b) in enumerate(zip(edges, edges[1:])):
+    for i, (a, b) in enumerate(itertools.pairwise(edges)):
         fill = draw(
             st.sampled_from(
                 [
@@ -394,7 +395,7 @@ def test_a_valid_schedule_gives_a_night_filled_to_the_second_the_same_every_time
     again = assemble(schedule_mod.load(config_mod.load(root), SHOWS), library, night)
     assert first.to_json() == again.to_json(), "the same inputs give the same night"
     assert first.slots[0].start_s == 0
-    for a, b in zip(first.slots, first.slots[1:]):
+    for a, b in itertools.pairwise(first.slots):
         assert b.start_s == pytest.approx(a.end_s, abs=1e-6), "no gap and no overlap"
     assert first.slots[-1].end_s == pytest.approx(first.length_s, abs=1e-6), "it ends on the second"
     assert all(s.duration_s > 0 for s in first.slots)

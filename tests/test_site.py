@@ -52,9 +52,8 @@ class Links(HTMLParser):
         for key in ("href", "src", "data-index"):
             if attrs.get(key) is not None:
                 self.urls.append(attrs[key])
-        if tag == "script":
-            if "src" not in attrs:
-                self.scripts_inline += 1
+        if tag == "script" and "src" not in attrs:
+            self.scripts_inline += 1
         for key in attrs:
             if key.startswith("on"):
                 self.scripts_inline += 1
@@ -281,6 +280,7 @@ def test_consent_scope_decides_where_an_episode_appears(station):
     assert "Podcast only" in feed and "Site only" not in feed
 
 
+@pytest.mark.transcribe
 def test_a_pending_transcript_is_said_on_the_page(station):
     station.episode("night-bus.mp3", language="fr")  # tiny.en knows only English: pending
     station.build()
@@ -317,6 +317,7 @@ def test_a_broken_station_template_is_reported_and_the_last_good_site_stays(stat
     assert station.site_files() == before
 
 
+@pytest.mark.transcribe
 def test_a_rebuild_writes_no_page_and_a_title_edit_rewrites_only_what_shows_it(station):
     station.episode("night-bus.mp3")
     station.episode("three.mp3", title="Awake at three")

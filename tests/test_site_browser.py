@@ -22,6 +22,8 @@ from tests.browser import (  # noqa: F401 -- fixtures: pytest finds them by name
 )
 from tests.test_site import HOSTILE, PAGE_TYPES, heard_not_written
 
+pytestmark = pytest.mark.browser
+
 EPISODE = PAGE_TYPES["episode"]
 NOTED = PAGE_TYPES["episode with content notes"]
 
@@ -108,7 +110,7 @@ def test_the_transcript_follows_the_audio_and_seeks_from_the_keyboard(page, base
 def test_the_directory_filters_work_from_the_keyboard_and_know_what_is_open(chromium, base):
     with open_page(chromium) as page:
         # Monday 03:00 at the station (London, GMT in November).
-        page.clock.set_fixed_time(dt.datetime(2026, 11, 23, 3, 0, tzinfo=dt.timezone.utc))
+        page.clock.set_fixed_time(dt.datetime(2026, 11, 23, 3, 0, tzinfo=dt.UTC))
         page.goto(base + "map/")
         status = page.locator("#filter-status")
         assert status.inner_text() == "Showing 8 of 8 places."
@@ -133,7 +135,7 @@ def test_the_directory_filters_work_from_the_keyboard_and_know_what_is_open(chro
 
 def test_open_now_is_shown_on_a_place_at_the_station_s_time(chromium, base):
     with open_page(chromium) as page:
-        page.clock.set_fixed_time(dt.datetime(2026, 11, 23, 23, 30, tzinfo=dt.timezone.utc))
+        page.clock.set_fixed_time(dt.datetime(2026, 11, 23, 23, 30, tzinfo=dt.UTC))
         page.goto(base + "map/night-owl-buddies/")
         assert page.locator(".open-now").is_visible()
         page.goto(base + "map/harbour-recovery-cafe/")

@@ -28,7 +28,7 @@ from station.tools import ffmpeg
 from tests import media
 from tests.icecast import Icecast, IcyListener, icecast_available
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 NIGHT = dt.date(2026, 11, 23)  # a Monday
 START = dt.datetime(2026, 11, 23, 22, 0, tzinfo=UTC)  # the window below, in UTC
 BUILT_AT = dt.datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # the afternoon before: the night is still to come
@@ -150,7 +150,7 @@ def build_night(station, clips, stream_toml: str) -> Night:
     """A station with episodes, stream material and a two-minute schedule, built the afternoon before
     the night; the night's running order as the build pinned it."""
     with open(station.root / "station.toml", "a", encoding="utf-8") as toml:
-        toml.write("\n[transcripts]\nenabled = false\n\n" + stream_toml)  # no Whisper: the stream needs none
+        toml.write("\n" + stream_toml)
     for slug, text in SHOWS.items():
         station.show(slug, text)
     for name, show, title, presenter, notes, text in EPISODES:
@@ -207,7 +207,7 @@ def plant_faults(config, order: Night, after_s: float) -> dict[str, Slot]:
         s for s in order.slots if s.kind == "episode" and s.start_s >= after_s and s.end_s <= order.length_s - 10
     ]
     assert len(episodes) >= 3, f"the running order has too few episodes after {after_s:.1f} s to spoil"
-    faults = dict(zip(("missing", "broken", "silent"), episodes))
+    faults = dict(zip(("missing", "broken", "silent"), episodes, strict=False))  # the first three
     audio = [s.audio for s in faults.values()]
     # Each spoilt file belongs to its slot alone, so no other item is spoilt with it.
     assert all(sum(s.audio == a for s in order.slots) == 1 for a in audio)
@@ -319,10 +319,10 @@ class Playing:
     def _run(self, night: dt.date) -> None:
         try:
             self.report = self.player.play(night)
-        except BaseException as exc:  # noqa: BLE001 -- handed to the test
+        except BaseException as exc:  # handed to the test
             self.error = exc
 
-    def __enter__(self) -> "Playing":
+    def __enter__(self) -> Playing:
         self.thread.start()
         return self
 
@@ -342,6 +342,7 @@ class Playing:
 
 # ---------------------------------------------------------------- the tests
 @pytest.mark.slow
+@pytest.mark.stream
 def test_a_compressed_night_reaches_icecast_and_hls_without_dead_air(station, clips, tmp_path, monkeypatch, caplog):
     if not icecast_available():
         pytest.skip("Debian's icecast2 is not installed (/usr/bin/icecast2): `bash tests/run` installs it")
@@ -403,7 +404,7 @@ def test_a_compressed_night_reaches_icecast_and_hls_without_dead_air(station, cl
     assert report.played[0] == (f"{order.clock(player.base):%H:%M:%S}", label(joined))
     expected = [s for s in order.slots[order.slots.index(joined) :] if s is not faults["missing"]]
     assert [title for _, title in report.played] == [label(s) for s in expected], log_text
-    for (clock, title), slot in list(zip(report.played, expected))[1:]:
+    for (clock, title), slot in list(zip(report.played, expected, strict=True))[1:]:
         assert abs(seconds_into(order, clock) - slot.start_s) < 1.01, (clock, title, slot.start_s)
     assert abs(report.seconds - (order.length_s - player.base)) < 0.01, report.seconds
 
@@ -411,7 +412,7 @@ def test_a_compressed_night_reaches_icecast_and_hls_without_dead_air(station, cl
     assert [title for title, _ in report.standby] == [label(faults[k]) for k in ("missing", "broken", "silent")], (
         log_text
     )
-    why = dict(zip(("missing", "broken", "silent"), (reason for _, reason in report.standby)))
+    why = dict(zip(("missing", "broken", "silent"), (reason for _, reason in report.standby), strict=False))
     assert why["missing"] == "its file is missing"
     assert why["broken"].startswith("it could not be read"), why["broken"]
     assert why["silent"] == "it was silent for more than 2 seconds"
@@ -437,6 +438,7 @@ def test_a_compressed_night_reaches_icecast_and_hls_without_dead_air(station, cl
     check_hls(config.site_dir / "live", report.seconds)
 
 
+@pytest.mark.stream
 def test_a_withdrawn_episode_never_airs(station, clips, caplog):
     caplog.set_level(logging.INFO, logger="station.stream")
     order = build_night(station, clips, stream_section(icecast_port=None))
@@ -465,7 +467,7 @@ def test_a_withdrawn_episode_never_airs(station, clips, caplog):
     assert report.standby == [(label(target), WITHDRAWN_WHY)], caplog.text
     # Standby filled the slot to its end, and the running order went on on time.
     assert label(after) in titles, titles
-    clock = dict((title, clock) for clock, title in report.played)[label(after)]
+    clock = {title: clock for clock, title in report.played}[label(after)]
     assert abs(seconds_into(order, clock) - after.start_s) < 1.01, (clock, after.start_s)
     check_hls(config.site_dir / "live", report.seconds)
 
@@ -487,6 +489,7 @@ def test_a_stream_with_nowhere_to_go_says_so(station, monkeypatch):
         stream.outputs_for(station.config)
 
 
+@pytest.mark.stream
 def test_standby_goes_from_file_to_file_and_the_last_resort_tone_is_not_dead_air(station, caplog):
     """A long slot whose file is missing, with standby files shorter than it: one after another fills it
     (each running out is not a failure), and with no standby at all a soft tone, never silence."""
@@ -548,6 +551,7 @@ class RecordsFault:
         self.path.write_bytes(self.good)
 
 
+@pytest.mark.stream
 @pytest.mark.parametrize(
     "kind, error",
     [
@@ -595,7 +599,7 @@ def test_records_that_cannot_be_read_send_the_episode_to_standby_and_the_night_g
 
     assert report.standby == [("First", "its withdrawal could not be checked")], caplog.text
     assert [title for _, title in report.played] == ["Station ident", "Second"], caplog.text
-    for (clock, _), slot in zip(report.played, night.slots[1:]):
+    for (clock, _), slot in zip(report.played, night.slots[1:], strict=False):
         assert abs(seconds_into(night, clock) - slot.start_s) < 1.01, (clock, slot.start_s)
     assert report.seconds == pytest.approx(9, abs=0.05)
     said = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]

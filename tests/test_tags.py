@@ -57,7 +57,7 @@ def test_tags_are_complete_and_nothing_from_the_source_passes_through(station, c
             {"name": "Robin", "tier": "pseudonym", "role": "guest"},
         ],
         consent={"by": "Robin Hartley", "date": dt.date(2026, 11, 1), "scope": ["podcast", "site"]},
-        published_at=dt.datetime(2026, 11, 20, 21, 0, tzinfo=dt.timezone.utc),
+        published_at=dt.datetime(2026, 11, 20, 21, 0, tzinfo=dt.UTC),
         content_notes=["overdose"],
         chapters=[{"start": "0:00", "title": "On the bus"}, {"start": "0:05", "title": "Staying on"}],
     )

@@ -27,9 +27,9 @@ from station.config import Settings
 from station.errors import ConfigError
 from station.text import refused
 from station.validation import MULTILINE, validate
-from tests.conftest import REPO, STATION_TOML, sidecar, tree_hashes
+from tests.conftest import REPO, STATION_TOML, TRANSCRIPTS_OFF, sidecar, tree_hashes
 
-FAST = STATION_TOML + "\n[transcripts]\nenabled = false\n"
+FAST = STATION_TOML + TRANSCRIPTS_OFF
 SHOWS = "content/shows/night-talk"
 TODAY = dt.date(2026, 11, 22)
 
@@ -50,7 +50,7 @@ scalars = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     st.dates(),
     st.binary(max_size=8),
-    st.datetimes(timezones=st.sampled_from([None, dt.timezone.utc])),
+    st.datetimes(timezones=st.sampled_from([None, dt.UTC])),
     st.dates().map(str),
 )
 anything = st.recursive(
@@ -459,7 +459,7 @@ def test_a_hostile_sidecar_beside_a_good_one_in_a_real_build(built_station, text
 
     write_raw(built_station.root / SHOWS / "bad.yaml", text)
     content = tree_hashes(built_station.root / "content")
-    result = pipeline.build(built_station.config, now=dt.datetime(2026, 11, 22, tzinfo=dt.timezone.utc))
+    result = pipeline.build(built_station.config, now=dt.datetime(2026, 11, 22, tzinfo=dt.UTC))
     assert tree_hashes(built_station.root / "content") == content
     states = {o.where: o.state for o in result.episodes}
     assert states[f"{SHOWS}/good.mp3"] in ("built", "unchanged")

@@ -18,6 +18,9 @@ from tests.wer import wer
 
 FORMATS = (".vtt", ".srt", ".json", ".txt")
 
+# Every test station here runs the real Whisper model: that is what is tested.
+pytestmark = pytest.mark.transcribe
+
 
 def published(root, outcome) -> dict[str, str]:
     base = (root / "site" / outcome.audio).with_suffix("")
@@ -229,6 +232,7 @@ def test_transcripts_are_cached_by_audio_model_and_settings(station):
     assert again["transcribe"] == 1 and "render" not in again and "analyse" not in again
 
 
+@pytest.mark.slow
 def test_a_failed_transcription_leaves_the_others_alone(station, monkeypatch):
     # A model that fails on one file cannot be caused for real: this is the one injected fault.
     station.episode("good.mp3", title="Good")
