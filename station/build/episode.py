@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from station.build import built as states
 from station.build import transcripts
@@ -33,7 +34,7 @@ from station.podcast.feed import chapters_json
 
 def build_episode(shop: Workshop, episode: Episode) -> BuiltEpisode:
     where = shop.config.rel(episode.recording)
-    job, warnings = Job(), []  # warnings found on the way are kept when the episode is held back later
+    job, warnings = Job(), list[Problem]()  # warnings found on the way are kept when the episode is held back later
     try:
         return _build(shop, episode, where, job, warnings)
     except EpisodeFailed as failed:
@@ -58,19 +59,19 @@ def _build(shop: Workshop, episode: Episode, where: str, job: Job, warnings: lis
     sources = [s for s in parts if s is not None]
     identity = identity_of(shop.records, episode, main.source.sha256, shop.present_keys, shop.namespace)
 
-    def done(state: str, **kw: object) -> BuiltEpisode:
-        return BuiltEpisode(
-            episode,
-            where,
-            state,
-            identity.slug,
-            identity.guid,
+    known = BuiltEpisode(episode, where, states.CHECKED, identity.slug, identity.guid)
+
+    def done(state: str, **kw: Any) -> BuiltEpisode:
+        """The record as it stands when the build stops, with what it found on the way."""
+        return replace(
+            known,
+            state=state,
             files=frozenset(job.files),
             copies=tuple(sorted(job.copies)),
             work=job.work,
             problems=tuple(warnings),
             **kw,
-        )  # type: ignore[arg-type]
+        )
 
     if withdrawn(shop, episode, identity.guid):
         return done(states.WITHDRAWN)
