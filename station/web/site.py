@@ -36,6 +36,7 @@ from station.catalog.transcript import Transcript
 from station.config import Config
 from station.errors import Problem, TemplateProblem
 from station.files import sha256_json
+from station.i18n import translations
 from station.web import landscape_map, systems_map
 from station.web.markup import notes_html, plain
 from station.web.security import CSP_META as CSP
@@ -43,8 +44,6 @@ from station.web.security import CSP_META as CSP
 BUILT_IN = Path(__file__).parent / "site_templates"
 PARTS = {"hold": "The Hold", "struggle": "The Struggle", "recovery": "The Recovery"}
 OTHER_PARTS = {"context": "Around the journey", "capital": "Recovery capital"}
-
-
 
 
 def reading_units(t: Transcript) -> list[tuple[float, float, str]]:
@@ -442,8 +441,15 @@ def _environment(config: Config) -> jinja2.Environment:
         ]
     )
     env = jinja2.Environment(
-        loader=loader, autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True
+        loader=loader,
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # Every label goes through gettext so a station can be read in its own language (station.i18n).
+    env.install_gettext_translations(translations(config.settings.station.language), newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(
         {
             "clock": clock,
