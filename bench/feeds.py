@@ -35,7 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import lxml.etree
@@ -60,12 +60,15 @@ from station.podcast import feed
 from station.web import markup
 
 AIM_S = 1.0
-SETTINGS = dict(
-    station=dict(
-        name="Bench Radio", base_url="https://bench.example.org/", contact_email="b@example.org", copyright="© Bench"
-    ),
-    crisis_lines=[dict(name="Samaritans", number="116 123", hours="24 hours")],
-)
+SETTINGS = {
+    "station": {
+        "name": "Bench Radio",
+        "base_url": "https://bench.example.org/",
+        "contact_email": "b@example.org",
+        "copyright": "© Bench",
+    },
+    "crisis_lines": [{"name": "Samaritans", "number": "116 123", "hours": "24 hours"}],
+}
 ART = "artwork/abc.jpg"
 
 SHOW_NAMES = [
@@ -105,13 +108,54 @@ NAMES = [
     "Ibrahim Musa",
 ]
 TIERS = ["full-name", "first-name", "pseudonym", "pseudonym-masked"]
-WORDS = (
-    "the night bus home was quiet and I kept thinking about what my sister said we talked for hours "
-    "about recovery meetings work family money sleep friends walking music cooking hope relapse "
-    "mornings kindness patience neighbours kettle garden letters doctor counsellor choir winter spring"
-).split()
+WORDS = [
+    "the",
+    "night",
+    "bus",
+    "home",
+    "was",
+    "quiet",
+    "and",
+    "I",
+    "kept",
+    "thinking",
+    "about",
+    "what",
+    "my",
+    "sister",
+    "said",
+    "we",
+    "talked",
+    "for",
+    "hours",
+    "about",
+    "recovery",
+    "meetings",
+    "work",
+    "family",
+    "money",
+    "sleep",
+    "friends",
+    "walking",
+    "music",
+    "cooking",
+    "hope",
+    "relapse",
+    "mornings",
+    "kindness",
+    "patience",
+    "neighbours",
+    "kettle",
+    "garden",
+    "letters",
+    "doctor",
+    "counsellor",
+    "choir",
+    "winter",
+    "spring",
+]
 ZONES = [
-    timezone.utc,
+    UTC,
     timezone(timedelta(hours=1)),
     timezone(timedelta(hours=-5)),
     timezone(timedelta(hours=5, minutes=30)),
@@ -163,7 +207,7 @@ def catalogue(root: Path, episodes: int, shows: int, seed: int = 1) -> tuple[Con
             type="serial" if s % 4 == 3 else "episodic",
         )
         show_list.append(Show(slug, folder=root / "content" / slug, meta=meta))
-    start = datetime(2019, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2019, 1, 1, tzinfo=UTC)
     span_s = 7 * 365 * 86400
     items = []
     for i in range(episodes):
@@ -294,22 +338,22 @@ def time_feeds(episodes: int, shows: int, repeat: int, profile: bool) -> None:
             for rel, xml in show_xml:
                 problems += feed.apple_problems(xml, f"site/{rel}")
             t4 = time.perf_counter()
-            run = dict(
-                station=t1 - t0,
-                shows=t2 - t1,
-                render=t2 - t0,
-                apple_station=t3 - t2,
-                apple_shows=t4 - t3,
-                apple=t4 - t2,
-                total=t4 - t0,
-            )
+            run = {
+                "station": t1 - t0,
+                "shows": t2 - t1,
+                "render": t2 - t0,
+                "apple_station": t3 - t2,
+                "apple_shows": t4 - t3,
+                "apple": t4 - t2,
+                "total": t4 - t0,
+            }
             runs.append(run)
             print(
                 f"{r:>4} {run['station']:>10.3f} {run['shows']:>8.3f} {run['render']:>9.3f} "
                 f"{run['apple_station']:>10.3f} {run['apple_shows']:>10.3f} {run['apple']:>8.3f} {run['total']:>8.3f}"
             )
             if feeds is None:
-                feeds = [("feed.xml", station_xml)] + show_xml
+                feeds = [("feed.xml", station_xml), *show_xml]
             elif [x for _, x in feeds] != [station_xml] + [x for _, x in show_xml]:
                 print("     !! this run's bytes differ from the first run's (feeds should be deterministic)")
         best = {k: min(r[k] for r in runs) for k in runs[0]}

@@ -59,7 +59,7 @@ import time
 import tracemalloc
 from array import array
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -90,13 +90,13 @@ from station.catalog.model import (
     slugify,
 )
 from station.catalog.recovery_map import nodes
-from station.records import Records
 from station.catalog.transcript import CUE_CHARS, CUE_SECONDS, LINE_CHARS, Cue, Transcript, Word
+from station.records import Records
 from station.web import landscape_map, systems_map
 from station.web import site as site_mod
 
 REPO = Path(__file__).resolve().parent.parent
-NOW = datetime(2026, 11, 22, 21, 0, tzinfo=timezone.utc)  # fixed, so the same seed gives the same bytes
+NOW = datetime(2026, 11, 22, 21, 0, tzinfo=UTC)  # fixed, so the same seed gives the same bytes
 WORDS_PER_MINUTE = 160
 PAGE_AIM_BYTES = 100_000
 STATION_TOML = """\
@@ -331,7 +331,7 @@ def catalogue(
         )
         slug = slugify(title)
         shows.append(Show(slug, folder=root / "content" / "shows" / slug, meta=meta))
-    start = datetime(2019, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2019, 1, 1, tzinfo=UTC)
     span_s = int((NOW - start).total_seconds()) - 86400
     pages, slugs = [], set()
     for i in range(n_episodes):
@@ -644,7 +644,7 @@ def snapshot(site: Path) -> dict[str, int]:
     return {str(p.relative_to(site)): p.stat().st_mtime_ns for p in site.rglob("*") if p.is_file()}
 
 
-def site_build(config, shows, pages) -> tuple[float, "SiteRun", dict[str, float]]:
+def site_build(config, shows, pages) -> tuple[float, SiteRun, dict[str, float]]:
     """Outputs.site as a build runs it, with a fresh workshop (its ledger in .station/) and our pages.
 
     The pages go in as a build makes them (`page_transcript`: cue times and text); ours have no word

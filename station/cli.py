@@ -13,18 +13,19 @@ from __future__ import annotations
 
 import sys
 import traceback
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Callable
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
 from station import config as config_mod
-from station.build import runner as pipeline
 from station.build import report as report_mod
+from station.build import runner as pipeline
 from station.build import transcripts as transcripts_mod
 from station.build.built import BuiltEpisode
 from station.errors import (
@@ -202,16 +203,16 @@ def withdraw(
     verbose: Verbose = False,
 ) -> None:
     """Take an episode back everywhere, at once, with no reason asked."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from station.build import withdraw as withdraw_mod
 
     config = _config(station, verbose)
     try:
-        report = withdraw_mod.withdraw(config, episode, datetime.now(timezone.utc), delete_recording)
+        report = withdraw_mod.withdraw(config, episode, datetime.now(UTC), delete_recording)
     except NotFound as exc:
         err.print(str(exc))
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
     except StationError as exc:
         err.print(f"[bold red]Stopped:[/] {escape(str(exc))}")
         _exit(2, exc, verbose)
@@ -296,7 +297,7 @@ def backup(
     from station import backup as backup_mod
 
     config = _config(station, verbose)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     try:
         summary = backup_mod.backup(config, archive or backup_mod.default_name(now), now)
     except (BackupError, OSError) as exc:
@@ -377,9 +378,7 @@ def schedule_check(
     if lib is None:
         out.print("Nothing has been built yet, so tonight could not be tried: run `station build`, then check again.")
     elif when is not None and not any(p.is_error for p in schedules.problems):
-        order = nights.running_order(
-            config, when, schedules=schedules, library=lib, pin=False, now=datetime.now(timezone.utc)
-        )
+        order = nights.running_order(config, when, schedules=schedules, library=lib, pin=False, now=datetime.now(UTC))
         if order is not None:
             problems += order.notes
     if problems:
@@ -421,7 +420,7 @@ def schedule_preview(
         raise typer.Exit(1)
     when = _night(night, schedules)
     order = (
-        nights.running_order(config, when, schedules=schedules, library=lib, pin=False, now=datetime.now(timezone.utc))
+        nights.running_order(config, when, schedules=schedules, library=lib, pin=False, now=datetime.now(UTC))
         if when
         else None
     )
@@ -434,7 +433,7 @@ def schedule_preview(
         markup=False,
     )
     run: list = []
-    for slot in order.slots + [None]:
+    for slot in [*order.slots, None]:
         if slot is not None and slot.kind == "bed" and not every_bed:
             run.append(slot)
             continue
@@ -488,11 +487,14 @@ def stream(
         )
         raise typer.Exit(2)
     night = nights.night_of(schedules, clock.now())
+    if night is None:
+        err.print("No night in the schedule is on air now or starts by tomorrow — check the nights in scheduler/.")
+        raise typer.Exit(2)
     try:
         outputs = stream_mod.outputs_for(config)
     except StreamSetupError as exc:
         err.print(f"The stream cannot start: {escape(str(exc))}.")
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     player = stream_mod.Player(config, outputs, clock)
     where = " and ".join(o.name for o in outputs)
     out.print(f"Playing the night of {night:%A %-d %B %Y} to {where} — Ctrl-C stops.")
@@ -504,7 +506,7 @@ def stream(
     except KeyboardInterrupt:
         player.stop()
         out.print("Stopped.")
-        raise typer.Exit(130)
+        raise typer.Exit(130) from None
     logging.getLogger("station").info(
         "played %.0f s; standby took over %d time(s)", report.seconds, len(report.standby)
     )
@@ -550,17 +552,17 @@ def _schedules(config):
 
 
 def _night(night: str | None, schedules):
-    from datetime import date, datetime, timezone
+    from datetime import date, datetime
 
     from station.radio import nights
 
     if night is None:
-        return nights.night_of(schedules, datetime.now(timezone.utc))
+        return nights.night_of(schedules, datetime.now(UTC))
     try:
         return date.fromisoformat(night)
     except ValueError:
         err.print(f"“{night}” is not a date — write the night by the date it starts, like 2026-12-24.")
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
 
 
 def _hms(seconds: float) -> str:
@@ -601,7 +603,7 @@ def serve(
         serve_mod.serve(config.site_dir, host, port)
     except OSError as exc:
         err.print(f"Cannot listen on {host}:{port} ({exc.strerror}) — try another port with --port.")
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     except KeyboardInterrupt:
         out.print("Stopped.")
 
@@ -659,7 +661,7 @@ def desk(
             f"Cannot listen on {host or settings.host}:{port or settings.port} ({exc.strerror}) — "
             "try another port with --port."
         )
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     out.print(f"The desk is at http://{host or settings.host}:{server.effective_port}/ — press Ctrl-C to stop.")
     if (host or settings.host) not in ("127.0.0.1", "localhost", "::1"):
         out.print(
@@ -713,7 +715,7 @@ def desk_add_user(
         made = accounts.add(username, _password(password_stdin), role, presenter_name)
     except AccountError as exc:
         err.print(f"No account was made: {exc}.")
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
     out.print(
         f"Made the {made.role} account {made.username} (named in episodes as {made.presenter_name}).", markup=False
     )
@@ -761,7 +763,7 @@ def _account_change(change: Callable[[], None], refused: str, done: str) -> None
         change()
     except AccountError as exc:
         err.print(f"{refused}: {exc}.")
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
     out.print(done, markup=False)
 
 
@@ -796,7 +798,7 @@ def _run(station: Path, verbose: bool, strict: bool, check: bool) -> None:
     raise typer.Exit(1 if failed else 0)
 
 
-def _disk_full(config, folder: Path, exc: BaseException, verbose: bool) -> None:
+def _disk_full(config, folder: Path | str, exc: BaseException, verbose: bool) -> None:
     """The build stopped at the first write that found no room: every write is atomic and nothing is removed
     before the end of a run, so what was published is all still there, each file whole."""
     where = config.rel(Path(folder))
@@ -887,8 +889,8 @@ class _Bars(pipeline.Events):
             disable=not err.is_terminal,
         )
         self.progress.__enter__()
-        self.overall = None
-        self.current = None
+        self.overall: TaskID | None = None
+        self.current: TaskID | None = None
         return self
 
     def __exit__(self, *exc):
@@ -915,7 +917,8 @@ class _Bars(pipeline.Events):
         if self.current is not None:
             self.progress.remove_task(self.current)
             self.current = None
-        self.progress.advance(self.overall)
+        if self.overall is not None:
+            self.progress.advance(self.overall)
 
 
 def main() -> None:

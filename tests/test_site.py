@@ -414,9 +414,9 @@ def test_a_page_deleted_by_hand_or_a_changed_template_brings_the_render_back(sta
 
 def test_an_hour_long_transcript_still_fits_the_page_weight(station):
     """The weight is set by the transcript; an hour of speech (about 9,000 words) must fit."""
+    from station.build.built import BuiltEpisode
     from station.catalog.model import Consent, Episode, EpisodeMeta, Presenter, Show, ShowMeta
     from station.catalog.transcript import Transcript, Word, cues_from_words
-    from station.build.built import BuiltEpisode
     from station.web import site as site_mod
 
     words, t = [], 0.0

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 from typing import Any
 
 from station.catalog.model import Episode
@@ -58,7 +58,7 @@ class BuiltEpisode:
     @property
     def published_at(self) -> datetime:
         meta = self.episode.meta
-        return meta.published_at or datetime.combine(meta.consent.date, time(0), timezone.utc)
+        return meta.published_at or datetime.combine(meta.consent.date, time(0), UTC)
 
     @property
     def url(self) -> str:

@@ -23,7 +23,7 @@ from station.build import transcripts
 from station.build.built import BuiltEpisode
 from station.build.identity import identity_of
 from station.build.stages import tag, transcribe
-from station.build.workshop import Job, Workshop, detail
+from station.build.workshop import Job, Workshop, contents, detail
 from station.catalog import transcript as transcript_mod
 from station.catalog.model import Episode
 from station.catalog.transcript import Transcript
@@ -109,13 +109,13 @@ def _build(shop: Workshop, episode: Episode, where: str, job: Job, warnings: lis
                 job,
                 f"{base}{suffix}",
                 sha256_json([suffix, text]),
-                lambda tmp, text=text: tmp.write_text(text, encoding="utf-8"),
+                contents(text),
             )
     chapters = None
     if episode.meta.chapters:
         chapters = f"{base}.chapters.json"
         text = chapters_json(episode, measured["duration_s"])
-        wrote |= shop.publish(job, chapters, sha256_json(text), lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        wrote |= shop.publish(job, chapters, sha256_json(text), contents(text))
     size = (config.site_dir / f"{base}.mp3").stat().st_size
     return done(
         states.BUILT if wrote else states.UNCHANGED,

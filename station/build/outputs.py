@@ -15,12 +15,13 @@ import hashlib
 import shutil
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from station.build import built as states
 from station.build.built import BuiltEpisode
-from station.build.workshop import Job, Workshop, detail, own_files
+from station.build.workshop import Job, Workshop, contents, detail, own_files
 from station.catalog import resources as resources_mod
 from station.catalog.content import Catalog
 from station.errors import EpisodeFailed, Problem, Severity, TemplateProblem
@@ -125,7 +126,7 @@ class Outputs:
                 (
                     f"shows/{show.slug}/feed.xml",
                     where,
-                    lambda show=show, mine=mine, art=art: feed.show_feed(config, show, mine, art),
+                    partial(feed.show_feed, config, show, mine, art),
                 )
             )
         made = []
@@ -149,9 +150,9 @@ class Outputs:
         for rel, xml in made:
             self.problems += feed.apple_problems(xml, f"site/{rel}")
             if not self.shop.check:
-                self.shop.publish(self.job, rel, sha256_json(xml.decode()), lambda tmp, xml=xml: tmp.write_bytes(xml))
+                self.shop.publish(self.job, rel, sha256_json(xml.decode()), contents(xml))
 
-    def _artwork(self, path: Path | None | str, where: str) -> str | None:
+    def _artwork(self, path: Path | str | None, where: str) -> str | None:
         if not path:
             return None
         path = Path(path)
@@ -245,7 +246,7 @@ class Outputs:
         made = {}
         for rel, data in files.items():
             made[rel] = sha256_json([rel, hashlib.sha256(data).hexdigest()])
-            shop.publish(self.job, rel, made[rel], lambda tmp, data=data: tmp.write_bytes(data))
+            shop.publish(self.job, rel, made[rel], contents(data))
         shop.ledger.remember(key, "site", made)
 
 

@@ -19,7 +19,7 @@ import fcntl
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from station.build import report as report_mod
@@ -73,9 +73,7 @@ def build(
             sweep(config.records_dir)
         ledger = Ledger(config.state_dir / "state.sqlite", read_only=check)
         stack.callback(ledger.close)
-        return Runner(
-            config, ledger, check=check, now=now or datetime.now(timezone.utc), events=events or Events()
-        ).run()
+        return Runner(config, ledger, check=check, now=now or datetime.now(UTC), events=events or Events()).run()
 
 
 @contextlib.contextmanager

@@ -44,7 +44,7 @@ def forget_all_but(config: Config, guids: set[str]) -> None:
 def record(config: Config, guid: str) -> dict[str, Any] | None:
     """One episode's current transcript record as the last build left it, by GUID (None: none yet)."""
     try:
-        return json.loads((folder(config) / f"{guid}.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+        return json.loads((folder(config) / f"{guid}.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
 

@@ -19,18 +19,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from station.catalog import content as catalog_mod
-from station.radio import nights
 from station.build import runner as pipeline
 from station.build.identity import guid_namespace, identity_of
+from station.build.ledger import Ledger
+from station.build.stages.transcribe import CORRECTION_SUFFIXES
 from station.build.workshop import own_files, remove_own_files
-from station.web import publish as publish_mod
+from station.catalog import content as catalog_mod
+from station.catalog.model import Episode
 from station.config import Config
 from station.errors import NotFound, PublishError, StationError
-from station.build.ledger import Ledger
-from station.catalog.model import Episode
-from station.records import Records
-from station.build.stages.transcribe import CORRECTION_SUFFIXES
+from station.radio import nights
+from station.records import Identity, Records
+from station.web import publish as publish_mod
 
 
 @dataclass
@@ -58,7 +58,7 @@ class Report:
         return not (self.still_named or self.bucket_error or self.build_error)
 
 
-def find(config: Config, ledger: Ledger, records: Records, wanted: str) -> tuple[Episode, object]:
+def find(config: Config, ledger: Ledger, records: Records, wanted: str) -> tuple[Episode, Identity]:
     """The episode named by its recording's path, its slug, or show/slug."""
     cat = catalog_mod.load(config, settle=False)
     present = {e.key for e in cat.episodes}
@@ -142,7 +142,7 @@ def _own_from_bucket(config: Config, report: Report) -> None:
     ledger = Ledger(config.state_dir / "state.sqlite")
     try:
         s3, remote = publish_mod.connect(config)
-        prefix = config.settings.publish.prefix
+        prefix = publish_mod.settings_of(config).prefix
         own = tuple(prefix + o for o in own_files(report.show, report.slug))
         plan = publish_mod.Plan(deletes=sorted(k for k in remote if k.startswith(own)))
         publish_mod.run(config, ledger, plan, s3)

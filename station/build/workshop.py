@@ -92,7 +92,7 @@ class Workshop:
         known = self.ledger.output(rel)
         return bool(known) and dest.exists() and known == (key, dest.stat().st_size, dest.stat().st_mtime_ns)
 
-    def publish(self, job: Job, rel: str, key: str, write: Callable[[Path], None]) -> bool:
+    def publish(self, job: Job, rel: str, key: str, write: Callable[[Path], object]) -> bool:
         """Write one file of site/ atomically unless it is already there as `key` made it; True if written."""
         job.files.add(rel)
         dest = self.config.site_dir / rel
@@ -208,3 +208,9 @@ def remove_own_files(site: Path, ledger: Ledger, show: str, slug: str) -> list[s
 def detail(exc: BaseException) -> str:
     """An exception in one line, its class named without its module: "UndefinedError: 'x' is undefined"."""
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def contents(data: bytes | str) -> Callable[[Path], object]:
+    """A `write` for Workshop.publish that puts `data` (text as UTF-8) into the temporary file."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    return lambda tmp: tmp.write_bytes(raw)

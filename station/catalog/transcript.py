@@ -342,7 +342,7 @@ def redact_text_only(t: Transcript, terms: list[str]) -> Transcript:
     return replace(t, cues=cues)
 
 
-def merge_spans(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+def merge_spans(spans: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
     merged: list[tuple[float, float]] = []
     for start, end in sorted(spans):
         if merged and start <= merged[-1][1]:

@@ -92,8 +92,10 @@ def all_views(config: Config, owners: dict[str, int], only: str | None = None) -
             if only is not None and episode_id(rel) != only:
                 continue
             meta = _sidecar(path.with_suffix(".yaml"))
-            consent = meta.get("consent") if isinstance(meta.get("consent"), dict) else {}
-            scope = consent.get("scope") if isinstance(consent.get("scope"), list) else []
+            consent = meta.get("consent")
+            consent = consent if isinstance(consent, dict) else {}
+            scope = consent.get("scope")
+            scope = scope if isinstance(scope, list) else []
             view = EpisodeView(
                 episode_id(rel),
                 rel,

@@ -75,14 +75,14 @@ def make_server(config: Config, host: str, port: int, build: bool | None = None)
 # waitress has no type hints, so its classes are Any to mypy; these subclasses say what they rely on.
 
 
-class _SpoolFile(TempfileBasedBuffer):  # type: ignore[misc]
+class _SpoolFile(TempfileBasedBuffer):
     folder: Path
 
     def newfile(self) -> IO[bytes]:
         return tempfile.TemporaryFile("w+b", dir=self.folder, prefix=".body-")
 
 
-class _Spool(OverflowableBuffer):  # type: ignore[misc]
+class _Spool(OverflowableBuffer):
     """waitress's body buffer, spilling to the station's disk instead of the system's temp folder."""
 
     buf: Any
@@ -100,7 +100,7 @@ class _Spool(OverflowableBuffer):  # type: ignore[misc]
         self.overflowed = True
 
 
-class _GatedParser(HTTPRequestParser):  # type: ignore[misc]
+class _GatedParser(HTTPRequestParser):
     """waitress's request parser, asking the gate before it reads a body."""
 
     admit: Callable[[str, str, str, str, int | None], gate.Admission]  # set per server (make_server)
@@ -149,7 +149,7 @@ class _GatedParser(HTTPRequestParser):  # type: ignore[misc]
         self.connection_close = True
 
 
-class _Task(WSGITask):  # type: ignore[misc]
+class _Task(WSGITask):
     def get_environment(self) -> dict[str, Any]:
         environ: dict[str, Any] = super().get_environment()
         refusal = getattr(self.request, "refusal", None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from flask import Blueprint, redirect, request, url_for
 from werkzeug.datastructures import MultiDict
@@ -16,8 +16,8 @@ from station.catalog import content as catalog_mod
 from station.catalog.model import CONTENT_NOTES
 from station.desk import schedule_edit
 from station.desk.accounts import ROLES
-from station.desk.pages import coordinators_only, desk, page, user
 from station.desk.numbers import decimal, whole_number
+from station.desk.pages import coordinators_only, desk, page, user
 from station.errors import AccountError, Problem, TextRefused
 from station.radio import library as library_mod
 from station.radio import nights
@@ -199,7 +199,7 @@ def _draft_from_form(file: str):
 
 def _cleaned(form) -> tuple[MultiDict, str | None]:
     """The form's values with harmless breaks cleaned, or the reason one cannot be used (naming its field)."""
-    out = MultiDict()
+    out: MultiDict[str, str] = MultiDict()
     for key, values in form.lists():
         for value in values:
             try:
@@ -232,7 +232,7 @@ def tonight():
     lib = library_mod.load(config)
     order, why = None, None
     errors = [p for p in schedules.problems if p.is_error]
-    night = nights.night_of(schedules, datetime.now(timezone.utc)) if schedules.exists else None
+    night = nights.night_of(schedules, datetime.now(UTC)) if schedules.exists else None
     wanted = request.args.get("night", "")
     if wanted:
         try:
@@ -252,9 +252,7 @@ def tonight():
         why = "There is no schedule yet."
     elif night is not None:
         # With the time, a night on air keeps what has aired: the preview is what will really go out.
-        order = nights.running_order(
-            config, night, schedules=schedules, library=lib, pin=False, now=datetime.now(timezone.utc)
-        )
+        order = nights.running_order(config, night, schedules=schedules, library=lib, pin=False, now=datetime.now(UTC))
         if order is None:
             why = "No schedule covers that night: the regular week needs a schedule file without dates."
     rows = _rows(order) if order else []
@@ -308,7 +306,7 @@ def problems():
         schedule=schedule_problems,
         waiting=list(report.waiting) if report else [],
         pending=report.transcripts_pending if report else [],
-        built_at=datetime.fromtimestamp(report.written_at, timezone.utc) if report else None,
+        built_at=datetime.fromtimestamp(report.written_at, UTC) if report else None,
         building=pipeline.building(config),
     )
 
@@ -331,8 +329,7 @@ def accounts():
                     request.form.get("presenter_name", ""),
                 )
                 message = f"The account {made.username} was made. Give them the password in person or by phone."
-            elif whole_number(target) is not None and a.get(whole_number(target)):
-                who = a.get(whole_number(target))
+            elif (number := whole_number(target)) is not None and (who := a.get(number)) is not None:
                 if action == "role":
                     a.update(
                         who.id, role=request.form.get("role", ""), presenter_name=request.form.get("presenter_name")

@@ -14,10 +14,10 @@ from __future__ import annotations
 import hashlib
 import html
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-import lxml.etree  # noqa: F401 — feedgen.util uses lxml.etree without importing it
+import lxml.etree
 from feedgen.feed import FeedGenerator
 
 from station.build.built import BuiltEpisode
@@ -62,7 +62,7 @@ def artwork_problems(path: Path, where: str) -> list[Problem]:
                 "save it as a JPEG or PNG, square, 1400 to 3000 pixels a side (Apple Podcasts' rule)",
             )
         ]
-    kind, width, height = found
+    _, width, height = found
     if width != height or not low <= width <= high:
         return [
             Problem(
@@ -134,7 +134,7 @@ def render(
     fg.generator("Peerwave")
     items = sorted(items, key=lambda i: (i.published_at, i.guid), reverse=True)
     # The newest publish time, not the clock: the same catalogue gives the same bytes.
-    fg.lastBuildDate(items[0].published_at if items else datetime(2000, 1, 1, tzinfo=timezone.utc))
+    fg.lastBuildDate(items[0].published_at if items else datetime(2000, 1, 1, tzinfo=UTC))
     if art:
         fg.podcast.itunes_image(base + art)
         fg.image(url=base + art, title=title, link=link)
@@ -156,8 +156,8 @@ def render(
         fe.guid(str(item.guid), permalink=False)
         if item.page:
             fe.link(href=base + item.page)
-        fe.pubDate(item.published_at.astimezone(timezone.utc))
-        fe.podcast.itunes_duration(int(round(item.duration_s)))
+        fe.pubDate(item.published_at.astimezone(UTC))
+        fe.podcast.itunes_duration(round(item.duration_s))
         if meta.episode:
             fe.podcast.itunes_episode(meta.episode)
         if meta.season:

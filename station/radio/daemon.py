@@ -20,12 +20,14 @@ already on air is joined at once.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import threading
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Callable
+from typing import Any, Protocol
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -42,7 +44,15 @@ from station.radio import nights
 from station.radio import schedule as schedule_mod
 
 log = logging.getLogger("station.daemon")
-_running: "Daemon | None" = None  # jobs in the store name functions, not objects: they find the daemon here
+_running: Daemon | None = None  # jobs in the store name functions, not objects: they find the daemon here
+
+
+class Playout(Protocol):
+    """What the daemon needs of the stream: the real Player, or a test's stand-in for a fault."""
+
+    def play(self, night: Any) -> Any: ...
+
+    def stop(self) -> None: ...
 
 
 class Daemon:
@@ -52,7 +62,7 @@ class Daemon:
         *,
         build_every_s: float | None = None,
         clock=None,
-        stream_factory: Callable[["Daemon"], object] | None = None,
+        stream_factory: Callable[[Daemon], Playout] | None = None,
     ):
         from station.radio.stream import SystemClock
 
@@ -72,7 +82,7 @@ class Daemon:
         self.stopping = False
         self.ran: list[tuple[str, datetime]] = []  # every job run, for the log and the tests
         self.builds: list[str] = []  # why each build ran
-        self.player = None
+        self.player: Playout | None = None
         self.stream_thread: threading.Thread | None = None
         self.stream_factory = stream_factory or _default_player
         self.fingerprint_path = config.state_dir / "daemon-fingerprint"
@@ -158,7 +168,7 @@ class Daemon:
                 if isinstance(exc, DiskFull):  # nothing in content/ will change to say space was freed: try again
                     self.fingerprint_path.unlink(missing_ok=True)
                 return None
-            counts = {}
+            counts: dict[str, int] = {}
             for o in result.episodes:
                 counts[o.state] = counts.get(o.state, 0) + 1
             log.info(
@@ -209,10 +219,9 @@ class Daemon:
         before = self.fingerprint_path.read_text() if self.fingerprint_path.exists() else ""
         if now == before:
             return False
-        try:
+        # On a full disk build anyway: the build says the disk is full, and the next run of the job tries again.
+        with contextlib.suppress(DiskFull):
             write_text(self.fingerprint_path, now)
-        except DiskFull:
-            pass  # build anyway: the build says the disk is full, and the next run of the job tries again
         return True
 
     def start_stream(self, why: str) -> bool:
@@ -227,14 +236,14 @@ class Daemon:
             return False
 
         try:
-            self.player = self.stream_factory(self)
+            self.player = player = self.stream_factory(self)
         except StreamSetupError as exc:
             log.error("the stream cannot start: %s", exc)
             return False
 
         def play():
             try:
-                report = self.player.play(night)
+                report = player.play(night)
                 log.info(
                     "the night of %s ended: %.0f s played, standby took over %d time(s)",
                     night,
@@ -253,10 +262,10 @@ class Daemon:
         self.start_stream("the daemon started during the night")
 
     def record(self, job: str) -> None:
-        self.ran.append((job, datetime.now(timezone.utc)))
+        self.ran.append((job, datetime.now(UTC)))
 
 
-def _default_player(daemon: Daemon):
+def _default_player(daemon: Daemon) -> Playout:
     from station.radio.stream import Player, outputs_for
 
     return Player(daemon.config, outputs_for(daemon.config), daemon.clock)

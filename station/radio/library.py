@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date as Date
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from station.build.built import BuiltEpisode
 from station.catalog.model import Episode
@@ -138,12 +139,12 @@ class Library:
         return self.saved_digest
 
     @classmethod
-    def from_json(cls, text: str) -> "Library":
+    def from_json(cls, text: str) -> Library:
         data = json.loads(text)
         if data.get("version") != VERSION:
             return cls()
         return cls(
-            [Track(**{k: tuple(v) if isinstance(v, list) else v for k, v in t.items()}) for t in data["tracks"]],
+            [Track(**_tuples(t)) for t in data["tracks"]],
             {k: Sound(**v) for k, v in data["sounds"].items()},
             _sha256(text),
         )
@@ -181,3 +182,8 @@ def sound_title(source: str) -> str:
     stem = Path(source).stem.replace("-", " ").replace("_", " ")
     stem = " ".join("".join(c if c.isprintable() else " " for c in stem).split())
     return stem[:1].upper() + stem[1:] if stem else "Standby"
+
+
+def _tuples(fields: dict[str, Any]) -> dict[str, Any]:
+    """A track's fields read from JSON, its lists made the tuples they were written from."""
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()}

@@ -294,10 +294,10 @@ class PausedFile(Typed):
 class Schedule:
     where: str  # the file, relative to the station root
     data: ScheduleFile
-    lines: dict[tuple[str | int, ...], int]
+    lines: dict[Key, int]
     zone: ZoneInfo
 
-    def line(self, *path: str | int) -> str:
+    def line(self, *path: str | int | None) -> str:
         n = self.lines.get(tuple(path))
         return f"{self.where} line {n}" if n else self.where
 
@@ -496,9 +496,9 @@ def _check(config: Config, s: Schedule, shows: set[str] | None, material: _Mater
     ):
         for j, pattern in enumerate(patterns):
             problems += s.at(("material", kind, j), material.problems(pattern, s.line("material", kind, j), kind))
-    for i, a in enumerate(d.announcements):
+    for i, announcement in enumerate(d.announcements):
         path = ("announcements", i, "file")
-        problems += s.at(path, material.problems(a.file, s.line(*path), "announcements"))
+        problems += s.at(path, material.problems(announcement.file, s.line(*path), "announcements"))
     if not d.material.signposts:
         problems.append(
             s.problem(

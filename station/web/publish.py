@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from station.build.ledger import Ledger
 from station.config import Config, PublishSettings
@@ -78,8 +78,6 @@ def cache_control(rel: str) -> str:
     if rel.startswith("media/"):
         return CACHE_MEDIA
     return CACHE_PAGES
-
-
 
 
 def _md5(path: Path) -> str:
@@ -141,6 +139,15 @@ def _skip(skipped: list[Problem] | None, where: str, what: str) -> None:
         )
 
 
+def settings_of(config: Config) -> PublishSettings:
+    """The [publish] table; every caller has already told a station without one what to add."""
+    if config.settings.publish is None:
+        raise PublishError(
+            "Publishing is not set up: add a [publish] table with `bucket` to station.toml (docs/station-toml.md)."
+        )
+    return config.settings.publish
+
+
 def remote_objects(s3, settings: PublishSettings) -> dict[str, tuple[str, int]]:
     """key → (ETag without quotes, size) for everything under the prefix."""
     found = {}
@@ -151,7 +158,7 @@ def remote_objects(s3, settings: PublishSettings) -> dict[str, tuple[str, int]]:
 
 
 def plan(config: Config, ledger: Ledger, remote: dict[str, tuple[str, int]]) -> Plan:
-    settings = config.settings.publish
+    settings = settings_of(config)
     known = ledger.published()
     result = Plan()
     local = local_files(config.site_dir, result.skipped, config.rel(config.site_dir))
@@ -191,14 +198,13 @@ def run(
     said: Callable[[str], None] | None = None,
 ) -> None:
     """Carry out the plan: uploads in order, then deletes. Stops at the first request that keeps failing."""
-    settings = config.settings.publish
+    settings = settings_of(config)
     from station.tools.s3 import BotoCoreError, ClientError
     from station.tools.s3 import transfer as transfer_config
 
     transfer = transfer_config(settings)
-    done = 0
     root = config.site_dir.resolve()
-    for up in the_plan.uploads:
+    for done, up in enumerate(the_plan.uploads):
         path = config.site_dir / up.rel
         extra = {
             "ContentType": content_type(path),
@@ -232,7 +238,6 @@ def run(
                 "the site works as it is; run `station publish` again to finish"
             ) from exc
         ledger.record_published(up.key, up.sha256, etag.strip('"'), up.size)
-        done += 1
         if said:
             said(f"uploaded {up.rel}")
     for key in the_plan.deletes:
@@ -263,7 +268,7 @@ def connect(config: Config):
     """A client and the bucket's listing, or a PublishError that says what to do."""
     from station.tools.s3 import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound, client
 
-    settings = config.settings.publish
+    settings = settings_of(config)
     try:
         s3 = client(settings)
         return s3, remote_objects(s3, settings)

@@ -18,9 +18,9 @@ import hashlib
 import json
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
-from typing import Iterable
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -238,7 +238,7 @@ class Site:
                     "fix that line; the pages from the last good build are still there",
                 ),
                 whole=True,
-            )
+            ) from exc
         except (jinja2.TemplateError, TypeError, AttributeError, KeyError) as exc:
             raise TemplateProblem(
                 Problem(
@@ -282,7 +282,7 @@ class Site:
         paths = {}
         for name, path in sorted(found.items()):
             data = path.read_bytes()
-            stem, dot, ext = name.rpartition(".")
+            stem, _, ext = name.rpartition(".")
             rel = f"static/{stem}.{hashlib.sha256(data).hexdigest()[:10]}.{ext}"
             self.files[rel] = data
             paths[name] = rel

@@ -16,12 +16,12 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from station.build.stages import inspect
 from station.config import Settings
 from station.errors import EpisodeFailed, Problem
 from station.files import sha256_json
 from station.tools import ffmpeg
 from station.tools.sniff import KINDS
-from station.build.stages import inspect
 
 VERSION = 2
 

@@ -11,9 +11,9 @@ import hashlib
 import shutil
 from pathlib import Path
 
+from station.catalog.model import CONTENT_NOTES, Episode
 from station.config import Config
 from station.files import sha256_json
-from station.catalog.model import CONTENT_NOTES, Episode
 from station.tools import id3
 
 VERSION = 1

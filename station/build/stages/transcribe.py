@@ -13,13 +13,10 @@ against the published audio too.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from station.config import Settings
-from station.errors import CorrectionError, Problem, Severity
-from station.files import sha256_json
-from station.tools.whisper import Options, Whisper
 from station.catalog.transcript import (
     Transcript,
     from_segments,
@@ -29,13 +26,17 @@ from station.catalog.transcript import (
     redact_text_only,
     retime,
 )
+from station.config import Settings
+from station.errors import CorrectionError, Problem, Severity
+from station.files import sha256_json
+from station.tools.whisper import Options, Whisper
 from station.tools.whisper_models import ModelDir
 
 VERSION = 2
 CORRECTION_SUFFIXES = (".transcript.vtt", ".transcript.srt", ".transcript.txt")
 
 
-def options(settings: Settings, language: str | None, names: list[str] = ()) -> Options:
+def options(settings: Settings, language: str | None, names: Sequence[str] = ()) -> Options:
     """Decoding options. `names` (station, show, credits, words to hide) are given to Whisper as
     hotwords: it then spells them right, and a name to hide that is heard right is a name hidden."""
     t = settings.transcripts
