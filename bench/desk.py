@@ -38,8 +38,8 @@ cached in bench/out/desk/: pink noise, 44.1 kHz 16-bit stereo WAV: --big-minutes
    transcript record the last build left (`build.transcripts.records`). With 5 and with 50 episodes in the
    show (copies of the small WAV, each with a valid sidecar like tests/conftest.py's `sidecar()`, all owned by
    the presenter), a build report (`.station/last-build.json`) in which all but the newest are published (a
-   warning on every fifth), and the newest recording changed after it ("Waiting for the next build": the one reloaded). Two
-   states of the station: no transcript records (transcripts off, or never built), and one record per
+   warning on every fifth), and the newest recording changed after it ("Waiting for the next build": the one
+   reloaded). Two states of the station: no transcript records (transcripts off, or never built), and one record per
    published episode as a build leaves it in .station/cache/episodes/ (--transcript-words words with their
    timings, 4,000 by default: about 25 minutes of speech, made as bench/site.py makes them). The presenter's
    episode list (GET /) reads the same and is timed too.

@@ -232,7 +232,7 @@ def write_station(root: Path, n_resources: int, seed: int = 2) -> config_mod.Con
     shutil.copyfile(REPO / "content" / "artwork.jpg", root / "content" / "artwork.jpg")
     kinds = list(resources_mod.kinds().values())
     node_ids = list(nodes())
-    weights, shapes = zip(*HOURS)
+    weights, shapes = zip(*HOURS, strict=True)
     taken: set[str] = set()
     for i in range(n_resources):
         kind = kinds[i % len(kinds)]
@@ -706,7 +706,8 @@ def time_write(config, shows, pages, repeat: int, bare: dict) -> None:
     publish = spent["Workshop.publish (all files)"]
     print(
         f"  ratios: whole first build / bare render + write {first_s / bare['bare']:.1f}; writing alone "
-        f"(Workshop.publish {publish:.3f} s / bare write {bare['bare_write']:.3f} s) {publish / bare['bare_write']:.1f}; "
+        f"(Workshop.publish {publish:.3f} s / bare write {bare['bare_write']:.3f} s) "
+        f"{publish / bare['bare_write']:.1f}; "
         f"{publish / written * 1000:.2f} ms a file"
     )
     before = snapshot(site)
@@ -809,7 +810,9 @@ def weight(config, shows, pages, places, files, vocab) -> None:
     help_ = site_mod.Site(config, shows, pages, places).help
     listed_places = lambda p: len(help_.on(p.episode.meta.topics))  # noqa: E731
     print(
-        f"  (CSS/JS each episode page loads: {', '.join(f'{a} {v:,} B' for a, v in assets_of(files, f'{largest.url}index.html').items())})"
+        "  (CSS/JS each episode page loads: "
+        + ", ".join(f"{a} {v:,} B" for a, v in assets_of(files, f"{largest.url}index.html").items())
+        + ")"
     )
     weigh("median 25-minute page", files, f"{median.url}index.html", median, listed_places(median))
     weigh("largest 25-minute page", files, f"{largest.url}index.html", largest, listed_places(largest))
@@ -874,7 +877,8 @@ def main() -> int:
         words = sum(len(p.transcript.text.split()) for p in pages)
         distinct = sum(len(site_mod._distinct(p.transcript.text).split()) for p in pages) / len(pages)
         print(
-            f"\nstation: {len(shows)} shows, {len(pages)} episodes ({sum(bool(p.episode.meta.content_notes) for p in pages)} "
+            f"\nstation: {len(shows)} shows, {len(pages)} episodes "
+            f"({sum(bool(p.episode.meta.content_notes) for p in pages)} "
             f"with content notes, {sum(bool(p.episode.meta.chapters) for p in pages)} with chapters), transcripts "
             f"{words / len(pages):,.0f} words, {cues / len(pages):.0f} cues and {units / len(pages):.0f} reading "
             f"units (what a page lists) an episode on average "
