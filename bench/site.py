@@ -66,7 +66,7 @@ from types import SimpleNamespace
 import jinja2
 import yaml
 
-from bench import timing
+from bench import summary, timing
 from bench.feeds import CATEGORIES, NAMES, SHOW_NAMES, TIERS, ZONES, sentence, show_notes
 from station import config as config_mod
 from station import files as files_mod
