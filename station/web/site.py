@@ -207,7 +207,7 @@ class Site:
         self.files: dict[str, bytes] = {}
         self.asset_paths = self._assets()
         self._digests: dict[int, str] = {}  # id of an episode or place -> its digest, for this render
-        self._all: list | None = None
+        self._all: dict[str, str] = {}
         self._wide: dict[str, set[str]] = {}
 
     # ------------------------------------------------------------ the whole site
@@ -278,7 +278,7 @@ class Site:
         found = {page.rel: self._key(whole, page) for page in self.pages()}
         if self.tonight is not None:
             found[TONIGHT] = sha256_json([whole, "tonight", self.tonight])
-        found[SEARCH] = sha256_json([whole, "search", self._everything()])
+        found[SEARCH] = sha256_json([whole, "search", [self._every(name) for name in WHOLE_CATALOGUE]])
         found[STATIC] = sha256_json([whole, "static", sorted(self.asset_paths.values())])
         return found
 
@@ -356,14 +356,15 @@ class Site:
                 page.template,
                 page.depth_override,
                 inputs,
-                self._everything() if wide else None,
+                [self._every(name) for name in sorted(wide)],
             ]
         )
 
-    def _everything(self) -> list:
-        if self._all is None:
-            self._all = [self._fingerprint(self.episodes), self._fingerprint(self.places)]
-        return self._all
+    def _every(self, name: str) -> str:
+        """The fingerprint of every episode or every place (`WHOLE_CATALOGUE`), made once."""
+        if name not in self._all:
+            self._all[name] = sha256_json(self._fingerprint(getattr(self, name)))
+        return self._all[name]
 
     def _fingerprint(self, value: Any) -> Any:
         """A JSON-able stand-in for a page's input: an episode or a place by the digest of everything of it."""
