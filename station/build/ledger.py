@@ -101,6 +101,11 @@ class Ledger:
             self._batched = False
             self._guarded(self.db.commit)
 
+    def commit(self) -> None:
+        """Inside `batch`: commit what it wrote so far (outside one, every write is committed already)."""
+        if self._batched:
+            self._guarded(self.db.commit)
+
     def _write(self, sql: str, args: tuple) -> None:
         if self.read_only:
             return
