@@ -215,7 +215,7 @@ def test_the_search_index_covers_episodes_transcripts_places_and_topics(demo):
 
 def _search_files(site: Path) -> list[Path]:
     """search.json and the word lists it names."""
-    return [site / "search.json", *sorted((site / "static/search").glob("*.json"))]
+    return [site / "search.json", *sorted((site / "search/words").glob("*.json"))]
 
 
 def test_the_map_shows_gaps_and_peer_support(demo):

@@ -36,7 +36,7 @@ from station.files import TMP_PREFIX
 from station.web.security import content_type
 
 # Names made from their content never change: they can be cached for a year.
-IMMUTABLE = ("static/", "artwork/")
+IMMUTABLE = ("static/", "artwork/", "search/words/")
 CACHE_IMMUTABLE = "public, max-age=31536000, immutable"
 # Audio keeps its name when it is re-tagged, and a withdrawn episode must leave caches soon.
 CACHE_MEDIA = "public, max-age=3600"

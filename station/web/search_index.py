@@ -1,9 +1,10 @@
 """The site's search index, split so that a listener's first search downloads only what it needs.
 
 `search.json` holds what a result shows (address, title, kind, snippet) for every page, and a table of
-word lists. Each word list (`static/search/<prefix>.<hash>.json`) holds the words that begin with one pair
-of letters, each with the documents it is in. A search for "sleep" fetches `search.json` and the "sl" list:
-about a tenth of what one file of every document's words weighed (a 1,000-episode station: bench/README.md).
+word lists. A word list (`search/words/<first pair>.<hash>.json`) holds the words that begin with some pairs
+of letters, each with the documents it is in; neighbouring pairs share a list until it holds about 32 KB. A
+search for "sleep" fetches `search.json` and the list that holds "sl": a fraction of what one file of every
+document's words weighed (a 1,000-episode station: bench/README.md).
 
 A term finds a document when one of its words begins with the term, or when its title or snippet holds the
 term anywhere. Words are compared as the page's script compares them (site.js): without accents or case,
@@ -21,8 +22,9 @@ import unicodedata
 from collections import defaultdict
 from typing import Any
 
-WORDS_DIR = "static/search/"
+WORDS_DIR = "search/words/"
 PREFIX = 2  # letters a word list is chosen by; a one-letter term looks at titles and snippets only
+LIST_BYTES = 32_000  # pairs of letters share a list up to this size (a small station has one or two lists)
 _TOKEN = re.compile(r"[a-z0-9_']+")
 _ACCENTS = re.compile("[\u0300-\u036f]")
 
@@ -51,11 +53,26 @@ def files(docs: list[dict[str, Any]]) -> dict[str, bytes]:
         shards[word[:PREFIX]][word] = [ids[0]] + [b - a for a, b in itertools.pairwise(ids)]
     out: dict[str, bytes] = {}
     table: dict[str, str] = {}
-    for prefix, words in sorted(shards.items()):
+    group: dict[str, dict[str, list[int]]] = {}
+    size = 0
+
+    def close() -> None:
+        words = {word: gaps for part in group.values() for word, gaps in part.items()}
         data = _json(words)
-        rel = f"{WORDS_DIR}{prefix.encode().hex()}.{hashlib.sha256(data).hexdigest()[:10]}.json"
+        rel = f"{WORDS_DIR}{next(iter(group)).encode().hex()}.{hashlib.sha256(data).hexdigest()[:10]}.json"
         out[rel] = data
-        table[prefix] = rel
+        table.update(dict.fromkeys(group, rel))
+        group.clear()
+
+    for prefix, words in sorted(shards.items()):
+        weight = len(_json(words))
+        if group and size + weight > LIST_BYTES:
+            close()
+            size = 0
+        group[prefix] = words
+        size += weight
+    if group:
+        close()
     index = {"docs": [{k: d[k] for k in ("u", "t", "k", "s")} for d in docs], "words": table}
     return {"search.json": _json(index), **out}
 
