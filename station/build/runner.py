@@ -38,6 +38,7 @@ from station.catalog import content as catalog_mod
 from station.catalog.content import Catalog
 from station.catalog.model import Episode
 from station.compute import pool as pool_mod
+from station.compute import store as store_mod
 from station.compute.tasks import Planned, file_result, task_for
 from station.config import Config
 from station.errors import ComputeError, DiskFull, Problem, StoreError
@@ -81,6 +82,8 @@ def build(
             # and nights, the report, the records), not only in site/ and the cache; never a live writer's.
             sweep(config.state_dir)
             sweep(config.records_dir)
+            # The default store is this station's alone: what a killed build left in it goes.
+            store_mod.clear_default(config)
         ledger = Ledger(config.state_dir / "state.sqlite", read_only=check)
         stack.callback(ledger.close)
         return Runner(config, ledger, check=check, now=now or datetime.now(UTC), events=events or Events()).run()

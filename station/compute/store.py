@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 from station.config import ComputeSettings, Config
 from station.errors import DiskFull, StoreError
-from station.files import TMP_PREFIX, disk_full, sha256_file
+from station.files import PRIVATE_FILE_MODE, TMP_PREFIX, disk_full, make_parent, sha256_file
 
 STORE_FOLDER = "store"  # inside the station's cache: the default store
 
@@ -55,6 +55,13 @@ class StoreSpec:
 
     def open(self) -> Store:
         return BucketStore(self) if self.location.startswith("s3://") else FolderStore(Path(self.location))
+
+
+def clear_default(config: Config) -> None:
+    """Empty the station's own store (`.station/cache/store/`) of what a killed build left in it. Called by a
+    build holding the build lock, so nothing else is using it; a store elsewhere may be shared, and is left."""
+    if not config.settings.compute.store:
+        shutil.rmtree(config.state_dir / "cache" / STORE_FOLDER, ignore_errors=True)
 
 
 class Store(Protocol):
@@ -105,8 +112,10 @@ class FolderStore:
             return sha
         tmp = blob.with_name(f"{TMP_PREFIX}{os.getpid()}-{os.urandom(4).hex()}-{sha}")
         try:
-            blob.parent.mkdir(parents=True, exist_ok=True)
+            private = make_parent(blob)  # inside .station/ (the default), blobs are as private as the cache
             fill(tmp)
+            if private:
+                tmp.chmod(PRIVATE_FILE_MODE)
             os.replace(tmp, blob)  # whole or not at all: two writers of one blob write the same bytes
         except OSError as exc:
             if disk_full(exc, self.root):
@@ -142,6 +151,8 @@ class FolderStore:
         for sha in shas:
             with contextlib.suppress(OSError):
                 self._blob(sha).unlink()
+            with contextlib.suppress(OSError):
+                self._blob(sha).parent.rmdir()  # only when empty
 
 
 class BucketStore:

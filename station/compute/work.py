@@ -38,7 +38,7 @@ from station.catalog.transcript import Transcript
 from station.compute.store import Store
 from station.config import Settings
 from station.errors import DiskFull, EpisodeFailed, Problem, ToolError
-from station.files import TMP_PREFIX, disk_full
+from station.files import TMP_PREFIX, disk_full, make_parent
 from station.tools import whisper_models
 from station.tools.whisper import Options, Whisper, model_files
 
@@ -225,7 +225,7 @@ def _spent(result: EpisodeResult, stage: str, started: float) -> None:
 def _scratch(folder: Path | None) -> Iterator[Path]:
     """A private folder for this task's copies, removed after it (a killed worker's is swept by name)."""
     if folder is not None:
-        folder.mkdir(parents=True, exist_ok=True)
+        make_parent(folder / "-")  # 0700 inside .station/
     with tempfile.TemporaryDirectory(prefix=f"{TMP_PREFIX}{os.getpid()}-work-", dir=folder) as tmp:
         yield Path(tmp)
 
