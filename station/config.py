@@ -442,6 +442,15 @@ class Config:
             return str(path)
 
 
+def with_compute(config: Config, **changes: Any) -> Config:
+    """The config with `[compute]` settings changed for one run (`station build --scheduler`), validated."""
+    data = {**config.settings.compute.model_dump(), **changes}
+    compute, problems = validate(ComputeSettings, data, "--scheduler")
+    if compute is None:
+        raise ConfigError(problems)
+    return Config(config.root, config.settings.model_copy(update={"compute": compute}))
+
+
 def read_toml(path: Path, where: str) -> tuple[dict[str, Any] | None, list[Problem]]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8")), []

@@ -60,6 +60,7 @@ class BuildResult:
     # The audio and model work a build would do (`station check`) or did: episodes and seconds of audio.
     tasks: int = 0
     task_audio_s: float = 0.0
+    workers: Counter[str] = field(default_factory=Counter)  # tasks done by each worker (host:pid)
 
     @property
     def errors(self) -> list[Problem]:
@@ -222,7 +223,6 @@ class Runner:
             self.pool.store.put_file(path, sha)
             blobs.add(sha)
         self.result.tasks += 1
-        self.result.task_audio_s += planned.task.audio_s
         self.pool.submit(index, planned.task)
 
     def _episode(self, episode: Episode, index: int, has_task: bool, blobs: set[str]) -> BuiltEpisode:
@@ -267,6 +267,8 @@ class Runner:
             else:
                 blobs |= result.blobs
                 self._outcomes[index] = None
+                self.result.task_audio_s += result.audio_s
+                self.result.workers[result.worker] += 1
                 return file_result(self.shop, self.pool.store, result)
         failed = self._outcomes[index]
         if failed is None:

@@ -96,6 +96,7 @@ class EpisodeResult:
     failed: dict[str, list[Problem]] = field(default_factory=dict)  # inspect or normalise key → why not
     transcript_failed: dict[str, str] = field(default_factory=dict)  # transcribe key → what went wrong
     seconds: dict[str, float] = field(default_factory=dict)  # time spent per stage
+    audio_s: float = 0.0  # the episode's audio, as long as it plays once trimmed
     worker: str = ""  # host:pid that did it
 
     @property
@@ -165,6 +166,8 @@ def _work(
             return  # the station judges the same analysis, and holds the episode back
         sources.append((s, analysis))
 
+    result.audio_s = sum(inspect.trimmed_length(a, settings) if s.trim else a["duration_s"] for s, a in sources)
+
     def rendered(hide: tuple[tuple[float, float], ...] = ()) -> tuple[str, Path, dict[str, Any]] | None:
         plain = [normalise.Source(Path(s.sha256), s.sha256, a, s.trim) for s, a in sources]
         key = normalise.key(plain, task.masked, settings, hide)
@@ -233,6 +236,7 @@ def _scratch(folder: Path | None) -> Iterator[Path]:
 # ------------------------------------------------------------ the model, once per process
 _lock = threading.Lock()
 _models: dict[tuple[str, str], tuple[whisper_models.ModelDir, dict[str, bytes]]] = {}
+_reads: list[str] = []  # each model read from disk in this process, by name
 
 
 def _whisper(
@@ -250,6 +254,7 @@ def _whisper(
                     "model on every worker (docs/scale.md)"
                 )
             files = model_files(model.path)
+            _reads.append(name)
             if hashlib.sha256(files["model.bin"]).hexdigest() != expected:  # changed since it was checked
                 raise ToolError(f"the Whisper model {name} on worker {socket.gethostname()} changed while being read")
             _models[(name, expected)] = (model, files)
@@ -258,6 +263,6 @@ def _whisper(
     return Whisper(model.path, t.compute_type, t.cpu_threads or threads, files=files), model
 
 
-def loaded_models() -> int:
-    """How many models this process holds (a test reads it through a worker)."""
-    return len(_models)
+def model_reads() -> list[str]:
+    """The models this process has read from disk, once each (a test asks each worker)."""
+    return list(_reads)
