@@ -53,7 +53,16 @@ def cluster(folder: Path, workers: int = 2, env: dict[str, str] | None = None, n
     environ = {**os.environ, **(env or {}), "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
     logs = []
     scheduler = subprocess.Popen(
-        [DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--dashboard-address", f"127.0.0.1:{free_port()}"],
+        [
+            DASK,
+            "scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--dashboard-address",
+            f"127.0.0.1:{free_port()}",
+        ],
         cwd=folder,
         env=environ,
         stdout=subprocess.DEVNULL,

@@ -178,6 +178,8 @@ class BucketStore:
         return f"{self.prefix}{sha}"
 
     def _fail(self, exc: Exception, doing: str) -> StoreError:
+        if isinstance(exc, self.s3.S3UploadFailedError) and isinstance(exc.__context__, self.s3.ClientError):
+            exc = exc.__context__  # its own words name the file (a recording's name may be a person's)
         if isinstance(exc, self.s3.ClientError):
             error = exc.response.get("Error", {})
             return _refused(self.spec, doing, f"{error.get('Code', '?')}: {error.get('Message', '')}".rstrip(": "))
