@@ -197,7 +197,8 @@ def test_a_dask_cluster_builds_what_one_machine_builds_byte_for_byte(station, tm
     fill(station)
     serial = twin(station, "serial", "workers = 1")
     one = serial.build(now=NOW)
-    assert one.errors == [] and one.work["transcribe"] == 8 and one.work["render"] == 9  # 8 + 1 with words hidden
+    assert one.problems == [], [str(p) for p in one.problems]
+    assert one.work["transcribe"] == 8 and one.work["render"] == 9  # 8 + 1 with words hidden
     with dask_cluster.cluster(tmp_path / "cluster") as c:
         remote = twin(station, "remote", f'scheduler = "{c.address}"')
         notices: list[str] = []
@@ -208,7 +209,8 @@ def test_a_dask_cluster_builds_what_one_machine_builds_byte_for_byte(station, tm
         assert notices[0].split(": ")[-1].startswith("http://127.0.0.1:")
         with c.client() as client:
             reads = client.run(work_mod.model_reads)
-    assert two.errors == [] and two.work == one.work
+    assert two.problems == [], [str(p) for p in two.problems]
+    assert two.work == one.work
     same_bytes(serial, remote)
     # Both workers did some of it, and each read the model from disk once, whatever number of tasks it ran.
     assert len(two.workers) == 2 and sum(two.workers.values()) == 8

@@ -143,7 +143,7 @@ def _work(
 
     def step(stage: str, total_s: float | None) -> Callable[[float], None]:
         tell({"stage": stage, "done_s": 0.0, "total_s": total_s})
-        return lambda s: tell({"stage": stage, "done_s": s, "total_s": total_s})
+        return lambda s: tell({"stage": stage, "done_s": float(s), "total_s": total_s})
 
     def fetched(s: SourceIn) -> Path:
         path = tmp / f"{s.sha256}{s.suffix}"

@@ -99,4 +99,7 @@ def here() -> Here | None:
 
 def tell(topic: str, message: dict[str, Any]) -> None:
     """Send `message` to every client listening on `topic` (from inside a task on a worker)."""
-    distributed.get_worker().log_event(topic, {**message, "pid": os.getpid()})
+    try:
+        distributed.get_worker().log_event(topic, {**message, "pid": os.getpid()})
+    except Exception:  # progress is for the watcher: it never fails the work
+        logging.getLogger(__name__).debug("progress not told", exc_info=True)
