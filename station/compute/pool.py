@@ -139,6 +139,7 @@ class ClusterPool(_Watched):
         self.client = dask.connect(address, c.connect_timeout_s)
         self.dashboard = dask.dashboard(self.client)
         self.resources = dask.slots_asked(self.client)
+        self.slots = dask.slots_by_host(self.client)
         self._run = uuid.uuid4().hex[:8]
         self._futures: dict[int, Any] = {}
         self._index: dict[str, int] = {}
@@ -153,7 +154,14 @@ class ClusterPool(_Watched):
         key = f"episode-{self._run}-{index}"
         self._index[key] = index
         future = self.dask.submit(
-            self.client, run_on_worker, task, self.spec, key=key, retries=self.retries, resources=self.resources
+            self.client,
+            run_on_worker,
+            task,
+            self.spec,
+            self.slots,
+            key=key,
+            retries=self.retries,
+            resources=self.resources,
         )
         self._futures[index] = future
         self._submitted()
@@ -193,8 +201,9 @@ def open_pool(
 _stores: dict[StoreSpec, Store] = {}
 
 
-def run_on_worker(task: EpisodeTask, spec: StoreSpec) -> EpisodeResult:
-    """A task as a Dask worker runs it: its share of the machine's cores, its own folder, progress told back."""
+def run_on_worker(task: EpisodeTask, spec: StoreSpec, slots_by_host: dict[str, int]) -> EpisodeResult:
+    """A task as a Dask worker runs it: its share of the machine's cores (shared with every worker there), its
+    own folder, progress told back."""
     from station.tools import dask
 
     here = dask.here()
@@ -203,7 +212,7 @@ def run_on_worker(task: EpisodeTask, spec: StoreSpec) -> EpisodeResult:
     return episode_work(
         task,
         store,
-        threads=max(1, (os.cpu_count() or 1) // here.slots),
+        threads=max(1, (os.cpu_count() or 1) // max(here.slots, slots_by_host.get(here.host, 0))),
         scratch=Path(here.local_directory),
         progress=lambda event: dask.tell(TOPIC, {**event, "task": here.key}),
     )

@@ -61,6 +61,16 @@ def slots_asked(client: Client) -> dict[str, float] | None:
     return None
 
 
+def slots_by_host(client: Client) -> dict[str, int]:
+    """Tasks run at once on each host, counting every worker there: several workers on one machine share its
+    cores, so each task's share of them (Whisper's threads) is the machine's cores ÷ this."""
+    found: dict[str, int] = {}
+    for w in client.scheduler_info().get("workers", {}).values():
+        audio = (w.get("resources") or {}).get("audio")
+        found[w["host"]] = found.get(w["host"], 0) + max(1, int(audio) if audio else int(w["nthreads"]))
+    return found
+
+
 def submit(
     client: Client,
     fn: Callable[..., Any],
@@ -82,6 +92,7 @@ class Here:
     """What a task running on a Dask worker knows of where it runs."""
 
     slots: int  # tasks this worker runs at once: its `audio` resource, or its threads
+    host: str
     local_directory: Path
     key: str  # the running task's key
 
@@ -94,7 +105,8 @@ def here() -> Here | None:
         return None
     audio = worker.state.total_resources.get("audio")
     slots = int(audio) if audio else worker.state.nthreads
-    return Here(max(1, slots), Path(worker.local_directory), str(worker.get_current_task()))
+    host = worker.address.split("://", 1)[-1].rsplit(":", 1)[0]
+    return Here(max(1, slots), host, Path(worker.local_directory), str(worker.get_current_task()))
 
 
 def tell(topic: str, message: dict[str, Any]) -> None:
