@@ -888,7 +888,6 @@ def _summary(result: pipeline.BuildResult, check: bool) -> None:
         if result.problems
         else ""
     )
-    out.print(f"{verb} {_plural(len(result.episodes), 'episode')}: {parts}{tail}.")
     if check:
         out.print(
             f"A build would work on the audio of {_plural(result.tasks, 'episode')}: "
@@ -898,6 +897,7 @@ def _summary(result: pipeline.BuildResult, check: bool) -> None:
         )
     elif result.tasks:
         out.print(f"Worked on the audio of {_plural(result.tasks, 'episode')} ({_minutes(result.task_audio_s)}).")
+    out.print(f"{verb} {_plural(len(result.episodes), 'episode')}: {parts}{tail}.")
 
 
 def _minutes(seconds: float) -> str:

@@ -104,14 +104,15 @@ def test_dry_run_says_how_much_audio_work_a_build_would_do_and_writes_nothing(st
     run = station.cli("build", "--dry-run")
     assert run.returncode == 0, run.stderr
     # Each clip: speech plus 2 s of silence either end, trimmed to 0.3 s either end.
-    last = run.stdout.strip().splitlines()[-1]
-    assert last.startswith("A build would work on the audio of 3 episodes: ")
-    minutes = float(last.split(": ")[1].split(" ")[0])
+    said = run.stdout.strip().splitlines()[-2:]
+    assert said[1] == "Checked 3 episodes: 3 checked."
+    assert said[0].startswith("A build would work on the audio of 3 episodes: ")
+    minutes = float(said[0].split(": ")[1].split(" ")[0])
     assert 0.1 < minutes < 1.0
     assert not (station.root / "site").exists()
     station.build(now=NOW)
     run = station.cli("check")
-    assert run.stdout.strip().splitlines()[-1] == (
+    assert run.stdout.strip().splitlines()[-2] == (
         "A build would do no audio work: every episode's audio and transcript is ready."
     )
 

@@ -218,7 +218,9 @@ class Runner:
 
     def _submit(self, index: int, planned: Planned, blobs: set[str]) -> None:
         if self.pool is None:  # started only for a build with work, and only once
-            self.pool = pool_mod.open_pool(self.config, self._tasks, self.events.work, self.events.notice)
+            self.pool = pool_mod.open_pool(
+                self.config, self._tasks, self.events.work, self.events.notice, self.shop.model
+            )
         for sha, path in planned.uploads.items():
             self.pool.store.put_file(path, sha)
             blobs.add(sha)

@@ -32,6 +32,7 @@ from station.compute.store import Store, StoreSpec
 from station.compute.work import EpisodeResult, EpisodeTask, episode_work
 from station.config import Config
 from station.errors import ComputeError
+from station.tools.whisper_models import ModelDir
 
 TOPIC = "peerwave-progress"  # the Dask event topic workers tell their progress on
 
@@ -94,13 +95,16 @@ def local_slots(config: Config) -> int:
 
 
 class LocalPool(_Watched):
-    def __init__(self, config: Config, on_change: Callable[[WorkState], None], tasks: int):
+    def __init__(
+        self, config: Config, on_change: Callable[[WorkState], None], tasks: int, model: ModelDir | None = None
+    ):
         slots = max(1, min(local_slots(config), tasks))
         super().__init__(on_change, f"this machine ({slots} at once)")
         self.store = StoreSpec.of(config).open()
         self.threads = max(1, (os.cpu_count() or 1) // slots)
         self.model_cache = config.state_dir / "cache" / "models"
         self.scratch = config.state_dir / "cache" / "work"
+        self.model = model
         self._executor = ThreadPoolExecutor(slots, thread_name_prefix="episode-work")
         self._futures: dict[int, LocalFuture[EpisodeResult]] = {}
 
@@ -113,6 +117,7 @@ class LocalPool(_Watched):
             model_cache=self.model_cache,
             scratch=self.scratch,
             progress=lambda event: self._event(index, event),
+            model=self.model,
         )
         self._futures[index] = future
         self._submitted()
@@ -177,7 +182,11 @@ class ClusterPool(_Watched):
 
 
 def open_pool(
-    config: Config, tasks: int, on_change: Callable[[WorkState], None], notice: Callable[[str], None]
+    config: Config,
+    tasks: int,
+    on_change: Callable[[WorkState], None],
+    notice: Callable[[str], None],
+    model: ModelDir | None = None,
 ) -> Pool:
     """The pool the settings ask for; a cluster that cannot be reached is the local pool only if they say so."""
     c = config.settings.compute
@@ -194,7 +203,7 @@ def open_pool(
                 + (f"; its dashboard: {pool.dashboard}" if pool.dashboard else "")
             )
             return pool
-    return LocalPool(config, on_change, tasks)
+    return LocalPool(config, on_change, tasks, model)
 
 
 # ------------------------------------------------------------ on a Dask worker

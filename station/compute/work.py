@@ -41,6 +41,7 @@ from station.errors import DiskFull, EpisodeFailed, Problem, ToolError
 from station.files import TMP_PREFIX, disk_full, make_parent
 from station.tools import whisper_models
 from station.tools.whisper import Options, Whisper, model_files
+from station.tools.whisper_models import ModelDir
 
 Progress = Callable[[dict[str, Any]], None]  # {"stage": "transcribing", "done_s": …, "total_s": …, "pid": …}
 
@@ -112,11 +113,13 @@ def episode_work(
     model_cache: Path | None = None,
     scratch: Path | None = None,
     progress: Progress | None = None,
+    model: ModelDir | None = None,
 ) -> EpisodeResult:
     """Do the task's work; EpisodeFailed-like outcomes are results (in `failed`), anything else raises.
 
     `threads`: Whisper's share of this machine's cores (0: all of them). `model_cache`: where the
-    multilingual model's two halves are joined (once). `scratch`: where recordings are fetched to."""
+    multilingual model's two halves are joined (once). `scratch`: where recordings are fetched to. `model`: the
+    station's model, already verified (the local pool)."""
     if task.code and task.code != digest():
         raise ToolError(
             f"the worker {socket.gethostname()} runs a different version of the station than the station "
@@ -126,7 +129,7 @@ def episode_work(
     tell = progress or (lambda event: None)
     tell({"stage": "started", "total_s": task.audio_s, "pid": os.getpid()})
     with _scratch(scratch) as tmp:
-        _work(task, store, result, tmp, threads, model_cache, tell)
+        _work(task, store, result, tmp, threads, model_cache, model, tell)
     return result
 
 
@@ -137,6 +140,7 @@ def _work(
     tmp: Path,
     threads: int,
     model_cache: Path | None,
+    known: ModelDir | None,
     tell: Progress,
 ) -> None:
     settings = task.settings
@@ -197,7 +201,7 @@ def _work(
         return
     audio_key, audio, measured = done
     t = task.transcribe
-    whisper, model = _whisper(t.model, t.model_sha256, settings, threads, model_cache)
+    whisper, model = _whisper(t.model, t.model_sha256, settings, threads, model_cache, known)
     tkey = transcribe.key(audio_key, model, t.options, settings)
     if t.transcript is not None:
         blob = store.fetch(t.transcript, tmp / f"{t.transcript}.json")
@@ -235,29 +239,30 @@ def _scratch(folder: Path | None) -> Iterator[Path]:
 
 # ------------------------------------------------------------ the model, once per process
 _lock = threading.Lock()
-_models: dict[tuple[str, str], tuple[whisper_models.ModelDir, dict[str, bytes]]] = {}
+_models: dict[tuple[str, str], tuple[ModelDir, dict[str, bytes]]] = {}
 _reads: list[str] = []  # each model read from disk in this process, by name
 
 
 def _whisper(
-    name: str, expected: str, settings: Settings, threads: int, cache: Path | None
-) -> tuple[Whisper, whisper_models.ModelDir]:
-    """The model `name`, found on this machine, verified and read into memory on first use in this process."""
+    name: str, expected: str, settings: Settings, threads: int, cache: Path | None, known: ModelDir | None
+) -> tuple[Whisper, ModelDir]:
+    """The model `name`, found on this machine, verified by its sha256 and read into memory on first use in this
+    process. `known`: the station's own, verified by the runner already (the local pool, in the same process)."""
     with _lock:
         if (name, expected) not in _models:
-            folder = cache or Path.home() / ".cache" / "peerwave" / "models"
-            model = whisper_models.resolve(name, Path("/"), folder)
+            if known is not None and known.sha256 == expected:
+                model = known
+            else:
+                folder = cache or Path.home() / ".cache" / "peerwave" / "models"
+                model = whisper_models.resolve(name, Path("/"), folder)
             if model.sha256 != expected:
                 raise ToolError(
                     f"the Whisper model {name} on worker {socket.gethostname()} is not the station's (model.bin "
                     f"has sha256 {model.sha256[:12]}…, the station's {expected[:12]}…) — install the same "
                     "model on every worker (docs/scale.md)"
                 )
-            files = model_files(model.path)
+            _models[(name, expected)] = (model, model_files(model.path))
             _reads.append(name)
-            if hashlib.sha256(files["model.bin"]).hexdigest() != expected:  # changed since it was checked
-                raise ToolError(f"the Whisper model {name} on worker {socket.gethostname()} changed while being read")
-            _models[(name, expected)] = (model, files)
         model, files = _models[(name, expected)]
     t = settings.transcripts
     return Whisper(model.path, t.compute_type, t.cpu_threads or threads, files=files), model
