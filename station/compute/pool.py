@@ -127,9 +127,9 @@ class LocalPool(_Watched):
         return self._futures[index].result()
 
     def close(self) -> None:
-        for future in self._futures.values():
-            future.cancel()
-        self._executor.shutdown(wait=True)
+        # Not waiting: after a build every task is done; after Ctrl-C the process is ending, and its ffmpegs
+        # with it (tools/ffmpeg.py ties them to it).
+        self._executor.shutdown(wait=False, cancel_futures=True)
 
 
 class ClusterPool(_Watched):
