@@ -145,7 +145,7 @@ class Runner:
         self.result = BuildResult()
         self.pool: pool_mod.Pool | None = None
         self._tasks = 1
-        self._outcomes: dict[int, BaseException | None] = {}  # each task's, once its results are filed
+        self._outcomes: dict[int, Counter[str] | BaseException] = {}  # each task's, once filed: work or why not
 
     def run(self) -> BuildResult:
         if not self.check:
@@ -194,22 +194,33 @@ class Runner:
         return built
 
     def _build(self, episodes: list[Episode]) -> list[BuiltEpisode]:
-        """Submit every episode's work at once, then build each in catalogue order as its work comes back."""
+        """Submit every episode's work at once; file each task's results in the cache as it finishes (Dask's
+        as_completed), and build the episodes in catalogue order as far as their work is filed."""
         planned = {i: p for i, e in enumerate(episodes) if (p := task_for(self.shop, e)) is not None}
         # Episodes that share their work (one recording published twice) share one task.
         first: dict[str, int] = {}
         task_of = {i: first.setdefault(p.task.work_key, i) for i, p in planned.items()}
         self._tasks = len(first) or 1
         blobs: set[str] = set()
+        built: list[BuiltEpisode] = []
+
+        def build_ready() -> None:
+            while len(built) < len(episodes) and task_of.get(len(built)) in (None, *self._outcomes):
+                i = len(built)
+                b = self._episode(episodes[i], task_of.get(i, i), i in planned, blobs)
+                built.append(b)
+                self.events.done(b)
+
         try:
             for i, p in planned.items():
                 if task_of[i] == i:
                     self._submit(i, p, blobs)
-            built = []
-            for i, episode in enumerate(episodes):
-                b = self._episode(episode, task_of.get(i, i), i in planned, blobs)
-                built.append(b)
-                self.events.done(b)
+            build_ready()
+            if self.pool is not None:
+                for index in self.pool.completed():
+                    self._file(index, blobs)
+                    build_ready()
+            build_ready()
             return built
         finally:
             if self.pool is not None:
@@ -255,30 +266,35 @@ class Runner:
         )
         return BuiltEpisode(episode, where, HELD_BACK, work=work, problems=(problem,))
 
-    def _result(self, episode: Episode, index: int, blobs: set[str]) -> Counter[str] | BuiltEpisode:
-        """The task's results filed in the cache (the work they stand for, counted once), or the episode held
-        back."""
+    def _file(self, index: int, blobs: set[str]) -> None:
+        """A finished task's results filed in the cache, or why it failed kept for its episode."""
         assert self.pool is not None
-        if index not in self._outcomes:
-            try:
-                result = self.pool.result(index)
-            except (StoreError, ComputeError, DiskFull):
-                raise  # not this episode's fault: the build stops and says why
-            except Exception as exc:  # a bug, or a worker lost more often than Dask allows: this episode's problem
-                self._outcomes[index] = exc
-            else:
-                blobs |= result.blobs
-                self._outcomes[index] = None
-                self.result.task_audio_s += result.audio_s
-                self.result.workers[result.worker] += 1
-                return file_result(self.shop, self.pool.store, result)
-        failed = self._outcomes[index]
-        if failed is None:
-            return Counter()
+        if index in self._outcomes:
+            return
+        try:
+            result = self.pool.result(index)
+        except (StoreError, ComputeError, DiskFull):
+            raise  # not this episode's fault: the build stops and says why
+        except Exception as exc:  # a bug, or a worker lost more often than Dask allows: this episode's problem
+            self._outcomes[index] = exc
+            return
+        blobs |= result.blobs
+        self.result.task_audio_s += result.audio_s
+        self.result.workers[result.worker] += 1
+        self._outcomes[index] = file_result(self.shop, self.pool.store, result)
+
+    def _result(self, episode: Episode, index: int, blobs: set[str]) -> Counter[str] | BuiltEpisode:
+        """The work the task's results stand for (counted for the first episode that has them), or the
+        episode held back."""
+        self._file(index, blobs)  # a task submitted late is waited for here
+        outcome = self._outcomes[index]
+        if isinstance(outcome, Counter):
+            self._outcomes[index] = Counter()  # counted once: another episode sharing the task did no work
+            return outcome
         where = self.config.rel(episode.recording)
         problem = Problem(
             where,
-            f"the work on this recording failed ({detail(failed)})",
+            f"the work on this recording failed ({detail(outcome)})",
             "build again; if it keeps failing, run `station build -v` and send the output to whoever "
             "looks after the station",
         )

@@ -21,9 +21,9 @@ from __future__ import annotations
 import os
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future as LocalFuture
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -59,6 +59,8 @@ class Pool(Protocol):
     def submit(self, index: int, task: EpisodeTask) -> None: ...
 
     def result(self, index: int) -> EpisodeResult: ...  # waits; raises what the task raised
+
+    def completed(self) -> Iterator[int]: ...  # the tasks submitted so far, each as it finishes
 
     def close(self) -> None: ...
 
@@ -126,6 +128,11 @@ class LocalPool(_Watched):
     def result(self, index: int) -> EpisodeResult:
         return self._futures[index].result()
 
+    def completed(self) -> Iterator[int]:
+        index_of = {future: index for index, future in self._futures.items()}
+        for future in as_completed(list(index_of)):
+            yield index_of[future]
+
     def close(self) -> None:
         # Not waiting: after a build every task is done; after Ctrl-C the process is ending, and its ffmpegs
         # with it (tools/ffmpeg.py ties them to it).
@@ -175,6 +182,11 @@ class ClusterPool(_Watched):
     def result(self, index: int) -> EpisodeResult:
         result: EpisodeResult = self._futures[index].result()
         return result
+
+    def completed(self) -> Iterator[int]:
+        index_of = {future.key: index for index, future in self._futures.items()}
+        for future in self.dask.completed(self.client, list(self._futures.values())):
+            yield index_of[future.key]
 
     def close(self) -> None:
         self.client.cancel(list(self._futures.values()))

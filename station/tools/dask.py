@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,6 +80,11 @@ def submit(
     resources: dict[str, float] | None,
 ) -> Any:  # a distributed.Future
     return client.submit(fn, *args, key=key, retries=retries, resources=resources, pure=False)
+
+
+def completed(client: Client, futures: list[Any]) -> Iterator[Any]:
+    """The futures, each as it finishes (Dask's as_completed, on this client's loop: it is no default client)."""
+    return iter(distributed.as_completed(futures, loop=client.loop))  # type: ignore[no-untyped-call]
 
 
 def listen(client: Client, topic: str, handler: Callable[[dict[str, Any]], None]) -> None:
