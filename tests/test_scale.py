@@ -285,3 +285,28 @@ def test_a_small_dask_cluster_builds_the_same_bytes(station, tmp_path):
         result = remote.build(now=NOW)
     assert result.errors == [] and result.tasks == 2
     same_bytes(serial, remote)
+
+
+def test_a_task_that_fails_holds_back_its_episode_alone(station, monkeypatch):
+    """A bug in one recording's work (caused here: it cannot be caused for real) is that episode's problem."""
+    from station.build.stages import inspect
+
+    fill(station, 3)
+    real = inspect.analyse
+
+    def broken(path, where, settings, on_progress=None):
+        if where.endswith("episode-1.mp3"):
+            raise RuntimeError("something inside broke")
+        return real(path, where, settings, on_progress)
+
+    monkeypatch.setattr(inspect, "analyse", broken)
+    result = station.build(now=NOW)
+    assert [o.state for o in result.episodes] == ["built", "held back", "built"]
+    assert [str(p) for p in result.problems] == [
+        "content/shows/night-talk/episode-1.mp3: the work on this recording failed (RuntimeError: something inside "
+        "broke) — build again; if it keeps failing, run `station build -v` and send the output to whoever looks "
+        "after the station"
+    ]
+    monkeypatch.setattr(inspect, "analyse", real)
+    again = station.build(now=NOW)
+    assert [o.state for o in again.episodes] == ["unchanged", "built", "unchanged"] and again.tasks == 1
