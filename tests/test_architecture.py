@@ -29,6 +29,8 @@ OWNERS = {
     "ruamel": "station.tools.yaml_edit",
     "boto3": "station.tools.s3",
     "botocore": "station.tools.s3",
+    "dask": "station.tools.dask",
+    "distributed": "station.tools.dask",
 }
 # Ways of starting another program that do not go through `import subprocess`.
 LAUNCHERS = {
