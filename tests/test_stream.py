@@ -16,6 +16,7 @@ import logging
 import re
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -347,7 +348,7 @@ def test_a_compressed_night_reaches_icecast_and_hls_without_dead_air(station, cl
     if not icecast_available():
         pytest.skip("Debian's icecast2 is not installed (/usr/bin/icecast2): `bash tests/run` installs it")
     caplog.set_level(logging.INFO, logger="station.stream")
-    with Icecast(tmp_path / "icecast") as icecast:
+    with Icecast(tmp_path / "icecast", mounts={MOUNT: {"charset": "UTF-8"}}) as icecast:
         order = build_night(station, clips, stream_section(icecast.port))
         monkeypatch.setenv("STATION_ICECAST_PASSWORD", icecast.source_password)
         config = station.config
@@ -606,3 +607,88 @@ def test_records_that_cannot_be_read_send_the_episode_to_standby_and_the_night_g
     assert len(said) == 1 and said[0].startswith("First: could not check whether it was withdrawn (StateError: "), said
     assert error in said[0] and said[0].endswith("; to be safe it stays off air and standby plays its slot"), said
     check_hls(config.site_dir / "live", report.seconds)
+
+
+# ---------------------------------------------------------------- titles in UTF-8
+TITLES = [("Three lines in a notebook", "Night Talk"), ("Café at dawn: “ünïcødé” ✓", "Small Steps")]
+
+
+def titled_night(station, seconds: float = 6.0) -> Night:
+    """Two tone items with titles no Latin-1 mount can hold (an em dash joins title and show)."""
+    for i, _ in enumerate(TITLES):
+        media.tone(station.root / f"item{i}.mp3", seconds=seconds, freq=330 + 110 * i)
+    return Night(
+        NIGHT,
+        "test",
+        START,
+        START + dt.timedelta(seconds=seconds * len(TITLES)),
+        [
+            Slot(seconds * i, seconds, "episode", title, f"item{i}.mp3", "Talk", show_title=show)
+            for i, (title, show) in enumerate(TITLES)
+        ],
+        fallback=[],
+    )
+
+
+def status_title(icecast: Icecast, wanted: str, timeout: float = 5.0) -> str | None:
+    """The mount's title in /status-json.xsl once it is `wanted` (its stats lag the metadata a moment),
+    else the last one it showed."""
+    deadline, title = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        title = next((s.get("title") for s in icecast.status()["source"] if s["listenurl"].endswith(MOUNT)), None)
+        if title == wanted:
+            break
+        time.sleep(0.1)
+    return title
+
+
+@pytest.mark.stream
+def test_titles_reach_icecast_status_and_radio_apps_in_utf8(station, tmp_path, monkeypatch, caplog):
+    if not icecast_available():
+        pytest.skip("Debian's icecast2 is not installed (/usr/bin/icecast2): `bash tests/run` installs it")
+    caplog.set_level(logging.INFO, logger="station.stream")
+    with Icecast(tmp_path / "icecast", mounts={MOUNT: {"charset": "UTF-8"}}) as icecast:
+        with open(station.root / "station.toml", "a") as f:
+            f.write(stream_section(icecast.port, hls=False))
+        monkeypatch.setenv("STATION_ICECAST_PASSWORD", icecast.source_password)
+        night = titled_night(station)
+        labels = [f"{title} — {show}" for title, show in TITLES]
+        player = stream.Player(
+            station.config, stream.outputs_for(station.config), stream.ShiftedClock(START), running_order=lambda d: night
+        )
+        shown: list[str] = []
+        with Playing(player, NIGHT) as playing:
+            icecast.wait_for_mount(MOUNT, timeout=20)
+            with IcyListener(icecast.listen_url(MOUNT), tmp_path / "heard.mp3", seconds=30) as listener:
+                for wanted in labels:
+                    listener.wait_for_title(wanted, timeout=15)
+                    # What /status-json.xsl (every directory and dashboard) shows for the mount, UTF-8 intact.
+                    shown.append(status_title(icecast, wanted))
+                playing.wait(timeout=30)
+    heard = [title for _, title in listener.titles if title]
+    assert heard == labels, heard
+    assert shown == labels, shown
+    assert "not set to UTF-8" not in caplog.text
+
+
+@pytest.mark.stream
+def test_a_mount_not_set_to_utf8_is_named_in_the_log(station, tmp_path, monkeypatch, caplog):
+    if not icecast_available():
+        pytest.skip("Debian's icecast2 is not installed (/usr/bin/icecast2): `bash tests/run` installs it")
+    caplog.set_level(logging.INFO, logger="station.stream")
+    with Icecast(tmp_path / "icecast") as icecast:  # Icecast's own default: ISO-8859-1
+        with open(station.root / "station.toml", "a") as f:
+            f.write(stream_section(icecast.port, hls=False))
+        monkeypatch.setenv("STATION_ICECAST_PASSWORD", icecast.source_password)
+        night = titled_night(station, seconds=5.0)
+        player = stream.Player(
+            station.config, stream.outputs_for(station.config), stream.ShiftedClock(START), running_order=lambda d: night
+        )
+        with Playing(player, NIGHT) as playing:
+            playing.wait(timeout=30)
+    said = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert said == [
+        "Icecast shows the title “Three lines in a notebook — Night Talk” as “Three lines in a notebook &#8212; "
+        "Night Talk”: the mount /night.mp3 is not set to UTF-8, so radio apps garble titles — add "
+        "<charset>UTF-8</charset> to its <mount> in icecast.xml (docs/deploy.md)"
+    ], said

@@ -218,6 +218,7 @@ class IcecastOutput(Output):
 
     def _send_titles(self) -> None:
         s = self.settings
+        checked = False
         while True:
             text = self.titles.get()
             while not self.titles.empty():  # only the latest matters
@@ -225,10 +226,38 @@ class IcecastOutput(Output):
             for _ in range(TITLE_ATTEMPTS):
                 try:
                     icecast.set_title(self.url, self.mount, s.icecast_user, self.password, text, TITLE_TIMEOUT_S)
-                    break
                 except IcecastError as exc:
                     log.info("title not updated yet: %s", exc)
                     time.sleep(TITLE_RETRY_S)
+                    continue
+                if not checked and not text.isascii():
+                    checked = self._check_charset(text)
+                break
+
+    def _check_charset(self, sent: str) -> bool:
+        """Read the first non-ASCII title back: a mount left in ISO-8859-1 shows "&#8212;" or "â\x80\x94" for
+        an em dash. True once it could be checked (said once, not at every title)."""
+        shown = None
+        for _ in range(TITLE_ATTEMPTS * 4):  # Icecast's status catches up with an update a moment later
+            try:
+                shown = icecast.mount_title(self.url, self.mount, TITLE_TIMEOUT_S)
+            except IcecastError as exc:
+                log.info("could not read back the title: %s", exc)
+                return False
+            if shown == sent or not self.titles.empty():
+                return True
+            time.sleep(TITLE_RETRY_S / 4)
+        if shown is None:
+            return False
+        if shown != sent:
+            log.warning(
+                "Icecast shows the title “%s” as “%s”: the mount %s is not set to UTF-8, so radio apps garble "
+                "titles — add <charset>UTF-8</charset> to its <mount> in icecast.xml (docs/deploy.md)",
+                sent,
+                shown,
+                self.mount,
+            )
+        return True
 
 
 class HlsOutput(Output):
