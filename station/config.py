@@ -60,6 +60,11 @@ CHECK_EVERY_S = 2.0  # how often a playing file is checked to still be there (wi
 TITLE_TIMEOUT_S = 5.0  # one title update to Icecast
 TITLE_ATTEMPTS = 3  # just after a (re)connect the mount may not be there yet
 TITLE_RETRY_S = 1.0
+# `station run` keeps the stream in a process of its own and starts it again when it dies mid-night.
+STREAM_RESTART_S = 0.1  # how often the daemon looks at the stream process (a dead one is back within 2 s)
+STREAM_BACKOFF_S = (0.0, 0.0, 1.0, 5.0, 30.0)  # waits before the 1st, 2nd, ... restart inside STREAM_CALM_S
+STREAM_CALM_S = 300.0  # a stream that ran this long since its last start has its restarts counted afresh
+STREAM_STOP_S = 30.0  # a stream process asked to stop, to finish the night's files, before it is killed
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")

@@ -322,7 +322,7 @@ class Icecast:
         out = ""
         for mount, settings in self.mount_settings.items():
             inner = "".join(f"    <{k}>{escape(v)}</{k}>\n" for k, v in settings.items())
-            out += f"  <mount type=\"normal\">\n    <mount-name>{escape(_mount(mount))}</mount-name>\n{inner}  </mount>\n"
+            out += f'  <mount type="normal">\n    <mount-name>{escape(_mount(mount))}</mount-name>\n{inner}  </mount>\n'
         return out
 
     # -- what the server says ---------------------------------------------

@@ -14,11 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import signal
 import subprocess
 import threading
 import time
 from pathlib import Path
 
+import m3u8
 import pytest
 
 from station.errors import StateError, StreamSetupError
@@ -271,16 +273,23 @@ def silences(path: Path | str, min_s: float = DEAD_AIR_S) -> list[str]:
     return re.findall(r"silence_start: .*|silence_end: .*", log)
 
 
-def check_hls(live: Path, played_s: float) -> None:
-    """The finished HLS playlist: closed, complete, decodable, as long as what was played, no gaps."""
+def check_hls(live: Path, played_s: float, closed: bool = True) -> None:
+    """The HLS playlist once playout is over: closed when the night ended (open when playout was only
+    stopped: a restart goes on with it), complete, decodable, as long as what was played, no gaps."""
     playlist = live / "night.m3u8"
     assert playlist.is_file(), f"no playlist in {live}: {sorted(p.name for p in live.iterdir())}"
     text = playlist.read_text(encoding="utf-8")
-    assert text.rstrip().endswith("#EXT-X-ENDLIST"), f"the night ended but the playlist is still open:\n{text}"
+    if closed:
+        assert text.rstrip().endswith("#EXT-X-ENDLIST"), f"the night ended but the playlist is still open:\n{text}"
+    else:
+        assert "#EXT-X-ENDLIST" not in text, f"playout was stopped, not ended, but the playlist was closed:\n{text}"
     segments = [line for line in text.splitlines() if line and not line.startswith("#")]
     assert segments and all((live / s).is_file() for s in segments), [s for s in segments if not (live / s).is_file()]
     listed = sum(float(x) for x in re.findall(r"#EXTINF:([\d.]+)", text))
     assert abs(listed - played_s) < 3, (listed, played_s)
+    if not closed:  # ffmpeg's demuxer would wait on an open playlist for the next segment: a closed copy
+        playlist = live / "closed-copy.m3u8"
+        playlist.write_text(text + "#EXT-X-ENDLIST\n", encoding="utf-8")
     heard = decoded_seconds(playlist)  # ffmpeg's HLS demuxer: what a listener's player would fetch
     assert abs(heard - played_s) < 3, (heard, played_s)
     assert silences(playlist) == [], "dead air in the HLS stream"
@@ -470,7 +479,7 @@ def test_a_withdrawn_episode_never_airs(station, clips, caplog):
     assert label(after) in titles, titles
     clock = {title: clock for clock, title in report.played}[label(after)]
     assert abs(seconds_into(order, clock) - after.start_s) < 1.01, (clock, after.start_s)
-    check_hls(config.site_dir / "live", report.seconds)
+    check_hls(config.site_dir / "live", report.seconds, closed=False)  # stopped mid-night: left open
 
 
 def test_a_stream_with_nowhere_to_go_says_so(station, monkeypatch):
@@ -654,7 +663,10 @@ def test_titles_reach_icecast_status_and_radio_apps_in_utf8(station, tmp_path, m
         night = titled_night(station)
         labels = [f"{title} — {show}" for title, show in TITLES]
         player = stream.Player(
-            station.config, stream.outputs_for(station.config), stream.ShiftedClock(START), running_order=lambda d: night
+            station.config,
+            stream.outputs_for(station.config),
+            stream.ShiftedClock(START),
+            running_order=lambda d: night,
         )
         shown: list[str] = []
         with Playing(player, NIGHT) as playing:
@@ -682,7 +694,10 @@ def test_a_mount_not_set_to_utf8_is_named_in_the_log(station, tmp_path, monkeypa
         monkeypatch.setenv("STATION_ICECAST_PASSWORD", icecast.source_password)
         night = titled_night(station, seconds=5.0)
         player = stream.Player(
-            station.config, stream.outputs_for(station.config), stream.ShiftedClock(START), running_order=lambda d: night
+            station.config,
+            stream.outputs_for(station.config),
+            stream.ShiftedClock(START),
+            running_order=lambda d: night,
         )
         with Playing(player, NIGHT) as playing:
             playing.wait(timeout=30)
@@ -692,3 +707,105 @@ def test_a_mount_not_set_to_utf8_is_named_in_the_log(station, tmp_path, monkeypa
         "Night Talk”: the mount /night.mp3 is not set to UTF-8, so radio apps garble titles — add "
         "<charset>UTF-8</charset> to its <mount> in icecast.xml (docs/deploy.md)"
     ], said
+
+
+# ---------------------------------------------------------------- a crash mid-night
+class PlaylistWatcher:
+    """Every version of the HLS playlist that appears while the night plays, as a player polling it would see."""
+
+    def __init__(self, path: Path):
+        self.path, self.versions = path, []
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self) -> None:
+        while not self.stopping.wait(0.05):
+            try:
+                text = self.path.read_text(encoding="utf-8")
+            except FileNotFoundError:
+                continue
+            if not self.versions or self.versions[-1] != text:
+                self.versions.append(text)
+
+    def __enter__(self) -> PlaylistWatcher:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stopping.set()
+        self.thread.join()
+        self._watch_once()
+
+    def _watch_once(self) -> None:
+        text = self.path.read_text(encoding="utf-8")
+        if self.versions[-1] != text:
+            self.versions.append(text)
+
+
+def check_versions(versions: list[str]) -> list[m3u8.M3U8]:
+    """Every version a player could have read: open until the last, each segment keeping its media sequence
+    number in every version, numbers rising by one with none skipped."""
+    parsed = [m3u8.loads(text) for text in versions]
+    numbers: dict[str, int] = {}
+    for i, playlist in enumerate(parsed):
+        assert not playlist.is_endlist or i == len(parsed) - 1, f"closed mid-night:\n{versions[i]}"
+        for n, segment in enumerate(playlist.segments):
+            number = playlist.media_sequence + n
+            assert numbers.setdefault(segment.uri, number) == number, (segment.uri, number, numbers[segment.uri])
+    assert sorted(numbers.values()) == list(range(min(numbers.values()), max(numbers.values()) + 1)), numbers
+    return parsed
+
+
+@pytest.mark.stream
+def test_a_killed_stream_is_back_on_air_within_2_s_and_hls_goes_on_unclosed(station, clips, tmp_path, monkeypatch):
+    if not icecast_available():
+        pytest.skip("Debian's icecast2 is not installed (/usr/bin/icecast2): `bash tests/run` installs it")
+    from station.radio import daemon as daemon_mod
+
+    with Icecast(tmp_path / "icecast", mounts={MOUNT: {"charset": "UTF-8"}}) as icecast:
+        order = build_night(station, clips, stream_section(icecast.port))
+        monkeypatch.setenv("STATION_ICECAST_PASSWORD", icecast.source_password)  # the stream process's too
+        joined_at = 70.0
+        clock = stream.ShiftedClock(START + dt.timedelta(seconds=joined_at))
+        live = station.config.site_dir / "live"
+        daemon = daemon_mod.Daemon(station.config, clock=clock, build_every_s=3600)
+        with PlaylistWatcher(live / "night.m3u8") as watcher:
+            daemon.start()
+            try:
+                icecast.wait_for_mount(MOUNT, timeout=20)
+                deadline = time.monotonic() + 20
+                while len(m3u8.loads(watcher.versions[-1] if watcher.versions else "").segments) < 3:
+                    assert time.monotonic() < deadline, watcher.versions
+                    time.sleep(0.1)
+                process = daemon.player.process
+                killed_at = time.monotonic()
+                process.send_signal(signal.SIGKILL)
+                gone = False
+                while True:  # the old source leaves the mount; a new one takes it
+                    here = MOUNT in icecast.mounts()
+                    gone = gone or not here
+                    if gone and here:
+                        break
+                    assert time.monotonic() - killed_at < 10, icecast.log_tail()
+                    time.sleep(0.02)
+                back_s = time.monotonic() - killed_at
+                killed_in_night = (clock.now() - START).total_seconds() - back_s
+                daemon.stream_thread.join(timeout=order.length_s - joined_at + 30)
+                assert not daemon.stream_thread.is_alive(), "the night never ended"
+            finally:
+                daemon.stop()
+    assert back_s < 2.0, f"back on air {back_s:.2f} s after the stream process was killed"
+    assert daemon.player.restarts == 1 and process.returncode == -signal.SIGKILL
+
+    parsed = check_versions(watcher.versions)
+    assert parsed[-1].is_endlist, "the night ended but the playlist was left open"
+    final = parsed[-1]
+    breaks = [i for i, s in enumerate(final.segments) if s.discontinuity]
+    assert len(breaks) == 1 and 3 <= breaks[0] < len(final.segments) - 3, [s.uri for s in final.segments]
+    # Before the break, what the killed process had finished; after it, the rest of the night.
+    before = sum(s.duration for s in final.segments[: breaks[0]])
+    after = sum(s.duration for s in final.segments[breaks[0] :])
+    assert before >= killed_in_night - joined_at - 3, (before, killed_in_night)
+    assert abs(after - (order.length_s - killed_in_night - back_s)) < 3, (after, killed_in_night, back_s)
+    closed = live / "night.m3u8"
+    assert silences(closed) == [], "dead air in the HLS stream"

@@ -8,8 +8,10 @@ survive restarts:
             [publish] is set and the build had no problems;
 - assemble  daily at `assemble_at`: pins the coming night's running order and
             rebuilds, so the website shows it;
-- stream    daily at each schedule's window start: plays the night (in its
-            own thread, as `station stream` does) until the window ends.
+- stream    daily at each schedule's window start: plays the night until
+            the window ends, as `station stream` in a process of its own,
+            started again within a second or two if it dies mid-night
+            (`StreamProcess`).
 
 Every job coalesces (runs missed while the daemon was down run once, not
 many times) and has an explicit misfire grace time from [stream]; APScheduler
@@ -23,7 +25,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import signal
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,11 +41,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from station import config as config_mod
 from station.build import runner as pipeline
-from station.config import Config
+from station.config import STREAM_BACKOFF_S, STREAM_CALM_S, STREAM_RESTART_S, STREAM_STOP_S, Config
 from station.errors import DiskFull, PublishError, StationError, StreamSetupError
 from station.files import private_file, write_text
 from station.radio import nights
 from station.radio import schedule as schedule_mod
+from station.tools import ffmpeg
 
 log = logging.getLogger("station.daemon")
 _running: Daemon | None = None  # jobs in the store name functions, not objects: they find the daemon here
@@ -266,9 +271,82 @@ class Daemon:
 
 
 def _default_player(daemon: Daemon) -> Playout:
-    from station.radio.stream import Player, outputs_for
+    from station.radio.stream import check_outputs
 
-    return Player(daemon.config, outputs_for(daemon.config), daemon.clock)
+    check_outputs(daemon.config)  # said here, once, rather than by a process that dies at every restart
+    return StreamProcess(daemon.config, daemon.clock)
+
+
+class StreamProcess:
+    """`station stream` in a process of its own, started again within `STREAM_RESTART_S` when it dies before the
+    night has ended (killed, out of memory, a bug): it joins the night where the clock says, and HLS goes on in
+    the same playlist. Restarts that come thick and fast wait longer each time (`STREAM_BACKOFF_S`)."""
+
+    def __init__(self, config: Config, clock: Any):
+        self.config, self.clock = config, clock
+        self.process: ffmpeg.Process | None = None
+        self.stopping = threading.Event()
+        self.restarts = 0
+
+    def command(self) -> list[str]:
+        from station.radio.stream import ShiftedClock
+
+        command = ["stream", "--station", str(self.config.root)]
+        if isinstance(self.clock, ShiftedClock):  # a rehearsal: the process keeps the daemon's clock
+            command += ["--pretend", self.clock.now().isoformat()]
+        return command
+
+    def play(self, night: Any) -> Any:
+        from station.radio.stream import Report
+
+        report = Report(night=night)
+        started = time.monotonic()
+        quick = 0  # restarts since the stream last ran calmly for STREAM_CALM_S
+        while not self.stopping.is_set():
+            self.process = ffmpeg.station_command(self.command())
+            while self.process.poll() is None and not self.stopping.wait(STREAM_RESTART_S):
+                pass
+            if self.stopping.is_set():
+                break
+            code = self.process.returncode
+            if code == 0:
+                break  # the night ended
+            schedules = schedule_mod.load(self.config)
+            if nights.on_air(schedules, self.clock.now()) != night:
+                log.warning("the stream process stopped (%s) after its night ended", _how(code))
+                break
+            quick = 0 if time.monotonic() - started > STREAM_CALM_S else quick + 1
+            wait = STREAM_BACKOFF_S[min(quick, len(STREAM_BACKOFF_S) - 1)]
+            self.restarts += 1
+            log.error("the stream process stopped (%s) during the night: starting it again in %.0f s", _how(code), wait)
+            if self.stopping.wait(wait):
+                break
+            started = time.monotonic()
+        self._end()
+        return report
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def _end(self) -> None:
+        process = self.process
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()  # `station stream` stops at SIGTERM, leaving the playlist open for a restart
+        try:
+            process.wait(timeout=STREAM_STOP_S)
+        except ffmpeg.StillRunning:
+            process.kill()
+            process.wait()
+
+
+def _how(code: int) -> str:
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit {code}"
 
 
 # ---------------------------------------------------------------- jobs (the store keeps these names)
@@ -314,8 +392,6 @@ def stream_job(root: str) -> None:
 
 def run_forever(root: Path) -> None:
     """Used by `station run`: start, then wait for Ctrl-C or SIGTERM."""
-    import signal
-
     config = config_mod.load(root)
     daemon = Daemon(config)
     stop = threading.Event()

@@ -55,6 +55,7 @@ from station.config import (
     StreamSettings,
 )
 from station.errors import IcecastError, StreamSetupError
+from station.radio import hls
 from station.radio.playlist import Night, Slot
 from station.tools import ffmpeg, icecast
 
@@ -125,7 +126,8 @@ class Output:
     def title(self, text: str) -> None:
         pass
 
-    def close(self) -> None:
+    def close(self, ended: bool = False) -> None:
+        """Finish: `ended` when the night is over (not when playout was stopped or failed)."""
         try:
             self.queue.put(None, timeout=self.settings.retry_s)
         except queue.Full:  # the encoder is stuck (a stalled server): stop it, or the night never ends
@@ -261,42 +263,91 @@ class IcecastOutput(Output):
 
 
 class HlsOutput(Output):
+    """AAC in MPEG-TS segments cut by ffmpeg; the playlist kept by radio/hls.py, closed only when the night ends."""
+
     name = "HLS"
 
     def __init__(self, settings: StreamSettings, folder: Path):
         super().__init__(settings)
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
+        self.path = folder / settings.hls_name
+        self.stem = settings.hls_name[: -len(".m3u8")]
+        window = max(2, settings.hls_window_s // settings.hls_segment_s)
+        self.playlist = hls.load(self.path, settings.hls_segment_s, window)
+        self.lock = threading.Lock()
+        self.readers: list[threading.Thread] = []
+        self.on_segment: Callable[[hls.Segment], None] | None = None  # a publisher's hook (segments as made)
 
     def command(self) -> list[str]:
         s = self.settings
-        stem = s.hls_name[: -len(".m3u8")]
+        run = f"{time.time_ns() // 1_000_000}"  # rising across restarts and nights: a name is never reused
         return [
             "-c:a",
             "aac",
             "-b:a",
             f"{s.aac_kbps}k",
             "-f",
-            "hls",
-            "-hls_time",
+            "segment",
+            "-segment_time",
             str(s.hls_segment_s),
-            "-hls_list_size",
-            str(max(2, s.hls_window_s // s.hls_segment_s)),
-            # epoch numbering: segment names keep rising across restarts, so players never see one reused
-            "-hls_start_number_source",
-            "epoch",
-            "-hls_flags",
-            "delete_segments+temp_file+program_date_time+discont_start",
-            "-hls_segment_filename",
-            str(self.folder / f"{stem}-%d.ts"),
-            str(self.folder / s.hls_name),
+            "-segment_format",
+            "mpegts",
+            "-segment_list",
+            "pipe:1",
+            "-segment_list_type",
+            "csv",
+            "-segment_list_flags",
+            "live",
+            str(self.folder / f"{self.stem}-{run}-%05d.ts"),
         ]
 
+    def _spawn(self) -> ffmpeg.Process:
+        with self.lock:
+            self.playlist.new_run()
+        process = ffmpeg.encoder(RATE, CHANNELS, self.command(), listing=True)
+        self.errors = _Tail(process.stderr)
+        reader = threading.Thread(target=self._list, args=(process, datetime.now(UTC)), name="hls-list", daemon=True)
+        reader.start()
+        self.readers.append(reader)
+        return process
 
-def outputs_for(config: Config, site_dir: Path | None = None) -> list[Output]:
-    """The outputs station.toml asks for. Raises StreamSetupError when one cannot be made."""
+    def _list(self, process: ffmpeg.Process, started: datetime) -> None:
+        """Each segment ffmpeg finishes ("night-1-00003.ts,6.013967,8.010889") goes into the playlist."""
+        assert process.stdout is not None  # made with listing=True
+        for raw in iter(process.stdout.readline, b""):
+            try:
+                name, start, end = raw.decode("utf-8", "replace").strip().rsplit(",", 2)
+                duration = float(end) - float(start)
+            except ValueError:
+                continue
+            segment = hls.Segment(Path(name).name, duration, date=started + timedelta(seconds=float(start)))
+            self._add(segment)
+        process.stdout.close()
+
+    def _add(self, segment: hls.Segment) -> None:
+        with self.lock:
+            self.playlist.add(segment)
+            hls.save(self.path, self.playlist)
+            hls.sweep(self.folder, self.playlist.to_delete())
+        if self.on_segment is not None:
+            self.on_segment(segment)
+
+    def close(self, ended: bool = False) -> None:
+        super().close(ended)
+        for reader in self.readers:
+            reader.join(timeout=OUTPUT_CLOSE_S)
+        if ended:
+            with self.lock:
+                self.playlist.close()
+                hls.save(self.path, self.playlist)
+
+
+def check_outputs(config: Config) -> str | None:
+    """The Icecast source password, when there is an Icecast. Raises StreamSetupError when the outputs station.toml
+    asks for cannot be made."""
     s = config.settings.stream
-    made: list[Output] = []
+    password = None
     if s.icecast_url:
         password = os.environ.get(s.password_env)
         if not password:
@@ -304,12 +355,21 @@ def outputs_for(config: Config, site_dir: Path | None = None) -> list[Output]:
                 f"the Icecast source password is not set — put it in the environment variable "
                 f"{s.password_env} (station.toml never holds it)"
             )
+    if not s.icecast_url and not s.hls:
+        raise StreamSetupError("there is nowhere to send the stream — set [stream] icecast_url, or hls = true")
+    return password
+
+
+def outputs_for(config: Config, site_dir: Path | None = None) -> list[Output]:
+    """The outputs station.toml asks for. Raises StreamSetupError when one cannot be made."""
+    s = config.settings.stream
+    password = check_outputs(config)
+    made: list[Output] = []
+    if s.icecast_url and password:
         st = config.settings.station
         made.append(IcecastOutput(s, password, st.name, st.description or st.name))
     if s.hls:
         made.append(HlsOutput(s, (site_dir or config.site_dir) / "live"))
-    if not made:
-        raise StreamSetupError("there is nowhere to send the stream — set [stream] icecast_url, or hls = true")
     return made
 
 
@@ -364,6 +424,7 @@ class Player:
         self.night_start = order.start
         for out in self.outputs:
             out.start()
+        ended = False
         try:
             wait = (order.start - self.clock.now()).total_seconds()
             if wait > 0:
@@ -387,9 +448,10 @@ class Player:
                 log.info("stopped at %s", f"{order.clock(self.position):%H:%M:%S}")
             else:
                 log.info("the night of %s has ended", night)
+                ended = True
         finally:
             for out in self.outputs:
-                out.close()
+                out.close(ended)
         return self.report
 
     # ---------------------------------------------------------------- one slot
