@@ -11,9 +11,11 @@ per listener; a listener is Icecast's or the web server's business.
 - Position is counted in samples from the night's start, so the stream stays
   on the running order's clock; a late start joins at the right point.
 - A missing, unreadable or withdrawn file, one that ends early, or silence
-  longer than `silence_max_s` hands the rest of its slot to standby material
+  of `silence_max_s` or longer hands the rest of its slot to standby material
   (the night's beds and standby files; last of all a quiet tone), so the slot
-  still ends on time and there is no dead air. So does an episode whose
+  still ends on time and there is no dead air. Decoding runs `silence_max_s`
+  ahead of what is sent, so a silent stretch goes to standby before any of it
+  airs; an item's title goes out with its first audio. So does an episode whose
   withdrawal cannot be checked (the ledger locked or damaged): to be safe it
   is treated as withdrawn, and the night goes on.
 - An output that drops (Icecast restarting) is reconnected after `retry_s`;
@@ -464,10 +466,11 @@ class Player:
         if why is None and (not slot.audio or not (self.config.root / slot.audio).is_file()):
             why = "its file is missing"
         if why is None:
-            self._title(label)
             self.report.played.append((started, label))
             log.info("%s playing %s (%s, %.0f s)", started, label, slot.kind, end - self.position)
-            why = self._decode(self.config.root / slot.audio, slot.from_s + into, end, watch=slot.guid is not None)
+            why = self._decode(
+                self.config.root / slot.audio, slot.from_s + into, end, watch=slot.guid is not None, title=label
+            )
         if why is not None and self.position < end - 0.001:
             log.warning("%s: %s — standby plays until %s", label, why, f"{order.clock(end):%H:%M:%S}")
             self.report.standby.append((label, why))
@@ -500,8 +503,7 @@ class Player:
                 tries += 1
                 if not path.is_file():
                     continue
-                self._title(self.config.settings.station.name)
-                why = self._decode(path, 0.0, end, watch=False)
+                why = self._decode(path, 0.0, end, watch=False, title=self.config.settings.station.name)
                 if why is None or why == ENDED:  # it played: the next file goes on where it stopped
                     tries = 0
                 else:
@@ -510,9 +512,15 @@ class Player:
             log.warning("no standby sound would play: a quiet tone until %s", f"{order.clock(end):%H:%M:%S}")
             self._decode(None, 0.0, end, watch=False)
 
-    def _decode(self, path: Path | None, seek_s: float, end: float, watch: bool) -> str | None:
+    def _decode(
+        self, path: Path | None, seek_s: float, end: float, watch: bool, title: str | None = None
+    ) -> str | None:
         """Send `path` from `seek_s` until the night's position reaches `end`; None if it all played,
-        else why it stopped early (the position is where it stopped)."""
+        else why it stopped early (the position is where it stopped). `title` goes to the outputs with the
+        first audio actually sent, so an item that never airs never shows its title.
+
+        Decoding runs `silence_max_s` (and a little) ahead of what is sent: a stretch of silence that long
+        is seen whole before any of it airs, and standby takes over where it begins."""
         want = self._frames_until(end)
         if want <= 0:
             return None
@@ -524,38 +532,56 @@ class Player:
             else ffmpeg.tone(220, tone_db, RATE, CHANNELS)
         )
         errors = _Tail(proc.stderr)
-        silent_s = 0.0
         threshold = 32768 * 10 ** (self.settings.silence_db / 20)
+        too_long = round(self.settings.silence_max_s * RATE)  # frames of silence that make a gap
+        lookahead = too_long + CHUNK_FRAMES
+        ahead: collections.deque[tuple[bytes, bool]] = collections.deque()  # (pcm, silent), decoded, not sent
+        buffered = 0
         checked = time.monotonic()
         why = None
+        ended: str | None = None  # set when the decoder has no more: "" (all of it), ENDED or an error
         try:
-            while want > 0 and not self.stopping.is_set():
-                n = min(CHUNK_FRAMES, want)
-                pcm = _read(proc.stdout, n * FRAME_BYTES)
-                if not pcm:
-                    proc.wait(timeout=DECODER_EXIT_S)
-                    if proc.returncode:
-                        error = errors.last()
-                        why = "it could not be read" + (f" ({error})" if error else "")
-                    elif want <= SHORT_END_S * RATE:
-                        # MP3 padding: a file a few frames shorter than measured is not worth standby.
-                        self._send(bytes(want * FRAME_BYTES), want)
-                        want = 0
-                    else:
-                        why = ENDED
-                    break
-                frames = len(pcm) // FRAME_BYTES
-                pcm = pcm[: frames * FRAME_BYTES]
-                samples = np.frombuffer(pcm, dtype="<i2")
-                if path is not None and samples.size and int(np.abs(samples.astype(np.int32)).max()) < threshold:
-                    silent_s += frames / RATE
-                else:
-                    silent_s = 0.0
-                self._send(pcm, frames)
-                want -= frames
-                if silent_s > self.settings.silence_max_s:
+            while not self.stopping.is_set():
+                while ended is None and want > 0 and buffered < lookahead:
+                    n = min(CHUNK_FRAMES, want)
+                    pcm = _read(proc.stdout, n * FRAME_BYTES)
+                    if not pcm:
+                        proc.wait(timeout=DECODER_EXIT_S)
+                        if proc.returncode:
+                            error = errors.last()
+                            ended = "it could not be read" + (f" ({error})" if error else "")
+                        elif want <= SHORT_END_S * RATE:
+                            # MP3 padding: a file a few frames shorter than measured is not worth standby.
+                            ahead.append((bytes(want * FRAME_BYTES), False))
+                            buffered += want
+                            want = 0
+                        else:
+                            ended = ENDED
+                        break
+                    frames = len(pcm) // FRAME_BYTES
+                    pcm = pcm[: frames * FRAME_BYTES]
+                    samples = np.frombuffer(pcm, dtype="<i2")
+                    silent = (
+                        path is not None
+                        and samples.size > 0
+                        and int(np.abs(samples.astype(np.int32)).max()) < threshold
+                    )
+                    ahead.append((pcm, silent))
+                    buffered += frames
+                    want -= frames
+                if path is not None and _silent_for(ahead, too_long):
                     why = f"it was silent for more than {self.settings.silence_max_s:g} seconds"
                     break
+                if not ahead:
+                    why = ended or None
+                    break
+                pcm, _ = ahead.popleft()
+                frames = len(pcm) // FRAME_BYTES
+                buffered -= frames
+                if title is not None:
+                    self._title(title)
+                    title = None
+                self._send(pcm, frames)
                 if watch and path is not None and time.monotonic() - checked > CHECK_EVERY_S:
                     checked = time.monotonic()
                     if not path.exists():
@@ -615,6 +641,18 @@ class _Tail:
     def last(self) -> str | None:
         self.thread.join(timeout=STDERR_DRAIN_S)
         return self.lines[-1] if self.lines else None
+
+
+def _silent_for(ahead: collections.deque[tuple[bytes, bool]], frames: int) -> bool:
+    """Does what is waiting to be sent begin with at least `frames` of silence?"""
+    run = 0
+    for pcm, silent in ahead:
+        if not silent:
+            return False
+        run += len(pcm) // FRAME_BYTES
+        if run >= frames:
+            return True
+    return False
 
 
 def _read(pipe: IO[bytes] | None, size: int) -> bytes:
