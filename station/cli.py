@@ -600,7 +600,7 @@ def serve(
         raise typer.Exit(1)
     out.print(f"Previewing {config.rel(config.site_dir)}/ at http://{host}:{port}/ — press Ctrl-C to stop.")
     try:
-        serve_mod.serve(config.site_dir, host, port)
+        serve_mod.serve(config.site_dir, host, port, listen_url=config.settings.stream.listen_url)
     except OSError as exc:
         err.print(f"Cannot listen on {host}:{port} ({exc.strerror}) — try another port with --port.")
         raise typer.Exit(2) from None

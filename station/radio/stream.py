@@ -27,6 +27,7 @@ per listener; a listener is Icecast's or the web server's business.
 from __future__ import annotations
 
 import collections
+import json
 import logging
 import os
 import queue
@@ -37,10 +38,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from datetime import date as Date
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
 import numpy as np
 
+from station.catalog.model import CONTENT_NOTES
 from station.config import (
     CHECK_EVERY_S,
     DECODER_EXIT_S,
@@ -57,6 +59,7 @@ from station.config import (
     StreamSettings,
 )
 from station.errors import IcecastError, StreamSetupError
+from station.files import write_text
 from station.radio import hls
 from station.radio.playlist import Night, Slot
 from station.tools import ffmpeg, icecast
@@ -405,6 +408,8 @@ class Player:
         self.stopping = threading.Event()
         self.report = Report()
         self._turn = 0
+        self.live = config.site_dir / "live"
+        self.station_name = config.settings.station.name
 
     def stop(self) -> None:
         self.stopping.set()
@@ -451,6 +456,9 @@ class Player:
             else:
                 log.info("the night of %s has ended", night)
                 ended = True
+                self._now(
+                    {"on_air": False, "night": night.isoformat(), "ended": order.clock(order.length_s).isoformat()}
+                )
         finally:
             for out in self.outputs:
                 out.close(ended)
@@ -469,7 +477,11 @@ class Player:
             self.report.played.append((started, label))
             log.info("%s playing %s (%s, %.0f s)", started, label, slot.kind, end - self.position)
             why = self._decode(
-                self.config.root / slot.audio, slot.from_s + into, end, watch=slot.guid is not None, title=label
+                self.config.root / slot.audio,
+                slot.from_s + into,
+                end,
+                watch=slot.guid is not None,
+                on_air=lambda: self._on_air(order, label, slot, end),
             )
         if why is not None and self.position < end - 0.001:
             log.warning("%s: %s — standby plays until %s", label, why, f"{order.clock(end):%H:%M:%S}")
@@ -503,7 +515,9 @@ class Player:
                 tries += 1
                 if not path.is_file():
                     continue
-                why = self._decode(path, 0.0, end, watch=False, title=self.config.settings.station.name)
+                why = self._decode(
+                    path, 0.0, end, watch=False, on_air=lambda: self._on_air(order, self.station_name, None, end)
+                )
                 if why is None or why == ENDED:  # it played: the next file goes on where it stopped
                     tries = 0
                 else:
@@ -513,11 +527,11 @@ class Player:
             self._decode(None, 0.0, end, watch=False)
 
     def _decode(
-        self, path: Path | None, seek_s: float, end: float, watch: bool, title: str | None = None
+        self, path: Path | None, seek_s: float, end: float, watch: bool, on_air: Callable[[], None] | None = None
     ) -> str | None:
         """Send `path` from `seek_s` until the night's position reaches `end`; None if it all played,
-        else why it stopped early (the position is where it stopped). `title` goes to the outputs with the
-        first audio actually sent, so an item that never airs never shows its title.
+        else why it stopped early (the position is where it stopped). `on_air` is called with the first
+        audio actually sent (the title, now.json), so an item that never airs never shows its title.
 
         Decoding runs `silence_max_s` (and a little) ahead of what is sent: a stretch of silence that long
         is seen whole before any of it airs, and standby takes over where it begins."""
@@ -578,9 +592,9 @@ class Player:
                 pcm, _ = ahead.popleft()
                 frames = len(pcm) // FRAME_BYTES
                 buffered -= frames
-                if title is not None:
-                    self._title(title)
-                    title = None
+                if on_air is not None:
+                    on_air()
+                    on_air = None
                 self._send(pcm, frames)
                 if watch and path is not None and time.monotonic() - checked > CHECK_EVERY_S:
                     checked = time.monotonic()
@@ -615,9 +629,40 @@ class Player:
                 return
             self.clock.sleep(min(left, 0.5))
 
-    def _title(self, text: str) -> None:
+    def _on_air(self, order: Night, label: str, slot: Slot | None, end: float) -> None:
+        """What listeners see as an item's first audio goes out: its title in radio apps and `live/now.json`."""
         for out in self.outputs:
-            out.title(text)
+            out.title(label)
+        now = {
+            "on_air": True,
+            "night": order.night.isoformat(),
+            "title": slot.title if slot else label,
+            "show": slot.show_title if slot else None,
+            "content_notes": [CONTENT_NOTES[n] for n in slot.content_notes] if slot else [],
+            "until": order.clock(end).isoformat(timespec="seconds"),
+            "ends": order.clock(order.length_s).isoformat(timespec="seconds"),
+            "next": _next_item(order, end),
+        }
+        self._now(now)
+
+    def _now(self, now: dict[str, Any]) -> None:
+        """live/now.json, beside the HLS playlist: the site's listen control reads it."""
+        try:
+            write_text(self.live / "now.json", json.dumps(now, ensure_ascii=False, indent=1), hls.PUBLIC_FILE_MODE)
+        except OSError as exc:  # a full disk must not stop the night
+            log.warning("could not write now.json: %s", exc)
+
+
+def _next_item(order: Night, after_s: float) -> dict[str, Any] | None:
+    """The next item listeners would name (an episode, an announcement, standby), from `after_s` on."""
+    for slot in order.slots:
+        if slot.start_s >= after_s - 0.001 and slot.kind not in ("ident", "signpost", "bed"):
+            return {
+                "title": slot.title,
+                "show": slot.show_title,
+                "start": order.clock(slot.start_s).isoformat(timespec="seconds"),
+            }
+    return None
 
 
 class _Tail:
