@@ -879,3 +879,46 @@ def test_silence_is_judged_on_what_is_waiting_to_be_sent():
     assert not stream._silent_for(quiet, 2 * stream.RATE + 1)  # it might yet end
     assert not stream._silent_for(collections.deque([(chunk, False), *quiet]), 2 * stream.RATE)  # audio first
     assert not stream._silent_for(collections.deque(), 1)
+
+
+# ---------------------------------------------------------------- listeners at scale: a relay
+def relay_config(primary: Icecast) -> str:
+    """The <relay> block docs/deploy.md gives a second server: it pulls the night's mount from the first."""
+    return (
+        "  <relay>\n"
+        f"    <server>{primary.host}</server>\n"
+        f"    <port>{primary.port}</port>\n"
+        f"    <mount>{MOUNT}</mount>\n"
+        f"    <local-mount>{MOUNT}</local-mount>\n"
+        "    <on-demand>0</on-demand>\n"
+        "    <relay-shoutcast-metadata>1</relay-shoutcast-metadata>\n"
+        "  </relay>\n"
+    )
+
+
+@pytest.mark.stream
+def test_a_listener_on_a_relay_server_hears_the_night_and_its_titles(station, tmp_path, monkeypatch):
+    if not icecast_available():
+        pytest.skip("Debian's icecast2 is not installed (/usr/bin/icecast2): `bash tests/run` installs it")
+    charset = {MOUNT: {"charset": "UTF-8"}}
+    with Icecast(tmp_path / "primary", mounts=charset) as primary:
+        with open(station.root / "station.toml", "a") as f:
+            f.write(stream_section(primary.port, hls=False))
+        monkeypatch.setenv("STATION_ICECAST_PASSWORD", primary.source_password)
+        night = titled_night(station, seconds=8.0)
+        config = station.config
+        player = stream.Player(
+            config, stream.outputs_for(config), stream.ShiftedClock(START), running_order=lambda d: night
+        )
+        with Playing(player, NIGHT) as playing:
+            primary.wait_for_mount(MOUNT, timeout=20)
+            with Icecast(tmp_path / "relay", mounts=charset, extra=relay_config(primary)) as relay:
+                relay.wait_for_mount(MOUNT, timeout=10)
+                heard = tmp_path / "relay.mp3"
+                with IcyListener(relay.listen_url(MOUNT), heard, seconds=8) as listener:
+                    listener.wait_for_title(f"{TITLES[1][0]} — {TITLES[1][1]}", timeout=15)
+                    listener.stop()
+            playing.wait(timeout=30)
+    assert listener.error is None, repr(listener.error)
+    assert listener.audio_bytes > 3 * 128_000 // 8, "the relay passed on less than 3 s of audio"  # cut mid-frame
+    assert silences(heard, min_s=2) == []
