@@ -60,6 +60,10 @@ CHECK_EVERY_S = 2.0  # how often a playing file is checked to still be there (wi
 TITLE_TIMEOUT_S = 5.0  # one title update to Icecast
 TITLE_ATTEMPTS = 3  # just after a (re)connect the mount may not be there yet
 TITLE_RETRY_S = 1.0
+# HLS to the bucket as it is made ([stream] hls_publish, radio/hls_publish.py).
+HLS_SEGMENT_CACHE = "public, max-age=31536000, immutable"  # a segment never changes once made
+HLS_PUBLISH_QUEUE = 200  # uploads waiting; past this, the oldest news is dropped and the next playlist catches up
+HLS_PUBLISH_CLOSE_S = 30.0  # at the night's end, for the last uploads to go
 # `station run` keeps the stream in a process of its own and starts it again when it dies mid-night.
 STREAM_RESTART_S = 0.1  # how often the daemon looks at the stream process (a dead one is back within 2 s)
 STREAM_BACKOFF_S = (0.0, 0.0, 1.0, 5.0, 30.0)  # waits before the 1st, 2nd, ... restart inside STREAM_CALM_S
@@ -244,6 +248,7 @@ class StreamSettings(Typed):
     hls_name: str = Field(default="night.m3u8", pattern=r"^[a-z0-9-]+\.m3u8$")
     hls_segment_s: int = Field(default=6, ge=2, le=30)
     hls_window_s: int = Field(default=60, ge=10, le=3600)  # how much of the night the rolling playlist lists
+    hls_publish: bool = False  # also upload HLS (and live/now.json) to the [publish] bucket as it is made
     mp3_kbps: int = Field(default=128, ge=32, le=320)
     aac_kbps: int = Field(default=96, ge=32, le=320)
     silence_db: float = Field(default=-50.0, ge=-90, le=-20)  # quieter than this is silence

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import json
 import logging
 import re
 import signal
@@ -922,3 +923,63 @@ def test_a_listener_on_a_relay_server_hears_the_night_and_its_titles(station, tm
     assert listener.error is None, repr(listener.error)
     assert listener.audio_bytes > 3 * 128_000 // 8, "the relay passed on less than 3 s of audio"  # cut mid-frame
     assert silences(heard, min_s=2) == []
+
+
+# ---------------------------------------------------------------- listeners at scale: HLS in the bucket
+@pytest.mark.stream
+def test_hls_goes_to_the_bucket_as_it_is_made_with_cdn_cache_headers(station, monkeypatch):
+    import boto3
+
+    from tests.s3 import CREDENTIALS, make_bucket, moto_server
+
+    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_CONFIG_FILE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    for key, value in CREDENTIALS.items():
+        monkeypatch.setenv(key, value)
+    with moto_server() as endpoint:
+        make_bucket(endpoint, "night-owls")
+        with open(station.root / "station.toml", "a") as f:
+            f.write(stream_section() + "hls_publish = true\n")
+            f.write(f'\n[publish]\nbucket = "night-owls"\nendpoint_url = "{endpoint}"\nprefix = "radio"\n')
+        config = station.config
+        night = titled_night(station, seconds=7.0)
+        player = stream.Player(
+            config, stream.outputs_for(config), stream.ShiftedClock(START), running_order=lambda d: night
+        )
+        s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+
+        def listed() -> dict[str, dict]:
+            objects = s3.list_objects_v2(Bucket="night-owls", Prefix="radio/live/").get("Contents", [])
+            return {o["Key"].removeprefix("radio/live/"): o for o in objects}
+
+        with Playing(player, NIGHT) as playing:
+            deadline = time.monotonic() + 12
+            while not any(name.endswith(".ts") for name in listed()):  # while the night plays
+                assert time.monotonic() < deadline, "no segment reached the bucket while the night played"
+                time.sleep(0.2)
+            during = s3.get_object(Bucket="night-owls", Key="radio/live/night.m3u8")
+            during_list = m3u8.loads(during["Body"].read().decode())
+            there = listed()
+            playing.wait(timeout=40)
+        after = listed()
+        final = s3.get_object(Bucket="night-owls", Key="radio/live/night.m3u8")
+        final_list = m3u8.loads(final["Body"].read().decode())
+        segment = s3.head_object(Bucket="night-owls", Key="radio/live/" + final_list.segments[0].uri)
+        now = json.loads(s3.get_object(Bucket="night-owls", Key="radio/live/now.json")["Body"].read())
+
+    # The playlist up during the night: open, naming segments that were already in the bucket.
+    assert not during_list.is_endlist and during_list.segments
+    assert all(seg.uri in there for seg in during_list.segments), (during_list.segments, sorted(there))
+    # A playlist for a few seconds (half a 2 s segment), a segment for a year.
+    assert during["CacheControl"] == "public, max-age=1"
+    assert during["ContentType"] == "application/vnd.apple.mpegurl"
+    assert segment["CacheControl"] == "public, max-age=31536000, immutable"
+    assert segment["ContentType"] == "video/mp2t"
+    # At the night's end the bucket holds what the disk does: the closed playlist and every segment it names.
+    local = (config.site_dir / "live" / "night.m3u8").read_text(encoding="utf-8")
+    assert final_list.is_endlist and final["Body"] is not None
+    assert [seg.uri for seg in final_list.segments] == [seg.uri for seg in m3u8.loads(local).segments]
+    assert all(seg.uri in after for seg in final_list.segments)
+    assert sum(seg.duration for seg in final_list.segments) == pytest.approx(14, abs=1)
+    assert now["on_air"] is False  # now.json went up too: the published site's listen control reads it

@@ -56,11 +56,12 @@ from station.config import (
     TITLE_RETRY_S,
     TITLE_TIMEOUT_S,
     Config,
+    PublishSettings,
     StreamSettings,
 )
 from station.errors import IcecastError, StreamSetupError
 from station.files import write_text
-from station.radio import hls
+from station.radio import hls, hls_publish
 from station.radio.playlist import Night, Slot
 from station.tools import ffmpeg, icecast
 
@@ -272,7 +273,7 @@ class HlsOutput(Output):
 
     name = "HLS"
 
-    def __init__(self, settings: StreamSettings, folder: Path):
+    def __init__(self, settings: StreamSettings, folder: Path, publish: PublishSettings | None = None):
         super().__init__(settings)
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
@@ -282,7 +283,9 @@ class HlsOutput(Output):
         self.playlist = hls.load(self.path, settings.hls_segment_s, window)
         self.lock = threading.Lock()
         self.readers: list[threading.Thread] = []
-        self.on_segment: Callable[[hls.Segment], None] | None = None  # a publisher's hook (segments as made)
+        self.publisher: hls_publish.Publisher | None = None
+        if settings.hls_publish and publish is not None:
+            self.publisher = hls_publish.Publisher(settings, publish, folder)
 
     def command(self) -> list[str]:
         s = self.settings
@@ -334,9 +337,18 @@ class HlsOutput(Output):
         with self.lock:
             self.playlist.add(segment)
             hls.save(self.path, self.playlist)
-            hls.sweep(self.folder, self.playlist.to_delete())
-        if self.on_segment is not None:
-            self.on_segment(segment)
+            gone = self.playlist.to_delete()
+            hls.sweep(self.folder, gone)
+            if self.publisher is not None:  # the segment before the playlist that lists it
+                self.publisher.put(segment.uri)
+                self.publisher.put(self.path.name)
+                for name in gone:
+                    self.publisher.delete(name)
+
+    def also_publish(self, name: str) -> None:
+        """Another file of live/ (now.json) for the bucket, when HLS goes there."""
+        if self.publisher is not None:
+            self.publisher.put(name)
 
     def close(self, ended: bool = False) -> None:
         super().close(ended)
@@ -346,6 +358,10 @@ class HlsOutput(Output):
             with self.lock:
                 self.playlist.close()
                 hls.save(self.path, self.playlist)
+                if self.publisher is not None:
+                    self.publisher.put(self.path.name)
+        if self.publisher is not None:
+            self.publisher.close()
 
 
 def check_outputs(config: Config) -> str | None:
@@ -362,6 +378,11 @@ def check_outputs(config: Config) -> str | None:
             )
     if not s.icecast_url and not s.hls:
         raise StreamSetupError("there is nowhere to send the stream — set [stream] icecast_url, or hls = true")
+    if s.hls_publish and (not s.hls or config.settings.publish is None):
+        raise StreamSetupError(
+            "[stream] hls_publish sends HLS to the bucket, so it needs hls = true and a [publish] table with the "
+            "bucket — add them, or set hls_publish = false"
+        )
     return password
 
 
@@ -374,7 +395,7 @@ def outputs_for(config: Config, site_dir: Path | None = None) -> list[Output]:
         st = config.settings.station
         made.append(IcecastOutput(s, password, st.name, st.description or st.name))
     if s.hls:
-        made.append(HlsOutput(s, (site_dir or config.site_dir) / "live"))
+        made.append(HlsOutput(s, (site_dir or config.site_dir) / "live", config.settings.publish))
     return made
 
 
@@ -651,6 +672,10 @@ class Player:
             write_text(self.live / "now.json", json.dumps(now, ensure_ascii=False, indent=1), hls.PUBLIC_FILE_MODE)
         except OSError as exc:  # a full disk must not stop the night
             log.warning("could not write now.json: %s", exc)
+            return
+        for out in self.outputs:
+            if isinstance(out, HlsOutput):
+                out.also_publish("now.json")
 
 
 def _next_item(order: Night, after_s: float) -> dict[str, Any] | None:
