@@ -820,10 +820,33 @@ def baseline_inputs(config, night: Night) -> tuple[list[str], str]:
     return args, graph
 
 
+def ffmpeg_hls(settings, folder: Path) -> list[str]:
+    """The baseline's HLS: ffmpeg's own muxer writing segments and the playlist, as the player did before it
+    kept the playlist itself (radio/hls.py): the least any HLS output must do."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return [
+        "-c:a",
+        "aac",
+        "-b:a",
+        f"{settings.aac_kbps}k",
+        "-f",
+        "hls",
+        "-hls_time",
+        str(settings.hls_segment_s),
+        "-hls_list_size",
+        str(max(2, settings.hls_window_s // settings.hls_segment_s)),
+        "-hls_flags",
+        "delete_segments+temp_file+program_date_time",
+        "-hls_segment_filename",
+        str(folder / "night-%d.ts"),
+        str(folder / "night.m3u8"),
+    ]
+
+
 def baseline_command(config, night: Night, folder: Path) -> tuple[list[str], Path, Path]:
     settings = config.settings.stream
     mp3 = Mp3FileOutput(settings, folder / "base.mp3")
-    hls = HlsOutput(settings, folder / "base-hls")
+    hls = HlsOutput(settings, folder / "base-hls")  # its folder; the playlist there is ffmpeg's own (ffmpeg_hls)
     args, graph = baseline_inputs(config, night)
     return (
         [
@@ -840,7 +863,7 @@ def baseline_command(config, night: Night, folder: Path) -> tuple[list[str], Pat
             *mp3.command(),
             "-map",
             "[h]",
-            *hls.command(),
+            *ffmpeg_hls(settings, hls.folder),
         ],
         mp3.path,
         hls.folder,
@@ -920,8 +943,10 @@ def where_it_goes(config, night: Night, folder: Path) -> dict:
             [ff, "-hide_banner", "-v", "error", "-nostdin", *args, "-filter_complex", graph, *rate, "pipe:1"],
             stdout=subprocess.PIPE,
         )
-        encoder = subprocess.Popen(
-            [ff, "-hide_banner", "-v", "error", "-nostdin", *rate, "-i", "pipe:0", *enc.command()], stdin=dec.stdout
+        encoder = subprocess.Popen(  # stdout: the HLS encoder's list of segments (the player reads it)
+            [ff, "-hide_banner", "-v", "error", "-nostdin", *rate, "-i", "pipe:0", *enc.command()],
+            stdin=dec.stdout,
+            stdout=subprocess.DEVNULL,
         )
         dec.stdout.close()
         out[name] = reap(encoder)
@@ -934,7 +959,9 @@ def where_it_goes(config, night: Night, folder: Path) -> dict:
         stdout=subprocess.PIPE,
     )
     encoder = subprocess.Popen(
-        [ff, "-hide_banner", "-v", "error", "-nostdin", *rate, "-i", "pipe:0", *command], stdin=dec.stdout
+        [ff, "-hide_banner", "-v", "error", "-nostdin", *rate, "-i", "pipe:0", *command],
+        stdin=dec.stdout,
+        stdout=subprocess.DEVNULL,
     )
     dec.stdout.close()
     out["hls-fast"] = reap(encoder)
@@ -970,7 +997,7 @@ def playout(files, seconds, config, minutes: float, repeat: int) -> None:
                 folder.mkdir()
                 if side == "ours":
                     m = play_ours(config, night, folder)
-                    ok, text = check_outputs(m["mp3"], m["hls"], m["seconds"], m["epoch"])
+                    ok, text = check_outputs(m["mp3"], m["hls"], m["seconds"])
                     ok = (
                         ok
                         and m["reaped"]

@@ -254,6 +254,12 @@ class StreamSettings(Typed):
     silence_db: float = Field(default=-50.0, ge=-90, le=-20)  # quieter than this is silence
     silence_max_s: float = Field(default=5.0, ge=1, le=60)  # silence this long: logged, and standby takes over
     lead_s: float = Field(default=1.0, ge=0.2, le=10)  # how far ahead of the clock audio is sent
+    # Smooth joins: every item fades in and out over fade_ms; one music bed crossfades into the next over
+    # crossfade_s (0: none; like AzuraCast's 2 s), never into or out of speech; a bed goes on under a
+    # following ident or signposting, duck_db quieter, fading out as it ends.
+    fade_ms: int = Field(default=20, ge=0, le=500)
+    crossfade_s: float = Field(default=2.0, ge=0, le=10)
+    duck_db: float = Field(default=-15.0, ge=-60, le=0)
     retry_s: float = Field(default=5.0, ge=0.5, le=300)  # wait before reconnecting a dropped output
     # The daemon (`station run`): every default APScheduler would otherwise choose is set here.
     build_every_min: int = Field(default=5, ge=1, le=1440)  # look for new recordings this often

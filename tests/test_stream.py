@@ -21,6 +21,7 @@ import signal
 import subprocess
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import m3u8
@@ -983,3 +984,85 @@ def test_hls_goes_to_the_bucket_as_it_is_made_with_cdn_cache_headers(station, mo
     assert all(seg.uri in after for seg in final_list.segments)
     assert sum(seg.duration for seg in final_list.segments) == pytest.approx(14, abs=1)
     assert now["on_air"] is False  # now.json went up too: the published site's listen control reads it
+
+
+# ---------------------------------------------------------------- smooth joins
+def joins_night(station) -> Night:
+    """Two music beds (330 Hz, then 550 Hz), an ident (880 Hz), an episode (440 Hz): tones, so each item can
+    be heard apart in the mix."""
+    for name, freq, seconds in (("bed-a", 330, 8), ("bed-b", 550, 10), ("ident", 880, 2), ("talk", 440, 3)):
+        media.tone(station.root / f"{name}.mp3", seconds=seconds, freq=freq)
+    return Night(
+        NIGHT,
+        "test",
+        START,
+        START + dt.timedelta(seconds=12),
+        [
+            Slot(0.0, 4.0, "bed", "Music", "bed-a.mp3", "Talk"),
+            Slot(4.0, 4.0, "bed", "Music", "bed-b.mp3", "Talk"),
+            Slot(8.0, 2.0, "ident", "Station ident", "ident.mp3", "Talk"),
+            Slot(10.0, 2.0, "episode", "Talk", "talk.mp3", "Talk"),
+        ],
+        fallback=[],
+    )
+
+
+def level_db(samples, at_s: float, freq: float, window_s: float = 0.1) -> float:
+    """The level of one frequency around `at_s` (a 100 ms window), in dB of full scale."""
+    import numpy as np
+
+    a, b = round((at_s - window_s / 2) * 44100), round((at_s + window_s / 2) * 44100)
+    x = samples[a:b]
+    t = np.arange(len(x)) / 44100
+    amplitude = 2 * abs(np.dot(x, np.exp(-2j * np.pi * freq * t))) / len(x)
+    return 20 * np.log10(max(amplitude, 1e-9))
+
+
+def test_only_a_bed_goes_on_under_what_follows(station):
+    night = joins_night(station)
+    player = stream.Player(station.config, [], stream.ShiftedClock(START))
+    bed_a, bed_b, ident, talk = night.slots
+    assert player._under(night, bed_a) is bed_b  # crossfade
+    assert player._under(night, bed_b) is ident  # ducked under it
+    assert player._under(night, ident) is None and player._under(night, talk) is None
+    into_talk = Night(NIGHT, "t", START, START + dt.timedelta(seconds=6), [bed_a, replace(talk, start_s=4.0)])
+    assert player._under(into_talk, bed_a) is None  # never across speech
+    night.crossfades = {"Talk": 0.0}  # a block that asks for none (schedule: crossfade_s: 0)
+    assert player._under(night, bed_a) is None
+    assert Night.from_json(night.to_json()).crossfades == {"Talk": 0.0}
+
+
+@pytest.mark.stream
+def test_beds_crossfade_and_duck_under_an_ident_on_the_running_order_s_clock(station):
+    import numpy as np
+
+    with open(station.root / "station.toml", "a") as f:
+        f.write(stream_section())
+    config = station.config
+    assert (config.settings.stream.crossfade_s, config.settings.stream.duck_db) == (2.0, -15.0)
+    night = joins_night(station)
+    player = stream.Player(
+        config, stream.outputs_for(config), stream.ShiftedClock(START), running_order=lambda d: night
+    )
+    with Playing(player, NIGHT) as playing:
+        report = playing.wait(timeout=40)
+    assert report.standby == [] and report.seconds == pytest.approx(12, abs=0.05)
+    playlist = config.site_dir / "live" / "night.m3u8"
+    pcm = subprocess.run(
+        [ffmpeg.executable(), "-v", "error", "-i", str(playlist), "-f", "s16le", "-ac", "1", "-ar", "44100", "-"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    x = np.frombuffer(pcm, dtype="<i2").astype(np.float64) / 32768
+    full_a, full_b = level_db(x, 3.0, 330), level_db(x, 7.0, 550)
+    assert level_db(x, 3.0, 550) < full_b - 40  # before 4 s: the first bed alone
+    assert level_db(x, 3.8, 550) < full_b - 30  # ... to the running order's second
+    for t in (4.5, 5.0, 5.5):  # 4-6 s: both, one coming in as the other goes out
+        assert level_db(x, t, 330) > full_a - 20 and level_db(x, t, 550) > full_b - 20, t
+    assert level_db(x, 5.0, 330) == pytest.approx(full_a - 3, abs=2)  # equal power at the middle
+    assert level_db(x, 5.0, 550) == pytest.approx(full_b - 3, abs=2)
+    assert level_db(x, 6.5, 330) < full_a - 40  # the first bed has gone
+    # Under the ident (8-10 s): the second bed goes on, 15 dB down; after it, gone before the episode.
+    assert level_db(x, 9.0, 880) > level_db(x, 9.0, 550) + 6
+    assert level_db(x, 9.0, 550) == pytest.approx(full_b - 15, abs=3)
+    assert level_db(x, 10.5, 550) < full_b - 40 and level_db(x, 10.5, 440) > full_b - 6

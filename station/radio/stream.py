@@ -69,6 +69,7 @@ RATE = 44100
 CHANNELS = 2
 FRAME_BYTES = 2 * CHANNELS  # s16le
 CHUNK_FRAMES = RATE // 10  # 100 ms: the pacing and silence-detection step
+DUCK_S = 0.4  # a bed under an ident or signposting goes down, and out at its end, over this long
 ENDED = "it ended before its slot did"
 WITHDRAWN = "it was withdrawn after the night was put together"
 UNCHECKED = "its withdrawal could not be checked"
@@ -429,6 +430,8 @@ class Player:
         self.stopping = threading.Event()
         self.report = Report()
         self._turn = 0
+        self._overlap: _Overlap | None = None
+        self._crossfade = self.settings.crossfade_s
         self.live = config.site_dir / "live"
         self.station_name = config.settings.station.name
 
@@ -481,6 +484,7 @@ class Player:
                     {"on_air": False, "night": night.isoformat(), "ended": order.clock(order.length_s).isoformat()}
                 )
         finally:
+            self._drop_overlap()
             for out in self.outputs:
                 out.close(ended)
         return self.report
@@ -503,11 +507,59 @@ class Player:
                 end,
                 watch=slot.guid is not None,
                 on_air=lambda: self._on_air(order, label, slot, end),
+                then=self._under(order, slot),
             )
         if why is not None and self.position < end - 0.001:
             log.warning("%s: %s — standby plays until %s", label, why, f"{order.clock(end):%H:%M:%S}")
             self.report.standby.append((label, why))
             self._standby(order, end)
+
+    def _under(self, order: Night, slot: Slot) -> Slot | None:
+        """The next slot, when this one is a music bed that goes on into it: a crossfade into another bed, or
+        ducked under an ident or signposting. Never into or out of speech (an episode, an announcement)."""
+        if slot.kind != "bed" or self._crossfade_s(order, slot) <= 0:
+            return None
+        index = order.at(slot.end_s)
+        after = order.slots[index] if index is not None else None
+        if after is None or abs(after.start_s - slot.end_s) > 0.001 or after.kind not in ("bed", "ident", "signpost"):
+            return None
+        self._crossfade = self._crossfade_s(order, slot)
+        return after
+
+    def _crossfade_s(self, order: Night, slot: Slot) -> float:
+        """The block's own `crossfade_s` (schedule), else [stream] crossfade_s."""
+        return order.crossfades.get(slot.block, self.settings.crossfade_s)
+
+    def _drop_overlap(self) -> None:
+        if self._overlap is not None:
+            self._overlap.close()
+            self._overlap = None
+
+    def _join(self, pcm: bytes, frames: int, start: int, end: int) -> bytes:
+        """Fades and overlaps for audio about to be sent from frame `self.frames` on: the item (decoded from
+        frame `start`, cut at frame `end`) fades in and out over `fade_ms`, and the bed before it (an
+        `_Overlap`) is mixed in. Gains are worked out per frame of the night, so every join falls on the
+        running order's clock to the sample."""
+        f0 = self.frames
+        fade = round(self.settings.fade_ms * RATE / 1000)
+        overlap = self._overlap
+        edges = fade and (f0 < start + fade or f0 + frames > end - fade)
+        if overlap is None and not edges:
+            return pcm
+        at = np.arange(f0, f0 + frames, dtype=np.float64)
+        gain = np.ones(frames)
+        if fade:
+            gain *= np.clip((at - start + 1) / fade, 0.0, 1.0) * np.clip((end - at) / fade, 0.0, 1.0)
+        x = np.frombuffer(pcm, dtype="<i2").astype(np.float32).reshape(-1, CHANNELS)
+        if overlap is not None:
+            if overlap.crossfade:  # this bed comes in as the last goes out: equal power
+                gain *= np.sin(np.pi / 2 * np.clip((at - overlap.start) / overlap.length, 0.0, 1.0))
+            x = x * gain[:, None].astype(np.float32) + overlap.mix(at)
+            if overlap.done(f0 + frames):
+                self._drop_overlap()
+        else:
+            x = x * gain[:, None].astype(np.float32)
+        return np.clip(x, -32768, 32767).astype("<i2").tobytes()
 
     def _withdrawal(self, guid: str, label: str) -> str | None:
         """Why this episode must not air, if it must not. When the check itself fails, the episode is kept off
@@ -548,17 +600,28 @@ class Player:
             self._decode(None, 0.0, end, watch=False)
 
     def _decode(
-        self, path: Path | None, seek_s: float, end: float, watch: bool, on_air: Callable[[], None] | None = None
+        self,
+        path: Path | None,
+        seek_s: float,
+        end: float,
+        watch: bool,
+        on_air: Callable[[], None] | None = None,
+        then: Slot | None = None,
     ) -> str | None:
         """Send `path` from `seek_s` until the night's position reaches `end`; None if it all played,
         else why it stopped early (the position is where it stopped). `on_air` is called with the first
         audio actually sent (the title, now.json), so an item that never airs never shows its title.
 
         Decoding runs `silence_max_s` (and a little) ahead of what is sent: a stretch of silence that long
-        is seen whole before any of it airs, and standby takes over where it begins."""
+        is seen whole before any of it airs, and standby takes over where it begins.
+
+        `then`: the slot this one (a music bed) goes on into; when it played to its end, its decoder is kept
+        as an `_Overlap` and mixed under that slot (`_join`)."""
         want = self._frames_until(end)
         if want <= 0:
             return None
+        start_frame, end_frame = self.frames, self.frames + want
+        fade_to = end_frame if then is None else end_frame + 10 * RATE  # a bed going on under the next: no fade out
         # The last resort is a soft tone, well above what counts as silence (sine's own peak is -18 dBFS).
         tone_db = min(-12.0, self.settings.silence_db + 15 + 18)
         proc = (
@@ -613,6 +676,7 @@ class Player:
                 pcm, _ = ahead.popleft()
                 frames = len(pcm) // FRAME_BYTES
                 buffered -= frames
+                pcm = self._join(pcm, frames, start_frame, fade_to)
                 if on_air is not None:
                     on_air()
                     on_air = None
@@ -623,11 +687,18 @@ class Player:
                         why = "it was withdrawn while playing"
                         break
         finally:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-            if proc.stdout is not None:
-                proc.stdout.close()
+            if then is not None and why is None and not self.stopping.is_set() and self.frames == end_frame:
+                self._drop_overlap()
+                s = self.settings
+                crossfade = then.kind == "bed"
+                length = round((self._crossfade if crossfade else then.duration_s) * RATE)
+                self._overlap = _Overlap(proc, self.frames, length, crossfade, 10 ** (s.duck_db / 20))
+            else:
+                if proc.poll() is None:
+                    proc.kill()
+                proc.wait()
+                if proc.stdout is not None:
+                    proc.stdout.close()
         return why
 
     def _frames_until(self, end: float) -> int:
@@ -688,6 +759,45 @@ def _next_item(order: Night, after_s: float) -> dict[str, Any] | None:
                 "start": order.clock(slot.start_s).isoformat(timespec="seconds"),
             }
     return None
+
+
+class _Overlap:
+    """A music bed going on past its slot, under what follows: its decoder, still running, read as the next
+    item's audio is sent. `crossfade`: out over `length` frames (equal power) as the next bed comes in;
+    else ducked under an ident or signposting (down to `duck` over DUCK_S, out over its last DUCK_S)."""
+
+    def __init__(self, proc: ffmpeg.Process, start: int, length: int, crossfade: bool, duck: float):
+        self.proc, self.start, self.length, self.crossfade, self.duck = proc, start, max(1, length), crossfade, duck
+        self.ended = False
+
+    def mix(self, at: np.ndarray) -> np.ndarray:
+        """This bed's audio for the night's frames `at`, its gain applied, as float32 frames."""
+        n = len(at)
+        pcm = b"" if self.ended else _read(self.proc.stdout, n * FRAME_BYTES)
+        if len(pcm) < n * FRAME_BYTES:
+            self.ended = True  # the file ran out: the rest is quiet
+            pcm = pcm[: len(pcm) // FRAME_BYTES * FRAME_BYTES] + bytes(
+                n * FRAME_BYTES - len(pcm) // FRAME_BYTES * FRAME_BYTES
+            )
+        x = np.frombuffer(pcm, dtype="<i2").astype(np.float32).reshape(-1, CHANNELS)
+        t = (at - self.start) / self.length
+        if self.crossfade:
+            gain = np.cos(np.pi / 2 * np.clip(t, 0.0, 1.0))
+        else:
+            ramp = DUCK_S * RATE / self.length
+            down = self.duck + (1 - self.duck) * np.clip(1 - t / ramp, 0.0, 1.0)
+            gain = down * np.clip((1 - t) / ramp, 0.0, 1.0)
+        return x * gain[:, None].astype(np.float32)
+
+    def done(self, frame: int) -> bool:
+        return self.ended or frame >= self.start + self.length
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
 
 
 class _Tail:
