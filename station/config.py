@@ -51,6 +51,8 @@ S3_PARTS_AT_ONCE = 4
 # The night's playout (radio/stream.py, tools/icecast.py); a dropped output waits [stream] retry_s.
 OUTPUT_BACKLOG_S = 5.0  # audio queued for one output; past this that output loses audio, the others do not
 OUTPUT_CLOSE_S = 30.0  # an output's writer, at the end of the night, before it is left behind
+OUTPUT_QUICK_S = 2.0  # an encoder that fails this soon after it started is tried again in a quarter of this
+OUTPUT_QUICK_TRIES = 4  # ... this many times running, before retry_s
 ENCODER_EXIT_S = 20.0  # an encoder given its last audio, before it is stopped
 ENCODER_REASON_S = 2.0  # a dropped encoder, to exit and say why, before it is stopped
 DECODER_EXIT_S = 5.0  # a decoder whose audio has ended, to exit with its status

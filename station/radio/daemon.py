@@ -249,12 +249,17 @@ class Daemon:
         def play():
             try:
                 report = player.play(night)
-                log.info(
-                    "the night of %s ended: %.0f s played, standby took over %d time(s)",
-                    night,
-                    report.seconds,
-                    len(report.standby),
-                )
+                if isinstance(player, StreamProcess):  # its own log (stream.log) says what it played
+                    log.info(
+                        "the night of %s ended; the stream process was restarted %d time(s)", night, player.restarts
+                    )
+                else:
+                    log.info(
+                        "the night of %s ended: %.0f s played, standby took over %d time(s)",
+                        night,
+                        report.seconds,
+                        len(report.standby),
+                    )
             except Exception:
                 log.exception("the stream stopped with an error")
 
@@ -278,23 +283,26 @@ def _default_player(daemon: Daemon) -> Playout:
 
 
 class StreamProcess:
-    """`station stream` in a process of its own, started again within `STREAM_RESTART_S` when it dies before the
-    night has ended (killed, out of memory, a bug): it joins the night where the clock says, and HLS goes on in
-    the same playlist. Restarts that come thick and fast wait longer each time (`STREAM_BACKOFF_S`)."""
+    """`station stream` in a process of its own, started again when it dies before the night has ended (killed,
+    out of memory, a bug): the new one joins the night where the clock says, and HLS goes on in the same
+    playlist. A spare waits beside it, already loaded (Python, the libraries, the settings), so the stream is
+    back within a second or so, not after a cold start; restarts that come thick and fast wait longer each
+    time (`STREAM_BACKOFF_S`)."""
 
     def __init__(self, config: Config, clock: Any):
         self.config, self.clock = config, clock
         self.process: ffmpeg.Process | None = None
+        self.spare: ffmpeg.Process | None = None
         self.stopping = threading.Event()
         self.restarts = 0
 
-    def command(self) -> list[str]:
+    def command(self, spare: bool = False) -> list[str]:
         from station.radio.stream import ShiftedClock
 
         command = ["stream", "--station", str(self.config.root)]
         if isinstance(self.clock, ShiftedClock):  # a rehearsal: the process keeps the daemon's clock
-            command += ["--pretend", self.clock.now().isoformat()]
-        return command
+            command += ["--pretend", self.clock.now().isoformat(), "--pretend-since", f"{time.time():.6f}"]
+        return command + (["--wait-for-go"] if spare else [])
 
     def play(self, night: Any) -> Any:
         from station.radio.stream import Report
@@ -302,8 +310,10 @@ class StreamProcess:
         report = Report(night=night)
         started = time.monotonic()
         quick = 0  # restarts since the stream last ran calmly for STREAM_CALM_S
+        self.process = ffmpeg.station_command(self.command())
         while not self.stopping.is_set():
-            self.process = ffmpeg.station_command(self.command())
+            if self.spare is None or self.spare.poll() is not None:
+                self.spare = ffmpeg.station_command(self.command(spare=True), stdin_pipe=True)
             while self.process.poll() is None and not self.stopping.wait(STREAM_RESTART_S):
                 pass
             if self.stopping.is_set():
@@ -322,13 +332,35 @@ class StreamProcess:
             if self.stopping.wait(wait):
                 break
             started = time.monotonic()
+            self.process = self._go() or ffmpeg.station_command(self.command())
         self._end()
         return report
+
+    def _go(self) -> ffmpeg.Process | None:
+        """The spare, told to start; None when there is none ready (it died: a cold start instead)."""
+        spare, self.spare = self.spare, None
+        if spare is None or spare.poll() is not None or spare.stdin is None:
+            return None
+        try:
+            spare.stdin.write(b"go\n")
+            spare.stdin.flush()
+        except OSError:
+            return None
+        return spare
 
     def stop(self) -> None:
         self.stopping.set()
 
     def _end(self) -> None:
+        spare, self.spare = self.spare, None
+        if spare is not None and spare.stdin is not None:
+            with contextlib.suppress(OSError):
+                spare.stdin.close()  # a spare told nothing exits
+            try:
+                spare.wait(timeout=STREAM_STOP_S)
+            except ffmpeg.StillRunning:
+                spare.kill()
+                spare.wait()
         process = self.process
         if process is None or process.poll() is not None:
             return

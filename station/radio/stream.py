@@ -50,6 +50,8 @@ from station.config import (
     ENCODER_REASON_S,
     OUTPUT_BACKLOG_S,
     OUTPUT_CLOSE_S,
+    OUTPUT_QUICK_S,
+    OUTPUT_QUICK_TRIES,
     SHORT_END_S,
     STDERR_DRAIN_S,
     TITLE_ATTEMPTS,
@@ -149,7 +151,8 @@ class Output:
         return process
 
     def _pump(self) -> None:
-        retry_at = 0.0
+        retry_at = spawned_at = 0.0
+        quick = 0
         while not self.closing:
             pcm = self.queue.get()
             if pcm is None:
@@ -159,6 +162,7 @@ class Output:
                     self.dropped_s += len(pcm) / (RATE * FRAME_BYTES)
                     continue
                 self.process = self._spawn()
+                spawned_at = time.monotonic()
             process = self.process
             try:
                 assert process.stdin is not None  # the encoder is made with a pipe to it
@@ -169,7 +173,12 @@ class Output:
                 log.warning("%s dropped (%s); reconnecting in %.0f s", self.name, reason, self.settings.retry_s)
                 self.process = None
                 self.restarts += 1
-                retry_at = time.monotonic() + self.settings.retry_s
+                # Refused at once (a restarted stream whose old source has not quite left the mount): soon again.
+                soon = time.monotonic() - spawned_at < OUTPUT_QUICK_S and quick < OUTPUT_QUICK_TRIES
+                quick = quick + 1 if soon else 0
+                retry_at = time.monotonic() + (
+                    min(OUTPUT_QUICK_S / 4, self.settings.retry_s) if soon else self.settings.retry_s
+                )
         if self.process is not None:
             try:
                 if self.process.stdin is not None:
@@ -691,7 +700,8 @@ class Player:
                 self._drop_overlap()
                 s = self.settings
                 crossfade = then.kind == "bed"
-                length = round((self._crossfade if crossfade else then.duration_s) * RATE)
+                # Never longer than what follows: the overlap ends with it, before any speech.
+                length = round((min(self._crossfade, then.duration_s) if crossfade else then.duration_s) * RATE)
                 self._overlap = _Overlap(proc, self.frames, length, crossfade, 10 ** (s.duck_db / 20))
             else:
                 if proc.poll() is None:

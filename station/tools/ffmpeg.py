@@ -453,10 +453,13 @@ def _pcm_out(source: list[str], rate: int, channels: int) -> Process:
     )
 
 
-def station_command(args: list[str]) -> Process:
+def station_command(args: list[str], stdin_pipe: bool = False) -> Process:
     """The station's own command (`python -m station <args>`) as a process of its own, sharing this one's
-    terminal: how `station run` keeps the stream apart, to start it again if it dies. Here because this module
-    is the one that starts processes."""
+    terminal: how `station run` keeps the stream apart, to start it again if it dies. `stdin_pipe`: its stdin
+    is a pipe from here (a spare waiting for the word). Here because this module is the one that starts
+    processes."""
     import sys
 
-    return subprocess.Popen([sys.executable, "-m", "station", *args], stdin=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "-m", "station", *args], stdin=subprocess.PIPE if stdin_pipe else subprocess.DEVNULL
+    )
