@@ -781,13 +781,16 @@ def cpu_now() -> tuple[float, float, float]:
     return s.ru_utime + s.ru_stime, c.ru_utime + c.ru_stime, time.perf_counter()
 
 
-def play_ours(config, night: Night, folder: Path) -> dict:
+def play_ours(config, night: Night, folder: Path, joins: bool = True) -> dict:
+    """`joins` False: the player with no fades, crossfades or ducking (fade_ms 0, crossfade_s 0)."""
     settings = config.settings.stream
     mp3 = Mp3FileOutput(settings, folder / "ours.mp3")
     hls = HlsOutput(settings, folder / "ours-hls")
     outputs = [mp3, hls]
     clock = VirtualClock(night.start, outputs)
     player = Player(config, outputs, clock, running_order=lambda _: night)
+    if not joins:
+        player.settings = settings.model_copy(update={"fade_ms": 0, "crossfade_s": 0.0})
     epoch = time.time()
     s0, c0, w0 = cpu_now()
     report = player.play(night.night)
@@ -820,10 +823,33 @@ def baseline_inputs(config, night: Night) -> tuple[list[str], str]:
     return args, graph
 
 
+def ffmpeg_hls(settings, folder: Path) -> list[str]:
+    """The baseline's HLS: ffmpeg's own muxer writing segments and the playlist, as the player did before it
+    kept the playlist itself (radio/hls.py): the least any HLS output must do."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return [
+        "-c:a",
+        "aac",
+        "-b:a",
+        f"{settings.aac_kbps}k",
+        "-f",
+        "hls",
+        "-hls_time",
+        str(settings.hls_segment_s),
+        "-hls_list_size",
+        str(max(2, settings.hls_window_s // settings.hls_segment_s)),
+        "-hls_flags",
+        "delete_segments+temp_file+program_date_time",
+        "-hls_segment_filename",
+        str(folder / "night-%d.ts"),
+        str(folder / "night.m3u8"),
+    ]
+
+
 def baseline_command(config, night: Night, folder: Path) -> tuple[list[str], Path, Path]:
     settings = config.settings.stream
     mp3 = Mp3FileOutput(settings, folder / "base.mp3")
-    hls = HlsOutput(settings, folder / "base-hls")
+    hls = HlsOutput(settings, folder / "base-hls")  # its folder; the playlist there is ffmpeg's own (ffmpeg_hls)
     args, graph = baseline_inputs(config, night)
     return (
         [
@@ -840,7 +866,7 @@ def baseline_command(config, night: Night, folder: Path) -> tuple[list[str], Pat
             *mp3.command(),
             "-map",
             "[h]",
-            *hls.command(),
+            *ffmpeg_hls(settings, hls.folder),
         ],
         mp3.path,
         hls.folder,
@@ -920,8 +946,10 @@ def where_it_goes(config, night: Night, folder: Path) -> dict:
             [ff, "-hide_banner", "-v", "error", "-nostdin", *args, "-filter_complex", graph, *rate, "pipe:1"],
             stdout=subprocess.PIPE,
         )
-        encoder = subprocess.Popen(
-            [ff, "-hide_banner", "-v", "error", "-nostdin", *rate, "-i", "pipe:0", *enc.command()], stdin=dec.stdout
+        encoder = subprocess.Popen(  # stdout: the HLS encoder's list of segments (the player reads it)
+            [ff, "-hide_banner", "-v", "error", "-nostdin", *rate, "-i", "pipe:0", *enc.command()],
+            stdin=dec.stdout,
+            stdout=subprocess.DEVNULL,
         )
         dec.stdout.close()
         out[name] = reap(encoder)
@@ -934,7 +962,9 @@ def where_it_goes(config, night: Night, folder: Path) -> dict:
         stdout=subprocess.PIPE,
     )
     encoder = subprocess.Popen(
-        [ff, "-hide_banner", "-v", "error", "-nostdin", *rate, "-i", "pipe:0", *command], stdin=dec.stdout
+        [ff, "-hide_banner", "-v", "error", "-nostdin", *rate, "-i", "pipe:0", *command],
+        stdin=dec.stdout,
+        stdout=subprocess.DEVNULL,
     )
     dec.stdout.close()
     out["hls-fast"] = reap(encoder)
@@ -962,15 +992,16 @@ def playout(files, seconds, config, minutes: float, repeat: int) -> None:
         f"{'run':>4} {'side':>9} {'CPU s':>7} {'self':>7} {'children':>9} {'wall s':>7} {'CPU/h s':>8} "
         f"{'x real':>7}  checks"
     )
-    ours, base = [], []
+    ours, base, plain = [], [], []
     with tempfile.TemporaryDirectory(dir=OUT) as tmp:
         for r in range(repeat):
-            for side in ("ours", "baseline") if r % 2 == 0 else ("baseline", "ours"):
+            sides = ("ours", "no-joins", "baseline")
+            for side in sides if r % 2 == 0 else sides[::-1]:
                 folder = Path(tmp) / f"{side}-{r}"
                 folder.mkdir()
-                if side == "ours":
-                    m = play_ours(config, night, folder)
-                    ok, text = check_outputs(m["mp3"], m["hls"], m["seconds"], m["epoch"])
+                if side in ("ours", "no-joins"):
+                    m = play_ours(config, night, folder, joins=side == "ours")
+                    ok, text = check_outputs(m["mp3"], m["hls"], m["seconds"])
                     ok = (
                         ok
                         and m["reaped"]
@@ -984,7 +1015,7 @@ def playout(files, seconds, config, minutes: float, repeat: int) -> None:
                         f"dropped {m['dropped']:.1f} s, restarts {m['restarts']}, encoders reaped "
                         f"{m['reaped']}, clock held {m['held']}x; " + text
                     )
-                    ours.append(m)
+                    (ours if side == "ours" else plain).append(m)
                 else:
                     m = play_baseline(config, night, folder)
                     ok, text = check_outputs(m["mp3"], m["hls"], length)
@@ -1007,6 +1038,12 @@ def playout(files, seconds, config, minutes: float, repeat: int) -> None:
             f"CPU seconds per hour of audio: ours {cpu(bo) / hours:.1f} ({cpu(bo) / length:.4f} of real time, "
             f"{cpu(bo) / length * 100:.2f} % of a core), baseline {cpu(bb) / hours:.1f} ({cpu(bb) / length:.4f}); "
             f"ratio ours/baseline = {cpu(bo) / cpu(bb):.2f}"
+        )
+        bp = min(plain, key=cpu)
+        print(
+            f"joins (fades, crossfades, ducking): ours {cpu(bo) / hours:.1f} CPU s per hour of audio, with none "
+            f"{cpu(bp) / hours:.1f}; ratio with/without = {cpu(bo) / cpu(bp):.3f} (Python alone "
+            f"{bo['self'] / hours:.1f} / {bp['self'] / hours:.1f})"
         )
         print(
             f"wall: ours {length / bo['wall']:.0f}x real time on {os.cpu_count()} CPUs, baseline "

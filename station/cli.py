@@ -476,10 +476,14 @@ def stream(
         ),
     ] = None,
     verbose: Verbose = False,
+    # For `station run` only: when the --pretend time was taken (epoch seconds), so a rehearsal's clock is
+    # right however long this process took to start; and a spare that waits, loaded, for a line on stdin.
+    pretend_since: Annotated[float | None, typer.Option("--pretend-since", hidden=True)] = None,
+    wait_for_go: Annotated[bool, typer.Option("--wait-for-go", hidden=True)] = False,
 ) -> None:
     """Play the night on air now (or wait for the next) to Icecast and HLS, until its window ends."""
     import logging
-    from datetime import datetime
+    from datetime import datetime, timedelta
 
     from station.radio import nights
     from station.radio import schedule as schedule_mod
@@ -496,7 +500,20 @@ def stream(
         if at is None or at.tzinfo is None:
             err.print(f"“{pretend}” is not a date and time with its zone — write it like 2026-12-24T21:59:30+00:00.")
             raise typer.Exit(2)
+        if pretend_since is not None:
+            import time
+
+            at += timedelta(seconds=time.time() - pretend_since)
         clock = stream_mod.ShiftedClock(at)
+    if wait_for_go:  # a spare: everything is loaded; `station run` says when the stream it stands behind died
+        import importlib
+        import sys
+
+        if config.settings.stream.hls_publish:  # boto3 takes a while to load: loaded before it is needed
+            importlib.import_module("station.tools.s3")
+        if not sys.stdin.readline():
+            raise typer.Exit(0)  # let go: the night ended, or the daemon stopped
+        config = _config(station, verbose)  # station.toml as it is now
     schedules = schedule_mod.load(config)
     if any(p.is_error for p in schedules.problems) or not schedules.exists:
         _problems(
@@ -618,7 +635,7 @@ def serve(
         raise typer.Exit(1)
     out.print(f"Previewing {config.rel(config.site_dir)}/ at http://{host}:{port}/ — press Ctrl-C to stop.")
     try:
-        serve_mod.serve(config.site_dir, host, port)
+        serve_mod.serve(config.site_dir, host, port, listen_url=config.settings.stream.listen_url)
     except OSError as exc:
         err.print(f"Cannot listen on {host}:{port} ({exc.strerror}) — try another port with --port.")
         raise typer.Exit(2) from None

@@ -51,6 +51,8 @@ S3_PARTS_AT_ONCE = 4
 # The night's playout (radio/stream.py, tools/icecast.py); a dropped output waits [stream] retry_s.
 OUTPUT_BACKLOG_S = 5.0  # audio queued for one output; past this that output loses audio, the others do not
 OUTPUT_CLOSE_S = 30.0  # an output's writer, at the end of the night, before it is left behind
+OUTPUT_QUICK_S = 2.0  # an encoder that fails this soon after it started is tried again in a quarter of this
+OUTPUT_QUICK_TRIES = 4  # ... this many times running, before retry_s
 ENCODER_EXIT_S = 20.0  # an encoder given its last audio, before it is stopped
 ENCODER_REASON_S = 2.0  # a dropped encoder, to exit and say why, before it is stopped
 DECODER_EXIT_S = 5.0  # a decoder whose audio has ended, to exit with its status
@@ -60,6 +62,15 @@ CHECK_EVERY_S = 2.0  # how often a playing file is checked to still be there (wi
 TITLE_TIMEOUT_S = 5.0  # one title update to Icecast
 TITLE_ATTEMPTS = 3  # just after a (re)connect the mount may not be there yet
 TITLE_RETRY_S = 1.0
+# HLS to the bucket as it is made ([stream] hls_publish, radio/hls_publish.py).
+HLS_SEGMENT_CACHE = "public, max-age=31536000, immutable"  # a segment never changes once made
+HLS_PUBLISH_QUEUE = 200  # uploads waiting; past this, the oldest news is dropped and the next playlist catches up
+HLS_PUBLISH_CLOSE_S = 30.0  # at the night's end, for the last uploads to go
+# `station run` keeps the stream in a process of its own and starts it again when it dies mid-night.
+STREAM_RESTART_S = 0.1  # how often the daemon looks at the stream process (a dead one is back within 2 s)
+STREAM_BACKOFF_S = (0.0, 0.0, 1.0, 5.0, 30.0)  # waits before the 1st, 2nd, ... restart inside STREAM_CALM_S
+STREAM_CALM_S = 300.0  # a stream that ran this long since its last start has its restarts counted afresh
+STREAM_STOP_S = 30.0  # a stream process asked to stop, to finish the night's files, before it is killed
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
@@ -239,11 +250,18 @@ class StreamSettings(Typed):
     hls_name: str = Field(default="night.m3u8", pattern=r"^[a-z0-9-]+\.m3u8$")
     hls_segment_s: int = Field(default=6, ge=2, le=30)
     hls_window_s: int = Field(default=60, ge=10, le=3600)  # how much of the night the rolling playlist lists
+    hls_publish: bool = False  # also upload HLS (and live/now.json) to the [publish] bucket as it is made
     mp3_kbps: int = Field(default=128, ge=32, le=320)
     aac_kbps: int = Field(default=96, ge=32, le=320)
     silence_db: float = Field(default=-50.0, ge=-90, le=-20)  # quieter than this is silence
     silence_max_s: float = Field(default=5.0, ge=1, le=60)  # silence this long: logged, and standby takes over
     lead_s: float = Field(default=1.0, ge=0.2, le=10)  # how far ahead of the clock audio is sent
+    # Smooth joins: every item fades in and out over fade_ms; one music bed crossfades into the next over
+    # crossfade_s (0: none; like AzuraCast's 2 s), never into or out of speech; a bed goes on under a
+    # following ident or signposting, duck_db quieter, fading out as it ends.
+    fade_ms: int = Field(default=20, ge=0, le=500)
+    crossfade_s: float = Field(default=2.0, ge=0, le=10)
+    duck_db: float = Field(default=-15.0, ge=-60, le=0)
     retry_s: float = Field(default=5.0, ge=0.5, le=300)  # wait before reconnecting a dropped output
     # The daemon (`station run`): every default APScheduler would otherwise choose is set here.
     build_every_min: int = Field(default=5, ge=1, le=1440)  # look for new recordings this often

@@ -4,7 +4,7 @@ Import what a test needs (`from tests.browser import chromium, page, served, ...
 
   chromium              session fixture: one headless browser for the whole run
   page                  fixture: a fresh page whose requests and console are recorded
-  served(folder)        the preview server on a free loopback port, as a base URL
+  served(folder, listen_url=None)  the preview server on a free loopback port, as a base URL
   open_page(browser)    what the `page` fixture does, for a test that wants several
   page_log(page)        what a page asked for and said: requests, failures, console
   offsite_requests()    the requests that left the site
@@ -78,12 +78,13 @@ def chromium() -> Iterator[Browser]:
 
 
 @contextlib.contextmanager
-def served(directory: Path, log=None) -> Iterator[str]:
+def served(directory: Path, log=None, listen_url: str | None = None) -> Iterator[str]:
     """Serve `directory` on 127.0.0.1 (a free port) in a thread; yield its base URL, ending in /.
 
-    `log` gets the server's request lines; by default they are dropped.
+    `log` gets the server's request lines; by default they are dropped. `listen_url`: the station's Icecast
+    mount, which the policy then lets <audio> play.
     """
-    server = make_server(directory, "127.0.0.1", 0, log=log)
+    server = make_server(directory, "127.0.0.1", 0, log=log, listen_url=listen_url)
     # a short poll, because shutdown() waits for it
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()

@@ -6,8 +6,9 @@ Nothing is faked: the server is /usr/bin/icecast2 with a generated config, the
 listener speaks HTTP + ICY metadata over a real socket.
 
   icecast_available()            is Debian's icecast2 installed (/usr/bin/icecast2)?
-  Icecast(folder=None, *, burst_size=65535, start_timeout=10.0)
-                                 context manager: one icecast2 on a free 127.0.0.1 port
+  Icecast(folder=None, *, burst_size=65535, start_timeout=10.0, mounts=None, extra="")
+                                 context manager: one icecast2 on a free 127.0.0.1 port; `mounts`
+                                 sets <mount> options ({"/night.mp3": {"charset": "UTF-8"}})
     .start() / .stop()           what `with` does, for callers that want them apart
     .host .port .source_password .admin_password .base_url
     .source_url(mount)           icecast://source:<pw>@127.0.0.1:<port>/night.mp3 (for ffmpeg)
@@ -102,8 +103,19 @@ class Icecast:
 
     host = HOST
 
-    def __init__(self, folder: Path | None = None, *, burst_size: int = 65535, start_timeout: float = 10.0):
+    def __init__(
+        self,
+        folder: Path | None = None,
+        *,
+        burst_size: int = 65535,
+        start_timeout: float = 10.0,
+        mounts: dict[str, dict[str, str]] | None = None,
+        extra: str = "",
+    ):
         self.folder = Path(folder) if folder is not None else None
+        # Per-mount settings, e.g. {"/night.mp3": {"charset": "UTF-8"}}: one <mount> each.
+        self.mount_settings = mounts or {}
+        self.extra = extra  # more XML inside <icecast> (a relay, an <authentication> block for a mount)
         # A new listener is first sent up to burst_size bytes of audio the
         # server already holds (~4 s at 128 kb/s), like Debian's default;
         # 0 puts a listener straight at the live edge.
@@ -303,8 +315,15 @@ class Icecast:
     <!-- 3 = info: source connects, metadata updates, listeners -->
     <loglevel>3</loglevel>
   </logging>
-{security}</icecast>
+{self._mounts()}{self.extra}{security}</icecast>
 """
+
+    def _mounts(self) -> str:
+        out = ""
+        for mount, settings in self.mount_settings.items():
+            inner = "".join(f"    <{k}>{escape(v)}</{k}>\n" for k, v in settings.items())
+            out += f'  <mount type="normal">\n    <mount-name>{escape(_mount(mount))}</mount-name>\n{inner}  </mount>\n'
+        return out
 
     # -- what the server says ---------------------------------------------
 

@@ -8,8 +8,10 @@ survive restarts:
             [publish] is set and the build had no problems;
 - assemble  daily at `assemble_at`: pins the coming night's running order and
             rebuilds, so the website shows it;
-- stream    daily at each schedule's window start: plays the night (in its
-            own thread, as `station stream` does) until the window ends.
+- stream    daily at each schedule's window start: plays the night until
+            the window ends, as `station stream` in a process of its own,
+            started again within a second or two if it dies mid-night
+            (`StreamProcess`).
 
 Every job coalesces (runs missed while the daemon was down run once, not
 many times) and has an explicit misfire grace time from [stream]; APScheduler
@@ -23,7 +25,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import signal
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,11 +41,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from station import config as config_mod
 from station.build import runner as pipeline
-from station.config import Config
+from station.config import STREAM_BACKOFF_S, STREAM_CALM_S, STREAM_RESTART_S, STREAM_STOP_S, Config
 from station.errors import DiskFull, PublishError, StationError, StreamSetupError
 from station.files import private_file, write_text
 from station.radio import nights
 from station.radio import schedule as schedule_mod
+from station.tools import ffmpeg
 
 log = logging.getLogger("station.daemon")
 _running: Daemon | None = None  # jobs in the store name functions, not objects: they find the daemon here
@@ -244,12 +249,17 @@ class Daemon:
         def play():
             try:
                 report = player.play(night)
-                log.info(
-                    "the night of %s ended: %.0f s played, standby took over %d time(s)",
-                    night,
-                    report.seconds,
-                    len(report.standby),
-                )
+                if isinstance(player, StreamProcess):  # its own log (stream.log) says what it played
+                    log.info(
+                        "the night of %s ended; the stream process was restarted %d time(s)", night, player.restarts
+                    )
+                else:
+                    log.info(
+                        "the night of %s ended: %.0f s played, standby took over %d time(s)",
+                        night,
+                        report.seconds,
+                        len(report.standby),
+                    )
             except Exception:
                 log.exception("the stream stopped with an error")
 
@@ -266,9 +276,109 @@ class Daemon:
 
 
 def _default_player(daemon: Daemon) -> Playout:
-    from station.radio.stream import Player, outputs_for
+    from station.radio.stream import check_outputs
 
-    return Player(daemon.config, outputs_for(daemon.config), daemon.clock)
+    check_outputs(daemon.config)  # said here, once, rather than by a process that dies at every restart
+    return StreamProcess(daemon.config, daemon.clock)
+
+
+class StreamProcess:
+    """`station stream` in a process of its own, started again when it dies before the night has ended (killed,
+    out of memory, a bug): the new one joins the night where the clock says, and HLS goes on in the same
+    playlist. A spare waits beside it, already loaded (Python, the libraries, the settings), so the stream is
+    back within a second or so, not after a cold start; restarts that come thick and fast wait longer each
+    time (`STREAM_BACKOFF_S`)."""
+
+    def __init__(self, config: Config, clock: Any):
+        self.config, self.clock = config, clock
+        self.process: ffmpeg.Process | None = None
+        self.spare: ffmpeg.Process | None = None
+        self.stopping = threading.Event()
+        self.restarts = 0
+
+    def command(self, spare: bool = False) -> list[str]:
+        from station.radio.stream import ShiftedClock
+
+        command = ["stream", "--station", str(self.config.root)]
+        if isinstance(self.clock, ShiftedClock):  # a rehearsal: the process keeps the daemon's clock
+            command += ["--pretend", self.clock.now().isoformat(), "--pretend-since", f"{time.time():.6f}"]
+        return command + (["--wait-for-go"] if spare else [])
+
+    def play(self, night: Any) -> Any:
+        from station.radio.stream import Report
+
+        report = Report(night=night)
+        started = time.monotonic()
+        quick = 0  # restarts since the stream last ran calmly for STREAM_CALM_S
+        self.process = ffmpeg.station_command(self.command())
+        while not self.stopping.is_set():
+            if self.spare is None or self.spare.poll() is not None:
+                self.spare = ffmpeg.station_command(self.command(spare=True), stdin_pipe=True)
+            while self.process.poll() is None and not self.stopping.wait(STREAM_RESTART_S):
+                pass
+            if self.stopping.is_set():
+                break
+            code = self.process.returncode
+            if code == 0:
+                break  # the night ended
+            schedules = schedule_mod.load(self.config)
+            if nights.on_air(schedules, self.clock.now()) != night:
+                log.warning("the stream process stopped (%s) after its night ended", _how(code))
+                break
+            quick = 0 if time.monotonic() - started > STREAM_CALM_S else quick + 1
+            wait = STREAM_BACKOFF_S[min(quick, len(STREAM_BACKOFF_S) - 1)]
+            self.restarts += 1
+            log.error("the stream process stopped (%s) during the night: starting it again in %.0f s", _how(code), wait)
+            if self.stopping.wait(wait):
+                break
+            started = time.monotonic()
+            self.process = self._go() or ffmpeg.station_command(self.command())
+        self._end()
+        return report
+
+    def _go(self) -> ffmpeg.Process | None:
+        """The spare, told to start; None when there is none ready (it died: a cold start instead)."""
+        spare, self.spare = self.spare, None
+        if spare is None or spare.poll() is not None or spare.stdin is None:
+            return None
+        try:
+            spare.stdin.write(b"go\n")
+            spare.stdin.flush()
+        except OSError:
+            return None
+        return spare
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def _end(self) -> None:
+        spare, self.spare = self.spare, None
+        if spare is not None and spare.stdin is not None:
+            with contextlib.suppress(OSError):
+                spare.stdin.close()  # a spare told nothing exits
+            try:
+                spare.wait(timeout=STREAM_STOP_S)
+            except ffmpeg.StillRunning:
+                spare.kill()
+                spare.wait()
+        process = self.process
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()  # `station stream` stops at SIGTERM, leaving the playlist open for a restart
+        try:
+            process.wait(timeout=STREAM_STOP_S)
+        except ffmpeg.StillRunning:
+            process.kill()
+            process.wait()
+
+
+def _how(code: int) -> str:
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit {code}"
 
 
 # ---------------------------------------------------------------- jobs (the store keeps these names)
@@ -314,8 +424,6 @@ def stream_job(root: str) -> None:
 
 def run_forever(root: Path) -> None:
     """Used by `station run`: start, then wait for Ctrl-C or SIGTERM."""
-    import signal
-
     config = config_mod.load(root)
     daemon = Daemon(config)
     stop = threading.Event()

@@ -81,6 +81,7 @@ class Night:
     notes: list[Problem] = field(default_factory=list)  # rules not kept tonight, and what was done instead
     fallback: list[str] = field(default_factory=list)  # standby sound for playout when a file fails
     key: str = ""
+    crossfades: dict[str, float] = field(default_factory=dict)  # block name → its own crossfade_s between beds
 
     @property
     def length_s(self) -> float:
@@ -115,6 +116,7 @@ class Night:
                 "slots": [asdict(s) for s in self.slots],
                 "notes": [asdict(n) | {"severity": n.severity.value} for n in self.notes],
                 "fallback": self.fallback,
+                "crossfades": self.crossfades,
             },
             indent=1,
             ensure_ascii=False,
@@ -133,6 +135,7 @@ class Night:
             [Problem(n["where"], n["what"], n["fix"], Severity(n["severity"])) for n in d["notes"]],
             d["fallback"],
             d["key"],
+            {str(k): float(v) for k, v in d.get("crossfades", {}).items()},  # a pin from before has none
         )
 
     def public(self, page_url: Callable[[Slot], str | None] = lambda slot: None) -> list[dict[str, Any]]:
@@ -259,6 +262,7 @@ class _Assembly:
         self._notes()
         standby = [x for b in self.s.data.blocks for x in self._sounds(b.standby.files)]
         self.out.fallback = list(dict.fromkeys(x.audio for x in self.beds + standby))
+        self.out.crossfades = {b.name: b.crossfade_s for b in self.s.data.blocks if b.crossfade_s is not None}
         return self.out
 
     def _keep(self) -> float:

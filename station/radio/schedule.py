@@ -170,6 +170,7 @@ class Block(Typed):
     end: int
     fill: Selection
     standby: Selection
+    crossfade_s: float | None = Field(default=None, ge=0, le=10)  # between music beds; none: [stream] crossfade_s
 
     _clock = field_validator("start", "end", mode="before")(classmethod(lambda cls, v: clock_minutes(v)))
     _name = field_validator("name")(_short(80))

@@ -11,9 +11,11 @@ per listener; a listener is Icecast's or the web server's business.
 - Position is counted in samples from the night's start, so the stream stays
   on the running order's clock; a late start joins at the right point.
 - A missing, unreadable or withdrawn file, one that ends early, or silence
-  longer than `silence_max_s` hands the rest of its slot to standby material
+  of `silence_max_s` or longer hands the rest of its slot to standby material
   (the night's beds and standby files; last of all a quiet tone), so the slot
-  still ends on time and there is no dead air. So does an episode whose
+  still ends on time and there is no dead air. Decoding runs `silence_max_s`
+  ahead of what is sent, so a silent stretch goes to standby before any of it
+  airs; an item's title goes out with its first audio. So does an episode whose
   withdrawal cannot be checked (the ledger locked or damaged): to be safe it
   is treated as withdrawn, and the night goes on.
 - An output that drops (Icecast restarting) is reconnected after `retry_s`;
@@ -25,6 +27,7 @@ per listener; a listener is Icecast's or the web server's business.
 from __future__ import annotations
 
 import collections
+import json
 import logging
 import os
 import queue
@@ -35,10 +38,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from datetime import date as Date
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
 import numpy as np
 
+from station.catalog.model import CONTENT_NOTES
 from station.config import (
     CHECK_EVERY_S,
     DECODER_EXIT_S,
@@ -46,15 +50,20 @@ from station.config import (
     ENCODER_REASON_S,
     OUTPUT_BACKLOG_S,
     OUTPUT_CLOSE_S,
+    OUTPUT_QUICK_S,
+    OUTPUT_QUICK_TRIES,
     SHORT_END_S,
     STDERR_DRAIN_S,
     TITLE_ATTEMPTS,
     TITLE_RETRY_S,
     TITLE_TIMEOUT_S,
     Config,
+    PublishSettings,
     StreamSettings,
 )
 from station.errors import IcecastError, StreamSetupError
+from station.files import write_text
+from station.radio import hls, hls_publish
 from station.radio.playlist import Night, Slot
 from station.tools import ffmpeg, icecast
 
@@ -62,6 +71,7 @@ RATE = 44100
 CHANNELS = 2
 FRAME_BYTES = 2 * CHANNELS  # s16le
 CHUNK_FRAMES = RATE // 10  # 100 ms: the pacing and silence-detection step
+DUCK_S = 0.4  # a bed under an ident or signposting goes down, and out at its end, over this long
 ENDED = "it ended before its slot did"
 WITHDRAWN = "it was withdrawn after the night was put together"
 UNCHECKED = "its withdrawal could not be checked"
@@ -125,7 +135,8 @@ class Output:
     def title(self, text: str) -> None:
         pass
 
-    def close(self) -> None:
+    def close(self, ended: bool = False) -> None:
+        """Finish: `ended` when the night is over (not when playout was stopped or failed)."""
         try:
             self.queue.put(None, timeout=self.settings.retry_s)
         except queue.Full:  # the encoder is stuck (a stalled server): stop it, or the night never ends
@@ -140,7 +151,8 @@ class Output:
         return process
 
     def _pump(self) -> None:
-        retry_at = 0.0
+        retry_at = spawned_at = 0.0
+        quick = 0
         while not self.closing:
             pcm = self.queue.get()
             if pcm is None:
@@ -150,6 +162,7 @@ class Output:
                     self.dropped_s += len(pcm) / (RATE * FRAME_BYTES)
                     continue
                 self.process = self._spawn()
+                spawned_at = time.monotonic()
             process = self.process
             try:
                 assert process.stdin is not None  # the encoder is made with a pipe to it
@@ -160,7 +173,12 @@ class Output:
                 log.warning("%s dropped (%s); reconnecting in %.0f s", self.name, reason, self.settings.retry_s)
                 self.process = None
                 self.restarts += 1
-                retry_at = time.monotonic() + self.settings.retry_s
+                # Refused at once (a restarted stream whose old source has not quite left the mount): soon again.
+                soon = time.monotonic() - spawned_at < OUTPUT_QUICK_S and quick < OUTPUT_QUICK_TRIES
+                quick = quick + 1 if soon else 0
+                retry_at = time.monotonic() + (
+                    min(OUTPUT_QUICK_S / 4, self.settings.retry_s) if soon else self.settings.retry_s
+                )
         if self.process is not None:
             try:
                 if self.process.stdin is not None:
@@ -218,6 +236,7 @@ class IcecastOutput(Output):
 
     def _send_titles(self) -> None:
         s = self.settings
+        checked = False
         while True:
             text = self.titles.get()
             while not self.titles.empty():  # only the latest matters
@@ -225,49 +244,141 @@ class IcecastOutput(Output):
             for _ in range(TITLE_ATTEMPTS):
                 try:
                     icecast.set_title(self.url, self.mount, s.icecast_user, self.password, text, TITLE_TIMEOUT_S)
-                    break
                 except IcecastError as exc:
                     log.info("title not updated yet: %s", exc)
                     time.sleep(TITLE_RETRY_S)
+                    continue
+                if not checked and not text.isascii():
+                    checked = self._check_charset(text)
+                break
+
+    def _check_charset(self, sent: str) -> bool:
+        """Read the first non-ASCII title back: a mount left in ISO-8859-1 shows "&#8212;" or "â\x80\x94" for
+        an em dash. True once it could be checked (said once, not at every title)."""
+        shown = None
+        for _ in range(TITLE_ATTEMPTS * 4):  # Icecast's status catches up with an update a moment later
+            try:
+                shown = icecast.mount_title(self.url, self.mount, TITLE_TIMEOUT_S)
+            except IcecastError as exc:
+                log.info("could not read back the title: %s", exc)
+                return False
+            if shown == sent or not self.titles.empty():
+                return True
+            time.sleep(TITLE_RETRY_S / 4)
+        if shown is None:
+            return False
+        if shown != sent:
+            log.warning(
+                "Icecast shows the title “%s” as “%s”: the mount %s is not set to UTF-8, so radio apps garble "
+                "titles — add <charset>UTF-8</charset> to its <mount> in icecast.xml (docs/deploy.md)",
+                sent,
+                shown,
+                self.mount,
+            )
+        return True
 
 
 class HlsOutput(Output):
+    """AAC in MPEG-TS segments cut by ffmpeg; the playlist kept by radio/hls.py, closed only when the night ends."""
+
     name = "HLS"
 
-    def __init__(self, settings: StreamSettings, folder: Path):
+    def __init__(self, settings: StreamSettings, folder: Path, publish: PublishSettings | None = None):
         super().__init__(settings)
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
+        self.path = folder / settings.hls_name
+        self.stem = settings.hls_name[: -len(".m3u8")]
+        window = max(2, settings.hls_window_s // settings.hls_segment_s)
+        self.playlist = hls.load(self.path, settings.hls_segment_s, window)
+        self.lock = threading.Lock()
+        self.readers: list[threading.Thread] = []
+        self.publisher: hls_publish.Publisher | None = None
+        if settings.hls_publish and publish is not None:
+            self.publisher = hls_publish.Publisher(settings, publish, folder)
 
     def command(self) -> list[str]:
         s = self.settings
-        stem = s.hls_name[: -len(".m3u8")]
+        run = f"{time.time_ns() // 1_000_000}"  # rising across restarts and nights: a name is never reused
         return [
             "-c:a",
             "aac",
             "-b:a",
             f"{s.aac_kbps}k",
             "-f",
-            "hls",
-            "-hls_time",
+            "segment",
+            "-segment_time",
             str(s.hls_segment_s),
-            "-hls_list_size",
-            str(max(2, s.hls_window_s // s.hls_segment_s)),
-            # epoch numbering: segment names keep rising across restarts, so players never see one reused
-            "-hls_start_number_source",
-            "epoch",
-            "-hls_flags",
-            "delete_segments+temp_file+program_date_time+discont_start",
-            "-hls_segment_filename",
-            str(self.folder / f"{stem}-%d.ts"),
-            str(self.folder / s.hls_name),
+            "-segment_format",
+            "mpegts",
+            "-segment_list",
+            "pipe:1",
+            "-segment_list_type",
+            "csv",
+            "-segment_list_flags",
+            "live",
+            str(self.folder / f"{self.stem}-{run}-%05d.ts"),
         ]
 
+    def _spawn(self) -> ffmpeg.Process:
+        with self.lock:
+            self.playlist.new_run()
+        process = ffmpeg.encoder(RATE, CHANNELS, self.command(), listing=True)
+        self.errors = _Tail(process.stderr)
+        reader = threading.Thread(target=self._list, args=(process, datetime.now(UTC)), name="hls-list", daemon=True)
+        reader.start()
+        self.readers.append(reader)
+        return process
 
-def outputs_for(config: Config, site_dir: Path | None = None) -> list[Output]:
-    """The outputs station.toml asks for. Raises StreamSetupError when one cannot be made."""
+    def _list(self, process: ffmpeg.Process, started: datetime) -> None:
+        """Each segment ffmpeg finishes ("night-1-00003.ts,6.013967,8.010889") goes into the playlist."""
+        assert process.stdout is not None  # made with listing=True
+        for raw in iter(process.stdout.readline, b""):
+            try:
+                name, start, end = raw.decode("utf-8", "replace").strip().rsplit(",", 2)
+                duration = float(end) - float(start)
+            except ValueError:
+                continue
+            segment = hls.Segment(Path(name).name, duration, date=started + timedelta(seconds=float(start)))
+            self._add(segment)
+        process.stdout.close()
+
+    def _add(self, segment: hls.Segment) -> None:
+        with self.lock:
+            self.playlist.add(segment)
+            hls.save(self.path, self.playlist)
+            gone = self.playlist.to_delete()
+            hls.sweep(self.folder, gone)
+            if self.publisher is not None:  # the segment before the playlist that lists it
+                self.publisher.put(segment.uri)
+                self.publisher.put(self.path.name)
+                for name in gone:
+                    self.publisher.delete(name)
+
+    def also_publish(self, name: str) -> None:
+        """Another file of live/ (now.json) for the bucket, when HLS goes there."""
+        if self.publisher is not None:
+            self.publisher.put(name)
+
+    def close(self, ended: bool = False) -> None:
+        super().close(ended)
+        for reader in self.readers:
+            reader.join(timeout=OUTPUT_CLOSE_S)
+        if ended:
+            with self.lock:
+                self.playlist.close()
+                hls.save(self.path, self.playlist)
+                if self.publisher is not None:
+                    self.publisher.put(self.path.name)
+        if self.publisher is not None:
+            self.publisher.close()
+
+
+def check_outputs(config: Config) -> str | None:
+    """The Icecast source password, when there is an Icecast. Raises StreamSetupError when the outputs station.toml
+    asks for cannot be made."""
     s = config.settings.stream
-    made: list[Output] = []
+    password = None
     if s.icecast_url:
         password = os.environ.get(s.password_env)
         if not password:
@@ -275,12 +386,26 @@ def outputs_for(config: Config, site_dir: Path | None = None) -> list[Output]:
                 f"the Icecast source password is not set — put it in the environment variable "
                 f"{s.password_env} (station.toml never holds it)"
             )
+    if not s.icecast_url and not s.hls:
+        raise StreamSetupError("there is nowhere to send the stream — set [stream] icecast_url, or hls = true")
+    if s.hls_publish and (not s.hls or config.settings.publish is None):
+        raise StreamSetupError(
+            "[stream] hls_publish sends HLS to the bucket, so it needs hls = true and a [publish] table with the "
+            "bucket — add them, or set hls_publish = false"
+        )
+    return password
+
+
+def outputs_for(config: Config, site_dir: Path | None = None) -> list[Output]:
+    """The outputs station.toml asks for. Raises StreamSetupError when one cannot be made."""
+    s = config.settings.stream
+    password = check_outputs(config)
+    made: list[Output] = []
+    if s.icecast_url and password:
         st = config.settings.station
         made.append(IcecastOutput(s, password, st.name, st.description or st.name))
     if s.hls:
-        made.append(HlsOutput(s, (site_dir or config.site_dir) / "live"))
-    if not made:
-        raise StreamSetupError("there is nowhere to send the stream — set [stream] icecast_url, or hls = true")
+        made.append(HlsOutput(s, (site_dir or config.site_dir) / "live", config.settings.publish))
     return made
 
 
@@ -314,6 +439,10 @@ class Player:
         self.stopping = threading.Event()
         self.report = Report()
         self._turn = 0
+        self._overlap: _Overlap | None = None
+        self._crossfade = self.settings.crossfade_s
+        self.live = config.site_dir / "live"
+        self.station_name = config.settings.station.name
 
     def stop(self) -> None:
         self.stopping.set()
@@ -335,6 +464,7 @@ class Player:
         self.night_start = order.start
         for out in self.outputs:
             out.start()
+        ended = False
         try:
             wait = (order.start - self.clock.now()).total_seconds()
             if wait > 0:
@@ -358,9 +488,14 @@ class Player:
                 log.info("stopped at %s", f"{order.clock(self.position):%H:%M:%S}")
             else:
                 log.info("the night of %s has ended", night)
+                ended = True
+                self._now(
+                    {"on_air": False, "night": night.isoformat(), "ended": order.clock(order.length_s).isoformat()}
+                )
         finally:
+            self._drop_overlap()
             for out in self.outputs:
-                out.close()
+                out.close(ended)
         return self.report
 
     # ---------------------------------------------------------------- one slot
@@ -373,14 +508,67 @@ class Player:
         if why is None and (not slot.audio or not (self.config.root / slot.audio).is_file()):
             why = "its file is missing"
         if why is None:
-            self._title(label)
             self.report.played.append((started, label))
             log.info("%s playing %s (%s, %.0f s)", started, label, slot.kind, end - self.position)
-            why = self._decode(self.config.root / slot.audio, slot.from_s + into, end, watch=slot.guid is not None)
+            why = self._decode(
+                self.config.root / slot.audio,
+                slot.from_s + into,
+                end,
+                watch=slot.guid is not None,
+                on_air=lambda: self._on_air(order, label, slot, end),
+                then=self._under(order, slot),
+            )
         if why is not None and self.position < end - 0.001:
             log.warning("%s: %s — standby plays until %s", label, why, f"{order.clock(end):%H:%M:%S}")
             self.report.standby.append((label, why))
             self._standby(order, end)
+
+    def _under(self, order: Night, slot: Slot) -> Slot | None:
+        """The next slot, when this one is a music bed that goes on into it: a crossfade into another bed, or
+        ducked under an ident or signposting. Never into or out of speech (an episode, an announcement)."""
+        if slot.kind != "bed" or self._crossfade_s(order, slot) <= 0:
+            return None
+        index = order.at(slot.end_s)
+        after = order.slots[index] if index is not None else None
+        if after is None or abs(after.start_s - slot.end_s) > 0.001 or after.kind not in ("bed", "ident", "signpost"):
+            return None
+        self._crossfade = self._crossfade_s(order, slot)
+        return after
+
+    def _crossfade_s(self, order: Night, slot: Slot) -> float:
+        """The block's own `crossfade_s` (schedule), else [stream] crossfade_s."""
+        return order.crossfades.get(slot.block, self.settings.crossfade_s)
+
+    def _drop_overlap(self) -> None:
+        if self._overlap is not None:
+            self._overlap.close()
+            self._overlap = None
+
+    def _join(self, pcm: bytes, frames: int, start: int, end: int) -> bytes:
+        """Fades and overlaps for audio about to be sent from frame `self.frames` on: the item (decoded from
+        frame `start`, cut at frame `end`) fades in and out over `fade_ms`, and the bed before it (an
+        `_Overlap`) is mixed in. Gains are worked out per frame of the night, so every join falls on the
+        running order's clock to the sample."""
+        f0 = self.frames
+        fade = round(self.settings.fade_ms * RATE / 1000)
+        overlap = self._overlap
+        edges = fade and (f0 < start + fade or f0 + frames > end - fade)
+        if overlap is None and not edges:
+            return pcm
+        at = np.arange(f0, f0 + frames, dtype=np.float64)
+        gain = np.ones(frames)
+        if fade:
+            gain *= np.clip((at - start + 1) / fade, 0.0, 1.0) * np.clip((end - at) / fade, 0.0, 1.0)
+        x = np.frombuffer(pcm, dtype="<i2").astype(np.float32).reshape(-1, CHANNELS)
+        if overlap is not None:
+            if overlap.crossfade:  # this bed comes in as the last goes out: equal power
+                gain *= np.sin(np.pi / 2 * np.clip((at - overlap.start) / overlap.length, 0.0, 1.0))
+            x = x * gain[:, None].astype(np.float32) + overlap.mix(at)
+            if overlap.done(f0 + frames):
+                self._drop_overlap()
+        else:
+            x = x * gain[:, None].astype(np.float32)
+        return np.clip(x, -32768, 32767).astype("<i2").tobytes()
 
     def _withdrawal(self, guid: str, label: str) -> str | None:
         """Why this episode must not air, if it must not. When the check itself fails, the episode is kept off
@@ -409,8 +597,9 @@ class Player:
                 tries += 1
                 if not path.is_file():
                     continue
-                self._title(self.config.settings.station.name)
-                why = self._decode(path, 0.0, end, watch=False)
+                why = self._decode(
+                    path, 0.0, end, watch=False, on_air=lambda: self._on_air(order, self.station_name, None, end)
+                )
                 if why is None or why == ENDED:  # it played: the next file goes on where it stopped
                     tries = 0
                 else:
@@ -419,12 +608,29 @@ class Player:
             log.warning("no standby sound would play: a quiet tone until %s", f"{order.clock(end):%H:%M:%S}")
             self._decode(None, 0.0, end, watch=False)
 
-    def _decode(self, path: Path | None, seek_s: float, end: float, watch: bool) -> str | None:
+    def _decode(
+        self,
+        path: Path | None,
+        seek_s: float,
+        end: float,
+        watch: bool,
+        on_air: Callable[[], None] | None = None,
+        then: Slot | None = None,
+    ) -> str | None:
         """Send `path` from `seek_s` until the night's position reaches `end`; None if it all played,
-        else why it stopped early (the position is where it stopped)."""
+        else why it stopped early (the position is where it stopped). `on_air` is called with the first
+        audio actually sent (the title, now.json), so an item that never airs never shows its title.
+
+        Decoding runs `silence_max_s` (and a little) ahead of what is sent: a stretch of silence that long
+        is seen whole before any of it airs, and standby takes over where it begins.
+
+        `then`: the slot this one (a music bed) goes on into; when it played to its end, its decoder is kept
+        as an `_Overlap` and mixed under that slot (`_join`)."""
         want = self._frames_until(end)
         if want <= 0:
             return None
+        start_frame, end_frame = self.frames, self.frames + want
+        fade_to = end_frame if then is None else end_frame + 10 * RATE  # a bed going on under the next: no fade out
         # The last resort is a soft tone, well above what counts as silence (sine's own peak is -18 dBFS).
         tone_db = min(-12.0, self.settings.silence_db + 15 + 18)
         proc = (
@@ -433,49 +639,76 @@ class Player:
             else ffmpeg.tone(220, tone_db, RATE, CHANNELS)
         )
         errors = _Tail(proc.stderr)
-        silent_s = 0.0
         threshold = 32768 * 10 ** (self.settings.silence_db / 20)
+        too_long = round(self.settings.silence_max_s * RATE)  # frames of silence that make a gap
+        lookahead = too_long + CHUNK_FRAMES
+        ahead: collections.deque[tuple[bytes, bool]] = collections.deque()  # (pcm, silent), decoded, not sent
+        buffered = 0
         checked = time.monotonic()
         why = None
+        ended: str | None = None  # set when the decoder has no more: "" (all of it), ENDED or an error
         try:
-            while want > 0 and not self.stopping.is_set():
-                n = min(CHUNK_FRAMES, want)
-                pcm = _read(proc.stdout, n * FRAME_BYTES)
-                if not pcm:
-                    proc.wait(timeout=DECODER_EXIT_S)
-                    if proc.returncode:
-                        error = errors.last()
-                        why = "it could not be read" + (f" ({error})" if error else "")
-                    elif want <= SHORT_END_S * RATE:
-                        # MP3 padding: a file a few frames shorter than measured is not worth standby.
-                        self._send(bytes(want * FRAME_BYTES), want)
-                        want = 0
-                    else:
-                        why = ENDED
-                    break
-                frames = len(pcm) // FRAME_BYTES
-                pcm = pcm[: frames * FRAME_BYTES]
-                samples = np.frombuffer(pcm, dtype="<i2")
-                if path is not None and samples.size and int(np.abs(samples.astype(np.int32)).max()) < threshold:
-                    silent_s += frames / RATE
-                else:
-                    silent_s = 0.0
-                self._send(pcm, frames)
-                want -= frames
-                if silent_s > self.settings.silence_max_s:
+            while not self.stopping.is_set():
+                while ended is None and want > 0 and buffered < lookahead:
+                    n = min(CHUNK_FRAMES, want)
+                    pcm = _read(proc.stdout, n * FRAME_BYTES)
+                    if not pcm:
+                        proc.wait(timeout=DECODER_EXIT_S)
+                        if proc.returncode:
+                            error = errors.last()
+                            ended = "it could not be read" + (f" ({error})" if error else "")
+                        elif want <= SHORT_END_S * RATE:
+                            # MP3 padding: a file a few frames shorter than measured is not worth standby.
+                            ahead.append((bytes(want * FRAME_BYTES), False))
+                            buffered += want
+                            want = 0
+                        else:
+                            ended = ENDED
+                        break
+                    frames = len(pcm) // FRAME_BYTES
+                    pcm = pcm[: frames * FRAME_BYTES]
+                    samples = np.frombuffer(pcm, dtype="<i2")
+                    silent = (
+                        path is not None
+                        and samples.size > 0
+                        and int(np.abs(samples.astype(np.int32)).max()) < threshold
+                    )
+                    ahead.append((pcm, silent))
+                    buffered += frames
+                    want -= frames
+                if path is not None and _silent_for(ahead, too_long):
                     why = f"it was silent for more than {self.settings.silence_max_s:g} seconds"
                     break
+                if not ahead:
+                    why = ended or None
+                    break
+                pcm, _ = ahead.popleft()
+                frames = len(pcm) // FRAME_BYTES
+                buffered -= frames
+                pcm = self._join(pcm, frames, start_frame, fade_to)
+                if on_air is not None:
+                    on_air()
+                    on_air = None
+                self._send(pcm, frames)
                 if watch and path is not None and time.monotonic() - checked > CHECK_EVERY_S:
                     checked = time.monotonic()
                     if not path.exists():
                         why = "it was withdrawn while playing"
                         break
         finally:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-            if proc.stdout is not None:
-                proc.stdout.close()
+            if then is not None and why is None and not self.stopping.is_set() and self.frames == end_frame:
+                self._drop_overlap()
+                s = self.settings
+                crossfade = then.kind == "bed"
+                # Never longer than what follows: the overlap ends with it, before any speech.
+                length = round((min(self._crossfade, then.duration_s) if crossfade else then.duration_s) * RATE)
+                self._overlap = _Overlap(proc, self.frames, length, crossfade, 10 ** (s.duck_db / 20))
+            else:
+                if proc.poll() is None:
+                    proc.kill()
+                proc.wait()
+                if proc.stdout is not None:
+                    proc.stdout.close()
         return why
 
     def _frames_until(self, end: float) -> int:
@@ -498,9 +731,83 @@ class Player:
                 return
             self.clock.sleep(min(left, 0.5))
 
-    def _title(self, text: str) -> None:
+    def _on_air(self, order: Night, label: str, slot: Slot | None, end: float) -> None:
+        """What listeners see as an item's first audio goes out: its title in radio apps and `live/now.json`."""
         for out in self.outputs:
-            out.title(text)
+            out.title(label)
+        now = {
+            "on_air": True,
+            "night": order.night.isoformat(),
+            "title": slot.title if slot else label,
+            "show": slot.show_title if slot else None,
+            "content_notes": [CONTENT_NOTES[n] for n in slot.content_notes] if slot else [],
+            "until": order.clock(end).isoformat(timespec="seconds"),
+            "ends": order.clock(order.length_s).isoformat(timespec="seconds"),
+            "next": _next_item(order, end),
+        }
+        self._now(now)
+
+    def _now(self, now: dict[str, Any]) -> None:
+        """live/now.json, beside the HLS playlist: the site's listen control reads it."""
+        try:
+            write_text(self.live / "now.json", json.dumps(now, ensure_ascii=False, indent=1), hls.PUBLIC_FILE_MODE)
+        except OSError as exc:  # a full disk must not stop the night
+            log.warning("could not write now.json: %s", exc)
+            return
+        for out in self.outputs:
+            if isinstance(out, HlsOutput):
+                out.also_publish("now.json")
+
+
+def _next_item(order: Night, after_s: float) -> dict[str, Any] | None:
+    """The next item listeners would name (an episode, an announcement, standby), from `after_s` on."""
+    for slot in order.slots:
+        if slot.start_s >= after_s - 0.001 and slot.kind not in ("ident", "signpost", "bed"):
+            return {
+                "title": slot.title,
+                "show": slot.show_title,
+                "start": order.clock(slot.start_s).isoformat(timespec="seconds"),
+            }
+    return None
+
+
+class _Overlap:
+    """A music bed going on past its slot, under what follows: its decoder, still running, read as the next
+    item's audio is sent. `crossfade`: out over `length` frames (equal power) as the next bed comes in;
+    else ducked under an ident or signposting (down to `duck` over DUCK_S, out over its last DUCK_S)."""
+
+    def __init__(self, proc: ffmpeg.Process, start: int, length: int, crossfade: bool, duck: float):
+        self.proc, self.start, self.length, self.crossfade, self.duck = proc, start, max(1, length), crossfade, duck
+        self.ended = False
+
+    def mix(self, at: np.ndarray) -> np.ndarray:
+        """This bed's audio for the night's frames `at`, its gain applied, as float32 frames."""
+        n = len(at)
+        pcm = b"" if self.ended else _read(self.proc.stdout, n * FRAME_BYTES)
+        if len(pcm) < n * FRAME_BYTES:
+            self.ended = True  # the file ran out: the rest is quiet
+            pcm = pcm[: len(pcm) // FRAME_BYTES * FRAME_BYTES] + bytes(
+                n * FRAME_BYTES - len(pcm) // FRAME_BYTES * FRAME_BYTES
+            )
+        x = np.frombuffer(pcm, dtype="<i2").astype(np.float32).reshape(-1, CHANNELS)
+        t = (at - self.start) / self.length
+        if self.crossfade:
+            gain = np.cos(np.pi / 2 * np.clip(t, 0.0, 1.0))
+        else:
+            ramp = DUCK_S * RATE / self.length
+            down = self.duck + (1 - self.duck) * np.clip(1 - t / ramp, 0.0, 1.0)
+            gain = down * np.clip((1 - t) / ramp, 0.0, 1.0)
+        return x * gain[:, None].astype(np.float32)
+
+    def done(self, frame: int) -> bool:
+        return self.ended or frame >= self.start + self.length
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
 
 
 class _Tail:
@@ -524,6 +831,18 @@ class _Tail:
     def last(self) -> str | None:
         self.thread.join(timeout=STDERR_DRAIN_S)
         return self.lines[-1] if self.lines else None
+
+
+def _silent_for(ahead: collections.deque[tuple[bytes, bool]], frames: int) -> bool:
+    """Does what is waiting to be sent begin with at least `frames` of silence?"""
+    run = 0
+    for pcm, silent in ahead:
+        if not silent:
+            return False
+        run += len(pcm) // FRAME_BYTES
+        if run >= frames:
+            return True
+    return False
 
 
 def _read(pipe: IO[bytes] | None, size: int) -> bytes:

@@ -420,12 +420,13 @@ def cover(src: Path, out: Path, size_px: int, timeout_s: float) -> None:
 _PIPED = ["-hide_banner", "-v", "error", "-nostdin"]
 
 
-def encoder(rate: int, channels: int, output: list[str]) -> Process:
-    """An ffmpeg reading PCM on stdin and encoding it as the `output` arguments say (codec, format, where)."""
+def encoder(rate: int, channels: int, output: list[str], listing: bool = False) -> Process:
+    """An ffmpeg reading PCM on stdin and encoding it as the `output` arguments say (codec, format, where).
+    `listing`: its stdout is a pipe (the segment muxer's list of finished segments, `-segment_list pipe:1`)."""
     return subprocess.Popen(
         [executable(), *_PIPED, "-f", "s16le", "-ar", str(rate), "-ac", str(channels), "-i", "pipe:0", *output],
         stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE if listing else subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
 
@@ -449,4 +450,16 @@ def _pcm_out(source: list[str], rate: int, channels: int) -> Process:
         [executable(), *_PIPED, *source, "-f", "s16le", "-ac", str(channels), "-ar", str(rate), "pipe:1"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+    )
+
+
+def station_command(args: list[str], stdin_pipe: bool = False) -> Process:
+    """The station's own command (`python -m station <args>`) as a process of its own, sharing this one's
+    terminal: how `station run` keeps the stream apart, to start it again if it dies. `stdin_pipe`: its stdin
+    is a pipe from here (a spare waiting for the word). Here because this module is the one that starts
+    processes."""
+    import sys
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "station", *args], stdin=subprocess.PIPE if stdin_pipe else subprocess.DEVNULL
     )

@@ -3,11 +3,18 @@
 Audio goes to Icecast through ffmpeg's own icecast protocol (radio/stream.py);
 the title of what is playing is set separately, by the source account, through
 `/admin/metadata` — the same request every source client makes.
+
+Titles are UTF-8 and say so (`charset=UTF-8`). Icecast 2.4 keeps a mount's
+titles in the mount's own charset, which is ISO-8859-1 unless its `<mount>`
+says `<charset>UTF-8</charset>` (docs/deploy.md): on such a mount an em dash
+becomes "&#8212;". `mount_title` reads back what Icecast shows, so playout can
+say when the server needs that line.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -30,9 +37,7 @@ def source_url(icecast_url: str, user: str, password: str) -> str:
 
 
 def set_title(icecast_url: str, mount: str, user: str, password: str, title: str, timeout_s: float) -> None:
-    query = urllib.parse.urlencode({"mount": mount, "mode": "updinfo", "song": title})
-    # No `charset`: Icecast 2.4 then passes UTF-8 through to listeners as it is; with charset=UTF-8 it
-    # re-encodes to Latin-1 and turns anything else (an em dash) into "&#8212;".
+    query = urllib.parse.urlencode({"mount": mount, "mode": "updinfo", "song": title, "charset": "UTF-8"})
     request = urllib.request.Request(f"{admin_base(icecast_url)}/admin/metadata?{query}")
     token = base64.b64encode(f"{user}:{password}".encode()).decode()
     request.add_header("Authorization", f"Basic {token}")
@@ -43,3 +48,20 @@ def set_title(icecast_url: str, mount: str, user: str, password: str, title: str
         raise IcecastError(f"Icecast refused the title update ({exc.code} {exc.reason})") from None
     except (urllib.error.URLError, OSError) as exc:
         raise IcecastError(f"Icecast could not be reached for the title update ({exc})") from None
+
+
+def mount_title(icecast_url: str, mount: str, timeout_s: float) -> str | None:
+    """The title Icecast's public status (`/status-json.xsl`) shows for `mount`; None if the mount has none
+    or is not there. Raises IcecastError when the status cannot be read."""
+    try:
+        with urllib.request.urlopen(f"{admin_base(icecast_url)}/status-json.xsl", timeout=timeout_s) as response:
+            stats = json.loads(response.read().decode("utf-8", "replace"))["icestats"]
+    except (urllib.error.URLError, OSError, ValueError, KeyError, TypeError) as exc:
+        raise IcecastError(f"Icecast's status could not be read ({exc})") from None
+    sources = stats.get("source", []) if isinstance(stats, dict) else []
+    for source in sources if isinstance(sources, list) else [sources]:
+        where = urllib.parse.urlsplit(str(source.get("listenurl", ""))).path
+        if where == mount:
+            title = source.get("title")
+            return None if title is None else str(title)
+    return None

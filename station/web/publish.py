@@ -192,7 +192,8 @@ def plan(config: Config, ledger: Ledger, remote: dict[str, tuple[str, int]]) -> 
             _decide(settings, ledger, known, remote, rel, path, result)
             wanted.add(settings.prefix + rel)
     result.uploads.sort(key=lambda u: (u.phase, u.rel))
-    gone = [k for k in remote if k not in wanted]
+    # live/ belongs to the stream ([stream] hls_publish uploads it as it is made): never deleted here.
+    gone = [k for k in remote if k not in wanted and not k.startswith(settings.prefix + LIVE)]
     # Feeds and pages leave first, so nothing still published points at media already gone.
     phase = {k: Upload(k[len(settings.prefix) :], k, 0, "", "").phase for k in gone}
     result.deletes = sorted(gone, key=lambda k: (-phase[k], k))

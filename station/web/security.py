@@ -11,20 +11,47 @@ preview server to agree with it.
 from __future__ import annotations
 
 import mimetypes
+import urllib.parse
 from pathlib import Path
 
 # The one Content Security Policy of the site: sent as a header by the preview
 # server and written into every page's <meta> by the site builder. Everything comes from
 # the site itself; no inline script or style, no eval, no frames of us.
+# media-src has blob: for the listen control's HLS player (hls.js hands the audio to <audio> through Media
+# Source Extensions, as a blob: URL made in the page).
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "media-src 'self'; connect-src 'self'; font-src 'self'; object-src 'none'; "
+    "media-src 'self' blob:; connect-src 'self'; font-src 'self'; object-src 'none'; "
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 
-# CSP 3 §6.1: a <meta> policy ignores frame-ancestors (browsers log a console
-# error for it), so the copy for pages leaves it out; the header keeps it.
-CSP_META = "; ".join(d for d in CSP.split("; ") if not d.startswith("frame-ancestors"))
+
+def _meta(policy: str) -> str:
+    # CSP 3 §6.1: a <meta> policy ignores frame-ancestors (browsers log a console
+    # error for it), so the copy for pages leaves it out; the header keeps it.
+    return "; ".join(d for d in policy.split("; ") if not d.startswith("frame-ancestors"))
+
+
+CSP_META = _meta(CSP)
+
+
+def origin(url: str | None) -> str | None:
+    """'https://radio.example.org:8443/night.mp3' → 'https://radio.example.org:8443'."""
+    if not url:
+        return None
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}" if parts.scheme and parts.netloc else None
+
+
+def csp(listen_url: str | None = None, meta: bool = False) -> str:
+    """The policy, letting <audio> play the station's own Icecast mount (`[stream] listen_url`) when it is
+    somewhere other than the site: the one other place a page may reach, and only for audio."""
+    policy = CSP
+    where = origin(listen_url)
+    if where:
+        policy = policy.replace("media-src 'self' blob:", f"media-src 'self' blob: {where}")
+    return _meta(policy) if meta else policy
+
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,

@@ -46,7 +46,7 @@ from station.files import sha256_json
 from station.i18n import translations
 from station.web import landscape_map, search_index, systems_map
 from station.web.markup import notes_html, plain
-from station.web.security import CSP_META as CSP
+from station.web.security import csp
 
 BUILT_IN = Path(__file__).parent / "site_templates"
 PARTS = {"hold": "The Hold", "struggle": "The Struggle", "recovery": "The Recovery"}
@@ -452,7 +452,8 @@ class Site:
             "station": s.station,
             "site": s.site,
             "stream": s.stream,
-            "csp": CSP,
+            "csp": csp(s.stream.listen_url, meta=True),
+            "next_on_air": self.tonight[0]["start"] if self.tonight else None,
             "timezone": s.station.timezone,
             "lang": s.station.language,
             "crisis_lines": s.crisis_lines,

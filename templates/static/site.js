@@ -7,6 +7,7 @@
   // ---------------------------------------------------------------- leave this site quickly
   function leave() {
     var url = body.getAttribute("data-exit");
+    document.dispatchEvent(new Event("quick-exit"));  // the live stream stops first (listen.js)
     document.title = "";
     body.textContent = "";
     window.location.replace(url);  // replace: the back button does not come back here

@@ -1,0 +1,122 @@
+// "Listen live" in the header of every page: the night-owl stream, while it is on air.
+// Nothing plays until the listener presses the button. The station's Icecast mount plays in a plain
+// <audio>; without one, the HLS playlist under live/ plays where the browser takes HLS itself, and
+// through the site's own copy of hls.js elsewhere. What is on now comes from live/now.json, which the
+// stream rewrites as each item starts. Text from it is only ever set as textContent.
+(function () {
+  "use strict";
+  var box = document.getElementById("listen");
+  if (!box) return;
+  var button = document.getElementById("listen-button");
+  var volume = document.getElementById("listen-volume");
+  var nowText = document.getElementById("listen-now");
+  var audio = null;  // made when the listener first asks: until then the page holds no player at all
+  var icecast = box.getAttribute("data-src");
+  var playlist = box.getAttribute("data-hls");
+  var hlsScript = box.getAttribute("data-hlsjs");
+  var zone = document.body.getAttribute("data-tz") || undefined;
+  var hls = null, playing = false, onAir = false;
+  var VOLUME_KEY = "peerwave-volume";  // localStorage, on this device only: no cookie
+
+  function clock(iso) {
+    return new Intl.DateTimeFormat("en-GB", { timeZone: zone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" })
+      .format(new Date(iso));
+  }
+  function describe(now) {
+    var text = now.title + (now.show ? " (" + now.show + ")" : "");
+    if (now.content_notes && now.content_notes.length) text += ". Content note: " + now.content_notes.join(", ");
+    if (now.next) text += ". Next at " + clock(now.next.start) + ": " + now.next.title;
+    return text;
+  }
+  function show(now) {
+    // On air while the stream says so and the item it names has not long ended (a stream that died says nothing).
+    onAir = !!(now && now.on_air && Date.now() < Date.parse(now.until) + 60000);
+    box.hidden = false;
+    button.hidden = !onAir && !playing;
+    volume.parentNode.hidden = button.hidden;
+    var text;
+    if (onAir) {
+      text = "On now: " + describe(now);
+    } else {
+      var next = box.getAttribute("data-next");
+      text = next && Date.parse(next) > Date.now() ? "The night-owl stream is on air from " + clock(next) + "."
+                                                 : "The night-owl stream is off air.";
+    }
+    if (nowText.textContent !== text) nowText.textContent = text;
+    document.querySelectorAll("[data-now-playing]").forEach(function (el) {
+      if (el.textContent !== text) el.textContent = text;
+    });
+  }
+  function poll() {
+    fetch(box.getAttribute("data-now"), { cache: "no-store" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .catch(function () { return null; })
+      .then(show);
+  }
+
+  function loadHls() {
+    return new Promise(function (resolve, reject) {
+      if (window.Hls) { resolve(window.Hls); return; }
+      var s = document.createElement("script");
+      s.src = hlsScript;
+      s.onload = function () { resolve(window.Hls); };
+      s.onerror = reject;
+      document.head.appendChild(s);
+    });
+  }
+  function media() {
+    if (!audio) {
+      audio = document.createElement("audio");
+      audio.id = "listen-audio";
+      audio.preload = "none";
+      audio.volume = parseFloat(volume.value);
+      box.appendChild(audio);
+    }
+    return audio;
+  }
+  function start() {
+    media();
+    if (icecast) {
+      audio.src = icecast;
+    } else if (audio.canPlayType("application/vnd.apple.mpegurl")) {
+      audio.src = playlist;
+    } else {
+      loadHls().then(function (Hls) {
+        if (!Hls || !Hls.isSupported()) { nowText.textContent = "This browser cannot play the stream."; return; }
+        hls = new Hls({ enableWorker: false });  // a worker would be a blob: script, which the policy refuses
+        hls.loadSource(playlist);
+        hls.attachMedia(audio);
+        audio.play().catch(function () {});
+      });
+      setPlaying(true);
+      return;
+    }
+    audio.play().catch(function () {});
+    setPlaying(true);
+  }
+  function stop() {
+    audio.pause();
+    if (hls) { hls.destroy(); hls = null; }
+    audio.removeAttribute("src");
+    audio.load();  // let go of the connection: a radio stream paused would keep downloading
+    setPlaying(false);
+  }
+  function setPlaying(on) {
+    playing = on;
+    button.setAttribute("aria-pressed", on ? "true" : "false");
+    button.textContent = on ? "Stop listening" : "Listen live";
+    if (!on && !onAir) { button.hidden = true; volume.parentNode.hidden = true; }
+  }
+
+  var kept = parseFloat(window.localStorage ? localStorage.getItem(VOLUME_KEY) : "");
+  if (!isNaN(kept) && kept >= 0 && kept <= 1) volume.value = String(kept);
+  volume.addEventListener("input", function () {
+    if (audio) audio.volume = parseFloat(volume.value);
+    try { localStorage.setItem(VOLUME_KEY, volume.value); } catch (e) { /* private mode: not kept */ }
+  });
+  button.addEventListener("click", function () { if (playing) stop(); else start(); });
+  document.addEventListener("quick-exit", function () { if (playing) stop(); });
+
+  poll();
+  window.setInterval(poll, 15000);
+})();

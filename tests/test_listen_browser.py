@@ -1,0 +1,101 @@
+"""The listen control in real Chromium, against a real night playing to a real Icecast on loopback.
+
+The header of every page offers "Listen live" while the stream is on air: it plays the station's Icecast
+mount in a plain <audio> when the listener asks (never by itself), says what is on from live/now.json as the
+stream writes it, keeps the volume on the device (no cookie), and reaches nothing but the site and the
+station's own Icecast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+
+import pytest
+
+from station.radio import stream
+from tests.browser import (  # noqa: F401 -- fixtures: pytest finds them by name in this module
+    axe_violations,
+    chromium,
+    csp_errors,
+    format_violations,
+    offsite_requests,
+    open_page,
+    page_log,
+    served,
+)
+from tests.icecast import Icecast, icecast_available
+from tests.test_stream import MOUNT, NIGHT, START, Playing, build_night, stream_section
+
+pytestmark = [pytest.mark.browser, pytest.mark.stream]
+
+
+def wait_until(page, expression: str, timeout_s: float = 15) -> None:
+    """Poll a JavaScript expression (Playwright's wait_for_function evals in the page, which our CSP refuses)."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            pytest.fail(f"still not true after {timeout_s} s: {expression}")
+        time.sleep(0.1)
+
+
+def test_listen_live_plays_the_icecast_mount_and_says_what_is_on(chromium, station, clips, tmp_path, monkeypatch):
+    if not icecast_available():
+        pytest.skip("Debian's icecast2 is not installed (/usr/bin/icecast2): `bash tests/run` installs it")
+    with Icecast(tmp_path / "icecast", mounts={MOUNT: {"charset": "UTF-8"}}) as icecast:
+        listen_url = icecast.listen_url(MOUNT)
+        build_night(station, clips, stream_section(icecast.port) + f'listen_url = "{listen_url}"\n')
+        monkeypatch.setenv("STATION_ICECAST_PASSWORD", icecast.source_password)
+        config = station.config
+        clock = stream.ShiftedClock(START + dt.timedelta(seconds=25))
+        player = stream.Player(config, stream.outputs_for(config), clock)
+        now_json = config.site_dir / "live" / "now.json"
+        with Playing(player, NIGHT), served(config.site_dir, listen_url=listen_url) as base:
+            icecast.wait_for_mount(MOUNT, timeout=20)
+            deadline = time.monotonic() + 15
+            while not now_json.exists():
+                assert time.monotonic() < deadline, "the stream wrote no now.json"
+                time.sleep(0.1)
+            with open_page(chromium) as page:
+                page.clock.install(time=clock.now())  # the browser's clock on the rehearsed night's
+                page.goto(base)
+                wait_until(page, "!document.getElementById('listen-button').hidden")
+                now = json.loads(now_json.read_text(encoding="utf-8"))
+                said = page.locator("#listen-now").text_content()
+                assert said.startswith("On now: ") and now["title"] in said, (said, now)
+                assert page.evaluate("document.querySelectorAll('audio').length") == 0, "a player before it was asked"
+                violations = axe_violations(page)
+                assert violations == [], format_violations(violations)
+
+                # From the keyboard: the button plays the mount; the audio's clock runs.
+                page.locator("#listen-button").focus()
+                page.keyboard.press("Enter")
+                wait_until(page, "document.getElementById('listen-audio').currentTime > 2")
+                assert page.locator("#listen-button").get_attribute("aria-pressed") == "true"
+                assert page.evaluate("document.getElementById('listen-audio').currentSrc") == listen_url
+                page.locator("#listen-volume").fill("0.3")
+                assert page.evaluate("document.getElementById('listen-audio').volume") == pytest.approx(0.3)
+                page.locator("#listen-button").focus()
+                page.keyboard.press("Enter")  # stop
+                wait_until(page, "document.getElementById('listen-audio').paused")
+
+                # The volume is kept on the device, in localStorage, and no cookie is set.
+                page.goto(base + "tonight/")
+                wait_until(page, "!document.getElementById('listen-button').hidden")
+                assert page.locator("#listen-volume").input_value() == "0.3"
+                on_page = page.locator("[data-now-playing]").text_content()
+                assert on_page.startswith("On now: "), on_page
+                assert page.context.cookies() == []
+                log = page_log(page)
+                # Nothing but the site and the station's own Icecast mount.
+                assert set(offsite_requests(log.requests, base)) == {listen_url}, log.requests
+                assert csp_errors(page) == [] and log.errors == [], (csp_errors(page), log.errors)
+
+                # The quick exit stops the stream before it leaves (site.js announces it; listen.js stops).
+                page.locator("#listen-button").click()
+                wait_until(page, "document.getElementById('listen-audio').currentTime > 0.5")
+                page.evaluate("document.dispatchEvent(new Event('quick-exit'))")
+                assert page.evaluate("document.getElementById('listen-audio').paused")
+                assert page.evaluate("document.getElementById('listen-audio').getAttribute('src')") is None
+            player.stop()
