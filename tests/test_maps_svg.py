@@ -145,7 +145,8 @@ def test_the_landscape_draws_gaps_in_words_not_colour_alone():
     gap_words = ["".join(g.itertext()) for g in root.iter(SVG + "g") if g.get("class") == "gap"]
     # treatment: evenings, overnight; mutual aid: Worthing, overnight;
     # housing: the whole row; crisis: Crawley, evenings, peer-led.
-    assert gap_words == ["none", "none", "gap", "none", "gap: no local entry", "gap", "none", "none"]
+    assert gap_words[:-2] == ["none", "none", "gap", "none", "gap: no local entry", "gap", "none", "none"]
+    assert gap_words[-2:] == ["gap", "none"]  # the legend explains both words the gaps use
     heads = [t.text for t in root.iter(SVG + "text") if t.get("class") == "head"]
     assert heads[:1] + heads[-3:] == ["Kind of support", "Evenings", "Overnight", "Peer-led"]
     assert "Horsham" not in "".join(root.itertext())  # spots of unknown kinds are left out
@@ -168,3 +169,15 @@ def test_links_are_read_from_the_links_section():
     first = links()[0]
     assert first == Link("hold.escape", "hold.fix", "feeds", "+", "stated", first.note)
     assert {lk.basis for lk in links()} == {"stated", "implied", "archetype"}
+
+
+def test_every_word_on_a_gap_is_in_the_legend_and_times_are_written_one_way():
+    root = ET.fromstring(landscape_svg(KINDS, SPOTS, kind_href))
+    legend = next(g for g in root.iter(SVG + "g") if g.get("class") == "legend")
+    explained = {"".join(g.itertext()) for g in legend.iter(SVG + "g") if g.get("class") == "gap"}
+    used = {"".join(g.itertext()) for g in root.iter(SVG + "g") if g.get("class") == "gap"} - explained
+    assert {word.split(":")[0] for word in used} <= explained == {"gap", "none"}
+    said = " ".join(legend.itertext())
+    assert "nothing open at those hours, or no peer-led place" in said
+    notes = [t.text for t in root.iter(SVG + "text") if t.get("class") == "head-note"]
+    assert notes[:2] == ["18:00–22:00", "22:00–07:00"]  # as place pages write hours: 24-hour, an en dash

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from station.build import built as states
+from station.build import pictures as pictures_mod
 from station.build.built import BuiltEpisode
 from station.build.workshop import Job, Workshop, contents, detail, own_files
 from station.catalog import resources as resources_mod
@@ -215,14 +216,17 @@ class Outputs:
         if shop.check:
             return
         on_site = [b for b in built if b.on_site]
+        pictures, picture_problems = pictures_mod.make_all(shop, self.job, self.cat.shows, on_site)
+        self.problems += picture_problems
         key = f"site:{site_mod.render_key(config, self.cat.shows, on_site, places, tonight)}"
+        key += f":{sha256_json(sorted((k, repr(v)) for k, v in pictures.items()))}"  # the images the pages show
         made = shop.ledger.recall(key)
         if made and all(shop.intact(rel, content) for rel, content in made.items()):
             self.job.files |= set(made)  # nothing the pages are made from has changed: nor have they
             self.pages = sum(rel.endswith(".html") for rel in made)
             return
         try:
-            files = site_mod.Site(config, self.cat.shows, on_site, places, tonight).render()
+            files = site_mod.Site(config, self.cat.shows, on_site, places, tonight, pictures).render()
         except Exception as exc:  # a station's own template: the pages already there stay, unless they name
             if not final and not (isinstance(exc, TemplateProblem) and exc.whole):  # a withdrawn one
                 raise RenderFailed from exc

@@ -18,7 +18,7 @@ import hashlib
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -28,17 +28,18 @@ from markupsafe import Markup
 
 from station.build import code as code_version
 from station.build.built import BuiltEpisode
-from station.catalog.model import CONTENT_NOTES, Show
+from station.catalog.model import CONTENT_NOTES, Episode, Show
 from station.catalog.recovery_map import Node, nodes
 from station.catalog.recovery_map import plain as plain_line
 from station.catalog.resources import Resource, kinds
 from station.catalog.transcript import Transcript
-from station.config import Config
+from station.config import Config, SiteSettings
 from station.errors import Problem, TemplateProblem
 from station.files import sha256_json
 from station.i18n import translations
 from station.web import landscape_map, systems_map
 from station.web.markup import notes_html, plain
+from station.web.pictures import Picture
 from station.web.security import CSP_META as CSP
 
 BUILT_IN = Path(__file__).parent / "site_templates"
@@ -107,7 +108,11 @@ def clock(seconds: float) -> str:
 
 
 def duration_words(seconds: float) -> str:
-    minutes = max(1, round(seconds / 60))
+    """How long, as a listener would say it: "45 seconds", "3 minutes", "1 h 05 min"."""
+    if round(seconds) < 60:  # a 45-second episode is not "1 minute"
+        whole = max(1, round(seconds))
+        return f"{whole} second{'s' if whole != 1 else ''}"
+    minutes = round(seconds / 60)
     return (
         f"{minutes} minute{'s' if minutes != 1 else ''}" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02} min"
     )
@@ -126,8 +131,10 @@ class Site:
         episodes: list[BuiltEpisode],
         places: list[Resource],
         tonight: list[dict] | None = None,
+        pictures: Mapping[str, Picture] | None = None,
     ):
         self.config, self.settings = config, config.settings
+        self.pictures = dict(pictures or {})  # made at build time (build/pictures.py), by the image's path
         self.tonight = tonight  # the night-owl stream's running order, as listeners may see it
         self.shows = shows
         self.episodes = sorted(episodes, key=lambda e: (e.published_at, e.slug), reverse=True)
@@ -173,6 +180,7 @@ class Site:
             "map.html",
             gaps=self._gaps(),
             localities=self._localities(),
+            overnight_hours=landscape_map.OVERNIGHT_HOURS,
             landscape=landscape_map.landscape_svg(
                 [(k.id, k.name) for k in kinds().values()], self._spots(), lambda kind: f"?kind={kind}#directory"
             ),
@@ -268,7 +276,29 @@ class Site:
             "parts": PARTS,
             "url": lambda path="": (root + path) or "./",
             "asset": lambda name: root + self.asset_paths[name],
+            "artwork": self._artwork,
+            "logo": self._picture(s.site.logo),
         }
+
+    # ------------------------------------------------------------ images
+    def _picture(self, path: str | Path | None) -> Picture | None:
+        return self.pictures.get(self.config.rel(self.config.root / path)) if path else None
+
+    def _artwork(self, show: Show | None = None, episode: Episode | None = None) -> tuple[Picture, str] | None:
+        """The picture a page shows and the words read in its place: the episode's own artwork, else its
+        show's, else the station's (as the feeds choose), with the alt text of whichever it is."""
+        station = self.settings.station
+        if episode is not None and episode.meta.artwork:
+            found = self._picture(episode.recording.parent / episode.meta.artwork)
+            if found:
+                return found, episode.meta.artwork_alt or episode.meta.title
+        show = show or (episode.show if episode else None)
+        if show is not None and show.meta.artwork:
+            found = self._picture(show.path(show.meta.artwork))
+            if found:
+                return found, show.meta.artwork_alt or show.meta.title
+        found = self._picture(station.artwork)
+        return (found, self.settings.site.artwork_alt or station.name) if found else None
 
     def _assets(self) -> dict[str, str]:
         """Static files under names made from their content, so they can be cached for ever."""
@@ -282,6 +312,8 @@ class Site:
         paths = {}
         for name, path in sorted(found.items()):
             data = path.read_bytes()
+            if name == "site.css":  # the station's own colours ([site] in station.toml), after the defaults
+                data += _theme(self.settings.site).encode("utf-8")
             stem, _, ext = name.rpartition(".")
             rel = f"static/{stem}.{hashlib.sha256(data).hexdigest()[:10]}.{ext}"
             self.files[rel] = data
@@ -410,6 +442,14 @@ def render_key(
             [(str(p), hashlib.sha256(p.read_bytes()).hexdigest()) for p in code],
             code_version.digest(),  # the code that renders: any change to it makes the pages again
         ]
+    )
+
+
+def _theme(site: SiteSettings) -> str:
+    """The station's colours as the stylesheet's variables (their contrast is checked by config.load)."""
+    return (
+        f"\n:root {{ --ink: {site.ink}; --paper: {site.paper}; --accent: {site.accent}; "
+        f"--accent-ink: {site.accent_ink}; }}\n"
     )
 
 
