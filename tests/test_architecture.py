@@ -29,6 +29,7 @@ OWNERS = {
     "ruamel": "station.tools.yaml_edit",
     "boto3": "station.tools.s3",
     "botocore": "station.tools.s3",
+    "PIL": "station.tools.images",  # Pillow: the website's image sizes
 }
 # Ways of starting another program that do not go through `import subprocess`.
 LAUNCHERS = {

@@ -1,4 +1,4 @@
-"""Images made smaller for the website: the only module that imports Pillow.
+"""Images made smaller for the website. The only module that imports Pillow (PIL).
 
 An artwork (a square JPEG or PNG, 1400–3000 px for the feeds) is far too
 heavy for a phone, so each is made once per content hash into a few widths
