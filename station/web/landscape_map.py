@@ -59,6 +59,51 @@ def gaps(kinds: Sequence[tuple[str, str]], spots: Sequence[Spot]) -> Gaps:
     )
 
 
+@dataclass(frozen=True)
+class Row:
+    """One kind of support as the narrow-screen list shows it: the same facts as a row of the drawing."""
+
+    kind: str
+    name: str
+    places: list[tuple[str, int]]  # (locality, entries there); 0 is a gap
+    evening: int  # entries open some time 18:00–22:00
+    overnight: int  # entries open some time 22:00–07:00
+    peer: int  # peer-led or user-led entries
+
+    @property
+    def no_entry(self) -> bool:
+        return not any(count for _, count in self.places)
+
+    @property
+    def present(self) -> list[tuple[str, int]]:
+        return [(place, count) for place, count in self.places if count]
+
+    @property
+    def missing(self) -> list[str]:
+        return [place for place, count in self.places if not count]
+
+
+def rows(kinds: Sequence[tuple[str, str]], spots: Sequence[Spot]) -> list[Row]:
+    """The landscape as data, a row per kind in the order given: what the drawing shows, for a list."""
+    known = {kind_id for kind_id, _ in kinds}
+    spots = [spot for spot in spots if spot.kind in known]
+    places = sorted({spot.locality for spot in spots})
+    out = []
+    for kind_id, name in kinds:
+        mine = [spot for spot in spots if spot.kind == kind_id]
+        out.append(
+            Row(
+                kind_id,
+                name,
+                [(place, sum(s.locality == place for s in mine)) for place in places],
+                sum(s.evening for s in mine),
+                sum(s.overnight for s in mine),
+                sum(s.peer_led for s in mine),
+            )
+        )
+    return out
+
+
 def landscape_svg(kinds: Sequence[tuple[str, str]], spots: Sequence[Spot], href: Callable[[str], str]) -> str:
     """The landscape as an inline SVG; `href(kind_id)` is the link on each kind's row label."""
     known = {kind_id for kind_id, _ in kinds}

@@ -184,6 +184,8 @@ class Site:
             landscape=landscape_map.landscape_svg(
                 [(k.id, k.name) for k in kinds().values()], self._spots(), lambda kind: f"?kind={kind}#directory"
             ),
+            rows=landscape_map.rows([(k.id, k.name) for k in kinds().values()], self._spots()),
+            evening_hours=landscape_map.EVENING_HOURS,
         )
         for place in self.places:
             self._page(
@@ -201,6 +203,7 @@ class Site:
             counts=counts,
             svg=systems_map.systems_map_svg(lambda node_id: f"{node_id}/", counts),
             groups=self._node_groups(),
+            edges={n: systems_map.edges(n) for n in self.nodes},
         )
         for node in self.nodes.values():
             self._page(
@@ -209,6 +212,8 @@ class Site:
                 node=node,
                 episodes=self.stories.on([node.id]),
                 places=self.help.on([node.id]),
+                edges=systems_map.edges(node.id),
+                drawing=systems_map.node_svg(node.id, lambda other: f"../{other}/"),
             )
         self._page("search/index.html", "search.html")
         self.files["search.json"] = self._search_index()
@@ -314,6 +319,8 @@ class Site:
             data = path.read_bytes()
             if name == "site.css":  # the station's own colours ([site] in station.toml), after the defaults
                 data += _theme(self.settings.site).encode("utf-8")
+            if name == "maps.css":  # the whole web shows one node's links at a time, without a script
+                data += systems_map.highlight_css().encode("utf-8")
             stem, _, ext = name.rpartition(".")
             rel = f"static/{stem}.{hashlib.sha256(data).hexdigest()[:10]}.{ext}"
             self.files[rel] = data
