@@ -34,12 +34,13 @@ def pictures(html: str) -> list[dict]:
 def test_the_demo_shows_its_artwork_on_home_show_and_episode_pages_in_sizes_and_formats(demo):
     root, _ = demo
     site = root / "site"
-    for name in ("home", "show", "episode", "episode with content notes"):
+    for name in ("home", "show", "episode", "episode with content notes"):  # Night Talk has no artwork of its own
         rel = PAGE_TYPES[name]
         found = pictures((site / rel).read_text())
         assert len(found) == 1, name
         pic = found[0]
-        assert pic["img"]["alt"] == "Night Owls Radio"  # the station's artwork: its name, as no alt is set
+        alt = "Deep blue turning to plum, like the sky after midnight"  # [site] artwork_alt in station.toml
+        assert pic["img"]["alt"] == alt
         assert [t for t, _ in pic["sources"]][-1] == "image/webp"
         for _, srcset in pic["sources"]:
             widths = [int(w) for w in re.findall(r" (\d+)w", srcset)]
@@ -55,6 +56,10 @@ def test_the_demo_shows_its_artwork_on_home_show_and_episode_pages_in_sizes_and_
     with Image.open(next((site / "artwork").glob("*-180.jpg"))) as jpeg:
         assert jpeg.format == "JPEG" and jpeg.size == (180, 180)
     assert not pictures((site / PAGE_TYPES["map"]).read_text())  # a map page has no artwork to carry
+    small_steps = pictures((site / "shows/small-steps/index.html").read_text())[0]
+    assert small_steps["img"]["alt"] == "Deep green warming into gold, like the first light of a morning"
+    kitchen = pictures((site / "shows/small-steps/the-kitchen-table-plan/index.html").read_text())[0]
+    assert kitchen["img"]["src"] == "../../../" + small_steps["img"]["src"].removeprefix("../../")
 
 
 def test_show_and_episode_artwork_win_with_their_own_words_and_a_rebuild_makes_none(station):
