@@ -2,9 +2,9 @@
 
 An artwork (a square JPEG or PNG, 1400–3000 px for the feeds) is far too
 heavy for a phone, so each is made once per content hash into a few widths
-and formats (AVIF where this Pillow can write it, WebP, and JPEG for any
-browser that takes neither), which a page offers through <picture> and
-srcset. Everything a caller chooses (widths, formats, quality) comes in as
+and formats (WebP, and JPEG for any browser that takes no WebP; AVIF too
+where config.py asks for it and this Pillow can write it), which a page
+offers through <picture> and srcset. Everything a caller chooses (widths, formats, quality) comes in as
 arguments from station/config.py.
 """
 
