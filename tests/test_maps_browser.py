@@ -164,3 +164,30 @@ def test_the_systems_map_is_explored_with_the_keyboard_alone(chromium, base):
         href = link.get_attribute("href")
         page.keyboard.press("Enter")
         page.wait_for_url(base + "topics/" + href)
+
+
+def test_a_node_s_own_drawing_keeps_its_links_when_a_neighbour_is_focused(chromium, base):
+    with open_page(chromium) as page:
+        page.set_viewport_size({"width": 1280, "height": 1000})
+        page.goto(base + "topics/hold.escape/")
+        page.locator(".node-map a.node").first.focus()
+        opacities = page.evaluate(
+            "() => [...document.querySelectorAll('.node-map .links .link')].map(l => getComputedStyle(l).opacity)"
+        )
+        assert opacities and set(opacities) == {"1"}
+
+
+def test_a_phone_gets_artwork_in_webp_at_the_size_it_draws_and_a_desktop_a_smaller_one(chromium, base):
+    for (width, scale), wanted in {(390, 2): "-360.webp", (1280, 1): "-180.webp"}.items():
+        context = chromium.new_context(viewport={"width": width, "height": 900}, device_scale_factor=scale)
+        try:
+            page = context.new_page()
+            page.goto(base + PAGE_TYPES["show"].removesuffix("index.html"))
+            img = page.locator("picture.art img")
+            assert img.evaluate("i => i.complete && i.naturalWidth > 0")
+            assert img.evaluate("i => i.currentSrc").endswith(wanted), width
+            drawn = img.evaluate("i => i.getBoundingClientRect().width")
+            assert drawn == (108 if width < 640 else 180)
+            assert img.get_attribute("alt")
+        finally:
+            context.close()

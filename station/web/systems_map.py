@@ -313,7 +313,7 @@ def highlight_css() -> str:
     drawn = [n for n in nodes().values() if n.part in {p for p, _ in PARTS}]
     rules = [
         "\n/* systems_map.highlight_css(): a node under the pointer or the focus shows only its own links. */",
-        ".systems-map:has(.node:hover, .node:focus-visible) .links .link { opacity: 0.12; }",
+        ".systems-map:not(.node-map):has(.node:hover, .node:focus-visible) .links .link { opacity: 0.12; }",
     ]
     for node in drawn:
         n = node.id
