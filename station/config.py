@@ -50,7 +50,7 @@ S3_PARTS_AT_ONCE = 4
 
 # Images on the website (tools/images.py): each artwork and the logo are made at these widths, in these
 # formats (JPEG for any browser that takes no WebP), once per content. AVIF is left out though this Pillow
-# writes it: it doubled the build's image time for files about 15 % smaller than WebP's, a kilobyte or two a
+# writes it: it doubled the build's image time for files about 11 % smaller than WebP's, a kilobyte or two a
 # page at these sizes (bench/README.md: Artwork). Add "avif" before "webp" here to have it.
 IMAGE_WIDTHS = (180, 360, 720)  # pages draw artwork 10rem (180 CSS px) wide: 1×, 2×, 4× screens
 IMAGE_FORMATS = ("webp", "jpeg")
