@@ -172,3 +172,19 @@ def test_the_transcript_note_and_the_speaker_are_two_sentences(demo):
     root, _ = demo
     page = (root / "site" / PAGE_TYPES["episode with content notes"]).read_text()
     assert "Made by machine; it may have mistakes. Speaking: Robin." in page
+
+
+def test_a_withdrawn_episode_s_own_artwork_leaves_the_site(station):
+    import hashlib
+
+    station.episode("night-bus.mp3")
+    folder = station.root / "content/shows/night-talk"
+    station.episode("three.mp3", title="Awake at three", artwork="three.jpg")
+    art = square(folder / "three.jpg", (120, 30, 60))
+    assert station.build().errors == []
+    stem = hashlib.sha256(art.read_bytes()).hexdigest()[:16]
+    site = station.root / "site"
+    assert len(list((site / "artwork").glob(f"{stem}-*"))) == 6
+    assert station.cli("withdraw", "night-talk/awake-at-three").returncode == 0
+    assert list((site / "artwork").glob(f"{stem}-*")) == []
+    assert list((site / "artwork").glob("*-180.webp"))  # the station's artwork stays for the other pages
