@@ -48,6 +48,25 @@ S3_READ_TIMEOUT_S = 120.0
 S3_PART_MB = 16  # each part of a file that goes up in parts ([publish] multipart_mb says which do)
 S3_PARTS_AT_ONCE = 4
 
+# Images on the website (tools/images.py): each artwork and the logo are made at these widths, in these
+# formats (JPEG for any browser that takes no WebP), once per content. AVIF is left out though this Pillow
+# writes it: it doubled the build's image time for files about 11 % smaller than WebP's, a kilobyte or two a
+# page at these sizes (bench/README.md: Artwork). Add "avif" before "webp" here to have it.
+IMAGE_WIDTHS = (180, 360, 720)  # pages draw artwork 10rem (180 CSS px) wide: 1×, 2×, 4× screens
+IMAGE_FORMATS = ("webp", "jpeg")
+IMAGE_QUALITY = 80
+LOGO_HEIGHTS = (48, 96)  # the logo is drawn 48 CSS px high: 1× and 2× screens
+
+# The colours of the site a station does not choose (templates/static/site.css), and the contrast its own
+# colours must keep against them: WCAG 2.2 AA asks 4.5:1 for text (1.4.3), 3:1 for a focus ring (1.4.11).
+MUTED_INK = "#4a4a52"
+FOCUS_RING = "#c2410c"
+CARD = "#ffffff"  # episode and place cards
+NOTE_PAPER = "#fff4d6"  # the crisis lines and content notes
+NOW_PAPER = "#e3f1f5"  # the transcript line being spoken
+TEXT_CONTRAST = 4.5
+UI_CONTRAST = 3.0
+
 # The night's playout (radio/stream.py, tools/icecast.py); a dropped output waits [stream] retry_s.
 OUTPUT_BACKLOG_S = 5.0  # audio queued for one output; past this that output loses audio, the others do not
 OUTPUT_CLOSE_S = 30.0  # an output's writer, at the end of the night, before it is left behind
@@ -189,6 +208,9 @@ class TranscriptSettings(Typed):
     redact_margin_s: float = Field(default=0.15, ge=0, le=2)  # hidden either side of a word's timing
 
 
+COLOUR = r"^#[0-9a-fA-F]{6}$"
+
+
 class SiteSettings(Typed):
     """The website: where a station's own templates live, and the quick-exit control."""
 
@@ -199,6 +221,23 @@ class SiteSettings(Typed):
     # back button no longer show the station.
     quick_exit_url: str = Field(default="https://www.bbc.co.uk/weather", pattern=r"^https?://")
     latest: int = Field(default=10, ge=1, le=100)  # episodes on the home page
+    # The station's look: a logo beside its name at the top of every page (an image file, any shape; it
+    # sits beside the name in text, so it needs no words of its own), words for what the station artwork
+    # shows (read out in its place; the station's name when not given), and the colours of the text, the
+    # page and the links and buttons. Each colour is checked at build against what it sits on (WCAG 2.2 AA).
+    logo: str | None = Field(default=None, max_length=255)
+    artwork_alt: str | None = Field(default=None, max_length=300)
+    ink: str = "#1d1d1f"  # text
+    paper: str = "#fdfcf8"  # the page behind it
+    accent: str = "#0b5a73"  # links, and the quick-exit button
+    accent_ink: str = "#ffffff"  # text on the quick-exit button
+
+    @field_validator("ink", "paper", "accent", "accent_ink")
+    @classmethod
+    def _colour(cls, value: str) -> str:
+        if not re.fullmatch(COLOUR, value):
+            raise ValueError(f"{value!r} is not a colour we can use — write it as # and six hex digits, like `#0b5a73`")
+        return value.lower()
 
 
 class PublishSettings(Typed):
@@ -519,6 +558,64 @@ def load(root: Path) -> Config:
                 key=("station", "artwork"),
             )
         )
+    logo = settings.site.logo
+    if logo and not (root / logo).is_file():
+        problems.append(
+            Problem(
+                CONFIG_NAME,
+                f"the logo `{logo}` does not exist",
+                "put the image there or fix `site.logo`",
+                file=CONFIG_NAME,
+                key=("site", "logo"),
+            )
+        )
+    problems += colour_problems(settings.site)
     if problems:
         raise ConfigError(problems)
     return config
+
+
+def colour_problems(site: SiteSettings) -> list[Problem]:
+    """Each of the station's colours against what it sits on, by the WCAG 2.2 contrast ratio."""
+    pairs = [
+        ("ink", site.ink, site.paper, "the page (`paper`)", TEXT_CONTRAST),
+        ("ink", site.ink, CARD, "the white cards", TEXT_CONTRAST),
+        ("ink", site.ink, NOTE_PAPER, f"the crisis lines' background ({NOTE_PAPER})", TEXT_CONTRAST),
+        ("accent", site.accent, site.paper, "the page (`paper`)", TEXT_CONTRAST),
+        ("accent", site.accent, CARD, "the white cards", TEXT_CONTRAST),
+        ("accent", site.accent, NOTE_PAPER, f"the crisis lines' background ({NOTE_PAPER})", TEXT_CONTRAST),
+        ("accent", site.accent, NOW_PAPER, f"the transcript's current line ({NOW_PAPER})", TEXT_CONTRAST),
+        ("accent_ink", site.accent_ink, site.accent, "the quick-exit button (`accent`)", TEXT_CONTRAST),
+        ("paper", MUTED_INK, site.paper, f"the quieter text ({MUTED_INK})", TEXT_CONTRAST),
+        ("paper", FOCUS_RING, site.paper, f"the keyboard focus ring ({FOCUS_RING})", UI_CONTRAST),
+    ]
+    problems: list[Problem] = []
+    for key, fore, back, against, least in pairs:
+        ratio = contrast(fore, back)
+        if ratio < least and not any(p.key == ("site", key) for p in problems):
+            value = getattr(site, key)
+            problems.append(
+                Problem(
+                    CONFIG_NAME,
+                    f'`site.{key}` = "{value}" has a contrast of {ratio:.2f}:1 with {against}, under the '
+                    f"{least}:1 that WCAG 2.2 AA asks for, so some people could not read the site",
+                    f"choose a {'lighter' if key == 'paper' else 'darker or lighter'} colour for `site.{key}` "
+                    "(a contrast checker shows the ratio)",
+                    file=CONFIG_NAME,
+                    key=("site", key),
+                )
+            )
+    return problems
+
+
+def contrast(a: str, b: str) -> float:
+    """The WCAG 2.2 contrast ratio of two "#rrggbb" colours, from 1 to 21."""
+    light, dark = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def _luminance(colour: str) -> float:
+    # WCAG 2.2's relative luminance (sRGB; its 0.04045 threshold is the sRGB standard's).
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b

@@ -19,6 +19,7 @@ tree can be read in one screen; the modules that raise them import them.
                                  The runner catches it, reports it and carries on with the rest.
     TemplateProblem              a site template could not be rendered; carries its Problem
     FfmpegFailed                 one ffmpeg run failed; carries its log (the caller says what it means)
+    ImageUnreadable              Pillow cannot read an image (the caller names the file and what to do)
     IcecastError                 Icecast refused, or could not be reached for, a title update
     StreamSetupError             `station stream`: nowhere to send the night, or no schedule for it
     UploadRefused                the desk's upload or details form: carries a FieldProblem per field
@@ -154,6 +155,10 @@ class FfmpegFailed(Exception):
     def __init__(self, log: str):
         self.log = log
         super().__init__(log[-2000:])
+
+
+class ImageUnreadable(Exception):
+    """An artwork or logo is not an image Pillow can read; the message is Pillow's own."""
 
 
 class IcecastError(Exception):

@@ -101,8 +101,12 @@ def main() -> None:
         print("made", rel)
     media.speech(INTRO[1], SHOWS / INTRO[0], pad_s=0.2)
     stream()
-    # Square artwork, 1400 px (the smallest Apple Podcasts takes), drawn without any font.
-    art = ROOT / "content" / "artwork.jpg"
+    artwork(ROOT / "content" / "artwork.jpg", "0x1d2b53", "0x7e2553")
+    artwork(SHOWS / "small-steps" / "artwork.jpg", "0x0f4c3a", "0xc9a227")  # Small Steps' own
+
+
+def artwork(art: Path, c0: str, c1: str) -> None:
+    """Square artwork, 1400 px (the smallest Apple Podcasts takes), drawn without any font."""
     subprocess.run(
         [
             ffmpeg.executable(),
@@ -113,7 +117,7 @@ def main() -> None:
             "-f",
             "lavfi",
             "-i",
-            "gradients=s=1400x1400:c0=0x1d2b53:c1=0x7e2553:x0=0:y0=0:x1=1400:y1=1400:d=1",
+            f"gradients=s=1400x1400:c0={c0}:c1={c1}:x0=0:y0=0:x1=1400:y1=1400:d=1",
             "-frames:v",
             "1",
             "-q:v",

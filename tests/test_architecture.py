@@ -31,6 +31,7 @@ OWNERS = {
     "botocore": "station.tools.s3",
     "dask": "station.tools.dask",
     "distributed": "station.tools.dask",
+    "PIL": "station.tools.images",  # Pillow: the website's image sizes
 }
 # Ways of starting another program that do not go through `import subprocess`.
 LAUNCHERS = {

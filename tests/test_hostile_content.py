@@ -144,7 +144,7 @@ CASES = [
         {f"{SHOWS}/ep.yaml": side() + '"colo\\x00ur": blue\n'},
         [
             f"{SHOWS}/ep.yaml line 15: `colo\\x00ur` is not a setting we know — remove it, or use one of: allow_clipping, "
-            "artwork, chapters, consent, content_notes, description, episode, explicit, language, presenters, "
+            "artwork, artwork_alt, chapters, consent, content_notes, description, episode, explicit, language, presenters, "
             "published_at, redact, season, slug, tags, title, topics"
         ],
     ),
@@ -161,7 +161,7 @@ CASES = [
         {f"{SHOWS}/ep.yaml": side() + "1984: stray\n"},
         [
             f"{SHOWS}/ep.yaml line 15: `1984` is not a setting we know — remove it, or use one of: allow_clipping, "
-            "artwork, chapters, consent, content_notes, description, episode, explicit, language, presenters, "
+            "artwork, artwork_alt, chapters, consent, content_notes, description, episode, explicit, language, presenters, "
             "published_at, redact, season, slug, tags, title, topics"
         ],
     ),

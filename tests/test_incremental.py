@@ -6,10 +6,13 @@ import sqlite3
 
 import pytest
 
+from station.config import IMAGE_FORMATS, IMAGE_WIDTHS
+from station.tools.images import writable
 from tests import media
 from tests.conftest import Station, tree_hashes
 
 NOW = dt.datetime(2026, 11, 22, tzinfo=dt.UTC)
+VARIANTS = len(IMAGE_WIDTHS) * len(writable(IMAGE_FORMATS))  # the station artwork, made for the pages
 
 
 def two_episodes(station):
@@ -33,12 +36,13 @@ def test_a_rebuild_with_nothing_changed_does_no_work_and_changes_no_byte(station
         "transcribe": 2,
         "tag": 2,
         "cover": 1,
-        "files": 18,
+        "images": VARIANTS,
+        "files": 18 + VARIANTS,
         "feeds": 2,
         "pages": first.pages,
     }
-    # files: 8 transcript files, the artwork, 5 stylesheets and scripts, hls.js and its licence, the search index
-    # (search.json and the one word list a station this small has)
+    # files: 8 transcript files, the artwork and its variants for the pages, 5 stylesheets and scripts, hls.js and
+    # its licence, the search index (search.json and the one word list a station this small has)
     site = station.site_files()
     second = station.build()
     assert second.work == {}
@@ -105,8 +109,9 @@ def test_a_new_take_under_the_same_name_keeps_name_and_guid(station):
         ),
     )
     result = station.build()
-    # The transcript files and the search index (search.json, its word list); its page, whose transcript changed.
-    assert result.work == {"analyse": 1, "render": 1, "transcribe": 1, "tag": 1, "files": 6, "feeds": 2, "pages": 1}
+    # The transcript files and the search index (search.json, its word list); its page, whose transcript changed,
+    # and the pages that list it with its duration in seconds (home, its show, its topic).
+    assert result.work == {"analyse": 1, "render": 1, "transcribe": 1, "tag": 1, "files": 6, "feeds": 2, "pages": 4}
     after = next(o for o in result.episodes if o.where.endswith("night-bus.mp3"))
     assert (after.slug, after.guid) == (before[after.where].slug, before[after.where].guid)
 

@@ -145,7 +145,8 @@ def test_the_landscape_draws_gaps_in_words_not_colour_alone():
     gap_words = ["".join(g.itertext()) for g in root.iter(SVG + "g") if g.get("class") == "gap"]
     # treatment: evenings, overnight; mutual aid: Worthing, overnight;
     # housing: the whole row; crisis: Crawley, evenings, peer-led.
-    assert gap_words == ["none", "none", "gap", "none", "gap: no local entry", "gap", "none", "none"]
+    assert gap_words[:-2] == ["none", "none", "gap", "none", "gap: no local entry", "gap", "none", "none"]
+    assert gap_words[-2:] == ["gap", "none"]  # the legend explains both words the gaps use
     heads = [t.text for t in root.iter(SVG + "text") if t.get("class") == "head"]
     assert heads[:1] + heads[-3:] == ["Kind of support", "Evenings", "Overnight", "Peer-led"]
     assert "Horsham" not in "".join(root.itertext())  # spots of unknown kinds are left out
@@ -168,3 +169,69 @@ def test_links_are_read_from_the_links_section():
     first = links()[0]
     assert first == Link("hold.escape", "hold.fix", "feeds", "+", "stated", first.note)
     assert {lk.basis for lk in links()} == {"stated", "implied", "archetype"}
+
+
+def test_every_word_on_a_gap_is_in_the_legend_and_times_are_written_one_way():
+    root = ET.fromstring(landscape_svg(KINDS, SPOTS, kind_href))
+    legend = next(g for g in root.iter(SVG + "g") if g.get("class") == "legend")
+    explained = {"".join(g.itertext()) for g in legend.iter(SVG + "g") if g.get("class") == "gap"}
+    used = {"".join(g.itertext()) for g in root.iter(SVG + "g") if g.get("class") == "gap"} - explained
+    assert {word.split(":")[0] for word in used} <= explained == {"gap", "none"}
+    said = " ".join(legend.itertext())
+    assert "nothing open at those hours, or no peer-led place" in said
+    notes = [t.text for t in root.iter(SVG + "text") if t.get("class") == "head-note"]
+    assert notes[:2] == ["18:00–22:00", "22:00–07:00"]  # as place pages write hours: 24-hour, an en dash
+
+
+def test_a_node_s_links_are_the_report_s_said_from_its_side():
+    from station.web.systems_map import edges
+
+    escape = {(e.other.id, e.incoming): e for e in edges("hold.escape")}
+    buzz = escape[("hold.buzz", True)]
+    assert buzz.sentence(nodes()["hold.escape"]) == "The Buzz weakens The Escape"
+    assert (buzz.implied, buzz.basis_words) == (False, "said in the report")
+    assert escape[("hold.fix", False)].sentence(nodes()["hold.escape"]) == "The Escape feeds The Fix"
+    assert escape[("hold.desire", False)].implied  # an archetype link: dashed, "implied by the report"
+    found = {(lk.source, lk.target) for lk in links() if "hold.escape" in (lk.source, lk.target)}
+    assert {
+        (e.other.id, "hold.escape") if e.incoming else ("hold.escape", e.other.id) for e in edges("hold.escape")
+    } == {pair for pair in found if all(n in nodes() for n in pair)}
+    incoming = [e.incoming for e in edges("hold.escape")]
+    assert incoming == sorted(incoming, reverse=True)  # what pushes on it first
+
+
+def test_a_node_s_own_drawing_links_each_neighbour_solid_or_dashed():
+    from station.web.systems_map import edges, node_svg
+
+    svg = node_svg("hold.escape", lambda other: f"../{other}/")
+    root = ET.fromstring(svg)
+    anchors = list(root.iter(SVG + "a"))
+    assert [a.get("href") for a in anchors] == [f"../{e.other.id}/" for e in edges("hold.escape")]
+    paths = [p.get("class") for p in root.iter(SVG + "path") if p.get("class", "").startswith("link ")][: len(anchors)]
+    assert paths == ["link link-implied" if e.implied else "link link-stated" for e in edges("hold.escape")]
+    assert "The Escape" in "".join(root.find(SVG + "title").itertext())
+    assert "The Buzz weakens The Escape (said in the report)." in root.find(SVG + "desc").text
+    assert "style=" not in svg and node_svg("rc.social.peer_support.mentoring", str) is None  # no links: no drawing
+
+
+def test_the_whole_web_can_show_one_node_s_links_without_a_script():
+    from station.web.systems_map import highlight_css
+
+    css = highlight_css()
+    drawn = [n for n in nodes().values() if n.part in ("hold", "struggle", "recovery")]
+    for node in drawn:
+        assert f'.node[data-node="{node.id}"]:is(:hover, :focus-visible)' in css
+        assert f'[data-source="{node.id}"], [data-target="{node.id}"]' in css
+    svg = systems_map_svg(node_href, {})
+    assert svg.count("data-node=") == len(drawn)
+
+
+def test_the_landscape_as_rows_says_what_the_drawing_shows():
+    from station.web.landscape_map import rows
+
+    found = {r.kind: r for r in rows(KINDS, SPOTS)}
+    assert [r.kind for r in rows(KINDS, SPOTS)] == [k for k, _ in KINDS]
+    assert found["housing"].no_entry and found["housing"].missing == ["Crawley", "Worthing"]
+    assert found["treatment"].present == [("Crawley", 1), ("Worthing", 1)]
+    assert (found["mutual-aid"].evening, found["mutual-aid"].overnight, found["mutual-aid"].peer) == (2, 0, 2)
+    assert found["crisis"].missing == ["Crawley"]

@@ -222,7 +222,7 @@ def test_the_map_shows_gaps_and_peer_support(demo):
     root, _ = demo
     html = (root / "site/map/index.html").read_text()
     assert re.search(r"No local entry yet:</strong> Housing, .*Justice", html)
-    assert "Nothing open overnight (22:00 to 07:00):</strong> Treatment services" in html
+    assert "Nothing open overnight (22:00–07:00):</strong> Treatment services" in html
     assert "5 of 8 places are run by, or staffed by, people with lived experience" in html
     assert html.count('class="card place"') == 8
     assert "<svg" in html and "<script" not in html.split("<svg", 1)[1].split("</svg>")[0]

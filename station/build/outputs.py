@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from station.build import built as states
+from station.build import pictures as pictures_mod
 from station.build.built import BuiltEpisode
 from station.build.workshop import Job, Workshop, contents, detail, own_files
 from station.catalog import resources as resources_mod
@@ -218,10 +219,12 @@ class Outputs:
         if shop.check:
             return
         on_site = [b for b in built if b.on_site]
+        pictures, picture_problems = pictures_mod.make_all(shop, self.job, self.cat.shows, on_site)
+        self.problems += picture_problems
         before = shop.ledger.recall(UNITS) or {}
         kept: dict[str, dict[str, str]] = {}
         try:
-            site = site_mod.Site(config, self.cat.shows, on_site, places, tonight)
+            site = site_mod.Site(config, self.cat.shows, on_site, places, tonight, pictures)
             # Each page (and the search index, the night's order, the static files) under a key made from what
             # it shows: a unit whose key made the files that are there is not rendered again. Nothing changed:
             # nothing is rendered; one resource entry changed: only the pages that show it.

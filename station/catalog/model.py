@@ -162,6 +162,7 @@ class EpisodeMeta(Typed):
     season: int | None = Field(None, ge=1, le=1_000_000)
     explicit: bool | None = None
     artwork: str | None = Field(None, max_length=255)
+    artwork_alt: str | None = Field(None, max_length=300)  # what the artwork shows, read in its place
     language: Language | None = None
     slug: str | None = Field(None, max_length=80)
     allow_clipping: bool = False
@@ -208,6 +209,7 @@ class ShowMeta(Typed):
     title: str = Field(min_length=1, max_length=TITLE_MAX)
     description: Annotated[str, MULTILINE] = Field(min_length=1, max_length=SHOW_DESCRIPTION_MAX)
     artwork: str | None = Field(None, max_length=255)
+    artwork_alt: str | None = Field(None, max_length=300)  # what the artwork shows, read in its place
     language: Language | None = None
     category: str = "Health & Fitness"
     subcategory: str | None = None

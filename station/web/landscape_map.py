@@ -42,7 +42,10 @@ class Gaps:
 LABEL_W, COL_W, HOURS_W, PEER_W = 232, 96, 96, 136
 HEAD_H, ROW_H, PAD = 64, 48, 16
 MAX_DOTS = 9
-HOURS = (("Evenings", "6 pm – 10 pm"), ("Overnight", "10 pm – 7 am"))
+LEGEND_ROW = 30
+# One way of writing times everywhere (the map, place pages, the pocket guide): 24-hour, en dash, no spaces.
+EVENING_HOURS, OVERNIGHT_HOURS = "18:00–22:00", "22:00–07:00"
+HOURS = (("Evenings", EVENING_HOURS), ("Overnight", OVERNIGHT_HOURS))
 
 
 def gaps(kinds: Sequence[tuple[str, str]], spots: Sequence[Spot]) -> Gaps:
@@ -56,6 +59,51 @@ def gaps(kinds: Sequence[tuple[str, str]], spots: Sequence[Spot]) -> Gaps:
     )
 
 
+@dataclass(frozen=True)
+class Row:
+    """One kind of support as the narrow-screen list shows it: the same facts as a row of the drawing."""
+
+    kind: str
+    name: str
+    places: list[tuple[str, int]]  # (locality, entries there); 0 is a gap
+    evening: int  # entries open some time 18:00–22:00
+    overnight: int  # entries open some time 22:00–07:00
+    peer: int  # peer-led or user-led entries
+
+    @property
+    def no_entry(self) -> bool:
+        return not any(count for _, count in self.places)
+
+    @property
+    def present(self) -> list[tuple[str, int]]:
+        return [(place, count) for place, count in self.places if count]
+
+    @property
+    def missing(self) -> list[str]:
+        return [place for place, count in self.places if not count]
+
+
+def rows(kinds: Sequence[tuple[str, str]], spots: Sequence[Spot]) -> list[Row]:
+    """The landscape as data, a row per kind in the order given: what the drawing shows, for a list."""
+    known = {kind_id for kind_id, _ in kinds}
+    spots = [spot for spot in spots if spot.kind in known]
+    places = sorted({spot.locality for spot in spots})
+    out = []
+    for kind_id, name in kinds:
+        mine = [spot for spot in spots if spot.kind == kind_id]
+        out.append(
+            Row(
+                kind_id,
+                name,
+                [(place, sum(s.locality == place for s in mine)) for place in places],
+                sum(s.evening for s in mine),
+                sum(s.overnight for s in mine),
+                sum(s.peer_led for s in mine),
+            )
+        )
+    return out
+
+
 def landscape_svg(kinds: Sequence[tuple[str, str]], spots: Sequence[Spot], href: Callable[[str], str]) -> str:
     """The landscape as an inline SVG; `href(kind_id)` is the link on each kind's row label."""
     known = {kind_id for kind_id, _ in kinds}
@@ -66,7 +114,7 @@ def landscape_svg(kinds: Sequence[tuple[str, str]], spots: Sequence[Spot], href:
     peer_x = hours_x + 2 * HOURS_W
     width = peer_x + PEER_W + PAD
     legend_y = HEAD_H + len(kinds) * ROW_H + 24
-    height = legend_y + 40
+    height = legend_y + (len(LEGEND) + 1) * LEGEND_ROW + 8
     out = [
         f'<svg class="landscape-map" viewBox="0 0 {width} {height}" role="group" '
         'aria-labelledby="landscape-map-title" aria-describedby="landscape-map-desc" '
@@ -189,12 +237,24 @@ def _peer(x: int, y: int, count: int) -> str:
     )
 
 
+LEGEND = (
+    ("gap", "no place of this kind listed here"),
+    ("none", "nothing open at those hours, or no peer-led place"),
+)
+
+
 def _legend(y: int) -> list[str]:
-    return [
-        f'<g class="legend" transform="translate({PAD} {y})">',
-        '<rect class="gap-fill" x="0" y="0" width="34" height="20" rx="4" fill="url(#landscape-hatch)"/>',
-        '<text x="44" y="15">gap: nothing listed</text>',
-        '<circle class="dot" cx="230" cy="10" r="4"/>',
-        '<text x="242" y="15">one peer-led place (up to 9 shown; the number says how many)</text>',
+    # Every word the drawing writes on a hatched gap is explained here, a row each ("none" was once left out).
+    out = [f'<g class="legend" transform="translate({PAD} {y})">']
+    for row, (word, meaning) in enumerate(LEGEND):
+        top = row * LEGEND_ROW
+        out.append(_gap(-4, top - 14, 8 * len(word) + 30, word))
+        out.append(f'<text x="{8 * len(word) + 34}" y="{top + 15}">{escape(meaning)}</text>')
+    top = len(LEGEND) * LEGEND_ROW
+    out += [
+        f'<circle class="dot" cx="10" cy="{top + 10}" r="4"/>',
+        f'<text x="{8 * 4 + 34}" y="{top + 15}">'
+        f"one peer-led place (up to {MAX_DOTS} shown; the number says how many)</text>",
         "</g>",
     ]
+    return out

@@ -21,7 +21,7 @@ import re
 import secrets
 from array import array
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
@@ -35,17 +35,18 @@ from markupsafe import Markup
 
 from station.build import code as code_version
 from station.build.built import BuiltEpisode
-from station.catalog.model import CONTENT_NOTES, Show
+from station.catalog.model import CONTENT_NOTES, Episode, Show
 from station.catalog.recovery_map import Node, nodes
 from station.catalog.recovery_map import plain as plain_line
 from station.catalog.resources import Kind, Resource, kinds
 from station.catalog.transcript import Transcript
-from station.config import Config
+from station.config import Config, SiteSettings
 from station.errors import Problem, TemplateProblem
 from station.files import sha256_json
 from station.i18n import translations
 from station.web import landscape_map, search_index, systems_map
 from station.web.markup import notes_html, plain
+from station.web.pictures import Picture
 from station.web.security import csp
 
 BUILT_IN = Path(__file__).parent / "site_templates"
@@ -175,7 +176,11 @@ def clock(seconds: float) -> str:
 
 
 def duration_words(seconds: float) -> str:
-    minutes = max(1, round(seconds / 60))
+    """How long, as a listener would say it: "45 seconds", "3 minutes", "1 h 05 min"."""
+    if round(seconds) < 60:  # a 45-second episode is not "1 minute"
+        whole = max(1, round(seconds))
+        return f"{whole} second{'s' if whole != 1 else ''}"
+    minutes = round(seconds / 60)
     return (
         f"{minutes} minute{'s' if minutes != 1 else ''}" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02} min"
     )
@@ -194,8 +199,10 @@ class Site:
         episodes: list[BuiltEpisode],
         places: list[Resource],
         tonight: list[dict] | None = None,
+        pictures: Mapping[str, Picture] | None = None,
     ):
         self.config, self.settings = config, config.settings
+        self.pictures = dict(pictures or {})  # made at build time (build/pictures.py), by the image's path
         self.tonight = tonight  # the night-owl stream's running order, as listeners may see it
         self.shows = shows
         self.episodes = sorted(episodes, key=lambda e: (e.published_at, e.slug), reverse=True)
@@ -232,7 +239,18 @@ class Site:
             [(k.id, k.name) for k in kinds().values()], self._spots(), lambda kind: f"?kind={kind}#directory"
         )
         out.append(
-            Page("map/index.html", "map.html", {"gaps": gaps, "localities": self._localities(), "landscape": landscape})
+            Page(
+                "map/index.html",
+                "map.html",
+                {
+                    "gaps": gaps,
+                    "localities": self._localities(),
+                    "overnight_hours": landscape_map.OVERNIGHT_HOURS,
+                    "landscape": landscape,
+                    "rows": landscape_map.rows([(k.id, k.name) for k in kinds().values()], self._spots()),
+                    "evening_hours": landscape_map.EVENING_HOURS,
+                },
+            )
         )
         for place in self.places:
             out.append(
@@ -256,6 +274,7 @@ class Site:
                     "counts": counts,
                     "svg": systems_map.systems_map_svg(lambda node_id: f"{node_id}/", counts),
                     "groups": self._node_groups(),
+                    "edges": {n: systems_map.edges(n) for n in self.nodes},
                 },
             )
         )
@@ -264,7 +283,13 @@ class Site:
                 Page(
                     f"topics/{node.id}/index.html",
                     "topic.html",
-                    {"node": node, "episodes": self.stories.on([node.id]), "places": self.help.on([node.id])},
+                    {
+                        "node": node,
+                        "episodes": self.stories.on([node.id]),
+                        "places": self.help.on([node.id]),
+                        "edges": systems_map.edges(node.id),
+                        "drawing": systems_map.node_svg(node.id, lambda other: f"../{other}/"),
+                    },
                 )
             )
         out.append(Page("search/index.html", "search.html", {}))
@@ -340,6 +365,7 @@ class Site:
                 [(sh.slug, sh.meta.model_dump(mode="json")) for sh in self.shows],
                 [(str(p), hashlib.sha256(p.read_bytes()).hexdigest()) for p in templates],
                 code_version.digest(),  # the code that renders: any change to it makes the pages again
+                sorted((k, repr(v)) for k, v in self.pictures.items()),  # the images the pages show
             ]
         )
 
@@ -465,7 +491,29 @@ class Site:
             "parts": PARTS,
             "url": lambda path="": (root + path) or "./",
             "asset": lambda name: root + self.asset_paths[name],
+            "artwork": self._artwork,
+            "logo": self._picture(s.site.logo),
         }
+
+    # ------------------------------------------------------------ images
+    def _picture(self, path: str | Path | None) -> Picture | None:
+        return self.pictures.get(self.config.rel(self.config.root / path)) if path else None
+
+    def _artwork(self, show: Show | None = None, episode: Episode | None = None) -> tuple[Picture, str] | None:
+        """The picture a page shows and the words read in its place: the episode's own artwork, else its
+        show's, else the station's (as the feeds choose), with the alt text of whichever it is."""
+        station = self.settings.station
+        if episode is not None and episode.meta.artwork:
+            found = self._picture(episode.recording.parent / episode.meta.artwork)
+            if found:
+                return found, episode.meta.artwork_alt or episode.meta.title
+        show = show or (episode.show if episode else None)
+        if show is not None and show.meta.artwork:
+            found = self._picture(show.path(show.meta.artwork))
+            if found:
+                return found, show.meta.artwork_alt or show.meta.title
+        found = self._picture(station.artwork)
+        return (found, self.settings.site.artwork_alt or station.name) if found else None
 
     def _assets(self) -> dict[str, str]:
         """Static files under names made from their content, so they can be cached for ever."""
@@ -479,6 +527,10 @@ class Site:
         paths = {}
         for name, path in sorted(found.items()):
             data = path.read_bytes()
+            if name == "site.css":  # the station's own colours ([site] in station.toml), after the defaults
+                data += _theme(self.settings.site).encode("utf-8")
+            if name == "maps.css":  # the whole web shows one node's links at a time, without a script
+                data += systems_map.highlight_css().encode("utf-8")
             stem, _, ext = name.rpartition(".")
             rel = f"static/{stem}.{hashlib.sha256(data).hexdigest()[:10]}.{ext}"
             self.files[rel] = data
@@ -575,6 +627,14 @@ def render_key(
     """A hash of everything the pages are made from (every unit's key, `Site.units`): the same key gives the
     same files, so a rebuild with nothing changed need not render them again."""
     return sha256_json(sorted(Site(config, shows, episodes, places, tonight).units().items()))
+
+
+def _theme(site: SiteSettings) -> str:
+    """The station's colours as the stylesheet's variables (their contrast is checked by config.load)."""
+    return (
+        f"\n:root {{ --ink: {site.ink}; --paper: {site.paper}; --accent: {site.accent}; "
+        f"--accent-ink: {site.accent_ink}; }}\n"
+    )
 
 
 def _snippet(text: str, limit: int = 200) -> str:

@@ -32,6 +32,17 @@ EFFECT_WORDS = {
     "associated": "goes with",
 }
 
+# The same, said from the other end: "The Fix" is "fed by it" on the Escape's own page.
+EFFECT_PASSIVE = {
+    "feeds": "fed by it",
+    "reinforces": "strengthened by it",
+    "hinders": "weakened by it",
+    "triggers": "triggered by it",
+    "delays": "delayed by it",
+    "mixed": "pushed both ways by it",
+    "associated": "goes with it",
+}
+
 BOX_W, BOX_H = 212, 108
 GUTTER, ROW_GAP = 88, 36  # gutters hold the arrows; row gaps carry arrows that skip a column
 PITCH = BOX_H + ROW_GAP
@@ -256,7 +267,7 @@ def _box(box: Box, href: Callable[[str], str], count: int) -> str:
         f'<tspan x="{x + 10}" dy="{0 if k == 0 else 16}">{escape(line)}</tspan>' for k, line in enumerate(lines)
     )
     parts = [
-        f'<a class="node node-{box.node.part}" href="{escape(href(box.node.id))}">',
+        f'<a class="node node-{box.node.part}" data-node="{escape(box.node.id)}" href="{escape(href(box.node.id))}">',
         f'<rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="10"/>',
         f'<text class="node-name" x="{x + 10}" y="{y + 22}">{escape(box.node.name)}</text>',
     ]
@@ -293,3 +304,168 @@ def _n(value: float) -> str:
     """A coordinate with at most one decimal, so output is short and identical on every machine."""
     text = f"{value:.1f}"
     return text[:-2] if text.endswith(".0") else text
+
+
+def highlight_css() -> str:
+    """Stylesheet rules that, on the whole web, show only the links of the node under the pointer or the
+    keyboard's focus and fade the rest: no script, so it works wherever CSS does (`:has()`). A rule per node,
+    made from the data, because the site's CSP allows no style in the page itself."""
+    drawn = [n for n in nodes().values() if n.part in {p for p, _ in PARTS}]
+    rules = [
+        "\n/* systems_map.highlight_css(): a node under the pointer or the focus shows only its own links. */",
+        ".systems-map:not(.node-map):has(.node:hover, .node:focus-visible) .links .link { opacity: 0.12; }",
+    ]
+    for node in drawn:
+        n = node.id
+        rules.append(
+            f'.systems-map:has(.node[data-node="{n}"]:is(:hover, :focus-visible)) '
+            f'.link:is([data-source="{n}"], [data-target="{n}"]) {{ opacity: 1; stroke-width: 3; }}'
+        )
+    return "\n".join(rules) + "\n"
+
+
+# ---------------------------------------------------------------- one node and its links
+
+
+@dataclass(frozen=True)
+class Edge:
+    """One of a node's links, said from the node's side: `other` pushes on it (in) or it pushes on `other`."""
+
+    link: Link
+    other: Node
+    incoming: bool
+
+    @property
+    def implied(self) -> bool:
+        return self.link.basis not in SOLID
+
+    @property
+    def verb(self) -> str:
+        return EFFECT_WORDS.get(self.link.effect, self.link.effect)
+
+    @property
+    def basis_words(self) -> str:
+        return "implied by the report" if self.implied else "said in the report"
+
+    def sentence(self, here: Node) -> str:
+        """ "The Buzz weakens The Escape": the users' names, the report's direction."""
+        a, b = (self.other, here) if self.incoming else (here, self.other)
+        return f"{a.name} {self.verb} {b.name}"
+
+
+def edges(node_id: str) -> list[Edge]:
+    """The report's links (stated or implied; never our own guesses) between this node and any other node of
+    the map, incoming first, each side in the map's own order of nodes."""
+    known = nodes()
+    order = {n: i for i, n in enumerate(known)}
+    found = []
+    for link in links():
+        if link.basis not in SOLID | DASHED or link.source not in known or link.target not in known:
+            continue
+        if link.target == node_id and link.source != node_id:
+            found.append(Edge(link, known[link.source], True))
+        elif link.source == node_id and link.target != node_id:
+            found.append(Edge(link, known[link.target], False))
+    return sorted(found, key=lambda e: (not e.incoming, order[e.other.id]))
+
+
+NODE_BOX_W, NODE_BOX_H, NODE_ROW = 220, 58, 70
+NODE_CENTRE_W, NODE_CENTRE_H, NODE_GUTTER = 200, 86, 90
+NODE_HEAD = 56
+
+
+def node_svg(node_id: str, href: Callable[[str], str]) -> str | None:
+    """A small drawing of one node and its neighbours: what pushes on it on the left, what it pushes on on the
+    right, each arrow solid or dashed as the big map draws it. None when the report links it to nothing."""
+    here = nodes()[node_id]
+    found = edges(node_id)
+    if not found:
+        return None
+    left = [e for e in found if e.incoming]
+    right = [e for e in found if not e.incoming]
+    rows = max(len(left), len(right), 1)
+    height = NODE_HEAD + rows * NODE_ROW + 52
+    centre_x = NODE_BOX_W + NODE_GUTTER
+    right_x = centre_x + NODE_CENTRE_W + NODE_GUTTER
+    width = right_x + NODE_BOX_W
+    centre_y = NODE_HEAD + (rows * NODE_ROW - 12) / 2 - NODE_CENTRE_H / 2
+    title = f"{here.name} and the parts of the map it links to"
+    out = [
+        f'<svg class="systems-map node-map" viewBox="0 0 {width} {_n(height)}" role="group" '
+        'aria-labelledby="node-map-title" aria-describedby="node-map-desc" xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="node-map-title">{escape(title)}</title>',
+        f'<desc id="node-map-desc">{escape(_node_desc(here, found))}</desc>',
+        '<defs><marker id="node-map-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="9" '
+        'markerHeight="9" markerUnits="userSpaceOnUse" orient="auto"><path class="arrowhead" '
+        'd="M0 0L10 5L0 10z"/></marker></defs>',
+    ]
+    name = escape(_clip(here.name, 24))
+    if left:
+        out.append(
+            f'<text class="column-head" x="0" y="18"><tspan x="0">What pushes on</tspan>'
+            f'<tspan x="0" dy="19">{name}</tspan></text>'
+        )
+    if right:
+        out.append(
+            f'<text class="column-head" x="{right_x}" y="18"><tspan x="{right_x}">What {name}</tspan>'
+            f'<tspan x="{right_x}" dy="19">pushes on</tspan></text>'
+        )
+    out.append('<g class="links" aria-hidden="true">')
+    for side, group in ((-1, left), (1, right)):
+        for k, edge in enumerate(group):
+            box_y = _box_top(k, len(group), rows)
+            port = centre_y + NODE_CENTRE_H * (k + 1) / (len(group) + 1)
+            if side < 0:
+                x1, y1, x2, y2 = NODE_BOX_W, box_y + NODE_BOX_H / 2, centre_x, port
+            else:
+                x1, y1, x2, y2 = centre_x + NODE_CENTRE_W, port, right_x, box_y + NODE_BOX_H / 2
+            mid = (x1 + x2) / 2
+            kind = "link-implied" if edge.implied else "link-stated"
+            out.append(
+                f'<path class="link {kind}" d="M{_n(x1)} {_n(y1)}C{_n(mid)} {_n(y1)} {_n(mid)} {_n(y2)} '
+                f'{_n(x2)} {_n(y2)}" marker-end="url(#node-map-arrow)"/>'
+            )
+    out.append("</g>")
+    for side, group in ((-1, left), (1, right)):
+        for k, edge in enumerate(group):
+            x = 0 if side < 0 else right_x
+            y = _box_top(k, len(group), rows)
+            words = f"{edge.verb} it" if edge.incoming else EFFECT_PASSIVE.get(edge.link.effect, edge.verb)
+            out.append(
+                f'<a class="node node-{edge.other.part}" href="{escape(href(edge.other.id))}">'
+                f"<title>{escape(edge.sentence(here))} ({edge.basis_words})</title>"
+                f'<rect x="{x}" y="{_n(y)}" width="{NODE_BOX_W}" height="{NODE_BOX_H}" rx="8"/>'
+                f'<text class="node-name" x="{x + 10}" y="{_n(y + 23)}">{escape(_clip(edge.other.name, 24))}</text>'
+                f'<text class="node-plain" x="{x + 10}" y="{_n(y + 44)}">{escape(_clip(words, 28))}</text></a>'
+            )
+    out.append(
+        f'<g class="node node-here node-{here.part}"><rect x="{centre_x}" y="{_n(centre_y)}" '
+        f'width="{NODE_CENTRE_W}" height="{NODE_CENTRE_H}" rx="10"/>'
+        f'<text class="node-name" x="{centre_x + NODE_CENTRE_W // 2}" y="{_n(centre_y + NODE_CENTRE_H / 2 + 6)}" '
+        f'text-anchor="middle">{escape(_clip(here.name, 22))}</text></g>'
+    )
+    legend_y = height - 30
+    out += [
+        f'<g class="legend" transform="translate(0 {_n(legend_y)})">',
+        '<path class="link link-stated" d="M0 10H44" marker-end="url(#node-map-arrow)"/>',
+        '<text x="54" y="15">said in the report</text>',
+        '<path class="link link-implied" d="M230 10H274" marker-end="url(#node-map-arrow)"/>',
+        '<text x="284" y="15">implied by the report</text>',
+        "</g>",
+        "</svg>",
+    ]
+    return "\n".join(out)
+
+
+def _box_top(k: int, count: int, rows: int) -> float:
+    # A shorter column is centred against the taller one, so its arrows stay short.
+    return NODE_HEAD + (rows - count) * NODE_ROW / 2 + k * NODE_ROW
+
+
+def _clip(text: str, most: int) -> str:
+    return text if len(text) <= most else text[: most - 1].rstrip(" ,;:-–—(") + "…"
+
+
+def _node_desc(here: Node, found: list[Edge]) -> str:
+    said = [f"{e.sentence(here)} ({e.basis_words})." for e in found]
+    return " ".join(said)
