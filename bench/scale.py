@@ -53,6 +53,11 @@ from station.compute.work import episode_work
 from station.tools import ffmpeg
 from tests import dask_cluster, media
 
+try:  # `python -m bench all` gathers each benchmark's figures (bench/summary.py, issue 21's)
+    from bench import summary
+except ImportError:  # pragma: no cover - a checkout without it
+    summary = None  # type: ignore[assignment]
+
 OUT = Path(__file__).resolve().parent / "out" / "scale"
 REPO = Path(__file__).resolve().parent.parent
 PARAGRAPHS = [
@@ -273,6 +278,10 @@ def main() -> None:
         }
     )
     (OUT / f"result-{args.count}x{args.minutes:g}.json").write_text(json.dumps(figures, indent=2, default=str))
+    if summary is not None:
+        summary.record("scale", "local pool / one at a time (wall time)", ratio_b, 0.6)
+        summary.record("scale", "2-worker Dask / one at a time (wall time)", ratio_c, 1.0)
+        summary.record("scale", "Dask's overhead per task (share of the task)", share * 100, 5.0, unit="%")
 
 
 if __name__ == "__main__":

@@ -74,13 +74,7 @@ def task_for(shop: Workshop, episode: Episode) -> Planned | None:
     cached_audio = shop.cache / "audio" / f"{audio_key}.mp3"
     measured = ledger.recall(audio_key)
     have_audio = measured is not None and cached_audio.exists()
-    uploads: dict[str, Path] = {}
-    audio = None
-    if have_audio:
-        blob = sha256_file(cached_audio)
-        uploads[blob] = cached_audio
-        audio = (blob, measured)
-    wanted, have_transcript, hidden_missing = None, True, False
+    wanted, have_transcript, hidden_missing, tkey = None, True, False, ""
     terms = tuple(episode.meta.redact)
     if settings.transcripts.enabled and shop.model is not None:
         opts, _ = episode_mod.transcript_options(shop, episode)
@@ -98,13 +92,22 @@ def task_for(shop: Workshop, episode: Episode) -> Planned | None:
                 margin_s=settings.transcripts.redact_margin_s,
             )
             if cached_t.exists():
-                blob = sha256_file(cached_t)
-                uploads[blob] = cached_t
-                wanted = replace(wanted, transcript=blob)
                 hidden_missing = _hidden_missing(shop, episode, plain, cached_t, wanted)
     known = all(s.analysis is not None for s in sources)
     if known and have_audio and have_transcript and not hidden_missing:
         return None
+    # Work to do: what the station has already goes with it (hashed only now: a build with nothing new
+    # reads no cached audio).
+    uploads: dict[str, Path] = {}
+    audio = None
+    if have_audio:
+        blob = sha256_file(cached_audio)
+        uploads[blob] = cached_audio
+        audio = (blob, measured)
+    if wanted is not None and (cached_t := shop.cache / "transcripts" / f"{tkey}.json").is_file():
+        blob = sha256_file(cached_t)
+        uploads[blob] = cached_t
+        wanted = replace(wanted, transcript=blob)
     if not known or not have_audio or hidden_missing or (terms and not have_transcript):
         uploads.update({s.sha256: path for s, (path, *_) in zip(sources, found, strict=True)})
     audio_s = 0.0
