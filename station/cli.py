@@ -593,6 +593,7 @@ def serve(
 ) -> None:
     """Preview the built site at http://127.0.0.1:8000/ (seeking in the player works)."""
     from station.web import serve as serve_mod
+    from station.web.security import headers
 
     config = _config(station, False)
     if not (config.site_dir / "index.html").is_file():
@@ -600,7 +601,7 @@ def serve(
         raise typer.Exit(1)
     out.print(f"Previewing {config.rel(config.site_dir)}/ at http://{host}:{port}/ — press Ctrl-C to stop.")
     try:
-        serve_mod.serve(config.site_dir, host, port)
+        serve_mod.serve(config.site_dir, host, port, headers=headers(config.settings.desk.feedback_url))
     except OSError as exc:
         err.print(f"Cannot listen on {host}:{port} ({exc.strerror}) — try another port with --port.")
         raise typer.Exit(2) from None

@@ -29,6 +29,7 @@ OWNERS = {
     "ruamel": "station.tools.yaml_edit",
     "boto3": "station.tools.s3",
     "botocore": "station.tools.s3",
+    "fpdf": "station.tools.pdf",
 }
 # Ways of starting another program that do not go through `import subprocess`.
 LAUNCHERS = {

@@ -26,6 +26,7 @@ from station.catalog import resources as resources_mod
 from station.catalog.content import Catalog
 from station.errors import EpisodeFailed, Problem, Severity, TemplateProblem
 from station.files import sha256_json
+from station.involvement import public_asks
 from station.podcast import feed
 from station.radio import library as library_mod
 from station.radio import nights
@@ -210,19 +211,21 @@ class Outputs:
     def site(self, built: list[BuiltEpisode], tonight: list[dict[str, Any]] | None, final: bool = True) -> None:
         """Every page, the maps and the search index; a broken resource entry leaves out only itself."""
         config, shop = self.config, self.shop
-        places, problems = resources_mod.load(config, site_mod.local_today(config, shop.now))
+        today = site_mod.local_today(config, shop.now)
+        places, problems = resources_mod.load(config, today)
+        asks = public_asks(config, today)  # records/involvement.sqlite: the asks and their answers
         self.problems += problems
         if shop.check:
             return
         on_site = [b for b in built if b.on_site]
-        key = f"site:{site_mod.render_key(config, self.cat.shows, on_site, places, tonight)}"
+        key = f"site:{site_mod.render_key(config, self.cat.shows, on_site, places, tonight, asks)}"
         made = shop.ledger.recall(key)
         if made and all(shop.intact(rel, content) for rel, content in made.items()):
             self.job.files |= set(made)  # nothing the pages are made from has changed: nor have they
             self.pages = sum(rel.endswith(".html") for rel in made)
             return
         try:
-            files = site_mod.Site(config, self.cat.shows, on_site, places, tonight).render()
+            files = site_mod.Site(config, self.cat.shows, on_site, places, tonight, asks).render()
         except Exception as exc:  # a station's own template: the pages already there stay, unless they name
             if not final and not (isinstance(exc, TemplateProblem) and exc.whole):  # a withdrawn one
                 raise RenderFailed from exc

@@ -38,7 +38,7 @@ from station.errors import AccountError, TextRefused
 from station.files import private_dir, private_file
 from station.text import clean
 
-ROLES = ("presenter", "coordinator")
+ROLES = ("presenter", "coordinator", "responder")  # a responder answers asks for one organisation (asks_pages.py)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, username TEXT NOT NULL UNIQUE COLLATE NOCASE,

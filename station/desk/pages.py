@@ -11,13 +11,16 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any, ParamSpec, TypeVar
+from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, g, render_template
 
 from station.config import Config
 from station.desk.accounts import Accounts, User
 from station.desk.builder import Builder
+from station.involvement import Involvement
 
 Params = ParamSpec("Params")
 Returned = TypeVar("Returned")
@@ -38,6 +41,17 @@ class Desk:
 def desk() -> Desk:
     found: Desk = current_app.extensions["desk"]
     return found
+
+
+def involvement() -> Involvement:
+    """Feedback, asks and answers, and contributors' records (records/involvement.sqlite)."""
+    found: Involvement = current_app.extensions["involvement"]
+    return found
+
+
+def today() -> date:
+    """Today in the station's time zone (decision dates and overdue asks are counted in it)."""
+    return datetime.now(UTC).astimezone(ZoneInfo(desk().config.settings.station.timezone)).date()
 
 
 def user() -> User:

@@ -32,6 +32,23 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
 }
 
+
+def policy(form_to: str | None = None) -> str:
+    """The CSP, with forms also allowed to post to exactly `form_to`: the desk's feedback address
+    (`[desk] public_url`), the one place outside the site a page may send anything, and only when asked."""
+    return CSP.replace("form-action 'self'", f"form-action 'self' {form_to}") if form_to else CSP
+
+
+def meta_policy(form_to: str | None = None) -> str:
+    """The policy as a page's <meta> carries it (without frame-ancestors, which <meta> ignores)."""
+    return "; ".join(d for d in policy(form_to).split("; ") if not d.startswith("frame-ancestors"))
+
+
+def headers(form_to: str | None = None) -> dict[str, str]:
+    """The security headers a server of the site sends, for a station whose pages post feedback to `form_to`."""
+    return {**SECURITY_HEADERS, "Content-Security-Policy": policy(form_to)}
+
+
 # nosniff makes browsers trust Content-Type alone, so every file the site
 # holds needs the right one; mimetypes depends on the machine's
 # /etc/mime.types, so the site's own types are fixed here.
@@ -41,6 +58,7 @@ CONTENT_TYPES = {
     ".js": "text/javascript",
     ".json": "application/json",
     ".xml": "application/rss+xml",  # the podcast feeds (RSS 2.0)
+    ".atom": "application/atom+xml",  # the asks and their answers (web/asks.py)
     ".mp3": "audio/mpeg",
     ".vtt": "text/vtt",  # WebVTT is always UTF-8 (W3C WebVTT §4.1)
     ".srt": "application/x-subrip",

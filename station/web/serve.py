@@ -71,7 +71,12 @@ def _to_stderr(line: str) -> None:
 
 
 def make_server(
-    directory: Path, host: str = "127.0.0.1", port: int = 8000, *, log: Log | None = _to_stderr
+    directory: Path,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    log: Log | None = _to_stderr,
+    headers: dict[str, str] | None = None,
 ) -> http.server.ThreadingHTTPServer:
     """A server for `directory`, bound but not yet serving (port 0 picks a free port).
 
@@ -80,12 +85,21 @@ def make_server(
     root = Path(directory).resolve(strict=True)
     if not root.is_dir():
         raise NotADirectoryError(f"{directory} is not a folder")
-    return PreviewServer((host, port), root, log)
+    server = PreviewServer((host, port), root, log)
+    server.security_headers = headers or SECURITY_HEADERS  # a station's feedback form widens form-action
+    return server
 
 
-def serve(directory: Path, host: str = "127.0.0.1", port: int = 8000, *, log: Log | None = _to_stderr) -> None:
+def serve(
+    directory: Path,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    log: Log | None = _to_stderr,
+    headers: dict[str, str] | None = None,
+) -> None:
     """Serve `directory` until interrupted (Ctrl-C raises KeyboardInterrupt to the caller)."""
-    with make_server(directory, host, port, log=log) as server:
+    with make_server(directory, host, port, log=log, headers=headers) as server:
         server.serve_forever()
 
 
@@ -94,6 +108,7 @@ class PreviewServer(http.server.ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], root: Path, log: Log | None):
         self.root, self.log = root, log
+        self.security_headers = SECURITY_HEADERS
         if ":" in address[0]:  # "::1", "::"
             self.address_family = socket.AF_INET6
         super().__init__(address, PreviewHandler)
@@ -268,7 +283,7 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
     def end_headers(self) -> None:
         # Here rather than in each response so error pages from http.server
         # itself (400, 501) carry them too.
-        for name, value in SECURITY_HEADERS.items():
+        for name, value in self.server.security_headers.items():
             self.send_header(name, value)
         super().end_headers()
 

@@ -37,9 +37,10 @@ from station.config import Config
 from station.errors import Problem, TemplateProblem
 from station.files import sha256_json
 from station.i18n import translations
+from station.web import asks as asks_mod
 from station.web import landscape_map, systems_map
 from station.web.markup import notes_html, plain
-from station.web.security import CSP_META as CSP
+from station.web.security import meta_policy
 
 BUILT_IN = Path(__file__).parent / "site_templates"
 PARTS = {"hold": "The Hold", "struggle": "The Struggle", "recovery": "The Recovery"}
@@ -126,8 +127,10 @@ class Site:
         episodes: list[BuiltEpisode],
         places: list[Resource],
         tonight: list[dict] | None = None,
+        asks: list[dict] | None = None,  # involvement.public_asks: what the station asked of services
     ):
         self.config, self.settings = config, config.settings
+        self.asks = asks or []
         self.tonight = tonight  # the night-owl stream's running order, as listeners may see it
         self.shows = shows
         self.episodes = sorted(episodes, key=lambda e: (e.published_at, e.slug), reverse=True)
@@ -205,6 +208,7 @@ class Site:
         self._page("search/index.html", "search.html")
         self.files["search.json"] = self._search_index()
         self._page("404.html", "404.html", depth_override="/")
+        asks_mod.render(self, self.asks)
         return self.files
 
     def episode(self, page: BuiltEpisode) -> None:
@@ -256,7 +260,9 @@ class Site:
             "station": s.station,
             "site": s.site,
             "stream": s.stream,
-            "csp": CSP,
+            "csp": meta_policy(s.desk.feedback_url),
+            "feedback_url": s.desk.feedback_url,  # the listener feedback form's address; None: no form
+            **asks_mod.context(self.asks),
             "timezone": s.station.timezone,
             "lang": s.station.language,
             "crisis_lines": s.crisis_lines,
@@ -376,6 +382,7 @@ def render_key(
     episodes: list[BuiltEpisode],
     places: list[Resource],
     tonight: list[dict] | None = None,
+    asks: list[dict] | None = None,
 ) -> str:
     """A hash of everything the pages are made from: the same key gives the same files, so a
     rebuild with nothing changed need not render them again."""
@@ -407,6 +414,7 @@ def render_key(
             ],
             [(p.slug, p.meta.model_dump(mode="json")) for p in places],
             tonight,
+            [s.desk.feedback_url, asks or []],
             [(str(p), hashlib.sha256(p.read_bytes()).hexdigest()) for p in code],
             code_version.digest(),  # the code that renders: any change to it makes the pages again
         ]
