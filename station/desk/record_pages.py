@@ -222,7 +222,7 @@ def statement(kind: str, user_id: int | None = None) -> ResponseReturnValue:
     r = record_of(who)
     name = f"record-{re.sub(r'[^a-z0-9]+', '-', who.username.lower()).strip('-') or 'contributor'}"
     if kind == "txt":
-        body, mime = statement_text(r).encode("utf-8"), "text/plain; charset=utf-8"
+        body, mime = statement_text(r).encode("utf-8"), "text/plain"  # Flask adds the charset
     elif kind == "pdf":
         body = pdf.statement(statement_title(r), statement_sections(r), f"As of {today():%-d %B %Y}. {PRIVATE}")
         mime = "application/pdf"
