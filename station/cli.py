@@ -699,7 +699,9 @@ def _password(from_stdin: bool) -> str:
 def desk_add_user(
     ctx: typer.Context,
     username: Annotated[str, typer.Argument(help="One word, like sam.")],
-    role: Annotated[str, typer.Option(help="presenter or coordinator.")] = "presenter",
+    role: Annotated[
+        str, typer.Option(help="presenter, coordinator or responder (answers asks for one organisation).")
+    ] = "presenter",
     presenter_name: Annotated[
         str,
         typer.Option(

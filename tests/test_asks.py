@@ -220,3 +220,39 @@ def test_a_signed_entry_says_when(tmp_path):
     ]
     meta, problems = validate(resources_mod.ResourceMeta, {**base, "check": "guessed"}, "x.yaml")
     assert meta is None and "`check`" in problems[0].what
+
+
+def test_asks_answers_and_feedback_go_with_the_station_in_a_backup(tmp_path):
+    from station import backup as backup_mod
+    from station.involvement import Involvement, path_of, public_asks
+    from tests.desk import fresh_station
+
+    config = config_mod.load(fresh_station(tmp_path / "old"))
+    store = Involvement.of(config)
+    store.add_feedback("A message", "phone", None)
+    ask = store.add_ask(
+        HARBOUR, ASK_1, ["rc.community"], "Evenings.", dt.date(2027, 2, 1), "feedback", 1, dt.date(2026, 12, 1)
+    )
+    store.answer(ask, "will", "From February.", dt.date(2026, 12, 2))
+    archive = tmp_path / "b.tar.gz"
+    backup_mod.backup(config, archive, dt.datetime(2026, 12, 3, tzinfo=dt.UTC))  # while the store is open
+    store.close()
+    backup_mod.restore(archive, tmp_path / "new")
+    restored = config_mod.load(tmp_path / "new")
+    assert path_of(restored).stat().st_mode & 0o777 == 0o600
+    assert public_asks(restored, dt.date(2027, 3, 1)) == public_asks(config, dt.date(2027, 3, 1))
+    published = public_asks(restored, dt.date(2027, 3, 1))
+    assert [a["answers"][0]["words"] for a in published] == ["From February."]
+    assert set(published[0]) == {  # what the site is given: nothing about who raised it
+        "id",
+        "organisation",
+        "text",
+        "nodes",
+        "scope",
+        "decide_by",
+        "raised",
+        "source",
+        "answers",
+        "overdue_days",
+    }
+    assert [f.message for f in Involvement.of(restored).feedback()] == ["A message"]
