@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from station.config import ACCOUNTS_BUSY_S, Config
+from station.errors import StateError
 from station.files import private_dir, private_file
 
 NAME = "involvement.sqlite"
@@ -135,7 +136,10 @@ class Involvement:
     def __init__(self, path: Path, read_only: bool = False):
         self.read_only = read_only
         if read_only:
-            self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+            # Waits, like the desk's writers, for a write in progress: a busy moment never unpublishes the asks.
+            self.db = sqlite3.connect(
+                f"file:{path}?mode=ro", uri=True, check_same_thread=False, timeout=ACCOUNTS_BUSY_S
+            )
         else:
             private_dir(path.parent)
             private_file(path)  # 0600 before SQLite opens it: its journal files take its mode
@@ -328,7 +332,12 @@ def public_asks(config: Config, today: date) -> list[dict[str, Any]]:
     store = Involvement(path, read_only=True)
     try:
         return [a.public(today) for a in store.asks()]
-    except sqlite3.OperationalError:  # a store from before asks existed
-        return []
+    except sqlite3.DatabaseError as exc:
+        if "no such table" in str(exc):  # a store the desk has not yet set up
+            return []
+        raise StateError(
+            f"the station's record {path} cannot be read ({exc}) — restore it from the station's backup "
+            "(`station restore`); it is not a cache and must not be deleted"
+        ) from exc
     finally:
         store.close()

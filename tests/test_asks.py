@@ -113,6 +113,9 @@ def test_a_responder_answers_only_its_own_organisations_asks_and_the_site_publis
         f"/episodes/{ids[0]}/audio",
     ]:
         assert harbour.get(path).status_code == 403, path
+    assert "A responder's account answers its organisation's asks, and does nothing else at the desk." in said(
+        harbour.get("/upload").text
+    )
     for path in ("/pause", f"/episodes/{ids[0]}/withdraw", f"/episodes/{ids[0]}/details", "/asks/new"):
         assert harbour.post(path, {"csrf": csrf_of(page), "confirm": "yes"}).status_code == 403, path
 
@@ -256,3 +259,18 @@ def test_asks_answers_and_feedback_go_with_the_station_in_a_backup(tmp_path):
         "overdue_days",
     }
     assert [f.message for f in Involvement.of(restored).feedback()] == ["A message"]
+
+
+def test_a_damaged_store_is_said_plainly(tmp_path):
+    from station.errors import StateError
+    from station.involvement import path_of, public_asks
+    from tests.desk import fresh_station
+
+    config = config_mod.load(fresh_station(tmp_path))
+    path_of(config).write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StateError) as caught:
+        public_asks(config, dt.date(2027, 1, 1))
+    assert str(caught.value) == (
+        f"the station's record {path_of(config)} cannot be read (file is not a database) — restore it from the "
+        "station's backup (`station restore`); it is not a cache and must not be deleted"
+    )

@@ -42,7 +42,11 @@ def responders_only_answer() -> ResponseReturnValue | None:
         return None
     if request.endpoint == "presenter.episodes" and request.method == "GET":
         return redirect(url_for("asks.answers"))  # the desk's front page, and where signing in lands
-    abort(403)
+    return page(
+        "error.html",
+        title="Not allowed",
+        message="A responder's account answers its organisation's asks, and does nothing else at the desk.",
+    ), 403
 
 
 def _places() -> dict[str, str]:
