@@ -182,6 +182,8 @@ def test_an_ask_needs_an_organisation_words_and_a_date(served):
     ):
         assert message in text
     assert served.client("sam").get("/asks/new").status_code == 403
+    # A call typed in can be about a published episode too.
+    assert 'value="episode:night-talk/awake-at-three">Awake at three (Night Talk)' in coord.get("/feedback/queue").text
 
 
 def test_an_entry_past_its_review_date_is_flagged_to_coordinators_and_the_listing_is_shown(served):

@@ -141,6 +141,7 @@ def test_what_the_door_refuses(served):
 def test_a_coordinator_types_in_a_call_and_every_form_needs_its_token(served):
     coord = served.client("coord")
     page = coord.get("/feedback/queue").text
+    assert 'value="place:harbour-recovery-cafe"' in page and 'value="node:rc.social"' in page
     data = {"action": "add", "channel": "phone", "message": "Caller: the walk leaves too early.", "about": "node:rc"}
     assert coord.post("/feedback/queue", data).status_code == 400  # no token
     r = coord.post("/feedback/queue", {**data, "csrf": csrf_of(page)})

@@ -42,6 +42,7 @@ from station.config import (
     FEEDBACK_PER_MINUTE,
     FEEDBACK_WINDOW_S,
 )
+from station.desk import episodes as episodes_mod
 from station.desk import gate
 from station.desk.client import client_address  # the same address rules as the sign-in throttle
 from station.desk.numbers import whole_number
@@ -214,10 +215,15 @@ def queue() -> ResponseReturnValue:
 
 
 def about_choices() -> list[tuple[str, list[tuple[str, str]]]]:
-    """What a message typed in can be about: the map's places and nodes."""
+    """What a message typed in can be about: the published episodes, the map's places and nodes."""
     config = desk().config
     places, _ = resources_mod.load(config, today())
+    views = episodes_mod.all_views(config, desk().accounts.owners())
+    episodes = sorted(
+        (f"episode:{v.show}/{v.slug}", f"{v.title} ({v.show_title})") for v in views if v.page and v.slug
+    )
     return [
+        ("Episodes", episodes),
         ("Places on the Recovery Network Map", [(f"place:{p.slug}", p.meta.name) for p in places]),
         ("Where I am: the recovery systems map", [(f"node:{n.id}", n.name) for n in recovery_map.nodes().values()]),
     ]
