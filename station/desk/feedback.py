@@ -219,9 +219,7 @@ def about_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     config = desk().config
     places, _ = resources_mod.load(config, today())
     views = episodes_mod.all_views(config, desk().accounts.owners())
-    episodes = sorted(
-        (f"episode:{v.show}/{v.slug}", f"{v.title} ({v.show_title})") for v in views if v.page and v.slug
-    )
+    episodes = sorted((f"episode:{v.show}/{v.slug}", f"{v.title} ({v.show_title})") for v in views if v.page and v.slug)
     return [
         ("Episodes", episodes),
         ("Places on the Recovery Network Map", [(f"place:{p.slug}", p.meta.name) for p in places]),
