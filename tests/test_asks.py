@@ -133,6 +133,7 @@ def test_a_responder_answers_only_its_own_organisations_asks_and_the_site_publis
 
     # Whoever raised it sees the answer arrive, until they open it.
     listed = said(coord.get("/asks").text)
+    assert "Asks (1 new answer)" in listed  # in the nav, on every page
     assert "An answer came to 1 of the asks you raised: ask 1 ." in listed  # "ask 1" is a link
     assert EVIDENCE in said(coord.get("/asks/1").text)
     assert "An answer came to" not in said(coord.get("/asks").text)

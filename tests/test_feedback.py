@@ -78,6 +78,7 @@ def test_a_listener_sends_feedback_without_signing_in_and_nothing_of_them_is_kep
     assert 'href="https://night-owls.example.org/map/harbour-recovery-cafe/"' in r.text
     # A coordinator finds it in the queue, with what it is about; a presenter and a stranger do not.
     queue = served.client("coord").get("/feedback/queue")
+    assert "Feedback (1 new)" in said(queue.text)
     assert "Could it open on Sundays too?" in queue.text and "the place harbour-recovery-cafe" in queue.text
     assert served.client("sam").get("/feedback/queue").status_code == 403
     assert served.client().get("/feedback/queue").status_code == 302

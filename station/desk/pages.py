@@ -62,9 +62,17 @@ def user() -> User:
 def page(template: str, **values: Any) -> str:
     """Render a desk page with what every page needs: who is signed in, the CSRF token, the nav."""
     session = getattr(g, "session", None)
+    counts = {"feedback": 0, "answers": 0}
+    if session and session.user.coordinator:  # what is waiting for this coordinator, shown in the nav
+        store = involvement()
+        counts = {
+            "feedback": store.new_feedback(),
+            "answers": sum(a.unseen_answer for a in store.asks(raised_by=session.user.id)),
+        }
     return render_template(
         template,
         me=session.user if session else None,
+        queued=counts,
         csrf=g.get("csrf", ""),
         station=desk().config.settings.station.name,
         **values,
