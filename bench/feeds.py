@@ -41,7 +41,7 @@ from pathlib import Path
 import lxml.etree
 from feedgen.feed import FeedGenerator
 
-from bench import timing
+from bench import summary, timing
 from station.build.built import BuiltEpisode
 from station.catalog.model import (
     CONTENT_NOTES,
@@ -370,6 +370,7 @@ def time_feeds(episodes: int, shows: int, repeat: int, profile: bool) -> None:
             f"({'met' if total < AIM_S else 'NOT met'}); render alone {best['render']:.3f} s = "
             f"{best['render'] / AIM_S:.2f} × the aim"
         )
+        summary.record("feeds", f"render + Apple check, {len(items)} episodes", total, AIM_S, unit="s")
         print(
             f"throughput: {rendered} items rendered ({len(items)} episodes, each in two feeds): "
             f"{rendered / best['render']:.0f} items/s rendering, {rendered / best['apple']:.0f} items/s checking, "

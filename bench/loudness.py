@@ -37,13 +37,14 @@ import sys
 import time
 from pathlib import Path
 
-from bench import timing
+from bench import summary, timing
 from station.build.stages import inspect, normalise
 from station.config import Settings
 from station.tools import ffmpeg
 from tests.media import long_speech
 
 OUT = Path(__file__).resolve().parent / "out"
+AIM = 1.3  # issue 21: the pass within 1.3× a bare decode + MP3 encode (it was 2.0 before)
 STATION = {"name": "Bench", "base_url": "https://bench.example.org/", "contact_email": "bench@example.org"}
 VARIANTS = {
     # -19 LUFS mono: the generated speech (about -20 LUFS, -2.2 dBTP) gets +1 dB, which brings
@@ -142,7 +143,8 @@ def time_ratio(minutes: float, repeat: int, variant: str) -> None:
         f"{best_phases.get('render', 0):>8.2f} {best_phases.get('measure', 0):>8.2f}"
     )
     ratio = best_total / best_b
-    print(f"ratio ours/baseline = {ratio:.2f}  (aim <= 2.0: {'met' if ratio <= 2.0 else 'NOT met'})")
+    print(f"ratio ours/baseline = {ratio:.2f}  (aim <= {AIM}: {'met' if ratio <= AIM else 'NOT met'})")
+    summary.record("loudness", f"pass / bare decode + MP3 encode ({variant}, {minutes:g} min)", ratio, AIM)
     audio_s = minutes * 60
     print(f"speed: baseline {audio_s / best_b:.0f}x real time, ours {audio_s / best_total:.0f}x real time")
 
@@ -254,6 +256,7 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=30, help="recording for the time ratio (default 30)")
     parser.add_argument("--long-minutes", type=float, default=180, help="recording for peak memory (default 180)")
     parser.add_argument("--repeat", type=int, default=2, help="runs of each timing; the best counts (default 2)")
+    parser.add_argument("--quick", action="store_true", help="the default settings only, no breakdown or memory run")
     parser.add_argument("--_memory-of", dest="memory_of", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_of:
@@ -267,6 +270,8 @@ def main() -> int:
         f"Python {platform.python_version()}, ffmpeg {version}"
     )
     time_ratio(args.minutes, args.repeat, "default")  # the figure the issue asks for
+    if args.quick:
+        return 0
     time_ratio(args.minutes, args.repeat, "no-limiter")
     breakdown(args.minutes, args.repeat)
     memory(args.long_minutes)

@@ -56,7 +56,7 @@ from pathlib import Path
 
 import boto3.s3.inject
 
-from bench import timing
+from bench import summary, timing
 from bench.feeds import SHOW_NAMES, WORDS
 from bench.site import STATION_TOML
 from station import config as config_mod
@@ -362,6 +362,7 @@ def first_publish(root: Path, site: Path, endpoint: str, repeat: int, total_byte
         f"ratio ours / plain put_object loop: {best_ours / best_base:.2f} "
         f"({(best_ours - best_base) / n_files * 1000:+.2f} ms a file)"
     )
+    summary.record("publish", f"first publish / put_object loop ({n_files:,} files)", best_ours / best_base, 1.05)
     check_bucket(s3, bucket, site, "ours, last run")
     check_bucket(s3, f"plain-{repeat}", site, "baseline, last run")
     return bucket
@@ -412,6 +413,9 @@ def fresh_machine(root: Path, site: Path, endpoint: str, bucket: str, repeat: in
             f"  {seconds:.3f} s, {len(the_plan.uploads)} uploaded again ({mb(the_plan.upload_bytes)}: {names}"
             f"{' …' if len(the_plan.uploads) > 4 else ''}), {the_plan.unchanged:,} unchanged\n"
             f"    {spent_line(spent)}"
+        )
+        summary.record(
+            "publish", "fresh machine, no change: MB sent again", the_plan.upload_bytes / 1e6, 0.0, unit="MB"
         )
         deciding = spent.get("plan", 0.0) + spent.get("listing (list_objects_v2)", 0.0)
         list_s, md5_s = timed_list(s3, bucket), md5_all(site)

@@ -46,7 +46,6 @@ from __future__ import annotations
 import argparse
 import collections
 import gzip
-import hashlib
 import json
 import posixpath
 import random
@@ -57,7 +56,6 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from array import array
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -66,7 +64,7 @@ from types import SimpleNamespace
 import jinja2
 import yaml
 
-from bench import timing
+from bench import summary, timing
 from bench.feeds import CATEGORIES, NAMES, SHOW_NAMES, TIERS, ZONES, sentence, show_notes
 from station import config as config_mod
 from station import files as files_mod
@@ -91,8 +89,9 @@ from station.catalog.model import (
 )
 from station.catalog.recovery_map import nodes
 from station.catalog.transcript import CUE_CHARS, CUE_SECONDS, LINE_CHARS, Cue, Transcript, Word
+from station.podcast import feed
 from station.records import Records
-from station.web import landscape_map, systems_map
+from station.web import landscape_map, search_index, systems_map
 from station.web import site as site_mod
 
 REPO = Path(__file__).resolve().parent.parent
@@ -503,6 +502,9 @@ def time_render(config, shows, pages, places, repeat: int, tmp: Path) -> tuple[d
     total = sum(len(v) for v in files.values())
     episodes_b = sum(len(files[f"{p.url}index.html"]) for p in pages)
     index = files["search.json"]
+    lists = {rel: len(gzip.compress(data, 6)) for rel, data in files.items() if rel.startswith(search_index.WORDS_DIR)}
+    index_gz = len(gzip.compress(index, 6))
+    first = index_gz + max(lists.values())
     print(
         f"\nours: {len(html)} HTML pages + {len(files) - len(html)} other files, {total:,} bytes "
         f"({mb(total)}; episode pages {mb(episodes_b)}, {kb(episodes_b / len(pages))} each on average)"
@@ -512,9 +514,13 @@ def time_render(config, shows, pages, places, repeat: int, tmp: Path) -> tuple[d
         f"for the whole site"
     )
     print(
-        f"  search.json {len(index):,} bytes ({mb(len(index))}, {len(gzip.compress(index, 6)):,} gzipped), "
-        f"{len(index) / len(pages):,.0f} bytes an episode"
+        f"  search.json {len(index):,} bytes ({mb(len(index))}, {index_gz:,} gzipped), "
+        f"{len(index) / len(pages):,.0f} bytes an episode; {len(lists)} word lists, "
+        f"{sum(lists.values()):,} bytes gzipped in all (median {sorted(lists.values())[len(lists) // 2]:,}, "
+        f"largest {max(lists.values()):,}); a first one-word search downloads at most {first:,} bytes gzipped "
+        f"(search.json + the largest list)"
     )
+    summary.record("site", "first search: KB gzipped (search.json + largest list)", first / 1000, 300, unit="KB")
     by_type = collections.defaultdict(list)
     for rel in html:
         by_type[page_type(rel)].append(len(files[rel]))
@@ -555,11 +561,12 @@ def phases(config, shows, pages, places) -> None:
         return original(self, topics)
 
     targets = [
-        (site_mod.Site, "episode", "episode pages (Site.episode)"),
+        (site_mod, "_episode_context", "episode pages' context (notes, reading units)"),
         (site_mod, "notes_html", "  notes_html (markdown-it + nh3)"),
         (site_mod, "reading_units", "  reading_units (cues joined into sentences)"),
-        (site_mod.Site, "_search_index", "search.json (Site._search_index)"),
-        (site_mod, "_distinct", "  _distinct (words of each document)"),
+        (site_mod.Site, "_search_docs", "search index: documents (Site._search_docs)"),
+        (search_index, "files", "search index: search.json and word lists"),
+        (search_index, "words_of", "  words_of (the words of each document)"),
         (site_mod, "plain", "markup.plain (description tag, search snippets)"),
         (site_mod.Ground, "__init__", "topic index: building it (Ground)"),
         (site_mod.Ground, "on", "topic index: look-ups (Ground.on)"),
@@ -651,14 +658,14 @@ def site_build(config, shows, pages) -> tuple[float, SiteRun, dict[str, float]]:
     timings to drop, so this changes nothing but keeps the bench on the build's path."""
     targets = [
         (resources_mod, "load", "resources.load"),
-        (site_mod, "render_key", "render_key (hash of every input)"),
-        (Ledger, "recall", "ledger recall (the files the key made)"),
-        (site_mod.Site, "render", "Site.render"),
+        (site_mod.Site, "units", "Site.units (every page's key)"),
+        (Ledger, "recall", "ledger recall (the files the keys made)"),
+        (site_mod.Site, "render_units", "Site.render"),
         (Workshop, "publish", "Workshop.publish (all files)"),
         (Workshop, "intact", "  Workshop.intact (stat + ledger lookup)"),
         (Ledger, "record_output", "  ledger record (SQLite commit)"),
         (files_mod.os, "fsync", "  os.fsync"),
-        (Ledger, "remember", "ledger remember (the files the key made)"),
+        (Ledger, "remember", "ledger remember (the files the keys made)"),
     ]
     ledger = Ledger(config.state_dir / "state.sqlite")
     shop = Workshop(
@@ -673,12 +680,23 @@ def site_build(config, shows, pages) -> tuple[float, SiteRun, dict[str, float]]:
     )
     built = [replace(p, transcript=page_transcript(p.transcript)) if p.transcript else p for p in pages]
     outputs = Outputs(shop, Catalog(shows=shows), [])
+    rendered: list[str] = []
+    real = site_mod.Site._render
+
+    def noting(self, page):
+        rendered.append(page.rel)
+        return real(self, page)
+
+    site_mod.Site._render = noting  # type: ignore[method-assign]
     try:
         with timing.phase_timer(targets) as spent:
             seconds, _ = timed(outputs.site, built, None)
     finally:
+        site_mod.Site._render = real  # type: ignore[method-assign]
         ledger.close()
-    return seconds, SiteRun(outputs), spent
+    run = SiteRun(outputs)
+    run.rendered = rendered
+    return seconds, run, spent
 
 
 class SiteRun:
@@ -686,6 +704,7 @@ class SiteRun:
 
     def __init__(self, outputs: Outputs):
         self.result = SimpleNamespace(work=outputs.job.work, pages=outputs.pages, problems=outputs.problems)
+        self.rendered: list[str] = []  # the pages Site rendered
 
 
 def spent_line(spent: dict[str, float]) -> str:
@@ -712,12 +731,14 @@ def time_write(config, shows, pages, repeat: int, bare: dict) -> None:
     )
     before = snapshot(site)
     print(f"no-change rebuilds, {repeat} fresh workshops (each must skip Site.render, write nothing, touch no file):")
+    no_change = []
     for r in range(1, repeat + 1):
         seconds, runner, spent = site_build(config, shows, pages)
         written = sum(runner.result.work.values())
         after = snapshot(site)
         changed = sum(before[k] != after.get(k) for k in before) + len(set(after) - set(before))
         skipped = "Site.render" not in spent
+        no_change.append(seconds)
         ok = (
             written == 0
             and changed == 0
@@ -729,6 +750,7 @@ def time_write(config, shows, pages, repeat: int, bare: dict) -> None:
             f"{changed} files with a new mtime, {runner.result.pages} pages counted "
             f"({'ok' if ok else 'WRONG: expected no render and no writes'}); " + spent_line(spent)
         )
+    summary.record("site", f"no-change rebuild of {len(pages):,} episodes", min(no_change), 1.0, unit="s")
     render_key_parts(config, shows, pages)
     # One input changed: a coordinator corrects one resource entry's summary. The key changes, so everything is
     # rendered again, and only the files whose bytes changed are written.
@@ -737,14 +759,17 @@ def time_write(config, shows, pages, repeat: int, bare: dict) -> None:
     entry.write_text(text.replace("summary: ", "summary: Now open later. ", 1), encoding="utf-8")
     try:
         seconds, runner, spent = site_build(config, shows, pages)
+        shown = [p for p in site.rglob("*.html") if b"Now open later." in p.read_bytes()]
     finally:
         entry.write_text(text, encoding="utf-8")
     written = sum(runner.result.work.values())
     print(
         f"one resource entry's summary changed: {seconds:.3f} s, render "
-        f"{'RUN' if 'Site.render' in spent else 'SKIPPED: WRONG'}, {written} files written "
-        f"({dict(runner.result.work)}); " + spent_line(spent)
+        f"{'RUN' if 'Site.render' in spent else 'SKIPPED: WRONG'}: {len(runner.rendered)} pages rendered "
+        f"(of {len(before)} files; {len(shown)} pages show the summary itself, the others list the entry), "
+        f"{written} files written ({dict(runner.result.work)}); " + spent_line(spent)
     )
+    summary.record("site", "one resource entry changed: rebuild", seconds, 1.0, unit="s")
     seconds, runner, spent = site_build(config, shows, pages)
     # The old key is still in the ledger, but some of the files it made have since been replaced.
     print(
@@ -754,25 +779,120 @@ def time_write(config, shows, pages, repeat: int, bare: dict) -> None:
 
 
 def render_key_parts(config, shows, pages) -> None:
-    """What render_key spends on the transcripts, and a what-if (the bench's, not the code): hashing each page's
-    cue text and times directly instead of through `Transcript.to_dict` and sorted JSON."""
+    """What the keys cost: every unit's key (`Site.units`), and of it the transcripts' digests."""
     places, _ = resources_mod.load(config, site_mod.local_today(config, NOW))
     key_s = min(timed(site_mod.render_key, config, shows, pages, places)[0] for _ in range(2))
-    json_s = min(timed(lambda: files_mod.sha256_json([p.transcript.to_dict() for p in pages]))[0] for _ in range(2))
-
-    def direct():
-        digest = hashlib.sha256()
-        for p in pages:
-            cues = p.transcript.cues
-            digest.update("\x1f".join(c.text for c in cues).encode())
-            digest.update(array("d", [x for c in cues for x in (c.start, c.end)]).tobytes())
-        return digest.hexdigest()
-
-    direct_s = min(timed(direct)[0] for _ in range(2))
+    digest_s = min(timed(lambda: [site_mod.transcript_digest(p.transcript) for p in pages])[0] for _ in range(2))
     print(
-        f"  render_key on its own (best of 2): {key_s:.3f} s, of which the transcripts (to_dict + sorted JSON + "
-        f"SHA-256) {json_s:.3f} s; what-if, hashing each page's cue text and times directly: {direct_s:.3f} s"
+        f"  every unit's key (render_key: Site + Site.units) on its own (best of 2): {key_s:.3f} s, of which the "
+        f"transcripts' digests {digest_s:.3f} s"
     )
+
+
+# ---------------------------------------------------------------- 4. against Pelican
+
+
+def pelican_content(pages, folder: Path) -> None:
+    """Each episode as a Pelican article: its title, date, show (category), topics (tags), notes and the same
+    transcript text, a paragraph a reading unit as our page lists it. Written before the timing starts."""
+    folder.mkdir(parents=True)
+    names = nodes()
+    for p in pages:
+        meta = p.episode.meta
+        units = "\n\n".join(text for _, _, text in site_mod.reading_units(p.transcript))
+        tags = ", ".join(names[t].name.replace(",", "") for t in meta.topics)
+        (folder / f"{p.episode.show.slug}-{p.slug}.md").write_text(
+            f"Title: {meta.title}\nDate: {p.published_at:%Y-%m-%d %H:%M}\nCategory: {p.episode.show.meta.title}\n"
+            f"Tags: {tags}\nSlug: {p.episode.show.slug}-{p.slug}\nSummary: {site_mod.plain(meta.description)}\n\n"
+            f"{meta.description}\n\n## Transcript\n\n{units}\n",
+            encoding="utf-8",
+        )
+
+
+def pelican_run(content: Path, out: Path) -> float:
+    """Pelican's own build of those articles: its default theme, every page it makes, Atom and RSS feeds for all
+    and for each category; no cache from an earlier run."""
+    import logging
+
+    from pelican import Pelican
+    from pelican.settings import read_settings
+
+    logging.getLogger("pelican").setLevel(logging.ERROR)
+    settings = read_settings(
+        override={
+            "PATH": str(content),
+            "OUTPUT_PATH": str(out),
+            "SITEURL": "",
+            "SITENAME": "Bench Radio",
+            "TIMEZONE": "UTC",
+            "DEFAULT_LANG": "en",
+            "FEED_DOMAIN": "https://bench.example.org",
+            "FEED_ALL_ATOM": "feeds/all.atom.xml",
+            "FEED_ALL_RSS": "feeds/all.rss.xml",
+            "CATEGORY_FEED_ATOM": "feeds/{slug}.atom.xml",
+            "CATEGORY_FEED_RSS": "feeds/{slug}.rss.xml",
+            "FEED_MAX_ITEMS": None,
+            "LOAD_CONTENT_CACHE": False,
+            "CACHE_CONTENT": False,
+            "DELETE_OUTPUT_DIRECTORY": True,
+            "RELATIVE_URLS": True,
+        }
+    )
+    t = time.perf_counter()
+    Pelican(settings).run()
+    return time.perf_counter() - t
+
+
+def ours_everything(config, shows, pages, places, out: Path) -> tuple[float, int]:
+    """Our whole render of the same episodes: every page, the search index, the station feed and each show's
+    feed, written to `out` (as Pelican writes its files)."""
+    t = time.perf_counter()
+    files = site_mod.Site(config, shows, pages, places).render()
+    files["feed.xml"] = feed.station_feed(config, pages, None)
+    for show in shows:
+        mine = [p for p in pages if p.episode.show.slug == show.slug]
+        files[f"shows/{show.slug}/feed.xml"] = feed.show_feed(config, show, mine, None)
+    for rel, data in files.items():
+        path = out / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return time.perf_counter() - t, len(files)
+
+
+def against_pelican(config, shows, pages, places, repeat: int, tmp: Path) -> None:
+    try:
+        import pelican  # noqa: F401
+    except ImportError:
+        print("\n== against Pelican: not installed (pip install -e '.[bench]') ==")
+        return
+    from importlib.metadata import version
+
+    content = tmp / "pelican-content"
+    pelican_content(pages, content)
+    print(
+        f"\n== against Pelican {version('pelican')} (Markdown {version('markdown')}): the same {len(pages):,} "
+        f"episodes as Markdown articles with the same transcript text, with its feeds; best of {repeat} =="
+    )
+    rows = []
+    for r in range(1, repeat + 1):
+        row: dict[str, float] = {}
+        for side in ["ours", "pelican"] if r % 2 else ["pelican", "ours"]:
+            out = tmp / f"{side}-out"
+            if side == "ours":
+                row["ours"], n_ours = ours_everything(config, shows, pages, places, out)
+            else:
+                row["pelican"] = pelican_run(content, out)
+                n_pelican = sum(1 for f in out.rglob("*") if f.is_file())
+            shutil.rmtree(out)
+        rows.append(row)
+        print(f"  run {r}: ours {row['ours']:.2f} s, Pelican {row['pelican']:.2f} s")
+    best = {k: min(r[k] for r in rows) for k in rows[0]}
+    ratio = best["ours"] / best["pelican"]
+    print(
+        f"best: ours {best['ours']:.2f} s ({n_ours:,} files: pages, search index, feeds), Pelican "
+        f"{best['pelican']:.2f} s ({n_pelican:,} files); ratio ours / Pelican {ratio:.2f}"
+    )
+    summary.record("site", f"whole render / Pelican, {len(pages):,} episodes", ratio, 0.5)
 
 
 # ---------------------------------------------------------------- 3. page weight
@@ -860,6 +980,7 @@ def main() -> int:
     )
     parser.add_argument("--repeat", type=int, default=2, help="runs of each timing; the best counts (default 2)")
     parser.add_argument("--profile", action="store_true", help="also print cProfile's top functions for one render")
+    parser.add_argument("--quick", action="store_true", help="the ratios only: no breakdown, memory or page weight")
     args = parser.parse_args()
     print(timing.machine("Jinja2", "MarkupSafe", "markdown-it-py", "nh3", "pydantic", "PyYAML"))
     start_mb = maxrss_mb()
@@ -875,7 +996,7 @@ def main() -> int:
         cues = sum(len(p.transcript.cues) for p in pages)
         units = sum(len(site_mod.reading_units(p.transcript)) for p in pages)
         words = sum(len(p.transcript.text.split()) for p in pages)
-        distinct = sum(len(site_mod._distinct(p.transcript.text).split()) for p in pages) / len(pages)
+        distinct = sum(len(search_index.words_of(p.transcript.text)) for p in pages) / len(pages)
         print(
             f"\nstation: {len(shows)} shows, {len(pages)} episodes "
             f"({sum(bool(p.episode.meta.content_notes) for p in pages)} "
@@ -900,10 +1021,13 @@ def main() -> int:
             f"docs {dict(docs)}; every episode page lists all its transcript (a <li> per reading unit): "
             f"{all(listed(files[f'{p.url}index.html']) == len(site_mod.reading_units(p.transcript)) for p in pages)}"
         )
-        phases(config, shows, pages, places)
-        memory(config, shows, pages, places, vocabulary())
+        if not args.quick:
+            phases(config, shows, pages, places)
+            memory(config, shows, pages, places, vocabulary())
         time_write(config, shows, pages, args.repeat, bare)
-        weight(config, shows, pages, places, files, vocabulary())
+        if not args.quick:
+            weight(config, shows, pages, places, files, vocabulary())
+        against_pelican(config, shows, pages, places, args.repeat, tmp)
         if args.profile:
             profile_run(config, shows, pages, places)
     return 0

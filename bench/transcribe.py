@@ -54,7 +54,7 @@ from dataclasses import asdict
 from inspect import signature
 from pathlib import Path
 
-from bench import timing
+from bench import summary, timing
 from station.build.stages import transcribe as stage
 from station.catalog import transcript as transcript_mod
 from station.config import Settings
@@ -302,6 +302,7 @@ def time_ratio(minutes: float, repeat: int) -> None:
     )
     ratio = best_total / best_b
     print(f"ratio ours/baseline = {ratio:.3f}  (aim <= 1.1: {'met' if ratio <= 1.1 else 'NOT met'})")
+    summary.record("transcribe", f"stage / bare faster-whisper ({minutes:g} min)", ratio, 1.1)
     audio_s = info.duration
     print(
         f"real-time factor (processing s / audio s, {audio_s:.1f} s of audio): baseline {best_b / audio_s:.4f} "

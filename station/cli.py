@@ -75,9 +75,27 @@ def _root(
 
 
 @app.command()
-def build(station: StationDir = Path("."), strict: Strict = False, verbose: Verbose = False) -> None:
+def build(
+    station: StationDir = Path("."),
+    strict: Strict = False,
+    verbose: Verbose = False,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            metavar="tcp://HOST:PORT",
+            help="Send the audio and model work to this Dask scheduler, for this build ([compute] scheduler).",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Check everything and say how much audio work a build would do; change nothing."
+        ),
+    ] = False,
+) -> None:
     """Build every episode into site/: check, normalise, encode and tag."""
-    _run(station, verbose, strict, check=False)
+    _run(station, verbose, strict, check=dry_run, scheduler=scheduler)
 
 
 @app.command()
@@ -775,9 +793,11 @@ def _clock(seconds: float) -> str:
     return f"{int(minutes)}:{rest:04.1f}"
 
 
-def _run(station: Path, verbose: bool, strict: bool, check: bool) -> None:
+def _run(station: Path, verbose: bool, strict: bool, check: bool, scheduler: str | None = None) -> None:
     try:
         config = config_mod.load(station)
+        if scheduler is not None:
+            config = config_mod.with_compute(config, scheduler=scheduler)
         with _Bars() as events:
             result = pipeline.build(config, check=check, events=events)
     except ConfigError as exc:
@@ -871,7 +891,20 @@ def _summary(result: pipeline.BuildResult, check: bool) -> None:
         if result.problems
         else ""
     )
+    if check:
+        out.print(
+            f"A build would work on the audio of {_plural(result.tasks, 'episode')}: "
+            f"{_minutes(result.task_audio_s)} of audio to normalise and transcribe."
+            if result.tasks
+            else "A build would do no audio work: every episode's audio and transcript is ready."
+        )
+    elif result.tasks:
+        out.print(f"Worked on the audio of {_plural(result.tasks, 'episode')} ({_minutes(result.task_audio_s)}).")
     out.print(f"{verb} {_plural(len(result.episodes), 'episode')}: {parts}{tail}.")
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.1f} minutes"
 
 
 def _plural(n: int, word: str) -> str:
@@ -879,7 +912,8 @@ def _plural(n: int, word: str) -> str:
 
 
 class _Bars(pipeline.Events):
-    """Rich progress bars: one for the episodes, one for the audio being worked on."""
+    """Rich progress bars: one for the episodes, one for the tasks (done, running, waiting, time left), one for
+    the audio being worked on in this process."""
 
     def __enter__(self):
         self.progress = Progress(
@@ -894,6 +928,7 @@ class _Bars(pipeline.Events):
         self.progress.__enter__()
         self.overall: TaskID | None = None
         self.current: TaskID | None = None
+        self.tasks: TaskID | None = None
         return self
 
     def __exit__(self, *exc):
@@ -906,8 +941,17 @@ class _Bars(pipeline.Events):
             markup=False,
         )
 
+    def notice(self, text: str) -> None:
+        err.print(text, markup=False)
+
     def begin(self, total: int) -> None:
         self.overall = self.progress.add_task("episodes", total=total)
+
+    def work(self, state) -> None:  # a compute.pool.WorkState
+        text = f"audio work: {len(state.running)} running, {state.waiting} waiting, {state.done} done"
+        if self.tasks is None:
+            self.tasks = self.progress.add_task(text, total=state.total)
+        self.progress.update(self.tasks, description=text, total=state.total, completed=state.done)
 
     def step(self, where: str, label: str, total_s: float | None) -> Callable[[float], None]:
         if self.current is not None:

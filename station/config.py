@@ -354,6 +354,68 @@ class CrisisLine(Typed):
     url: str | None = Field(default=None, pattern=r"^https?://", max_length=2_000)
 
 
+class ComputeSettings(Typed):
+    """Where an episode's audio and model work runs (`station build`): a pool on this machine, or a Dask
+    cluster. The station machine itself always keeps the catalogue, the records, feeds, site and publish."""
+
+    # "" runs the work here; "tcp://host:8786" sends it to that Dask scheduler (docs/scale.md).
+    scheduler: str = ""
+    # What to do when the scheduler cannot be reached: stop and say so, or build on this machine instead.
+    fallback: Literal["none", "local"] = "none"
+    workers: int = Field(default=0, ge=0, le=256)  # episodes worked on at once on this machine; 0: one a core
+    # Where inputs and results travel between the station and its workers, named by their sha256: "" is the
+    # station's own cache folder (workers on this machine); a folder every worker mounts; or "s3://bucket/prefix".
+    store: str = ""
+    endpoint_url: str | None = Field(default=None, pattern=r"^https?://")  # the store's S3-compatible endpoint
+    region: str = "us-east-1"
+    profile: str | None = None  # an AWS profile for the store; never the keys themselves
+    connect_timeout_s: float = Field(default=10.0, gt=0, le=600)  # reaching the scheduler, and its first worker
+    retries: int = Field(default=2, ge=0, le=10)  # a task that fails is tried again this often (a lost worker's
+    # tasks are run again by Dask itself, whatever this says)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_secrets(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            secret = [k for k in data if "secret" in k.lower() or "access_key" in k.lower() or "token" in k.lower()]
+            if secret:
+                raise ValueError(
+                    f"`{secret[0]}` looks like a credential, and credentials never go in station.toml "
+                    "— remove it and give the station and every worker AWS_ACCESS_KEY_ID and "
+                    "AWS_SECRET_ACCESS_KEY in their environment, or name a profile with `profile`"
+                )
+        return data
+
+    @field_validator("scheduler")
+    @classmethod
+    def _scheduler(cls, value: str) -> str:
+        if value and not re.match(r"^(tcp|tls)://[^\s/:]+:\d{1,5}$", value):
+            raise ValueError(
+                f"{value!r} is not a Dask scheduler's address — write it like `tcp://10.0.0.5:8786`, "
+                "or leave it out to work on this machine"
+            )
+        return value
+
+    @field_validator("store")
+    @classmethod
+    def _store(cls, value: str) -> str:
+        if value.startswith("s3://"):
+            bucket = value[5:].split("/", 1)[0]
+            if not re.match(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", bucket):
+                raise ValueError(
+                    f"{value!r} does not name a bucket we can use — write it like `s3://peerwave-work/artefacts`"
+                )
+        elif "://" in value:
+            raise ValueError(
+                f"{value!r} is neither a folder nor an s3:// bucket — write a path, or `s3://bucket/prefix`"
+            )
+        return value
+
+    @property
+    def local(self) -> bool:
+        return not self.scheduler
+
+
 class Settings(BaseModel):
     model_config = Frozen
     station: StationSettings
@@ -365,6 +427,7 @@ class Settings(BaseModel):
     publish: PublishSettings | None = None
     stream: StreamSettings = StreamSettings()
     desk: DeskSettings = DeskSettings()
+    compute: ComputeSettings = ComputeSettings()
     crisis_lines: list[CrisisLine] = Field(default_factory=list)
 
 
@@ -405,6 +468,15 @@ class Config:
             return str(path.relative_to(self.root))
         except ValueError:
             return str(path)
+
+
+def with_compute(config: Config, **changes: Any) -> Config:
+    """The config with `[compute]` settings changed for one run (`station build --scheduler`), validated."""
+    data = {**config.settings.compute.model_dump(), **changes}
+    compute, problems = validate(ComputeSettings, data, "--scheduler")
+    if compute is None:
+        raise ConfigError(problems)
+    return Config(config.root, config.settings.model_copy(update={"compute": compute}))
 
 
 def read_toml(path: Path, where: str) -> tuple[dict[str, Any] | None, list[Problem]]:

@@ -11,6 +11,8 @@ tree can be read in one screen; the modules that raise them import them.
     │                            (never one episode held back for it), and what is published stays
     ├── PublishError             `station publish`: the bucket refused, or a request kept failing
     ├── BackupError              `station backup` / `restore`: the archive or the folder will not do
+    ├── ComputeError             `station build`: the Dask scheduler cannot be reached, or has no workers
+    ├── StoreError               the artefact store the workers share refused a read or a write
     └── NotFound                 `station withdraw`: no episode is the one asked for
 
     EpisodeFailed                one episode cannot go on; carries its Problems.
@@ -106,6 +108,9 @@ class DiskFull(StationError):
         self.folder = folder
         super().__init__(f"the disk holding {folder} is full — free some space and build again")
 
+    def __reduce__(self) -> tuple[type[DiskFull], tuple[Path | str]]:  # raised on a worker, it comes back whole
+        return (DiskFull, (self.folder,))
+
 
 class PublishError(StationError):
     pass
@@ -113,6 +118,15 @@ class PublishError(StationError):
 
 class BackupError(StationError):
     """Said to whoever backs up or restores, in plain words."""
+
+
+class ComputeError(StationError):
+    """Where the episodes' work was to run cannot take it (the message names the address and what to check)."""
+
+
+class StoreError(StationError):
+    """The artefact store refused: not one episode's fault, so the build stops (it is raised on a worker too,
+    and comes back to the station whole: its one argument is its message)."""
 
 
 class NotFound(StationError):

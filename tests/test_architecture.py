@@ -30,6 +30,8 @@ OWNERS = {
     "boto3": "station.tools.s3",
     "botocore": "station.tools.s3",
     "fpdf": "station.tools.pdf",
+    "dask": "station.tools.dask",
+    "distributed": "station.tools.dask",
 }
 # Ways of starting another program that do not go through `import subprocess`.
 LAUNCHERS = {

@@ -33,11 +33,12 @@ def test_a_rebuild_with_nothing_changed_does_no_work_and_changes_no_byte(station
         "transcribe": 2,
         "tag": 2,
         "cover": 1,
-        "files": 15,
+        "files": 16,
         "feeds": 2,
         "pages": first.pages,
     }
-    # files: 8 transcript files, the artwork, 4 stylesheets and scripts, the search index, the asks' feed
+    # files: 8 transcript files, the artwork, 4 stylesheets and scripts, the search index (search.json and the
+    # one word list a station this small has), the asks' feed
     site = station.site_files()
     second = station.build()
     assert second.work == {}
@@ -55,8 +56,8 @@ def test_a_title_edit_retags_only_and_keeps_the_name_and_guid(station):
     assert {k: n for k, n in second.work.items() if k != "pages"} == {
         "tag": 1,
         "feeds": 2,
-        "files": 1,
-    }  # + search index
+        "files": 2,
+    }  # the search index: search.json and its word list (the new title's words)
     assert 0 < second.work["pages"] < 10  # the pages that show the title
     again = {o.where: o for o in second.episodes}
     for where, o in first.items():
@@ -104,8 +105,8 @@ def test_a_new_take_under_the_same_name_keeps_name_and_guid(station):
         ),
     )
     result = station.build()
-    # The transcript files and the search index; its page, whose transcript changed.
-    assert result.work == {"analyse": 1, "render": 1, "transcribe": 1, "tag": 1, "files": 5, "feeds": 2, "pages": 1}
+    # The transcript files and the search index (search.json, its word list); its page, whose transcript changed.
+    assert result.work == {"analyse": 1, "render": 1, "transcribe": 1, "tag": 1, "files": 6, "feeds": 2, "pages": 1}
     after = next(o for o in result.episodes if o.where.endswith("night-bus.mp3"))
     assert (after.slug, after.guid) == (before[after.where].slug, before[after.where].guid)
 
@@ -156,7 +157,7 @@ def test_only_what_consent_and_the_clock_allow_is_published(station):
     # Rendered once (the three share one recording) and kept ready for the stream and for its day.
     assert result.work["render"] == 1
     christmas = station.build(now=dt.datetime(2026, 12, 25, tzinfo=dt.UTC))
-    assert {k: n for k, n in christmas.work.items() if k != "pages"} == {"tag": 1, "cover": 1, "files": 5, "feeds": 2}
+    assert {k: n for k, n in christmas.work.items() if k != "pages"} == {"tag": 1, "cover": 1, "files": 6, "feeds": 2}
     assert sorted(f for f in station.site_files() if f.startswith("media/")) == [
         f"media/night-talk/later.{x}" for x in ("json", "mp3", "srt", "txt", "vtt")
     ]

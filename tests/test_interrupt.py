@@ -13,8 +13,8 @@ from tests.conftest import Station, tree_hashes
 
 
 def test_a_killed_build_leaves_nothing_half_written(station, tmp_path):
-    long = media.long_speech(tmp_path / "long.flac", minutes=1.5)
-    for i in range(3):
+    for i in range(3):  # three recordings, so three tasks (one recording published thrice would be one)
+        long = media.long_speech(tmp_path / f"long-{i}.flac", minutes=1.5 + i / 10)
         station.episode(f"episode-{i}.flac", source=long, title=f"Long night {i}")
     clean = Station.__new__(Station)
     clean.root, clean.clips = tmp_path / "clean", station.clips
@@ -25,11 +25,11 @@ def test_a_killed_build_leaves_nothing_half_written(station, tmp_path):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    cache = station.root / ".station" / "cache" / "audio"
+    cache = station.root / ".station" / "cache"
     deadline = time.monotonic() + 120
-    # Wait until the second episode is being rendered, then pull the plug.
+    # Wait until one episode's audio is in the cache and another's is being rendered, then pull the plug.
     while time.monotonic() < deadline and proc.poll() is None:
-        if cache.is_dir() and len(list(cache.glob("*.mp3"))) >= 1 and list(cache.glob(".tmp-*")):
+        if list(cache.glob("audio/*.mp3")) and list(cache.glob("work/.tmp-*/.tmp-*.mp3")):
             break
         time.sleep(0.02)
     assert proc.poll() is None, "the build finished before it could be interrupted"

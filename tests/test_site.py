@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from station.catalog.resources import Opening, ResourceMeta, intervals
+from station.web import search_index
 from tests.conftest import REPO
 
 GOLDEN = REPO / "tests" / "golden" / "site"
@@ -185,8 +186,8 @@ def test_the_episode_page_has_player_notes_credits_topics_help_and_transcript(de
 def test_the_masked_presenter_and_hidden_words_stay_hidden_on_the_site(demo):
     root, _ = demo
     site = root / "site"
-    everything = "\n".join(p.read_text() for p in site.rglob("*.html")) + (site / "search.json").read_text()
-    assert "Crawley" not in everything  # hidden with `redact` in night-bus.yaml
+    everything = "\n".join(p.read_text() for p in [*site.rglob("*.html"), *_search_files(site)])
+    assert "crawley" not in everything.lower()  # hidden with `redact` in night-bus.yaml
     assert "Kestrel" in everything and "Alex Morgan" in everything  # credited as their tiers allow
     kitchen = yaml.safe_load((REPO / "content/shows/small-steps/kitchen-table.yaml").read_text())
     real = kitchen["consent"]["by"]
@@ -199,10 +200,22 @@ def test_the_search_index_covers_episodes_transcripts_places_and_topics(demo):
     kinds = {d["k"] for d in docs}
     assert kinds == {"Episode", "Help near you", "Topic"}
     bus = next(d for d in docs if d["t"] == "Finding the night bus home")
-    assert heard_not_written(root) in bus["w"].split()  # said in the recording, not in the notes
+    files = {p.relative_to(root / "site").as_posix(): p.read_bytes() for p in _search_files(root / "site")}
+    heard = heard_not_written(root)
+    assert heard not in json.dumps(bus)  # said in the recording, not in the notes: found through the word lists
+    assert bus["u"] in search_index.lookup(files, heard)
+    assert bus["u"] in search_index.lookup(files, heard[:4])  # the beginning of a word finds it
     assert not any(d["t"] == "A new year" for d in docs if d["k"] == "Episode")  # not public yet
     for d in docs:
         assert (root / "site" / d["u"] / "index.html").is_file()
+    # Every word list search.json names is there, and nothing else is in the folder.
+    named = set(json.loads(files["search.json"])["words"].values())
+    assert named == {rel for rel in files if rel != "search.json"}
+
+
+def _search_files(site: Path) -> list[Path]:
+    """search.json and the word lists it names."""
+    return [site / "search.json", *sorted((site / "search/words").glob("*.json"))]
 
 
 def test_the_map_shows_gaps_and_peer_support(demo):
@@ -274,7 +287,7 @@ def test_consent_scope_decides_where_an_episode_appears(station):
     )
     station.build()
     site = station.root / "site"
-    everything = "\n".join(p.read_text() for p in site.rglob("*.html")) + (site / "search.json").read_text()
+    everything = "\n".join(p.read_text() for p in [*site.rglob("*.html"), *_search_files(site)])
     assert "Site only" in everything and "Podcast only" not in everything
     feed = (site / "feed.xml").read_text()
     assert "Podcast only" in feed and "Site only" not in feed

@@ -6,9 +6,12 @@
     tag the MP3 → publish the audio, transcripts and chapters
 
 Every step's result is cached by the workshop under the hashes of its inputs,
-so an unchanged episode does no audio or model work. One episode's failure is
-its own: `build_episode` always returns, with the episode held back and its
-problems said in plain words.
+so an unchanged episode does no audio or model work. The work itself (inspect,
+normalise, transcribe, hide) is done as a task by station/compute/ when an
+offloaded build finds a result missing (NeedsWork); this module then builds
+the episode from the cache. One episode's failure is its own: `build_episode`
+always returns, with the episode held back and its problems said in plain
+words.
 """
 
 from __future__ import annotations
@@ -23,20 +26,24 @@ from station.build import transcripts
 from station.build.built import BuiltEpisode
 from station.build.identity import identity_of
 from station.build.stages import tag, transcribe
-from station.build.workshop import Job, Workshop, contents, detail
+from station.build.workshop import Job, NeedsWork, Workshop, contents, detail
 from station.catalog import transcript as transcript_mod
 from station.catalog.model import Episode
 from station.catalog.transcript import Transcript
 from station.errors import DiskFull, EpisodeFailed, Problem, Severity
-from station.files import sha256_json, write_text
+from station.files import sha256_json
 from station.podcast.feed import chapters_json
 
 
-def build_episode(shop: Workshop, episode: Episode) -> BuiltEpisode:
+def build_episode(shop: Workshop, episode: Episode, offload: bool = False) -> BuiltEpisode:
+    """The episode built from the cache; with `offload`, NeedsWork when a result of its work is missing."""
     where = shop.config.rel(episode.recording)
-    job, warnings = Job(), list[Problem]()  # warnings found on the way are kept when the episode is held back later
+    # Warnings found on the way are kept when the episode is held back later.
+    job, warnings = Job(offload=offload), list[Problem]()
     try:
         return _build(shop, episode, where, job, warnings)
+    except NeedsWork:
+        raise
     except EpisodeFailed as failed:
         return BuiltEpisode(episode, where, states.HELD_BACK, work=job.work, problems=(*warnings, *failed.problems))
     except DiskFull:  # not this episode's fault: held back, it would leave the feeds for want of space
@@ -207,13 +214,24 @@ def _transcript(
     return replace(published, transcript=replace(published.transcript, speaker=speaker))
 
 
-def _machine_transcript(
-    shop: Workshop, job: Job, episode: Episode, where: str, audio_key: str, audio, warnings: list[Problem]
-) -> Transcript | None:
+def transcript_options(shop: Workshop, episode: Episode) -> tuple[transcribe.Options | None, str]:
+    """How the machine should transcribe this episode, and its language; no options when the model cannot."""
     model, settings = shop.model, shop.settings
     assert model is not None
     language = (episode.meta.language or episode.show.meta.language or settings.station.language).split("-")[0]
     if model.english_only and language != "en":
+        return None, language
+    names = [settings.station.name, episode.show.meta.title, *episode.credits, *episode.meta.redact]
+    return transcribe.options(settings, language, names), language
+
+
+def _machine_transcript(
+    shop: Workshop, job: Job, episode: Episode, where: str, audio_key: str, audio, warnings: list[Problem]
+) -> Transcript | None:
+    model = shop.model
+    assert model is not None
+    opts, language = transcript_options(shop, episode)
+    if opts is None:
         warnings.append(
             Problem(
                 where,
@@ -224,27 +242,21 @@ def _machine_transcript(
             )
         )
         return None
-    names = [settings.station.name, episode.show.meta.title, *episode.credits, *episode.meta.redact]
-    opts = transcribe.options(settings, language, names)
-    key = transcribe.key(audio_key, model, opts, settings)
+    key = transcribe.key(audio_key, model, opts, shop.settings)
     cached = shop.cache / "transcripts" / f"{key}.json"
     job.copies.add(shop.config.rel(cached))
     if cached.exists():
         return Transcript.from_dict(json.loads(cached.read_text(encoding="utf-8")))
-    duration = shop.ledger.recall(audio_key)["duration_s"]
-    try:
-        machine_t = transcribe.machine(shop.whisper(), audio, opts, shop.events.step(where, "transcribing", duration))
-    except Exception as exc:  # one episode's failure leaves the others and this one's audio alone
-        warnings.append(
-            Problem(
-                where,
-                f"the transcript could not be made ({type(exc).__name__}: {exc}); it shows as pending",
-                "build again; if it keeps failing, run `station build -v` "
-                "and send the output to whoever looks after the station",
-                Severity.WARNING,
-            )
+    if key not in shop.transcript_failed:
+        raise NeedsWork(where)
+    # One episode's failure leaves the others and this one's audio alone.
+    warnings.append(
+        Problem(
+            where,
+            f"the transcript could not be made ({shop.transcript_failed[key]}); it shows as pending",
+            "build again; if it keeps failing, run `station build -v` "
+            "and send the output to whoever looks after the station",
+            Severity.WARNING,
         )
-        return None
-    write_text(cached, json.dumps(machine_t.to_dict(), sort_keys=True))
-    job.work["transcribe"] += 1
-    return machine_t
+    )
+    return None

@@ -39,6 +39,9 @@ AFTER_FAILURE = (
 )
 
 
+UNITS = "site:units"  # the ledger's memo of the website: unit -> [its key, {site path: content key}]
+
+
 class RenderFailed(Exception):
     """A feed or the website could not be made; nothing of it was written."""
 
@@ -218,14 +221,19 @@ class Outputs:
         if shop.check:
             return
         on_site = [b for b in built if b.on_site]
-        key = f"site:{site_mod.render_key(config, self.cat.shows, on_site, places, tonight, asks)}"
-        made = shop.ledger.recall(key)
-        if made and all(shop.intact(rel, content) for rel, content in made.items()):
-            self.job.files |= set(made)  # nothing the pages are made from has changed: nor have they
-            self.pages = sum(rel.endswith(".html") for rel in made)
-            return
+        before = shop.ledger.recall(UNITS) or {}
+        kept: dict[str, dict[str, str]] = {}
         try:
-            files = site_mod.Site(config, self.cat.shows, on_site, places, tonight, asks).render()
+            site = site_mod.Site(config, self.cat.shows, on_site, places, tonight, asks)
+            # Each page (and the search index, the night's order, the static files) under a key made from what
+            # it shows: a unit whose key made the files that are there is not rendered again. Nothing changed:
+            # nothing is rendered; one resource entry changed: only the pages that show it.
+            units = site.units()
+            for unit, key in units.items():
+                last = before.get(unit)
+                if last and last[0] == key and all(shop.intact(rel, content) for rel, content in last[1].items()):
+                    kept[unit] = last[1]
+            rendered = site.render_units(skip=kept) if len(kept) < len(units) else {}
         except Exception as exc:  # a station's own template: the pages already there stay, unless they name
             if not final and not (isinstance(exc, TemplateProblem) and exc.whole):  # a withdrawn one
                 raise RenderFailed from exc
@@ -245,12 +253,19 @@ class Outputs:
                 if not rel.startswith(("media/", "artwork/")) and not rel.endswith(".xml") and self._safe_to_keep(rel)
             }
             return
-        self.pages = sum(rel.endswith(".html") for rel in files)
-        made = {}
-        for rel, data in files.items():
-            made[rel] = sha256_json([rel, hashlib.sha256(data).hexdigest()])
-            shop.publish(self.job, rel, made[rel], contents(data))
-        shop.ledger.remember(key, "site", made)
+        made: dict[str, dict[str, str]] = {}
+        with shop.ledger.batch():  # one commit for the site, not one a file
+            for unit, files in rendered.items():
+                made[unit] = {}
+                for rel, data in files.items():
+                    made[unit][rel] = sha256_json([rel, hashlib.sha256(data).hexdigest()])
+                    shop.publish(self.job, rel, made[unit][rel], contents(data))
+            for unit, same in kept.items():
+                self.job.files |= set(same)  # nothing it is made from has changed: nor has it
+                made[unit] = same
+            self.pages = sum(rel.endswith(".html") for done in made.values() for rel in done)
+            if rendered or set(before) != set(units):
+                shop.ledger.remember(UNITS, "site", {unit: [units[unit], made[unit]] for unit in units})
 
 
 def _patterns(schedules: schedule_mod.Schedules) -> set[str]:

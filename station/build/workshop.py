@@ -5,6 +5,14 @@ under a key made of its input hashes, its version and the settings it reads,
 and a file of site/ is written (atomically) only when its key has changed.
 Each piece of work counts what it did in its own `Job`, so the pieces stay
 independent of each other and of the order they run in.
+
+An episode's audio and model work is not done here but as a task
+(station/compute/): an episode's Job is `offload`ed, and where a result it
+needs is not in the cache, the workshop raises NeedsWork instead of doing the
+work; the runner has the task done and files its results in the cache (and,
+in `failed`, what could not be done and why), and the episode is built again
+from there. The stream's own sounds (short idents and beds) are still
+prepared here, in this process.
 """
 
 from __future__ import annotations
@@ -25,7 +33,6 @@ from station.errors import EpisodeFailed, FfmpegFailed, Problem
 from station.files import atomic_path
 from station.records import Records
 from station.tools import ffmpeg
-from station.tools.whisper import Whisper
 from station.tools.whisper_models import ModelDir
 
 COVER_PX = 600  # the artwork inside each MP3; the full-size image is for feeds and pages
@@ -41,6 +48,14 @@ class Events:
 
     def done(self, built: Any) -> None: ...  # a BuiltEpisode
 
+    def work(self, state: Any) -> None: ...  # a compute.pool.WorkState: tasks done, running and waiting
+
+    def notice(self, text: str) -> None: ...  # where the work runs (a cluster's dashboard, a fallback)
+
+
+class NeedsWork(Exception):
+    """An offloaded episode needs a result the cache does not have: its work must be done as a task first."""
+
 
 @dataclass
 class Job:
@@ -49,6 +64,7 @@ class Job:
     work: Counter[str] = field(default_factory=Counter)
     files: set[str] = field(default_factory=set)
     copies: set[str] = field(default_factory=set)
+    offload: bool = False  # audio and model work is a task's (NeedsWork), not done here
 
 
 @dataclass(frozen=True)
@@ -75,15 +91,15 @@ class Workshop:
         self.ledger, self.records, self.model, self.namespace = ledger, records, model, namespace
         self.cache = config.state_dir / "cache"
         self.present_keys: set[str] = set()  # every episode of the catalogue, by key (slugs stay unique)
-        self._whisper: Whisper | None = None
+        # What a task could not do in this run, by the key of the stage: its problems, or (a transcript) why.
+        self.failed: dict[str, list[Problem]] = {}
+        self.transcript_failed: dict[str, str] = {}
+        self.analysed: dict[str, Any] = {}  # `station check` writes no ledger: its analyses, for this run
 
-    def whisper(self) -> Whisper:
-        """The model, loaded on first use: a build with every transcript cached never loads it."""
-        if self._whisper is None:
-            assert self.model is not None
-            t = self.settings.transcripts
-            self._whisper = Whisper(self.model.path, t.compute_type, t.cpu_threads)
-        return self._whisper
+    def recall(self, key: str) -> Any:
+        """A stage's result from the ledger (or, in a check, from this run)."""
+        found = self.ledger.recall(key)
+        return found if found is not None else self.analysed.get(key)
 
     # ------------------------------------------------------------ site/
     def intact(self, rel: str, key: str) -> bool:
@@ -119,10 +135,15 @@ class Workshop:
                 )
             ) from None
         key = inspect.key(sha, self.settings)
-        analysis = self.ledger.recall(key)
+        analysis = self.recall(key)
+        if analysis is None and key in self.failed:
+            raise EpisodeFailed(*self.failed[key])
+        if analysis is None and job.offload:
+            raise NeedsWork(where)
         if analysis is None:
             analysis = inspect.analyse(path, where, self.settings, self.events.step(where, "checking", None))
             self.ledger.remember(key, "inspect", analysis)
+            self.analysed[key] = analysis
             job.work["analyse"] += 1
         problems = inspect.judge(analysis, path, where, self.settings, allow_clipping, is_part=not trim)
         if any(p.is_error for p in problems):
@@ -151,6 +172,10 @@ class Workshop:
         job.copies.add(self.config.rel(cached))
         measured = self.ledger.recall(audio_key)
         if measured is None or not cached.exists():
+            if audio_key in self.failed:
+                raise EpisodeFailed(*self.failed[audio_key])
+            if job.offload:
+                raise NeedsWork(where)
             length = sum(
                 inspect.trimmed_length(s.analysis, self.settings) if s.trim else s.analysis["duration_s"]
                 for s in sources

@@ -11,13 +11,22 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
+from boto3.exceptions import S3UploadFailedError
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 
 from station.config import S3_CONNECT_TIMEOUT_S, S3_PART_MB, S3_PARTS_AT_ONCE, S3_READ_TIMEOUT_S, PublishSettings
 
-__all__ = ["BotoCoreError", "ClientError", "NoCredentialsError", "ProfileNotFound", "client", "transfer"]
+__all__ = [
+    "BotoCoreError",
+    "ClientError",
+    "NoCredentialsError",
+    "ProfileNotFound",
+    "S3UploadFailedError",
+    "client",
+    "transfer",
+]
 
 
 def client(settings: PublishSettings) -> Any:  # boto3's clients are made at run time and have no static type

@@ -34,13 +34,6 @@ def context(asks: list[dict[str, Any]]) -> dict[str, Any]:
     return {"asks": asks, "asks_by_place": dict(by_place), "asks_by_node": dict(by_node)}
 
 
-def render(site: Site, asks: list[dict[str, Any]]) -> None:
-    """The asks page and the feed, added to the site's files."""
-    names = {p.slug: p.meta.name for p in site.places}
-    site._page("asks/index.html", "asks.html", place_names=names)
-    site.files[FEED] = feed(site, asks, names)
-
-
 def status(ask: dict[str, Any]) -> str:
     """The answer in a few words, as the feed's entry titles and the pocket guide put it."""
     if ask["answers"]:

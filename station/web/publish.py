@@ -24,18 +24,19 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from station.build.ledger import Ledger
-from station.config import Config, PublishSettings
+from station.config import S3_PART_MB, Config, PublishSettings
 from station.errors import Problem, PublishError, Severity
 from station.files import TMP_PREFIX
 from station.web.security import content_type
 
 # Names made from their content never change: they can be cached for a year.
-IMMUTABLE = ("static/", "artwork/")
+IMMUTABLE = ("static/", "artwork/", "search/words/")
 CACHE_IMMUTABLE = "public, max-age=31536000, immutable"
 # Audio keeps its name when it is re-tagged, and a withdrawn episode must leave caches soon.
 CACHE_MEDIA = "public, max-age=3600"
@@ -86,6 +87,29 @@ def _md5(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def etag_of(path: Path, etag: str) -> str | None:
+    """The ETag S3 gives this file as `run` uploads it, worked out here; None when it cannot be known.
+
+    One request: the MD5 of the bytes. In parts (`S3_PART_MB` each): the MD5 of the parts' MD5s, "-" and the
+    number of parts. A listed ETag with another number of parts was sent some other way: sent again."""
+    if "-" not in etag:
+        return _md5(path)
+    size, part = path.stat().st_size, S3_PART_MB << 20
+    parts = -(-size // part)
+    if etag.rsplit("-", 1)[1] != str(parts):
+        return None
+    digests = b""
+    with path.open("rb") as f:
+        for _ in range(parts):
+            digest = hashlib.md5(usedforsecurity=False)
+            left = part
+            while left and (block := f.read(min(1 << 20, left))):
+                digest.update(block)
+                left -= len(block)
+            digests += digest.digest()
+    return f"{hashlib.md5(digests, usedforsecurity=False).hexdigest()}-{parts}"
 
 
 LIVE = "live/"  # the stream's HLS: rewritten every few seconds while on air, served from where it is made
@@ -163,30 +187,44 @@ def plan(config: Config, ledger: Ledger, remote: dict[str, tuple[str, int]]) -> 
     result = Plan()
     local = local_files(config.site_dir, result.skipped, config.rel(config.site_dir))
     wanted = set()
-    for rel, path in local.items():
-        key = settings.prefix + rel
-        wanted.add(key)
-        sha = ledger.sha256(path)
-        size = path.stat().st_size
-        there = remote.get(key)
-        if there and there[1] == size:
-            etag = there[0]
-            recorded = known.get(key)
-            if recorded and recorded[:2] == (sha, etag):
-                result.unchanged += 1
-                continue
-            if "-" not in etag and etag == _md5(path):
-                # Remembered, so the next publish from this machine need not read the file again.
-                ledger.record_published(key, sha, etag, size)
-                result.unchanged += 1
-                continue
-        result.uploads.append(Upload(rel, key, size, sha, "changed" if there else "new"))
+    with ledger.batch():  # the hashes and the ETags it confirms: one commit, not one a file
+        for rel, path in local.items():
+            _decide(settings, ledger, known, remote, rel, path, result)
+            wanted.add(settings.prefix + rel)
     result.uploads.sort(key=lambda u: (u.phase, u.rel))
     gone = [k for k in remote if k not in wanted]
     # Feeds and pages leave first, so nothing still published points at media already gone.
     phase = {k: Upload(k[len(settings.prefix) :], k, 0, "", "").phase for k in gone}
     result.deletes = sorted(gone, key=lambda k: (-phase[k], k))
     return result
+
+
+def _decide(
+    settings: PublishSettings,
+    ledger: Ledger,
+    known: dict[str, tuple[str, str, int]],
+    remote: dict[str, tuple[str, int]],
+    rel: str,
+    path: Path,
+    result: Plan,
+) -> None:
+    """Unchanged (counted), or an upload (added to the plan)."""
+    key = settings.prefix + rel
+    sha = ledger.sha256(path)
+    size = path.stat().st_size
+    there = remote.get(key)
+    if there and there[1] == size:
+        etag = there[0]
+        recorded = known.get(key)
+        if recorded and recorded[:2] == (sha, etag):
+            result.unchanged += 1
+            return
+        if etag == etag_of(path, etag):  # no record here (a fresh machine): the bucket's ETag says it
+            # Remembered, so the next publish from this machine need not read the file again.
+            ledger.record_published(key, sha, etag, size)
+            result.unchanged += 1
+            return
+    result.uploads.append(Upload(rel, key, size, sha, "changed" if there else "new"))
 
 
 def run(
@@ -198,12 +236,44 @@ def run(
     said: Callable[[str], None] | None = None,
 ) -> None:
     """Carry out the plan: uploads in order, then deletes. Stops at the first request that keeps failing."""
+    from station.tools.s3 import BotoCoreError, ClientError
+
     settings = settings_of(config)
+    with ledger.batch():  # committed every few seconds (`KEEP_S`), and at the end however it ends
+        _upload_all(config, settings, ledger, the_plan, s3, progress, said)
+    for key in the_plan.deletes:
+        try:
+            s3.delete_object(Bucket=settings.bucket, Key=key)
+        except (BotoCoreError, ClientError) as exc:
+            raise PublishError(
+                f"deleting {key} kept failing ({_reason(exc)}); every new file is in place — "
+                "run `station publish` again to finish the clean-up"
+            ) from exc
+        ledger.forget_published(key)
+        if said:
+            said(f"deleted {key}")
+
+
+# What went up is committed to the ledger this often, not after every file (a commit is an fsync): a crash
+# loses at most these last records, and the next publish finds those files by their ETags instead.
+KEEP_S = 2.0
+
+
+def _upload_all(
+    config: Config,
+    settings: PublishSettings,
+    ledger: Ledger,
+    the_plan: Plan,
+    s3,
+    progress: Callable[[int], None] | None,
+    said: Callable[[str], None] | None,
+) -> None:
     from station.tools.s3 import BotoCoreError, ClientError
     from station.tools.s3 import transfer as transfer_config
 
     transfer = transfer_config(settings)
     root = config.site_dir.resolve()
+    saved = time.monotonic()
     for done, up in enumerate(the_plan.uploads):
         path = config.site_dir / up.rel
         extra = {
@@ -238,19 +308,11 @@ def run(
                 "the site works as it is; run `station publish` again to finish"
             ) from exc
         ledger.record_published(up.key, up.sha256, etag.strip('"'), up.size)
+        if time.monotonic() - saved > KEEP_S:
+            ledger.commit()
+            saved = time.monotonic()
         if said:
             said(f"uploaded {up.rel}")
-    for key in the_plan.deletes:
-        try:
-            s3.delete_object(Bucket=settings.bucket, Key=key)
-        except (BotoCoreError, ClientError) as exc:
-            raise PublishError(
-                f"deleting {key} kept failing ({_reason(exc)}); every new file is in place — "
-                "run `station publish` again to finish the clean-up"
-            ) from exc
-        ledger.forget_published(key)
-        if said:
-            said(f"deleted {key}")
 
 
 def _reason(exc: BaseException) -> str:

@@ -14,16 +14,23 @@ how resources are loaded (a stale "last checked"), so it is not an input here.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
+import secrets
+from array import array
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
+import jinja2.meta
 from markupsafe import Markup
 
 from station.build import code as code_version
@@ -31,20 +38,81 @@ from station.build.built import BuiltEpisode
 from station.catalog.model import CONTENT_NOTES, Show
 from station.catalog.recovery_map import Node, nodes
 from station.catalog.recovery_map import plain as plain_line
-from station.catalog.resources import Resource, kinds
+from station.catalog.resources import Kind, Resource, kinds
 from station.catalog.transcript import Transcript
 from station.config import Config
 from station.errors import Problem, TemplateProblem
 from station.files import sha256_json
 from station.i18n import translations
 from station.web import asks as asks_mod
-from station.web import landscape_map, systems_map
+from station.web import landscape_map, search_index, systems_map
 from station.web.markup import notes_html, plain
 from station.web.security import meta_policy
 
 BUILT_IN = Path(__file__).parent / "site_templates"
 PARTS = {"hold": "The Hold", "struggle": "The Struggle", "recovery": "The Recovery"}
 OTHER_PARTS = {"context": "Around the journey", "capital": "Recovery capital"}
+# The units a site is rendered in besides its pages (`Site.units`).
+TONIGHT, SEARCH, STATIC, ASKS = ":tonight", ":search", ":static", ":asks"
+# Names every template may read that stand for the whole catalogue: a page whose templates read one depends on
+# every episode and place (`Site._reads_whole_catalogue`).
+WHOLE_CATALOGUE = ("episodes", "places")
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page to render: its inputs are what its key is made from; `derived` adds the rest of its context,
+    computed from those inputs alone, and only when the page is rendered."""
+
+    rel: str
+    template: str
+    inputs: dict[str, Any]
+    derived: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    depth_override: str | None = None
+
+
+def episode_digest(e: BuiltEpisode) -> str:
+    """Everything of a built episode that its page, the lists and the search index are made from."""
+    return sha256_json(
+        [
+            e.episode.key,
+            e.episode.show.slug,
+            e.episode.meta.model_dump(mode="json"),
+            e.slug,
+            e.guid,
+            e.measured,
+            e.audio,
+            e.size,
+            transcript_digest(e.transcript) if e.transcript else None,
+            e.transcript_state,
+            e.chapters,
+        ]
+    )
+
+
+def transcript_digest(t: Transcript) -> str:
+    """Every field of a transcript, hashed directly: a thousand half-hour transcripts in a tenth of a second."""
+    h = hashlib.sha256(json.dumps([t.language, t.source, t.speaker, list(t.notes)]).encode())
+    h.update(b"\0" + "\x1f".join(c.text for c in t.cues).encode())
+    h.update(b"\0" + array("d", [x for c in t.cues for x in (c.start, c.end)]).tobytes())
+    if any(c.words for c in t.cues):
+        h.update(json.dumps([[[w.start, w.end, w.text] for w in c.words] for c in t.cues]).encode())
+    return h.hexdigest()
+
+
+def _episode_context(nodes: dict[str, Node], inputs: dict[str, Any]) -> dict[str, Any]:
+    page: BuiltEpisode = inputs["page"]
+    meta = page.episode.meta
+    return {
+        "meta": meta,
+        "show": page.episode.show,
+        "notes_html": notes_html(meta.description),
+        "content_notes": [CONTENT_NOTES[n] for n in meta.content_notes],
+        "topics": [nodes[t] for t in meta.topics],
+        "cues": [(f"{start:.1f}", clock(start), text) for start, _, text in reading_units(page.transcript)]
+        if page.transcript
+        else [],
+    }
 
 
 def reading_units(t: Transcript) -> list[tuple[float, float, str]]:
@@ -141,97 +209,231 @@ class Site:
         self.env = _environment(config)
         self.files: dict[str, bytes] = {}
         self.asset_paths = self._assets()
+        self._digests: dict[int, str] = {}  # id of an episode or place -> its digest, for this render
+        self._all: dict[str, str] = {}
+        self._wide: dict[str, set[str]] = {}
 
     # ------------------------------------------------------------ the whole site
-    def render(self) -> dict[str, bytes]:
-        self._page(
-            "index.html",
-            "index.html",
-            latest=self.episodes[: self.settings.site.latest],
-            gaps=self._gaps(),
-            tonight=self.tonight,
-        )
-        if self.tonight is not None:
-            self._page("tonight/index.html", "tonight.html", tonight=self.tonight)
-            self.files["tonight.json"] = json.dumps(
-                {
-                    "night": self.tonight[0]["night"] if self.tonight else None,
-                    "running_order": [{k: v for k, v in item.items() if k != "night"} for item in self.tonight],
-                },
-                ensure_ascii=False,
-                indent=1,
-            ).encode("utf-8")
-        self._page("shows/index.html", "shows.html")
-        for show in self.shows:
-            self._page(
-                f"shows/{show.slug}/index.html",
-                "show.html",
-                show=show,
-                episodes=[e for e in self.episodes if e.episode.show.slug == show.slug],
+    def pages(self) -> list[Page]:
+        """Every page, each with what it is made from (`inputs`, its key) and how the rest of its context follows."""
+        gaps = self._gaps()
+        out = [
+            Page(
+                "index.html",
+                "index.html",
+                {"latest": self.episodes[: self.settings.site.latest], "gaps": gaps, "tonight": self.tonight},
             )
-        for page in self.episodes:
-            self.episode(page)
-        self._page(
-            "map/index.html",
-            "map.html",
-            gaps=self._gaps(),
-            localities=self._localities(),
-            landscape=landscape_map.landscape_svg(
-                [(k.id, k.name) for k in kinds().values()], self._spots(), lambda kind: f"?kind={kind}#directory"
-            ),
+        ]
+        if self.tonight is not None:
+            out.append(Page("tonight/index.html", "tonight.html", {"tonight": self.tonight}))
+        out.append(Page("shows/index.html", "shows.html", {}))
+        for show in self.shows:
+            mine = [e for e in self.episodes if e.episode.show.slug == show.slug]
+            out.append(Page(f"shows/{show.slug}/index.html", "show.html", {"show": show, "episodes": mine}))
+        out += [self._episode_page(page) for page in self.episodes]
+        landscape = landscape_map.landscape_svg(
+            [(k.id, k.name) for k in kinds().values()], self._spots(), lambda kind: f"?kind={kind}#directory"
+        )
+        out.append(
+            Page("map/index.html", "map.html", {"gaps": gaps, "localities": self._localities(), "landscape": landscape})
         )
         for place in self.places:
-            self._page(
-                f"map/{place.slug}/index.html",
-                "place.html",
-                place=place,
-                topics=[self.nodes[t] for t in place.meta.topics],
-                episodes=self.stories.on(place.meta.topics),
+            out.append(
+                Page(
+                    f"map/{place.slug}/index.html",
+                    "place.html",
+                    {
+                        "place": place,
+                        "topics": [self.nodes[t] for t in place.meta.topics],
+                        "episodes": self.stories.on(place.meta.topics),
+                    },
+                )
             )
-        self._page("map/pocket-guide/index.html", "pocket-guide.html", by_kind=self._by_kind())
+        out.append(Page("map/pocket-guide/index.html", "pocket-guide.html", {"by_kind": self._by_kind()}))
         counts = self._topic_counts()
-        self._page(
-            "topics/index.html",
-            "topics.html",
-            counts=counts,
-            svg=systems_map.systems_map_svg(lambda node_id: f"{node_id}/", counts),
-            groups=self._node_groups(),
+        out.append(
+            Page(
+                "topics/index.html",
+                "topics.html",
+                {
+                    "counts": counts,
+                    "svg": systems_map.systems_map_svg(lambda node_id: f"{node_id}/", counts),
+                    "groups": self._node_groups(),
+                },
+            )
         )
         for node in self.nodes.values():
-            self._page(
-                f"topics/{node.id}/index.html",
-                "topic.html",
-                node=node,
-                episodes=self.stories.on([node.id]),
-                places=self.help.on([node.id]),
+            out.append(
+                Page(
+                    f"topics/{node.id}/index.html",
+                    "topic.html",
+                    {"node": node, "episodes": self.stories.on([node.id]), "places": self.help.on([node.id])},
+                )
             )
-        self._page("search/index.html", "search.html")
-        self.files["search.json"] = self._search_index()
-        self._page("404.html", "404.html", depth_override="/")
-        asks_mod.render(self, self.asks)
-        return self.files
+        out.append(Page("search/index.html", "search.html", {}))
+        out.append(Page("asks/index.html", "asks.html", {"place_names": {p.slug: p.meta.name for p in self.places}}))
+        out.append(Page("404.html", "404.html", {}, depth_override="/"))
+        return out
+
+    def units(self) -> dict[str, str]:
+        """What the site is rendered in, each under a key made from its own inputs: a page (by its path), the
+        night's running order, the search index and the static files. The same key gives the same bytes."""
+        whole = self._whole()
+        found = {page.rel: self._key(whole, page) for page in self.pages()}
+        if self.tonight is not None:
+            found[TONIGHT] = sha256_json([whole, "tonight", self.tonight])
+        found[SEARCH] = sha256_json([whole, "search", [self._every(name) for name in WHOLE_CATALOGUE]])
+        found[STATIC] = sha256_json([whole, "static", sorted(self.asset_paths.values())])
+        found[ASKS] = sha256_json([whole, "asks", self._every("places")])  # the asks themselves are in `whole`
+        return found
+
+    def render(self, skip: Collection[str] = ()) -> dict[str, bytes]:
+        """Every file of the site, as {site path: bytes}; the units in `skip` (see `units`) are left out."""
+        return {rel: data for unit in self.render_units(skip).values() for rel, data in unit.items()}
+
+    def render_units(self, skip: Collection[str] = ()) -> dict[str, dict[str, bytes]]:
+        """The files of each unit not in `skip`, by unit."""
+        made: dict[str, dict[str, bytes]] = {}
+        for page in self.pages():
+            if page.rel not in skip:
+                made[page.rel] = {page.rel: self._render(page)}
+        if self.tonight is not None and TONIGHT not in skip:
+            made[TONIGHT] = {
+                "tonight.json": json.dumps(
+                    {
+                        "night": self.tonight[0]["night"] if self.tonight else None,
+                        "running_order": [{k: v for k, v in item.items() if k != "night"} for item in self.tonight],
+                    },
+                    ensure_ascii=False,
+                    indent=1,
+                ).encode("utf-8")
+            }
+        if SEARCH not in skip:
+            made[SEARCH] = search_index.files(self._search_docs())
+        if STATIC not in skip:
+            made[STATIC] = {rel: self.files[rel] for rel in self.asset_paths.values()}
+        if ASKS not in skip:
+            made[ASKS] = {asks_mod.FEED: asks_mod.feed(self, self.asks, {p.slug: p.meta.name for p in self.places})}
+        for unit in made.values():
+            self.files.update(unit)
+        return made
 
     def episode(self, page: BuiltEpisode) -> None:
         """One episode's page (also rendered on its own first, so one that fails holds back only itself)."""
-        meta = page.episode.meta
-        self._page(
+        spec = self._episode_page(page)
+        self.files[spec.rel] = self._render(spec)
+
+    def _episode_page(self, page: BuiltEpisode) -> Page:
+        return Page(
             f"{page.url}index.html",
             "episode.html",
-            page=page,
-            meta=meta,
-            show=page.episode.show,
-            notes_html=notes_html(meta.description),
-            content_notes=[CONTENT_NOTES[n] for n in meta.content_notes],
-            topics=[self.nodes[t] for t in meta.topics],
-            places=self.help.on(meta.topics),
-            cues=[(f"{start:.1f}", clock(start), text) for start, _, text in reading_units(page.transcript)]
-            if page.transcript
-            else [],
+            {"page": page, "places": self.help.on(page.episode.meta.topics)},
+            partial(_episode_context, self.nodes),
         )
 
+    # ------------------------------------------------------------ keys
+    def _whole(self) -> str:
+        """What every page is made from: the settings, the shows, the templates and the code."""
+        s = self.config.settings
+        templates: list[Path] = []
+        for folder in _template_dirs(self.config):
+            templates += sorted(p for p in folder.rglob("*") if p.is_file())
+        return sha256_json(
+            [
+                s.station.model_dump(mode="json"),
+                s.site.model_dump(mode="json"),
+                s.stream.model_dump(mode="json"),
+                [c.model_dump(mode="json") for c in s.crisis_lines],
+                [(sh.slug, sh.meta.model_dump(mode="json")) for sh in self.shows],
+                # The feedback form (every page of a station that has one) and the asks, which a footer, the
+                # place and node pages and the pocket guide show: an ask or its answer makes every page again.
+                [s.desk.feedback_url, self.asks],
+                [(str(p), hashlib.sha256(p.read_bytes()).hexdigest()) for p in templates],
+                code_version.digest(),  # the code that renders: any change to it makes the pages again
+            ]
+        )
+
+    def _key(self, whole: str, page: Page) -> str:
+        wide = self._reads_whole_catalogue(page.template) - set(page.inputs)
+        try:
+            inputs = self._fingerprint(page.inputs)
+        except TypeError:  # something this cannot key (a station's own value): rendered every time
+            inputs = secrets.token_hex(16)
+        return sha256_json(
+            [
+                whole,
+                page.rel,
+                page.template,
+                page.depth_override,
+                inputs,
+                [self._every(name) for name in sorted(wide)],
+            ]
+        )
+
+    def _every(self, name: str) -> str:
+        """The fingerprint of every episode or every place (`WHOLE_CATALOGUE`), made once."""
+        if name not in self._all:
+            self._all[name] = sha256_json(self._fingerprint(getattr(self, name)))
+        return self._all[name]
+
+    def _fingerprint(self, value: Any) -> Any:
+        """A JSON-able stand-in for a page's input: an episode or a place by the digest of everything of it."""
+        if value is None or isinstance(value, str | int | float | bool):
+            return value
+        if isinstance(value, BuiltEpisode):
+            found = self._digests.get(id(value))
+            if found is None:
+                found = self._digests[id(value)] = episode_digest(value)
+            return found
+        if isinstance(value, Resource):
+            found = self._digests.get(id(value))
+            if found is None:
+                found = self._digests[id(value)] = sha256_json(
+                    [value.slug, value.meta.model_dump(mode="json"), value.intervals]
+                )
+            return found
+        if isinstance(value, Show):
+            return ["show", value.slug]  # every page depends on every show's settings: see `_whole`
+        if isinstance(value, Node | Kind):
+            return [type(value).__name__, value.id]  # packaged data: in the code's digest
+        if isinstance(value, list | tuple):
+            return [self._fingerprint(v) for v in value]
+        if isinstance(value, dict):
+            return {str(k): self._fingerprint(v) for k, v in value.items()}
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return [type(value).__name__, self._fingerprint(dataclasses.asdict(value))]
+        raise TypeError(f"no fingerprint for {type(value).__name__}")
+
+    def _reads_whole_catalogue(self, template: str) -> set[str]:
+        """Which of the catalogue-wide names (every episode, every place) the template or one it builds on reads."""
+        if template not in self._wide:
+            names: set[str] = set()
+            seen: set[str] = set()
+            todo: list[str | None] = [template]
+            while todo:
+                name = todo.pop()
+                if name is None:  # a template named at render time: it could read anything
+                    names |= set(WHOLE_CATALOGUE)
+                    break
+                if name in seen:
+                    continue
+                seen.add(name)
+                try:
+                    assert self.env.loader is not None
+                    tree = self.env.parse(self.env.loader.get_source(self.env, name)[0])
+                except jinja2.TemplateError:  # the render says what is wrong with it; until then, assume the most
+                    names |= set(WHOLE_CATALOGUE)
+                    break
+                names |= jinja2.meta.find_undeclared_variables(tree) & set(WHOLE_CATALOGUE)
+                todo += list(jinja2.meta.find_referenced_templates(tree))
+            self._wide[template] = names
+        return self._wide[template]
+
     # ------------------------------------------------------------ rendering
-    def _page(self, rel: str, template: str, depth_override: str | None = None, **context) -> None:
-        root = "../" * rel.count("/") if depth_override is None else depth_override
+    def _render(self, page: Page) -> bytes:
+        rel, template = page.rel, page.template
+        root = "../" * rel.count("/") if page.depth_override is None else page.depth_override
+        context = {**page.inputs, **(page.derived(page.inputs) if page.derived else {})}
         try:
             html = self.env.get_template(template).render({**self._common(root), "root": root, **context})
         except jinja2.TemplateSyntaxError as exc:
@@ -252,7 +454,7 @@ class Site:
                     "the built-in one; the pages from the last good build are still there",
                 )
             ) from exc
-        self.files[rel] = html.encode("utf-8")
+        return html.encode("utf-8")
 
     def _common(self, root: str) -> dict:
         s = self.settings
@@ -320,11 +522,11 @@ class Site:
         return [(names[part], [n for n in self.nodes.values() if n.part == part]) for part in names]
 
     # ------------------------------------------------------------ search
-    def _search_index(self) -> bytes:
+    def _search_docs(self) -> list[dict[str, Any]]:
         """What the search page looks through, in the browser: no server, no query leaves the page.
 
-        Transcripts go in as their distinct words, not their text: a station of a
-        thousand half-hour episodes stays a download of a few megabytes.
+        Transcripts go in as their distinct words, not their text, split by their first letters
+        (`search_index`): a listener's first search downloads a few hundred kilobytes.
         """
         docs = []
         for e in self.episodes:
@@ -340,7 +542,7 @@ class Site:
                     e.transcript.text if e.transcript else "",
                 ]
             )
-            docs.append({"u": e.url, "t": meta.title, "k": "Episode", "s": _snippet(summary), "w": _distinct(words)})
+            docs.append({"u": e.url, "t": meta.title, "k": "Episode", "s": _snippet(summary), "w": words})
         for p in self.places:
             m = p.meta
             docs.append(
@@ -349,17 +551,15 @@ class Site:
                     "t": m.name,
                     "k": "Help near you",
                     "s": _snippet(f"{p.kind.name}, {m.locality}. {plain(m.summary)}"),
-                    "w": _distinct(
-                        " ".join(
-                            [
-                                m.name,
-                                m.summary,
-                                m.locality,
-                                p.kind.name,
-                                *m.languages,
-                                *(self.nodes[t].name for t in m.topics),
-                            ]
-                        )
+                    "w": " ".join(
+                        [
+                            m.name,
+                            m.summary,
+                            m.locality,
+                            p.kind.name,
+                            *m.languages,
+                            *(self.nodes[t].name for t in m.topics),
+                        ]
                     ),
                 }
             )
@@ -370,10 +570,10 @@ class Site:
                     "t": n.name,
                     "k": "Topic",
                     "s": _snippet(plain_line(n)),
-                    "w": _distinct(f"{n.name} {n.summary}"),
+                    "w": f"{n.name} {n.summary}",
                 }
             )
-        return json.dumps({"docs": docs}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return docs
 
 
 def render_key(
@@ -384,52 +584,15 @@ def render_key(
     tonight: list[dict] | None = None,
     asks: list[dict] | None = None,
 ) -> str:
-    """A hash of everything the pages are made from: the same key gives the same files, so a
-    rebuild with nothing changed need not render them again."""
-    s = config.settings
-    code: list[Path] = []
-    for folder in _template_dirs(config):
-        code += sorted(p for p in folder.rglob("*") if p.is_file())
-    return sha256_json(
-        [
-            s.station.model_dump(mode="json"),
-            s.site.model_dump(mode="json"),
-            s.stream.model_dump(mode="json"),
-            [c.model_dump(mode="json") for c in s.crisis_lines],
-            [(sh.slug, sh.meta.model_dump(mode="json")) for sh in shows],
-            [
-                (
-                    e.episode.key,
-                    e.episode.show.slug,
-                    e.episode.meta.model_dump(mode="json"),
-                    e.slug,
-                    e.audio,
-                    e.size,
-                    e.duration_s,
-                    e.transcript.to_dict() if e.transcript else None,
-                    e.transcript_state,
-                    e.chapters,
-                )
-                for e in episodes
-            ],
-            [(p.slug, p.meta.model_dump(mode="json")) for p in places],
-            tonight,
-            [s.desk.feedback_url, asks or []],
-            [(str(p), hashlib.sha256(p.read_bytes()).hexdigest()) for p in code],
-            code_version.digest(),  # the code that renders: any change to it makes the pages again
-        ]
-    )
+    """A hash of everything the pages are made from (every unit's key, `Site.units`): the same key gives the
+    same files, so a rebuild with nothing changed need not render them again."""
+    return sha256_json(sorted(Site(config, shows, episodes, places, tonight, asks).units().items()))
 
 
 def _snippet(text: str, limit: int = 200) -> str:
     if len(text) <= limit:
         return text
     return text[:limit].rsplit(" ", 1)[0] + "…"
-
-
-def _distinct(text: str) -> str:
-    seen = dict.fromkeys(w for w in re.findall(r"[\w']+", text.lower()) if len(w) > 1)
-    return " ".join(seen)
 
 
 def _template_dirs(config: Config) -> list[Path]:

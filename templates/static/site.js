@@ -132,27 +132,50 @@
   var form = document.getElementById("search");
   if (form) {
     var box = document.getElementById("q"), list = document.getElementById("results");
-    var said = document.getElementById("search-status"), docs = null;
-    // "cafe" finds "Café": compared without case or accents.
+    var said = document.getElementById("search-status"), index = null, lists = {};
+    var base = list.getAttribute("data-index").replace(/search\.json$/, "");
+    // "cafe" finds "Café": compared without case or accents (as station/web/search_index.py folds).
     var fold = function (text) { return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase(); };
+    var get = function (path) {
+      return fetch(base + path).then(function (r) {
+        if (!r.ok) throw new Error(r.status);
+        return r.json();
+      });
+    };
+    // search.json: what each result shows, and which file holds the words beginning with each pair of letters.
     var load = function () {
-      if (docs) return Promise.resolve(docs);
-      return fetch(list.getAttribute("data-index")).then(function (r) { return r.json(); })
-        .then(function (data) {
-          docs = data.docs.map(function (d) {
-            d.hay = fold(d.t + " " + d.s + " " + d.w);
-            d.title = fold(d.t);
-            return d;
-          });
-          return docs;
+      if (index) return Promise.resolve(index);
+      return get("search.json").then(function (data) {
+        data.docs.forEach(function (d) { d.hay = fold(d.t + " " + d.s); d.title = fold(d.t); });
+        index = data;
+        return index;
+      });
+    };
+    // The documents holding a word that begins with `term` (a one-letter term: titles and snippets only).
+    var holding = function (term) {
+      var file = term.length >= 2 ? index.words[term.slice(0, 2)] : null;
+      if (!file) return Promise.resolve({});
+      if (!lists[file]) lists[file] = get(file);
+      return lists[file].then(function (words) {
+        var found = {};
+        Object.keys(words).forEach(function (word) {
+          if (word.lastIndexOf(term, 0) !== 0) return;
+          var at = 0;
+          words[word].forEach(function (gap) { at += gap; found[at] = true; });
         });
+        return found;
+      });
     };
     var run = function () {
       var terms = fold(box.value).split(/[^\w']+/).filter(Boolean);
       list.textContent = "";
       if (!terms.length) { said.textContent = ""; return; }
-      load().then(function (all) {
-        var hits = all.filter(function (d) { return terms.every(function (t) { return d.hay.indexOf(t) >= 0; }); });
+      load().then(function () {
+        return Promise.all(terms.map(holding));
+      }).then(function (found) {
+        var hits = index.docs.filter(function (d, i) {
+          return terms.every(function (t, n) { return found[n][i] || d.hay.indexOf(t) >= 0; });
+        });
         hits.sort(function (a, b) {
           var sa = terms.filter(function (t) { return a.title.indexOf(t) >= 0; }).length;
           var sb = terms.filter(function (t) { return b.title.indexOf(t) >= 0; }).length;
@@ -160,7 +183,7 @@
         });
         hits.slice(0, 50).forEach(function (d) {
           var li = document.createElement("li"), a = document.createElement("a"), p = document.createElement("p");
-          a.href = list.getAttribute("data-index").replace(/search\.json$/, "") + d.u;
+          a.href = base + d.u;
           a.textContent = d.t;
           p.textContent = d.k + ": " + d.s;
           li.appendChild(a);

@@ -74,14 +74,6 @@ def read_correction(path: Path, where: str, machine_t: Transcript | None) -> tup
     """A presenter's correction, or a problem saying why it cannot be used (the machine's is used instead)."""
     try:
         text = path.read_text(encoding="utf-8")
-        if path.suffix == ".txt":
-            if machine_t is None:
-                raise CorrectionError(
-                    "a plain-text correction is timed against the machine transcript, which is not ready yet"
-                )
-            cues = retime(text, machine_t)
-        else:
-            cues = parse_timed(text)
     except UnicodeDecodeError:
         return None, [
             Problem(
@@ -91,6 +83,22 @@ def read_correction(path: Path, where: str, machine_t: Transcript | None) -> tup
                 Severity.WARNING,
             )
         ]
+    return parse_correction(text, path.suffix, where, machine_t)
+
+
+def parse_correction(
+    text: str, suffix: str, where: str, machine_t: Transcript | None
+) -> tuple[Transcript | None, list[Problem]]:
+    """`read_correction` on a correction's text (a worker gets the text, never the station's file)."""
+    try:
+        if suffix == ".txt":
+            if machine_t is None:
+                raise CorrectionError(
+                    "a plain-text correction is timed against the machine transcript, which is not ready yet"
+                )
+            cues = retime(text, machine_t)
+        else:
+            cues = parse_timed(text)
     except CorrectionError as exc:
         return None, [
             Problem(
