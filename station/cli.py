@@ -635,7 +635,13 @@ def serve(
         raise typer.Exit(1)
     out.print(f"Previewing {config.rel(config.site_dir)}/ at http://{host}:{port}/ — press Ctrl-C to stop.")
     try:
-        serve_mod.serve(config.site_dir, host, port, listen_url=config.settings.stream.listen_url)
+        serve_mod.serve(
+            config.site_dir,
+            host,
+            port,
+            listen_url=config.settings.stream.listen_url,
+            form_to=config.settings.desk.feedback_url,
+        )
     except OSError as exc:
         err.print(f"Cannot listen on {host}:{port} ({exc.strerror}) — try another port with --port.")
         raise typer.Exit(2) from None
@@ -733,7 +739,9 @@ def _password(from_stdin: bool) -> str:
 def desk_add_user(
     ctx: typer.Context,
     username: Annotated[str, typer.Argument(help="One word, like sam.")],
-    role: Annotated[str, typer.Option(help="presenter or coordinator.")] = "presenter",
+    role: Annotated[
+        str, typer.Option(help="presenter, coordinator or responder (answers asks for one organisation).")
+    ] = "presenter",
     presenter_name: Annotated[
         str,
         typer.Option(

@@ -41,6 +41,13 @@ FAILURES_PER_NAME = 5  # wrong passwords for one account within the window…
 FAILURES_PER_ADDRESS = 20  # …or from one address, before sign-in waits
 FAILURE_WINDOW_S = 15 * 60
 ACCOUNTS_BUSY_S = 10.0  # how long a request waits for another's write to the desk's database
+# Listener feedback (desk/feedback.py): the desk's one public form. Counted per address in memory only.
+FEEDBACK_PER_MINUTE = 20  # posts from one address in a minute; the next is refused politely (429)
+FEEDBACK_WINDOW_S = 60
+FEEDBACK_ADDRESSES = 50_000  # addresses remembered at once; the oldest are forgotten first
+FEEDBACK_MAX_CHARS = 2_000  # a message, in characters
+FEEDBACK_BODY = 32 * 1024  # the whole form, in bytes (2,000 four-byte characters percent-encoded fit)
+ASK_TEXT_MAX = 2_000  # an ask's text, scope, and an answer's reason or evidence
 
 # The bucket (web/publish.py through tools/s3.py); tries per request are [publish] attempts.
 S3_CONNECT_TIMEOUT_S = 10.0
@@ -359,6 +366,27 @@ class DeskSettings(BaseModel):
     # same machine). Behind one, every request comes from its address: without this the sign-in throttle
     # would count everyone as one. Nobody else's header is believed, so it cannot be used to dodge the throttle.
     trusted_proxies: list[str] = Field(default_factory=list)
+    # The desk's address as listeners' browsers reach it (through the TLS proxy), like
+    # "https://desk.radio.example.org/". Set, every episode page and the tonight page carry the feedback
+    # form, which posts to <public_url>feedback; unset, they carry none (docs/desk.md: Listener feedback).
+    public_url: str | None = Field(default=None, max_length=2_000)
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not re.match(r"^https?://[^\s/?#;,'\"]+(/[^\s?#;,'\"]*)?$", value.strip()):
+            raise ValueError(
+                f"{value!r} is not the desk's web address — write the full address listeners reach it at, "
+                'like "https://desk.radio.example.org/"'
+            )
+        return value.strip().rstrip("/") + "/"
+
+    @property
+    def feedback_url(self) -> str | None:
+        """Where the site's feedback form posts (None: no form on the site)."""
+        return f"{self.public_url}feedback" if self.public_url else None
 
     @field_validator("trusted_proxies")
     @classmethod

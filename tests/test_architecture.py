@@ -29,6 +29,7 @@ OWNERS = {
     "ruamel": "station.tools.yaml_edit",
     "boto3": "station.tools.s3",
     "botocore": "station.tools.s3",
+    "fpdf": "station.tools.pdf",
     "dask": "station.tools.dask",
     "distributed": "station.tools.dask",
     "PIL": "station.tools.images",  # Pillow: the website's image sizes

@@ -87,7 +87,7 @@ CASES = [
         "/accounts",
         {"action": "add", "username": "jo", "password": "a long password", "role": "superuser"},
         400,
-        "The role is presenter or coordinator, not 'superuser'.",
+        "The role is presenter, coordinator or responder, not 'superuser'.",
     ),
     (
         "a password of 5,000 characters",

@@ -27,6 +27,7 @@ from station.catalog import resources as resources_mod
 from station.catalog.content import Catalog
 from station.errors import EpisodeFailed, Problem, Severity, TemplateProblem
 from station.files import sha256_json
+from station.involvement import public_asks
 from station.podcast import feed
 from station.radio import library as library_mod
 from station.radio import nights
@@ -214,7 +215,9 @@ class Outputs:
     def site(self, built: list[BuiltEpisode], tonight: list[dict[str, Any]] | None, final: bool = True) -> None:
         """Every page, the maps and the search index; a broken resource entry leaves out only itself."""
         config, shop = self.config, self.shop
-        places, problems = resources_mod.load(config, site_mod.local_today(config, shop.now))
+        today = site_mod.local_today(config, shop.now)
+        places, problems = resources_mod.load(config, today)
+        asks = public_asks(config, today)  # records/involvement.sqlite: the asks and their answers
         self.problems += problems
         if shop.check:
             return
@@ -224,7 +227,7 @@ class Outputs:
         before = shop.ledger.recall(UNITS) or {}
         kept: dict[str, dict[str, str]] = {}
         try:
-            site = site_mod.Site(config, self.cat.shows, on_site, places, tonight, pictures)
+            site = site_mod.Site(config, self.cat.shows, on_site, places, tonight, pictures=pictures, asks=asks)
             # Each page (and the search index, the night's order, the static files) under a key made from what
             # it shows: a unit whose key made the files that are there is not rendered again. Nothing changed:
             # nothing is rendered; one resource entry changed: only the pages that show it.

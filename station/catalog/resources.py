@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date as Date
+from datetime import timedelta
 from functools import cache
 from importlib import resources as package_files
 from pathlib import Path
@@ -108,6 +109,22 @@ class Contact(Typed):
     address: str | None = Field(default=None, max_length=LINE_MAX)
 
 
+class Principles(Typed):
+    """Whether the organisation has signed the recovery alliance's principles, and when."""
+
+    signed: bool
+    date: Date | None = None  # when it signed
+
+    @model_validator(mode="after")
+    def _when(self) -> Self:
+        if self.signed and self.date is None:
+            raise ValueError("say when it signed the principles, like `principles: {signed: true, date: 2026-03-01}`")
+        return self
+
+
+CHECKS = {"peer": "peer-checked", "self-reported": "self-reported"}
+
+
 class ResourceMeta(Typed):
     """One entry of the Recovery Network Map (`content/resources/<slug>.yaml`)."""
 
@@ -136,6 +153,11 @@ class ResourceMeta(Typed):
     )  # step-free, hearing loop, transport
     contact: Contact = Contact()
     last_checked: Date
+    # The listing rules (docs/resources.md: Listing rules): who checked the entry, how, and when it is due again.
+    check: Literal["peer", "self-reported"] | None = None  # checked by peers, or as the organisation said
+    checked_by: str | None = Field(None, min_length=1, max_length=LINE_MAX)  # a team or role, not a person's name
+    review_by: Date | None = None  # when the entry must be checked again (default: a year after last_checked)
+    principles: Principles | None = None  # the alliance's principles: signed or not, and when
     topics: list[str] = Field(default_factory=list, max_length=50)  # recovery systems map nodes it supports
 
     @field_validator("hours", mode="before")
@@ -191,6 +213,15 @@ class Resource:
     @property
     def overnight(self) -> bool:
         return any(a < hi and b > lo for _, a, b in self.intervals for lo, hi in OVERNIGHT)
+
+    @property
+    def review_due(self) -> Date:
+        """When the entry is due to be checked again."""
+        return self.meta.review_by or self.meta.last_checked + timedelta(days=STALE_DAYS)
+
+    @property
+    def check_words(self) -> str | None:
+        return CHECKS[self.meta.check] if self.meta.check else None
 
     def hours_text(self) -> list[str]:
         """Opening hours in words, a line per group of days."""
@@ -268,17 +299,44 @@ def load(config: Config, today: Date) -> tuple[list[Resource], list[Problem]]:
         problems += trouble
         if meta is None:
             continue
-        if (today - meta.last_checked).days > STALE_DAYS:
-            problems.append(
-                Problem(
-                    where,
-                    f"this entry was last checked on {meta.last_checked:%-d %B %Y}, over a "
-                    "year ago; hours and contacts change",
-                    "check it with the service and update `last_checked`",
-                    Severity.WARNING,
-                    file=where,
-                    key=("last_checked",),
-                )
-            )
-        found.append(Resource(path.stem, path, meta, intervals(meta.hours) if meta.hours else ()))
+        resource = Resource(path.stem, path, meta, intervals(meta.hours) if meta.hours else ())
+        overdue = review_problem(resource, where, today)
+        if overdue:
+            problems.append(overdue)
+        found.append(resource)
     return found, problems
+
+
+def review_problem(resource: Resource, where: str, today: Date) -> Problem | None:
+    """A warning for an entry past its review date (`review_by`, or a year after `last_checked`)."""
+    meta = resource.meta
+    if today <= resource.review_due:
+        return None
+    if meta.review_by is None:
+        return Problem(
+            where,
+            f"this entry was last checked on {meta.last_checked:%-d %B %Y}, over a year ago; hours and contacts change",
+            "check it with the service and update `last_checked`",
+            Severity.WARNING,
+            file=where,
+            key=("last_checked",),
+        )
+    return Problem(
+        where,
+        f"this entry was due to be checked again by {meta.review_by:%-d %B %Y}",
+        "check it with the service, then update `last_checked` and set a new `review_by`",
+        Severity.WARNING,
+        file=where,
+        key=("review_by",),
+    )
+
+
+def due_for_review(config: Config, today: Date) -> list[tuple[Resource, Problem]]:
+    """The map's entries past their review date, for the coordinators' problems page."""
+    found, _ = load(config, today)
+    out = []
+    for resource in found:
+        problem = review_problem(resource, shown(config.rel(resource.source)), today)
+        if problem is not None:
+            out.append((resource, problem))
+    return out

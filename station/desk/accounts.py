@@ -38,7 +38,7 @@ from station.errors import AccountError, TextRefused
 from station.files import private_dir, private_file
 from station.text import clean
 
-ROLES = ("presenter", "coordinator")
+ROLES = ("presenter", "coordinator", "responder")  # a responder answers asks for one organisation (asks_pages.py)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, username TEXT NOT NULL UNIQUE COLLATE NOCASE,
@@ -117,7 +117,7 @@ class Accounts:
         if not username or len(username) > 60 or any(c.isspace() for c in username):
             raise AccountError("a user name is one word of up to 60 characters, like `sam` or `jo.bright`")
         if role not in ROLES:
-            raise AccountError(f"the role is {' or '.join(ROLES)}, not {_shown(role)}")
+            raise AccountError(f"the role is {', '.join(ROLES[:-1])} or {ROLES[-1]}, not {_shown(role)}")
         self._check_password(password)
         presenter_name = _presenter_name(presenter_name) or username
         try:
@@ -154,7 +154,7 @@ class Accounts:
 
     def update(self, user_id: int, *, role: str | None = None, presenter_name: str | None = None) -> None:
         if role is not None and role not in ROLES:
-            raise AccountError(f"the role is {' or '.join(ROLES)}, not {_shown(role)}")
+            raise AccountError(f"the role is {', '.join(ROLES[:-1])} or {ROLES[-1]}, not {_shown(role)}")
         if presenter_name is not None:
             presenter_name = _presenter_name(presenter_name)
         if role == "presenter" and self._last_coordinator(user_id):

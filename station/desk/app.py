@@ -14,8 +14,6 @@ desk grow, whichever server runs it.
 
 from __future__ import annotations
 
-import functools
-import ipaddress
 import re
 import secrets
 import shutil
@@ -29,11 +27,13 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from station.config import Config
-from station.desk import gate, presenter_pages, station_pages
+from station.desk import asks_pages, feedback, gate, presenter_pages, record_pages, station_pages
 from station.desk.accounts import Accounts, database_path
 from station.desk.builder import Builder
+from station.desk.client import client_address
 from station.desk.pages import Desk, desk, page
 from station.files import private_dir
+from station.involvement import Involvement
 
 SESSION_COOKIE = gate.SESSION_COOKIE
 PRESIGN_COOKIE = "__Host-desk-signin"  # binds the sign-in form's CSRF token before there is a session
@@ -42,7 +42,6 @@ CSP = (
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 HERE = Path(__file__).parent
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class _Request(Request):
@@ -73,7 +72,10 @@ def create_app(config: Config, accounts: Accounts | None = None, build: bool | N
         config, accounts or Accounts(database_path(config)), Builder(config) if build else None
     )
     app.jinja_env.autoescape = True  # every template, whatever its name
+    app.extensions["involvement"] = Involvement.of(config)
+    app.extensions["feedback-throttle"] = feedback.Throttle()
     app.before_request(_guard)
+    app.before_request(asks_pages.responders_only_answer)
     app.after_request(_headers)
     app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.register_error_handler(
@@ -113,6 +115,9 @@ def create_app(config: Config, accounts: Accounts | None = None, build: bool | N
     )
     app.register_blueprint(presenter_pages.bp)
     app.register_blueprint(station_pages.bp)
+    app.register_blueprint(feedback.bp)
+    app.register_blueprint(asks_pages.bp)
+    app.register_blueprint(record_pages.bp)
     _signin_routes(app)
     return app
 
@@ -143,6 +148,8 @@ def _guard() -> ResponseReturnValue | None:
             request.max_content_length = admission.limit
     if refused is not None:
         return _refused(*refused)
+    if request.endpoint == "feedback.receive":
+        return None  # the one public door: no session, no cookie, no token (feedback.py)
     if request.endpoint in ("static", "sign_in"):
         if request.endpoint == "sign_in":
             g.csrf = request.cookies.get(PRESIGN_COOKIE) or secrets.token_urlsafe(32)
@@ -175,6 +182,8 @@ def _refused(refusal: str, admission: gate.Admission) -> ResponseReturnValue:
     """The plain page for a request held to its limits: a body the server left unread (it then closes the
     connection), or one the app will not parse."""
     d = desk()
+    if request.path == feedback.PATH:
+        return feedback.too_large()
     g.session = None if refusal == gate.SIGNED_OUT else d.accounts.live(request.cookies.get(SESSION_COOKIE))
     g.csrf = g.session.csrf if g.session else ""
     if refusal == gate.SIGNED_OUT:
@@ -226,6 +235,8 @@ def _headers(response: Response) -> Response:
 
 
 def _too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
+    if request.path == feedback.PATH:
+        return feedback.too_large()
     upload = gate.UPLOAD_PATH.match(request.path) and request.method == "POST"
     return (
         _too_large_upload()
@@ -267,37 +278,6 @@ def _safe_next(target: str | None) -> str:
     if parts.scheme or parts.netloc:
         return url_for("presenter.episodes")
     return target
-
-
-def client_address() -> str:
-    """Who sent this request, for the sign-in throttle: the peer, or behind a trusted proxy the last address
-    in X-Forwarded-For that the station's own proxies did not add."""
-    peer = request.remote_addr or ""
-    trusted = _networks(tuple(desk().config.settings.desk.trusted_proxies))
-    if not _within(peer, trusted):
-        return peer
-    client = peer
-    for hop in reversed([h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]):
-        try:
-            client = str(ipaddress.ip_address(hop))
-        except ValueError:
-            break  # not an address: what is left of the header is not to be believed
-        if not _within(client, trusted):
-            break
-    return client
-
-
-@functools.cache
-def _networks(listed: tuple[str, ...]) -> tuple[Network, ...]:
-    return tuple(ipaddress.ip_network(n, strict=False) for n in listed)
-
-
-def _within(address: str, networks: tuple[Network, ...]) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip.version == n.version and ip in n for n in networks)
 
 
 def _signin_routes(app: Flask) -> None:

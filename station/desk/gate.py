@@ -6,6 +6,7 @@ size, and only an upload form, carrying the session's CSRF token in its
 address, may send a recording:
 
     nobody signed in            the sign-in form and a small body (SMALL_BODY), nothing more
+    anyone, listener feedback   at most FEEDBACK_BODY to POST /feedback, the one public form (feedback.py)
     signed in                   a form of up to `[desk] max_form_kb`
     signed in, an upload form   up to `[desk] max_upload_mb` more, when `?csrf=` is the session's token
                                 (the upload and details forms put it in their address)
@@ -29,11 +30,12 @@ from typing import Protocol
 
 from werkzeug.http import parse_cookie
 
-from station.config import DeskSettings
+from station.config import FEEDBACK_BODY, DeskSettings
 
 SESSION_COOKIE = "__Host-desk"  # __Host-: Secure, Path=/, no Domain — it cannot be set by another site
 REFUSAL_KEY = "desk.refusal"  # set by the server (server.py) on a request whose body it did not read
 SMALL_BODY = 16 * 1024  # the sign-in form is a few hundred bytes; before signing in, nothing larger
+FEEDBACK_PATH = "/feedback"  # the desk's one public door (feedback.py)
 UPLOAD_PATH = re.compile(r"^/(upload|episodes/[^/]+/details)/?\Z")
 
 # Why a request is answered without its body being read.
@@ -82,6 +84,8 @@ def admit(
     form, upload = limits(settings)
     if method in ("GET", "HEAD", "OPTIONS") or path.startswith("/static/") or path == "/sign-in":
         return Admission(SMALL_BODY, TOO_LARGE)  # nothing here takes more than the sign-in form
+    if method == "POST" and path == FEEDBACK_PATH:
+        return Admission(FEEDBACK_BODY, TOO_LARGE)  # public: held to a listener's message, whoever sends it
     if announced == 0:
         return Admission(SMALL_BODY, SIGNED_OUT)  # no body: the app checks the session as for any request
     token = parse_cookie(cookie_header or "").get(SESSION_COOKIE)

@@ -13,11 +13,12 @@ from station import text as text_mod
 from station.build import report as report_mod
 from station.build import runner as pipeline
 from station.catalog import content as catalog_mod
+from station.catalog import resources as resources_mod
 from station.catalog.model import CONTENT_NOTES
 from station.desk import schedule_edit
 from station.desk.accounts import ROLES
 from station.desk.numbers import decimal, whole_number
-from station.desk.pages import coordinators_only, desk, page, user
+from station.desk.pages import coordinators_only, desk, page, today, user
 from station.errors import AccountError, Problem, TextRefused
 from station.radio import library as library_mod
 from station.radio import nights
@@ -299,10 +300,13 @@ def problems():
     report = report_mod.read(config)
     shows = {s.slug for s in catalog_mod.shows(config)}
     schedule_problems = schedule_mod.load(config, shows).problems
+    reviews = resources_mod.due_for_review(config, today())  # as of today, not as of the last build
+    said = {(p.where, p.key) for _, p in reviews}
     return page(
         "problems.html",
         title="Problems across the station",
-        build=list(report.problems) if report else [],
+        build=[p for p in report.problems if (p.where, p.key) not in said] if report else [],
+        reviews=reviews,
         schedule=schedule_problems,
         waiting=list(report.waiting) if report else [],
         pending=report.transcripts_pending if report else [],

@@ -43,13 +43,21 @@ def origin(url: str | None) -> str | None:
     return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}" if parts.scheme and parts.netloc else None
 
 
-def csp(listen_url: str | None = None, meta: bool = False) -> str:
-    """The policy, letting <audio> play the station's own Icecast mount (`[stream] listen_url`) when it is
-    somewhere other than the site: the one other place a page may reach, and only for audio."""
+def csp(listen_url: str | None = None, form_to: str | None = None, meta: bool = False) -> str:
+    """The policy of a station's pages, widened only where the station's settings say so:
+
+    - `listen_url` (`[stream] listen_url`): <audio> may play the station's own Icecast mount when it is
+      somewhere other than the site — the one other place a page may reach, and only for audio;
+    - `form_to` (`[desk] feedback_url`): the listener feedback form may post to exactly that address — the
+      one place outside the site a page may send anything.
+
+    `meta=True`: the copy a page's <meta> carries (without frame-ancestors, which <meta> ignores)."""
     policy = CSP
     where = origin(listen_url)
     if where:
         policy = policy.replace("media-src 'self' blob:", f"media-src 'self' blob: {where}")
+    if form_to:
+        policy = policy.replace("form-action 'self'", f"form-action 'self' {form_to}")
     return _meta(policy) if meta else policy
 
 
@@ -58,6 +66,12 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
 }
+
+
+def headers(listen_url: str | None = None, form_to: str | None = None) -> dict[str, str]:
+    """The security headers a server of the site sends, with the policy `csp` gives for these settings."""
+    return {**SECURITY_HEADERS, "Content-Security-Policy": csp(listen_url, form_to)}
+
 
 # nosniff makes browsers trust Content-Type alone, so every file the site
 # holds needs the right one; mimetypes depends on the machine's
@@ -68,6 +82,7 @@ CONTENT_TYPES = {
     ".js": "text/javascript",
     ".json": "application/json",
     ".xml": "application/rss+xml",  # the podcast feeds (RSS 2.0)
+    ".atom": "application/atom+xml",  # the asks and their answers (web/asks.py)
     ".mp3": "audio/mpeg",
     ".vtt": "text/vtt",  # WebVTT is always UTF-8 (W3C WebVTT §4.1)
     ".srt": "application/x-subrip",

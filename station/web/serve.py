@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from station.errors import Unsatisfiable
-from station.web.security import CONTENT_TYPES, SECURITY_HEADERS, content_type, csp
+from station.web.security import CONTENT_TYPES, SECURITY_HEADERS, content_type, headers
 
 CHUNK_BYTES = 64 * 1024  # files are streamed, never read whole: an MP3 can be hundreds of MB
 IDLE_TIMEOUT_S = 60  # a kept-alive connection the browser forgot is closed after this
@@ -77,17 +77,19 @@ def make_server(
     *,
     log: Log | None = _to_stderr,
     listen_url: str | None = None,
+    form_to: str | None = None,
 ) -> http.server.ThreadingHTTPServer:
     """A server for `directory`, bound but not yet serving (port 0 picks a free port).
 
     `log` receives one line per request ("GET /shows/ 200"); None keeps quiet. `listen_url`: the station's
-    Icecast mount, which the pages' policy lets <audio> play (`[stream] listen_url`).
+    Icecast mount, which the pages' policy lets <audio> play (`[stream] listen_url`); `form_to`: the desk's
+    feedback address, which the policy lets forms post to (`[desk] feedback_url`).
     """
     root = Path(directory).resolve(strict=True)
     if not root.is_dir():
         raise NotADirectoryError(f"{directory} is not a folder")
     server = PreviewServer((host, port), root, log)
-    server.headers = {**SECURITY_HEADERS, "Content-Security-Policy": csp(listen_url)}
+    server.security_headers = headers(listen_url, form_to)
     return server
 
 
@@ -98,9 +100,10 @@ def serve(
     *,
     log: Log | None = _to_stderr,
     listen_url: str | None = None,
+    form_to: str | None = None,
 ) -> None:
     """Serve `directory` until interrupted (Ctrl-C raises KeyboardInterrupt to the caller)."""
-    with make_server(directory, host, port, log=log, listen_url=listen_url) as server:
+    with make_server(directory, host, port, log=log, listen_url=listen_url, form_to=form_to) as server:
         server.serve_forever()
 
 
@@ -109,7 +112,7 @@ class PreviewServer(http.server.ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], root: Path, log: Log | None):
         self.root, self.log = root, log
-        self.headers = dict(SECURITY_HEADERS)
+        self.security_headers = SECURITY_HEADERS
         if ":" in address[0]:  # "::1", "::"
             self.address_family = socket.AF_INET6
         super().__init__(address, PreviewHandler)
@@ -284,7 +287,7 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
     def end_headers(self) -> None:
         # Here rather than in each response so error pages from http.server
         # itself (400, 501) carry them too.
-        for name, value in getattr(self.server, "headers", SECURITY_HEADERS).items():
+        for name, value in self.server.security_headers.items():
             self.send_header(name, value)
         super().end_headers()
 

@@ -44,6 +44,7 @@ from station.config import Config, SiteSettings
 from station.errors import Problem, TemplateProblem
 from station.files import sha256_json
 from station.i18n import translations
+from station.web import asks as asks_mod
 from station.web import landscape_map, search_index, systems_map
 from station.web.markup import notes_html, plain
 from station.web.pictures import Picture
@@ -53,7 +54,7 @@ BUILT_IN = Path(__file__).parent / "site_templates"
 PARTS = {"hold": "The Hold", "struggle": "The Struggle", "recovery": "The Recovery"}
 OTHER_PARTS = {"context": "Around the journey", "capital": "Recovery capital"}
 # The units a site is rendered in besides its pages (`Site.units`).
-TONIGHT, SEARCH, STATIC = ":tonight", ":search", ":static"
+TONIGHT, SEARCH, STATIC, ASKS = ":tonight", ":search", ":static", ":asks"
 # Names every template may read that stand for the whole catalogue: a page whose templates read one depends on
 # every episode and place (`Site._reads_whole_catalogue`).
 WHOLE_CATALOGUE = ("episodes", "places")
@@ -200,9 +201,11 @@ class Site:
         places: list[Resource],
         tonight: list[dict] | None = None,
         pictures: Mapping[str, Picture] | None = None,
+        asks: list[dict] | None = None,  # involvement.public_asks: what the station asked of services
     ):
         self.config, self.settings = config, config.settings
         self.pictures = dict(pictures or {})  # made at build time (build/pictures.py), by the image's path
+        self.asks = asks or []
         self.tonight = tonight  # the night-owl stream's running order, as listeners may see it
         self.shows = shows
         self.episodes = sorted(episodes, key=lambda e: (e.published_at, e.slug), reverse=True)
@@ -293,6 +296,7 @@ class Site:
                 )
             )
         out.append(Page("search/index.html", "search.html", {}))
+        out.append(Page("asks/index.html", "asks.html", {"place_names": {p.slug: p.meta.name for p in self.places}}))
         out.append(Page("404.html", "404.html", {}, depth_override="/"))
         return out
 
@@ -305,6 +309,7 @@ class Site:
             found[TONIGHT] = sha256_json([whole, "tonight", self.tonight])
         found[SEARCH] = sha256_json([whole, "search", [self._every(name) for name in WHOLE_CATALOGUE]])
         found[STATIC] = sha256_json([whole, "static", sorted(self.asset_paths.values())])
+        found[ASKS] = sha256_json([whole, "asks", self._every("places")])  # the asks themselves are in `whole`
         return found
 
     def render(self, skip: Collection[str] = ()) -> dict[str, bytes]:
@@ -332,6 +337,8 @@ class Site:
             made[SEARCH] = search_index.files(self._search_docs())
         if STATIC not in skip:
             made[STATIC] = {rel: self.files[rel] for rel in self.asset_paths.values()}
+        if ASKS not in skip:
+            made[ASKS] = {asks_mod.FEED: asks_mod.feed(self, self.asks, {p.slug: p.meta.name for p in self.places})}
         for unit in made.values():
             self.files.update(unit)
         return made
@@ -363,6 +370,9 @@ class Site:
                 s.stream.model_dump(mode="json"),
                 [c.model_dump(mode="json") for c in s.crisis_lines],
                 [(sh.slug, sh.meta.model_dump(mode="json")) for sh in self.shows],
+                # The feedback form (every page of a station that has one) and the asks, which a footer, the
+                # place and node pages and the pocket guide show: an ask or its answer makes every page again.
+                [s.desk.feedback_url, self.asks],
                 [(str(p), hashlib.sha256(p.read_bytes()).hexdigest()) for p in templates],
                 code_version.digest(),  # the code that renders: any change to it makes the pages again
                 sorted((k, repr(v)) for k, v in self.pictures.items()),  # the images the pages show
@@ -478,8 +488,10 @@ class Site:
             "station": s.station,
             "site": s.site,
             "stream": s.stream,
-            "csp": csp(s.stream.listen_url, meta=True),
+            "csp": csp(s.stream.listen_url, s.desk.feedback_url, meta=True),
             "next_on_air": self.tonight[0]["start"] if self.tonight else None,
+            "feedback_url": s.desk.feedback_url,  # the listener feedback form's address; None: no form
+            **asks_mod.context(self.asks),
             "timezone": s.station.timezone,
             "lang": s.station.language,
             "crisis_lines": s.crisis_lines,
@@ -623,10 +635,11 @@ def render_key(
     episodes: list[BuiltEpisode],
     places: list[Resource],
     tonight: list[dict] | None = None,
+    asks: list[dict] | None = None,
 ) -> str:
     """A hash of everything the pages are made from (every unit's key, `Site.units`): the same key gives the
     same files, so a rebuild with nothing changed need not render them again."""
-    return sha256_json(sorted(Site(config, shows, episodes, places, tonight).units().items()))
+    return sha256_json(sorted(Site(config, shows, episodes, places, tonight, asks=asks).units().items()))
 
 
 def _theme(site: SiteSettings) -> str:
