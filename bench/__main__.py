@@ -38,6 +38,7 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "publish": ([], ["--mp3s", "10", "--long", "1", "--long-mb", "70", "--repeat", "1", "--no-memory"]),
     "feeds": ([], ["--episodes", "300", "--repeat", "1", "--no-memory"]),
     "transcribe": ([], ["--minutes", "0.5", "--repeat", "1", "--no-memory"]),
+    "scale": ([], ["--quick"]),
 }
 
 

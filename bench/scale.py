@@ -42,7 +42,7 @@ from pathlib import Path
 
 import yaml
 
-from bench import timing
+from bench import summary, timing
 from station import config as config_mod
 from station.build.ledger import Ledger
 from station.build.runner import Runner
@@ -52,11 +52,6 @@ from station.compute.tasks import task_for
 from station.compute.work import episode_work
 from station.tools import ffmpeg
 from tests import dask_cluster, media
-
-try:  # `python -m bench all` gathers each benchmark's figures (bench/summary.py, issue 21's)
-    from bench import summary
-except ImportError:  # pragma: no cover - a checkout without it
-    summary = None  # type: ignore[assignment]
 
 OUT = Path(__file__).resolve().parent / "out" / "scale"
 REPO = Path(__file__).resolve().parent.parent
@@ -278,10 +273,9 @@ def main() -> None:
         }
     )
     (OUT / f"result-{args.count}x{args.minutes:g}.json").write_text(json.dumps(figures, indent=2, default=str))
-    if summary is not None:
-        summary.record("scale", "local pool / one at a time (wall time)", ratio_b, 0.6)
-        summary.record("scale", "2-worker Dask / one at a time (wall time)", ratio_c, 1.0)
-        summary.record("scale", "Dask's overhead per task (share of the task)", share * 100, 5.0, unit="%")
+    summary.record("scale", "local pool / one at a time (wall time)", ratio_b, 0.6)
+    summary.record("scale", "2-worker Dask / one at a time (wall time)", ratio_c, 1.0)
+    summary.record("scale", "Dask's overhead per task (share of the task)", share * 100, 5.0, unit="%")
 
 
 if __name__ == "__main__":
