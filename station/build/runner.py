@@ -253,7 +253,10 @@ class Runner:
                 return replace(b, work=b.work + work) if work else b
             except NeedsWork:
                 planned = task_for(self.shop, episode)
-                if attempt or planned is None:
+                if planned is None:  # no task would do it (withdrawn, a recording known to be bad): built here,
+                    b = build_episode(self.shop, episode)  # as one at a time, which finds and says which
+                    return replace(b, work=b.work + work) if work else b
+                if attempt:
                     break
                 index, has_task = -1 - index, True  # a key of its own, apart from the catalogue's
                 self._submit(index, planned, blobs)
