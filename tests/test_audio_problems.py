@@ -124,6 +124,7 @@ def test_an_unreadable_file(station, monkeypatch):
     )
 
 
+@pytest.mark.slow
 def test_cli_exit_codes_and_summary(station, clips, tmp_path):
     station.episode("good.mp3")
     station.episode("bad.wav", source=media.silence(tmp_path / "s.wav"))

@@ -180,6 +180,7 @@ def test_a_signed_in_upload_is_held_to_its_limits_before_it_is_read(tmp_path):
     assert stat.S_IMODE((root / ".station" / "uploads").stat().st_mode) == 0o700
 
 
+@pytest.mark.slow
 def test_forms_are_capped_in_size_and_fields(root):
     """Defect 4: a form over `[desk] max_form_kb`, or with more fields than `[desk] max_form_fields`
     (plain or multipart), is refused with 413 and changes nothing."""
@@ -273,6 +274,7 @@ def test_behind_a_trusted_proxy_each_person_is_throttled_by_their_own_address(tm
         assert counted == [("address:127.0.0.1",)]  # the peer, not what the request said about itself
 
 
+@pytest.mark.slow
 def test_odd_numbers_and_addresses_get_a_page_not_a_500(root):
     """Defect 5: `int()` of "²" after `isdigit()`, `?next=/%0d%0a//x`, and `blocks=3000000` in the
     schedule form: each a plain 4xx page (or a safe redirect), quickly, with nothing written."""
@@ -311,6 +313,7 @@ def test_odd_numbers_and_addresses_get_a_page_not_a_500(root):
         assert r.status_code == 302 and r.headers["Location"] == "/"
 
 
+@pytest.mark.slow
 def test_an_upload_longer_than_max_minutes_is_refused(tmp_path):
     """Defect 5: the upload check decoded only its first 60 s; now the whole recording is decoded and its
     length checked against `[desk] max_minutes`."""

@@ -346,6 +346,7 @@ def _schedule_fields(desk: Desk) -> dict:
 # ---------------------------------------------------------------- a few of them over real HTTP
 
 
+@pytest.mark.slow
 def test_odd_values_over_real_http(tmp_path):
     root = fresh_station(tmp_path)
     schedule = root / "scheduler" / "night-owls.yaml"

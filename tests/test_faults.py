@@ -389,6 +389,7 @@ def tree_sizes(folder: Path) -> dict[str, int]:
 @pytest.mark.parametrize(
     "partly", [False, True], ids=["a new title, no room at all", "a new episode, room for half of it"]
 )
+@pytest.mark.slow
 def test_a_full_disk_mid_build_stops_plainly_and_loses_nothing_published(small, small_disk, tmp_path, partly):
     """Issue 15: a full disk mid-build gives a plain message and no traceback, exits non-zero, and nothing
     already published is lost or half-written (every file of site/ is still there, whole, and the feeds parse);

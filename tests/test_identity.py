@@ -16,6 +16,7 @@ STORY = (
 )
 
 
+@pytest.mark.slow
 @pytest.mark.transcribe
 def test_a_masked_voice_still_transcribes_within_a_few_points_of_the_original(station):
     clip = station.clips.get("masking.wav", text=STORY)

@@ -183,6 +183,7 @@ def test_check_writes_nothing(station, tmp_path):
     assert tree_hashes(station.root / ".station") == state and station.site_files() == site
 
 
+@pytest.mark.slow
 def test_a_busy_state_database_says_so_and_is_left_alone(station):
     two_episodes(station)
     station.build()

@@ -156,6 +156,7 @@ def test_dry_run_lists_every_change_and_changes_nothing(station):
     assert contents(station) == {}
 
 
+@pytest.mark.slow
 def test_publish_refuses_after_a_build_with_problems_and_says_how_to_override(station):
     (station.root / "content/shows/night-talk/broken.mp3").write_bytes(b"")
     (station.root / "content/shows/night-talk/broken.yaml").write_text("title: x\n")
@@ -183,6 +184,7 @@ def test_throttling_errors_and_dropped_connections_are_retried(station, endpoint
     assert contents(station) == station.site()
 
 
+@pytest.mark.slow
 def test_an_interrupted_publish_leaves_no_feed_pointing_at_nothing_and_resumes(station, endpoint):
     # Every upload fails for good after the 20th: the run stops part-way through the media.
     faults = Faults(plan=["pass"] * 20 + ["503"] * 1000, matches=lambda method, path: method == "PUT")
@@ -202,6 +204,7 @@ def test_an_interrupted_publish_leaves_no_feed_pointing_at_nothing_and_resumes(s
     assert uploaded == len(station.site()) - len(partial)
 
 
+@pytest.mark.slow
 def test_removed_files_leave_the_bucket_only_after_the_new_ones_are_in(station, endpoint):
     assert station.cli("publish").returncode == 0
     (station.root / "content/shows/small-steps/first-meeting.ogg").unlink()

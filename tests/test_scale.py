@@ -120,6 +120,7 @@ def test_dry_run_says_how_much_audio_work_a_build_would_do_and_writes_nothing(st
 # ------------------------------------------------------------ faults that need no cluster
 
 
+@pytest.mark.slow
 def test_an_unreachable_scheduler_is_said_plainly_and_the_local_pool_only_if_asked(station):
     fill(station, 2)
     port = free_port()

@@ -330,6 +330,7 @@ def test_a_broken_station_template_is_reported_and_the_last_good_site_stays(stat
     assert station.site_files() == before
 
 
+@pytest.mark.slow
 @pytest.mark.transcribe
 def test_a_rebuild_writes_no_page_and_a_title_edit_rewrites_only_what_shows_it(station):
     station.episode("night-bus.mp3")

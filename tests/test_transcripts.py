@@ -138,6 +138,7 @@ def span_rms_db(path, start, end) -> float:
     return float(re.search(r"RMS level dB: (-?[\d.]+|-inf)", log).group(1))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["tone", "silence"])
 def test_hidden_words_are_covered_by_a_soft_tone_or_silence(station, clips, mode):
     toml = (station.root / "station.toml").read_text() + f'\n[transcripts]\nredact_with = "{mode}"\n'
@@ -192,6 +193,7 @@ def test_a_presenter_vtt_wins_everywhere_and_the_machine_one_is_kept(station):
     ]
 
 
+@pytest.mark.slow
 def test_a_plain_text_correction_is_timed_against_the_machine_words(station):
     station.episode("bus.mp3", redact=["Crawley"])
     fixed = TEXT.replace("Hello, it is Sam.", "Hello, it's Sam here.")
@@ -206,6 +208,7 @@ def test_a_plain_text_correction_is_timed_against_the_machine_words(station):
     assert segments[-1]["endTime"] > MP3(station.root / "site" / outcome.audio).info.length - 2.0
 
 
+@pytest.mark.slow
 def test_a_broken_correction_is_reported_and_the_machine_transcript_used(station):
     station.episode("bus.mp3")
     (station.root / "content/shows/night-talk/bus.transcript.srt").write_text("this is not a subtitle file\n")
@@ -220,6 +223,7 @@ def test_a_broken_correction_is_reported_and_the_machine_transcript_used(station
 # ------------------------------------------------------------------ caching and failures
 
 
+@pytest.mark.slow
 def test_transcripts_are_cached_by_audio_model_and_settings(station):
     station.episode("bus.mp3")
     assert station.build().work["transcribe"] == 1
@@ -352,6 +356,7 @@ def test_check_does_not_join_or_write(station, tmp_path):
     assert tree_hashes(station.root) == before and not (station.root / ".station").exists()
 
 
+@pytest.mark.slow
 def test_long_audio_is_transcribed_in_windows_cut_in_the_quiet(clips, tmp_path, monkeypatch):
     import numpy as np
 

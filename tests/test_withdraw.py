@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
+import pytest
 import yaml
 
 from tests.s3 import bucket_contents
@@ -80,6 +81,7 @@ def test_withdraw_removes_the_episode_from_every_output_and_the_bucket_for_good(
     assert traces_in(bucket_contents(station.s3, station.bucket), guid) == []
 
 
+@pytest.mark.slow
 def test_consent_given_again_after_the_withdrawal_brings_it_back_with_its_guid(station):
     guid = guid_of(station)
     station.point_at(station.endpoint)
@@ -118,6 +120,7 @@ def test_messages_keep_their_square_brackets(station):
     assert result.returncode == 2 and "add a [publish] table" in result.stderr
 
 
+@pytest.mark.slow
 def test_consent_that_expires_takes_the_episode_out_of_the_site_and_the_bucket(station):
     assert station.cli("publish").returncode == 0
     guid = guid_of(station)
