@@ -247,6 +247,18 @@ class SiteSettings(Typed):
         return value.lower()
 
 
+def _no_credentials(data: Any, instead: str) -> Any:
+    """A table of station.toml with no credential in it (a key that looks like one is refused, saying `instead`)."""
+    if isinstance(data, dict):
+        secret = [k for k in data if "secret" in k.lower() or "access_key" in k.lower() or "token" in k.lower()]
+        if secret:
+            raise ValueError(
+                f"`{secret[0]}` looks like a credential, and credentials never go in station.toml — remove it and "
+                + instead
+            )
+    return data
+
+
 class PublishSettings(Typed):
     """An S3-compatible bucket to publish site/ to. Credentials never live here: they come from the
     standard AWS environment variables or a named profile in ~/.aws."""
@@ -262,15 +274,9 @@ class PublishSettings(Typed):
     @model_validator(mode="before")
     @classmethod
     def _no_secrets(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            secret = [k for k in data if "secret" in k.lower() or "access_key" in k.lower() or "token" in k.lower()]
-            if secret:
-                raise ValueError(
-                    f"`{secret[0]}` looks like a credential, and credentials never go in station.toml "
-                    "— remove it and set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the "
-                    "environment, or name a profile with `profile`"
-                )
-        return data
+        return _no_credentials(
+            data, "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment, or name a profile with `profile`"
+        )
 
     @field_validator("prefix")
     @classmethod
@@ -433,15 +439,11 @@ class ComputeSettings(Typed):
     @model_validator(mode="before")
     @classmethod
     def _no_secrets(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            secret = [k for k in data if "secret" in k.lower() or "access_key" in k.lower() or "token" in k.lower()]
-            if secret:
-                raise ValueError(
-                    f"`{secret[0]}` looks like a credential, and credentials never go in station.toml "
-                    "— remove it and give the station and every worker AWS_ACCESS_KEY_ID and "
-                    "AWS_SECRET_ACCESS_KEY in their environment, or name a profile with `profile`"
-                )
-        return data
+        return _no_credentials(
+            data,
+            "give the station and every worker AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in their "
+            "environment, or name a profile with `profile`",
+        )
 
     @field_validator("scheduler")
     @classmethod

@@ -78,13 +78,13 @@ def chromium() -> Iterator[Browser]:
 
 
 @contextlib.contextmanager
-def served(directory: Path, log=None, listen_url: str | None = None) -> Iterator[str]:
+def served(directory: Path, log=None, listen_url: str | None = None, form_to: str | None = None) -> Iterator[str]:
     """Serve `directory` on 127.0.0.1 (a free port) in a thread; yield its base URL, ending in /.
 
     `log` gets the server's request lines; by default they are dropped. `listen_url`: the station's Icecast
-    mount, which the policy then lets <audio> play.
+    mount, which the policy then lets <audio> play. `form_to`: the desk's feedback address, which forms may post to.
     """
-    server = make_server(directory, "127.0.0.1", 0, log=log, listen_url=listen_url)
+    server = make_server(directory, "127.0.0.1", 0, log=log, listen_url=listen_url, form_to=form_to)
     # a short poll, because shutdown() waits for it
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()

@@ -14,7 +14,6 @@ import datetime as dt
 import html
 import io
 import logging
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,27 +23,13 @@ from pypdf import PdfReader
 
 from station import config as config_mod
 from station.build import runner as pipeline
-from station.web.serve import make_server
-from tests.browser import axe_violations, chromium, format_violations  # noqa: F401
+from tests.browser import axe_violations, chromium, format_violations, served  # noqa: F401
 from tests.conftest import DEMO_NOW
 from tests.desk import PASSWORDS, Served, desk_station
 
 pytestmark = pytest.mark.browser
 SENDER = "203.0.113.77"  # TEST-NET-3: nobody's address
 EPISODE = "shows/night-talk/awake-at-three/"
-
-
-@contextlib.contextmanager
-def site_served(folder: Path, feedback_url: str) -> Iterator[str]:
-    server = make_server(folder, "127.0.0.1", 0, log=None, form_to=feedback_url or None)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 @contextlib.contextmanager
@@ -89,7 +74,7 @@ def test_a_listener_sends_feedback_from_an_episode_page_with_javascript_off_and_
         pipeline.build(config, now=DEMO_NOW)
         feedback_url = config.settings.desk.feedback_url
         assert feedback_url == f"{desk.base}/feedback"
-        with site_served(config.site_dir, feedback_url) as site:
+        with served(config.site_dir, form_to=feedback_url or None) as site:
             for javascript in (False, True):
                 with listener(chromium, javascript) as (page, posts):
                     page.goto(site + EPISODE)
@@ -167,7 +152,7 @@ def test_asks_on_the_site_and_in_the_pocket_guide_pdf_and_every_new_page_passes_
         )
         inv.answer(first, "done", "Open since 10 January; see the notice board.", dt.date(2026, 11, 20))
         pipeline.build(config_mod.load(root), now=DEMO_NOW)
-        with site_served(root / "site", "") as site, listener(chromium, True) as (page, _):
+        with served(root / "site") as site, listener(chromium, True) as (page, _):
             for rel in ("asks/", "map/harbour-recovery-cafe/", "topics/rc.community/", "map/pocket-guide/"):
                 page.goto(site + rel)
                 violations = axe_violations(page)
