@@ -7,9 +7,12 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from tests.desk import Client
 
 
+@pytest.mark.slow
 def test_accounts_from_the_command_line_and_the_desk_serving(station):
     station.show()
     run = station.cli("desk")

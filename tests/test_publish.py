@@ -130,6 +130,7 @@ def test_a_fresh_machine_recognises_what_is_already_in_the_bucket(station):
     assert set(known) == set(station.site())
 
 
+@pytest.mark.slow
 def test_only_changes_go_up_media_first_and_feeds_last(station, endpoint):
     assert station.cli("publish").returncode == 0
     side = station.root / "content/shows/night-talk/night-bus.yaml"
