@@ -1,26 +1,57 @@
-"""Translations: one gettext catalogue per language, chosen by `[station] language`.
+"""Translations: gettext catalogues through Babel, chosen by `[station] language`.
 
-The site's templates call `_()` through Jinja2's i18n extension and the desk's Python calls
-`gettext` here, so both read the same catalogue. Until a catalogue ships for a language the
-strings stay as written (English).
+Two domains, because two audiences: `messages` is what listeners read (the website's templates and
+the words the site's Python writes, such as the maps), `desk` is what coordinators and presenters read
+(the desk's templates and messages). A station can translate its public site without the desk.
+
+Catalogues are `.po` files: the ones shipped in `station/data/locale/<language>/LC_MESSAGES/`, and a
+station's own in `<station root>/locale/<language>/LC_MESSAGES/`, which win where both have a string.
+Until a catalogue has a string, it stays as written (English).
 """
 
 from __future__ import annotations
 
-import gettext as _gettext
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
+from station.tools.locale import NullTranslations, Translations, load_po
+
 LOCALE_DIR = Path(__file__).parent / "data" / "locale"
-DOMAIN = "messages"
+DOMAINS = ("messages", "desk")
+
+
+def _candidates(language: str) -> list[str]:
+    """ "pl-PL" → ["pl_PL", "pl"]: the most exact catalogue first, then the language alone."""
+    exact = language.replace("-", "_")
+    base = exact.split("_")[0]
+    return [exact] if exact == base else [exact, base]
 
 
 @cache
-def translations(language: str) -> _gettext.NullTranslations:
-    """The catalogue for `language` ("cy", "en-GB"), or the strings as written when there is none."""
-    base = language.replace("-", "_")
-    return _gettext.translation(DOMAIN, LOCALE_DIR, languages=[base, base.split("_")[0]], fallback=True)
+def translations(language: str, domain: str = "messages", own: Sequence[Path] = ()) -> NullTranslations:
+    """The catalogue for `language` in `domain`: the station's own folders (`own`) before the shipped one."""
+    found: NullTranslations | None = None
+    for folder in [*own, LOCALE_DIR]:
+        for name in _candidates(language):
+            po = folder / name / "LC_MESSAGES" / f"{domain}.po"
+            if not po.is_file():
+                continue
+            t = load_po(po, name)
+            if found is None:
+                found = t
+            else:
+                found.add_fallback(t)
+    return found if found is not None else NullTranslations()
 
 
-def gettext(message: str, language: str = "en") -> str:
-    return translations(language).gettext(message)
+def gettext(message: str, language: str = "en", domain: str = "messages") -> str:
+    return translations(language, domain).gettext(message)
+
+
+def shipped_languages() -> list[str]:
+    """The languages with a catalogue shipped in the package, English (the strings as written) first."""
+    return ["en", *sorted(p.name for p in LOCALE_DIR.iterdir() if p.is_dir())] if LOCALE_DIR.is_dir() else ["en"]
+
+
+__all__ = ["DOMAINS", "LOCALE_DIR", "Translations", "gettext", "shipped_languages", "translations"]

@@ -33,6 +33,7 @@ OWNERS = {
     "dask": "station.tools.dask",
     "distributed": "station.tools.dask",
     "PIL": "station.tools.images",  # Pillow: the website's image sizes
+    "babel": "station.tools.locale",  # catalogues and dates in the station's language
 }
 # Ways of starting another program that do not go through `import subprocess`.
 LAUNCHERS = {

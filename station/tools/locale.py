@@ -1,0 +1,64 @@
+"""Babel: gettext catalogues read from their `.po` files, and dates and numbers in a station's locale.
+
+The only module that imports `babel`. A catalogue is compiled in memory from its `.po` file when first asked
+for, so the text a translator edits is the one source of truth: no compiled `.mo` file can go stale
+beside it.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime, time
+from pathlib import Path
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_datetime, format_time
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from babel.support import NullTranslations, Translations
+
+__all__ = [
+    "NullTranslations",
+    "Translations",
+    "date_text",
+    "datetime_text",
+    "load_po",
+    "locale_or_none",
+    "number_text",
+    "time_text",
+]
+
+
+def load_po(path: Path, language: str) -> Translations:
+    """The catalogue in `path`, compiled in memory (fuzzy entries left out, as gettext does)."""
+    with path.open("rb") as f:
+        catalog = read_po(f, locale=language, domain=path.stem)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(buffer, domain=path.stem)
+
+
+def locale_or_none(language: str) -> Locale | None:
+    """Babel's locale for a BCP 47 tag ("pl", "en-GB"), or None when Babel does not know it."""
+    try:
+        return Locale.parse(language.replace("-", "_"))
+    except (ValueError, UnknownLocaleError):
+        return None
+
+
+def date_text(value: date | datetime, language: str, format: str = "long") -> str:
+    return format_date(value, format=format, locale=language.replace("-", "_"))
+
+
+def datetime_text(value: datetime, language: str, format: str = "medium") -> str:
+    return format_datetime(value, format=format, locale=language.replace("-", "_"))
+
+
+def time_text(value: time | datetime, language: str, format: str = "short") -> str:
+    return format_time(value, format=format, locale=language.replace("-", "_"))
+
+
+def number_text(value: float, language: str) -> str:
+    return format_decimal(value, locale=language.replace("-", "_"))
