@@ -376,6 +376,21 @@ class DeskSettings(BaseModel):
     # "https://desk.radio.example.org/". Set, every episode page and the tonight page carry the feedback
     # form, which posts to <public_url>feedback; unset, they carry none (docs/desk.md: Listener feedback).
     public_url: str | None = Field(default=None, max_length=2_000)
+    # The language the desk's pages speak (README: Decisions, "The desk's language"); unset, the station's
+    # own ([station] language). Without a desk catalogue for it, the desk speaks English.
+    language: str | None = Field(default=None, max_length=35)
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = check_language(value.strip())
+        from station.tools.locale import locale_or_none
+
+        if locale_or_none(value) is None:
+            raise ValueError(f"{value!r} is not a language we know — use a code like `pl` or `en-GB`")
+        return value
 
     @field_validator("public_url")
     @classmethod
@@ -600,9 +615,33 @@ def load(root: Path) -> Config:
             )
         )
     problems += colour_problems(settings.site)
+    problems += desk_language_problems(config)
     if problems:
         raise ConfigError(problems)
     return config
+
+
+def desk_language_problems(config: Config) -> list[Problem]:
+    """A desk language asked for by name that no desk catalogue speaks: said, not quietly English."""
+    from station.i18n import LOCALE_DIR, translations
+    from station.tools.locale import Translations
+
+    wanted = config.settings.desk.language
+    if wanted is None or wanted.split("-")[0] == "en":
+        return []
+    if isinstance(translations(wanted, "desk", (config.root / "locale",)), Translations):
+        return []
+    shipped = ", ".join(["en", *sorted(p.parent.parent.name for p in LOCALE_DIR.glob("*/LC_MESSAGES/desk.po"))])
+    return [
+        Problem(
+            CONFIG_NAME,
+            f"the desk has no translation into `{wanted}` (desk.language) yet",
+            f"use one it has ({shipped}), or add locale/{wanted.replace('-', '_')}/LC_MESSAGES/desk.po "
+            "(README: Translating the desk)",
+            file=CONFIG_NAME,
+            key=("desk", "language"),
+        )
+    ]
 
 
 def colour_problems(site: SiteSettings) -> list[Problem]:

@@ -34,6 +34,7 @@ from station.config import (
     SESSION_MAX_S,
     Config,
 )
+from station.desk.i18n import _
 from station.errors import AccountError, TextRefused
 from station.files import private_dir, private_file
 from station.text import clean
@@ -113,11 +114,11 @@ class Accounts:
 
     # ------------------------------------------------------------ users
     def add(self, username: str, password: str, role: str, presenter_name: str) -> User:
-        username = _typed("the user name", username)
+        username = _typed(_("the user name"), username)
         if not username or len(username) > 60 or any(c.isspace() for c in username):
-            raise AccountError("a user name is one word of up to 60 characters, like `sam` or `jo.bright`")
+            raise AccountError(_("a user name is one word of up to 60 characters, like `sam` or `jo.bright`"))
         if role not in ROLES:
-            raise AccountError(f"the role is {', '.join(ROLES[:-1])} or {ROLES[-1]}, not {_shown(role)}")
+            raise AccountError(_roles_only(role))
         self._check_password(password)
         presenter_name = _presenter_name(presenter_name) or username
         try:
@@ -127,7 +128,7 @@ class Accounts:
                     (username, role, presenter_name, self.hasher.hash(password), time.time()),
                 )
         except sqlite3.IntegrityError:
-            raise AccountError(f"there is already an account called {username!r}") from None
+            raise AccountError(_("there is already an account called %(name)s", name=repr(username))) from None
         assert cur.lastrowid is not None  # set by every INSERT
         return User(cur.lastrowid, username, role, presenter_name)
 
@@ -154,11 +155,11 @@ class Accounts:
 
     def update(self, user_id: int, *, role: str | None = None, presenter_name: str | None = None) -> None:
         if role is not None and role not in ROLES:
-            raise AccountError(f"the role is {', '.join(ROLES[:-1])} or {ROLES[-1]}, not {_shown(role)}")
+            raise AccountError(_roles_only(role))
         if presenter_name is not None:
             presenter_name = _presenter_name(presenter_name)
         if role == "presenter" and self._last_coordinator(user_id):
-            raise AccountError("this is the last coordinator account — make someone else a coordinator first")
+            raise AccountError(_("this is the last coordinator account — make someone else a coordinator first"))
         with self.lock, self.db:
             if role is not None:
                 self.db.execute("UPDATE users SET role = ? WHERE id = ?", (role, user_id))
@@ -173,7 +174,7 @@ class Accounts:
 
     def remove(self, user_id: int) -> None:
         if self._last_coordinator(user_id):
-            raise AccountError("this is the last coordinator account — make someone else a coordinator first")
+            raise AccountError(_("this is the last coordinator account — make someone else a coordinator first"))
         with self.lock, self.db:
             self.db.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
             self.db.execute("DELETE FROM owners WHERE user_id = ?", (user_id,))
@@ -190,11 +191,14 @@ class Accounts:
     def _check_password(password: str) -> None:
         if len(password) < MIN_PASSWORD:
             raise AccountError(
-                f"a password needs at least {MIN_PASSWORD} characters — a few words together "
-                "are easy to remember and hard to guess"
+                _(
+                    "a password needs at least %(most)s characters — a few words together "
+                    "are easy to remember and hard to guess",
+                    most=MIN_PASSWORD,
+                )
             )
         if len(password) > MAX_PASSWORD:
-            raise AccountError(f"a password can be up to {MAX_PASSWORD} characters")
+            raise AccountError(_("a password can be up to %(most)s characters", most=MAX_PASSWORD))
 
     # ------------------------------------------------------------ signing in
     def wait_s(self, username: str, address: str) -> int:
@@ -340,6 +344,15 @@ def _address_key(address: str) -> str:
     return f"address:{address[:100]}"
 
 
+def _roles_only(role: str) -> str:
+    return _(
+        "the role is %(roles)s or %(last)s, not %(given)s",
+        roles=", ".join(ROLES[:-1]),
+        last=ROLES[-1],
+        given=_shown(role),
+    )
+
+
 def _shown(value: str) -> str:
     return repr(value[:40] + ("…" if len(value) > 40 else ""))
 
@@ -349,11 +362,11 @@ def _typed(what: str, value: str) -> str:
     try:
         return clean(value).strip()
     except TextRefused as exc:
-        raise AccountError(f"{what}: {exc}") from None
+        raise AccountError(_("%(field)s: %(why)s", field=what, why=exc)) from None
 
 
 def _presenter_name(value: str) -> str:
-    name = " ".join(_typed("the presenter name", value).split())
+    name = " ".join(_typed(_("the presenter name"), value).split())
     if len(name) > 100:
-        raise AccountError("the presenter name can be up to 100 characters")
+        raise AccountError(_("the presenter name can be up to 100 characters"))
     return name

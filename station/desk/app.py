@@ -27,10 +27,11 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from station.config import Config
-from station.desk import asks_pages, feedback, gate, presenter_pages, record_pages, station_pages
+from station.desk import asks_pages, feedback, gate, i18n, presenter_pages, record_pages, station_pages
 from station.desk.accounts import Accounts, database_path
 from station.desk.builder import Builder
 from station.desk.client import client_address
+from station.desk.i18n import _, ngettext
 from station.desk.pages import Desk, desk, page
 from station.files import private_dir
 from station.involvement import Involvement
@@ -72,6 +73,7 @@ def create_app(config: Config, accounts: Accounts | None = None, build: bool | N
         config, accounts or Accounts(database_path(config)), Builder(config) if build else None
     )
     app.jinja_env.autoescape = True  # every template, whatever its name
+    i18n.install(app, config)  # the desk in the station's language (i18n.py)
     app.extensions["involvement"] = Involvement.of(config)
     app.extensions["feedback-throttle"] = feedback.Throttle()
     app.before_request(_guard)
@@ -81,20 +83,20 @@ def create_app(config: Config, accounts: Accounts | None = None, build: bool | N
     app.register_error_handler(
         404,
         lambda e: (
-            page("error.html", title="Not found", message="There is nothing here, or it is not yours to see."),
+            page("error.html", title=_("Not found"), message=_("There is nothing here, or it is not yours to see.")),
             404,
         ),
     )
     app.register_error_handler(
-        403, lambda e: (page("error.html", title="Not allowed", message="Only a coordinator can do that."), 403)
+        403, lambda e: (page("error.html", title=_("Not allowed"), message=_("Only a coordinator can do that.")), 403)
     )
     app.register_error_handler(
         400,
         lambda e: (
             page(
                 "error.html",
-                title="That did not work",
-                message=getattr(e, "description", "") or "Go back and try again.",
+                title=_("That did not work"),
+                message=getattr(e, "description", "") or _("Go back and try again."),
             ),
             400,
         ),
@@ -105,10 +107,12 @@ def create_app(config: Config, accounts: Accounts | None = None, build: bool | N
         lambda e: (
             page(
                 "error.html",
-                title="Something went wrong",
-                message="The desk could not finish that, and nothing more was changed. "
-                "Go back and try again; if it happens again, tell a "
-                "coordinator what you were doing.",
+                title=_("Something went wrong"),
+                message=_(
+                    "The desk could not finish that, and nothing more was changed. "
+                    "Go back and try again; if it happens again, tell a "
+                    "coordinator what you were doing."
+                ),
             ),
             500,
         ),
@@ -154,7 +158,7 @@ def _guard() -> ResponseReturnValue | None:
         if request.endpoint == "sign_in":
             g.csrf = request.cookies.get(PRESIGN_COOKIE) or secrets.token_urlsafe(32)
             if request.method == "POST" and not d.accounts.csrf_ok(g.csrf, request.form.get("csrf")):
-                abort(400, "The sign-in form had expired. Sign in again.")
+                abort(400, _("The sign-in form had expired. Sign in again."))
         return None
     g.session = d.accounts.session(request.cookies.get(SESSION_COOKIE))
     if g.session is None:
@@ -162,7 +166,7 @@ def _guard() -> ResponseReturnValue | None:
         return redirect(url_for("sign_in", next=_safe_next(here)))
     g.csrf = g.session.csrf
     if request.method == "POST" and not d.accounts.csrf_ok(g.csrf, request.form.get("csrf")):
-        abort(400, "This form had expired or did not come from the desk. Go back, reload the page and try again.")
+        abort(400, _("This form had expired or did not come from the desk. Go back, reload the page and try again."))
     return None
 
 
@@ -190,9 +194,11 @@ def _refused(refusal: str, admission: gate.Admission) -> ResponseReturnValue:
         response = (
             page(
                 "error.html",
-                title="Sign in first",
-                message="You are not signed in (or you were signed out), so the desk did not take what "
-                "you sent. Sign in, then send it again.",
+                title=_("Sign in first"),
+                message=_(
+                    "You are not signed in (or you were signed out), so the desk did not take what "
+                    "you sent. Sign in, then send it again."
+                ),
             ),
             401,
         )
@@ -200,8 +206,10 @@ def _refused(refusal: str, admission: gate.Admission) -> ResponseReturnValue:
         response = (
             page(
                 "error.html",
-                title="That did not work",
-                message="This form had expired or did not come from the desk. Go back, reload the page and try again.",
+                title=_("That did not work"),
+                message=_(
+                    "This form had expired or did not come from the desk. Go back, reload the page and try again."
+                ),
             ),
             400,
         )
@@ -217,8 +225,8 @@ def _other_error(error: HTTPException) -> ResponseReturnValue:
         return error
     return page(
         "error.html",
-        title="That did not work",
-        message="The desk does not do that here. Go back to the desk and try again.",
+        title=_("That did not work"),
+        message=_("The desk does not do that here. Go back to the desk and try again."),
     ), error.code
 
 
@@ -249,9 +257,12 @@ def _too_large_upload() -> tuple[str, int]:
     limit = desk().config.settings.desk.max_upload_mb
     return page(
         "error.html",
-        title="That file is too large",
-        message=f"A recording can be up to {limit} MB. Export it again as MP3 (a smaller file) "
-        "and upload that; a coordinator can raise the limit in station.toml ([desk] max_upload_mb).",
+        title=_("That file is too large"),
+        message=_(
+            "A recording can be up to %(mb)s MB. Export it again as MP3 (a smaller file) "
+            "and upload that; a coordinator can raise the limit in station.toml ([desk] max_upload_mb).",
+            mb=limit,
+        ),
     ), 413
 
 
@@ -259,10 +270,14 @@ def _too_large_form() -> tuple[str, int]:
     settings = desk().config.settings.desk
     return page(
         "error.html",
-        title="That form is too large",
-        message=f"A form can hold up to {settings.max_form_kb} KB in {settings.max_form_fields} fields, "
-        "and this one held more, so nothing was read or changed. Go back and send less at once; "
-        "a coordinator can raise the limit in station.toml ([desk] max_form_kb).",
+        title=_("That form is too large"),
+        message=_(
+            "A form can hold up to %(kb)s KB in %(fields)s fields, "
+            "and this one held more, so nothing was read or changed. Go back and send less at once; "
+            "a coordinator can raise the limit in station.toml ([desk] max_form_kb).",
+            kb=settings.max_form_kb,
+            fields=settings.max_form_fields,
+        ),
     ), 413
 
 
@@ -284,14 +299,20 @@ def _signin_routes(app: Flask) -> None:
     @app.route("/sign-in", methods=["GET", "POST"])
     def sign_in() -> ResponseReturnValue:
         accounts = desk().accounts
-        message, username = None, ""
+        message, username, status = None, "", 200
         if request.method == "POST":
             username = request.form.get("username", "")[:200]
             tried = accounts.attempt(username, request.form.get("password", ""), client_address())
             if tried.wait_s:
-                message = (
-                    f"Too many wrong passwords. Wait {max(1, round(tried.wait_s / 60))} minute(s) and try "
-                    "again, or ask a coordinator to reset your password."
+                message, status = (
+                    ngettext(
+                        "Too many wrong passwords. Wait %(num)s minute and try again, or ask a coordinator "
+                        "to reset your password.",
+                        "Too many wrong passwords. Wait %(num)s minutes and try again, or ask a coordinator "
+                        "to reset your password.",
+                        max(1, round(tried.wait_s / 60)),
+                    ),
+                    429,
                 )
             elif tried.token:
                 response = redirect(_safe_next(request.args.get("next")))
@@ -301,9 +322,8 @@ def _signin_routes(app: Flask) -> None:
                 response.delete_cookie(PRESIGN_COOKIE, secure=True, httponly=True, samesite="Strict", path="/")
                 return response
             else:
-                message = "That user name and password do not match. Check them and try again."
-        status = 200 if message is None else 401 if "match" in message else 429
-        return page("sign_in.html", title="Sign in", message=message, username=username), status
+                message, status = _("That user name and password do not match. Check them and try again."), 401
+        return page("sign_in.html", title=_("Sign in"), message=message, username=username), status
 
     @app.route("/sign-out", methods=["POST"])
     def sign_out() -> ResponseReturnValue:

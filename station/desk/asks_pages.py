@@ -22,6 +22,7 @@ from flask.typing import ResponseReturnValue
 from station.catalog import recovery_map
 from station.catalog import resources as resources_mod
 from station.config import ASK_TEXT_MAX
+from station.desk.i18n import N_, _, number, translated
 from station.desk.numbers import whole_number
 from station.desk.pages import coordinators_only, desk, involvement, page, today, user
 from station.errors import TextRefused
@@ -33,6 +34,7 @@ RESPONDER = "responder"
 # What a responder may reach: their asks, the answer form, signing out, the desk's stylesheet and script.
 RESPONDER_ENDPOINTS = {"asks.answers", "asks.answer", "sign_out", "static", "sign_in", "feedback.receive"}
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
+EMPTY = N_("%(label)s: write it in plain words first.")
 
 
 def responders_only_answer() -> ResponseReturnValue | None:
@@ -44,13 +46,13 @@ def responders_only_answer() -> ResponseReturnValue | None:
         return redirect(url_for("asks.answers"))  # the desk's front page, and where signing in lands
     return page(
         "error.html",
-        title="Not allowed",
-        message="A responder's account answers its organisation's asks, and does nothing else at the desk.",
+        title=_("Not allowed"),
+        message=_("A responder's account answers its organisation's asks, and does nothing else at the desk."),
     ), 403
 
 
 def _places() -> dict[str, str]:
-    places, _ = resources_mod.load(desk().config, today())
+    places, _rest = resources_mod.load(desk().config, today())
     return {p.slug: p.meta.name for p in places}
 
 
@@ -58,11 +60,16 @@ def _text(field: str, label: str, required: bool = True) -> tuple[str, str | Non
     try:
         value = clean(request.form.get(field, ""), multiline=True).strip()
     except TextRefused as exc:
-        return "", f"{label}: {exc}."
+        return "", _("%(label)s: %(why)s.", label=label, why=exc)
     if required and not value:
-        return "", f"{label}: write it in plain words first."
+        return "", _(EMPTY, label=label)
     if len(value) > ASK_TEXT_MAX:
-        return "", f"{label}: up to {ASK_TEXT_MAX:,} characters, and this has {len(value):,}."
+        return "", _(
+            "%(label)s: up to %(most)s characters, and this has %(count)s.",
+            label=label,
+            most=number(ASK_TEXT_MAX),
+            count=number(len(value)),
+        )
     return value, None
 
 
@@ -75,7 +82,7 @@ def asks() -> ResponseReturnValue:
     responders = [u for u in desk().accounts.users() if u.role == RESPONDER]
     return page(
         "asks.html",
-        title="Asks and answers",
+        title=_("Asks and answers"),
         asks=store.asks(),
         places=_places(),
         names=names,
@@ -99,9 +106,9 @@ def new() -> ResponseReturnValue:
     if request.method == "POST":
         organisation = form.get("organisation", "")
         if organisation not in places:
-            errors.append("Choose the organisation the ask is for, from the map's places.")
-        text, e1 = _text("text", "What is asked")
-        scope, e2 = _text("scope", "The scope")
+            errors.append(_("Choose the organisation the ask is for, from the map's places."))
+        text, e1 = _text("text", _("What is asked"))
+        scope, e2 = _text("scope", _("The scope"))
         errors += [e for e in (e1, e2) if e]
         chosen = [n for n in form.getlist("nodes") if n in nodes]
         given = form.get("decide_by", "").strip()
@@ -112,24 +119,25 @@ def new() -> ResponseReturnValue:
             except ValueError:
                 decide_by = None
         if decide_by is None:
-            errors.append("The decision date: write it like 2027-01-31.")
+            errors.append(_("The decision date: write it like 2027-01-31."))
         source = form.get("source", "")
         if source not in SOURCES:
             errors.append(
-                "Say where the ask comes from: listeners' feedback, a presenter's proposal or a group's request."
+                _("Say where the ask comes from: listeners' feedback, a presenter's proposal or a group's request.")
             )
         if not errors and decide_by is not None:
             ask_id = store.add_ask(organisation, text, chosen, scope, decide_by, source, user().id, today())
             if from_feedback is not None:
                 store.mark_feedback(from_feedback.id, "ask", ask_id)
             desk().changed()  # the site publishes it at the next build
-            return redirect(url_for("asks.asks", done=f"The ask to {places[organisation]} was raised."), 303)
+            done = _("The ask to %(organisation)s was raised.", organisation=places[organisation])
+            return redirect(url_for("asks.asks", done=done), 303)
     return page(
         "ask_new.html",
-        title="Raise an ask",
+        title=_("Raise an ask"),
         places=places,
-        groups=[(name, [n for n in nodes.values() if n.part == part]) for part, name in _parts()],
-        sources=SOURCES,
+        groups=[(_(name), [n for n in nodes.values() if n.part == part]) for part, name in _parts()],
+        sources=translated(SOURCES),
         feedback=from_feedback,
         problems=errors,
         form=form,
@@ -138,11 +146,11 @@ def new() -> ResponseReturnValue:
 
 def _parts() -> list[tuple[str, str]]:
     return [
-        ("hold", "The Hold"),
-        ("struggle", "The Struggle"),
-        ("recovery", "The Recovery"),
-        ("context", "Around the journey"),
-        ("capital", "Recovery capital"),
+        ("hold", N_("The Hold")),
+        ("struggle", N_("The Struggle")),
+        ("recovery", N_("The Recovery")),
+        ("context", N_("Around the journey")),
+        ("capital", N_("Recovery capital")),
     ]
 
 
@@ -158,11 +166,11 @@ def ask(ask_id: int) -> ResponseReturnValue:
     names = {u.id: u.username for u in desk().accounts.users()}
     return page(
         "ask.html",
-        title=f"Ask {found.id}",
+        title=_("Ask %(id)s", id=found.id),
         ask=found,
         places=_places(),
         nodes=recovery_map.nodes(),
-        raised_by=names.get(found.raised_by or -1, "an account since removed"),
+        raised_by=names.get(found.raised_by or -1) or _("an account since removed"),
         today=today(),
         new_answer=found.unseen_answer and found.raised_by == user().id,
     )
@@ -176,14 +184,14 @@ def bind() -> ResponseReturnValue:
     organisation = request.form.get("organisation", "")
     places = _places()
     if who is None or who.role != RESPONDER:
-        return page("error.html", title="No such responder", message="Choose a responder account."), 400
+        return page("error.html", title=_("No such responder"), message=_("Choose a responder account.")), 400
     if organisation and organisation not in places:
-        return page("error.html", title="No such organisation", message="Choose one of the map's places."), 400
+        return page("error.html", title=_("No such organisation"), message=_("Choose one of the map's places.")), 400
     involvement().set_responder(who.id, organisation or None)
     said = (
-        f"{who.username} answers for {places[organisation]}."
+        _("%(name)s answers for %(organisation)s.", name=who.username, organisation=places[organisation])
         if organisation
-        else f"{who.username} answers for nobody now."
+        else _("%(name)s answers for nobody now.", name=who.username)
     )
     return redirect(url_for("asks.asks", done=said), 303)
 
@@ -201,11 +209,11 @@ def answers() -> ResponseReturnValue:
     found = involvement().asks(organisation=organisation) if organisation else []
     return page(
         "answers.html",
-        title="Asks of your organisation",
+        title=_("Asks of your organisation"),
         asks=found,
         organisation=_places().get(organisation or "", organisation),
         today=today(),
-        answers_kinds=ANSWERS,
+        answers_kinds=translated(ANSWERS),
         message=request.args.get("done", "")[:200] or None,
         problems=[],
         failed=None,
@@ -222,31 +230,30 @@ def answer(ask_id: int) -> ResponseReturnValue:
     if found is None or organisation is None or found.organisation != organisation:
         abort(404)  # another organisation's ask is "not found", the same as none
     state = request.form.get("state", "")
-    words, problem = _text("words", "Your answer's words", required=state in ("wont", "done"))
+    label = _("Your answer's words")
+    words, problem = _text("words", label, required=state in ("wont", "done"))
     problems = []
     if state not in ANSWERS:
-        problems.append("Choose an answer: will do, won't do, or done.")
+        problems.append(_("Choose an answer: will do, won't do, or done."))
     elif problem:
-        problems.append(
-            {
-                "wont": "Say why your organisation won't do it: the reason is published with the answer.",
-                "done": "Say what was done and where to see it: the evidence is published with the answer.",
-            }.get(state, problem)
-            if "write it" in problem
-            else problem
-        )
+        missing = {
+            "wont": N_("Say why your organisation won't do it: the reason is published with the answer."),
+            "done": N_("Say what was done and where to see it: the evidence is published with the answer."),
+        }
+        problems.append(_(missing[state]) if state in missing and problem == _(EMPTY, label=label) else problem)
     if problems:
         return page(
             "answers.html",
-            title="Asks of your organisation",
+            title=_("Asks of your organisation"),
             asks=store.asks(organisation=organisation),
             organisation=_places().get(organisation, organisation),
             today=today(),
-            answers_kinds=ANSWERS,
+            answers_kinds=translated(ANSWERS),
             message=None,
             problems=problems,
             failed=ask_id,
         ), 400
     store.answer(found.id, state, words, today())
     desk().changed()
-    return redirect(url_for("asks.answers", done=f"Your answer to ask {found.id} was sent and will be published."), 303)
+    done = _("Your answer to ask %(id)s was sent and will be published.", id=found.id)
+    return redirect(url_for("asks.answers", done=done), 303)

@@ -24,17 +24,18 @@ from station.build.stages.transcribe import CORRECTION_SUFFIXES
 from station.catalog import content as catalog_mod
 from station.catalog.transcript import Transcript
 from station.config import Config
+from station.desk.i18n import N_, _
 from station.errors import Problem
 from station.records import Records, place_hash
 from station.tools import yaml_file
 
 STATES = {
-    "waiting": "Waiting for the next build",
-    "processing": "Being processed now",
-    "attention": "Needs your attention",
-    "ready": "Ready, not public yet",
-    "published": "Published",
-    "withdrawn": "Withdrawn",
+    "waiting": N_("Waiting for the next build"),
+    "processing": N_("Being processed now"),
+    "attention": N_("Needs your attention"),
+    "ready": N_("Ready, not public yet"),
+    "published": N_("Published"),
+    "withdrawn": N_("Withdrawn"),
 }
 
 
@@ -57,7 +58,7 @@ class EpisodeView:
 
     @property
     def state_words(self) -> str:
-        return STATES[self.state]
+        return _(STATES[self.state])  # in the request's language
 
     @property
     def page(self) -> str | None:
@@ -166,5 +167,5 @@ def _sidecar(path: Path) -> dict:
     one that cannot be used shows the recording's name instead (the build says what is wrong)."""
     if not path.is_file():
         return {}
-    data, _, _ = yaml_file.read(path, path.name, "docs/episodes.md")
+    data, _found, _problems = yaml_file.read(path, path.name, "docs/episodes.md")
     return data if isinstance(data, dict) else {}

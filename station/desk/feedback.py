@@ -45,6 +45,7 @@ from station.config import (
 from station.desk import episodes as episodes_mod
 from station.desk import gate
 from station.desk.client import client_address  # the same address rules as the sign-in throttle
+from station.desk.i18n import _, number, translated
 from station.desk.numbers import whole_number
 from station.desk.pages import coordinators_only, desk, involvement, page, today
 from station.errors import TextRefused
@@ -113,9 +114,12 @@ def _answer(title: str, message: str, status: int, back: str | None = None) -> R
 
 def too_large() -> ResponseReturnValue:
     return _answer(
-        "That message is too long",
-        f"A message can be up to {FEEDBACK_MAX_CHARS:,} characters, and this was longer, so it was not kept. "
-        "Go back, make it shorter (or send it in two), and send it again.",
+        _("That message is too long"),
+        _(
+            "A message can be up to %(most)s characters, and this was longer, so it was not kept. "
+            "Go back, make it shorter (or send it in two), and send it again.",
+            most=number(FEEDBACK_MAX_CHARS),
+        ),
         413,
     )
 
@@ -125,13 +129,15 @@ def receive() -> ResponseReturnValue:
     """A listener's message. Nothing about the sender is kept or logged."""
     if not throttle().allow(client_address()):
         return _answer(
-            "Please wait a minute",
-            "A lot of messages came from your connection in the last minute, so this one was not kept. "
-            "Wait a minute, then send it again: we do want to hear it.",
+            _("Please wait a minute"),
+            _(
+                "A lot of messages came from your connection in the last minute, so this one was not kept. "
+                "Wait a minute, then send it again: we do want to hear it."
+            ),
             429,
         )
     if request.mimetype != "application/x-www-form-urlencoded":
-        return _answer("That did not work", "Send your message from the form on the station's website.", 400)
+        return _answer(_("That did not work"), _("Send your message from the form on the station's website."), 400)
     form = request.form
     back = form.get("back", "")
     back = back if BACK.match(back) else ""
@@ -141,14 +147,18 @@ def receive() -> ResponseReturnValue:
         message = clean(form.get("message", ""), multiline=True).strip()
     except TextRefused:
         return _answer(
-            "That did not work",
-            "Your message holds an invisible control character that the station cannot keep. "
-            "Go back, retype it (or paste it as plain text) and send it again.",
+            _("That did not work"),
+            _(
+                "Your message holds an invisible control character that the station cannot keep. "
+                "Go back, retype it (or paste it as plain text) and send it again."
+            ),
             400,
             back,
         )
     if not message:
-        return _answer("Nothing was sent", "The message was empty. Go back, write something and send it.", 400, back)
+        return _answer(
+            _("Nothing was sent"), _("The message was empty. Go back, write something and send it."), 400, back
+        )
     if len(message) > FEEDBACK_MAX_CHARS:
         return too_large()
     about = form.get("about", "")
@@ -158,9 +168,11 @@ def receive() -> ResponseReturnValue:
 
 def _thanks(back: str) -> ResponseReturnValue:
     return _answer(
-        "Thank you",
-        "Your message reached the station's coordinators. They read every one; nobody can tell who sent it. "
-        "What the station asks of local services, and what they answer, is on the website's Asks page.",
+        _("Thank you"),
+        _(
+            "Your message reached the station's coordinators. They read every one; nobody can tell who sent it. "
+            "What the station asks of local services, and what they answer, is on the website's Asks page."
+        ),
         200,
         back,
     )
@@ -180,32 +192,38 @@ def queue() -> ResponseReturnValue:
             try:
                 words = clean(request.form.get("message", ""), multiline=True).strip()
             except TextRefused as exc:
-                words, error = "", f"The message: {exc}."
+                words, error = "", _("The message: %(why)s.", why=exc)
             if not error and channel not in CHANNELS:
-                error = "Choose how the message came: a phone call, a text or in person."
+                error = _("Choose how the message came: a phone call, a text or in person.")
             elif not error and not words:
-                error = "Write the message down first."
+                error = _("Write the message down first.")
             elif not error and len(words) > FEEDBACK_MAX_CHARS:
-                error = f"A message can be up to {FEEDBACK_MAX_CHARS:,} characters; this one has {len(words):,}."
+                error = _(
+                    "A message can be up to %(most)s characters; this one has %(count)s.",
+                    most=number(FEEDBACK_MAX_CHARS),
+                    count=number(len(words)),
+                )
             if not error:
                 store.add_feedback(words, channel, about if ABOUT.match(about) else None)
-                message = "The message was added to the queue."
+                message = _("The message was added to the queue.")
         else:
-            number = whole_number(request.form.get("feedback", ""))
-            found = store.one_feedback(number) if number is not None else None
+            chosen = whole_number(request.form.get("feedback", ""))
+            found = store.one_feedback(chosen) if chosen is not None else None
             if found is None or action not in ("read", "aside", "new"):
-                error = "That message is not in the queue any more. Reload the page."
+                error = _("That message is not in the queue any more. Reload the page.")
             else:
                 store.mark_feedback(found.id, action, found.ask_id)
-                message = f"Message {found.id} is marked “{FEEDBACK_STATES[action].lower()}”."
+                message = _(
+                    "Message %(id)s is marked “%(state)s”.", id=found.id, state=_(FEEDBACK_STATES[action]).lower()
+                )
         if not error:
             return redirect(url_for("feedback.queue", done=message), 303)
     return page(
         "feedback_queue.html",
-        title="Listener feedback",
+        title=_("Listener feedback"),
         items=store.feedback(),
-        states=FEEDBACK_STATES,
-        channels=CHANNELS,
+        states=translated(FEEDBACK_STATES),
+        channels=translated(CHANNELS),
         message=request.args.get("done", "")[:200] or None,
         error=error,
         about_of=lambda about: about_label(about),
@@ -217,13 +235,16 @@ def queue() -> ResponseReturnValue:
 def about_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     """What a message typed in can be about: the published episodes, the map's places and nodes."""
     config = desk().config
-    places, _ = resources_mod.load(config, today())
+    places, _rest = resources_mod.load(config, today())
     views = episodes_mod.all_views(config, desk().accounts.owners())
     episodes = sorted((f"episode:{v.show}/{v.slug}", f"{v.title} ({v.show_title})") for v in views if v.page and v.slug)
     return [
-        ("Episodes", episodes),
-        ("Places on the Recovery Network Map", [(f"place:{p.slug}", p.meta.name) for p in places]),
-        ("Where I am: the recovery systems map", [(f"node:{n.id}", n.name) for n in recovery_map.nodes().values()]),
+        (_("Episodes"), episodes),
+        (_("Places on the Recovery Network Map"), [(f"place:{p.slug}", p.meta.name) for p in places]),
+        (
+            _("Where I am: the recovery systems map"),
+            [(f"node:{n.id}", n.name) for n in recovery_map.nodes().values()],
+        ),
     ]
 
 
@@ -231,11 +252,11 @@ def about_label(about: str | None) -> dict[str, Any] | None:
     """What a message is about, for the queue: words and the site's page for it."""
     if not about:
         return None
-    kind, _, what = about.partition(":")
+    kind, _colon, what = about.partition(":")
     base = desk().config.settings.station.base_url
     if kind == "episode":
-        return {"words": f"the episode {what}", "url": f"{base}shows/{what}/"}
+        return {"words": _("the episode %(name)s", name=what), "url": f"{base}shows/{what}/"}
     if kind == "place":
-        return {"words": f"the place {what}", "url": f"{base}map/{what}/"}
+        return {"words": _("the place %(name)s", name=what), "url": f"{base}map/{what}/"}
     node = recovery_map.nodes().get(what)
-    return {"words": f"“{node.name if node else what}” on the map", "url": f"{base}topics/{what}/"}
+    return {"words": _("“%(name)s” on the map", name=node.name if node else what), "url": f"{base}topics/{what}/"}

@@ -19,6 +19,7 @@ from station.catalog import content as catalog_mod
 from station.catalog.model import CONTENT_NOTES
 from station.desk import episodes as episodes_mod
 from station.desk import schedule_edit, uploads
+from station.desk.i18n import _, night_text, translated
 from station.desk.numbers import whole_number
 from station.desk.pages import desk, page, user
 from station.errors import FieldProblem, StationError, TextRefused, UploadRefused
@@ -51,10 +52,10 @@ def episodes() -> ResponseReturnValue:
     names = {u.id: u.username for u in desk().accounts.users()} if user().coordinator else {}
     return page(
         "episodes.html",
-        title="All episodes" if user().coordinator else "Your episodes",
+        title=_("All episodes") if user().coordinator else _("Your episodes"),
         episodes=views,
         names=names,
-        states=episodes_mod.STATES,
+        states=translated(episodes_mod.STATES),
     )
 
 
@@ -86,14 +87,14 @@ def upload() -> ResponseReturnValue:
     shows = [s.slug for s in catalog_mod.shows(d.config)]
     return page(
         "upload.html",
-        title="Upload a recording",
+        title=_("Upload a recording"),
         form=form,
         problems=problems,
         shows=shows,
         action=url_for("presenter.upload", csrf=g.csrf),
-        tiers=uploads.TIERS,
-        scopes=uploads.SCOPES,
-        notes=CONTENT_NOTES,
+        tiers=translated(uploads.TIERS),
+        scopes=translated(uploads.SCOPES),
+        notes=translated(CONTENT_NOTES),
         groups=uploads.topic_groups(),
         max_mb=d.config.settings.desk.max_upload_mb,
         zone=d.config.settings.station.timezone,
@@ -159,14 +160,14 @@ def details(eid: str) -> ResponseReturnValue:
         form = uploads.form_of(episodes_mod.sidecar_of(recording), view.show)
     return page(
         "upload.html",
-        title=f"Details: {view.title}",
+        title=_("Details: %(title)s", title=view.title),
         form=form,
         problems=problems,
         shows=[view.show],
         action=url_for("presenter.details", eid=eid, csrf=g.csrf),
-        tiers=uploads.TIERS,
-        scopes=uploads.SCOPES,
-        notes=CONTENT_NOTES,
+        tiers=translated(uploads.TIERS),
+        scopes=translated(uploads.SCOPES),
+        notes=translated(CONTENT_NOTES),
         groups=uploads.topic_groups(),
         max_mb=d.config.settings.desk.max_upload_mb,
         zone=d.config.settings.station.timezone,
@@ -200,15 +201,17 @@ def transcript(eid: str) -> ResponseReturnValue:
     except TextRefused as exc:
         return page(
             "error.html",
-            title="The correction was not saved",
-            message=f"Nothing was saved. The corrected transcript cannot be kept as it is: {exc}.",
+            title=_("The correction was not saved"),
+            message=_("Nothing was saved. The corrected transcript cannot be kept as it is: %(why)s.", why=exc),
         ), 400
     if not text:
         return page(
             "error.html",
-            title="The correction is empty",
-            message="Nothing was saved: the corrected transcript needs the words of the whole "
-            "episode. Go back and try again.",
+            title=_("The correction is empty"),
+            message=_(
+                "Nothing was saved: the corrected transcript needs the words of the whole "
+                "episode. Go back and try again."
+            ),
         ), 400
     d = desk()
     write_text(episodes_mod.correction_path(d.config, view.recording), text + "\n")
@@ -223,8 +226,8 @@ def withdraw(eid: str) -> ResponseReturnValue:
     if request.form.get("confirm") != "yes":
         return page(
             "error.html",
-            title="Nothing was withdrawn",
-            message="Tick “Yes, take this episode back” to confirm, then press Withdraw.",
+            title=_("Nothing was withdrawn"),
+            message=_("Tick “Yes, take this episode back” to confirm, then press Withdraw."),
         ), 400
     d = desk()
     try:
@@ -232,13 +235,13 @@ def withdraw(eid: str) -> ResponseReturnValue:
             d.config, view.recording, datetime.now(UTC), delete_recording=request.form.get("delete") == "yes"
         )
     except StationError as exc:
-        return page("error.html", title="The withdrawal did not finish", message=str(exc)), 500
+        return page("error.html", title=_("The withdrawal did not finish"), message=str(exc)), 500
     log.info("withdrawn at the desk: %s", view.recording)
     if not report.complete:  # recorded and its own files gone, but say plainly what is not done yet
-        return page("withdrawn.html", title="Withdrawn, but not everywhere yet", report=report), 200
+        return page("withdrawn.html", title=_("Withdrawn, but not everywhere yet"), report=report), 200
     if report.recording_deleted:
         d.accounts.set_owner(view.recording, None)
-        return page("withdrawn.html", title="Withdrawn and deleted", report=report), 200
+        return page("withdrawn.html", title=_("Withdrawn and deleted"), report=report), 200
     return redirect(url_for("presenter.episode", eid=eid, saved="withdrawn"), 303)
 
 
@@ -253,8 +256,8 @@ def owner(eid: str) -> ResponseReturnValue:
     if target is None and request.form.get("owner", "").strip():
         return page(
             "error.html",
-            title="Nobody was given the episode",
-            message="Choose one of the desk's accounts from the list, or nobody.",
+            title=_("Nobody was given the episode"),
+            message=_("Choose one of the desk's accounts from the list, or nobody."),
         ), 400
     d.accounts.set_owner(view.recording, target.id if target else None)
     return redirect(url_for("presenter.episode", eid=eid, saved="owner"), 303)
@@ -270,14 +273,16 @@ def pause() -> ResponseReturnValue:
             name = " ".join(clean(request.values["presenter"]).split())
         except TextRefused as exc:
             return page(
-                "error.html", title="Nobody was paused", message=f"The presenter's name cannot be used as it is: {exc}."
+                "error.html",
+                title=_("Nobody was paused"),
+                message=_("The presenter's name cannot be used as it is: %(why)s.", why=exc),
             ), 400
     message = None
     try:
         if request.method == "POST":
             if request.form.get("action") == "resume":
                 schedule_edit.clear_paused(d.config, name)
-                message = f"{name} is back on the overnight schedule from the next running order."
+                message = _("%(name)s is back on the overnight schedule from the next running order.", name=name)
             else:
                 until = request.form.get("until", "").strip()
                 try:
@@ -287,23 +292,31 @@ def pause() -> ResponseReturnValue:
                 except ValueError:
                     return page(
                         "error.html",
-                        title="That date did not work",
-                        message="Give the last night of the pause as a date, like 2026-12-31, or leave it "
-                        "empty to pause until you come back.",
+                        title=_("That date did not work"),
+                        message=_(
+                            "Give the last night of the pause as a date, like 2026-12-31, or leave it "
+                            "empty to pause until you come back."
+                        ),
                     ), 400
                 schedule_edit.set_paused(d.config, name, last)
-                message = f"{name} is paused from the overnight stream" + (
-                    f" up to and including the night of {last:%A %-d %B %Y}." if last else " until resumed."
+                message = (
+                    _(
+                        "%(name)s is paused from the overnight stream up to and including the night of %(night)s.",
+                        name=name,
+                        night=night_text(last),
+                    )
+                    if last
+                    else _("%(name)s is paused from the overnight stream until resumed.", name=name)
                 )
             d.changed()
         paused = schedule_edit.paused(d.config, name)
     except ValueError as exc:  # a pause list broken by hand: fixed by hand, never written over
         return page(
             "error.html",
-            title="The pause list needs fixing first",
-            message=f"{exc}. Nothing was changed; a coordinator can fix the file by hand.",
+            title=_("The pause list needs fixing first"),
+            message=_("%(why)s. Nothing was changed; a coordinator can fix the file by hand.", why=exc),
         ), 400
-    return page("pause.html", title="Pause from the overnight stream", name=name, paused=paused, message=message)
+    return page("pause.html", title=_("Pause from the overnight stream"), name=name, paused=paused, message=message)
 
 
 def _own_names() -> list[str] | None:

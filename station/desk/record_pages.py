@@ -24,7 +24,8 @@ from flask.typing import ResponseReturnValue
 
 from station.config import ASK_TEXT_MAX, Config
 from station.desk import episodes as episodes_mod
-from station.desk.accounts import User
+from station.desk.accounts import ROLES, User
+from station.desk.i18n import N_, _, day_text, ngettext, translated
 from station.desk.numbers import whole_number
 from station.desk.pages import coordinators_only, desk, involvement, page, today, user
 from station.errors import TextRefused
@@ -36,7 +37,7 @@ from station.tools import pdf
 
 bp = Blueprint("record", __name__)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
-PRIVATE = "Private: for you and the station's coordinators only. None of it is ever published."
+PRIVATE = N_("Private: for you and the station's coordinators only. None of it is ever published.")
 
 
 @dataclass
@@ -62,7 +63,7 @@ class Record:
 
     @property
     def skills(self) -> list[str]:
-        return sorted({s for _, _, skills in self.training for s in skills})
+        return sorted({s for _day, _what, skills in self.training for s in skills})
 
 
 def airtime(config: Config, guids: dict[str, str], now: datetime) -> tuple[list[Aired], int]:
@@ -97,39 +98,75 @@ def record_of(who: User) -> Record:
 
 
 def _minutes(seconds: float) -> str:
-    m = round(seconds / 60)
-    return f"{m} minute{'s' if m != 1 else ''}"
+    return ngettext("%(num)s minute", "%(num)s minutes", round(seconds / 60))
+
+
+def _skill(name: str) -> str:
+    return _(name) if name in SKILLS else name  # the skills' words are marked in i18n.SHARED
 
 
 def statement_sections(r: Record) -> list[tuple[str, list[str]]]:
+    """The record in the request's language (the text and PDF statements, and the page)."""
+    kinds, states = translated(RECOGNITION_KINDS), translated(RECOGNITION_STATES)
     episodes = [
-        f"{v.title} ({v.show_title}): {v.state_words}"
-        + (f", published {v.published_at[:10]}" if v.published_at else "")
+        _(
+            "%(title)s (%(show)s): %(state)s, published %(date)s",
+            title=v.title,
+            show=v.show_title,
+            state=v.state_words,
+            date=v.published_at[:10],
+        )
+        if v.published_at
+        else _("%(title)s (%(show)s): %(state)s", title=v.title, show=v.show_title, state=v.state_words)
         for v in r.episodes
-    ] or ["None yet."]
-    aired = [f"{a.title}: {_minutes(a.seconds)}, on the nights of {', '.join(a.nights)}" for a in r.aired]
-    airtime = [f"In all: {_minutes(r.airtime_s)} over {r.nights} night{'s' if r.nights != 1 else ''}.", *aired]
-    training = [f"{d}: {what}" + (f" ({', '.join(skills)})" if skills else "") for d, what, skills in r.training]
+    ] or [_("None yet.")]
+    aired = [
+        _(
+            "%(title)s: %(time)s, on the nights of %(nights)s",
+            title=a.title,
+            time=_minutes(a.seconds),
+            nights=", ".join(a.nights),
+        )
+        for a in r.aired
+    ]
+    airtime = [
+        ngettext(
+            "In all: %(time)s over %(num)s night.",
+            "In all: %(time)s over %(num)s nights.",
+            r.nights,
+            time=_minutes(r.airtime_s),
+        ),
+        *aired,
+    ]
+    training = [
+        f"{d}: {what}" + (f" ({', '.join(_skill(s) for s in skills)})" if skills else "")
+        for d, what, skills in r.training
+    ]
     recognition = [
-        f"{d}: {RECOGNITION_KINDS.get(k, k)}: {what} ({RECOGNITION_STATES.get(s, s).lower()})"
-        for _, d, k, what, s in r.recognition
+        f"{d}: {kinds.get(k, k)}: {what} ({states.get(s, s).lower()})" for _id, d, k, what, s in r.recognition
     ]
     return [
-        (f"Episodes made ({len(r.episodes)})", episodes),
-        ("Airtime on the night-owl stream", airtime),
-        ("Live shows", [f"{r.live_shows}"]),
-        ("Training sessions", training or ["None logged yet."]),
-        ("Skills", [", ".join(r.skills)] if r.skills else ["None logged yet."]),
-        ("Recognition and payment", recognition or ["None offered yet."]),
+        (_("Episodes made (%(count)s)", count=len(r.episodes)), episodes),
+        (_("Airtime on the night-owl stream"), airtime),
+        (_("Live shows"), [f"{r.live_shows}"]),
+        (_("Training sessions"), training or [_("None logged yet.")]),
+        (_("Skills"), [", ".join(_skill(s) for s in r.skills)] if r.skills else [_("None logged yet.")]),
+        (_("Recognition and payment"), recognition or [_("None offered yet.")]),
     ]
 
 
 def statement_title(r: Record) -> str:
-    return f"{desk().config.settings.station.name}: the record of {r.who.presenter_name}"
+    return _(
+        "%(station)s: the record of %(name)s", station=desk().config.settings.station.name, name=r.who.presenter_name
+    )
+
+
+def _as_of() -> str:
+    return _("As of %(date)s.", date=day_text(today())) + " " + _(PRIVATE)
 
 
 def statement_text(r: Record) -> str:
-    lines = [statement_title(r), f"As of {today():%-d %B %Y}. {PRIVATE}", ""]
+    lines = [statement_title(r), _as_of(), ""]
     for heading, items in statement_sections(r):
         lines += [heading, *(f"  - {i}" for i in items), ""]
     return "\n".join(lines)
@@ -164,23 +201,24 @@ def record(user_id: int | None = None) -> ResponseReturnValue:
                 abort(403 if who.id != user().id else 400)
             if not store.set_recognition(number, who.id, state):
                 abort(404)
-            return redirect(url_for("record.record", done=f"Marked {RECOGNITION_STATES[state].lower()}."), 303)
+            done = _("Marked %(state)s.", state=_(RECOGNITION_STATES[state]).lower())
+            return redirect(url_for("record.record", done=done), 303)
         if not user().coordinator:
             abort(403)
         error = _coordinator_action(who, action)
         if error is None:
-            return redirect(url_for("record.record", user_id=who.id, done="Saved."), 303)
+            return redirect(url_for("record.record", user_id=who.id, done=_("Saved.")), 303)
     r = record_of(who)
     return page(
         "record.html",
-        title="Your record" if who.id == user().id else f"{who.presenter_name}'s record",
+        title=_("Your record") if who.id == user().id else _("%(name)s's record", name=who.presenter_name),
         r=r,
         sections=statement_sections(r),
         mine=who.id == user().id,
-        skills=SKILLS,
-        kinds=RECOGNITION_KINDS,
-        states=RECOGNITION_STATES,
-        private=PRIVATE,
+        skills={s: _(s) for s in SKILLS},
+        kinds=translated(RECOGNITION_KINDS),
+        states=translated(RECOGNITION_STATES),
+        private=_(PRIVATE),
         error=error,
         message=request.args.get("done", "")[:100] or None,
         today=today(),
@@ -197,11 +235,11 @@ def _coordinator_action(who: User, action: str) -> str | None:
     try:
         what = clean(form.get("what", "")).strip()
     except TextRefused as exc:
-        return f"What it was: {exc}."
+        return _("What it was: %(why)s.", why=exc)
     if when is None:
-        return "The date: write it like 2026-12-01."
+        return _("The date: write it like 2026-12-01.")
     if not what or len(what) > ASK_TEXT_MAX:
-        return "Say in a few words what it was."
+        return _("Say in a few words what it was.")
     store = involvement()
     if action == "training":
         store.add_training(who.id, when, what, [s for s in form.getlist("skills") if s in SKILLS])
@@ -209,10 +247,10 @@ def _coordinator_action(who: User, action: str) -> str | None:
     if action == "offer":
         kind = form.get("kind", "")
         if kind not in RECOGNITION_KINDS:
-            return "Choose recognition or payment."
+            return _("Choose recognition or payment.")
         store.add_recognition(who.id, when, kind, what, "offered")
         return None
-    return "The desk does not do that here."
+    return _("The desk does not do that here.")
 
 
 @bp.route("/record/statement.<kind>")
@@ -224,7 +262,7 @@ def statement(kind: str, user_id: int | None = None) -> ResponseReturnValue:
     if kind == "txt":
         body, mime = statement_text(r).encode("utf-8"), "text/plain"  # Flask adds the charset
     elif kind == "pdf":
-        body = pdf.statement(statement_title(r), statement_sections(r), f"As of {today():%-d %B %Y}. {PRIVATE}")
+        body = pdf.statement(statement_title(r), statement_sections(r), _as_of())
         mime = "application/pdf"
     else:
         abort(404)
@@ -235,4 +273,5 @@ def statement(kind: str, user_id: int | None = None) -> ResponseReturnValue:
 @coordinators_only
 def people() -> ResponseReturnValue:
     users = [u for u in desk().accounts.users() if u.role != "responder"]
-    return page("people.html", title="Contributors' records", users=users)
+    roles = {role: _(role) for role in ROLES}  # the words are marked in i18n.SHARED
+    return page("people.html", title=_("Contributors' records"), users=users, roles=roles)

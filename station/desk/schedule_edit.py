@@ -26,6 +26,7 @@ from typing import Any
 from station import files
 from station.catalog import content as catalog_mod
 from station.config import Config
+from station.desk.i18n import _
 from station.errors import Problem
 from station.radio import schedule
 from station.tools import yaml_edit, yaml_file
@@ -192,7 +193,7 @@ def new_block(draft: Draft) -> BlockDraft:
     start = (end - min(60, length)) % (24 * 60)
     standby = copy.deepcopy(draft.blocks[-1].standby) if draft.blocks else SelectionDraft()
     block = BlockDraft(
-        name="New block",
+        name=_("New block"),
         days=list(schedule.DAYS),
         start=schedule.clock_text(start),
         end=schedule.clock_text(end),
@@ -220,7 +221,7 @@ def set_paused(config: Config, presenter: str, until: date | None) -> None:
     """Pause a presenter up to and including the night `until` (None: until the pause is cleared)."""
     name = presenter.strip()
     if not name:
-        raise ValueError("give the presenter's name, as in their sidecars")
+        raise ValueError(_("give the presenter's name, as in their sidecars"))
     path = schedule.folder(config) / schedule.PAUSED_FILE
     with _writing:
         text = path.read_text(encoding="utf-8") if path.is_file() else PAUSED_HEADER
@@ -263,26 +264,36 @@ def clear_paused(config: Config, presenter: str) -> None:
 def _path(config: Config, file: str) -> Path:
     # Only a schedule the desk lists may be read or written: never a path the form made up.
     if file not in schedule_files(config):
-        raise ValueError(f"{file} is not one of the schedules in scheduler/")
+        raise ValueError(_("%(file)s is not one of the schedules in scheduler/", file=file))
     return config.root / file
 
 
 def _document(text: str, file: str) -> yaml_edit.Document:
     # The station's own reader first: it refuses, with the line, what could make a round-trip load blow up
     # (aliases unfolding into millions of values, deep nesting, a huge file) before ruamel sees the text.
-    data, _, problems = yaml_file.read(Path(file), file, schedule.EXAMPLE, text)
+    data, _found, problems = yaml_file.read(Path(file), file, schedule.EXAMPLE, text)
     if data is None and problems:
         raise ValueError(
-            f"{problems[0].where}: {problems[0].what} — fix it by hand; `station schedule check` says where"
+            _(
+                "%(where)s: %(what)s — fix it by hand; `station schedule check` says where",
+                where=problems[0].where,
+                what=problems[0].what,
+            )
         )
     try:
         doc = yaml_edit.Document(text)
     except Exception as exc:  # ruamel's errors have no common base worth naming
         raise ValueError(
-            f"{file} cannot be read as YAML ({exc}) — fix it by hand; `station schedule check` says where"
+            _(
+                "%(file)s cannot be read as YAML (%(why)s) — fix it by hand; `station schedule check` says where",
+                file=file,
+                why=exc,
+            )
         ) from exc
     if not yaml_edit.is_map(doc.data):
-        raise ValueError(f"{file} is not a schedule — fill it in as in {schedule.EXAMPLE}")
+        raise ValueError(
+            _("%(file)s is not a schedule — fill it in as in %(example)s", file=file, example=schedule.EXAMPLE)
+        )
     return doc
 
 

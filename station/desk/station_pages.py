@@ -17,6 +17,7 @@ from station.catalog import resources as resources_mod
 from station.catalog.model import CONTENT_NOTES
 from station.desk import schedule_edit
 from station.desk.accounts import ROLES
+from station.desk.i18n import N_, _, translated
 from station.desk.numbers import decimal, whole_number
 from station.desk.pages import coordinators_only, desk, page, today, user
 from station.errors import AccountError, Problem, TextRefused
@@ -32,6 +33,15 @@ RULE_NUMBERS = ("signpost_every_min", "no_repeat_nights", "presenter_max_percent
 # hold (schedule.py's limits), so `blocks=3000000` is a plain problem, not three million drafts in memory.
 MAX_BLOCKS = schedule_mod.MAX_BLOCKS
 MAX_NOTE_HOURS = schedule_mod.MAX_ITEMS
+DAYS = {
+    "mon": N_("Mon"),
+    "tue": N_("Tue"),
+    "wed": N_("Wed"),
+    "thu": N_("Thu"),
+    "fri": N_("Fri"),
+    "sat": N_("Sat"),
+    "sun": N_("Sun"),
+}  # the schedule's nights, as its form shows them
 
 
 # ---------------------------------------------------------------- the schedule
@@ -41,7 +51,7 @@ def schedules():
     files = schedule_edit.schedule_files(desk().config)
     if len(files) == 1:
         return redirect(url_for("station.schedule", file=files[0]))
-    return page("schedules.html", title="The overnight schedule", files=files)
+    return page("schedules.html", title=_("The overnight schedule"), files=files)
 
 
 @bp.route("/schedule/edit", methods=["GET", "POST"])
@@ -51,7 +61,7 @@ def schedule():
     file = request.values.get("file", "")
     if file not in schedule_edit.schedule_files(config):
         return page(
-            "error.html", title="No such schedule", message="That is not one of the schedule files in scheduler/."
+            "error.html", title=_("No such schedule"), message=_("That is not one of the schedule files in scheduler/.")
         ), 404
     problems: list[Problem] = []
     notice = None
@@ -61,7 +71,7 @@ def schedule():
         else:
             draft, problems = _draft_from_form(file)
             if draft is None:
-                return page("error.html", title="Nothing was saved", message=f"{problems[0]}."), 400
+                return page("error.html", title=_("Nothing was saved"), message=f"{problems[0]}."), 400
             action = request.form.get("action", "save")
             if not problems and action != "save":
                 notice = _rearrange(draft, action)
@@ -74,42 +84,44 @@ def schedule():
         flagged = {schedule_edit.block_for(config, draft, p) for p in problems if p.is_error} - {None}
     except ValueError as exc:  # the file cannot be read as a schedule: it is fixed by hand, never written over
         return page(
-            "error.html", title="This schedule needs fixing by hand", message=f"{exc}. Nothing was changed."
+            "error.html",
+            title=_("This schedule needs fixing by hand"),
+            message=_("%(why)s. Nothing was changed.", why=exc),
         ), 400
-    days = schedule_mod.DAYS
+    days = {d: _(DAYS[d]) for d in schedule_mod.DAYS}
     return page(
         "schedule.html",
-        title=f"Edit the schedule: {draft.name}",
+        title=_("Edit the schedule: %(name)s", name=draft.name),
         draft=draft,
         problems=problems,
         notice=notice,
         days=days,
         selection_keys=SELECTION_KEYS,
         flagged=flagged,
-        notes=CONTENT_NOTES,
+        notes=translated(CONTENT_NOTES),
     ), (400 if any(p.is_error for p in problems) else 200)
 
 
 def _rearrange(draft, action: str) -> str:
     """Add, move or remove a block in the draft; nothing is saved until Save."""
-    what, _, index = action.partition("-")
+    what, _dash, index = action.partition("-")
     if what == "add":
         schedule_edit.new_block(draft)
-        return "A new block was added at the end. Fill it in, then save."
+        return _("A new block was added at the end. Fill it in, then save.")
     i = whole_number(index)
     if i is None or i >= len(draft.blocks):
-        return "Nothing changed."
+        return _("Nothing changed.")
     name = draft.blocks[i].name
     if what == "up":
         schedule_edit.move_block(draft, i, -1)
-        return f"“{name}” moved up. Save to keep it."
+        return _("“%(name)s” moved up. Save to keep it.", name=name)
     if what == "down":
         schedule_edit.move_block(draft, i, +1)
-        return f"“{name}” moved down. Save to keep it."
+        return _("“%(name)s” moved down. Save to keep it.", name=name)
     if what == "remove":
         del draft.blocks[i]
-        return f"“{name}” was removed. Save to keep it, or reload the page to undo."
-    return "Nothing changed."
+        return _("“%(name)s” was removed. Save to keep it, or reload the page to undo.", name=name)
+    return _("Nothing changed.")
 
 
 def _draft_from_form(file: str):
@@ -120,8 +132,8 @@ def _draft_from_form(file: str):
     where = file
     f, refused = _cleaned(request.form)
     if refused:
-        what, _, fix = refused.partition(" — ")
-        return None, [Problem(where, what, fix or "retype that part, or paste it as plain text")]
+        what, _dash, fix = refused.partition(" — ")
+        return None, [Problem(where, what, fix or _("retype that part, or paste it as plain text"))]
     problems: list[Problem] = []
 
     def number(key: str, label: str, cast=int, blank=False):
@@ -130,24 +142,31 @@ def _draft_from_form(file: str):
             return None
         value = whole_number(text, signed=True) if cast is int else decimal(text)
         if value is None:
-            problems.append(Problem(where, f"{label}: “{text[:40]}” is not a number", "write a number, like 30"))
+            problems.append(
+                Problem(
+                    where,
+                    _("%(label)s: “%(text)s” is not a number", label=label, text=text[:40]),
+                    _("write a number, like 30"),
+                )
+            )
             return 0
         return value
 
     def words(key: str) -> list[str]:
         return [w.strip() for w in f.get(key, "").replace("\n", ",").split(",") if w.strip()]
 
-    count = number("blocks", "the number of blocks")
-    hours = number("notes_after", "the number of content-note hours")
-    for value, most, what in ((count, MAX_BLOCKS, "blocks"), (hours, MAX_NOTE_HOURS, "content-note hours")):
+    count = number("blocks", _("the number of blocks"))
+    hours = number("notes_after", _("the number of content-note hours"))
+    for value, most, said in (
+        (count, MAX_BLOCKS, N_("a schedule can have from 0 to %(most)s blocks, and this form said %(value)s")),
+        (
+            hours,
+            MAX_NOTE_HOURS,
+            N_("a schedule can have from 0 to %(most)s content-note hours, and this form said %(value)s"),
+        ),
+    ):
         if value < 0 or value > most:
-            return None, [
-                Problem(
-                    where,
-                    f"a schedule can have from 0 to {most} {what}, and this form said {value}",
-                    "reload the schedule and try again",
-                )
-            ]
+            return None, [Problem(where, _(said, most=most, value=value), _("reload the schedule and try again"))]
     blocks = []
     for i in range(count):
         p = f"block-{i}-"
@@ -156,8 +175,12 @@ def _draft_from_form(file: str):
             problems.append(
                 Problem(
                     where,
-                    f"block {i + 1} ({f.get(p + 'name', '').strip()[:60]}) is on no night",
-                    "tick at least one night, or remove the block",
+                    _(
+                        "block %(number)s (%(name)s) is on no night",
+                        number=i + 1,
+                        name=f.get(p + "name", "").strip()[:60],
+                    ),
+                    _("tick at least one night, or remove the block"),
                 )
             )
         blocks.append(
@@ -177,13 +200,13 @@ def _draft_from_form(file: str):
         if chosen:
             notes_after.append(schedule_edit.NoteHourDraft(chosen, f.get(f"notes_after-{i}-after", "").strip()))
     rules = schedule_edit.RulesDraft(
-        ident_every_min=number("ident_every_min", "Station ident every (minutes)", blank=True),
-        signpost_every_min=number("signpost_every_min", "Crisis signposting at least every (minutes)"),
+        ident_every_min=number("ident_every_min", _("Station ident every (minutes)"), blank=True),
+        signpost_every_min=number("signpost_every_min", _("Crisis signposting at least every (minutes)")),
         signpost_after_content_notes=f.get("signpost_after_content_notes") == "yes",
-        no_repeat_nights=number("no_repeat_nights", "Nights before an episode repeats"),
-        presenter_max_percent=number("presenter_max_percent", "Most of a night one presenter may have (%)", float),
-        newcomer_percent=number("newcomer_percent", "Newcomers' share of episode time (%)", float),
-        newcomer_days=number("newcomer_days", "A newcomer is first heard within (days)"),
+        no_repeat_nights=number("no_repeat_nights", _("Nights before an episode repeats")),
+        presenter_max_percent=number("presenter_max_percent", _("Most of a night one presenter may have (%%)"), float),
+        newcomer_percent=number("newcomer_percent", _("Newcomers' share of episode time (%%)"), float),
+        newcomer_days=number("newcomer_days", _("A newcomer is first heard within (days)")),
         notes_after=notes_after,
     )
     draft = schedule_edit.Draft(
@@ -207,7 +230,8 @@ def _cleaned(form) -> tuple[MultiDict, str | None]:
                 out.add(key, text_mod.clean(value, multiline=key.endswith(("-shows", "-topics", "-tags", "-files"))))
             except TextRefused as exc:
                 label = _label(key)
-                return out, f"{label[:1].upper()}{label[1:]}: {exc}"
+                named = label[:1].upper() + label[1:]
+                return out, _("%(field)s: %(why)s", field=named, why=exc)
     return out, None
 
 
@@ -215,12 +239,17 @@ def _label(key: str) -> str:
     """A form field's name as the page calls it."""
     block = re.match(r"^block-(\d{1,4})-(.*)$", key)
     if block:
-        part = block.group(2).replace("fill-", "what fills it (").replace("standby-", "its standby (")
-        part = part + ")" if "(" in part else part
-        return f"block {int(block.group(1)) + 1}, {part}"
-    return {"name": "the schedule's name", "window_start": "the window's start", "window_end": "the window's end"}.get(
-        key, f"the field “{key[:40]}”"
-    )
+        field = block.group(2)
+        for prefix, said in (("fill-", N_("what fills it (%(field)s)")), ("standby-", N_("its standby (%(field)s)"))):
+            if field.startswith(prefix):
+                field = _(said, field=field[len(prefix) :])
+        return _("block %(number)s, %(field)s", number=int(block.group(1)) + 1, field=field)
+    named = {
+        "name": N_("the schedule's name"),
+        "window_start": N_("the window's start"),
+        "window_end": N_("the window's end"),
+    }
+    return _(named[key]) if key in named else _("the field “%(name)s”", name=key[:40])
 
 
 # ---------------------------------------------------------------- tonight
@@ -239,27 +268,29 @@ def tonight():
         try:
             night = date.fromisoformat(wanted)
         except ValueError:
-            why = f"“{wanted[:40]}” is not a date: write it like 2026-12-24."
+            why = _("“%(given)s” is not a date: write it like 2026-12-24.", given=wanted[:40])
         else:
             if not date(1970, 1, 1) <= night <= date(2999, 12, 31):  # the clock arithmetic ends at year 9999
-                why = "Choose a night between 1970 and 2999."
+                why = _("Choose a night between 1970 and 2999.")
     if why:
         pass  # the night asked for is not a date: say so, not something else
     elif errors:
-        why = "The schedule needs fixing first."
+        why = _("The schedule needs fixing first.")
     elif lib is None:
-        why = "Nothing has been built yet, so the stream does not know what it can play. It will once the build runs."
+        why = _(
+            "Nothing has been built yet, so the stream does not know what it can play. It will once the build runs."
+        )
     elif not schedules.exists:
-        why = "There is no schedule yet."
+        why = _("There is no schedule yet.")
     elif night is not None:
         # With the time, a night on air keeps what has aired: the preview is what will really go out.
         order = nights.running_order(config, night, schedules=schedules, library=lib, pin=False, now=datetime.now(UTC))
         if order is None:
-            why = "No schedule covers that night: the regular week needs a schedule file without dates."
+            why = _("No schedule covers that night: the regular week needs a schedule file without dates.")
     rows = _rows(order) if order else []
     return page(
         "tonight.html",
-        title="Tonight's running order",
+        title=_("Tonight's running order"),
         order=order,
         rows=rows,
         why=why,
@@ -276,7 +307,7 @@ def _rows(order) -> list[dict]:
         if slot.kind == "bed" and rows and rows[-1]["kind"] == "bed":
             rows[-1]["length"] += slot.duration_s
             continue
-        title = {"episode": slot.title, "bed": "Music bed"}.get(slot.kind, slot.title)
+        title = _("Music bed") if slot.kind == "bed" else slot.title
         rows.append(
             {
                 "kind": slot.kind,
@@ -286,7 +317,7 @@ def _rows(order) -> list[dict]:
                 "show": slot.show_title,
                 "block": slot.block,
                 "standby": slot.standby,
-                "notes": [CONTENT_NOTES[n] for n in slot.content_notes],
+                "notes": [_(CONTENT_NOTES[n]) for n in slot.content_notes],
             }
         )
     return rows
@@ -301,10 +332,10 @@ def problems():
     shows = {s.slug for s in catalog_mod.shows(config)}
     schedule_problems = schedule_mod.load(config, shows).problems
     reviews = resources_mod.due_for_review(config, today())  # as of today, not as of the last build
-    said = {(p.where, p.key) for _, p in reviews}
+    said = {(p.where, p.key) for _entry, p in reviews}
     return page(
         "problems.html",
-        title="Problems across the station",
+        title=_("Problems across the station"),
         build=[p for p in report.problems if (p.where, p.key) not in said] if report else [],
         reviews=reviews,
         schedule=schedule_problems,
@@ -332,23 +363,31 @@ def accounts():
                     request.form.get("role", "presenter"),
                     request.form.get("presenter_name", ""),
                 )
-                message = f"The account {made.username} was made. Give them the password in person or by phone."
+                message = _(
+                    "The account %(name)s was made. Give them the password in person or by phone.", name=made.username
+                )
             elif (number := whole_number(target)) is not None and (who := a.get(number)) is not None:
                 if action == "role":
                     a.update(
                         who.id, role=request.form.get("role", ""), presenter_name=request.form.get("presenter_name")
                     )
-                    message = f"{who.username}'s account was updated."
+                    message = _("%(name)s's account was updated.", name=who.username)
                 elif action == "password":
                     a.set_password(who.id, request.form.get("password", ""))
-                    message = f"{who.username}'s password was changed, and they were signed out everywhere."
+                    message = _(
+                        "%(name)s's password was changed, and they were signed out everywhere.", name=who.username
+                    )
                 elif action == "remove":
                     if who.id == user().id:
-                        raise AccountError("you cannot remove your own account while signed in to it")
+                        raise AccountError(_("you cannot remove your own account while signed in to it"))
                     a.remove(who.id)
-                    message = f"The account {who.username} was removed. Their episodes stay; give them to someone."
+                    message = _(
+                        "The account %(name)s was removed. Their episodes stay; give them to someone.",
+                        name=who.username,
+                    )
         except AccountError as exc:
             error = str(exc)[:1].upper() + str(exc)[1:] + "."
-    return page("accounts.html", title="Desk accounts", users=a.users(), roles=ROLES, message=message, error=error), (
-        400 if error else 200
-    )
+    roles = {role: _(role) for role in ROLES}  # the words are marked in i18n.SHARED
+    return page(
+        "accounts.html", title=_("Desk accounts"), users=a.users(), roles=roles, message=message, error=error
+    ), (400 if error else 200)

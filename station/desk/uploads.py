@@ -39,6 +39,7 @@ from station.catalog.content import RECORDING_SUFFIXES
 from station.catalog.model import EpisodeMeta, slugify
 from station.catalog.recovery_map import Node, nodes
 from station.config import Config
+from station.desk.i18n import N_, _
 from station.errors import FfmpegFailed, FieldProblem, Key, Problem, UploadRefused
 from station.files import write_text
 from station.tools import ffmpeg, yaml_file
@@ -46,18 +47,18 @@ from station.tools.sniff import KINDS, sniff
 from station.validation import dotted, validate
 
 TIERS = {
-    "first-name": "First name only (the first word of your name, never more)",
-    "full-name": "Full name, as written",
-    "pseudonym": "A pseudonym (the name you give is the one used)",
-    "pseudonym-masked": "A pseudonym, and my voice disguised in the published audio",
+    "first-name": N_("First name only (the first word of your name, never more)"),
+    "full-name": N_("Full name, as written"),
+    "pseudonym": N_("A pseudonym (the name you give is the one used)"),
+    "pseudonym-masked": N_("A pseudonym, and my voice disguised in the published audio"),
 }
-SCOPES = {"podcast": "Podcast feeds", "site": "The station's website", "stream": "The overnight stream"}
+SCOPES = {"podcast": N_("Podcast feeds"), "site": N_("The station's website"), "stream": N_("The overnight stream")}
 PARTS = {
-    "hold": "The Hold",
-    "struggle": "The Struggle",
-    "recovery": "The Recovery",
-    "context": "Around us",
-    "capital": "Recovery capital",
+    "hold": N_("The Hold"),
+    "struggle": N_("The Struggle"),
+    "recovery": N_("The Recovery"),
+    "context": N_("Around us"),
+    "capital": N_("Recovery capital"),
 }
 
 
@@ -101,7 +102,7 @@ def topic_groups() -> list[tuple[str, list[Node]]]:
     groups: dict[str, list[Node]] = {}
     for node in nodes().values():
         groups.setdefault(node.part, []).append(node)
-    return [(PARTS.get(part, part), found) for part, found in groups.items()]
+    return [(_(PARTS[part]) if part in PARTS else part, found) for part, found in groups.items()]
 
 
 FORM_KEYS = ("title", "description", "presenters", "consent", "content_notes", "topics", "redact", "published_at")
@@ -124,10 +125,13 @@ def sidecar(
             problems.append(
                 FieldProblem(
                     "presenter_name",
-                    f"Your name: you can credit an episode only to your own "
-                    f"presenter name, {own}. To be credited under another "
-                    "name (a pseudonym, say), ask a coordinator to change "
-                    "the name on your account.",
+                    _(
+                        "Your name: you can credit an episode only to your own "
+                        "presenter name, %(name)s. To be credited under another "
+                        "name (a pseudonym, say), ask a coordinator to change "
+                        "the name on your account.",
+                        name=own,
+                    ),
                 )
             )
         else:
@@ -136,8 +140,10 @@ def sidecar(
         problems.append(
             FieldProblem(
                 "consent",
-                "Tick the consent box: nothing is published without your "
-                "agreement, and you can take it back at any time.",
+                _(
+                    "Tick the consent box: nothing is published without your "
+                    "agreement, and you can take it back at any time."
+                ),
             )
         )
     base = dict(base or {})
@@ -155,7 +161,7 @@ def sidecar(
         try:
             data["consent"]["expires"] = date.fromisoformat(form.expires)
         except ValueError:
-            problems.append(FieldProblem("expires", "Give the end of your consent as a date, like 2027-11-30."))
+            problems.append(FieldProblem("expires", _("Give the end of your consent as a date, like 2027-11-30.")))
     if form.content_notes:
         data["content_notes"] = form.content_notes
     if form.topics:
@@ -169,10 +175,10 @@ def sidecar(
             data["published_at"] = when if when.tzinfo else when.replace(tzinfo=ZoneInfo(zone))
         except ValueError:
             problems.append(
-                FieldProblem("published_at", "Give the publishing time as a date and time, like 2026-12-01 21:00.")
+                FieldProblem("published_at", _("Give the publishing time as a date and time, like 2026-12-01 21:00."))
             )
     data.update(base)
-    _, found = validate(EpisodeMeta, data, "sidecar")
+    _checked, found = validate(EpisodeMeta, data, "sidecar")
     for p in found:
         said = FieldProblem(_field_of(p), _plain(p))
         if said not in problems:
@@ -236,10 +242,13 @@ def update(
                     [
                         FieldProblem(
                             "recording",
-                            f"The new version is {KINDS[kind][1][1:].upper()}, "
-                            f"but the first was {recording.suffix[1:].upper()}: "
-                            "upload it in the same format, so the episode keeps "
-                            "its place in podcast apps.",
+                            _(
+                                "The new version is %(new)s, but the first was %(first)s: "
+                                "upload it in the same format, so the episode keeps "
+                                "its place in podcast apps.",
+                                new=KINDS[kind][1][1:].upper(),
+                                first=recording.suffix[1:].upper(),
+                            ),
                         )
                     ]
                 )
@@ -257,7 +266,7 @@ def existing(recording: Path) -> dict[str, Any]:
     side = recording.with_suffix(".yaml")
     if not side.is_file():
         return {}
-    data, _, problems = yaml_file.read(side, side.name, "docs/episodes.md")
+    data, _found, problems = yaml_file.read(side, side.name, "docs/episodes.md")
     return data if isinstance(data, dict) and not problems else {}
 
 
@@ -304,16 +313,18 @@ def accept(
     data, problems = sidecar(form, today, config.settings.station.timezone, names=names)
     folder = _show_folder(config, form.show)
     if folder is None:
-        problems.insert(0, FieldProblem("show", "Choose one of the station's shows."))
+        problems.insert(0, FieldProblem("show", _("Choose one of the station's shows.")))
     if not filename:
-        problems.insert(0, FieldProblem("recording", "Choose the recording to upload."))
+        problems.insert(0, FieldProblem("recording", _("Choose the recording to upload.")))
     elif Path(filename).suffix.lower() not in RECORDING_SUFFIXES:
         problems.insert(
             0,
             FieldProblem(
                 "recording",
-                "This is not a recording we take: upload MP3, WAV, FLAC, "
-                "M4A, OGG or WebM (a phone's voice note is fine).",
+                _(
+                    "This is not a recording we take: upload MP3, WAV, FLAC, "
+                    "M4A, OGG or WebM (a phone's voice note is fine)."
+                ),
             ),
         )
     if problems or folder is None or upload is None:  # no folder or no upload: already a problem above
@@ -336,7 +347,8 @@ def _audio_kind(config: Config, path: Path) -> str:
         raise UploadRefused(
             [
                 FieldProblem(
-                    "recording", "This file is not audio we can read. Export it again as MP3 or WAV and upload that."
+                    "recording",
+                    _("This file is not audio we can read. Export it again as MP3 or WAV and upload that."),
                 )
             ]
         )
@@ -352,8 +364,10 @@ def _audio_kind(config: Config, path: Path) -> str:
             [
                 FieldProblem(
                     "recording",
-                    "This recording is damaged or has no sound we can read. "
-                    "Export it again from the original and upload that.",
+                    _(
+                        "This recording is damaged or has no sound we can read. "
+                        "Export it again from the original and upload that."
+                    ),
                 )
             ]
         ) from None
@@ -362,10 +376,13 @@ def _audio_kind(config: Config, path: Path) -> str:
             [
                 FieldProblem(
                     "recording",
-                    f"This recording plays for longer than {most} minutes, the "
-                    "most the desk takes. Split it into parts and upload each as "
-                    "an episode of its own; a coordinator can raise the limit in "
-                    "station.toml ([desk] max_minutes).",
+                    _(
+                        "This recording plays for longer than %(most)s minutes, the "
+                        "most the desk takes. Split it into parts and upload each as "
+                        "an episode of its own; a coordinator can raise the limit in "
+                        "station.toml ([desk] max_minutes).",
+                        most=most,
+                    ),
                 )
             ]
         )
@@ -391,17 +408,17 @@ def _free_name(folder: Path, stem: str, suffix: str) -> Path:
 
 # The sidecar's keys as the form names them: (form field, what the field is called on the page).
 _FIELDS: dict[Key, tuple[str, str]] = {
-    ("title",): ("title", "Title"),
-    ("description",): ("description", "About this episode"),
-    ("presenters", 0, "name"): ("presenter_name", "Your name"),
-    ("consent", "by"): ("presenter_name", "Your name"),
-    ("presenters", 0, "tier"): ("tier", "How you are credited"),
-    ("consent", "scope"): ("scope", "Where it may go"),
-    ("consent", "expires"): ("expires", "Consent ends"),
-    ("content_notes",): ("content_notes", "Content notes"),
-    ("topics",): ("topics", "Topics"),
-    ("redact",): ("redact", "Words to hide"),
-    ("published_at",): ("published_at", "Publish from"),
+    ("title",): ("title", N_("Title")),
+    ("description",): ("description", N_("About this episode")),
+    ("presenters", 0, "name"): ("presenter_name", N_("Your name")),
+    ("consent", "by"): ("presenter_name", N_("Your name")),
+    ("presenters", 0, "tier"): ("tier", N_("How you are credited")),
+    ("consent", "scope"): ("scope", N_("Where it may go")),
+    ("consent", "expires"): ("expires", N_("Consent ends")),
+    ("content_notes",): ("content_notes", N_("Content notes")),
+    ("topics",): ("topics", N_("Topics")),
+    ("redact",): ("redact", N_("Words to hide")),
+    ("published_at",): ("published_at", N_("Publish from")),
 }
 _LISTS = ("redact", "topics", "content_notes")  # one form field for the whole list
 
@@ -428,10 +445,10 @@ def _plain(problem: Problem) -> str:
     what = problem.what.split(": ", 1)[1] if key and ": " in problem.what else problem.what
     what = what.replace(f"`{named}` ", "this ")
     if key in (("presenters", 0, "name"), ("consent", "by")) and "empty" in what:
-        return "Your name: give the name you want to be credited under."
+        return _("Your name: give the name you want to be credited under.")
     if key == ("consent", "scope"):
-        return "Where it may go: choose at least one place for the episode."
-    label = _FIELDS.get(key, ("", named))[1]
+        return _("Where it may go: choose at least one place for the episode.")
+    label = _(_FIELDS[key][1]) if key in _FIELDS else named
     fix = "" if problem.fix in ("correct it", "fill it in") else f" — {problem.fix}"
     text = f"{what}{fix}."
     return f"{label}: {text}" if label else text[:1].upper() + text[1:]
