@@ -30,7 +30,8 @@ from station.tools.locale import NullTranslations, Translations, date_text, numb
 
 DOMAIN = "desk"
 # What `pybabel extract -F` reads for the desk's catalogue (and `station i18n extract` with it): a mapping
-# in Babel's own format, paths from the repository's root. README "Translating the desk" shows its use.
+# in Babel's own format, paths from the repository's root, read with Babel's default keywords (`_`, `N_`,
+# `ngettext` among them). README "Translating the desk" shows its use.
 DESK_SOURCES = """\
 [jinja2: station/desk/templates/**.html]
 extensions = jinja2.ext.i18n
@@ -38,7 +39,6 @@ trimmed = true
 
 [python: station/desk/**.py]
 """
-DESK_KEYWORDS = ("_", "N_", "ngettext")  # Babel's defaults include all three
 # A night, as the desk says it ("Thursday 31 December 2026"; in Polish "czwartek 31 grudnia 2026").
 NIGHT_PATTERN = "EEEE d MMMM y"
 
@@ -78,7 +78,7 @@ def install(app: Flask, config: Config) -> None:
     app.jinja_env.filters["night"] = night_text
     app.jinja_env.filters["day"] = day_text
     app.jinja_env.filters["number"] = number
-    app.jinja_env.globals["lang"] = lambda: speech().tag
+    app.jinja_env.globals["lang"] = language_tag
 
 
 def speech() -> Speech | None:
