@@ -14,6 +14,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
+from playwright.sync_api import expect
 
 from station import config as config_mod
 from station.catalog import recovery_map
@@ -33,7 +34,8 @@ from station.involvement import (
     SKILLS,
     SOURCES,
 )
-from tests.desk import Served, fresh_station
+from tests.browser import axe_violations, chromium, format_violations, open_page, page_log  # noqa: F401
+from tests.desk import PASSWORDS, Served, csrf_of, desk_station, fresh_station
 from tests.i18n_literals import untranslated_literals
 
 REPO = Path(__file__).resolve().parent.parent
@@ -317,3 +319,129 @@ def test_an_english_desk_is_as_written(tmp_path):
     app = create_app(config_mod.load(fresh_station(tmp_path)), build=False)
     page = app.test_client().get("/sign-in").text
     assert '<html lang="en">' in page and "<title>Sign in — Night Owls Radio desk</title>" in page
+
+
+def test_a_built_station_in_polish_episodes_tonight_problems_and_records(demo, tmp_path):
+    """Pages that need a build (an episode with its transcript, tonight's running order, the record with
+    airtime and its statements) in Polish, with the station's own words (titles, the build's problems) as
+    written."""
+    root = desk_station(demo, tmp_path)
+    (root / "station.toml").write_text((root / "station.toml").read_text() + '\n[desk]\nlanguage = "pl"\n')
+    pl = polish()
+    with Served(root) as served:
+        robin = served.client("robin")
+        episodes = robin.get("/").text
+        assert "<h1>Twoje odcinki</h1>" in episodes and english_left(episodes, pl) == []
+        first = re.search(r'href="(/episodes/[0-9a-f]+)"', episodes).group(1)
+        episode = robin.get(first).text
+        assert '<span class="state state-published" id="state">Opublikowany</span>' in episode
+        assert '<h2 id="transcript-h">Transkrypcja</h2>' in episode and english_left(episode, pl) == []
+        record = robin.get("/record").text
+        assert "<h1>Twój rejestr</h1>" in record and english_left(record, pl) == []
+        statement = robin.get("/record/statement.txt").text
+        assert statement.startswith("Night Owls Radio: rejestr — Robin\nStan na ")
+        assert "Prywatne: tylko dla ciebie i osób koordynujących stację." in statement
+        assert "Nagrane odcinki (2)" in statement and "Czas na antenie w nocnej emisji" in statement
+        assert robin.get("/record/statement.pdf").content.startswith(b"%PDF")
+
+        coord = served.client("coord")
+        for path, words in (
+            ("/tonight", "Plan emisji"),
+            ("/problems", "<h1>Problemy w całej stacji</h1>"),
+            ("/feedback/queue", "<h1>Opinie słuchaczy</h1>"),
+        ):
+            page = coord.get(path).text
+            assert words in page and english_left(page, pl) == [], path
+
+
+def test_asks_and_answers_in_polish(tmp_path):
+    root = fresh_station(tmp_path, '[desk]\nlanguage = "pl"\n')
+    pl = polish()
+    with Served(root) as served:
+        coord = served.client("coord")
+        made = coord.post(
+            "/accounts",
+            {
+                "csrf": coord.token("/accounts"),
+                "action": "add",
+                "username": "cafe",
+                "role": "responder",
+                "presenter_name": "",
+                "password": "responder pass 1",
+            },
+        )
+        assert "Utworzono konto cafe. Przekaż hasło osobiście albo telefonicznie." in made.text
+        assert "<td>osoba odpowiadająca</td>" in made.text and english_left(made.text, pl) == []
+        uid = re.search(
+            r'name="user" value="(\d+)">\s*<p><label for="org-\d+">cafe odpowiada w imieniu', coord.get("/asks").text
+        )
+        bound = coord.post(
+            "/asks/responders",
+            {"csrf": coord.token("/asks"), "user": uid.group(1), "organisation": "harbour-recovery-cafe"},
+        )
+        asks = coord.get(bound.headers["Location"]).text
+        assert "cafe odpowiada w imieniu: Harbour Recovery Café." in asks
+        refused = coord.post("/asks/new", {"csrf": coord.token("/asks/new"), "organisation": "nowhere"})
+        assert refused.status_code == 400
+        for said in (
+            "Wybierz z miejsc na mapie organizację, do której kierujesz prośbę.",
+            "O co prosimy: najpierw napisz to prostymi słowami.",
+            "Termin decyzji: wpisz go tak: 2027-01-31.",
+        ):
+            assert said in refused.text
+        assert english_left(refused.text, pl) == []
+        raised = coord.post(
+            "/asks/new",
+            {
+                "csrf": coord.token("/asks/new"),
+                "organisation": "harbour-recovery-cafe",
+                "text": "Otwórzcie kawiarnię w niedzielę wieczorem.",
+                "scope": "Tylko wieczory.",
+                "decide_by": "2020-01-31",
+                "source": "feedback",
+            },
+        )
+        asks = coord.get(raised.headers["Location"]).text
+        assert "Prośba do: Harbour Recovery Café została zgłoszona." in asks
+        assert re.search(r"Jeszcze bez odpowiedzi, \d+ dni po terminie", asks) and english_left(asks, pl) == []
+
+        cafe = served.client()
+        cafe.sign_in("cafe", "responder pass 1")
+        answers = cafe.get("/answers").text
+        assert '<html lang="pl">' in answers and "<h1>Prośby do twojej organizacji</h1>" in answers
+        assert english_left(answers, pl) == []
+        ask_id = re.search(r'action="/answers/(\d+)"', answers).group(1)
+        missing = cafe.post(f"/answers/{ask_id}", {"csrf": csrf_of(answers), "state": "wont", "words": ""})
+        assert (
+            "Napisz, dlaczego twoja organizacja tego nie zrobi: powód zostanie opublikowany razem z odpowiedzią."
+            in missing.text
+        )
+        sent = cafe.post(f"/answers/{ask_id}", {"csrf": csrf_of(answers), "state": "will", "words": ""})
+        done = cafe.get(sent.headers["Location"]).text
+        assert f"Twoja odpowiedź na prośbę {ask_id} została wysłana i zostanie opublikowana." in done
+        assert "<strong>Zrobimy</strong>" in done and english_left(done, pl) == []
+        assert "Prośby (1 nowa odpowiedź)" in coord.get("/asks").text
+
+
+@pytest.mark.browser
+def test_a_polish_desk_in_chromium_passes_axe(tmp_path, chromium):
+    root = fresh_station(tmp_path, '[desk]\nlanguage = "pl"\n')
+    with Served(root) as served, open_page(chromium) as page:
+        base = served.base
+        page.goto(base + "/")
+        assert "/sign-in" in page.url
+        page.get_by_label("Nazwa użytkownika").fill("sam")
+        page.get_by_label("Hasło").fill(PASSWORDS["sam"])
+        page.get_by_role("button", name="Zaloguj się").click()
+        page.wait_for_url(base + "/")
+        for path in ("/", "/upload", "/pause", "/record"):
+            page.goto(base + path)
+            assert page.evaluate("document.documentElement.lang") == "pl"
+            violations = axe_violations(page)
+            assert not violations, f"{page.url}\n{format_violations(violations)}"
+        page.goto(base + "/pause")
+        page.get_by_role("button", name="Zrób przerwę").click()
+        expect(page.locator("#pause-state")).to_have_text("Sam: przerwa do odwołania.")
+        expect(page.get_by_role("status")).to_have_text("Sam: przerwa w nocnej emisji do odwołania.")
+        assert not axe_violations(page)
+        assert not [u for u in page_log(page).requests if not u.startswith(base)]
