@@ -354,7 +354,9 @@ def test_a_built_station_in_polish_episodes_tonight_problems_and_records(demo, t
             assert words in page and english_left(page, pl) == [], path
 
 
+@pytest.mark.slow
 def test_asks_and_answers_in_polish(tmp_path):
+    """Slow tier: the asks pages are also in the everyday test of every page; this follows a whole ask."""
     root = fresh_station(tmp_path, '[desk]\nlanguage = "pl"\n')
     pl = polish()
     with Served(root) as served:
