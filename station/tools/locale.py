@@ -12,7 +12,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_date, format_datetime, format_time, get_day_names
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -23,6 +23,7 @@ __all__ = [
     "Translations",
     "date_text",
     "datetime_text",
+    "day_names",
     "load_po",
     "locale_or_none",
     "number_text",
@@ -60,5 +61,13 @@ def time_text(value: time | datetime, language: str, format: str = "short") -> s
     return format_time(value, format=format, locale=language.replace("-", "_"))
 
 
-def number_text(value: float, language: str) -> str:
-    return format_decimal(value, locale=language.replace("-", "_"))
+def number_text(value: float, language: str, decimals: int | None = None) -> str:
+    """`value` as the language writes numbers ("2,000" in English, "2 000" in Polish); `decimals`: exactly so many."""
+    pattern = None if decimals is None else "#,##0" + ("." + "0" * decimals if decimals else "")
+    return format_decimal(value, format=pattern, locale=language.replace("-", "_"))
+
+
+def day_names(language: str) -> list[str]:
+    """The days of the week, Monday first, as the language names them on their own ("Monday", "poniedziałek")."""
+    names = get_day_names("wide", context="stand-alone", locale=language.replace("-", "_"))
+    return [names[i] for i in range(7)]
