@@ -598,7 +598,6 @@ class Site:
         (`search_index`): a listener's first search downloads a few hundred kilobytes.
         """
         docs = []
-        said = self.t.gettext
         for e in self.episodes:
             meta = e.episode.meta
             summary = plain(meta.description)
@@ -612,14 +611,16 @@ class Site:
                     e.transcript.text if e.transcript else "",
                 ]
             )
-            docs.append({"u": e.url, "t": meta.title, "k": said("Episode"), "s": _snippet(summary), "w": words})
+            docs.append(
+                {"u": e.url, "t": meta.title, "k": self.t.gettext("Episode"), "s": _snippet(summary), "w": words}
+            )
         for p in self.places:
             m = p.meta
             docs.append(
                 {
                     "u": f"map/{p.slug}/",
                     "t": m.name,
-                    "k": said("Help near you"),
+                    "k": self.t.gettext("Help near you"),
                     "s": _snippet(f"{self.words.kind(p.kind.id, p.kind.name)}, {m.locality}. {plain(m.summary)}"),
                     "w": " ".join(
                         [
@@ -639,7 +640,7 @@ class Site:
                 {
                     "u": f"topics/{n.id}/",
                     "t": n.name,
-                    "k": said("Topic"),
+                    "k": self.t.gettext("Topic"),
                     "s": _snippet(plain_line(n)),
                     "w": f"{n.name} {n.summary}",
                 }
