@@ -31,6 +31,7 @@ from station.build.built import BuiltEpisode
 from station.errors import (
     AccountError,
     BackupError,
+    CatalogueError,
     ConfigError,
     DiskFull,
     NotFound,
@@ -647,6 +648,98 @@ def serve(
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
         out.print("Stopped.")
+
+
+i18n_app = typer.Typer(
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="Translations of the site and the desk: gather the strings, start or update a language, check it.",
+)
+app.add_typer(i18n_app, name="i18n")
+Shipped = Annotated[
+    bool,
+    typer.Option(
+        "--shipped",
+        help="Work on the catalogues shipped with Peerwave (station/data/locale/), not the station's own locale/.",
+    ),
+]
+
+
+@i18n_app.command("extract")
+def i18n_extract(
+    station: StationDir = Path("."),
+    to: Annotated[
+        Path | None,
+        typer.Option(
+            "--to", help="The folder for messages.pot and desk.pot (default: the station's locale/).", file_okay=False
+        ),
+    ] = None,
+    verbose: Verbose = False,
+) -> None:
+    """Gather every string of the site (messages.pot) and of the desk (desk.pot) for translators."""
+    from station import catalogues
+
+    folder = to if to is not None else catalogues.locale_folder(station, shipped=False)
+    try:
+        written = catalogues.extract(folder)
+    except (CatalogueError, OSError) as exc:
+        err.print(f"[bold red]Nothing was extracted:[/] {escape(str(exc))}")
+        _exit(2, exc, verbose)
+    for domain, path in written.items():
+        n = len(catalogues.template(domain))
+        out.print(f"{path}: {_plural(n, 'string')} of {catalogues.DOMAIN_WORDS[domain]}.", markup=False)
+
+
+@i18n_app.command("update")
+def i18n_update(
+    language: Annotated[str, typer.Argument(help="The language, as in [station] language: pl, cy, pt-BR …")],
+    station: StationDir = Path("."),
+    shipped: Shipped = False,
+    verbose: Verbose = False,
+) -> None:
+    """Start a language's catalogues, or bring them up to date with the strings as they are now."""
+    from station import catalogues
+
+    folder = catalogues.locale_folder(station, shipped)
+    try:
+        counts = catalogues.update(language, folder)
+    except (CatalogueError, OSError) as exc:
+        err.print(f"[bold red]Nothing was updated:[/] {escape(str(exc))}")
+        _exit(2, exc, verbose)
+    for found in counts:
+        out.print(f"{found.path}: {found.words()}", markup=False)
+    out.print("Translate the empty and fuzzy entries in those files, then run `station i18n compile`.", markup=False)
+
+
+@i18n_app.command("compile")
+def i18n_compile(
+    language: Annotated[str | None, typer.Argument(help="Only this language (default: every one there).")] = None,
+    station: StationDir = Path("."),
+    shipped: Shipped = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail when a catalogue has strings not translated yet or fuzzy.")
+    ] = False,
+    verbose: Verbose = False,
+) -> None:
+    """Check the catalogues (how many strings are not translated yet, or fuzzy) and write their .mo files."""
+    from station import catalogues
+
+    folder = catalogues.locale_folder(station, shipped)
+    try:
+        counts = catalogues.compile_all(folder, language)
+    except (CatalogueError, OSError) as exc:
+        err.print(f"[bold red]Nothing was compiled:[/] {escape(str(exc))}")
+        _exit(2, exc, verbose)
+    if not counts:
+        err.print(f"There are no catalogues in {folder} yet — start one with `station i18n update LANGUAGE`.")
+        raise typer.Exit(1)
+    for found in counts:
+        out.print(found.words(), markup=False)
+        for mistake in found.mistakes:
+            out.print(f"  {mistake}", markup=False)
+    if strict and not all(found.complete for found in counts):
+        err.print("Some strings are not translated yet (--strict): they show in English until they are.")
+        raise typer.Exit(1)
 
 
 desk_app = typer.Typer(

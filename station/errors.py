@@ -13,6 +13,7 @@ tree can be read in one screen; the modules that raise them import them.
     ├── BackupError              `station backup` / `restore`: the archive or the folder will not do
     ├── ComputeError             `station build`: the Dask scheduler cannot be reached, or has no workers
     ├── StoreError               the artefact store the workers share refused a read or a write
+    ├── CatalogueError           `station i18n`: a language code or a .po file that will not do
     └── NotFound                 `station withdraw`: no episode is the one asked for
 
     EpisodeFailed                one episode cannot go on; carries its Problems.
@@ -128,6 +129,10 @@ class ComputeError(StationError):
 class StoreError(StationError):
     """The artefact store refused: not one episode's fault, so the build stops (it is raised on a worker too,
     and comes back to the station whole: its one argument is its message)."""
+
+
+class CatalogueError(StationError):
+    """`station i18n` cannot read or make a catalogue; the message names the file or the code, and what to do."""
 
 
 class NotFound(StationError):

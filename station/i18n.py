@@ -45,6 +45,21 @@ def translations(language: str, domain: str = "messages", own: Sequence[Path] = 
     return found if found is not None else NullTranslations()
 
 
+def own_locale_dirs(root: Path) -> tuple[Path, ...]:
+    """A station's own catalogues' folder (`<station root>/locale`), as `translations(own=…)` takes it."""
+    return (root / "locale",)
+
+
+def catalogue_files(language: str, domain: str = "messages", own: Sequence[Path] = ()) -> list[Path]:
+    """The `.po` files `translations` reads for `language` in `domain`, the station's own first."""
+    return [
+        po
+        for folder in [*own, LOCALE_DIR]
+        for name in _candidates(language)
+        if (po := folder / name / "LC_MESSAGES" / f"{domain}.po").is_file()
+    ]
+
+
 def gettext(message: str, language: str = "en", domain: str = "messages") -> str:
     return translations(language, domain).gettext(message)
 
@@ -54,4 +69,13 @@ def shipped_languages() -> list[str]:
     return ["en", *sorted(p.name for p in LOCALE_DIR.iterdir() if p.is_dir())] if LOCALE_DIR.is_dir() else ["en"]
 
 
-__all__ = ["DOMAINS", "LOCALE_DIR", "Translations", "gettext", "shipped_languages", "translations"]
+__all__ = [
+    "DOMAINS",
+    "LOCALE_DIR",
+    "Translations",
+    "catalogue_files",
+    "gettext",
+    "own_locale_dirs",
+    "shipped_languages",
+    "translations",
+]

@@ -1,120 +1,133 @@
-"""Words in a Jinja2 template that no catalogue can translate: text and visible attributes outside
-`{% trans %}`, and prose string literals outside `_()` / `gettext()` / `ngettext()`.
+"""Find the words in Jinja2 templates that a reader would see but no catalogue could translate.
 
-untranslated_literals(template_dir)   every such literal, as "file:line: 'words'" (empty: none)
+`untranslated_literals(folder)` reads every template under `folder` (not `static/`) with Jinja2's own parser,
+so a `{% trans %}` block or a `_()` / `gettext()` / `ngettext()` call is told apart from the text around it,
+and lists each piece of English left outside them:
 
-A literal counts when it holds a word of two letters or more. What is not words is let through: markup,
-`{{ … }}` and `{% … %}` themselves, entities, punctuation, numbers; in expressions, a string that is one
-lower-case word or has no words (`'static'`, `"%H:%M"`, `", "`), since those are keys, formats and joins.
+- text between tags (not inside <script>, <style> or a comment);
+- the attributes a person reads or hears: alt, title, aria-label, placeholder, label, the value of an
+  <input> button (a <button>'s value is sent, not shown),
+  and a <meta name="description">'s content;
+- a string literal a template prints where such text goes (`{{ "links" if n > 1 }}`), so plurals and
+  labels are not built from English pieces in an expression.
+
+Words are runs of two or more letters; a placeholder, a number or punctuation alone is not a word. Used by
+tests/test_i18n.py for the site's templates, and by the desk's tests for station/desk/templates.
 """
 
 from __future__ import annotations
 
-import html.parser
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
-from jinja2 import Environment
+import jinja2
+from jinja2 import nodes
 
 WORD = re.compile(r"[^\W\d_]{2,}")
-VISIBLE_ATTRIBUTES = {"title", "alt", "placeholder", "aria-label", "label", "aria-description", "content"}
+ADDRESS = re.compile(r"\S*/\S*|\S*\w\.\w\S*")  # a path, an address or a file name ("feed.xml"): not words
+SPOT = re.compile("\ue000(\\d+)\ue001")  # where an expression's output goes in the flattened template
+VISIBLE_ATTRIBUTES = {"alt", "title", "aria-label", "placeholder", "label", "aria-description"}
 GETTEXT = {"_", "gettext", "ngettext", "pgettext", "npgettext"}
-HOLE = " "  # where a {{ … }} or {% … %} was
-
-
-def _prose(literal: str) -> bool:
-    """A string literal that reads as words for people: words with a space between, or one capitalised word
-    (not a file name, an endpoint or a key: `"base.html"`, `'asks.new'`, `"is_error"`)."""
-    text = literal[1:-1] if literal[:1] in "'\"" else literal
-    if len(WORD.findall(text)) >= 2 and re.search(r"\s", text.strip()):
-        return True
-    return bool(re.fullmatch(r"[^\W\d_][^\W\d_]*[a-z][^\W\d_]*", text)) and text[0].isupper()
-
-
-class _Text(html.parser.HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.found: list[tuple[int, str]] = []
-        self.skip = 0  # inside <script> or <style>
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style"):
-            self.skip += 1
-        for name, value in attrs:
-            if name in VISIBLE_ATTRIBUTES and value and WORD.search(value):
-                if tag == "meta" and name == "content":
-                    continue  # a meta's content is for machines (viewport, referrer)
-                self.found.append((self.getpos()[0], f"{name}={value}"))
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style") and self.skip:
-            self.skip -= 1
-
-    def handle_data(self, data: str) -> None:
-        if not self.skip and WORD.search(data):
-            self.found.append((self.getpos()[0], " ".join(data.split())))
-
-
-def _skeleton(env: Environment, source: str) -> tuple[str, list[tuple[int, str]]]:
-    """The template's markup with each tag of Jinja's a hole and `{% trans %}` blocks emptied, and the prose
-    string literals found in its expressions outside gettext calls."""
-    out: list[str] = []
-    literals: list[tuple[int, str]] = []
-    in_trans = False
-    block: list[tuple[int, str, str]] = []  # the tokens of the tag being read
-    for lineno, kind, value in env.lex(source):
-        if kind in ("block_begin", "variable_begin"):
-            block = []
-            continue
-        if kind in ("block_end", "variable_end"):
-            names = [v for _, k, v in block if k == "name"]
-            if names[:1] == ["trans"]:
-                in_trans = True
-            elif names[:1] == ["endtrans"]:
-                in_trans = False
-            elif not in_trans:
-                literals += _outside_gettext(block)
-            out.append(HOLE if not in_trans else "")
-            continue
-        if kind in ("data",):
-            # Keep the line count, so positions the HTML parser gives are the template's lines.
-            out.append("\n" * value.count("\n") if in_trans else value)
-        elif kind == "comment_begin" or kind == "comment" or kind == "comment_end":
-            continue
-        else:
-            block.append((lineno, kind, value))
-    return "".join(out), literals
-
-
-def _outside_gettext(tokens: list[tuple[int, str, str]]) -> list[tuple[int, str]]:
-    found = []
-    depth_in_gettext: list[int] = []  # paren depths at which a gettext call opened
-    depth = 0
-    previous: tuple[str, str] | None = None
-    for lineno, kind, value in tokens:
-        if kind == "operator" and value == "(":
-            depth += 1
-            if previous and previous[0] == "name" and previous[1] in GETTEXT:
-                depth_in_gettext.append(depth)
-        elif kind == "operator" and value == ")":
-            if depth_in_gettext and depth_in_gettext[-1] == depth:
-                depth_in_gettext.pop()
-            depth -= 1
-        elif kind == "string" and not depth_in_gettext and _prose(value):
-            found.append((lineno, value))
-        previous = (kind, value)
-    return found
 
 
 def untranslated_literals(template_dir: Path) -> list[str]:
-    env = Environment(extensions=["jinja2.ext.i18n"])
-    found = []
+    """Each untranslated piece of text in the templates under `template_dir`, as "file line: 'text'"."""
+    env = jinja2.Environment(extensions=["jinja2.ext.i18n"])
+    found: list[str] = []
     for path in sorted(template_dir.rglob("*.html")):
-        name = path.relative_to(template_dir)
-        skeleton, literals = _skeleton(env, path.read_text(encoding="utf-8"))
-        parser = _Text()
-        parser.feed(skeleton)
-        parser.close()
-        found += [f"{name}:{line}: {text!r}" for line, text in parser.found]
-        found += [f"{name}:{line}: {text!r} (a string outside _())" for line, text in literals]
+        rel = path.relative_to(template_dir)
+        if rel.parts[0] == "static":
+            continue
+        tree = env.parse(path.read_text(encoding="utf-8"), name=str(rel))
+        flat: list[str] = []
+        printed: list[tuple[int, list[str]]] = []  # per expression: its line, the literals it can print
+        _flatten(tree, flat, printed)
+        found += [f"{rel} {where}" for where in _visible_words("".join(flat), printed)]
     return found
+
+
+def _flatten(node: nodes.Node, flat: list[str], printed: list[tuple[int, list[str]]]) -> None:
+    """The template as one string of HTML: its literal text as written, each expression a numbered spot."""
+    if isinstance(node, nodes.TemplateData):
+        flat.append(node.data)
+        return
+    if isinstance(node, nodes.Output):
+        for child in node.nodes:
+            if isinstance(child, nodes.TemplateData):
+                flat.append(child.data)
+            else:
+                flat.append(f"\ue000{len(printed)}\ue001")
+                printed.append((child.lineno, list(_printed_literals(child))))
+        return
+    for child in node.iter_child_nodes():
+        _flatten(child, flat, printed)
+
+
+def _printed_literals(expr: nodes.Node):
+    """The string constants an expression can print as they are (not those it passes to a function or filter)."""
+    if isinstance(expr, nodes.Const):
+        if isinstance(expr.value, str):
+            yield expr.value
+    elif isinstance(expr, nodes.CondExpr):
+        yield from _printed_literals(expr.expr1)
+        if expr.expr2 is not None:
+            yield from _printed_literals(expr.expr2)
+    elif isinstance(expr, nodes.Concat):
+        for part in expr.nodes:
+            yield from _printed_literals(part)
+    elif isinstance(expr, nodes.Getitem) and isinstance(expr.node, nodes.Dict):
+        for pair in expr.node.items:
+            yield from _printed_literals(pair.value)
+    elif isinstance(expr, nodes.Filter | nodes.Test) and expr.node is not None:
+        yield from _printed_literals(expr.node)  # the value filtered, not the filter's arguments
+    elif isinstance(expr, nodes.MarkSafe | nodes.MarkSafeIfAutoescape):
+        yield from _printed_literals(expr.expr)
+    elif isinstance(expr, nodes.Call) and isinstance(expr.node, nodes.Name) and expr.node.name in GETTEXT:
+        return  # translated
+
+
+class _Reader(HTMLParser):
+    def __init__(self, printed: list[tuple[int, list[str]]]):
+        super().__init__(convert_charrefs=True)
+        self.printed = printed
+        self.hidden = 0  # inside <script> or <style>
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style"):
+            self.hidden += 1
+        values = dict(attrs)
+        for name, value in attrs:
+            visible = (
+                name in VISIBLE_ATTRIBUTES
+                or (name == "value" and tag == "input" and values.get("type") in ("submit", "button", "reset"))
+                or (name == "content" and tag == "meta" and values.get("name") == "description")
+            )
+            if visible and value:
+                self.check(value, f"<{tag} {name}>")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style") and self.hidden:
+            self.hidden -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden:
+            self.check(data, "text")
+
+    def check(self, text: str, where: str) -> None:
+        plain = SPOT.sub(" ", text)
+        if WORD.search(ADDRESS.sub(" ", plain)):
+            self.found.append(f"({where}): {' '.join(plain.split())!r}")
+        for spot in SPOT.finditer(text):
+            line, literals = self.printed[int(spot.group(1))]
+            for literal in literals:
+                if WORD.search(ADDRESS.sub(" ", literal)):
+                    self.found.append(f"line {line} ({where}, printed from an expression): {literal!r}")
+
+
+def _visible_words(html: str, printed: list[tuple[int, list[str]]]) -> list[str]:
+    reader = _Reader(printed)
+    reader.feed(html)
+    reader.close()
+    return reader.found

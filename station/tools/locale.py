@@ -12,21 +12,30 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_date, format_datetime, format_time, get_day_names
+from babel.messages.catalog import Catalog
+from babel.messages.extract import DEFAULT_KEYWORDS, extract
 from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
+from babel.messages.pofile import read_po, write_po
 from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 
 __all__ = [
+    "Catalog",
     "NullTranslations",
     "Translations",
     "date_text",
     "datetime_text",
+    "day_names",
+    "extract_file",
     "load_po",
     "locale_or_none",
+    "new_catalog",
     "number_text",
+    "read_catalog",
     "time_text",
+    "write_catalog",
+    "write_mo_file",
 ]
 
 
@@ -60,5 +69,50 @@ def time_text(value: time | datetime, language: str, format: str = "short") -> s
     return format_time(value, format=format, locale=language.replace("-", "_"))
 
 
-def number_text(value: float, language: str) -> str:
-    return format_decimal(value, locale=language.replace("-", "_"))
+def number_text(value: float, language: str, decimals: int | None = None) -> str:
+    """`value` as the language writes numbers ("2,000" in English, "2 000" in Polish); `decimals`: exactly so many."""
+    pattern = None if decimals is None else "#,##0" + ("." + "0" * decimals if decimals else "")
+    return format_decimal(value, format=pattern, locale=language.replace("-", "_"))
+
+
+def day_names(language: str) -> list[str]:
+    """The days of the week, Monday first, as the language names them on their own ("Monday", "poniedziałek")."""
+    names = get_day_names("wide", context="stand-alone", locale=language.replace("-", "_"))
+    return [names[i] for i in range(7)]
+
+
+# ---------------------------------------------------------------- catalogues, for `station i18n`
+
+
+def extract_file(path: Path, method: str) -> list[tuple[int, str | tuple[str, ...], list[str]]]:
+    """The translatable strings in one source file, (line, message, translator comments): `method` is "python"
+    or "jinja2" (a template, its {% trans %} blocks trimmed as the site renders them)."""
+    from jinja2.ext import babel_extract  # Jinja2's own extractor, as pybabel's jinja2 method uses
+
+    func = babel_extract if method == "jinja2" else "python"
+    options = {"trimmed": "true", "trim_blocks": "true", "lstrip_blocks": "true"} if method == "jinja2" else {}
+    with path.open("rb") as f:
+        found = extract(func, f, keywords=DEFAULT_KEYWORDS, comment_tags=("Translators:",), options=options)  # type: ignore[arg-type]
+        return [(line, message, comments) for line, message, comments, _context in found]
+
+
+def new_catalog(language: str | None, domain: str, project: str) -> Catalog:
+    return Catalog(locale=language.replace("-", "_") if language else None, domain=domain, project=project)
+
+
+def read_catalog(path: Path, language: str | None = None) -> Catalog:
+    with path.open("rb") as f:
+        return read_po(f, locale=language.replace("-", "_") if language else None, domain=path.stem)
+
+
+def write_catalog(path: Path, catalog: Catalog) -> bytes:
+    """The catalogue as `.po` text (the caller writes it, atomically)."""
+    buffer = io.BytesIO()
+    write_po(buffer, catalog, width=120, sort_output=False, omit_header=False, include_previous=True)
+    return buffer.getvalue()
+
+
+def write_mo_file(catalog: Catalog) -> bytes:
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    return buffer.getvalue()

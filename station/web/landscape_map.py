@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from html import escape
 from textwrap import wrap
 
+from station.web.words import ENGLISH, N_, Gettext
+
 
 @dataclass(frozen=True)
 class Spot:
@@ -45,7 +47,7 @@ MAX_DOTS = 9
 LEGEND_ROW = 30
 # One way of writing times everywhere (the map, place pages, the pocket guide): 24-hour, en dash, no spaces.
 EVENING_HOURS, OVERNIGHT_HOURS = "18:00–22:00", "22:00–07:00"
-HOURS = (("Evenings", EVENING_HOURS), ("Overnight", OVERNIGHT_HOURS))
+HOURS = ((N_("Evenings"), EVENING_HOURS), (N_("Overnight"), OVERNIGHT_HOURS))
 
 
 def gaps(kinds: Sequence[tuple[str, str]], spots: Sequence[Spot]) -> Gaps:
@@ -104,8 +106,11 @@ def rows(kinds: Sequence[tuple[str, str]], spots: Sequence[Spot]) -> list[Row]:
     return out
 
 
-def landscape_svg(kinds: Sequence[tuple[str, str]], spots: Sequence[Spot], href: Callable[[str], str]) -> str:
-    """The landscape as an inline SVG; `href(kind_id)` is the link on each kind's row label."""
+def landscape_svg(
+    kinds: Sequence[tuple[str, str]], spots: Sequence[Spot], href: Callable[[str], str], t: Gettext = ENGLISH
+) -> str:
+    """The landscape as an inline SVG; `href(kind_id)` is the link on each kind's row label; its words from `t`."""
+    _ = t.gettext
     known = {kind_id for kind_id, _ in kinds}
     spots = [spot for spot in spots if spot.kind in known]
     places = sorted({spot.locality for spot in spots})
@@ -115,17 +120,20 @@ def landscape_svg(kinds: Sequence[tuple[str, str]], spots: Sequence[Spot], href:
     width = peer_x + PEER_W + PAD
     legend_y = HEAD_H + len(kinds) * ROW_H + 24
     height = legend_y + (len(LEGEND) + 1) * LEGEND_ROW + 8
+    gap, none = _("gap"), _("none")
     out = [
         f'<svg class="landscape-map" viewBox="0 0 {width} {height}" role="group" '
         'aria-labelledby="landscape-map-title" aria-describedby="landscape-map-desc" '
         'xmlns="http://www.w3.org/2000/svg">',
-        '<title id="landscape-map-title">Recovery Network Map: kinds of support in each area, and the gaps</title>',
-        f'<desc id="landscape-map-desc">{escape(describe(kinds, found))}</desc>',
+        '<title id="landscape-map-title">'
+        + escape(_("Recovery Network Map: kinds of support in each area, and the gaps"))
+        + "</title>",
+        f'<desc id="landscape-map-desc">{escape(describe(kinds, found, t))}</desc>',
         '<defs><pattern id="landscape-hatch" width="8" height="8" patternUnits="userSpaceOnUse" '
         'patternTransform="rotate(45)"><rect width="8" height="8" fill="#fff8f1"/>'
         '<line x1="0" y1="0" x2="0" y2="8" stroke="#e8a77a" stroke-width="2"/></pattern></defs>',
     ]
-    out += _header(places, hours_x, peer_x)
+    out += _header(places, hours_x, peer_x, t)
     for r, (kind_id, name) in enumerate(kinds):
         y = HEAD_H + r * ROW_H
         mine = [spot for spot in spots if spot.kind == kind_id]
@@ -133,58 +141,84 @@ def landscape_svg(kinds: Sequence[tuple[str, str]], spots: Sequence[Spot], href:
             out.append(f'<rect class="row-band" x="0" y="{y}" width="{width}" height="{ROW_H}"/>')
         out.append(_label(kind_id, name, href, y))
         if not mine:
-            out.append(_gap(PAD + LABEL_W, y, width - PAD - (PAD + LABEL_W), "gap: no local entry"))
+            out.append(_gap(PAD + LABEL_W, y, width - PAD - (PAD + LABEL_W), _("gap: no local entry")))
             continue
         for c, place in enumerate(places):
             count = sum(spot.locality == place for spot in mine)
             x = PAD + LABEL_W + c * COL_W
-            out.append(_cell(x, y, COL_W, str(count)) if count else _gap(x, y, COL_W, "gap"))
+            out.append(_cell(x, y, COL_W, str(count)) if count else _gap(x, y, COL_W, gap))
         for c, open_now in enumerate((sum(s.evening for s in mine), sum(s.overnight for s in mine))):
             x = hours_x + c * HOURS_W
-            out.append(_cell(x, y, HOURS_W, str(open_now)) if open_now else _gap(x, y, HOURS_W, "none"))
-        out.append(_peer(peer_x, y, found.peer_depth[kind_id]))
-    out += _legend(legend_y)
+            out.append(_cell(x, y, HOURS_W, str(open_now)) if open_now else _gap(x, y, HOURS_W, none))
+        out.append(_peer(peer_x, y, found.peer_depth[kind_id], none))
+    out += _legend(legend_y, t)
     out.append("</svg>")
     return "\n".join(out)
 
 
-def describe(kinds: Sequence[tuple[str, str]], found: Gaps) -> str:
+def describe(kinds: Sequence[tuple[str, str]], found: Gaps, t: Gettext = ENGLISH) -> str:
     """The landscape in words: the same facts as the picture, for screen readers and the printed page."""
     names = dict(kinds)
 
     def listed(ids: list[str]) -> str:
         return ", ".join(names[i] for i in ids)
 
-    def kinds_have(n: int) -> str:
-        return "1 kind of support has" if n == 1 else f"{n} kinds of support have"
-
     if found.no_entry:
-        said = [f"{kinds_have(len(found.no_entry))} no local entry: {listed(found.no_entry)}."]
+        n = len(found.no_entry)
+        said = [
+            t.ngettext(
+                "%(count)s kind of support has no local entry: %(kinds)s.",
+                "%(count)s kinds of support have no local entry: %(kinds)s.",
+                n,
+            )
+            % {"count": n, "kinds": listed(found.no_entry)}
+        ]
     else:
-        said = ["Every kind of support has at least one local entry."]
+        said = [t.gettext("Every kind of support has at least one local entry.")]
     if found.no_evening:
+        n = len(found.no_evening)
         said.append(
-            f"{kinds_have(len(found.no_evening))} nothing open in the evening or overnight: {listed(found.no_evening)}."
+            t.ngettext(
+                "%(count)s kind of support has nothing open in the evening or overnight: %(kinds)s.",
+                "%(count)s kinds of support have nothing open in the evening or overnight: %(kinds)s.",
+                n,
+            )
+            % {"count": n, "kinds": listed(found.no_evening)}
         )
     if found.no_overnight:
-        said.append(f"{kinds_have(len(found.no_overnight))} nothing open overnight: {listed(found.no_overnight)}.")
+        n = len(found.no_overnight)
+        said.append(
+            t.ngettext(
+                "%(count)s kind of support has nothing open overnight: %(kinds)s.",
+                "%(count)s kinds of support have nothing open overnight: %(kinds)s.",
+                n,
+            )
+            % {"count": n, "kinds": listed(found.no_overnight)}
+        )
     peer = [f"{names[k]} {n}" for k, n in found.peer_depth.items() if n]
-    said.append(f"Peer-led places: {', '.join(peer)}." if peer else "No peer-led places are listed.")
+    said.append(
+        t.gettext("Peer-led places: %(places)s.") % {"places": ", ".join(peer)}
+        if peer
+        else t.gettext("No peer-led places are listed.")
+    )
     return " ".join(said)
 
 
-def _header(places: list[str], hours_x: int, peer_x: int) -> list[str]:
-    out = [f'<text class="head" x="{PAD}" y="{HEAD_H - 14}">Kind of support</text>']
+def _header(places: list[str], hours_x: int, peer_x: int, t: Gettext) -> list[str]:
+    out = [f'<text class="head" x="{PAD}" y="{HEAD_H - 14}">{escape(t.gettext("Kind of support"))}</text>']
     for c, place in enumerate(places):
         lines = wrap(place, 12, max_lines=2, placeholder="…") or [place]
         x = PAD + LABEL_W + c * COL_W + COL_W // 2
         out.append(_lines("head", x, HEAD_H - 14 - 16 * (len(lines) - 1), lines, middle=True))
     for c, (name, note) in enumerate(HOURS):
         x = hours_x + c * HOURS_W + HOURS_W // 2
-        out.append(f'<text class="head" x="{x}" y="{HEAD_H - 30}" text-anchor="middle">{name}</text>')
+        head = escape(t.gettext(name))
+        out.append(f'<text class="head" x="{x}" y="{HEAD_H - 30}" text-anchor="middle">{head}</text>')
         out.append(f'<text class="head-note" x="{x}" y="{HEAD_H - 12}" text-anchor="middle">{escape(note)}</text>')
-    out.append(f'<text class="head" x="{peer_x + 10}" y="{HEAD_H - 30}">Peer-led</text>')
-    out.append(f'<text class="head-note" x="{peer_x + 10}" y="{HEAD_H - 12}">or user-led places</text>')
+    out.append(f'<text class="head" x="{peer_x + 10}" y="{HEAD_H - 30}">{escape(t.gettext("Peer-led"))}</text>')
+    out.append(
+        f'<text class="head-note" x="{peer_x + 10}" y="{HEAD_H - 12}">{escape(t.gettext("or user-led places"))}</text>'
+    )
     return out
 
 
@@ -225,9 +259,9 @@ def _gap(x: int, y: int, w: int, text: str) -> str:
     )
 
 
-def _peer(x: int, y: int, count: int) -> str:
+def _peer(x: int, y: int, count: int, none: str) -> str:
     if not count:
-        return _gap(x, y, PEER_W, "none")
+        return _gap(x, y, PEER_W, none)
     dots = "".join(
         f'<circle class="dot" cx="{x + 44 + 11 * k}" cy="{y + ROW_H // 2}" r="4"/>' for k in range(min(count, MAX_DOTS))
     )
@@ -238,15 +272,16 @@ def _peer(x: int, y: int, count: int) -> str:
 
 
 LEGEND = (
-    ("gap", "no place of this kind listed here"),
-    ("none", "nothing open at those hours, or no peer-led place"),
+    (N_("gap"), N_("no place of this kind listed here")),
+    (N_("none"), N_("nothing open at those hours, or no peer-led place")),
 )
 
 
-def _legend(y: int) -> list[str]:
+def _legend(y: int, t: Gettext) -> list[str]:
     # Every word the drawing writes on a hatched gap is explained here, a row each ("none" was once left out).
     out = [f'<g class="legend" transform="translate({PAD} {y})">']
-    for row, (word, meaning) in enumerate(LEGEND):
+    for row, (english_word, english_meaning) in enumerate(LEGEND):
+        word, meaning = t.gettext(english_word), t.gettext(english_meaning)
         top = row * LEGEND_ROW
         out.append(_gap(-4, top - 14, 8 * len(word) + 30, word))
         out.append(f'<text x="{8 * len(word) + 34}" y="{top + 15}">{escape(meaning)}</text>')
@@ -254,7 +289,8 @@ def _legend(y: int) -> list[str]:
     out += [
         f'<circle class="dot" cx="10" cy="{top + 10}" r="4"/>',
         f'<text x="{8 * 4 + 34}" y="{top + 15}">'
-        f"one peer-led place (up to {MAX_DOTS} shown; the number says how many)</text>",
+        + escape(t.gettext("one peer-led place (up to %(most)s shown; the number says how many)") % {"most": MAX_DOTS})
+        + "</text>",
         "</g>",
     ]
     return out

@@ -35,24 +35,26 @@ from markupsafe import Markup
 
 from station.build import code as code_version
 from station.build.built import BuiltEpisode
-from station.catalog.model import CONTENT_NOTES, Episode, Show
+from station.catalog.model import Episode, Show
 from station.catalog.recovery_map import Node, nodes
 from station.catalog.recovery_map import plain as plain_line
-from station.catalog.resources import Kind, Resource, kinds
+from station.catalog.resources import DAYS, Kind, Resource, kinds
 from station.catalog.transcript import Transcript
 from station.config import Config, SiteSettings
 from station.errors import Problem, TemplateProblem
 from station.files import sha256_json
-from station.i18n import translations
+from station.i18n import catalogue_files, own_locale_dirs, translations
+from station.tools.locale import date_text, day_names, number_text
 from station.web import asks as asks_mod
 from station.web import landscape_map, search_index, systems_map
 from station.web.markup import notes_html, plain
 from station.web.pictures import Picture
 from station.web.security import csp
+from station.web.words import ENGLISH, Gettext, Words
+from station.web.words import OTHER_PARTS as OTHER_PARTS
+from station.web.words import PARTS as PARTS
 
 BUILT_IN = Path(__file__).parent / "site_templates"
-PARTS = {"hold": "The Hold", "struggle": "The Struggle", "recovery": "The Recovery"}
-OTHER_PARTS = {"context": "Around the journey", "capital": "Recovery capital"}
 # The units a site is rendered in besides its pages (`Site.units`).
 TONIGHT, SEARCH, STATIC, ASKS = ":tonight", ":search", ":static", ":asks"
 # Names every template may read that stand for the whole catalogue: a page whose templates read one depends on
@@ -101,14 +103,14 @@ def transcript_digest(t: Transcript) -> str:
     return h.hexdigest()
 
 
-def _episode_context(nodes: dict[str, Node], inputs: dict[str, Any]) -> dict[str, Any]:
+def _episode_context(nodes: dict[str, Node], words: Words, inputs: dict[str, Any]) -> dict[str, Any]:
     page: BuiltEpisode = inputs["page"]
     meta = page.episode.meta
     return {
         "meta": meta,
         "show": page.episode.show,
         "notes_html": notes_html(meta.description),
-        "content_notes": [CONTENT_NOTES[n] for n in meta.content_notes],
+        "content_notes": [words.content_note(n) for n in meta.content_notes],
         "topics": [nodes[t] for t in meta.topics],
         "cues": [(f"{start:.1f}", clock(start), text) for start, _, text in reading_units(page.transcript)]
         if page.transcript
@@ -176,15 +178,15 @@ def clock(seconds: float) -> str:
     return f"{h}:{rest // 60:02}:{rest % 60:02}" if h else f"{rest // 60}:{rest % 60:02}"
 
 
-def duration_words(seconds: float) -> str:
-    """How long, as a listener would say it: "45 seconds", "3 minutes", "1 h 05 min"."""
+def duration_words(seconds: float, t: Gettext = ENGLISH) -> str:
+    """How long, as a listener would say it: "45 seconds", "3 minutes", "1 h 05 min" (in `t`'s language)."""
     if round(seconds) < 60:  # a 45-second episode is not "1 minute"
         whole = max(1, round(seconds))
-        return f"{whole} second{'s' if whole != 1 else ''}"
+        return t.ngettext("%(count)s second", "%(count)s seconds", whole) % {"count": whole}
     minutes = round(seconds / 60)
-    return (
-        f"{minutes} minute{'s' if minutes != 1 else ''}" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02} min"
-    )
+    if minutes < 60:
+        return t.ngettext("%(count)s minute", "%(count)s minutes", minutes) % {"count": minutes}
+    return t.gettext("%(hours)s h %(minutes)s min") % {"hours": minutes // 60, "minutes": f"{minutes % 60:02}"}
 
 
 def _tel(number: str) -> str | None:
@@ -213,7 +215,10 @@ class Site:
         self.nodes = nodes()
         self.stories = Ground(self.episodes, lambda e: e.episode.meta.topics)
         self.help = Ground(self.places, lambda p: p.meta.topics)
-        self.env = _environment(config)
+        self.language = self.settings.station.language
+        self.t = translations(self.language, "messages", own_locale_dirs(config.root))
+        self.words = Words(self.t, self.language)
+        self.env = _environment(config, self.t, self.words)
         self.files: dict[str, bytes] = {}
         self.asset_paths = self._assets()
         self._digests: dict[int, str] = {}  # id of an episode or place -> its digest, for this render
@@ -239,7 +244,7 @@ class Site:
             out.append(Page(f"shows/{show.slug}/index.html", "show.html", {"show": show, "episodes": mine}))
         out += [self._episode_page(page) for page in self.episodes]
         landscape = landscape_map.landscape_svg(
-            [(k.id, k.name) for k in kinds().values()], self._spots(), lambda kind: f"?kind={kind}#directory"
+            self._kind_names(), self._spots(), lambda kind: f"?kind={kind}#directory", self.t
         )
         out.append(
             Page(
@@ -250,8 +255,10 @@ class Site:
                     "localities": self._localities(),
                     "overnight_hours": landscape_map.OVERNIGHT_HOURS,
                     "landscape": landscape,
-                    "rows": landscape_map.rows([(k.id, k.name) for k in kinds().values()], self._spots()),
+                    "rows": landscape_map.rows(self._kind_names(), self._spots()),
                     "evening_hours": landscape_map.EVENING_HOURS,
+                    "gap_word": self.t.gettext("gap"),  # the words the drawing writes on its gaps
+                    "none_word": self.t.gettext("none"),
                 },
             )
         )
@@ -275,7 +282,7 @@ class Site:
                 "topics.html",
                 {
                     "counts": counts,
-                    "svg": systems_map.systems_map_svg(lambda node_id: f"{node_id}/", counts),
+                    "svg": systems_map.systems_map_svg(lambda node_id: f"{node_id}/", counts, self.t),
                     "groups": self._node_groups(),
                     "edges": {n: systems_map.edges(n) for n in self.nodes},
                 },
@@ -291,7 +298,7 @@ class Site:
                         "episodes": self.stories.on([node.id]),
                         "places": self.help.on([node.id]),
                         "edges": systems_map.edges(node.id),
-                        "drawing": systems_map.node_svg(node.id, lambda other: f"../{other}/"),
+                        "drawing": systems_map.node_svg(node.id, lambda other: f"../{other}/", self.t),
                     },
                 )
             )
@@ -353,7 +360,7 @@ class Site:
             f"{page.url}index.html",
             "episode.html",
             {"page": page, "places": self.help.on(page.episode.meta.topics)},
-            partial(_episode_context, self.nodes),
+            partial(_episode_context, self.nodes, self.words),
         )
 
     # ------------------------------------------------------------ keys
@@ -374,6 +381,11 @@ class Site:
                 # place and node pages and the pocket guide show: an ask or its answer makes every page again.
                 [s.desk.feedback_url, self.asks],
                 [(str(p), hashlib.sha256(p.read_bytes()).hexdigest()) for p in templates],
+                # The catalogues the pages' words come from: the shipped one and the station's own.
+                [
+                    (str(p), hashlib.sha256(p.read_bytes()).hexdigest())
+                    for p in catalogue_files(self.language, "messages", own_locale_dirs(self.config.root))
+                ],
                 code_version.digest(),  # the code that renders: any change to it makes the pages again
                 sorted((k, repr(v)) for k, v in self.pictures.items()),  # the images the pages show
             ]
@@ -500,7 +512,7 @@ class Site:
             "places": self.places,
             "kinds": kinds(),
             "nodes": self.nodes,
-            "parts": PARTS,
+            "parts": {part: self.t.gettext(name) for part, name in PARTS.items()},
             "url": lambda path="": (root + path) or "./",
             "asset": lambda name: root + self.asset_paths[name],
             "artwork": self._artwork,
@@ -556,7 +568,11 @@ class Site:
         ]
 
     def _gaps(self) -> landscape_map.Gaps:
-        return landscape_map.gaps([(k.id, k.name) for k in kinds().values()], self._spots())
+        return landscape_map.gaps(self._kind_names(), self._spots())
+
+    def _kind_names(self) -> list[tuple[str, str]]:
+        """Every kind of support, (id, name) in the station's language."""
+        return [(k.id, self.words.kind(k.id, k.name)) for k in kinds().values()]
 
     def _localities(self) -> list[str]:
         return sorted({p.meta.locality for p in self.places})
@@ -572,7 +588,7 @@ class Site:
 
     def _node_groups(self) -> list[tuple[str, list[Node]]]:
         names = {**PARTS, **OTHER_PARTS}
-        return [(names[part], [n for n in self.nodes.values() if n.part == part]) for part in names]
+        return [(self.t.gettext(names[part]), [n for n in self.nodes.values() if n.part == part]) for part in names]
 
     # ------------------------------------------------------------ search
     def _search_docs(self) -> list[dict[str, Any]]:
@@ -595,21 +611,24 @@ class Site:
                     e.transcript.text if e.transcript else "",
                 ]
             )
-            docs.append({"u": e.url, "t": meta.title, "k": "Episode", "s": _snippet(summary), "w": words})
+            docs.append(
+                {"u": e.url, "t": meta.title, "k": self.t.gettext("Episode"), "s": _snippet(summary), "w": words}
+            )
         for p in self.places:
             m = p.meta
             docs.append(
                 {
                     "u": f"map/{p.slug}/",
                     "t": m.name,
-                    "k": "Help near you",
-                    "s": _snippet(f"{p.kind.name}, {m.locality}. {plain(m.summary)}"),
+                    "k": self.t.gettext("Help near you"),
+                    "s": _snippet(f"{self.words.kind(p.kind.id, p.kind.name)}, {m.locality}. {plain(m.summary)}"),
                     "w": " ".join(
                         [
                             m.name,
                             m.summary,
                             m.locality,
                             p.kind.name,
+                            self.words.kind(p.kind.id, p.kind.name),
                             *m.languages,
                             *(self.nodes[t].name for t in m.topics),
                         ]
@@ -621,7 +640,7 @@ class Site:
                 {
                     "u": f"topics/{n.id}/",
                     "t": n.name,
-                    "k": "Topic",
+                    "k": self.t.gettext("Topic"),
                     "s": _snippet(plain_line(n)),
                     "w": f"{n.name} {n.summary}",
                 }
@@ -664,8 +683,10 @@ def _template_dirs(config: Config) -> list[Path]:
     return dirs
 
 
-def _environment(config: Config) -> jinja2.Environment:
+def _environment(config: Config, t: Gettext = ENGLISH, words: Words | None = None) -> jinja2.Environment:
     dirs = _template_dirs(config)
+    language = config.settings.station.language
+    words = words or Words(t, language)
     loader = jinja2.ChoiceLoader(
         [
             jinja2.PrefixLoader({"default": jinja2.FileSystemLoader(str(BUILT_IN))}),
@@ -680,23 +701,88 @@ def _environment(config: Config) -> jinja2.Environment:
         lstrip_blocks=True,
         extensions=["jinja2.ext.i18n"],
     )
-    # Every label goes through gettext so a station can be read in its own language (station.i18n).
-    env.install_gettext_translations(translations(config.settings.station.language), newstyle=True)  # type: ignore[attr-defined]
+    # Every label goes through gettext so a station can be read in its own language (station.i18n); a
+    # {% trans %} block's lines are joined as one sentence, as `station i18n extract` writes them.
+    env.policies["ext.i18n.trimmed"] = True
+    env.install_gettext_translations(t, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(
         {
             "clock": clock,
-            "duration": duration_words,
+            "duration": lambda seconds: duration_words(seconds, t),
             "tel": _tel,
-            "day": lambda d: f"{d:%-d %B %Y}",
+            "day": lambda d: date_text(_as_date(d), language),
+            "number": lambda n: number_text(n, language),
             "plain_line": plain_line,
             "plain": plain,
             "notes_html": lambda text: Markup(notes_html(text)),
             "hours_json": lambda place: json.dumps(place.intervals, separators=(",", ":")),
-            "megabytes": lambda size: f"{size / 1_000_000:.1f} MB",
+            "hours_words": lambda place: hours_words(place, t, language),
+            "megabytes": lambda size: t.gettext("%(size)s MB") % {"size": number_text(size / 1_000_000, language, 1)},
+            "names": lambda people: _names(people, t),
+            "access_word": words.access,
+            "note_words": words.content_note_label,
         }
     )
-    env.globals["content_note_label"] = CONTENT_NOTES.get
+    env.globals.update(
+        {
+            "content_note_label": words.content_note,
+            "kind_name": lambda kind: words.kind(kind.id, kind.name),
+            "answer_label": words.answer,
+            "source_words": words.source,
+            "cost_word": words.cost,
+            "check_words": lambda place: words.check(place.meta.check) if place.meta.check else "",
+            "lang_attr": lambda code: _lang_attr(code, language),
+            "link_sentence": lambda edge, to: _link_sentence(edge, to, t),
+            "basis_words": lambda edge: t.gettext(edge.basis_words),
+        }
+    )
     return env
+
+
+def _as_date(value: date | str) -> date:
+    """A date, or one written as ISO text (the asks' dates come from the records that way)."""
+    return date.fromisoformat(value[:10]) if isinstance(value, str) else value
+
+
+def _names(people: list[str], t: Gettext) -> str:
+    """ "Sam", "Sam and Jo", "Sam, Jo and Al": the last two joined by the language's "and"."""
+    if len(people) < 2:
+        return "".join(people)
+    return t.gettext("%(names)s and %(last)s") % {"names": ", ".join(people[:-1]), "last": people[-1]}
+
+
+def _lang_attr(code: str | None, language: str) -> Markup:
+    """` lang="pl"` for words in another language than the page's, nothing for the page's own."""
+    if not code or code.split("-")[0].lower() == language.split("-")[0].lower():
+        return Markup("")
+    return Markup(' lang="{}"').format(code)
+
+
+def _link_sentence(edge: systems_map.Edge, to: str, t: Gettext) -> Markup:
+    """One of a node's links in words, the other node's name a link: "<a>The Buzz</a> weakens it", "feeds <a>…</a>"."""
+    other = Markup('<a href="{}{}/">{}</a>').format(to, edge.other.id, edge.other.name)
+    if edge.incoming:
+        return Markup(t.gettext("%(other)s %(verb_it)s")) % {"other": other, "verb_it": edge.words(t)}
+    verb = t.gettext(systems_map.EFFECT_WORDS.get(edge.link.effect, edge.verb))
+    return Markup(t.gettext("%(verb)s %(other)s")) % {"verb": verb, "other": other}
+
+
+def hours_words(place: Resource, t: Gettext = ENGLISH, language: str = "en-GB") -> list[str]:
+    """A place's opening hours in words, a line per group of days, day names in the station's language."""
+    if isinstance(place.meta.hours, str):  # "always", the one word it may be
+        return [t.gettext("Open 24 hours, every day")]
+    names = day_names(language)
+    lines = []
+    for opening in place.meta.hours:
+        idx = sorted(DAYS.index(d) for d in set(opening.days))
+        if len(idx) == 7:
+            days = t.gettext("Every day")
+        elif len(idx) > 2 and idx == list(range(idx[0], idx[-1] + 1)):
+            days = t.gettext("%(first)s to %(last)s") % {"first": names[idx[0]], "last": names[idx[-1]]}
+        else:
+            days = ", ".join(names[i] for i in idx)
+        lines.append(f"{days[:1].upper()}{days[1:]}: {opening.open}–{opening.close}")
+    return lines
 
 
 def local_today(config: Config, now: datetime) -> date:

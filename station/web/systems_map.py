@@ -18,30 +18,43 @@ from html import escape
 from textwrap import wrap
 
 from station.catalog.recovery_map import Link, Node, links, nodes, plain
+from station.web.words import ENGLISH, N_, Gettext
 
-PARTS = (("hold", "The Hold"), ("struggle", "The Struggle"), ("recovery", "The Recovery"))
+PARTS = (("hold", N_("The Hold")), ("struggle", N_("The Struggle")), ("recovery", N_("The Recovery")))
 SOLID = {"stated"}
 DASHED = {"implied", "archetype", "workshop_web"}  # "inferred" is ours, not the report's: never drawn
 EFFECT_WORDS = {
-    "feeds": "feeds",
-    "reinforces": "strengthens",
-    "hinders": "weakens",
-    "triggers": "triggers",
-    "delays": "delays",
-    "mixed": "pushes both ways on",
-    "associated": "goes with",
+    "feeds": N_("feeds"),
+    "reinforces": N_("strengthens"),
+    "hinders": N_("weakens"),
+    "triggers": N_("triggers"),
+    "delays": N_("delays"),
+    "mixed": N_("pushes both ways on"),
+    "associated": N_("goes with"),
+}
+
+# The same, with the node it pushes on said as "it": "The Buzz" "weakens it" on the Escape's own page.
+EFFECT_IT = {
+    "feeds": N_("feeds it"),
+    "reinforces": N_("strengthens it"),
+    "hinders": N_("weakens it"),
+    "triggers": N_("triggers it"),
+    "delays": N_("delays it"),
+    "mixed": N_("pushes both ways on it"),
+    "associated": N_("goes with it"),
 }
 
 # The same, said from the other end: "The Fix" is "fed by it" on the Escape's own page.
 EFFECT_PASSIVE = {
-    "feeds": "fed by it",
-    "reinforces": "strengthened by it",
-    "hinders": "weakened by it",
-    "triggers": "triggered by it",
-    "delays": "delayed by it",
-    "mixed": "pushed both ways by it",
-    "associated": "goes with it",
+    "feeds": N_("fed by it"),
+    "reinforces": N_("strengthened by it"),
+    "hinders": N_("weakened by it"),
+    "triggers": N_("triggered by it"),
+    "delays": N_("delayed by it"),
+    "mixed": N_("pushed both ways by it"),
+    "associated": N_("goes with it"),
 }
+SAID, IMPLIED = N_("said in the report"), N_("implied by the report")
 
 BOX_W, BOX_H = 212, 108
 GUTTER, ROW_GAP = 88, 36  # gutters hold the arrows; row gaps carry arrows that skip a column
@@ -66,8 +79,10 @@ class Box:
         return TOP + self.row * PITCH
 
 
-def systems_map_svg(href: Callable[[str], str], counts: Mapping[str, int]) -> str:
-    """The map as an inline SVG; `href(node_id)` is each box's link, `counts[node_id]` its stories and places."""
+def systems_map_svg(href: Callable[[str], str], counts: Mapping[str, int], t: Gettext = ENGLISH) -> str:
+    """The map as an inline SVG; `href(node_id)` is each box's link, `counts[node_id]` its stories and places;
+    its words from `t` (the users' names for the nodes stay as they said them)."""
+    _ = t.gettext
     boxes = _layout()
     drawn = [link for link in links() if _drawable(link, boxes)]
     rows = max(box.row for box in boxes.values()) + 1
@@ -77,20 +92,26 @@ def systems_map_svg(href: Callable[[str], str], counts: Mapping[str, int]) -> st
     out = [
         f'<svg class="systems-map" viewBox="0 0 {width} {height}" role="group" '
         'aria-labelledby="systems-map-title" aria-describedby="systems-map-desc" xmlns="http://www.w3.org/2000/svg">',
-        '<title id="systems-map-title">The recovery systems map, in the users\' own words</title>',
-        '<desc id="systems-map-desc">Three parts: The Hold, The Struggle and The Recovery. People are in all '
-        "three at once: it is a web, not a set of steps. Each box links to stories and local help. Arrows show "
-        "how one part pushes on another: solid arrows are said in the report, dashed ones are implied.</desc>",
+        '<title id="systems-map-title">' + escape(_("The recovery systems map, in the users' own words")) + "</title>",
+        '<desc id="systems-map-desc">'
+        + escape(
+            _(
+                "Three parts: The Hold, The Struggle and The Recovery. People are in all three at once: it is a web, "
+                "not a set of steps. Each box links to stories and local help. Arrows show how one part pushes on "
+                "another: solid arrows are said in the report, dashed ones are implied."
+            )
+        )
+        + "</desc>",
         '<defs><marker id="systems-map-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="9" '
         'markerHeight="9" markerUnits="userSpaceOnUse" orient="auto"><path class="arrowhead" '
         'd="M0 0L10 5L0 10z"/></marker></defs>',
     ]
-    out += _parts(boxes, rows)
+    out += _parts(boxes, rows, t)
     out.append('<g class="links" aria-hidden="true">')
-    out += _link_paths(drawn, boxes)
+    out += _link_paths(drawn, boxes, t)
     out.append("</g>")
-    out += [_box(box, href, counts.get(box.node.id, 0)) for box in sorted(boxes.values(), key=_reading_order)]
-    out += _legend(legend_y)
+    out += [_box(box, href, counts.get(box.node.id, 0), t) for box in sorted(boxes.values(), key=_reading_order)]
+    out += _legend(legend_y, t)
     out.append("</svg>")
     return "\n".join(out)
 
@@ -161,7 +182,7 @@ class Route:
     channel: float | None  # the y of the row gap a column-skipping link runs along
 
 
-def _link_paths(drawn: list[Link], boxes: Mapping[str, Box]) -> list[str]:
+def _link_paths(drawn: list[Link], boxes: Mapping[str, Box], t: Gettext) -> list[str]:
     """One curved path per link, ending on the side of a box that faces where it comes from."""
     routes = _routes(drawn, boxes)
     port = _ports(routes, boxes)
@@ -170,8 +191,8 @@ def _link_paths(drawn: list[Link], boxes: Mapping[str, Box]) -> list[str]:
         link = route.link
         a, b = boxes[link.source], boxes[link.target]
         kind = "link-stated" if link.basis in SOLID else "link-implied"
-        said = "said in the report" if link.basis in SOLID else "implied by the report"
-        title = escape(f"{a.node.name} {EFFECT_WORDS.get(link.effect, link.effect)} {b.node.name} ({said})")
+        said = t.gettext(SAID if link.basis in SOLID else IMPLIED)
+        title = escape(f"{sentence(a.node, link.effect, b.node, t)} ({said})")
         out.append(
             f'<path class="link {kind}" data-source="{escape(link.source)}" '
             f'data-target="{escape(link.target)}" d="{_path(route, a, b, port[(i, 0)], port[(i, 1)])}" '
@@ -241,7 +262,7 @@ def _path(route: Route, a: Box, b: Box, y1: float, y2: float) -> str:
     )
 
 
-def _parts(boxes: Mapping[str, Box], rows: int) -> list[str]:
+def _parts(boxes: Mapping[str, Box], rows: int, t: Gettext) -> list[str]:
     out = []
     for part, name in PARTS:
         mine = [box for box in boxes.values() if box.node.part == part]
@@ -255,12 +276,12 @@ def _parts(boxes: Mapping[str, Box], rows: int) -> list[str]:
         )
         out.append(
             f'<text class="part-name part-name-{part}" x="{(left + right) // 2}" y="52" '
-            f'text-anchor="middle">{escape(name)}</text>'
+            f'text-anchor="middle">{escape(t.gettext(name))}</text>'
         )
     return out
 
 
-def _box(box: Box, href: Callable[[str], str], count: int) -> str:
+def _box(box: Box, href: Callable[[str], str], count: int, t: Gettext) -> str:
     x, y = box.x, box.y
     lines = _wrap(plain(box.node), LINE_CHARS, 3)
     spans = "".join(
@@ -274,7 +295,7 @@ def _box(box: Box, href: Callable[[str], str], count: int) -> str:
     if spans:
         parts.append(f'<text class="node-plain" x="{x + 10}" y="{y + 42}">{spans}</text>')
     if count:
-        words = "1 story or place" if count == 1 else f"{count} stories and places"
+        words = t.ngettext("%(count)s story or place", "%(count)s stories and places", count) % {"count": count}
         parts.append(f'<text class="node-count" x="{x + 10}" y="{y + BOX_H - 10}">{words}</text>')
     parts.append("</a>")
     return "".join(parts)
@@ -287,17 +308,23 @@ def _wrap(text: str, width: int, most: int) -> list[str]:
     return [*lines[: most - 1], lines[most - 1].rstrip(" ,;:-–—(…") + "…"]
 
 
-def _legend(y: int) -> list[str]:
+def _legend(y: int, t: Gettext) -> list[str]:
     x = MARGIN
     return [
         f'<g class="legend" transform="translate({x} {y})">',
         '<path class="link link-stated" d="M0 14H44" marker-end="url(#systems-map-arrow)"/>',
-        '<text x="54" y="19">said in the report</text>',
+        f'<text x="54" y="19">{escape(t.gettext(SAID))}</text>',
         '<path class="link link-implied" d="M210 14H254" marker-end="url(#systems-map-arrow)"/>',
-        '<text x="264" y="19">implied by the report</text>',
-        '<text x="0" y="46">Not steps: people can be in all three parts at once.</text>',
+        f'<text x="264" y="19">{escape(t.gettext(IMPLIED))}</text>',
+        f'<text x="0" y="46">{escape(t.gettext("Not steps: people can be in all three parts at once."))}</text>',
         "</g>",
     ]
+
+
+def sentence(source: Node, effect: str, target: Node, t: Gettext = ENGLISH) -> str:
+    """ "The Buzz weakens The Escape": the users' names, the report's direction, the verb in `t`'s language."""
+    verb = t.gettext(EFFECT_WORDS[effect]) if effect in EFFECT_WORDS else effect
+    return t.gettext("%(source)s %(verb)s %(target)s") % {"source": source.name, "verb": verb, "target": target.name}
 
 
 def _n(value: float) -> str:
@@ -345,12 +372,17 @@ class Edge:
 
     @property
     def basis_words(self) -> str:
-        return "implied by the report" if self.implied else "said in the report"
+        return IMPLIED if self.implied else SAID
 
-    def sentence(self, here: Node) -> str:
+    def sentence(self, here: Node, t: Gettext = ENGLISH) -> str:
         """ "The Buzz weakens The Escape": the users' names, the report's direction."""
         a, b = (self.other, here) if self.incoming else (here, self.other)
-        return f"{a.name} {self.verb} {b.name}"
+        return sentence(a, self.link.effect, b, t)
+
+    def words(self, t: Gettext = ENGLISH) -> str:
+        """What the link does, said from this node's page: "weakens it" (in) or "weakened by it" (out)."""
+        found = (EFFECT_IT if self.incoming else EFFECT_PASSIVE).get(self.link.effect)
+        return t.gettext(found) if found else self.verb
 
 
 def edges(node_id: str) -> list[Edge]:
@@ -374,7 +406,7 @@ NODE_CENTRE_W, NODE_CENTRE_H, NODE_GUTTER = 200, 86, 90
 NODE_HEAD = 56
 
 
-def node_svg(node_id: str, href: Callable[[str], str]) -> str | None:
+def node_svg(node_id: str, href: Callable[[str], str], t: Gettext = ENGLISH) -> str | None:
     """A small drawing of one node and its neighbours: what pushes on it on the left, what it pushes on on the
     right, each arrow solid or dashed as the big map draws it. None when the report links it to nothing."""
     here = nodes()[node_id]
@@ -389,26 +421,29 @@ def node_svg(node_id: str, href: Callable[[str], str]) -> str | None:
     right_x = centre_x + NODE_CENTRE_W + NODE_GUTTER
     width = right_x + NODE_BOX_W
     centre_y = NODE_HEAD + (rows * NODE_ROW - 12) / 2 - NODE_CENTRE_H / 2
-    title = f"{here.name} and the parts of the map it links to"
+    title = t.gettext("%(name)s and the parts of the map it links to") % {"name": here.name}
     out = [
         f'<svg class="systems-map node-map" viewBox="0 0 {width} {_n(height)}" role="group" '
         'aria-labelledby="node-map-title" aria-describedby="node-map-desc" xmlns="http://www.w3.org/2000/svg">',
         f'<title id="node-map-title">{escape(title)}</title>',
-        f'<desc id="node-map-desc">{escape(_node_desc(here, found))}</desc>',
+        f'<desc id="node-map-desc">{escape(_node_desc(here, found, t))}</desc>',
         '<defs><marker id="node-map-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="9" '
         'markerHeight="9" markerUnits="userSpaceOnUse" orient="auto"><path class="arrowhead" '
         'd="M0 0L10 5L0 10z"/></marker></defs>',
     ]
-    name = escape(_clip(here.name, 24))
+    # Each column's heading in two lines, the node's name in either (a language puts it where it goes).
+    name = {"name": _clip(here.name, 24)}
     if left:
+        first, second = t.gettext("What pushes on") % name, t.gettext("%(name)s") % name
         out.append(
-            f'<text class="column-head" x="0" y="18"><tspan x="0">What pushes on</tspan>'
-            f'<tspan x="0" dy="19">{name}</tspan></text>'
+            f'<text class="column-head" x="0" y="18"><tspan x="0">{escape(first)}</tspan>'
+            f'<tspan x="0" dy="19">{escape(second)}</tspan></text>'
         )
     if right:
+        first, second = t.gettext("What %(name)s") % name, t.gettext("pushes on") % name
         out.append(
-            f'<text class="column-head" x="{right_x}" y="18"><tspan x="{right_x}">What {name}</tspan>'
-            f'<tspan x="{right_x}" dy="19">pushes on</tspan></text>'
+            f'<text class="column-head" x="{right_x}" y="18"><tspan x="{right_x}">{escape(first)}</tspan>'
+            f'<tspan x="{right_x}" dy="19">{escape(second)}</tspan></text>'
         )
     out.append('<g class="links" aria-hidden="true">')
     for side, group in ((-1, left), (1, right)):
@@ -430,10 +465,10 @@ def node_svg(node_id: str, href: Callable[[str], str]) -> str | None:
         for k, edge in enumerate(group):
             x = 0 if side < 0 else right_x
             y = _box_top(k, len(group), rows)
-            words = f"{edge.verb} it" if edge.incoming else EFFECT_PASSIVE.get(edge.link.effect, edge.verb)
+            words = edge.words(t)
             out.append(
                 f'<a class="node node-{edge.other.part}" href="{escape(href(edge.other.id))}">'
-                f"<title>{escape(edge.sentence(here))} ({edge.basis_words})</title>"
+                f"<title>{escape(edge.sentence(here, t))} ({escape(t.gettext(edge.basis_words))})</title>"
                 f'<rect x="{x}" y="{_n(y)}" width="{NODE_BOX_W}" height="{NODE_BOX_H}" rx="8"/>'
                 f'<text class="node-name" x="{x + 10}" y="{_n(y + 23)}">{escape(_clip(edge.other.name, 24))}</text>'
                 f'<text class="node-plain" x="{x + 10}" y="{_n(y + 44)}">{escape(_clip(words, 28))}</text></a>'
@@ -448,9 +483,9 @@ def node_svg(node_id: str, href: Callable[[str], str]) -> str | None:
     out += [
         f'<g class="legend" transform="translate(0 {_n(legend_y)})">',
         '<path class="link link-stated" d="M0 10H44" marker-end="url(#node-map-arrow)"/>',
-        '<text x="54" y="15">said in the report</text>',
+        f'<text x="54" y="15">{escape(t.gettext(SAID))}</text>',
         '<path class="link link-implied" d="M230 10H274" marker-end="url(#node-map-arrow)"/>',
-        '<text x="284" y="15">implied by the report</text>',
+        f'<text x="284" y="15">{escape(t.gettext(IMPLIED))}</text>',
         "</g>",
         "</svg>",
     ]
@@ -466,6 +501,6 @@ def _clip(text: str, most: int) -> str:
     return text if len(text) <= most else text[: most - 1].rstrip(" ,;:-–—(") + "…"
 
 
-def _node_desc(here: Node, found: list[Edge]) -> str:
-    said = [f"{e.sentence(here)} ({e.basis_words})." for e in found]
+def _node_desc(here: Node, found: list[Edge], t: Gettext) -> str:
+    said = [f"{e.sentence(here, t)} ({t.gettext(e.basis_words)})." for e in found]
     return " ".join(said)

@@ -17,15 +17,23 @@
   var zone = document.body.getAttribute("data-tz") || undefined;
   var hls = null, playing = false, onAir = false;
   var VOLUME_KEY = "peerwave-volume";  // localStorage, on this device only: no cookie
+  // The words this script writes, translated by the page (base.html, data-words); {name} marks what it fills in.
+  var WORDS = JSON.parse(document.body.getAttribute("data-words") || "{}");
+  var LANG = document.documentElement.lang || undefined;
+  function say(key, values) {
+    return (WORDS[key] || "").replace(/\{(\w+)\}/g, function (all, name) {
+      return values && name in values ? String(values[name]) : all;
+    });
+  }
 
   function clock(iso) {
-    return new Intl.DateTimeFormat("en-GB", { timeZone: zone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" })
+    return new Intl.DateTimeFormat(LANG, { timeZone: zone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" })
       .format(new Date(iso));
   }
   function describe(now) {
     var text = now.title + (now.show ? " (" + now.show + ")" : "");
-    if (now.content_notes && now.content_notes.length) text += ". Content note: " + now.content_notes.join(", ");
-    if (now.next) text += ". Next at " + clock(now.next.start) + ": " + now.next.title;
+    if (now.content_notes && now.content_notes.length) text = say("content_note", { what: text, notes: now.content_notes.join(", ") });
+    if (now.next) text = say("next_at", { what: text, time: clock(now.next.start), title: now.next.title });
     return text;
   }
   function show(now) {
@@ -36,11 +44,10 @@
     volume.parentNode.hidden = button.hidden;
     var text;
     if (onAir) {
-      text = "On now: " + describe(now);
+      text = say("on_now", { what: describe(now) });
     } else {
       var next = box.getAttribute("data-next");
-      text = next && Date.parse(next) > Date.now() ? "The night-owl stream is on air from " + clock(next) + "."
-                                                 : "The night-owl stream is off air.";
+      text = next && Date.parse(next) > Date.now() ? say("on_air_from", { time: clock(next) }) : say("off_air");
     }
     if (nowText.textContent !== text) nowText.textContent = text;
     document.querySelectorAll("[data-now-playing]").forEach(function (el) {
@@ -82,7 +89,7 @@
       audio.src = playlist;
     } else {
       loadHls().then(function (Hls) {
-        if (!Hls || !Hls.isSupported()) { nowText.textContent = "This browser cannot play the stream."; return; }
+        if (!Hls || !Hls.isSupported()) { nowText.textContent = say("cannot_play"); return; }
         hls = new Hls({ enableWorker: false });  // a worker would be a blob: script, which the policy refuses
         hls.loadSource(playlist);
         hls.attachMedia(audio);
@@ -104,7 +111,7 @@
   function setPlaying(on) {
     playing = on;
     button.setAttribute("aria-pressed", on ? "true" : "false");
-    button.textContent = on ? "Stop listening" : "Listen live";
+    button.textContent = say(on ? "stop" : "listen");
     if (!on && !onAir) { button.hidden = true; volume.parentNode.hidden = true; }
   }
 

@@ -3,6 +3,13 @@
 (function () {
   "use strict";
   var body = document.body;
+  // The words this script writes, translated by the page (base.html, data-words); {name} marks what it fills in.
+  var WORDS = JSON.parse(body.getAttribute("data-words") || "{}");
+  function say(key, values) {
+    return (WORDS[key] || "").replace(/\{(\w+)\}/g, function (all, name) {
+      return values && name in values ? String(values[name]) : all;
+    });
+  }
 
   // ---------------------------------------------------------------- leave this site quickly
   function leave() {
@@ -71,7 +78,7 @@
       button.className = "time";
       var hint = document.createElement("span");
       hint.className = "vh";
-      hint.textContent = "Play from ";
+      hint.textContent = say("play_from");
       button.appendChild(hint);
       button.appendChild(document.createTextNode(stamp.textContent));
       button.addEventListener("click", function () { play(starts[i]); });
@@ -117,9 +124,9 @@
         el.hidden = !ok;
         if (ok) shown += 1;
       });
-      var text = "Showing " + shown + " of " + places.length + " places.";
+      var text = filters.getAttribute("data-showing").replace("{shown}", shown);
       if (!shown && kind.value && !places.some(function (el) { return el.getAttribute("data-kind") === kind.value; })) {
-        text += " Nothing of this kind is listed here yet: it is one of the gaps on the map.";
+        text += " " + say("kind_gap");
       }
       status.textContent = text;
     };
@@ -191,8 +198,8 @@
           li.appendChild(p);
           list.appendChild(li);
         });
-        said.textContent = hits.length + (hits.length === 1 ? " result" : " results") + " for “" + box.value + "”.";
-      }).catch(function () { said.textContent = "Search could not load its index. Try again later."; });
+        said.textContent = say("results", { query: box.value, count: hits.length });
+      }).catch(function () { said.textContent = say("search_failed"); });
     };
     form.addEventListener("submit", function (e) {
       e.preventDefault();
