@@ -73,9 +73,9 @@ def test_a_desk_template_with_an_untranslated_literal_is_found(tmp_path):
         "{% endblock %}\n"
     )
     assert untranslated_literals(tmp_path) == [
-        "page.html:5: 'Hello there'",
-        "page.html:6: 'title=Press me'",
-        "page.html:6: '\"Go home\"' (a string outside _())",
+        "page.html (text): 'Hello there'",
+        "page.html (<a title>): 'Press me'",
+        "page.html line 6 (text, printed from an expression): 'Go home'",
     ]
     assert untranslated_literals(TEMPLATES) == []
 
