@@ -404,7 +404,7 @@ def test_asks_and_answers_in_polish(tmp_path):
             },
         )
         asks = coord.get(raised.headers["Location"]).text
-        assert "Prośba do: Harbour Recovery Café została zgłoszona." in asks
+        assert "Zgłoszono prośbę do: Harbour Recovery Café." in asks
         assert re.search(r"Jeszcze bez odpowiedzi, \d+ dni po terminie", asks) and english_left(asks, pl) == []
 
         cafe = served.client()
