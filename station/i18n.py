@@ -28,20 +28,24 @@ def _candidates(language: str) -> list[str]:
     return [exact] if exact == base else [exact, base]
 
 
-@cache
 def translations(language: str, domain: str = "messages", own: Sequence[Path] = ()) -> NullTranslations:
-    """The catalogue for `language` in `domain`: the station's own folders (`own`) before the shipped one."""
+    """The catalogue for `language` in `domain`: the station's own folders (`own`) before the shipped one.
+
+    Read again when one of its files changes, so a long-running station (`station run`, the desk) picks up a
+    translator's edit at its next build."""
+    files = catalogue_files(language, domain, own)
+    return _translations(tuple((po, po.stat().st_mtime_ns, po.stat().st_size) for po in files))
+
+
+@cache
+def _translations(files: tuple[tuple[Path, int, int], ...]) -> NullTranslations:
     found: NullTranslations | None = None
-    for folder in [*own, LOCALE_DIR]:
-        for name in _candidates(language):
-            po = folder / name / "LC_MESSAGES" / f"{domain}.po"
-            if not po.is_file():
-                continue
-            t = load_po(po, name)
-            if found is None:
-                found = t
-            else:
-                found.add_fallback(t)
+    for po, _, _ in files:
+        t = load_po(po, po.parent.parent.name)
+        if found is None:
+            found = t
+        else:
+            found.add_fallback(t)
     return found if found is not None else NullTranslations()
 
 
