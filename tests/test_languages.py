@@ -15,6 +15,8 @@ import lxml.etree
 import podcastparser
 import pytest
 
+from station.build.stages import transcribe
+from station.catalog.transcript import from_segments
 from tests import dask_cluster
 from tests.test_scale import same_bytes, twin
 
@@ -124,3 +126,20 @@ def test_a_translation_into_another_language_than_english_is_refused_plainly(sta
         "content/shows/night-talk/polski.yaml line 16: `translate`: 'de' is not a language the transcript can be "
         "translated into — Whisper translates into English only: write `translate: en`, or remove it"
     ]
+
+
+def test_words_to_hide_are_hidden_in_the_translation_too():
+    segments = [
+        {
+            "start": 0.0,
+            "end": 2.0,
+            "text": "My name is Anna from Krakow.",
+            "words": [
+                {"start": 0.2 * i, "end": 0.2 * i + 0.2, "text": f" {w}"}
+                for i, w in enumerate("My name is Anna from Krakow.".split())
+            ],
+        }
+    ]
+    translation = from_segments(segments, "en")
+    published = transcribe.published_translation(translation, ["Anna", "Kraków"], 0.15)
+    assert published.text == "My name is [redacted] from [redacted]." and published.language == "en"
