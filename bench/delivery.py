@@ -8,7 +8,7 @@
   also what a listener downloads from the bucket. Also the feeds, sent plain to the bucket (README:
   Decisions), with what gzip would have saved on them.
 * translation (`--minutes N`): what `translate: en` costs. A Polish recording of N minutes (espeak-ng's
-  Polish voice, several sentences looped), transcribed by the multilingual base model in the same process,
+  Polish voice, about 70 s of distinct sentences looped), transcribed by the multilingual base model in the same process,
   in the same run: the transcript alone (`task=transcribe`, the baseline) and the English translation
   (`task=translate`) — each through the stage the build runs (`stages.transcribe.machine`, a freshly
   seeded model each time), best of --repeat, alternating which goes first. The ratio (transcribe +
@@ -38,9 +38,18 @@ from station.tools.whisper import Whisper
 from tests import media
 
 OUT = Path(__file__).parent / "out"
+# About 70 seconds of distinct sentences: a 30-second window never holds the same words twice (a short unit
+# looped does, and Whisper's translate task then repeats itself and falls back to sampling again and again).
 POLISH = (
     "Dzień dobry. Nazywam się Anna i mieszkam w Krakowie. Co noc słucham radia, kiedy nie mogę spać. "
-    "Czasem noc jest długa, ale wiem, że nie jestem sama. Dziękuję wam za tę audycję."
+    "Czasem noc jest długa, ale wiem, że nie jestem sama. "
+    "Rok temu przestałam pić. Pierwsze tygodnie były bardzo trudne, a najgorsze były wieczory. "
+    "Moja siostra przyjeżdżała do mnie w każdą sobotę i razem gotowałyśmy obiad. "
+    "Na spotkania grupy chodziłam najpierw co tydzień, potem dwa razy w tygodniu. "
+    "Tam poznałam ludzi, którzy rozumieli, o czym mówię, bez długich wyjaśnień. "
+    "Teraz pracuję w piekarni i wstaję o czwartej rano, więc nocą często jestem na nogach. "
+    "Jeśli słuchasz nas teraz i jest ci ciężko, zadzwoń do kogoś bliskiego albo na telefon zaufania. "
+    "Dziękuję wam za tę audycję i do usłyszenia jutro."
 )
 
 
@@ -96,9 +105,9 @@ def weight() -> None:
 
 def polish_recording(minutes: float) -> Path:
     OUT.mkdir(exist_ok=True)
-    out = OUT / f"polish-{minutes:g}min.mp3"
+    out = OUT / f"polish-{minutes:g}min-v2.mp3"
     if not out.exists():
-        unit = media.speech(POLISH, OUT / "polish-unit.wav", voice="pl", speed=130, pad_s=0.5)
+        unit = media.speech(POLISH, OUT / "polish-unit-v2.wav", voice="pl", speed=130, pad_s=0.5)
         media.long_speech(out, minutes, unit)
     return out
 
