@@ -8,8 +8,8 @@
   also what a listener downloads from the bucket. Also the feeds, sent plain to the bucket (README:
   Decisions), with what gzip would have saved on them.
 * translation (`--minutes N`): what `translate: en` costs. A Polish recording of N minutes (espeak-ng's
-  Polish voice, about 70 s of distinct sentences looped), transcribed by the multilingual base model in the same process,
-  in the same run: the transcript alone (`task=transcribe`, the baseline) and the English translation
+  Polish voice, about 70 s of distinct sentences looped), transcribed by the multilingual base model in
+  the same process and run: the transcript alone (`task=transcribe`, the baseline) and the English translation
   (`task=translate`) — each through the stage the build runs (`stages.transcribe.machine`, a freshly
   seeded model each time), best of --repeat, alternating which goes first. The ratio (transcribe +
   translate) / transcribe is what an episode asking for a translation costs against one that does not.
@@ -38,8 +38,8 @@ from station.tools.whisper import Whisper
 from tests import media
 
 OUT = Path(__file__).parent / "out"
-# About 70 seconds of distinct sentences: a 30-second window never holds the same words twice (a short unit
-# looped does, and Whisper's translate task then repeats itself and falls back to sampling again and again).
+# About 70 seconds of distinct sentences: a 30-second window never holds the same words twice (with a short
+# unit looped it does, and the translation then repeats itself: bench/README.md, run 1).
 POLISH = (
     "Dzień dobry. Nazywam się Anna i mieszkam w Krakowie. Co noc słucham radia, kiedy nie mogę spać. "
     "Czasem noc jest długa, ale wiem, że nie jestem sama. "
