@@ -8,6 +8,7 @@ work, exactly as a flaky network or an overloaded endpoint would cause them.
 from __future__ import annotations
 
 import contextlib
+import gzip
 import http.client
 import socket
 import threading
@@ -50,11 +51,16 @@ def make_bucket(endpoint: str, name: str):
     return s3
 
 
-def bucket_contents(s3, bucket: str) -> dict[str, bytes]:
+def bucket_contents(s3, bucket: str, decoded: bool = True) -> dict[str, bytes]:
+    """Every object's bytes as a browser gets them: a gzip-encoded one decoded (`decoded=False`: as stored)."""
     found = {}
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
         for obj in page.get("Contents", []):
-            found[obj["Key"]] = s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
+            got = s3.get_object(Bucket=bucket, Key=obj["Key"])
+            body = got["Body"].read()
+            if decoded and got.get("ContentEncoding") == "gzip":
+                body = gzip.decompress(body)
+            found[obj["Key"]] = body
     return found
 
 

@@ -145,7 +145,7 @@ CASES = [
         [
             f"{SHOWS}/ep.yaml line 15: `colo\\x00ur` is not a setting we know — remove it, or use one of: allow_clipping, "
             "artwork, artwork_alt, chapters, consent, content_notes, description, episode, explicit, language, presenters, "
-            "published_at, redact, season, slug, tags, title, topics"
+            "published_at, redact, season, slug, tags, title, topics, translate"
         ],
     ),
     (
@@ -162,7 +162,7 @@ CASES = [
         [
             f"{SHOWS}/ep.yaml line 15: `1984` is not a setting we know — remove it, or use one of: allow_clipping, "
             "artwork, artwork_alt, chapters, consent, content_notes, description, episode, explicit, language, presenters, "
-            "published_at, redact, season, slug, tags, title, topics"
+            "published_at, redact, season, slug, tags, title, topics, translate"
         ],
     ),
     (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import os
 import re
@@ -330,3 +331,39 @@ def _forget_publishing(station: Published) -> None:
     """The ledger as a machine has it that built the site but never published it (the build's records stay)."""
     with sqlite3.connect(station.root / ".station" / "state.sqlite") as db:
         db.execute("DELETE FROM published")
+
+
+def test_text_goes_up_gzip_encoded_feeds_and_audio_as_they_are(station):
+    assert station.cli("publish").returncode == 0
+    raw, site = bucket_contents(station.s3, station.bucket, decoded=False), station.site()
+    head = lambda key: station.s3.head_object(Bucket=station.bucket, Key=key)  # noqa: E731
+    css = next(k for k in site if k.startswith("static/site.") and k.endswith(".css"))
+    gzipped = [
+        "index.html",
+        "shows/night-talk/awake-at-three/index.html",
+        "search.json",
+        css,
+        "media/night-talk/awake-at-three.vtt",
+        "media/night-talk/awake-at-three.json",
+        "media/night-talk/awake-at-three.srt",
+    ]
+    for key in gzipped:
+        assert head(key)["ContentEncoding"] == "gzip", key
+        body = raw[key]
+        # gzip, with no time and no file name in its header: the same bytes from any machine, any day
+        assert body[:3] == b"\x1f\x8b\x08" and body[3] & 0x08 == 0 and body[4:8] == b"\0\0\0\0", key
+        assert gzip.decompress(body) == site[key] and len(body) < len(site[key]), key
+    plain = ["feed.xml", "shows/night-talk/feed.xml", "media/night-talk/awake-at-three.mp3"]
+    plain += [k for k in site if k.startswith("artwork/")][:1]
+    for key in plain:
+        assert "ContentEncoding" not in head(key) and raw[key] == site[key], key
+    assert set(raw) == set(site) and contents(station) == site  # every object decodes to the built file
+
+    # An object an older station put up plain (or anyone changed) is sent again, encoded; nothing else is.
+    station.s3.put_object(Bucket=station.bucket, Key="index.html", Body=site["index.html"])
+    again = station.cli("publish")
+    assert again.returncode == 0 and " 1 uploaded, 0 deleted" in again.stdout, again.stdout + again.stderr
+    assert head("index.html")["ContentEncoding"] == "gzip"
+    _forget_publishing(station)  # a fresh machine: the gzip bytes it makes match the bucket's ETags
+    fresh = station.cli("publish")
+    assert fresh.returncode == 0 and " 0 uploaded, 0 deleted" in fresh.stdout, fresh.stdout + fresh.stderr

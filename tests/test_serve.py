@@ -4,10 +4,12 @@ import http.client
 import random
 import threading
 import tracemalloc
+from gzip import decompress
 from pathlib import Path
 
 import pytest
 
+from station.web.encoding import accepts_gzip
 from station.web.security import CSP, CSP_META
 from station.web.serve import make_server
 
@@ -406,3 +408,43 @@ def test_control_characters_never_reach_the_log(server):
     line = server[2][-1]
     assert line == "GET /%1B[2Jgone%0d%0aGET%20/forged 404"
     assert not any(ord(c) < 0x20 for c in line)
+
+
+@pytest.mark.parametrize(
+    ("header", "gzip"),
+    [
+        (None, False),
+        ("", False),
+        ("gzip", True),
+        ("gzip, deflate, br, zstd", True),  # what Chromium sends
+        ("GZIP;q=0.5", True),
+        ("x-gzip", True),
+        ("*", True),
+        ("identity", False),
+        ("gzip;q=0", False),
+        ("gzip;q=0, *", False),  # named and refused: the wildcard does not bring it back
+        ("br;q=1, *;q=0", False),
+        ("gzip;q=nonsense", False),
+    ],
+)
+def test_accept_encoding_is_read_as_rfc_9110_says(header, gzip):
+    assert accepts_gzip(header) is gzip
+
+
+def test_a_page_goes_gzipped_to_who_asks_and_plain_to_who_does_not(get, root):
+    page = root / "shows" / "night-talk" / "index.html"
+    page.write_text("<!doctype html><title>Night Talk</title>" + "<p>Peers after midnight.</p>" * 200)
+    status, headers, body = get("/shows/night-talk/", Accept_Encoding="gzip")
+    assert (status, headers["Content-Encoding"], headers["Vary"]) == (200, "gzip", "Accept-Encoding")
+    assert decompress(body) == page.read_bytes() and int(headers["Content-Length"]) == len(body)
+    status, headers, body = get("/shows/night-talk/")
+    assert (status, headers["Content-Encoding"], headers["Vary"], body) == (
+        200,
+        None,
+        "Accept-Encoding",
+        page.read_bytes(),
+    )
+    # A file too small to gain is sent as it is, and audio is never compressed again.
+    assert get("/", Accept_Encoding="gzip")[1]["Content-Encoding"] is None
+    status, headers, _ = get("/episode.mp3", "HEAD", Accept_Encoding="gzip")
+    assert (headers["Content-Encoding"], headers["Vary"], headers["Content-Length"]) == (None, None, str(SIZE))

@@ -71,7 +71,7 @@ def test_every_sidecar_problem_at_once(station):
         "content/shows/night-talk/night-bus.yaml line 17: `published_at` has no time zone — add one, like `2026-11-20T21:00:00+00:00`",
         "content/shows/night-talk/night-bus.yaml line 18: `colour` is not a setting we know — remove it, or use one of: "
         "allow_clipping, artwork, artwork_alt, chapters, consent, content_notes, description, episode, explicit, language, presenters, "
-        "published_at, redact, season, slug, tags, title, topics",
+        "published_at, redact, season, slug, tags, title, topics, translate",
     ]
 
 

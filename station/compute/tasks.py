@@ -77,24 +77,32 @@ def task_for(shop: Workshop, episode: Episode) -> Planned | None:
     wanted, have_transcript, hidden_missing, tkey = None, True, False, ""
     terms = tuple(episode.meta.redact)
     if settings.transcripts.enabled and shop.model is not None:
-        opts, _ = episode_mod.transcript_options(shop, episode)
-        if opts is not None:
-            tkey = transcribe.key(audio_key, shop.model, opts, settings)
+        plan = episode_mod.transcript_plan(shop, episode)
+        if plan.model is not None and plan.options is not None:
+            model = plan.model
+            tkey = transcribe.key(audio_key, model, plan.options, settings)
             cached_t = shop.cache / "transcripts" / f"{tkey}.json"
             have_transcript = cached_t.exists() or tkey in shop.transcript_failed
+            translate = None
+            if plan.translate is not None and tkey not in shop.transcript_failed:
+                xkey = transcribe.key(audio_key, model, plan.translate, settings)
+                if not (shop.cache / "transcripts" / f"{xkey}.json").exists() and xkey not in shop.transcript_failed:
+                    translate = plan.translate  # asked for, and not made yet: the task makes it
             correction = _correction(episode)
             wanted = TranscribeIn(
-                str(shop.model.path) if shop.model.name not in ("tiny.en", "base") else shop.model.name,
-                shop.model.sha256,
-                opts,
+                str(model.path) if model.name not in ("tiny.en", "base") else model.name,
+                model.sha256,
+                plan.options,
                 terms=terms,
                 correction=correction,
                 margin_s=settings.transcripts.redact_margin_s,
+                translate=translate,
             )
             if cached_t.exists():
                 hidden_missing = _hidden_missing(shop, episode, plain, cached_t, wanted)
     known = all(s.analysis is not None for s in sources)
-    if known and have_audio and have_transcript and not hidden_missing:
+    translation_missing = wanted is not None and wanted.translate is not None
+    if known and have_audio and have_transcript and not hidden_missing and not translation_missing:
         return None
     # Work to do: what the station has already goes with it (hashed only now: a build with nothing new
     # reads no cached audio).

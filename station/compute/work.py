@@ -67,6 +67,7 @@ class TranscribeIn:
     terms: tuple[str, ...] = ()  # the words to hide (sidecar `redact`)
     correction: tuple[str, str] | None = None  # (suffix, text) of the presenter's corrected transcript
     margin_s: float = 0.15
+    translate: Options | None = None  # Whisper's translate task, when the English translation is still to make
 
 
 @dataclass(frozen=True)
@@ -216,6 +217,16 @@ def _work(
         text = json.dumps(machine_t.to_dict(), sort_keys=True)  # the cache's bytes, exactly
         result.transcripts[tkey] = store.put_bytes(text.encode("utf-8"))
         _spent(result, "transcribe", started)
+    if t.translate is not None:  # from the same audio as the transcript: hidden words are hidden in its text
+        started, xkey = time.monotonic(), transcribe.key(audio_key, model, t.translate, settings)
+        try:
+            translation = transcribe.machine(whisper, audio, t.translate, step("translating", measured["duration_s"]))
+        except Exception as exc:
+            result.transcript_failed[xkey] = f"{type(exc).__name__}: {exc}"
+        else:
+            text = json.dumps(translation.to_dict(), sort_keys=True)
+            result.transcripts[xkey] = store.put_bytes(text.encode("utf-8"))
+            _spent(result, "translate", started)
     corrected = None
     if t.correction is not None:
         corrected, _ = transcribe.parse_correction(t.correction[1], t.correction[0], task.where, machine_t)

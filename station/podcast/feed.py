@@ -168,6 +168,10 @@ def render(
         if item.transcript is not None:
             for suffix, mime, rel in TRANSCRIPT_TYPES:
                 fe.podcastindex.podcast_transcript(base + item.stem + suffix, mime, lang, rel)
+        if item.translation is not None:  # a second transcript, in its own language (English)
+            for suffix, mime, rel in TRANSCRIPT_TYPES:
+                url = base + item.translation_stem + suffix
+                fe.podcastindex.podcast_transcript(url, mime, item.translation.language, rel, translation=True)
         if item.chapters:
             fe.podcastindex.podcast_chapters(base + item.chapters)
         for presenter in meta.presenters:  # credited as their tier allows, never more

@@ -94,10 +94,13 @@ class Podcast2Entry(BaseEntryExtension):
         _explicit(item, self.explicit_flag)
         return item
 
-    def podcast_transcript(self, url: str, mime: str, language: str, rel: str | None = None) -> None:
+    def podcast_transcript(
+        self, url: str, mime: str, language: str, rel: str | None = None, translation: bool = False
+    ) -> None:
         attrs = (("url", url), ("type", mime), ("language", language)) + ((("rel", rel),) if rel else ())
-        # podcastparser keeps one transcript, the last it reads: mirror only the WebVTT captions.
-        self.tags.append(Tag("transcript", None, attrs, mirror=mime == "text/vtt"))
+        # podcastparser keeps one transcript, the last it reads: mirror only the WebVTT captions in the
+        # episode's own language, never a translation's.
+        self.tags.append(Tag("transcript", None, attrs, mirror=mime == "text/vtt" and not translation))
 
     def podcast_chapters(self, url: str) -> None:
         self.tags.append(Tag("chapters", None, (("url", url), ("type", "application/json+chapters"))))

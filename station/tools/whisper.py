@@ -46,6 +46,7 @@ class Options:
     condition_on_previous_text: bool
     no_speech_threshold: float = 0.6
     hotwords: str | None = None  # names Whisper should expect (station, show, credits, words to hide)
+    task: str = "transcribe"  # or "translate": Whisper's English translation of speech in `language`
 
 
 def model_files(model_dir: Path) -> dict[str, bytes]:
@@ -81,7 +82,9 @@ class Whisper:
     def transcribe(
         self, audio: Path, o: Options, on_progress: Callable[[float], None] | None = None
     ) -> tuple[list[dict[str, Any]], str, float]:
-        """Segments (with word timings) as plain dicts, the language, and the audio's duration."""
+        """Segments (with word timings) as plain dicts, their language, and the audio's duration.
+
+        With `o.task == "translate"` the segments are Whisper's English translation (language "en")."""
         from faster_whisper import decode_audio
 
         model = self._fresh_model()
@@ -92,6 +95,7 @@ class Whisper:
             segments, info = model.transcribe(
                 samples[start:end],
                 language=language,
+                task=o.task,
                 beam_size=o.beam_size,
                 vad_filter=o.vad_filter,
                 condition_on_previous_text=o.condition_on_previous_text,
@@ -118,7 +122,7 @@ class Whisper:
                 if on_progress:
                     on_progress(offset + s.end)
             language = language or info.language  # detected once, then kept for every window
-        return found, language or "en", len(samples) / RATE
+        return found, "en" if o.task == "translate" else language or "en", len(samples) / RATE
 
 
 def windows(samples: np.ndarray[Any, Any]) -> list[tuple[int, int]]:

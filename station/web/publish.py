@@ -8,9 +8,12 @@ therefore never names a file that is not there yet, and a run stopped at any
 point leaves a site that works. Running it again finishes the job: what to do
 is worked out afresh from the bucket's own listing each time.
 
-Unchanged is decided by content: the bucket's ETag against the MD5 of a
-single-part upload, or, for files sent in parts, against what this station
-last uploaded (the `published` table of the ledger). Credentials come only from
+Text goes up gzip-encoded (`Content-Encoding: gzip`), feeds excepted
+(encoding.py says which and why); the gzip bytes are the same every time.
+Unchanged is decided by content: the bucket's ETag against the MD5 of what a
+single-part upload sends (the file, or its gzip bytes), or, for files sent in
+parts, against what this station last uploaded (the `published` table of the
+ledger). Credentials come only from
 the standard AWS environment variables or a named profile; botocore retries
 throttling, 5xx answers and dropped connections with backoff.
 
@@ -33,6 +36,7 @@ from station.build.ledger import Ledger
 from station.config import S3_PART_MB, Config, PublishSettings
 from station.errors import Problem, PublishError, Severity
 from station.files import TMP_PREFIX
+from station.web.encoding import gzipped, publish_gzipped
 from station.web.security import content_type
 
 # Names made from their content never change: they can be cached for a year.
@@ -41,15 +45,21 @@ CACHE_IMMUTABLE = "public, max-age=31536000, immutable"
 # Audio keeps its name when it is re-tagged, and a withdrawn episode must leave caches soon.
 CACHE_MEDIA = "public, max-age=3600"
 CACHE_PAGES = "public, max-age=300"  # pages, feeds, the search index: news shows within minutes
+GZIP_TAG = "gzip:"
 
 
 @dataclass(frozen=True)
 class Upload:
     rel: str  # path inside site/
     key: str  # object key in the bucket
-    size: int
-    sha256: str
+    size: int  # of what goes up: the gzip bytes when `gzip`
+    sha256: str  # of the file in site/
     why: str  # new | changed
+    gzip: bool = False  # sent gzip-encoded (encoding.py: text, and not a feed)
+
+    @property
+    def tag(self) -> str:
+        return published_tag(self.rel, self.sha256)
 
     @property
     def phase(self) -> int:
@@ -71,6 +81,18 @@ class Plan:
     @property
     def upload_bytes(self) -> int:
         return sum(u.size for u in self.uploads)
+
+
+def published_tag(rel: str, sha256: str) -> str:
+    """What the ledger keeps of an object this station put up: the file's sha256, marked when the file goes up
+    as encoding.py decides (gzip where it saves bytes), so an object sent plain by an older station is sent
+    again, compressed."""
+    return f"{GZIP_TAG}{sha256}" if publish_gzipped(rel) else sha256
+
+
+def body_of(rel: str, path: Path) -> bytes | None:
+    """The gzip bytes that go up for this file, or None when it goes up as it is."""
+    return gzipped(path.read_bytes()) if publish_gzipped(rel) else None
 
 
 def cache_control(rel: str) -> str:
@@ -212,20 +234,22 @@ def _decide(
     """Unchanged (counted), or an upload (added to the plan)."""
     key = settings.prefix + rel
     sha = ledger.sha256(path)
-    size = path.stat().st_size
+    tag = published_tag(rel, sha)
     there = remote.get(key)
+    if there and known.get(key) == (tag, *there):  # what this station put there, from this very content
+        result.unchanged += 1
+        return
+    body = body_of(rel, path)  # gzip bytes are the same every time: compared like a plain file's
+    size = len(body) if body is not None else path.stat().st_size
     if there and there[1] == size:
         etag = there[0]
-        recorded = known.get(key)
-        if recorded and recorded[:2] == (sha, etag):
-            result.unchanged += 1
-            return
-        if etag == etag_of(path, etag):  # no record here (a fresh machine): the bucket's ETag says it
+        # No record here (a fresh machine), or an older one: the bucket's ETag says it.
+        if etag == (hashlib.md5(body, usedforsecurity=False).hexdigest() if body is not None else etag_of(path, etag)):
             # Remembered, so the next publish from this machine need not read the file again.
-            ledger.record_published(key, sha, etag, size)
+            ledger.record_published(key, tag, etag, size)
             result.unchanged += 1
             return
-    result.uploads.append(Upload(rel, key, size, sha, "changed" if there else "new"))
+    result.uploads.append(Upload(rel, key, size, sha, "changed" if there else "new", gzip=body is not None))
 
 
 def run(
@@ -289,7 +313,12 @@ def _upload_all(
                 "— remove the link and run `station publish` again"
             )
         try:
-            if up.size < transfer.multipart_threshold:
+            if up.gzip and (packed := body_of(up.rel, path)) is not None:  # text: one request, encoded
+                extra["ContentEncoding"] = "gzip"
+                etag = s3.put_object(Bucket=settings.bucket, Key=up.key, Body=packed, **extra)["ETag"]
+                if progress:
+                    progress(up.size)
+            elif up.size < transfer.multipart_threshold:
                 with path.open("rb") as body:
                     etag = s3.put_object(Bucket=settings.bucket, Key=up.key, Body=body, **extra)["ETag"]
                 if progress:
@@ -308,7 +337,7 @@ def _upload_all(
                 f"{len(the_plan.uploads)} files went up, {where}, and nothing was deleted — "
                 "the site works as it is; run `station publish` again to finish"
             ) from exc
-        ledger.record_published(up.key, up.sha256, etag.strip('"'), up.size)
+        ledger.record_published(up.key, up.tag, etag.strip('"'), up.size)
         if time.monotonic() - saved > KEEP_S:
             ledger.commit()
             saved = time.monotonic()

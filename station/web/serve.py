@@ -2,8 +2,9 @@
 
 The only module that runs a web server (stdlib `http.server`). It serves the
 files of one folder and nothing else, answers byte ranges so the episode
-player can seek in a long MP3, and sends the same security headers the built
-pages carry in their <meta> (both from security.py).
+player can seek in a long MP3, sends text gzip-encoded to a client that
+accepts it (encoding.py says which files and why), and sends the same
+security headers the built pages carry in their <meta> (both from security.py).
 
 It never tracks anyone, even in a preview: no cookies, and the request log
 holds the method, path and status only — never an address, a user agent or a
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from station.errors import Unsatisfiable
+from station.web.encoding import accepts_gzip, compressible, gzipped
 from station.web.security import CONTENT_TYPES, SECURITY_HEADERS, content_type, headers
 
 CHUNK_BYTES = 64 * 1024  # files are streamed, never read whole: an MP3 can be hundreds of MB
@@ -190,6 +192,12 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
             # RFC 9110 §13.1.5: a range is only for the version the client saw.
             if self.headers.get("If-Range") not in (None, modified):
                 wanted = None
+            compress = compressible(path.name)
+            if compress and wanted is None and accepts_gzip(self.headers.get("Accept-Encoding")):
+                packed = gzipped(f.read())  # text: pages, transcripts, stylesheets; a few hundred KB at most
+                if packed is not None:
+                    return self._send_gzipped(path, packed, modified, body)
+                f.seek(0)
             try:
                 span = byte_range(wanted, size)
             except Unsatisfiable:
@@ -210,11 +218,26 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Type", content_type(path))
             self.send_header("Content-Length", str(length))
             self.send_header("Last-Modified", modified)
+            if compress:
+                self.send_header("Vary", "Accept-Encoding")  # the same address is sent gzipped to others
             self._common_headers()
             self.end_headers()
             if body:
                 f.seek(start)
                 self._copy(f, length)
+
+    def _send_gzipped(self, path: Path, packed: bytes, modified: str, body: bool) -> None:
+        """The whole file, gzip-encoded (a range is always answered from the plain file)."""
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", content_type(path))
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(packed)))
+        self.send_header("Last-Modified", modified)
+        self.send_header("Vary", "Accept-Encoding")
+        self._common_headers()
+        self.end_headers()
+        if body:
+            self.wfile.write(packed)
 
     def _copy(self, f: BinaryIO, length: int) -> None:
         while length > 0:

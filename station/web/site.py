@@ -88,6 +88,7 @@ def episode_digest(e: BuiltEpisode) -> str:
             e.size,
             transcript_digest(e.transcript) if e.transcript else None,
             e.transcript_state,
+            transcript_digest(e.translation) if e.translation else None,
             e.chapters,
         ]
     )
@@ -114,6 +115,9 @@ def _episode_context(nodes: dict[str, Node], words: Words, inputs: dict[str, Any
         "topics": [nodes[t] for t in meta.topics],
         "cues": [(f"{start:.1f}", clock(start), text) for start, _, text in reading_units(page.transcript)]
         if page.transcript
+        else [],
+        "translated_cues": [(f"{start:.1f}", clock(start), text) for start, _, text in reading_units(page.translation)]
+        if page.translation
         else [],
     }
 

@@ -14,7 +14,7 @@ against the published audio too.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from station.catalog.transcript import (
@@ -52,14 +52,23 @@ def options(settings: Settings, language: str | None, names: Sequence[str] = ())
 
 
 def key(audio_key: str, model: ModelDir, opts: Options, settings: Settings) -> str:
-    return sha256_json(
-        ["transcribe", VERSION, audio_key, model.sha256, opts.__dict__, settings.transcripts.compute_type]
-    )
+    """The cache key of a machine transcript, or of its English translation (`opts.task == "translate"`).
+
+    A transcription's key leaves the task out, so the transcripts made before translations existed are
+    still found: adding `translate:` to a sidecar later runs the translation alone."""
+    decoding = {k: v for k, v in opts.__dict__.items() if not (k == "task" and v == "transcribe")}
+    return sha256_json(["transcribe", VERSION, audio_key, model.sha256, decoding, settings.transcripts.compute_type])
 
 
 def machine(whisper: Whisper, audio: Path, opts: Options, on_progress=None) -> Transcript:
+    """The machine transcript, or with `opts.task == "translate"` its English translation."""
     segments, language, _ = whisper.transcribe(audio, opts, on_progress)
     return from_segments(segments, language)
+
+
+def translate_options(opts: Options) -> Options:
+    """Whisper's translate task on the same audio and settings: English from speech in `opts.language`."""
+    return replace(opts, task="translate")
 
 
 def correction_for(recording: Path) -> Path | None:
@@ -117,6 +126,7 @@ class Published:
     transcript: Transcript
     hide: tuple[tuple[float, float], ...]
     found: dict[str, int]
+    translation: Transcript | None = None  # the English translation, when the sidecar asks for one
 
 
 def publishable(machine_t: Transcript, corrected: Transcript | None, terms: list[str], margin_s: float) -> Published:
@@ -135,3 +145,9 @@ def publishable(machine_t: Transcript, corrected: Transcript | None, terms: list
         found = {t: max(hidden.found[t], fixed.found[t]) for t in terms}
         return Published(fixed.transcript, tuple(merge_spans(spans)), found)
     return Published(redact_text_only(corrected, terms), hidden.spans, hidden.found)
+
+
+def published_translation(translation: Transcript, terms: list[str], margin_s: float) -> Transcript:
+    """The English translation as published: the words listed in `redact` hidden in it too (names are
+    usually kept as they are by the translation). The audio is covered by the original's timings alone."""
+    return redact(translation, terms, margin_s).transcript
