@@ -202,6 +202,7 @@ class Site:
         tonight: list[dict] | None = None,
         pictures: Mapping[str, Picture] | None = None,
         asks: list[dict] | None = None,  # involvement.public_asks: what the station asked of services
+        reads: tuple[str, dict[str, list[str]]] | None = None,  # `Site.reads` of an earlier build, if kept
     ):
         self.config, self.settings = config, config.settings
         self.pictures = dict(pictures or {})  # made at build time (build/pictures.py), by the image's path
@@ -219,6 +220,8 @@ class Site:
         self._digests: dict[int, str] = {}  # id of an episode or place -> its digest, for this render
         self._all: dict[str, str] = {}
         self._wide: dict[str, set[str]] = {}
+        self._reads_before = reads
+        self._whole_key: str | None = None
 
     # ------------------------------------------------------------ the whole site
     def pages(self) -> list[Page]:
@@ -304,6 +307,10 @@ class Site:
         """What the site is rendered in, each under a key made from its own inputs: a page (by its path), the
         night's running order, the search index and the static files. The same key gives the same bytes."""
         whole = self._whole()
+        if self._reads_before is not None and self._reads_before[0] == whole:
+            # The same templates and code as the build that found them: what each template reads is known
+            # without parsing them again (a third of the keys' time).
+            self._wide = {name: set(wide) for name, wide in self._reads_before[1].items()}
         found = {page.rel: self._key(whole, page) for page in self.pages()}
         if self.tonight is not None:
             found[TONIGHT] = sha256_json([whole, "tonight", self.tonight])
@@ -311,6 +318,11 @@ class Site:
         found[STATIC] = sha256_json([whole, "static", sorted(self.asset_paths.values())])
         found[ASKS] = sha256_json([whole, "asks", self._every("places")])  # the asks themselves are in `whole`
         return found
+
+    def reads(self) -> tuple[str, dict[str, list[str]]]:
+        """Which catalogue-wide names each template read by `units` reads, under what every page is made from
+        (`_whole`: the templates' own bytes and the code among it): for the next build, as `Site(reads=…)`."""
+        return self._whole(), {name: sorted(wide) for name, wide in sorted(self._wide.items())}
 
     def render(self, skip: Collection[str] = ()) -> dict[str, bytes]:
         """Every file of the site, as {site path: bytes}; the units in `skip` (see `units`) are left out."""
@@ -358,7 +370,12 @@ class Site:
 
     # ------------------------------------------------------------ keys
     def _whole(self) -> str:
-        """What every page is made from: the settings, the shows, the templates and the code."""
+        """What every page is made from: the settings, the shows, the templates and the code (made once)."""
+        if self._whole_key is None:
+            self._whole_key = self._made_whole()
+        return self._whole_key
+
+    def _made_whole(self) -> str:
         s = self.config.settings
         templates: list[Path] = []
         for folder in _template_dirs(self.config):
