@@ -9,6 +9,7 @@ import jinja2
 import pytest
 
 from station.tools import yaml_file
+from station.web import search_index
 from station.web import site as site_mod
 from tests.conftest import REPO, Station, tree_hashes
 
@@ -114,8 +115,20 @@ def test_a_rebuild_reads_no_unchanged_entry_or_template_again_and_misses_no_chan
     assert station.build().problems == []
     assert [p for p in parsed if p.endswith(".yaml") and p[:-5] in ENTRIES] == [] and "template" not in parsed
 
-    # A broken entry is read, and said, at every build: only a clean entry is kept.
+    # The search index is kept a document at a time: of the episodes and entries, only the edited one is split again.
+    split: list[str] = []
+    real_words = search_index.words_of
+    monkeypatch.setattr(search_index, "words_of", lambda text: split.append(text) or real_words(text))
     entry = station.root / f"content/resources/{ENTRY}.yaml"
+    entry.write_text(entry.read_text().replace("summary: ", "summary: Quokkas welcome. ", 1))
+    station.build()
+    assert [t for t in split if "Quokkas welcome." in t] == split[:1]
+    assert len(split) == 1 + len(site_mod.nodes())  # and the topics' few words, taken from the code each time
+    site = station.root / "site"
+    index = {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*.json")}
+    assert search_index.lookup(index, "quokkas") == [f"map/{ENTRY}/"]
+
+    # A broken entry is read, and said, at every build: only a clean entry is kept.
     entry.write_text(entry.read_text().replace("summary: ", "summary_typo: ", 1))
     for _ in range(2):
         parsed.clear()

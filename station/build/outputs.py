@@ -241,6 +241,7 @@ class Outputs:
                 pictures=pictures,
                 asks=asks,
                 reads=(reads[0], reads[1]) if reads else None,
+                recall=shop.ledger.recall,
             )
             # Each page (and the search index, the night's order, the static files) under a key made from what
             # it shows: a unit whose key made the files that are there is not rendered again. Nothing changed:
@@ -283,6 +284,8 @@ class Outputs:
             self.pages = sum(rel.endswith(".html") for done in made.values() for rel in done)
             if rendered or set(before) != set(units):
                 shop.ledger.remember(UNITS, "site", {unit: [units[unit], made[unit]] for unit in units})
+            for key, doc in site.learned.items():
+                shop.ledger.remember(key, "search", doc)
             if list(site.reads()) != reads:
                 shop.ledger.remember(READS, "site", list(site.reads()))
 

@@ -203,6 +203,7 @@ class Site:
         pictures: Mapping[str, Picture] | None = None,
         asks: list[dict] | None = None,  # involvement.public_asks: what the station asked of services
         reads: tuple[str, dict[str, list[str]]] | None = None,  # `Site.reads` of an earlier build, if kept
+        recall: Callable[[str], Any] | None = None,  # a search document kept by an earlier build (the ledger's)
     ):
         self.config, self.settings = config, config.settings
         self.pictures = dict(pictures or {})  # made at build time (build/pictures.py), by the image's path
@@ -222,6 +223,8 @@ class Site:
         self._wide: dict[str, set[str]] = {}
         self._reads_before = reads
         self._whole_key: str | None = None
+        self._recall = recall
+        self.learned: dict[str, dict[str, Any]] = {}  # search documents made here, for the caller to keep
 
     # ------------------------------------------------------------ the whole site
     def pages(self) -> list[Page]:
@@ -601,36 +604,14 @@ class Site:
         docs = []
         for e in self.episodes:
             meta = e.episode.meta
-            summary = plain(meta.description)
-            words = " ".join(
-                [
-                    meta.title,
-                    summary,
-                    " ".join(e.episode.credits),
-                    " ".join(self.nodes[t].name for t in meta.topics),
-                    e.episode.show.meta.title,
-                    e.transcript.text if e.transcript else "",
-                ]
-            )
-            docs.append({"u": e.url, "t": meta.title, "k": "Episode", "s": _snippet(summary), "w": words})
+            docs.append({"u": e.url, "t": meta.title, "k": "Episode", **self._search_doc(e, self._episode_words)})
         for p in self.places:
-            m = p.meta
             docs.append(
                 {
                     "u": f"map/{p.slug}/",
-                    "t": m.name,
+                    "t": p.meta.name,
                     "k": "Help near you",
-                    "s": _snippet(f"{p.kind.name}, {m.locality}. {plain(m.summary)}"),
-                    "w": " ".join(
-                        [
-                            m.name,
-                            m.summary,
-                            m.locality,
-                            p.kind.name,
-                            *m.languages,
-                            *(self.nodes[t].name for t in m.topics),
-                        ]
-                    ),
+                    **self._search_doc(p, self._place_words),
                 }
             )
         for n in self.nodes.values():
@@ -644,6 +625,42 @@ class Site:
                 }
             )
         return docs
+
+    def _search_doc(self, value: BuiltEpisode | Resource, make: Callable[[Any], tuple[str, str]]) -> dict[str, Any]:
+        """An episode's or a place's snippet ("s") and words: the words as text ("w") to be split, or, where a
+        build keeps them (`recall`), split once and kept under the document's digest ("ws"): an edit makes
+        only its own document again (markdown and word splitting were most of an edited rebuild's index)."""
+        if self._recall is None:
+            snippet, words = make(value)
+            return {"s": snippet, "w": words}
+        key = sha256_json(["search document", self._whole(), self._fingerprint(value)])
+        kept = self._recall(key)
+        if kept is None:
+            snippet, words = make(value)
+            kept = self.learned[key] = {"s": snippet, "ws": sorted(search_index.words_of(words))}
+        return {"s": kept["s"], "ws": kept["ws"]}
+
+    def _episode_words(self, e: BuiltEpisode) -> tuple[str, str]:
+        meta = e.episode.meta
+        summary = plain(meta.description)
+        words = " ".join(
+            [
+                meta.title,
+                summary,
+                " ".join(e.episode.credits),
+                " ".join(self.nodes[t].name for t in meta.topics),
+                e.episode.show.meta.title,
+                e.transcript.text if e.transcript else "",
+            ]
+        )
+        return _snippet(summary), words
+
+    def _place_words(self, p: Resource) -> tuple[str, str]:
+        m = p.meta
+        words = " ".join(
+            [m.name, m.summary, m.locality, p.kind.name, *m.languages, *(self.nodes[t].name for t in m.topics)]
+        )
+        return _snippet(f"{p.kind.name}, {m.locality}. {plain(m.summary)}"), words
 
 
 def render_key(
