@@ -162,11 +162,23 @@ def analyse(
 ) -> Analysis:
     chain = (
         f"silencedetect=n={silence_db}dB:d=0.25,"
-        "astats=measure_perchannel=none:measure_overall=Peak_level+Peak_count+Flat_factor+Number_of_samples,"
-        "ebur128=framelog=quiet"
-    )  # no true peak here: it doubles the cost, and the encoded file is what counts
+        "astats=measure_perchannel=none:measure_overall=Peak_level+Peak_count+Flat_factor+Number_of_samples"
+    )
+    # One decode feeding two outputs: ffmpeg runs each output's filters in a thread of its own, so the
+    # loudness (ebur128, the costliest filter) is measured on the second core beside the rest. No true peak
+    # here: it doubles the cost, and the encoded file's is what counts.
     fmt = ["-f", input_format] if input_format else []
-    log = run([*fmt, "-i", str(path), "-map", "0:a:0", "-af", chain, "-f", "null", "-"], timeout_s, on_progress)
+    log = run(
+        [
+            *fmt,
+            "-i",
+            str(path),
+            *["-map", "0:a:0", "-af", chain, "-f", "null", "-"],
+            *["-map", "0:a:0", "-af", "ebur128=framelog=quiet", "-f", "null", "-"],
+        ],
+        timeout_s,
+        on_progress,
+    )
     return _parse_analysis(log)
 
 
