@@ -207,6 +207,10 @@ def breakdown(minutes: float, repeat: int) -> None:
     mp3 = OUT / "baseline.mp3"
     limiter = "alimiter=limit=0.79433:level=false:latency=true:attack=2:release=80"  # as normalise renders it
     old_limiter = f"aresample=176400,{limiter},aresample=44100"  # the first version's 4x oversampled limiter
+    analysis = (
+        "silencedetect=n=-50dB:d=0.25,"
+        "astats=measure_perchannel=none:measure_overall=Peak_level+Peak_count+Flat_factor+Number_of_samples"
+    )
     runs = [
         (
             "baseline: decode + MP3 encode",
@@ -228,10 +232,29 @@ def breakdown(minutes: float, repeat: int) -> None:
         ),
         ("decode + ebur128 (no true peak)", ["-i", src, "-af", "ebur128=framelog=quiet", "-f", "null", "-"]),
         ("decode + ebur128 peak=true", ["-i", src, "-af", "ebur128=peak=true:framelog=quiet", "-f", "null", "-"]),
+        ("analysis as one chain (before)", ["-i", src, "-af", f"{analysis},ebur128=framelog=quiet", "-f", "null", "-"]),
+        (
+            "analysis, ebur128 on its own output (now)",
+            [
+                *["-i", src, "-map", "0:a:0", "-af", analysis, "-f", "null", "-"],
+                *["-map", "0:a:0", "-af", "ebur128=framelog=quiet", "-f", "null", "-"],
+            ],
+        ),
         ("decode + alimiter", ["-i", src, "-af", limiter, "-f", "null", "-"]),
         ("decode + 4x resample + alimiter (old)", ["-i", src, "-af", old_limiter, "-f", "null", "-"]),
         ("decode MP3 only", ["-i", mp3, "-f", "null", "-"]),
-        ("decode MP3 + ebur128 peak=true", ["-i", mp3, "-af", "ebur128=peak=true:framelog=quiet", "-f", "null", "-"]),
+        (
+            "decode MP3 + ebur128 peak=true (the measure now)",
+            ["-i", mp3, "-af", ffmpeg.MEASURE_CHAIN, "-f", "null", "-"],
+        ),
+        (
+            "decode MP3 + astats + ebur128 peak=true (before)",
+            [
+                *["-i", mp3, "-af"],
+                f"astats=measure_perchannel=none:measure_overall=Number_of_samples,{ffmpeg.MEASURE_CHAIN}",
+                *["-f", "null", "-"],
+            ],
+        ),
     ]
     print(f"\n== where the time goes: single ffmpeg runs on the {minutes:g}-minute recording, best of {repeat} ==")
     base = None

@@ -129,6 +129,10 @@ class Records:
         self.identities = data
         return Identity(data[key]["slug"], data[key]["guid"])
 
+    def known(self, episode_key: str) -> bool:
+        """This place in content/ has an identity already (a new one, or one renamed from elsewhere, has not)."""
+        return place_hash(episode_key) in self.identities
+
     def set_slug(self, episode_key: str, slug: str) -> None:
         self._change_identity(place_hash(episode_key), slug=slug)
 

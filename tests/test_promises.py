@@ -17,10 +17,15 @@ from station import backup as backup_mod
 from station import config as config_mod
 from station.build import runner as pipeline
 from station.build import withdraw as withdraw_mod
-from station.build.workshop import own_files
+from station.build.episode import build_episode
+from station.build.identity import guid_namespace
+from station.build.ledger import Ledger
+from station.build.workshop import Events, Workshop, own_files
+from station.catalog import content as catalog_mod
 from station.desk.accounts import Accounts, database_path
 from station.errors import BackupError
 from station.records import Records
+from station.tools import ffmpeg
 from tests.conftest import sidecar
 from tests.test_publish import credentials, endpoint, station  # noqa: F401 -- fixtures
 from tests.test_withdraw import EPISODE, guid_of, traces_in
@@ -57,6 +62,40 @@ def test_deleting_the_cache_never_brings_a_withdrawn_episode_back(station):
     # Every other episode is back with the GUID it had.
     after = feed_guids(station.root)
     assert after == {title: g for title, g in before.items() if title != "Awake at three"}
+
+
+def test_a_withdrawn_episode_costs_no_analysis_when_the_cache_is_gone(station, tmp_path, monkeypatch):
+    """With the cache deleted, the withdrawn episode is known as withdrawn from its recording's hash alone:
+    no ffmpeg analysis of it, whether the build offloads its work or does it here."""
+    assert station.cli("withdraw", EPISODE).returncode == 0
+    config = config_mod.load(station.root)
+    episode = next(e for e in catalog_mod.load(config).episodes if e.key == "night-talk/awake-at-three.m4a")
+    ran: list[list[str]] = []
+    real_run = ffmpeg.run
+    monkeypatch.setattr(ffmpeg, "run", lambda args, *a, **kw: ran.append(args) or real_run(args, *a, **kw))
+    ledger = Ledger(tmp_path / "fresh" / "state.sqlite")  # nothing cached: as after `rm -rf .station`
+    try:
+        shop = Workshop(
+            config,
+            check=False,
+            now=NOW,
+            events=Events(),
+            ledger=ledger,
+            records=Records.of(config),
+            model=None,
+            namespace=guid_namespace(config),
+        )
+        for offload in (True, False):
+            built = build_episode(shop, episode, offload=offload)
+            assert (built.state, built.guid, dict(built.work)) == ("withdrawn", guid_of_withdrawn(config), {})
+    finally:
+        ledger.close()
+    assert ran == []
+
+
+def guid_of_withdrawn(config) -> str:
+    (guid,) = [g for _, slug, g in Records.of(config).withdrawn_places() if slug == "awake-at-three"]
+    return guid
 
 
 @pytest.mark.slow

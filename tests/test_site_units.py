@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import shutil
 
+import jinja2
 import pytest
 
+from station.tools import yaml_file
+from station.web import search_index
 from station.web import site as site_mod
 from tests.conftest import REPO, Station, tree_hashes
 
 ENTRY = "harbour-recovery-cafe"  # topics: recovery.rest_of_my_life, rc.community, struggle.tendency_to_recover
+ENTRIES = {p.stem for p in (REPO / "content/resources").glob("*.yaml")}
 
 
 def _station(station: Station) -> None:
@@ -95,3 +99,53 @@ def test_a_station_template_that_reads_every_episode_depends_on_every_episode(st
     station.build()
     assert "404.html" in rendered  # it reads `episodes`, so any episode's change reaches it
     assert "search/index.html" not in rendered
+
+
+def test_a_rebuild_reads_no_unchanged_entry_or_template_again_and_misses_no_change(station, rendered, monkeypatch):
+    """Resource entries are kept parsed in the ledger by their text's hash, and what each template reads by the
+    templates' bytes: a rebuild parses neither again, and a changed entry or template is read anew."""
+    _station(station)
+    station.build()
+    parsed: list[str] = []
+    real_read, real_parse = yaml_file.read, jinja2.Environment.parse
+    monkeypatch.setattr(yaml_file, "read", lambda path, *a, **kw: parsed.append(path.name) or real_read(path, *a, **kw))
+    monkeypatch.setattr(
+        jinja2.Environment, "parse", lambda env, *a, **kw: parsed.append("template") or real_parse(env, *a, **kw)
+    )
+    assert station.build().problems == []
+    assert [p for p in parsed if p.endswith(".yaml") and p[:-5] in ENTRIES] == [] and "template" not in parsed
+
+    # The search index is kept a document at a time: of the episodes and entries, only the edited one is split again.
+    split: list[str] = []
+    real_words = search_index.words_of
+    monkeypatch.setattr(search_index, "words_of", lambda text: split.append(text) or real_words(text))
+    entry = station.root / f"content/resources/{ENTRY}.yaml"
+    entry.write_text(entry.read_text().replace("summary: ", "summary: Quokkas welcome. ", 1))
+    station.build()
+    assert [t for t in split if "Quokkas welcome." in t] == split[:1]
+    assert len(split) == 1 + len(site_mod.nodes())  # and the topics' few words, taken from the code each time
+    site = station.root / "site"
+    index = {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*.json")}
+    assert search_index.lookup(index, "quokkas") == [f"map/{ENTRY}/"]
+
+    # A broken entry is read, and said, at every build: only a clean entry is kept.
+    entry.write_text(entry.read_text().replace("summary: ", "summary_typo: ", 1))
+    for _ in range(2):
+        parsed.clear()
+        problems = [p for p in station.build().problems if ENTRY in p.where]
+        assert problems and parsed.count(f"{ENTRY}.yaml") == 1
+
+    # A station's own template, changed: what it reads is found again (it now reads every episode).
+    own = station.root / "templates"
+    own.mkdir()
+    (own / "404.html").write_text('{% extends "default/404.html" %}')
+    station.build()
+    (own / "404.html").write_text(
+        '{% extends "default/404.html" %}{% block main %}{{ super() }}<p>{{ episodes | length }}</p>{% endblock %}'
+    )
+    station.build()
+    rendered.clear()
+    side = station.root / "content/shows/night-talk/apart.yaml"
+    side.write_text(side.read_text().replace("Sam on the ride home.", "Sam, far from home."))
+    station.build()
+    assert "404.html" in rendered

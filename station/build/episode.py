@@ -60,6 +60,15 @@ def build_episode(shop: Workshop, episode: Episode, offload: bool = False) -> Bu
 
 def _build(shop: Workshop, episode: Episode, where: str, job: Job, warnings: list[Problem]) -> BuiltEpisode:
     config, now = shop.config, shop.now
+    # Withdrawn first, from the recording's hash alone: a withdrawn episode costs no analysis, even with the
+    # cache deleted (a new episode has no record yet, so it cannot be withdrawn; its identity waits for the check).
+    if shop.records.known(episode.key):
+        identity = identity_of(
+            shop.records, episode, shop.sha256(episode.recording, where), shop.present_keys, shop.namespace
+        )
+        if withdrawn(shop, episode, identity.guid):
+            known = BuiltEpisode(episode, where, states.CHECKED, identity.slug, identity.guid)
+            return replace(known, state=states.WITHDRAWN, work=job.work)
     main = shop.source(job, episode.recording, where, episode.meta.allow_clipping)
     warnings += main.warnings
     show = episode.show

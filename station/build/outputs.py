@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from station.build import built as states
+from station.build import code as code_version
 from station.build import pictures as pictures_mod
 from station.build.built import BuiltEpisode
 from station.build.workshop import Job, Workshop, contents, detail, own_files
@@ -41,6 +42,7 @@ AFTER_FAILURE = (
 
 
 UNITS = "site:units"  # the ledger's memo of the website: unit -> [its key, {site path: content key}]
+READS = "site:reads"  # and of its templates: [Site._whole, {template: the catalogue-wide names it reads}]
 
 
 class RenderFailed(Exception):
@@ -216,7 +218,9 @@ class Outputs:
         """Every page, the maps and the search index; a broken resource entry leaves out only itself."""
         config, shop = self.config, self.shop
         today = site_mod.local_today(config, shop.now)
-        places, problems = resources_mod.load(config, today)
+        # Entries parsed by an earlier build are taken from the ledger by their text's hash (YAML parsing was
+        # a third of a no-change rebuild).
+        places, problems = resources_mod.load(config, today, resources_mod.Memo(shop.ledger, code_version.digest()))
         asks = public_asks(config, today)  # records/involvement.sqlite: the asks and their answers
         self.problems += problems
         if shop.check:
@@ -225,9 +229,20 @@ class Outputs:
         pictures, picture_problems = pictures_mod.make_all(shop, self.job, self.cat.shows, on_site)
         self.problems += picture_problems
         before = shop.ledger.recall(UNITS) or {}
+        reads = shop.ledger.recall(READS)
         kept: dict[str, dict[str, str]] = {}
         try:
-            site = site_mod.Site(config, self.cat.shows, on_site, places, tonight, pictures=pictures, asks=asks)
+            site = site_mod.Site(
+                config,
+                self.cat.shows,
+                on_site,
+                places,
+                tonight,
+                pictures=pictures,
+                asks=asks,
+                reads=(reads[0], reads[1]) if reads else None,
+                recall=shop.ledger.recall,
+            )
             # Each page (and the search index, the night's order, the static files) under a key made from what
             # it shows: a unit whose key made the files that are there is not rendered again. Nothing changed:
             # nothing is rendered; one resource entry changed: only the pages that show it.
@@ -269,6 +284,10 @@ class Outputs:
             self.pages = sum(rel.endswith(".html") for done in made.values() for rel in done)
             if rendered or set(before) != set(units):
                 shop.ledger.remember(UNITS, "site", {unit: [units[unit], made[unit]] for unit in units})
+            for key, doc in site.learned.items():
+                shop.ledger.remember(key, "search", doc)
+            if list(site.reads()) != reads:
+                shop.ledger.remember(READS, "site", list(site.reads()))
 
 
 def _patterns(schedules: schedule_mod.Schedules) -> set[str]:

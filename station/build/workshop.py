@@ -139,16 +139,7 @@ class Workshop:
     # ------------------------------------------------------------ audio
     def source(self, job: Job, path: Path, where: str, allow_clipping: bool, trim: bool = True) -> Checked:
         """A recording (or a show's intro, outro, a schedule's sound) checked; its analysis cached by content."""
-        try:
-            sha = self.ledger.sha256(path)
-        except OSError as exc:
-            raise EpisodeFailed(
-                Problem(
-                    where,
-                    f"this file cannot be read ({exc.strerror})",
-                    "check it is still there and the station may read it",
-                )
-            ) from None
+        sha = self.sha256(path, where)
         key = inspect.key(sha, self.settings)
         analysis = self.recall(key)
         if analysis is None and key in self.failed:
@@ -164,6 +155,19 @@ class Workshop:
         if any(p.is_error for p in problems):
             raise EpisodeFailed(*problems)
         return Checked(normalise.Source(path, sha, analysis, trim), problems)
+
+    def sha256(self, path: Path, where: str) -> str:
+        """The file's content hash (the ledger's memo of it); EpisodeFailed, in plain words, if it cannot be read."""
+        try:
+            return self.ledger.sha256(path)
+        except OSError as exc:
+            raise EpisodeFailed(
+                Problem(
+                    where,
+                    f"this file cannot be read ({exc.strerror})",
+                    "check it is still there and the station may read it",
+                )
+            ) from None
 
     def part(self, job: Job, show: Show, name: str | None) -> normalise.Source | None:
         """A show's intro or outro: checked like a recording, never trimmed."""

@@ -12,6 +12,7 @@ answer from the same numbers.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from datetime import timedelta
 from functools import cache
 from importlib import resources as package_files
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, Protocol, Self
 
 import yaml
 from pydantic import Field, field_validator, model_validator
@@ -28,6 +29,7 @@ from pydantic import Field, field_validator, model_validator
 from station.catalog.model import NAME_MAX, SLUG, check_topics, slugify
 from station.config import Config
 from station.errors import Problem, Severity
+from station.files import sha256_json
 from station.text import shown
 from station.tools import yaml_file
 from station.validation import MULTILINE, Typed, brief, one_of, validate
@@ -260,7 +262,29 @@ def _day_span(days: Iterable[str]) -> str:
     return ", ".join(DAY_NAMES[i] for i in idx)
 
 
-def load(config: Config, today: Date) -> tuple[list[Resource], list[Problem]]:
+class Store(Protocol):
+    """Where parsed entries are kept between builds: the build's ledger."""
+
+    def recall(self, key: str) -> Any: ...
+
+    def remember(self, key: str, stage: str, value: Any) -> None: ...
+
+
+@dataclass(frozen=True)
+class Memo:
+    """Entries kept by the hash of their text and the code's version (`build.code.digest`): an entry whose
+    file is unchanged is not parsed again. Only an entry that had nothing to say is kept, so every problem
+    and warning an entry has is found by reading it, as before."""
+
+    store: Store
+    version: str
+
+    def key(self, text: str) -> str:
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        return sha256_json(["resource", self.version, digest])
+
+
+def load(config: Config, today: Date, memo: Memo | None = None) -> tuple[list[Resource], list[Problem]]:
     """Every entry in content/resources/, and a problem for each one that cannot be used."""
     folder = config.content_dir / "resources"
     found: list[Resource] = []
@@ -291,12 +315,7 @@ def load(config: Config, today: Date) -> tuple[list[Resource], list[Problem]]:
                 )
             )
             continue
-        data, lines, trouble = yaml_file.read(path, where, EXAMPLE)
-        if data is None:
-            problems += trouble
-            continue
-        meta, trouble = validate(ResourceMeta, data, where, lines=lines)
-        problems += trouble
+        meta = _entry(path, where, memo, problems)
         if meta is None:
             continue
         resource = Resource(path.stem, path, meta, intervals(meta.hours) if meta.hours else ())
@@ -305,6 +324,26 @@ def load(config: Config, today: Date) -> tuple[list[Resource], list[Problem]]:
             problems.append(overdue)
         found.append(resource)
     return found, problems
+
+
+def _entry(path: Path, where: str, memo: Memo | None, problems: list[Problem]) -> ResourceMeta | None:
+    """One entry's meta (from the memo when its text is known), its problems added to `problems`."""
+    text, unreadable = yaml_file.load_text(path, where)
+    if text is None:
+        problems += [unreadable] if unreadable else []
+        return None
+    key = memo.key(text) if memo is not None else ""
+    if memo is not None and (kept := memo.store.recall(key)) is not None:
+        return ResourceMeta.model_validate(kept)
+    data, lines, trouble = yaml_file.read(path, where, EXAMPLE, text=text)
+    if data is None:
+        problems += trouble
+        return None
+    meta, invalid = validate(ResourceMeta, data, where, lines=lines)
+    problems += invalid
+    if meta is not None and memo is not None and not trouble and not invalid:
+        memo.store.remember(key, "resource", meta.model_dump(mode="json"))
+    return meta
 
 
 def review_problem(resource: Resource, where: str, today: Date) -> Problem | None:

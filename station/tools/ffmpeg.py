@@ -162,11 +162,23 @@ def analyse(
 ) -> Analysis:
     chain = (
         f"silencedetect=n={silence_db}dB:d=0.25,"
-        "astats=measure_perchannel=none:measure_overall=Peak_level+Peak_count+Flat_factor+Number_of_samples,"
-        "ebur128=framelog=quiet"
-    )  # no true peak here: it doubles the cost, and the encoded file is what counts
+        "astats=measure_perchannel=none:measure_overall=Peak_level+Peak_count+Flat_factor+Number_of_samples"
+    )
+    # One decode feeding two outputs: ffmpeg runs each output's filters in a thread of its own, so the
+    # loudness (ebur128, the costliest filter) is measured on the second core beside the rest. No true peak
+    # here: it doubles the cost, and the encoded file's is what counts.
     fmt = ["-f", input_format] if input_format else []
-    log = run([*fmt, "-i", str(path), "-map", "0:a:0", "-af", chain, "-f", "null", "-"], timeout_s, on_progress)
+    log = run(
+        [
+            *fmt,
+            "-i",
+            str(path),
+            *["-map", "0:a:0", "-af", chain, "-f", "null", "-"],
+            *["-map", "0:a:0", "-af", "ebur128=framelog=quiet", "-f", "null", "-"],
+        ],
+        timeout_s,
+        on_progress,
+    )
     return _parse_analysis(log)
 
 
@@ -334,10 +346,9 @@ def render(plan: RenderPlan, out: Path, timeout_s: float, on_progress: Progress 
         "-y",
         f"[{mp3}]{_tee_escape(out)}|[{mp3}]pipe:1",
     ]
-    log = run(
-        ["-f", "mp3", "-i", "pipe:0", "-af", MEASURE_CHAIN, "-f", "null", "-"], timeout_s, on_progress, fed_by=encode
-    )
-    return _loudness(log)
+    heard = _Heard(on_progress)
+    log = run(["-f", "mp3", "-i", "pipe:0", "-af", MEASURE_CHAIN, "-f", "null", "-"], timeout_s, heard, fed_by=encode)
+    return _loudness(log, heard.seconds)
 
 
 def _tee_escape(path: Path) -> str:
@@ -355,33 +366,45 @@ class Loudness:
     duration_s: float
 
 
-MEASURE_CHAIN = "astats=measure_perchannel=none:measure_overall=Number_of_samples,ebur128=peak=true:framelog=quiet"
+# BS.1770 loudness and true peak, nothing else: the length comes from ffmpeg's own progress report, whose last
+# out_time is the end of the last decoded frame (an astats sample count here cost an eighth of the measure).
+MEASURE_CHAIN = "ebur128=peak=true:framelog=quiet"
+
+
+class _Heard:
+    """A progress callback that keeps the furthest point heard and passes each report on."""
+
+    def __init__(self, then: Progress | None = None):
+        self.seconds, self.then = 0.0, then
+
+    def __call__(self, seconds: float) -> None:
+        self.seconds = max(self.seconds, seconds)
+        if self.then:
+            self.then(seconds)
 
 
 def measure(path: Path, timeout_s: float, input_format: str | None = None) -> Loudness:
     fmt = ["-f", input_format] if input_format else []
-    return _loudness(run([*fmt, "-i", str(path), "-map", "0:a:0", "-af", MEASURE_CHAIN, "-f", "null", "-"], timeout_s))
+    heard = _Heard()
+    log = run([*fmt, "-i", str(path), "-map", "0:a:0", "-af", MEASURE_CHAIN, "-f", "null", "-"], timeout_s, heard)
+    return _loudness(log, heard.seconds)
 
 
 def decoded_s(path: Path, input_format: str | None, *, up_to_s: float, timeout_s: float) -> float:
     """How long a file's first audio stream really plays, decoded rather than read from its header (which can
     say anything), counting no further than `up_to_s`. FfmpegFailed if it cannot be decoded. (The desk's
     upload check: it needs the length of the whole file, not of its first minute.)"""
-    heard = [0.0]
+    heard = _Heard()
     fmt = ["-f", input_format] if input_format else []
-    run(
-        [*fmt, "-i", str(path), "-map", "0:a:0", "-t", f"{up_to_s:.3f}", "-f", "null", "-"],
-        timeout_s,
-        on_progress=lambda s: heard.__setitem__(0, max(heard[0], s)),
-    )
-    return heard[0]
+    run([*fmt, "-i", str(path), "-map", "0:a:0", "-t", f"{up_to_s:.3f}", "-f", "null", "-"], timeout_s, heard)
+    return heard.seconds
 
 
-def _loudness(log: str) -> Loudness:
+def _loudness(log: str, duration_s: float) -> Loudness:
     a = _parse_analysis(log)
     summary = log[log.rfind("Summary:") :]
     true_peak = _num(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary, -math.inf)
-    return Loudness(a.integrated_lufs, true_peak, a.loudness_range_lu, a.duration_s)
+    return Loudness(a.integrated_lufs, true_peak, a.loudness_range_lu, duration_s)
 
 
 def cover(src: Path, out: Path, size_px: int, timeout_s: float) -> None:

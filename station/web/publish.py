@@ -29,13 +29,14 @@ import hashlib
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from station.build.ledger import Ledger
 from station.config import S3_PART_MB, Config, PublishSettings
 from station.errors import Problem, PublishError, Severity
-from station.files import TMP_PREFIX
+from station.files import TMP_PREFIX, sha256_file
 from station.web.encoding import gzipped, publish_gzipped
 from station.web.security import content_type
 
@@ -233,9 +234,14 @@ def _decide(
 ) -> None:
     """Unchanged (counted), or an upload (added to the plan)."""
     key = settings.prefix + rel
+    there = remote.get(key)
+    if there is None and key not in known:
+        # New to the bucket: nothing to compare, so its SHA-256 is made while the files before it go up
+        # (`_upload_all`), on the second core, rather than in one pass over the whole site first.
+        result.uploads.append(Upload(rel, key, path.stat().st_size, "", "new", gzip=publish_gzipped(rel)))
+        return
     sha = ledger.sha256(path)
     tag = published_tag(rel, sha)
-    there = remote.get(key)
     if there and known.get(key) == (tag, *there):  # what this station put there, from this very content
         result.unchanged += 1
         return
@@ -293,31 +299,71 @@ def _upload_all(
     progress: Callable[[int], None] | None,
     said: Callable[[str], None] | None,
 ) -> None:
-    from station.tools.s3 import BotoCoreError, ClientError
     from station.tools.s3 import transfer as transfer_config
 
     transfer = transfer_config(settings)
     root = config.site_dir.resolve()
     saved = time.monotonic()
+    with ThreadPoolExecutor(1) as hasher:  # hashlib lets go of Python's lock: it hashes ahead while we upload
+        ahead = {up.rel: hasher.submit(_hashed, config.site_dir / up.rel) for up in the_plan.uploads if not up.sha256}
+        try:
+            _upload_each(config, settings, ledger, the_plan, s3, progress, said, transfer, root, ahead, saved)
+        finally:
+            for waiting in ahead.values():
+                waiting.cancel()
+
+
+def _hashed(path: Path) -> tuple[str, os.stat_result]:
+    """The file's SHA-256, and its size and times as they were before it was read (for the ledger's memo)."""
+    st = path.stat()
+    return sha256_file(path), st
+
+
+def _upload_each(
+    config: Config,
+    settings: PublishSettings,
+    ledger: Ledger,
+    the_plan: Plan,
+    s3,
+    progress: Callable[[int], None] | None,
+    said: Callable[[str], None] | None,
+    transfer,
+    root: Path,
+    ahead: dict[str, Future[tuple[str, os.stat_result]]],
+    saved: float,
+) -> None:
+    from station.tools.s3 import BotoCoreError, ClientError
+
     for done, up in enumerate(the_plan.uploads):
         path = config.site_dir / up.rel
-        extra = {
-            "ContentType": content_type(path),
-            "CacheControl": cache_control(up.rel),
-            "Metadata": {"sha256": up.sha256},
-        }
         if not inside(root, path):  # made into a link out of site/ since the plan was made
             raise PublishError(
                 f"site/{up.rel} changed into a link out of site/ while publishing, so it was not "
                 f"uploaded; {done} of {len(the_plan.uploads)} files went up and nothing was deleted "
                 "— remove the link and run `station publish` again"
             )
+        if not up.sha256:
+            try:
+                sha, st = ahead[up.rel].result()
+            except OSError as exc:
+                raise PublishError(
+                    f"site/{up.rel} could not be read ({exc.strerror}); {done} of {len(the_plan.uploads)} files "
+                    "went up and nothing was deleted — run `station build`, then `station publish` again"
+                ) from exc
+            ledger.remember_sha256(path, st, sha)
+            up = replace(up, sha256=sha)
+        extra = {
+            "ContentType": content_type(path),
+            "CacheControl": cache_control(up.rel),
+            "Metadata": {"sha256": up.sha256},
+        }
         try:
             if up.gzip and (packed := body_of(up.rel, path)) is not None:  # text: one request, encoded
                 extra["ContentEncoding"] = "gzip"
                 etag = s3.put_object(Bucket=settings.bucket, Key=up.key, Body=packed, **extra)["ETag"]
                 if progress:
                     progress(up.size)
+                up = replace(up, size=len(packed))  # the object's size, which the next plan compares
             elif up.size < transfer.multipart_threshold:
                 with path.open("rb") as body:
                     etag = s3.put_object(Bucket=settings.bucket, Key=up.key, Body=body, **extra)["ETag"]

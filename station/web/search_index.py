@@ -40,11 +40,12 @@ def words_of(text: str) -> set[str]:
 
 
 def files(docs: list[dict[str, Any]]) -> dict[str, bytes]:
-    """`docs`: {"u": address, "t": title, "k": kind, "s": snippet, "w": the text its words come from}, in the
-    order results are listed. Gives {site path: bytes}: search.json and the word lists."""
+    """`docs`: {"u": address, "t": title, "k": kind, "s": snippet, "w": the text its words come from, or "ws":
+    its words already split by `words_of`}, in the order results are listed. Gives {site path: bytes}:
+    search.json and the word lists."""
     postings: dict[str, list[int]] = defaultdict(list)
     for i, doc in enumerate(docs):
-        for word in words_of(doc["w"]):
+        for word in doc["ws"] if "ws" in doc else words_of(doc["w"]):
             postings[word].append(i)
     shards: dict[str, dict[str, list[int]]] = defaultdict(dict)
     for word in sorted(postings):

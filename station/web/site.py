@@ -208,6 +208,8 @@ class Site:
         tonight: list[dict] | None = None,
         pictures: Mapping[str, Picture] | None = None,
         asks: list[dict] | None = None,  # involvement.public_asks: what the station asked of services
+        reads: tuple[str, dict[str, list[str]]] | None = None,  # `Site.reads` of an earlier build, if kept
+        recall: Callable[[str], Any] | None = None,  # a search document kept by an earlier build (the ledger's)
     ):
         self.config, self.settings = config, config.settings
         self.pictures = dict(pictures or {})  # made at build time (build/pictures.py), by the image's path
@@ -228,6 +230,10 @@ class Site:
         self._digests: dict[int, str] = {}  # id of an episode or place -> its digest, for this render
         self._all: dict[str, str] = {}
         self._wide: dict[str, set[str]] = {}
+        self._reads_before = reads
+        self._whole_key: str | None = None
+        self._recall = recall
+        self.learned: dict[str, dict[str, Any]] = {}  # search documents made here, for the caller to keep
 
     # ------------------------------------------------------------ the whole site
     def pages(self) -> list[Page]:
@@ -315,6 +321,10 @@ class Site:
         """What the site is rendered in, each under a key made from its own inputs: a page (by its path), the
         night's running order, the search index and the static files. The same key gives the same bytes."""
         whole = self._whole()
+        if self._reads_before is not None and self._reads_before[0] == whole:
+            # The same templates and code as the build that found them: what each template reads is known
+            # without parsing them again (a third of the keys' time).
+            self._wide = {name: set(wide) for name, wide in self._reads_before[1].items()}
         found = {page.rel: self._key(whole, page) for page in self.pages()}
         if self.tonight is not None:
             found[TONIGHT] = sha256_json([whole, "tonight", self.tonight])
@@ -322,6 +332,11 @@ class Site:
         found[STATIC] = sha256_json([whole, "static", sorted(self.asset_paths.values())])
         found[ASKS] = sha256_json([whole, "asks", self._every("places")])  # the asks themselves are in `whole`
         return found
+
+    def reads(self) -> tuple[str, dict[str, list[str]]]:
+        """Which catalogue-wide names each template read by `units` reads, under what every page is made from
+        (`_whole`: the templates' own bytes and the code among it): for the next build, as `Site(reads=…)`."""
+        return self._whole(), {name: sorted(wide) for name, wide in sorted(self._wide.items())}
 
     def render(self, skip: Collection[str] = ()) -> dict[str, bytes]:
         """Every file of the site, as {site path: bytes}; the units in `skip` (see `units`) are left out."""
@@ -369,7 +384,12 @@ class Site:
 
     # ------------------------------------------------------------ keys
     def _whole(self) -> str:
-        """What every page is made from: the settings, the shows, the templates and the code."""
+        """What every page is made from: the settings, the shows, the templates and the code (made once)."""
+        if self._whole_key is None:
+            self._whole_key = self._made_whole()
+        return self._whole_key
+
+    def _made_whole(self) -> str:
         s = self.config.settings
         templates: list[Path] = []
         for folder in _template_dirs(self.config):
@@ -603,40 +623,21 @@ class Site:
         """
         docs = []
         for e in self.episodes:
-            meta = e.episode.meta
-            summary = plain(meta.description)
-            words = " ".join(
-                [
-                    meta.title,
-                    summary,
-                    " ".join(e.episode.credits),
-                    " ".join(self.nodes[t].name for t in meta.topics),
-                    e.episode.show.meta.title,
-                    e.transcript.text if e.transcript else "",
-                ]
-            )
             docs.append(
-                {"u": e.url, "t": meta.title, "k": self.t.gettext("Episode"), "s": _snippet(summary), "w": words}
+                {
+                    "u": e.url,
+                    "t": e.episode.meta.title,
+                    "k": self.t.gettext("Episode"),
+                    **self._search_doc(e, self._episode_words),
+                }
             )
         for p in self.places:
-            m = p.meta
             docs.append(
                 {
                     "u": f"map/{p.slug}/",
-                    "t": m.name,
+                    "t": p.meta.name,
                     "k": self.t.gettext("Help near you"),
-                    "s": _snippet(f"{self.words.kind(p.kind.id, p.kind.name)}, {m.locality}. {plain(m.summary)}"),
-                    "w": " ".join(
-                        [
-                            m.name,
-                            m.summary,
-                            m.locality,
-                            p.kind.name,
-                            self.words.kind(p.kind.id, p.kind.name),
-                            *m.languages,
-                            *(self.nodes[t].name for t in m.topics),
-                        ]
-                    ),
+                    **self._search_doc(p, self._place_words),
                 }
             )
         for n in self.nodes.values():
@@ -650,6 +651,50 @@ class Site:
                 }
             )
         return docs
+
+    def _search_doc(self, value: BuiltEpisode | Resource, make: Callable[[Any], tuple[str, str]]) -> dict[str, Any]:
+        """An episode's or a place's snippet ("s") and words: the words as text ("w") to be split, or, where a
+        build keeps them (`recall`), split once and kept under the document's digest ("ws"): an edit makes
+        only its own document again (markdown and word splitting were most of an edited rebuild's index)."""
+        if self._recall is None:
+            snippet, words = make(value)
+            return {"s": snippet, "w": words}
+        key = sha256_json(["search document", self._whole(), self._fingerprint(value)])
+        kept = self._recall(key)
+        if kept is None:
+            snippet, words = make(value)
+            kept = self.learned[key] = {"s": snippet, "ws": sorted(search_index.words_of(words))}
+        return {"s": kept["s"], "ws": kept["ws"]}
+
+    def _episode_words(self, e: BuiltEpisode) -> tuple[str, str]:
+        meta = e.episode.meta
+        summary = plain(meta.description)
+        words = " ".join(
+            [
+                meta.title,
+                summary,
+                " ".join(e.episode.credits),
+                " ".join(self.nodes[t].name for t in meta.topics),
+                e.episode.show.meta.title,
+                e.transcript.text if e.transcript else "",
+            ]
+        )
+        return _snippet(summary), words
+
+    def _place_words(self, p: Resource) -> tuple[str, str]:
+        m = p.meta
+        words = " ".join(
+            [
+                m.name,
+                m.summary,
+                m.locality,
+                p.kind.name,
+                self.words.kind(p.kind.id, p.kind.name),
+                *m.languages,
+                *(self.nodes[t].name for t in m.topics),
+            ]
+        )
+        return _snippet(f"{self.words.kind(p.kind.id, p.kind.name)}, {m.locality}. {plain(m.summary)}"), words
 
 
 def render_key(
