@@ -200,6 +200,7 @@ class Source:
         self.stopping = threading.Event()
         self.connected = False
         self.last_audio = 0.0
+        self.came_at = 0.0  # when the presenter's audio began arriving this time (monotonic)
         self.connects = 0
         self.thread: threading.Thread | None = None
         self.process: ffmpeg.Process | None = None
@@ -265,6 +266,7 @@ class Source:
                     with self.lock:
                         if not self.connected:
                             self.connects += 1
+                            self.came_at = time.monotonic()
                         self.connected = True
                         self.last_audio = time.monotonic()
                         self.chunks.append(pcm)

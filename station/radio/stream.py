@@ -423,6 +423,7 @@ class Report:
     seconds: float = 0.0
     live: list[tuple[str, str]] = field(default_factory=list)  # (clock time, "on" | "off"): live hand-overs
     handovers_ms: list[float] = field(default_factory=list)  # live audio stopping → standby's first audio
+    comebacks_ms: list[float] = field(default_factory=list)  # the presenter's audio arriving → on air
     recordings: list[Path] = field(default_factory=list)  # live shows recorded
 
 
@@ -793,6 +794,8 @@ class Player:
     def _relay(self, order: Night, span: LiveSpan, source: live.Source) -> None:
         """The presenter's audio to every output, as it comes, until it stops or the span ends."""
         self._drop_overlap()
+        if source.came_at:
+            self.report.comebacks_ms.append((time.monotonic() - source.came_at) * 1000)
         info = live.on_air(self.config, order.night, span.block) or {}
         label = span.label(info.get("presenter_name"))
         self.report.live.append((f"{order.clock(self.position):%H:%M:%S}", "on"))
