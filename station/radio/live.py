@@ -254,6 +254,9 @@ class Source:
         most = int(LIVE_BACKLOG_S * RATE)
         step = RATE // 10 * FRAME_BYTES
         while not self.stopping.is_set():
+            if not icecast.has_source(self.url, LIVE_RETRY_S * 4):
+                self.stopping.wait(LIVE_RETRY_S)
+                continue
             process = self.process = ffmpeg.listener(self.url, RATE, CHANNELS)
             _drain(process)
             assert process.stdout is not None  # made with a pipe
