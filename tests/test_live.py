@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import textwrap
+import time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -289,3 +290,24 @@ def test_a_recorded_live_show_comes_to_its_presenter_as_a_new_recording_waiting_
         )
         assert "Nuit blanche" not in said(desk.client("robin").get("/").text), "not another presenter's"
     assert list(folder.iterdir()) == []
+
+
+def test_live_audio_is_taken_in_the_sizes_playout_asks_for_and_a_silent_source_is_seen_at_once():
+    source = live.Source("http://127.0.0.1:9/live.mp3")  # never started: its buffer is fed here
+    a, b = bytes(range(256)) * 40, bytes(reversed(range(256))) * 40  # 2,560 frames each
+    source.connected = True
+    source.chunks.extend([a, b])
+    source.frames = 2 * len(a) // live.FRAME_BYTES
+    assert source.ready(at_least_s=0.1)
+    first = source.take(1000, stall_s=0.1)
+    assert first == a[: 1000 * live.FRAME_BYTES]
+    rest = source.take(10_000, stall_s=0.1)
+    assert rest == a[1000 * live.FRAME_BYTES :] + b, "the rest of the first piece, then the next, in order"
+    assert source.frames == 0 and not source.ready(at_least_s=0.1)
+    started = time.monotonic()
+    assert source.take(100, stall_s=0.3) is None
+    assert 0.25 < time.monotonic() - started < 1.0, "a connected source with nothing to give: None after stall_s"
+    source.connected = False
+    started = time.monotonic()
+    assert source.take(100, stall_s=5) is None
+    assert time.monotonic() - started < 0.2, "gone (the mount closed): None at once"

@@ -472,6 +472,11 @@ class Player:
             raise StreamSetupError(f"no schedule covers the night of {night}")
         self.report.night = night
         self.night_start = order.start
+        if order.live and not live.listen_url(self.config):
+            log.warning(
+                "tonight has live blocks, but presenters connect to Icecast and there is none ([stream] icecast_url): "
+                "the running order plays in their place"
+            )
         for out in self.outputs:
             out.start()
         ended = False
