@@ -17,6 +17,8 @@ import pytest
 import requests
 
 from station import config as config_mod
+from station.desk import live_pages
+from station.desk.accounts import Accounts
 from station.radio import live
 from station.radio import schedule as schedule_mod
 from station.radio.library import Library
@@ -192,6 +194,22 @@ def ask(desk, user: str, password: str, mount: str = "/live.mp3", action: str = 
     )
 
 
+def test_icecast_s_question_is_answered_from_the_presenter_s_own_live_password_and_their_slot(station_live):
+    """The quick sibling of the next test: the desk's answer itself, without serving the desk."""
+    config = config_mod.load(station_live)
+    accounts = Accounts(station_live / "records" / "desk.sqlite")
+    try:
+        sam = accounts.by_name("sam")
+        secret = accounts.new_live_secret(sam.id)
+        ok = live_pages._refusal(config, accounts, "stream_auth", "/live.mp3", "sam", secret)
+        wrong = live_pages._refusal(config, accounts, "stream_auth", "/live.mp3", "sam", secret + "x")
+        mount = live_pages._refusal(config, accounts, "stream_auth", "/night.mp3", "sam", secret)
+    finally:
+        accounts.close()
+    assert (ok, wrong, mount) == (None, "wrong user name or live password", "not a live mount")
+
+
+@pytest.mark.slow
 def test_a_presenter_makes_their_own_live_password_and_icecast_lets_only_them_in_during_their_slot(station_live):
     with Served(station_live) as desk:
         sam = desk.client("sam")
