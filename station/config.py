@@ -92,6 +92,12 @@ TITLE_RETRY_S = 1.0
 HLS_SEGMENT_CACHE = "public, max-age=31536000, immutable"  # a segment never changes once made
 HLS_PUBLISH_QUEUE = 200  # uploads waiting; past this, the oldest news is dropped and the next playlist catches up
 HLS_PUBLISH_CLOSE_S = 30.0  # at the night's end, for the last uploads to go
+# Live presenters (radio/live.py, desk/live_pages.py; [stream] live_* are a station's own choices).
+LIVE_STALL_S = 0.6  # no audio from a connected presenter this long: standby plays at once (no gap of 2 s)
+LIVE_RETRY_S = 0.5  # how often playout looks for a presenter's source on the live mount
+LIVE_BACKLOG_S = 4.0  # live audio waiting to be sent; past this the oldest goes (Icecast's burst on joining)
+LIVE_FADE_MS = 150  # a presenter fades in as they come on air
+LIVE_SECRET_BYTES = 18  # a presenter's live password: 24 URL-safe characters
 # `station run` keeps the stream in a process of its own and starts it again when it dies mid-night.
 STREAM_RESTART_S = 0.1  # how often the daemon looks at the stream process (a dead one is back within 2 s)
 STREAM_BACKOFF_S = (0.0, 0.0, 1.0, 5.0, 30.0)  # waits before the 1st, 2nd, ... restart inside STREAM_CALM_S
@@ -315,6 +321,15 @@ class StreamSettings(Typed):
     crossfade_s: float = Field(default=2.0, ge=0, le=10)
     duck_db: float = Field(default=-15.0, ge=-60, le=0)
     retry_s: float = Field(default=5.0, ge=0.5, le=300)  # wait before reconnecting a dropped output
+    # Live presenters: their source client connects to live_mount on the same Icecast, authenticated by the
+    # desk (Icecast's URL authentication). A presenter not there grace_s after their slot starts, or gone
+    # for drop_s, hands the air to standby and then the running order, at its next item on the night's clock.
+    live_mount: str = Field(default="/live.mp3", pattern=r"^/[A-Za-z0-9._-]+$")
+    live_grace_s: float = Field(default=60.0, ge=1, le=1800)
+    live_drop_s: float = Field(default=8.0, ge=1, le=600)
+    live_lead_in_min: int = Field(default=10, ge=0, le=120)  # the desk lets a presenter connect this early
+    # Where presenters' apps connect ("radio.example.org:8000"); none: the host and port of icecast_url.
+    live_source_host: str | None = Field(default=None, pattern=r"^[A-Za-z0-9.\[\]:-]+$")
     # The daemon (`station run`): every default APScheduler would otherwise choose is set here.
     build_every_min: int = Field(default=5, ge=1, le=1440)  # look for new recordings this often
     assemble_at: str = "20:00"  # pin the coming night's running order at this time

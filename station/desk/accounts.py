@@ -28,6 +28,7 @@ from station.config import (
     FAILURE_WINDOW_S,
     FAILURES_PER_ADDRESS,
     FAILURES_PER_NAME,
+    LIVE_SECRET_BYTES,
     MAX_PASSWORD,
     MIN_PASSWORD,
     SESSION_IDLE_S,
@@ -49,6 +50,8 @@ CREATE TABLE IF NOT EXISTS sessions (token TEXT PRIMARY KEY, user_id INTEGER NOT
                                      created REAL NOT NULL, seen REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS failures (key TEXT NOT NULL, at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS owners (recording TEXT PRIMARY KEY, user_id INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS live (user_id INTEGER PRIMARY KEY, secret TEXT NOT NULL, record INTEGER NOT NULL,
+                                 made REAL NOT NULL);
 """
 
 
@@ -178,6 +181,7 @@ class Accounts:
         with self.lock, self.db:
             self.db.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
             self.db.execute("DELETE FROM owners WHERE user_id = ?", (user_id,))
+            self.db.execute("DELETE FROM live WHERE user_id = ?", (user_id,))
             self.db.execute("DELETE FROM users WHERE id = ?", (user_id,))
 
     def _last_coordinator(self, user_id: int) -> bool:
@@ -199,6 +203,42 @@ class Accounts:
             )
         if len(password) > MAX_PASSWORD:
             raise AccountError(_("a password can be up to %(most)s characters", most=MAX_PASSWORD))
+
+    # ------------------------------------------------------------ going live
+    def new_live_secret(self, user_id: int) -> str:
+        """A new live password for this presenter's source client (the old one stops working); only its
+        hash is kept, so it is shown once, now."""
+        secret = secrets.token_urlsafe(LIVE_SECRET_BYTES)
+        with self.lock, self.db:
+            self.db.execute(
+                "INSERT INTO live (user_id, secret, record, made) VALUES (?, ?, 0, ?) "
+                "ON CONFLICT(user_id) DO UPDATE SET secret = excluded.secret, made = excluded.made",
+                (user_id, self.hasher.hash(secret), time.time()),
+            )
+        return secret
+
+    def has_live_secret(self, user_id: int) -> bool:
+        return bool(self._read("SELECT 1 FROM live WHERE user_id = ?", (user_id,)))
+
+    def live_record(self, user_id: int) -> bool:
+        rows = self._read("SELECT record FROM live WHERE user_id = ?", (user_id,))
+        return bool(rows and rows[0][0])
+
+    def set_live_record(self, user_id: int, record: bool) -> None:
+        with self.lock, self.db:
+            self.db.execute("UPDATE live SET record = ? WHERE user_id = ?", (int(record), user_id))
+
+    def live_check(self, username: str, secret: str) -> User | None:
+        """The presenter these live credentials belong to; None for a wrong name or password (which take as
+        long as each other)."""
+        user = self.by_name(username) if username and len(username) <= 60 else None
+        rows = self._read("SELECT secret FROM live WHERE user_id = ?", (user.id,)) if user else []
+        stored = rows[0][0] if rows else self._decoy
+        try:
+            ok: bool = self.hasher.verify(stored, secret[:MAX_PASSWORD])
+        except (VerificationError, InvalidHashError):
+            ok = False
+        return user if ok and rows else None
 
     # ------------------------------------------------------------ signing in
     def wait_s(self, username: str, address: str) -> int:

@@ -27,7 +27,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from station.config import Config
-from station.desk import asks_pages, feedback, gate, i18n, presenter_pages, record_pages, station_pages
+from station.desk import asks_pages, feedback, gate, i18n, live_pages, presenter_pages, record_pages, station_pages
 from station.desk.accounts import Accounts, database_path
 from station.desk.builder import Builder
 from station.desk.client import client_address
@@ -122,6 +122,7 @@ def create_app(config: Config, accounts: Accounts | None = None, build: bool | N
     app.register_blueprint(feedback.bp)
     app.register_blueprint(asks_pages.bp)
     app.register_blueprint(record_pages.bp)
+    app.register_blueprint(live_pages.bp)
     _signin_routes(app)
     return app
 
@@ -154,6 +155,8 @@ def _guard() -> ResponseReturnValue | None:
         return _refused(*refused)
     if request.endpoint == "feedback.receive":
         return None  # the one public door: no session, no cookie, no token (feedback.py)
+    if request.endpoint == "live.auth":
+        return None  # Icecast, asking about a presenter's source: their live password is checked there
     if request.endpoint in ("static", "sign_in"):
         if request.endpoint == "sign_in":
             g.csrf = request.cookies.get(PRESIGN_COOKIE) or secrets.token_urlsafe(32)

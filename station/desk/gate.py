@@ -7,6 +7,7 @@ address, may send a recording:
 
     nobody signed in            the sign-in form and a small body (SMALL_BODY), nothing more
     anyone, listener feedback   at most FEEDBACK_BODY to POST /feedback, the one public form (feedback.py)
+    Icecast, a live source      at most SMALL_BODY to POST /live/auth (live_pages.py)
     signed in                   a form of up to `[desk] max_form_kb`
     signed in, an upload form   up to `[desk] max_upload_mb` more, when `?csrf=` is the session's token
                                 (the upload and details forms put it in their address)
@@ -36,6 +37,7 @@ SESSION_COOKIE = "__Host-desk"  # __Host-: Secure, Path=/, no Domain — it cann
 REFUSAL_KEY = "desk.refusal"  # set by the server (server.py) on a request whose body it did not read
 SMALL_BODY = 16 * 1024  # the sign-in form is a few hundred bytes; before signing in, nothing larger
 FEEDBACK_PATH = "/feedback"  # the desk's one public door (feedback.py)
+LIVE_AUTH_PATH = "/live/auth"  # Icecast asks here whether a presenter's source may go live (live_pages.py)
 UPLOAD_PATH = re.compile(r"^/(upload|episodes/[^/]+/details)/?\Z")
 
 # Why a request is answered without its body being read.
@@ -86,6 +88,8 @@ def admit(
         return Admission(SMALL_BODY, TOO_LARGE)  # nothing here takes more than the sign-in form
     if method == "POST" and path == FEEDBACK_PATH:
         return Admission(FEEDBACK_BODY, TOO_LARGE)  # public: held to a listener's message, whoever sends it
+    if method == "POST" and path == LIVE_AUTH_PATH:
+        return Admission(SMALL_BODY, TOO_LARGE)  # Icecast's few form fields
     if announced == 0:
         return Admission(SMALL_BODY, SIGNED_OUT)  # no body: the app checks the session as for any request
     token = parse_cookie(cookie_header or "").get(SESSION_COOKIE)

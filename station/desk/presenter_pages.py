@@ -18,7 +18,7 @@ from station.build import withdraw as withdraw_mod
 from station.catalog import content as catalog_mod
 from station.catalog.model import CONTENT_NOTES
 from station.desk import episodes as episodes_mod
-from station.desk import schedule_edit, uploads
+from station.desk import live_pages, schedule_edit, uploads
 from station.desk.i18n import _, night_text, translated
 from station.desk.numbers import whole_number
 from station.desk.pages import desk, page, user
@@ -48,6 +48,7 @@ def _episode(eid: str) -> episodes_mod.EpisodeView:
 
 @bp.route("/")
 def episodes() -> ResponseReturnValue:
+    live_pages.adopt(desk().config, desk().accounts)  # a live show recorded since: a new recording here
     views = _views()
     names = {u.id: u.username for u in desk().accounts.users()} if user().coordinator else {}
     return page(

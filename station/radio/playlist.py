@@ -71,6 +71,22 @@ class Slot:
         return self.start_s + self.duration_s
 
 
+@dataclass(frozen=True)
+class LiveSpan:
+    """Where a presenter may be on air live (a schedule's `live` block, less the ident before it and the
+    signposting after it). The slots under it are what plays while they are not there."""
+
+    start_s: float
+    end_s: float
+    block: str
+    title: str  # what radio apps and the site show while they are on air
+    presenters: tuple[str, ...]  # desk user names
+    show: str | None = None  # where a recording goes
+
+    def label(self, presenter: str | None = None) -> str:
+        return f"{self.title} — live with {presenter}" if presenter else f"{self.title} — live"
+
+
 @dataclass
 class Night:
     night: Date
@@ -82,6 +98,7 @@ class Night:
     fallback: list[str] = field(default_factory=list)  # standby sound for playout when a file fails
     key: str = ""
     crossfades: dict[str, float] = field(default_factory=dict)  # block name → its own crossfade_s between beds
+    live: list[LiveSpan] = field(default_factory=list)  # live blocks tonight, in order
 
     @property
     def length_s(self) -> float:
@@ -92,6 +109,13 @@ class Night:
         for i, slot in enumerate(self.slots):
             if slot.start_s - _EPS <= offset_s < slot.end_s - _EPS:
                 return i
+        return None
+
+    def live_at(self, offset_s: float) -> LiveSpan | None:
+        """The live span `offset_s` into the night falls in, if any."""
+        for span in self.live:
+            if span.start_s - _EPS <= offset_s < span.end_s - _EPS:
+                return span
         return None
 
     def started_by(self, when: datetime) -> Night:
@@ -117,6 +141,7 @@ class Night:
                 "notes": [asdict(n) | {"severity": n.severity.value} for n in self.notes],
                 "fallback": self.fallback,
                 "crossfades": self.crossfades,
+                "live": [asdict(span) for span in self.live],
             },
             indent=1,
             ensure_ascii=False,
@@ -136,6 +161,12 @@ class Night:
             d["fallback"],
             d["key"],
             {str(k): float(v) for k, v in d.get("crossfades", {}).items()},  # a pin from before has none
+            [
+                LiveSpan(
+                    float(x["start_s"]), float(x["end_s"]), x["block"], x["title"], tuple(x["presenters"]), x["show"]
+                )
+                for x in d.get("live", [])
+            ],
         )
 
     def public(self, page_url: Callable[[Slot], str | None] = lambda slot: None) -> list[dict[str, Any]]:
@@ -143,7 +174,26 @@ class Night:
         signposting are left out of the list (the page says how often the crisis lines come round), and
         music between items is one entry."""
         out: list[dict[str, Any]] = []
+        shown: set[LiveSpan] = set()
         for s in self.slots:
+            span = self.live_at(s.start_s)
+            if span is not None:  # what plays under a live show only stands in for it: the show is listed
+                if span not in shown:
+                    shown.add(span)
+                    out.append(
+                        {
+                            "start": self.clock(span.start_s).isoformat(timespec="seconds"),
+                            "end": self.clock(span.end_s).isoformat(timespec="seconds"),
+                            "clock": f"{self.clock(span.start_s):%H:%M}",
+                            "kind": "live",
+                            "title": span.title,
+                            "show": None,
+                            "credits": [],
+                            "content_notes": [],
+                            "url": None,
+                        }
+                    )
+                continue
             if s.kind in ("ident", "signpost"):
                 continue
             if s.kind == "bed" and out and out[-1]["kind"] == "music":
@@ -255,7 +305,10 @@ class _Assembly:
                 continue  # over before what has aired ends
             if b0 > t + _EPS:
                 self._block(None, t, b0)  # a gap between blocks: material and beds only
-            self._block(block, max(t, b0), b1)
+            if block.live:
+                self._live(block, b0, max(t, b0), b1)
+            else:
+                self._block(block, max(t, b0), b1)
             t = b1
         if self.length > t + _EPS:
             self._block(None, t, self.length)
@@ -264,6 +317,36 @@ class _Assembly:
         self.out.fallback = list(dict.fromkeys(x.audio for x in self.beds + standby))
         self.out.crossfades = {b.name: b.crossfade_s for b in self.s.data.blocks if b.crossfade_s is not None}
         return self.out
+
+    def _live(self, block: Block, b0: float, t: float, end: float) -> None:
+        """A live block: an ident as the presenter comes on, the live span, crisis signposting straight after
+        it. Under the span, the block's own running order, for whenever the presenter is not on air. A night
+        assembled again part-way through keeps the span where it began (what aired before it is kept)."""
+        assert block.live is not None
+        resumed = t > b0 + _EPS
+        if not resumed and self.idents:
+            ident = self._peek(self.idents, "ident")
+            if ident.duration_s <= (end - t) / 4:
+                self._next(self.idents, "ident")
+                t = self._place(self._slot(ident, "ident", "Station ident", t, block), t)
+        signpost = self._peek(self.signposts, "signpost") if self.signposts else None
+        tail = signpost.duration_s if signpost and signpost.duration_s <= (end - t) / 4 else 0.0
+        live_end = end - tail
+        self._block(block, t, live_end)
+        span_start = b0 if resumed else t
+        self.out.live.append(
+            LiveSpan(
+                span_start,
+                live_end,
+                block.name,
+                block.live.title or block.name,
+                tuple(block.live.presenters),
+                block.live.show,
+            )
+        )
+        if signpost is not None and tail:
+            self._next(self.signposts, "signpost")
+            self._place(self._slot(signpost, "signpost", SIGNPOST_TITLE, live_end, block), live_end)
 
     def _keep(self) -> float:
         """Put back what has aired, as it aired, and count it as if it had just been placed, so that repeats,

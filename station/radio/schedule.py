@@ -163,6 +163,18 @@ class Selection(Typed):
         return bool(self.shows or self.topics or self.tags)
 
 
+class Live(Typed):
+    """A block a presenter (or a few, taking turns) presents live from their own source client."""
+
+    presenters: list[str] = Field(min_length=1)  # desk user names: only they may connect in this block
+    title: str | None = None  # what radio apps and the site show while they are on air; none: the block's name
+    show: str | None = None  # the show a recording of it goes to (if the presenter asks for one)
+
+    _many = field_validator("presenters", mode="before")(_at_most(MAX_ITEMS, "presenters"))
+    _long = field_validator("presenters")(_short(60))
+    _title = field_validator("title")(_short(120))
+
+
 class Block(Typed):
     name: str = Field(min_length=1)
     days: list[Day] = Field(default_factory=lambda: list(_WEEK))
@@ -171,6 +183,7 @@ class Block(Typed):
     fill: Selection
     standby: Selection
     crossfade_s: float | None = Field(default=None, ge=0, le=10)  # between music beds; none: [stream] crossfade_s
+    live: Live | None = None  # presented live; fill and standby are what plays while the presenter is not there
 
     _clock = field_validator("start", "end", mode="before")(classmethod(lambda cls, v: clock_minutes(v)))
     _name = field_validator("name")(_short(80))
@@ -462,6 +475,17 @@ def _check(config: Config, s: Schedule, shows: set[str] | None, material: _Mater
             for j, pattern in enumerate(selection.files):
                 path: Key = ("blocks", i, part, "files", j)
                 problems += s.at(path, material.problems(pattern, s.line(*path), "standby"))
+        if block.live and block.live.show and shows is not None and block.live.show not in shows:
+            guess = did_you_mean(block.live.show, shows)
+            problems.append(
+                s.problem(
+                    ("blocks", i, "live", "show"),
+                    f"the live block “{block.name}” records into the show “{block.live.show}”, which does not exist",
+                    f"did you mean `{guess}`?"
+                    if guess
+                    else f"use a show folder's name: {', '.join(sorted(shows)) or 'none yet'}",
+                )
+            )
         if block.fill.empty:
             problems.append(
                 s.problem(

@@ -48,6 +48,8 @@ from station.config import (
     DECODER_EXIT_S,
     ENCODER_EXIT_S,
     ENCODER_REASON_S,
+    LIVE_FADE_MS,
+    LIVE_STALL_S,
     OUTPUT_BACKLOG_S,
     OUTPUT_CLOSE_S,
     OUTPUT_QUICK_S,
@@ -63,8 +65,8 @@ from station.config import (
 )
 from station.errors import IcecastError, StreamSetupError
 from station.files import write_text
-from station.radio import hls, hls_publish
-from station.radio.playlist import Night, Slot
+from station.radio import hls, hls_publish, live
+from station.radio.playlist import LiveSpan, Night, Slot
 from station.tools import ffmpeg, icecast
 
 RATE = 44100
@@ -75,6 +77,7 @@ DUCK_S = 0.4  # a bed under an ident or signposting goes down, and out at its en
 ENDED = "it ended before its slot did"
 WITHDRAWN = "it was withdrawn after the night was put together"
 UNCHECKED = "its withdrawal could not be checked"
+LIVE = "the presenter came on air"
 
 log = logging.getLogger("station.stream")
 
@@ -418,6 +421,10 @@ class Report:
     played: list[tuple[str, str]] = field(default_factory=list)  # (clock time, title)
     standby: list[tuple[str, str]] = field(default_factory=list)  # (title, why standby took over)
     seconds: float = 0.0
+    live: list[tuple[str, str]] = field(default_factory=list)  # (clock time, "on" | "off"): live hand-overs
+    handovers_ms: list[float] = field(default_factory=list)  # live audio stopping → standby's first audio
+    comebacks_ms: list[float] = field(default_factory=list)  # the presenter's audio arriving → on air
+    recordings: list[Path] = field(default_factory=list)  # live shows recorded
 
 
 class Player:
@@ -443,6 +450,9 @@ class Player:
         self._crossfade = self.settings.crossfade_s
         self.live = config.site_dir / "live"
         self.station_name = config.settings.station.name
+        self._source: live.Source | None = None
+        self._recorder: live.Recorder | None = None
+        self._left_live = 0.0  # when live audio last stopped (monotonic), for the hand-over time
 
     def stop(self) -> None:
         self.stopping.set()
@@ -462,6 +472,11 @@ class Player:
             raise StreamSetupError(f"no schedule covers the night of {night}")
         self.report.night = night
         self.night_start = order.start
+        if order.live and not live.listen_url(self.config):
+            log.warning(
+                "tonight has live blocks, but presenters connect to Icecast and there is none ([stream] icecast_url): "
+                "the running order plays in their place"
+            )
         for out in self.outputs:
             out.start()
         ended = False
@@ -482,6 +497,10 @@ class Player:
                 index = order.at(self.position)
                 if index is None:
                     break
+                span = order.live_at(self.position)
+                if span is not None and live.listen_url(self.config):
+                    self._play_live(order, span)
+                    continue
                 slot = order.slots[index]
                 self._play_slot(order, slot)
             if self.stopping.is_set():
@@ -494,12 +513,15 @@ class Player:
                 )
         finally:
             self._drop_overlap()
+            self._end_live()
             for out in self.outputs:
                 out.close(ended)
         return self.report
 
     # ---------------------------------------------------------------- one slot
-    def _play_slot(self, order: Night, slot: Slot) -> None:
+    def _play_slot(self, order: Night, slot: Slot, interrupt: Callable[[], bool] | None = None) -> None:
+        """Play `slot` from where the night is; standby for what it cannot fill. `interrupt`: stop as soon as it
+        says so (a presenter came on air) and leave the rest of the slot."""
         end = slot.end_s
         into = self.position - slot.start_s
         started = f"{order.clock(self.position):%H:%M:%S}"
@@ -516,12 +538,15 @@ class Player:
                 end,
                 watch=slot.guid is not None,
                 on_air=lambda: self._on_air(order, label, slot, end),
-                then=self._under(order, slot),
+                then=None if interrupt else self._under(order, slot),
+                interrupt=interrupt,
             )
+        if why == LIVE:
+            return
         if why is not None and self.position < end - 0.001:
             log.warning("%s: %s — standby plays until %s", label, why, f"{order.clock(end):%H:%M:%S}")
             self.report.standby.append((label, why))
-            self._standby(order, end)
+            self._standby(order, end, interrupt)
 
     def _under(self, order: Night, slot: Slot) -> Slot | None:
         """The next slot, when this one is a music bed that goes on into it: a crossfade into another bed, or
@@ -586,8 +611,9 @@ class Player:
             return UNCHECKED
         return WITHDRAWN if withdrawn else None
 
-    def _standby(self, order: Night, end: float) -> None:
-        """Fill to `end` from the night's standby sound, one file after another; a tone if none will play."""
+    def _standby(self, order: Night, end: float, interrupt: Callable[[], bool] | None = None) -> bool:
+        """Fill to `end` from the night's standby sound, one file after another; a tone if none will play.
+        False when `interrupt` cut it short."""
         files = [self.config.root / a for a in order.fallback if a]
         tries = 0
         while self.position < end - 0.001 and not self.stopping.is_set():
@@ -598,15 +624,24 @@ class Player:
                 if not path.is_file():
                     continue
                 why = self._decode(
-                    path, 0.0, end, watch=False, on_air=lambda: self._on_air(order, self.station_name, None, end)
+                    path,
+                    0.0,
+                    end,
+                    watch=False,
+                    on_air=lambda: self._on_air(order, self.station_name, None, end),
+                    interrupt=interrupt,
                 )
+                if why == LIVE:
+                    return False
                 if why is None or why == ENDED:  # it played: the next file goes on where it stopped
                     tries = 0
                 else:
                     log.warning("standby %s: %s", path.name, why)
                 continue
             log.warning("no standby sound would play: a quiet tone until %s", f"{order.clock(end):%H:%M:%S}")
-            self._decode(None, 0.0, end, watch=False)
+            if self._decode(None, 0.0, end, watch=False, interrupt=interrupt) == LIVE:
+                return False
+        return True
 
     def _decode(
         self,
@@ -616,6 +651,7 @@ class Player:
         watch: bool,
         on_air: Callable[[], None] | None = None,
         then: Slot | None = None,
+        interrupt: Callable[[], bool] | None = None,
     ) -> str | None:
         """Send `path` from `seek_s` until the night's position reaches `end`; None if it all played,
         else why it stopped early (the position is where it stopped). `on_air` is called with the first
@@ -625,7 +661,8 @@ class Player:
         is seen whole before any of it airs, and standby takes over where it begins.
 
         `then`: the slot this one (a music bed) goes on into; when it played to its end, its decoder is kept
-        as an `_Overlap` and mixed under that slot (`_join`)."""
+        as an `_Overlap` and mixed under that slot (`_join`). `interrupt`: asked before each 100 ms is sent;
+        when it says so, LIVE is returned at once (a presenter is on air)."""
         want = self._frames_until(end)
         if want <= 0:
             return None
@@ -682,6 +719,9 @@ class Player:
                 if not ahead:
                     why = ended or None
                     break
+                if interrupt is not None and interrupt():
+                    why = LIVE
+                    break
                 pcm, _ = ahead.popleft()
                 frames = len(pcm) // FRAME_BYTES
                 buffered -= frames
@@ -689,6 +729,9 @@ class Player:
                 if on_air is not None:
                     on_air()
                     on_air = None
+                    if self._left_live:  # the first audio after a presenter dropped: how long the air waited
+                        self.report.handovers_ms.append((time.monotonic() - self._left_live) * 1000)
+                        self._left_live = 0.0
                 self._send(pcm, frames)
                 if watch and path is not None and time.monotonic() - checked > CHECK_EVERY_S:
                     checked = time.monotonic()
@@ -710,6 +753,111 @@ class Player:
                 if proc.stdout is not None:
                     proc.stdout.close()
         return why
+
+    # ---------------------------------------------------------------- a live span
+    def _play_live(self, order: Night, span: LiveSpan) -> None:
+        """The presenter while their audio arrives; else standby and then the running order under the span
+        (live.step), until the span ends. Back to the presenter as soon as their audio comes again."""
+        s = self.settings
+        url = live.listen_url(self.config)
+        assert url is not None  # asked by play()
+        if self._source is None or self._source.url != url:
+            self._source = live.Source(url)
+        source = self._source
+        source.start()
+        log.info(
+            "live: %s, until %s; listening for the presenter on %s",
+            span.title,
+            f"{order.clock(span.end_s):%H:%M:%S}",
+            s.live_mount,
+        )
+        away_since = time.monotonic()
+        wait_s = s.live_grace_s
+        while not self.stopping.is_set() and self.position < span.end_s - 0.001:
+            order = self.running_order(order.night) or order
+            absence = live.Absence(time.monotonic() - away_since, wait_s)
+            index = order.at(self.position)
+            slot = order.slots[index] if index is not None else None
+            mid_item = slot is not None and self.position > slot.start_s + 0.05
+            what = live.step(source.ready(), absence, mid_item)
+            if what == "live":
+                self._relay(order, span, source)
+                away_since, wait_s = time.monotonic(), s.live_drop_s
+                continue
+            if what == "hold":
+                if absence.away_s < absence.wait_s:  # waiting for them: standby until the wait is over
+                    until = self.position + absence.wait_s - absence.away_s
+                else:  # waited long enough, but an item is under way: standby to its end
+                    until = slot.end_s if slot is not None else span.end_s
+                until = min(max(until, self.position + 0.1), span.end_s)
+                self._standby(order, until, interrupt=source.ready)
+                continue
+            assert slot is not None  # "order" only with an item to play
+            self._play_slot(order, slot, interrupt=source.ready)
+        self._end_live()
+
+    def _relay(self, order: Night, span: LiveSpan, source: live.Source) -> None:
+        """The presenter's audio to every output, as it comes, until it stops or the span ends."""
+        self._drop_overlap()
+        if source.came_at:
+            self.report.comebacks_ms.append((time.monotonic() - source.came_at) * 1000)
+        info = live.on_air(self.config, order.night, span.block) or {}
+        label = span.label(info.get("presenter_name"))
+        self.report.live.append((f"{order.clock(self.position):%H:%M:%S}", "on"))
+        log.info("%s on air: %s", f"{order.clock(self.position):%H:%M:%S}", label)
+        self._on_air_live(order, span, label, info)
+        if info.get("record") and span.show and self._recorder is None:
+            self._recorder = live.Recorder(self.config, info, span.title, span.show, order.clock(self.position))
+        fade = round(LIVE_FADE_MS * RATE / 1000)
+        sent = 0
+        while not self.stopping.is_set():
+            want = min(CHUNK_FRAMES, self._frames_until(span.end_s))
+            if want <= 0:
+                return
+            pcm = source.take(want, LIVE_STALL_S)
+            if not pcm:
+                break
+            frames = len(pcm) // FRAME_BYTES
+            if sent < fade:
+                gain = np.clip((np.arange(sent, sent + frames) + 1) / fade, 0.0, 1.0).astype(np.float32)
+                x = np.frombuffer(pcm, dtype="<i2").astype(np.float32).reshape(-1, CHANNELS) * gain[:, None]
+                pcm = x.astype("<i2").tobytes()
+            sent += frames
+            if self._recorder is not None:
+                self._recorder.write(pcm)
+            self._send(pcm, frames)
+        self._left_live = time.monotonic()
+        self.report.live.append((f"{order.clock(self.position):%H:%M:%S}", "off"))
+        log.warning("%s the presenter's audio stopped: standby", f"{order.clock(self.position):%H:%M:%S}")
+
+    def _on_air_live(self, order: Night, span: LiveSpan, label: str, info: dict[str, Any]) -> None:
+        for out in self.outputs:
+            out.title(label)
+        self._now(
+            {
+                "on_air": True,
+                "live": True,
+                "night": order.night.isoformat(),
+                "title": span.title,
+                "show": None,
+                "presenter": info.get("presenter_name"),
+                "content_notes": [],
+                "until": order.clock(span.end_s).isoformat(timespec="seconds"),
+                "ends": order.clock(order.length_s).isoformat(timespec="seconds"),
+                "next": _next_item(order, span.end_s),
+            }
+        )
+
+    def _end_live(self) -> None:
+        """A live span is over (or the night stopped): stop listening; a recording goes to the desk."""
+        if self._source is not None:
+            self._source.stop()
+        if self._recorder is not None:
+            done = self._recorder.close()
+            self._recorder = None
+            if done is not None:
+                self.report.recordings.append(done)
+                log.info("the live show was recorded: %s (the desk takes it in)", done.name)
 
     def _frames_until(self, end: float) -> int:
         return round((end - self.base) * RATE) - self.frames

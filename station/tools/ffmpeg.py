@@ -459,6 +459,12 @@ def decoder(path: Path, seek_s: float, rate: int, channels: int) -> Process:
     return _pcm_out(["-ss", f"{seek_s:.3f}", "-i", str(path)], rate, channels)
 
 
+def listener(url: str, rate: int, channels: int) -> Process:
+    """An ffmpeg listening to an HTTP stream (a live Icecast mount) and writing it as PCM to stdout, starting
+    on the first audio (no long probing); it ends when the stream does."""
+    return _pcm_out(["-probesize", "32768", "-analyzeduration", "0", "-fflags", "nobuffer", "-i", url], rate, channels)
+
+
 def tone(frequency_hz: int, volume_db: float, rate: int, channels: int) -> Process:
     """An ffmpeg writing a sine tone, endlessly, as PCM to stdout."""
     return _pcm_out(

@@ -65,3 +65,13 @@ def mount_title(icecast_url: str, mount: str, timeout_s: float) -> str | None:
             title = source.get("title")
             return None if title is None else str(title)
     return None
+
+
+def has_source(listen_url: str, timeout_s: float) -> bool:
+    """Is a source on this mount now? Asked as a listener would (a hidden mount is not in the status page):
+    200 and the connection closed at once, or 404. Cheaper than starting a decoder to be told "not found"."""
+    try:
+        with urllib.request.urlopen(urllib.request.Request(listen_url), timeout=timeout_s) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError, ValueError):
+        return False

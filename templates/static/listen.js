@@ -1,7 +1,9 @@
 // "Listen live" in the header of every page: the night-owl stream, while it is on air.
 // Nothing plays until the listener presses the button. The station's Icecast mount plays in a plain
-// <audio>; without one, the HLS playlist under live/ plays where the browser takes HLS itself, and
-// through the site's own copy of hls.js elsewhere. What is on now comes from live/now.json, which the
+// <audio>; without one, the HLS playlist under live/ plays through the site's own copy of hls.js wherever
+// the browser has Media Source Extensions, and by the browser's own HLS only where it has not (an older
+// iPhone): Chromium says it "maybe" plays HLS itself, but took from 12 s to over 45 s to start a live playlist.
+// What is on now comes from live/now.json, which the
 // stream rewrites as each item starts. Text from it is only ever set as textContent.
 (function () {
   "use strict";
@@ -85,7 +87,7 @@
     media();
     if (icecast) {
       audio.src = icecast;
-    } else if (audio.canPlayType("application/vnd.apple.mpegurl")) {
+    } else if (!window.MediaSource && !window.ManagedMediaSource && audio.canPlayType("application/vnd.apple.mpegurl")) {
       audio.src = playlist;
     } else {
       loadHls().then(function (Hls) {
