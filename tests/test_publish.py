@@ -340,6 +340,7 @@ def _forget_publishing(station: Published) -> None:
         db.execute("DELETE FROM published")
 
 
+@pytest.mark.slow
 def test_a_file_unreadable_by_its_upload_is_named_and_nothing_is_deleted(station, monkeypatch):
     """A new file is hashed while the files before it go up: one that cannot be read by then stops the
     publish in plain words, before anything is deleted."""
