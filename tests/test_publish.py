@@ -15,7 +15,10 @@ from pathlib import Path
 import feedparser
 import pytest
 
+from station import config as config_mod
 from station.build.ledger import Ledger
+from station.errors import PublishError
+from station.web import publish as publish_mod
 from station.web.publish import published_tag
 from tests.s3 import CREDENTIALS, Faults, bucket_contents, faulty_proxy, make_bucket, moto_server
 
@@ -381,3 +384,28 @@ def test_an_object_sent_plain_is_sent_again_gzipped_and_a_fresh_machine_matches_
     _forget_publishing(station)  # a fresh machine: the gzip bytes it makes match the bucket's ETags
     fresh = station.cli("publish")
     assert fresh.returncode == 0 and " 0 uploaded, 0 deleted" in fresh.stdout, fresh.stdout + fresh.stderr
+
+
+@pytest.mark.slow
+def test_a_file_unreadable_by_its_upload_is_named_and_nothing_is_deleted(station, monkeypatch):
+    """A new file is hashed while the files before it go up: one that cannot be read by then stops the
+    publish in plain words, before anything is deleted."""
+    config = config_mod.load(station.root)
+    ledger = Ledger(config.state_dir / "state.sqlite")
+    try:
+        s3, remote = publish_mod.connect(config)
+        plan = publish_mod.plan(config, ledger, remote)
+        assert plan.uploads and not plan.uploads[0].sha256  # new to the bucket: hashed while uploading
+        last = plan.uploads[-1]
+        (config.site_dir / last.rel).unlink()
+        (config.site_dir / last.rel).mkdir()  # (a file that cannot be read: the tests run as root)
+        with pytest.raises(PublishError) as raised:
+            publish_mod.run(config, ledger, plan, s3)
+    finally:
+        ledger.close()
+    done = len(plan.uploads) - 1
+    assert str(raised.value) == (
+        f"site/{last.rel} could not be read (Is a directory); {done} of {len(plan.uploads)} files "
+        "went up and nothing was deleted — run `station build`, then `station publish` again"
+    )
+    assert len(contents(station)) == done
