@@ -708,7 +708,10 @@ def i18n_update(
         _exit(2, exc, verbose)
     for found in counts:
         out.print(f"{found.path}: {found.words()}", markup=False)
-    out.print("Translate the empty and fuzzy entries in those files, then run `station i18n compile`.", markup=False)
+    if not all(found.complete for found in counts):
+        out.print(
+            "Translate the empty and fuzzy entries in those files, then run `station i18n compile`.", markup=False
+        )
 
 
 @i18n_app.command("compile")

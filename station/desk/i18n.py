@@ -26,7 +26,7 @@ from flask import Flask, current_app, g, has_app_context, has_request_context, r
 
 from station.config import Config
 from station.i18n import translations
-from station.tools.locale import NullTranslations, Translations, date_text, number_text
+from station.tools.locale import NullTranslations, Translations, date_text, datetime_text, number_text
 
 DOMAIN = "desk"
 # What `pybabel extract -F` reads for the desk's catalogue (and `station i18n extract` with it): a mapping
@@ -77,6 +77,7 @@ def install(app: Flask, config: Config) -> None:
     )
     app.jinja_env.filters["night"] = night_text
     app.jinja_env.filters["day"] = day_text
+    app.jinja_env.filters["slot"] = slot_text
     app.jinja_env.filters["number"] = number
     app.jinja_env.globals["lang"] = language_tag
 
@@ -140,6 +141,12 @@ def night_text(day: dt.date) -> str:
 def day_text(day: dt.date) -> str:
     """A date in words ("1 December 2026"; "1 grudnia 2026")."""
     return date_text(day, language_tag(), "d MMMM y")
+
+
+def slot_text(moment: dt.datetime, with_day: bool = True) -> str:
+    """A live slot's start ("Friday 4 December, 23:00"; "piątek 4 grudnia, 23:00") or, without the day, its
+    end ("00:00"), in the slot's own time zone."""
+    return datetime_text(moment, language_tag(), "EEEE d MMMM, HH:mm" if with_day else "HH:mm")
 
 
 def number(value: float) -> str:
