@@ -21,6 +21,7 @@ def only_problem(result, name) -> str:
 
 
 @pytest.mark.transcribe
+@pytest.mark.slow  # the everyday tier keeps the quicker tests of each kind of bad recording below
 def test_every_bad_recording_is_reported_and_the_good_one_still_builds(station, clips, tmp_path):
     notes = tmp_path / "notes.txt"
     notes.write_text("my shopping list\n" * 200)

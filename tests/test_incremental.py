@@ -130,6 +130,7 @@ def test_a_fresh_checkout_builds_the_same_bytes_and_guids(station, tmp_path):
 
 
 @pytest.mark.transcribe
+@pytest.mark.slow  # the everyday tier keeps test_withdraw_removes_the_episode_from_every_output_and_the_bucket_for_good
 def test_a_removed_episode_leaves_the_site(station):
     two_episodes(station)
     station.build()
@@ -168,6 +169,7 @@ def test_only_what_consent_and_the_clock_allow_is_published(station):
     ]
 
 
+@pytest.mark.slow  # the everyday tier keeps test_transcripts.py::test_check_does_not_join_or_write
 def test_check_writes_nothing(station, tmp_path):
     two_episodes(station)
     station.episode("silent.wav", source=media.silence(tmp_path / "s.wav"))

@@ -276,6 +276,7 @@ def test_a_worker_killed_mid_transcription_leaves_the_build_whole(station, tmp_p
     same_bytes(serial, remote)
 
 
+@pytest.mark.slow  # the everyday tier keeps test_the_local_pool_builds_the_same_bytes_as_one_at_a_time
 def test_a_small_dask_cluster_builds_the_same_bytes(station, tmp_path):
     """The fast tier's sibling of the tests above: two episodes, no model, a real scheduler and two workers."""
     fill(station, 2)

@@ -92,6 +92,7 @@ def test_redaction_in_the_demo_leaves_no_trace_in_site(demo):
 # ------------------------------------------------------------------ redaction, for real
 
 
+@pytest.mark.slow  # the everyday tier keeps test_redaction_in_the_demo_leaves_no_trace_in_site
 def test_a_hidden_name_is_gone_from_audio_and_every_transcript(station, clips):
     station.episode("bus.mp3", source=clips.get("speech.mp3"), redact=["Crawley", "Acacia Road"])
     result = station.build()
