@@ -248,6 +248,7 @@ PAGES = {
 }
 
 
+@pytest.mark.slow  # the everyday tier keeps test_a_built_station_in_polish_episodes_tonight_problems_and_records
 def test_a_desk_in_polish_speaks_polish_on_every_page_with_no_english_left(tmp_path):
     root = fresh_station(tmp_path, '[desk]\nlanguage = "pl"\n')
     pl = polish()

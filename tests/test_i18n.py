@@ -121,6 +121,7 @@ def _station(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow  # the everyday tier keeps test_the_shipped_polish_catalogue_passes_compile_strict (the same command line)
 def test_a_station_adds_its_own_language_from_the_command_line(tmp_path):
     made = _station("extract", cwd=tmp_path)
     assert made.returncode == 0, made.stderr
