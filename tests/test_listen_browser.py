@@ -144,3 +144,21 @@ def test_listen_live_plays_the_night_s_hls_through_the_site_s_own_hls_js(chromiu
             page.keyboard.press("Enter")  # stop
             wait_until(page, "document.getElementById('listen-audio').paused")
         player.stop()
+
+
+@pytest.mark.browser
+def test_by_day_the_control_says_when_the_stream_starts_and_asks_the_server_nothing(chromium, station, clips):
+    """Built the afternoon before, with no stream run yet: no live/now.json exists, so asking for it would be a
+    404 in every listener's console. The page knows when the night starts and asks nothing until it is near."""
+    build_night(station, clips, stream_section() + 'listen_url = "http://127.0.0.1:9/night.mp3"\n')
+    assert not (station.config.site_dir / "live" / "now.json").exists()
+    with served(station.config.site_dir) as base, open_page(chromium) as page:
+        page.clock.install(time=START - dt.timedelta(hours=3))  # 19:00 UTC, the night starts at 22:00
+        page.goto(base)
+        wait_until(page, "document.getElementById('listen-now').textContent !== ''")
+        said = page.locator("#listen-now").text_content()
+        assert re.fullmatch(r"The night-owl stream is on air from \d\d:\d\d\.", said), said
+        assert page.locator("#listen-button").is_hidden()
+        log = page_log(page)
+        assert [u for u in log.requests if "now.json" in u] == [], log.requests
+        assert [c for c in log.console if c.startswith("error")] == [], log.console

@@ -126,6 +126,13 @@
   button.addEventListener("click", function () { if (playing) stop(); else start(); });
   document.addEventListener("quick-exit", function () { if (playing) stop(); });
 
-  poll();
-  window.setInterval(poll, 15000);
+  // Nothing is asked of the server until the night is near: before then the page knows the stream is off, and a
+  // site built before any stream ran has no live/now.json to ask for (a 404 in every listener's console).
+  var NEXT = Date.parse(box.getAttribute("data-next") || "");
+  var EARLY_MS = 10 * 60 * 1000;  // a stream may be started a little before its night
+  function tick() {
+    if (isNaN(NEXT) || Date.now() >= NEXT - EARLY_MS) poll(); else show(null);
+  }
+  tick();
+  window.setInterval(tick, 15000);
 })();
