@@ -7,6 +7,7 @@ import re
 from html import unescape
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from station import config as config_mod
@@ -174,6 +175,7 @@ def test_the_transcript_note_and_the_speaker_are_two_sentences(demo):
     assert "Made by machine; it may have mistakes. Speaking: Robin." in page
 
 
+@pytest.mark.slow  # the everyday tier keeps test_withdraw.py::test_withdraw_removes_the_episode_from_every_output_and_the_bucket_for_good
 def test_a_withdrawn_episode_s_own_artwork_leaves_the_site(station):
     import hashlib
 
