@@ -331,16 +331,7 @@ class Recorder:
             pass  # a recording that fails never touches the air
 
     def close(self) -> Path | None:
-        try:
-            if self.process.stdin is not None:
-                self.process.stdin.close()
-        except OSError:
-            pass
-        try:
-            self.process.wait(timeout=30)
-        except ffmpeg.StillRunning:
-            self.process.kill()
-            self.process.wait()
+        ffmpeg.finish(self.process, timeout_s=30)
         if self.seconds < 1 or not self.part.exists():
             self.part.unlink(missing_ok=True)
             return None

@@ -183,15 +183,7 @@ class Output:
                     min(OUTPUT_QUICK_S / 4, self.settings.retry_s) if soon else self.settings.retry_s
                 )
         if self.process is not None:
-            try:
-                if self.process.stdin is not None:
-                    self.process.stdin.close()
-            except OSError:
-                pass
-            try:
-                self.process.wait(timeout=ENCODER_EXIT_S)
-            except ffmpeg.StillRunning:
-                self.process.kill()
+            ffmpeg.finish(self.process, timeout_s=ENCODER_EXIT_S)
 
     def _reason(self, p: ffmpeg.Process) -> str:
         try:

@@ -492,3 +492,18 @@ def station_command(args: list[str], stdin_pipe: bool = False) -> Process:
     return subprocess.Popen(
         [sys.executable, "-m", "station", *args], stdin=subprocess.PIPE if stdin_pipe else subprocess.DEVNULL
     )
+
+
+def finish(process: Process, timeout_s: float) -> None:
+    """End a process fed through its stdin: close the pipe so it can write out what it holds, wait for it,
+    and kill it if it has not finished by then (an encoder or a recording must never hold the station up)."""
+    try:
+        if process.stdin is not None:
+            process.stdin.close()
+    except OSError:
+        pass
+    try:
+        process.wait(timeout=timeout_s)
+    except StillRunning:
+        process.kill()
+        process.wait()
