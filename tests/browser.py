@@ -173,8 +173,11 @@ def axe_violations(page: Page, tags: tuple[str, ...] = WCAG_TAGS) -> list[dict]:
 
     page.evaluate goes through the DevTools protocol (Runtime.evaluate), which
     the page's CSP does not apply to, so axe runs with the CSP still in force;
-    axe itself needs no eval.
+    axe itself needs no eval. It waits for the page's load event first: axe on a
+    page whose stylesheet has not arrived judges the bare HTML (CI once saw the
+    desk's header as an unstyled list of 19 px links).
     """
+    page.wait_for_load_state("load")
     if not page.evaluate("typeof window.axe === 'object'"):
         page.evaluate(axe_source() + "\n;true")  # `true`: do not send axe's last value back to Python
     return page.evaluate(
