@@ -5,10 +5,13 @@ encode happen in one process and Python never holds the audio, so a whole
 night costs the same memory as a minute.
 
 Three jobs for the build:
-  analyse(path)  one decoding pass: stream facts, damage, silence at the ends,
-                 peak/clipping statistics and BS.1770 loudness (ebur128)
-  render(plan)   trim, gain, optional masking, limiter, MP3 encode
-  measure(path)  BS.1770 loudness and true peak of a finished file
+  analyse(path)  one decoding pass: stream facts and damage from ffmpeg's log; silence at
+                 the ends, peak/clipping statistics and BS.1770 loudness measured on the
+                 decoded audio as it streams past (tools/meter.py)
+  render(plan)   trim, gain, optional masking, limiter, MP3 encode; the encoded frames are
+                 decoded again as they are made and measured the same way (true peak too)
+  measure(path)  ffmpeg's own BS.1770 meter (ebur128) on a finished file: a second opinion,
+                 independent of tools/meter.py, for the tests and benchmarks that check it
 and the processes the night's playout pipes raw audio through:
   decoder(path) / tone()  a file (or a quiet tone) as PCM on stdout
   encoder(args)           PCM on stdin, encoded and sent where `args` say
@@ -24,9 +27,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import TypeAlias
+from typing import IO, TYPE_CHECKING, Any, TypeAlias
 
 from station.errors import FfmpegFailed, ToolError
+
+if TYPE_CHECKING:  # imported where used: numpy and scipy would slow every command's start, the desk's too
+    from station.tools.meter import Measured
 
 Progress = Callable[[float], None]  # seconds of audio done so far
 Process: TypeAlias = "subprocess.Popen[bytes]"  # a running ffmpeg with pipes
@@ -69,12 +75,28 @@ def dies_with_us() -> list[str]:
     return [setpriv, "--pdeathsig", "KILL"] if works.returncode == 0 else []
 
 
-def run(args: list[str], timeout_s: float, on_progress: Progress | None = None, fed_by: list[str] | None = None) -> str:
+PcmReader: TypeAlias = Callable[[int, int], Callable[[bytes], None]]  # (rate, channels) -> takes each block
+PCM_BLOCK = 1 << 20  # bytes of decoded audio handed over at a time (6 s of mono float at 44.1 kHz)
+_PCM_OUT = re.compile(r"Audio: pcm_f32le, (\d+) Hz, (mono|stereo)")
+
+
+def run(
+    args: list[str],
+    timeout_s: float,
+    on_progress: Progress | None = None,
+    fed_by: list[str] | None = None,
+    pcm: PcmReader | None = None,
+) -> str:
     """Run ffmpeg; return its log (stderr). Progress comes from `-progress pipe:1`.
 
     `fed_by`: the arguments of a second ffmpeg whose output (pipe:1) becomes
     this one's input (pipe:0), so both run at once on two cores. Either
     failing fails the run.
+
+    `pcm`: the command writes float PCM (f32le, mono or stereo) to pipe:1; once
+    ffmpeg has said its rate and layout, `pcm(rate, channels)` is called, and
+    what it returns is given the audio block by block as it decodes. (There is
+    no progress report then: the caller counts what it is given.)
     """
     exe = executable()
     quiet = ["-hide_banner", "-nostdin", "-nostats", "-v", "level+info"]
@@ -83,11 +105,14 @@ def run(args: list[str], timeout_s: float, on_progress: Progress | None = None, 
         feeder = subprocess.Popen(
             [*dies_with_us(), exe, *quiet, *fed_by], stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
-    cmd = [*dies_with_us(), exe, *[q for q in quiet if not (feeder and q == "-nostdin")], "-progress", "pipe:1", *args]
+    progress = [] if pcm else ["-progress", "pipe:1"]
+    cmd = [*dies_with_us(), exe, *[q for q in quiet if not (feeder and q == "-nostdin")], *progress, *args]
     proc = subprocess.Popen(
         cmd, stdin=feeder.stdout if feeder else subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
     if feeder and feeder.stdout:
+        if pcm:
+            _widen(feeder.stdout)  # the encoder runs on while the measuring side catches up
         feeder.stdout.close()  # the reader holds the only copy: the feeder sees a broken pipe if it dies
     procs = [p for p in (feeder, proc) if p]
     logs: list[list[bytes]] = [[] for _ in procs]
@@ -95,8 +120,6 @@ def run(args: list[str], timeout_s: float, on_progress: Progress | None = None, 
         threading.Thread(target=lambda p=p, log=log: log.extend(p.stderr), daemon=True)
         for p, log in zip(procs, logs, strict=True)
     ]
-    for r in readers:
-        r.start()
 
     def stop() -> None:
         for p in procs:
@@ -105,12 +128,24 @@ def run(args: list[str], timeout_s: float, on_progress: Progress | None = None, 
     timer = threading.Timer(timeout_s, stop)
     timer.start()
     try:
-        for raw in proc.stdout or ():
-            line = raw.decode("utf-8", "replace")
-            if line.startswith("out_time_us=") and on_progress:
-                value = line.split("=", 1)[1].strip()
-                if value.lstrip("-").isdigit():
-                    on_progress(max(0, int(value)) / 1e6)
+        if pcm:
+            # ffmpeg says what it will write before it writes any of it: read its log up to there, then
+            # hand the log to a thread (the log's pipe must keep draining) and the audio to `pcm`.
+            for r in readers[:-1]:
+                r.start()
+            take = _pcm_format(proc, logs[-1], pcm)
+            readers[-1].start()
+            if take:
+                _measure_as_it_comes(proc, take)
+        else:
+            for r in readers:
+                r.start()
+            for raw in proc.stdout or ():
+                line = raw.decode("utf-8", "replace")
+                if line.startswith("out_time_us=") and on_progress:
+                    value = line.split("=", 1)[1].strip()
+                    if value.lstrip("-").isdigit():
+                        on_progress(max(0, int(value)) / 1e6)
         for p in procs:
             p.wait()
     finally:
@@ -128,6 +163,59 @@ def run(args: list[str], timeout_s: float, on_progress: Progress | None = None, 
     return texts[-1]
 
 
+def _measure_as_it_comes(proc: Process, take: Callable[[bytes], None]) -> None:
+    """Give `take` what ffmpeg writes, without ever making ffmpeg wait for it.
+
+    The measuring ffmpeg may be fed by the encoder (render), so a pause here would pause the encode. A
+    pipe holds 64 KB (a third of a second of float audio), so a thread reads ahead into a queue while
+    `take` works, and the pipe is made as large as the system allows."""
+    import queue
+
+    _widen(proc.stdout)
+    ahead: queue.Queue[bytes] = queue.Queue(maxsize=PCM_AHEAD)
+
+    def read() -> None:
+        while block := proc.stdout.read(PCM_BLOCK):  # type: ignore[union-attr]
+            ahead.put(block)
+        ahead.put(b"")
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    while block := ahead.get():
+        take(block)
+    reader.join()
+
+
+PCM_AHEAD = 32  # blocks read ahead at most: 32 MB, three minutes of mono float audio
+
+
+def _widen(pipe: IO[bytes] | None) -> None:
+    """Make a pipe hold as much as Linux allows (F_SETPIPE_SZ; 1 MB unless raised), where it can."""
+    try:
+        import fcntl
+
+        with open("/proc/sys/fs/pipe-max-size") as limit:
+            size = int(limit.read())
+        if pipe is not None:
+            fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, size)  # Linux only
+    except (OSError, ValueError, ImportError, AttributeError):
+        pass  # a smaller pipe only means ffmpeg waits on us a little more
+
+
+def _pcm_format(proc: Process, log: list[bytes], pcm: PcmReader) -> Callable[[bytes], None] | None:
+    """Read ffmpeg's log until it names its output's rate and layout; then `pcm(rate, channels)`.
+    None if the log ends first (ffmpeg failed before writing audio: its log says why)."""
+    output = False
+    for raw in proc.stderr or ():
+        log.append(raw)
+        line = raw.decode("utf-8", "replace")
+        output = output or "Output #0" in line
+        found = _PCM_OUT.search(line) if output else None
+        if found:
+            return pcm(int(found.group(1)), 1 if found.group(2) == "mono" else 2)
+    return None
+
+
 # ---------------------------------------------------------------- analyse
 
 
@@ -143,7 +231,6 @@ class Analysis:
     loudness_range_lu: float
     peak_db: float  # sample peak; true peak is measured on the encoded file
     peak_share: float  # share of samples at the peak value (clipping)
-    flat_factor: float
     speech_start_s: float  # where the first non-silence begins
     speech_end_s: float  # where the last non-silence ends
     damage: list[str] = field(default_factory=list)  # decoder complaints, first few
@@ -160,26 +247,45 @@ _IGNORED = re.compile(
 def analyse(
     path: Path, input_format: str | None, *, silence_db: float, timeout_s: float, on_progress: Progress | None = None
 ) -> Analysis:
-    chain = (
-        f"silencedetect=n={silence_db}dB:d=0.25,"
-        "astats=measure_perchannel=none:measure_overall=Peak_level+Peak_count+Flat_factor+Number_of_samples"
-    )
-    # One decode feeding two outputs: ffmpeg runs each output's filters in a thread of its own, so the
-    # loudness (ebur128, the costliest filter) is measured on the second core beside the rest. No true peak
-    # here: it doubles the cost, and the encoded file's is what counts.
+    """One decode, measured as it comes (tools/meter.py): loudness, peaks, where the sound starts and ends.
+    ffmpeg's log gives what the file is and any damage the decoder met."""
+    from station.tools.meter import db
+
     fmt = ["-f", input_format] if input_format else []
-    log = run(
-        [
-            *fmt,
-            "-i",
-            str(path),
-            *["-map", "0:a:0", "-af", chain, "-f", "null", "-"],
-            *["-map", "0:a:0", "-af", "ebur128=framelog=quiet", "-f", "null", "-"],
-        ],
-        timeout_s,
-        on_progress,
+    m, log = _metered([*fmt, "-i", str(path), "-map", "0:a:0", *PCM_OUT], timeout_s, on_progress, silence_db=silence_db)
+    facts = _stream_facts(log)
+    duration = m.duration_s
+    speech_start, speech_end = 0.0, duration
+    if m.first_loud is None or m.last_loud is None:  # silence throughout
+        speech_start = speech_end = 0.0
+    else:
+        # Only silence of a quarter of a second or more counts, at either end (as ffmpeg's silencedetect).
+        if m.first_loud / m.rate >= SILENCE_MIN_S:
+            speech_start = m.first_loud / m.rate
+        if duration - (m.last_loud + 1) / m.rate >= SILENCE_MIN_S:
+            speech_end = (m.last_loud + 1) / m.rate
+    peak_db = db(m.peak)
+    return Analysis(
+        **facts,
+        duration_s=duration,
+        integrated_lufs=m.integrated_lufs,
+        loudness_range_lu=m.loudness_range_lu,
+        peak_db=peak_db,
+        peak_share=(m.peak_count / max(1, m.frames * m.channels)) if peak_db > -0.5 else 0.0,
+        speech_start_s=speech_start,
+        speech_end_s=speech_end,
     )
-    return _parse_analysis(log)
+
+
+# Decoded audio for tools/meter.py: 32-bit float (a decoded MP3 can go over full scale, which integers would
+# cut off), mono or stereo (what the station publishes; a surround recording is measured after the same
+# downmix to stereo that its render makes), at the file's own rate, in frames of 32,768 samples rather than
+# the codec's own (1,152 for MP3): fewer writes, fewer wake-ups of the reading side.
+PCM_OUT = [
+    *["-af", "aformat=sample_fmts=flt:channel_layouts=mono|stereo,asetnsamples=n=32768:p=0"],
+    *["-f", "f32le", "pipe:1"],
+]
+SILENCE_MIN_S = 0.25
 
 
 def _num(pattern: str, text: str, default: float) -> float:
@@ -189,7 +295,8 @@ def _num(pattern: str, text: str, default: float) -> float:
     return float(found[-1])  # float() reads "-inf" too
 
 
-def _parse_analysis(log: str) -> Analysis:
+def _stream_facts(log: str) -> dict[str, Any]:
+    """What ffmpeg's log says about the input: container, codec, rate, channels, the header's length, damage."""
     stream = re.search(r"Stream #0:\d+.*?: Audio: (\w+).*?, (\d+) Hz, ([^,]+)", log)
     if not stream:
         raise FfmpegFailed(log)
@@ -198,46 +305,20 @@ def _parse_analysis(log: str) -> Analysis:
     # Named layouts other than mono/stereo (5.1, quad …) are more than stereo; they are downmixed.
     channels = {"mono": 1, "stereo": 2}.get(layout) or (int(counted.group(1)) if counted else 3)
     named = re.search(r"Input #0, ([^,]+(?:,[^ ,]+)*), from", log)
-    container = named.group(1) if named else "unknown"
     hdr = re.search(r"Duration: (\d+):(\d+):([\d.]+)", log)
     header = int(hdr.group(1)) * 3600 + int(hdr.group(2)) * 60 + float(hdr.group(3)) if hdr else None
-    samples = _num(r"Number of samples: ([\d.]+)", log, 0.0)
-    duration = samples / rate if rate else 0.0
-    summary = log[log.rfind("Summary:") :] if "Summary:" in log else ""
-    integrated = _num(r"I:\s+(-?[\d.]+|-inf) LUFS", summary, -math.inf)
-    lra = _num(r"LRA:\s+(-?[\d.]+) LU", summary, 0.0)
-    peak_db = _num(r"Peak level dB: (-?[\d.]+|-inf)", log, -math.inf)
-    peak_count = _num(r"Peak count: ([\d.]+)", log, 0.0)
-    flat = _num(r"Flat factor: ([\d.]+)", log, 0.0)
-    starts = [float(x) for x in re.findall(r"silence_start: (-?[\d.]+)", log)]
-    ends = [float(x) for x in re.findall(r"silence_end: ([\d.]+)", log)]
-    speech_start, speech_end = 0.0, duration
-    if starts and starts[0] <= 0.05 and ends:
-        speech_start = ends[0]
-    if starts and (len(ends) < len(starts) or ends[-1] >= duration - 0.05):
-        speech_end = starts[-1]
-    if speech_end <= speech_start:  # silence throughout
-        speech_start, speech_end = 0.0, 0.0
     damage = []
     for line in log.splitlines():
         if ("[error]" in line or "[warning]" in line) and _DAMAGE.search(line) and not _IGNORED.search(line):
             damage.append(re.sub(r"^\[[^]]+\] ", "", line).strip())
-    return Analysis(
-        container=container,
-        codec=codec,
-        sample_rate_hz=rate,
-        channels=channels,
-        header_duration_s=header,
-        duration_s=duration,
-        integrated_lufs=integrated,
-        loudness_range_lu=lra,
-        peak_db=peak_db,
-        peak_share=(peak_count / max(1.0, samples * channels)) if peak_db > -0.5 else 0.0,
-        flat_factor=flat,
-        speech_start_s=max(0.0, speech_start),
-        speech_end_s=speech_end,
-        damage=damage[:5],
-    )
+    return {
+        "container": named.group(1) if named else "unknown",
+        "codec": codec,
+        "sample_rate_hz": rate,
+        "channels": channels,
+        "header_duration_s": header,
+        "damage": damage[:5],
+    }
 
 
 # ---------------------------------------------------------------- render
@@ -346,9 +427,46 @@ def render(plan: RenderPlan, out: Path, timeout_s: float, on_progress: Progress 
         "-y",
         f"[{mp3}]{_tee_escape(out)}|[{mp3}]pipe:1",
     ]
-    heard = _Heard(on_progress)
-    log = run(["-f", "mp3", "-i", "pipe:0", "-af", MEASURE_CHAIN, "-f", "null", "-"], timeout_s, heard, fed_by=encode)
-    return _loudness(log, heard.seconds)
+    return _measured(["-f", "mp3", "-i", "pipe:0", *PCM_OUT], timeout_s, on_progress, fed_by=encode)
+
+
+def _measured(
+    args: list[str], timeout_s: float, on_progress: Progress | None, fed_by: list[str] | None = None
+) -> Loudness:
+    from station.tools.meter import db
+
+    m, _ = _metered(args, timeout_s, on_progress, fed_by=fed_by, true_peak=True)
+    return Loudness(m.integrated_lufs, db(m.true_peak or 0.0), m.loudness_range_lu, m.duration_s)
+
+
+def _metered(
+    args: list[str],
+    timeout_s: float,
+    on_progress: Progress | None,
+    *,
+    fed_by: list[str] | None = None,
+    **options: Any,
+) -> tuple[Measured, str]:
+    """What `args` decode to PCM_OUT, measured by tools/meter.py (`options` go to its Meter); and ffmpeg's log."""
+    from station.tools.meter import Meter
+
+    meters: list[Meter] = []
+
+    def reader(rate: int, channels: int) -> Callable[[bytes], None]:
+        meter = Meter(rate, channels, **options)
+        meters.append(meter)
+
+        def take(block: bytes) -> None:
+            meter.feed(block)
+            if on_progress:
+                on_progress(meter.frames_s)
+
+        return take
+
+    log = run(args, timeout_s, fed_by=fed_by, pcm=reader)
+    if not meters:
+        raise FfmpegFailed(log)
+    return meters[0].result(), log
 
 
 def _tee_escape(path: Path) -> str:
@@ -401,10 +519,15 @@ def decoded_s(path: Path, input_format: str | None, *, up_to_s: float, timeout_s
 
 
 def _loudness(log: str, duration_s: float) -> Loudness:
-    a = _parse_analysis(log)
+    if "Summary:" not in log:
+        raise FfmpegFailed(log)
     summary = log[log.rfind("Summary:") :]
-    true_peak = _num(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary, -math.inf)
-    return Loudness(a.integrated_lufs, true_peak, a.loudness_range_lu, duration_s)
+    return Loudness(
+        integrated_lufs=_num(r"I:\s+(-?[\d.]+|-inf) LUFS", summary, -math.inf),
+        true_peak_db=_num(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary, -math.inf),
+        loudness_range_lu=_num(r"LRA:\s+(-?[\d.]+) LU", summary, 0.0),
+        duration_s=duration_s,
+    )
 
 
 def cover(src: Path, out: Path, size_px: int, timeout_s: float) -> None:
