@@ -275,7 +275,10 @@ class PublishSettings(Typed):
     prefix: str = ""  # a folder inside the bucket, e.g. "radio/"
     profile: str | None = None  # an AWS profile name (~/.aws/credentials); never the keys themselves
     attempts: int = Field(default=6, ge=1, le=20)  # tries per request, with backoff, on throttling, 5xx and drops
-    multipart_mb: int = Field(default=64, ge=5, le=5000)  # bigger files go up in parts
+    # Bigger files go up in parts. 200 MB is rclone's cut-off too: a whole episode (3 hours at 64 kb/s is 86 MB)
+    # goes in one request, which on a fast link costs less than parts do; a night-long recording goes in parts,
+    # which botocore retries one by one over a link that drops.
+    multipart_mb: int = Field(default=200, ge=5, le=5000)
 
     @model_validator(mode="before")
     @classmethod

@@ -24,7 +24,9 @@ from __future__ import annotations
 import gzip
 from pathlib import PurePosixPath
 
-GZIP_LEVEL = 9  # the smallest gzip; a site's text is a few MB, compressed once at publish
+# zlib's own default level: on our pages within 0.1 % of level 9's size (the demo's text: 32.49 % of the raw
+# bytes against 32.46 %) at 1.6x its speed, and on the publish bench's 136 MB of text 4.4 s against 7.2 s.
+GZIP_LEVEL = 6
 COMPRESSIBLE = {
     ".html",
     ".css",

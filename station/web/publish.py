@@ -28,7 +28,8 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -303,20 +304,49 @@ def _upload_all(
 
     transfer = transfer_config(settings)
     root = config.site_dir.resolve()
-    saved = time.monotonic()
-    with ThreadPoolExecutor(1) as hasher:  # hashlib lets go of Python's lock: it hashes ahead while we upload
-        ahead = {up.rel: hasher.submit(_hashed, config.site_dir / up.rel) for up in the_plan.uploads if not up.sha256}
+    # One thread reads ahead of the uploads: each file's SHA-256 (when the plan has none) and, for text, its
+    # gzip bytes. hashlib and zlib let go of Python's lock, so that work runs on the second core while the
+    # files before it go up; a window of READ_AHEAD files bounds what is held at once.
+    with ThreadPoolExecutor(1) as reader:
+        pending: deque[tuple[Upload, Future[_Ready]]] = deque()
+        queued = iter(the_plan.uploads)
+
+        def ready() -> Iterator[tuple[Upload, Future[_Ready]]]:
+            while True:
+                while len(pending) < READ_AHEAD and (up := next(queued, None)) is not None:
+                    pending.append((up, reader.submit(_prepare, up, config.site_dir / up.rel, root)))
+                if not pending:
+                    return
+                yield pending.popleft()
+
         try:
-            _upload_each(config, settings, ledger, the_plan, s3, progress, said, transfer, root, ahead, saved)
+            _upload_each(config, settings, ledger, the_plan, s3, progress, said, transfer, root, ready())
         finally:
-            for waiting in ahead.values():
+            for _, waiting in pending:
                 waiting.cancel()
 
 
-def _hashed(path: Path) -> tuple[str, os.stat_result]:
-    """The file's SHA-256, and its size and times as they were before it was read (for the ledger's memo)."""
-    st = path.stat()
-    return sha256_file(path), st
+READ_AHEAD = 32  # files hashed and compressed ahead of the one going up
+
+
+@dataclass(frozen=True)
+class _Ready:
+    """What an upload needs that costs CPU, worked out ahead of it."""
+
+    sha256: str
+    stat: os.stat_result | None  # size and times before the file was read, when its SHA-256 was made here
+    packed: bytes | None  # the gzip bytes that go up, for a file sent gzip-encoded
+
+
+def _prepare(up: Upload, path: Path, root: Path) -> _Ready:
+    if not inside(root, path):  # _upload_each says so; nothing from outside site/ is read
+        return _Ready(up.sha256, None, None)
+    st = None if up.sha256 else path.stat()
+    if up.gzip:
+        data = path.read_bytes()  # text: read once, for both
+        sha = up.sha256 or hashlib.sha256(data).hexdigest()
+        return _Ready(sha, st, gzipped(data) if publish_gzipped(up.rel) else None)
+    return _Ready(up.sha256 or sha256_file(path), st, None)
 
 
 def _upload_each(
@@ -329,12 +359,12 @@ def _upload_each(
     said: Callable[[str], None] | None,
     transfer,
     root: Path,
-    ahead: dict[str, Future[tuple[str, os.stat_result]]],
-    saved: float,
+    ready: Iterator[tuple[Upload, Future[_Ready]]],
 ) -> None:
     from station.tools.s3 import BotoCoreError, ClientError
 
-    for done, up in enumerate(the_plan.uploads):
+    saved = time.monotonic()
+    for done, (up, prepared) in enumerate(ready):
         path = config.site_dir / up.rel
         if not inside(root, path):  # made into a link out of site/ since the plan was made
             raise PublishError(
@@ -342,28 +372,29 @@ def _upload_each(
                 f"uploaded; {done} of {len(the_plan.uploads)} files went up and nothing was deleted "
                 "— remove the link and run `station publish` again"
             )
+        try:
+            got = prepared.result()
+        except OSError as exc:
+            raise PublishError(
+                f"site/{up.rel} could not be read ({exc.strerror}); {done} of {len(the_plan.uploads)} files "
+                "went up and nothing was deleted — run `station build`, then `station publish` again"
+            ) from exc
         if not up.sha256:
-            try:
-                sha, st = ahead[up.rel].result()
-            except OSError as exc:
-                raise PublishError(
-                    f"site/{up.rel} could not be read ({exc.strerror}); {done} of {len(the_plan.uploads)} files "
-                    "went up and nothing was deleted — run `station build`, then `station publish` again"
-                ) from exc
-            ledger.remember_sha256(path, st, sha)
-            up = replace(up, sha256=sha)
+            assert got.stat is not None
+            ledger.remember_sha256(path, got.stat, got.sha256)
+            up = replace(up, sha256=got.sha256)
         extra = {
             "ContentType": content_type(path),
             "CacheControl": cache_control(up.rel),
             "Metadata": {"sha256": up.sha256},
         }
         try:
-            if up.gzip and (packed := body_of(up.rel, path)) is not None:  # text: one request, encoded
+            if got.packed is not None:  # text: one request, encoded
                 extra["ContentEncoding"] = "gzip"
-                etag = s3.put_object(Bucket=settings.bucket, Key=up.key, Body=packed, **extra)["ETag"]
+                etag = s3.put_object(Bucket=settings.bucket, Key=up.key, Body=got.packed, **extra)["ETag"]
                 if progress:
                     progress(up.size)
-                up = replace(up, size=len(packed))  # the object's size, which the next plan compares
+                up = replace(up, size=len(got.packed))  # the object's size, which the next plan compares
             elif up.size < transfer.multipart_threshold:
                 with path.open("rb") as body:
                     etag = s3.put_object(Bucket=settings.bucket, Key=up.key, Body=body, **extra)["ETag"]
