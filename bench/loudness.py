@@ -232,9 +232,9 @@ def breakdown(minutes: float, repeat: int) -> None:
         ),
         ("decode + ebur128 (no true peak)", ["-i", src, "-af", "ebur128=framelog=quiet", "-f", "null", "-"]),
         ("decode + ebur128 peak=true", ["-i", src, "-af", "ebur128=peak=true:framelog=quiet", "-f", "null", "-"]),
-        ("analysis as one chain (before)", ["-i", src, "-af", f"{analysis},ebur128=framelog=quiet", "-f", "null", "-"]),
+        ("analysis as one chain (first pass)", ["-i", src, "-af", f"{analysis},ebur128=framelog=quiet", "-f", "null", "-"]),
         (
-            "analysis, ebur128 on its own output (now)",
+            "analysis, ebur128 on its own output (second pass)",
             [
                 *["-i", src, "-map", "0:a:0", "-af", analysis, "-f", "null", "-"],
                 *["-map", "0:a:0", "-af", "ebur128=framelog=quiet", "-f", "null", "-"],
@@ -244,11 +244,11 @@ def breakdown(minutes: float, repeat: int) -> None:
         ("decode + 4x resample + alimiter (old)", ["-i", src, "-af", old_limiter, "-f", "null", "-"]),
         ("decode MP3 only", ["-i", mp3, "-f", "null", "-"]),
         (
-            "decode MP3 + ebur128 peak=true (the measure now)",
+            "decode MP3 + ebur128 peak=true (second pass)",
             ["-i", mp3, "-af", ffmpeg.MEASURE_CHAIN, "-f", "null", "-"],
         ),
         (
-            "decode MP3 + astats + ebur128 peak=true (before)",
+            "decode MP3 + astats + ebur128 peak=true (first pass)",
             [
                 *["-i", mp3, "-af"],
                 f"astats=measure_perchannel=none:measure_overall=Number_of_samples,{ffmpeg.MEASURE_CHAIN}",
