@@ -97,6 +97,9 @@ def test_changing_a_loudness_setting_rerenders_audio_only(station):
     }
 
 
+# Slow tier (7 s: two builds with Whisper): the everyday tier keeps the identity promise in
+# test_a_title_edit_retags_only_and_keeps_the_name_and_guid and test_a_renamed_recording_keeps_its_identity_and_does_no_audio_work.
+@pytest.mark.slow
 @pytest.mark.transcribe
 def test_a_new_take_under_the_same_name_keeps_name_and_guid(station):
     two_episodes(station)
