@@ -232,7 +232,10 @@ def breakdown(minutes: float, repeat: int) -> None:
         ),
         ("decode + ebur128 (no true peak)", ["-i", src, "-af", "ebur128=framelog=quiet", "-f", "null", "-"]),
         ("decode + ebur128 peak=true", ["-i", src, "-af", "ebur128=peak=true:framelog=quiet", "-f", "null", "-"]),
-        ("analysis as one chain (first pass)", ["-i", src, "-af", f"{analysis},ebur128=framelog=quiet", "-f", "null", "-"]),
+        (
+            "analysis as one chain (first pass)",
+            ["-i", src, "-af", f"{analysis},ebur128=framelog=quiet", "-f", "null", "-"],
+        ),
         (
             "analysis, ebur128 on its own output (second pass)",
             [
