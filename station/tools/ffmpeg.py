@@ -164,11 +164,12 @@ def run(
 
 
 def _measure_as_it_comes(proc: Process, take: Callable[[bytes], None]) -> None:
-    """Give `take` what ffmpeg writes, without ever making ffmpeg wait for it.
+    """Give `take` what ffmpeg writes, so that ffmpeg seldom waits for it.
 
-    The measuring ffmpeg may be fed by the encoder (render), so a pause here would pause the encode. A
-    pipe holds 64 KB (a third of a second of float audio), so a thread reads ahead into a queue while
-    `take` works, and the pipe is made as large as the system allows."""
+    The measuring ffmpeg may be fed by the encoder (render), so a pause here pauses the encode. A pipe
+    holds 64 KB (a third of a second of float audio): a thread reads ahead into a queue (three minutes of
+    audio at most) while `take` works, and the pipe is made as large as the system allows. On the bench
+    machine the measuring side kept pace without them; they are for a machine busier than that one."""
     import queue
 
     _widen(proc.stdout)
