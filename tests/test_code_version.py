@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import REPO
 
 OLD = "img-src 'self' data:;"
@@ -42,6 +44,9 @@ def _policies(pages: dict[str, tuple[str, int]]) -> set[str]:
     return {html.unescape(m) for policies in found for m in policies}
 
 
+# Slow tier (5 s: a copy of the package and two builds in it). The everyday tier keeps a changed input
+# reaching every page it touches with no cache cleared: test_site_units.py's template and entry tests.
+@pytest.mark.slow
 def test_a_changed_policy_in_the_code_reaches_every_page_with_no_cache_cleared(station, tmp_path):
     package_root = tmp_path / "copy"
     # The copy follows web/site_templates (a link to templates/), so it renders with the same templates.
