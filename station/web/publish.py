@@ -92,9 +92,12 @@ def published_tag(rel: str, sha256: str) -> str:
     return f"{GZIP_TAG}{sha256}" if publish_gzipped(rel) else sha256
 
 
-def body_of(rel: str, path: Path) -> bytes | None:
-    """The gzip bytes that go up for this file, or None when it goes up as it is."""
-    return gzipped(path.read_bytes()) if publish_gzipped(rel) else None
+def body_of(rel: str, path: Path, data: bytes | None = None) -> bytes | None:
+    """The gzip bytes that go up for this file (its bytes `data`, when already read), or None when it goes up
+    as it is."""
+    if not publish_gzipped(rel):
+        return None
+    return gzipped(path.read_bytes() if data is None else data)
 
 
 def cache_control(rel: str) -> str:
@@ -345,7 +348,7 @@ def _prepare(up: Upload, path: Path, root: Path) -> _Ready:
     if up.gzip:
         data = path.read_bytes()  # text: read once, for both
         sha = up.sha256 or hashlib.sha256(data).hexdigest()
-        return _Ready(sha, st, gzipped(data) if publish_gzipped(up.rel) else None)
+        return _Ready(sha, st, body_of(up.rel, path, data))
     return _Ready(up.sha256 or sha256_file(path), st, None)
 
 
