@@ -76,7 +76,10 @@ def dies_with_us() -> list[str]:
 
 
 PcmReader: TypeAlias = Callable[[int, int], Callable[[bytes], None]]  # (rate, channels) -> takes each block
-PCM_BLOCK = 1 << 20  # bytes of decoded audio handed over at a time (6 s of mono float at 44.1 kHz)
+# Bytes of decoded audio handed over at a time: 0.74 s of mono float at 44.1 kHz, ffmpeg's own frame (PCM_OUT).
+# Blocks of 1 MB measured faster alone but slowed the encoder beside them by more than they saved: the
+# meter's arrays of a block no longer fitted in the cache the two cores share (bench/README.md, fourth pass).
+PCM_BLOCK = 1 << 17
 _PCM_OUT = re.compile(r"Audio: pcm_f32le, (\d+) Hz, (mono|stereo)")
 
 
@@ -187,7 +190,7 @@ def _measure_as_it_comes(proc: Process, take: Callable[[bytes], None]) -> None:
     reader.join()
 
 
-PCM_AHEAD = 32  # blocks read ahead at most: 32 MB, three minutes of mono float audio
+PCM_AHEAD = 256  # blocks read ahead at most: 32 MB, three minutes of mono float audio
 
 
 def _widen(pipe: IO[bytes] | None) -> None:

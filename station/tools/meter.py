@@ -98,7 +98,7 @@ class Meter:
         self._hop = rate // HOPS_PER_S  # 4,410 samples at 44.1 kHz; rates that are not whole tens round down
         self._sos = k_weighting(rate)
         self._zi = np.zeros((len(self._sos), 2, channels), dtype=np.float32)
-        self._rest = np.zeros((0, channels), dtype=np.float32)  # squared samples not yet a whole hop
+        self._open_sum, self._open_n = 0.0, 0  # the hop not yet whole: its sum of squares, its samples
         self._hops: list[np.ndarray] = []  # mean square per hop, channels summed
         self._partial = b""
         self._frames = 0
@@ -139,12 +139,22 @@ class Meter:
         if self._true_peak is not None:
             self._find_true_peak(x)
         weighted, self._zi = signal.sosfilt(self._sos, x + np.float32(DC_GUARD), axis=0, zi=self._zi)
-        squared = np.concatenate([self._rest, weighted * weighted]) if len(self._rest) else weighted * weighted
-        whole = len(squared) // self._hop * self._hop
-        if whole:
-            per_hop = squared[:whole].reshape(-1, self._hop, self.channels).sum(axis=1, dtype=np.float64)
-            self._hops.append(per_hop.sum(axis=1) / self._hop)
-        self._rest = squared[whole:]
+        squared = np.square(weighted, out=weighted)
+        if self.channels > 1:
+            squared = squared.sum(axis=1)
+        squared = squared.reshape(-1)
+        # The hop left open by the last block is closed first; copying it onto this block would cost a pass.
+        head = min(self._hop - self._open_n, n)
+        self._open_sum += float(squared[:head].sum(dtype=np.float64))
+        self._open_n += head
+        if self._open_n == self._hop:
+            self._hops.append(np.array([self._open_sum / self._hop]))
+            self._open_sum, self._open_n = 0.0, 0
+            rest = squared[head:]
+            whole = len(rest) // self._hop * self._hop
+            if whole:
+                self._hops.append(rest[:whole].reshape(-1, self._hop).sum(axis=1, dtype=np.float64) / self._hop)
+            self._open_sum, self._open_n = float(rest[whole:].sum(dtype=np.float64)), len(rest) - whole
 
     def _peaks(self, x: np.ndarray) -> None:
         high, low = float(x.max()), float(x.min())
@@ -162,17 +172,20 @@ class Meter:
         ext = np.concatenate([self._tail, x])  # the FIR reaches 11 samples back, into the last block
         self._tail = ext[-(TAPS - 1) :]
         size = np.abs(ext).max(axis=1) if self.channels > 1 else np.abs(ext[:, 0])
-        # The loudest sample's own neighbourhood first: a value really reached, so the bound below skips
-        # as much as it can from the first block on.
         loudest = int(size.argmax())
-        if size[loudest] * TRUE_PEAK_GAIN > self._true_peak:
+        top = float(size[loudest])
+        if top * TRUE_PEAK_GAIN <= self._true_peak:
+            return  # no output of this block can reach the largest value so far
+        if top > self._true_peak:
+            # A sample over the largest value so far: its own neighbourhood first, so that the bound
+            # below starts from a value really reached and skips as much as it can.
             self._true_peak = max(self._true_peak, _interpolated(ext, np.arange(loudest, loudest + TAPS)))
         hot = np.flatnonzero(size >= self._true_peak / TRUE_PEAK_GAIN)
         if hot.size:
-            reached = np.zeros(len(ext), dtype=bool)  # every output whose 12 samples include a hot one
+            reached = np.zeros(len(ext) + TAPS, dtype=bool)  # every output whose 12 samples include a hot one
             for step in range(TAPS):
-                reached[hot[hot + step < len(ext)] + step] = True
-            self._true_peak = max(self._true_peak, _interpolated(ext, np.flatnonzero(reached)))
+                reached[hot + step] = True
+            self._true_peak = max(self._true_peak, _interpolated(ext, np.flatnonzero(reached[: len(ext)])))
 
     def result(self) -> Measured:
         hops = np.concatenate(self._hops) if self._hops else np.zeros(0)
