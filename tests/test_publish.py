@@ -409,3 +409,32 @@ def test_a_file_unreadable_by_its_upload_is_named_and_nothing_is_deleted(station
         "went up and nothing was deleted — run `station build`, then `station publish` again"
     )
     assert len(contents(station)) == done
+
+
+def test_a_file_made_into_a_link_out_of_site_after_the_plan_is_not_read_or_uploaded(station):
+    """The plan leaves out links that lead out of site/; a file swapped for one after the plan was made is
+    caught when it is read (at most READ_AHEAD files before it goes up): nothing of what it points at goes
+    up, the publish stops in plain words, and nothing is deleted."""
+    config = config_mod.load(station.root)
+    secret = station.root / "content" / "not-for-the-bucket.txt"
+    secret.write_text("root:x:0:0 private words")
+    ledger = Ledger(config.state_dir / "state.sqlite")
+    try:
+        s3, remote = publish_mod.connect(config)
+        plan = publish_mod.plan(config, ledger, remote)
+        swapped = next(u for u in plan.uploads if u.rel.endswith(".html"))
+        (config.site_dir / swapped.rel).unlink()
+        (config.site_dir / swapped.rel).symlink_to(secret)
+        with pytest.raises(PublishError) as raised:
+            publish_mod.run(config, ledger, plan, s3)
+    finally:
+        ledger.close()
+    done = plan.uploads.index(swapped)
+    assert str(raised.value) == (
+        f"site/{swapped.rel} changed into a link out of site/ while publishing, so it was not uploaded; "
+        f"{done} of {len(plan.uploads)} files went up and nothing was deleted — remove the link and run "
+        "`station publish` again"
+    )
+    got = contents(station)
+    assert len(got) == done and swapped.key not in got
+    assert not any(b"private words" in body for body in got.values())  # bodies as a browser gets them

@@ -171,11 +171,16 @@ def local_files(site: Path, skipped: list[Problem] | None = None, label: str = "
 
 def inside(root: Path, path: Path) -> bool:
     """Whether `path`, every link followed, is a file under `root` (already resolved)."""
+    return real_path_inside(root, path) is not None
+
+
+def real_path_inside(root: Path, path: Path) -> Path | None:
+    """Where `path` really is, every link followed, when that is under `root` (already resolved); else None."""
     try:
         real = path.resolve(strict=True)
     except (OSError, RuntimeError):  # a dangling link, a loop
-        return False
-    return root in real.parents
+        return None
+    return real if root in real.parents else None
 
 
 def _skip(skipped: list[Problem] | None, where: str, what: str) -> None:
@@ -323,7 +328,7 @@ def _upload_all(
                 yield pending.popleft()
 
         try:
-            _upload_each(config, settings, ledger, the_plan, s3, progress, said, transfer, root, ready())
+            _upload_each(config, settings, ledger, the_plan, s3, progress, said, transfer, ready())
         finally:
             for _, waiting in pending:
                 waiting.cancel()
@@ -334,22 +339,26 @@ READ_AHEAD = 32  # files hashed and compressed ahead of the one going up
 
 @dataclass(frozen=True)
 class _Ready:
-    """What an upload needs that costs CPU, worked out ahead of it."""
+    """What an upload needs that costs CPU or system calls, worked out ahead of it."""
 
+    real: Path | None  # where the file really is (links followed); None when that is not inside site/
     sha256: str
     stat: os.stat_result | None  # size and times before the file was read, when its SHA-256 was made here
     packed: bytes | None  # the gzip bytes that go up, for a file sent gzip-encoded
 
 
 def _prepare(up: Upload, path: Path, root: Path) -> _Ready:
-    if not inside(root, path):  # _upload_each says so; nothing from outside site/ is read
-        return _Ready(up.sha256, None, None)
+    # Resolved here, once (a stat of each folder on the way): the plan checked it, and this is the check
+    # that a file did not become a link out of site/ since, at most READ_AHEAD files before it goes up.
+    real = real_path_inside(root, path)
+    if real is None:  # _upload_each says so; nothing from outside site/ is read
+        return _Ready(None, up.sha256, None, None)
     st = None if up.sha256 else path.stat()
     if up.gzip:
         data = path.read_bytes()  # text: read once, for both
         sha = up.sha256 or hashlib.sha256(data).hexdigest()
-        return _Ready(sha, st, body_of(up.rel, path, data))
-    return _Ready(up.sha256 or sha256_file(path), st, None)
+        return _Ready(real, sha, st, body_of(up.rel, path, data))
+    return _Ready(real, up.sha256 or sha256_file(path), st, None)
 
 
 def _upload_each(
@@ -361,20 +370,14 @@ def _upload_each(
     progress: Callable[[int], None] | None,
     said: Callable[[str], None] | None,
     transfer,
-    root: Path,
     ready: Iterator[tuple[Upload, Future[_Ready]]],
 ) -> None:
     from station.tools.s3 import BotoCoreError, ClientError
 
     saved = time.monotonic()
+    site = config.site_dir
     for done, (up, prepared) in enumerate(ready):
-        path = config.site_dir / up.rel
-        if not inside(root, path):  # made into a link out of site/ since the plan was made
-            raise PublishError(
-                f"site/{up.rel} changed into a link out of site/ while publishing, so it was not "
-                f"uploaded; {done} of {len(the_plan.uploads)} files went up and nothing was deleted "
-                "— remove the link and run `station publish` again"
-            )
+        path = site / up.rel
         try:
             got = prepared.result()
         except OSError as exc:
@@ -382,9 +385,15 @@ def _upload_each(
                 f"site/{up.rel} could not be read ({exc.strerror}); {done} of {len(the_plan.uploads)} files "
                 "went up and nothing was deleted — run `station build`, then `station publish` again"
             ) from exc
+        if got.real is None:  # made into a link out of site/ since the plan was made
+            raise PublishError(
+                f"site/{up.rel} changed into a link out of site/ while publishing, so it was not "
+                f"uploaded; {done} of {len(the_plan.uploads)} files went up and nothing was deleted "
+                "— remove the link and run `station publish` again"
+            )
         if not up.sha256:
             assert got.stat is not None
-            ledger.remember_sha256(path, got.stat, got.sha256)
+            ledger.remember_sha256(got.real, got.stat, got.sha256)
             up = replace(up, sha256=got.sha256)
         extra = {
             "ContentType": content_type(path),
