@@ -29,7 +29,7 @@ import hashlib
 import os
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -308,33 +308,78 @@ def _upload_all(
     progress: Callable[[int], None] | None,
     said: Callable[[str], None] | None,
 ) -> None:
+    from station.tools.s3 import BotoCoreError, ClientError
     from station.tools.s3 import transfer as transfer_config
 
     transfer = transfer_config(settings)
-    root = config.site_dir.resolve()
-    # One thread reads ahead of the uploads: each file's SHA-256 (when the plan has none) and, for text, its
-    # gzip bytes. hashlib and zlib let go of Python's lock, so that work runs on the second core while the
-    # files before it go up; a window of READ_AHEAD files bounds what is held at once.
+    site = config.site_dir
+    saved = time.monotonic()
     with ThreadPoolExecutor(1) as reader:
-        pending: deque[tuple[Upload, Future[_Ready]]] = deque()
-        queued = iter(the_plan.uploads)
-
-        def ready() -> Iterator[tuple[Upload, Future[_Ready]]]:
-            while True:
-                while len(pending) < READ_AHEAD and (up := next(queued, None)) is not None:
-                    pending.append((up, reader.submit(_prepare, up, config.site_dir / up.rel, root)))
-                if not pending:
-                    return
-                yield pending.popleft()
-
+        ahead = _read_ahead(reader, the_plan.uploads, site, site.resolve())
         try:
-            _upload_each(config, settings, ledger, the_plan, s3, progress, said, transfer, ready())
+            for done, (up, prepared) in enumerate(ahead):
+                try:
+                    got = prepared.result()
+                except OSError as exc:
+                    raise PublishError(
+                        f"site/{up.rel} could not be read ({exc.strerror}); {done} of {len(the_plan.uploads)} "
+                        "files went up and nothing was deleted — run `station build`, then `station publish` again"
+                    ) from exc
+                if got.real is None:  # made into a link out of site/ since the plan was made
+                    raise PublishError(
+                        f"site/{up.rel} changed into a link out of site/ while publishing, so it was not "
+                        f"uploaded; {done} of {len(the_plan.uploads)} files went up and nothing was deleted "
+                        "— remove the link and run `station publish` again"
+                    )
+                if not up.sha256:
+                    assert got.stat is not None
+                    ledger.remember_sha256(got.real, got.stat, got.sha256)
+                    up = replace(up, sha256=got.sha256)
+                try:
+                    up, etag = _send(s3, settings.bucket, up, got, site / up.rel, transfer, progress)
+                except (BotoCoreError, ClientError, OSError) as exc:
+                    where = {
+                        0: "before any page or feed changed",
+                        1: "before any feed changed",
+                        2: "while the feeds were going up",
+                    }[up.phase]
+                    raise PublishError(
+                        f"uploading {up.rel} kept failing ({_reason(exc)}); {done} of "
+                        f"{len(the_plan.uploads)} files went up, {where}, and nothing was deleted — "
+                        "the site works as it is; run `station publish` again to finish"
+                    ) from exc
+                ledger.record_published(up.key, up.tag, etag.strip('"'), up.size)
+                if time.monotonic() - saved > KEEP_S:
+                    ledger.commit()
+                    saved = time.monotonic()
+                if said:
+                    said(f"uploaded {up.rel}")
         finally:
-            for _, waiting in pending:
-                waiting.cancel()
+            ahead.close()
 
 
 READ_AHEAD = 32  # files hashed and compressed ahead of the one going up
+
+
+def _read_ahead(
+    reader: ThreadPoolExecutor, uploads: list[Upload], site: Path, root: Path
+) -> Generator[tuple[Upload, Future[_Ready]], None, None]:
+    """Each upload with what `_prepare` works out for it on the `reader` thread, READ_AHEAD files ahead.
+
+    hashlib and zlib let go of Python's lock, so a file's SHA-256 and gzip bytes are made on the second core
+    while the files before it go up; the window bounds what is held at once. Closing this cancels the rest."""
+    pending: deque[tuple[Upload, Future[_Ready]]] = deque()
+    queued = iter(uploads)
+    try:
+        while True:
+            while len(pending) < READ_AHEAD and (up := next(queued, None)) is not None:
+                pending.append((up, reader.submit(_prepare, up, site / up.rel, root)))
+            if not pending:
+                return
+            yield pending.popleft()
+    finally:
+        for _, waiting in pending:
+            waiting.cancel()
 
 
 @dataclass(frozen=True)
@@ -351,7 +396,7 @@ def _prepare(up: Upload, path: Path, root: Path) -> _Ready:
     # Resolved here, once (a stat of each folder on the way): the plan checked it, and this is the check
     # that a file did not become a link out of site/ since, at most READ_AHEAD files before it goes up.
     real = real_path_inside(root, path)
-    if real is None:  # _upload_each says so; nothing from outside site/ is read
+    if real is None:  # _upload_all says so; nothing from outside site/ is read
         return _Ready(None, up.sha256, None, None)
     st = None if up.sha256 else path.stat()
     if up.gzip:
@@ -361,77 +406,30 @@ def _prepare(up: Upload, path: Path, root: Path) -> _Ready:
     return _Ready(real, up.sha256 or sha256_file(path), st, None)
 
 
-def _upload_each(
-    config: Config,
-    settings: PublishSettings,
-    ledger: Ledger,
-    the_plan: Plan,
-    s3,
-    progress: Callable[[int], None] | None,
-    said: Callable[[str], None] | None,
-    transfer,
-    ready: Iterator[tuple[Upload, Future[_Ready]]],
-) -> None:
-    from station.tools.s3 import BotoCoreError, ClientError
-
-    saved = time.monotonic()
-    site = config.site_dir
-    for done, (up, prepared) in enumerate(ready):
-        path = site / up.rel
-        try:
-            got = prepared.result()
-        except OSError as exc:
-            raise PublishError(
-                f"site/{up.rel} could not be read ({exc.strerror}); {done} of {len(the_plan.uploads)} files "
-                "went up and nothing was deleted — run `station build`, then `station publish` again"
-            ) from exc
-        if got.real is None:  # made into a link out of site/ since the plan was made
-            raise PublishError(
-                f"site/{up.rel} changed into a link out of site/ while publishing, so it was not "
-                f"uploaded; {done} of {len(the_plan.uploads)} files went up and nothing was deleted "
-                "— remove the link and run `station publish` again"
-            )
-        if not up.sha256:
-            assert got.stat is not None
-            ledger.remember_sha256(got.real, got.stat, got.sha256)
-            up = replace(up, sha256=got.sha256)
-        extra = {
-            "ContentType": content_type(path),
-            "CacheControl": cache_control(up.rel),
-            "Metadata": {"sha256": up.sha256},
-        }
-        try:
-            if got.packed is not None:  # text: one request, encoded
-                extra["ContentEncoding"] = "gzip"
-                etag = s3.put_object(Bucket=settings.bucket, Key=up.key, Body=got.packed, **extra)["ETag"]
-                if progress:
-                    progress(up.size)
-                up = replace(up, size=len(got.packed))  # the object's size, which the next plan compares
-            elif up.size < transfer.multipart_threshold:
-                with path.open("rb") as body:
-                    etag = s3.put_object(Bucket=settings.bucket, Key=up.key, Body=body, **extra)["ETag"]
-                if progress:
-                    progress(up.size)
-            else:
-                s3.upload_file(str(path), settings.bucket, up.key, ExtraArgs=extra, Config=transfer, Callback=progress)
-                etag = s3.head_object(Bucket=settings.bucket, Key=up.key)["ETag"]
-        except (BotoCoreError, ClientError, OSError) as exc:
-            where = {
-                0: "before any page or feed changed",
-                1: "before any feed changed",
-                2: "while the feeds were going up",
-            }[up.phase]
-            raise PublishError(
-                f"uploading {up.rel} kept failing ({_reason(exc)}); {done} of "
-                f"{len(the_plan.uploads)} files went up, {where}, and nothing was deleted — "
-                "the site works as it is; run `station publish` again to finish"
-            ) from exc
-        ledger.record_published(up.key, up.tag, etag.strip('"'), up.size)
-        if time.monotonic() - saved > KEEP_S:
-            ledger.commit()
-            saved = time.monotonic()
-        if said:
-            said(f"uploaded {up.rel}")
+def _send(
+    s3, bucket: str, up: Upload, got: _Ready, path: Path, transfer, progress: Callable[[int], None] | None
+) -> tuple[Upload, str]:
+    """Put one file in the bucket: text in one request, gzip-encoded; other files in one request, or in parts
+    from `multipart_mb` up. The upload as it went (its object's size) and the ETag S3 gave it."""
+    extra = {
+        "ContentType": content_type(path),
+        "CacheControl": cache_control(up.rel),
+        "Metadata": {"sha256": up.sha256},
+    }
+    if got.packed is not None:
+        extra["ContentEncoding"] = "gzip"
+        etag = s3.put_object(Bucket=bucket, Key=up.key, Body=got.packed, **extra)["ETag"]
+        if progress:
+            progress(up.size)
+        return replace(up, size=len(got.packed)), etag  # the object's size, which the next plan compares
+    if up.size < transfer.multipart_threshold:
+        with path.open("rb") as body:
+            etag = s3.put_object(Bucket=bucket, Key=up.key, Body=body, **extra)["ETag"]
+        if progress:
+            progress(up.size)
+        return up, etag
+    s3.upload_file(str(path), bucket, up.key, ExtraArgs=extra, Config=transfer, Callback=progress)
+    return up, s3.head_object(Bucket=bucket, Key=up.key)["ETag"]
 
 
 def _reason(exc: BaseException) -> str:
