@@ -124,11 +124,18 @@ def test_integrated_loudness_matches_pyloudnorm_whatever_the_blocks(
     ),
     block=st.integers(1, 500),
     spikes=st.lists(st.tuples(st.integers(0, 2999), st.floats(-2, 2, width=32)), max_size=6),
+    worst=st.lists(st.tuples(st.integers(0, 2999), st.integers(0, 3), st.floats(0.05, 1.5)), max_size=3),
 )
-def test_the_true_peak_is_the_largest_interpolated_value_anywhere(x, block, spikes):
+def test_the_true_peak_is_the_largest_interpolated_value_anywhere(x, block, spikes, worst):
     x = x.copy()
     for at, value in spikes:  # a few isolated overs, where inter-sample peaks are largest
         x[at % len(x), 0] = value
+    for at, phase, size in worst:
+        # The most one phase can make of samples no larger than `size`: each of its 12 samples `size` times
+        # the sign of the tap it meets. Its output is the bound the meter prunes with, reached exactly.
+        end = at % len(x) + 1
+        pattern = size * np.sign(TRUE_PEAK_PHASES[phase][::-1])[-end:]
+        x[end - len(pattern) : end, 0] = pattern
     got = measured(x, block=block, true_peak=True).true_peak
     assert got == pytest.approx(brute_true_peak(x), rel=1e-6, abs=1e-9)
 
