@@ -77,8 +77,8 @@ def dies_with_us() -> list[str]:
 
 PcmReader: TypeAlias = Callable[[int, int], Callable[[bytes], None]]  # (rate, channels) -> takes each block
 # Bytes of decoded audio handed over at a time: 0.74 s of mono float at 44.1 kHz, ffmpeg's own frame (PCM_OUT).
-# Blocks of 1 MB measured faster alone but slowed the encoder beside them by more than they saved: the
-# meter's arrays of a block no longer fitted in the cache the two cores share (bench/README.md, fourth pass).
+# Blocks of 1 MB measured faster alone but slowed the encoder beside them by more than they saved, most
+# likely through the cache the cores share: a block's arrays were several MB (bench/README.md, fourth pass).
 PCM_BLOCK = 1 << 17
 _PCM_OUT = re.compile(r"Audio: pcm_f32le, (\d+) Hz, (mono|stereo)")
 
