@@ -18,6 +18,9 @@ listener speaks HTTP + ICY metadata over a real socket.
     .wait_for_mount(mount)       block until a source is on `mount`
     .log_tail(lines=30)          the end of icecast's own output and error log, for messages
   start_icecast(folder)          an Icecast, started; the caller stops it
+  record(url, seconds, out, stderr)   ffmpeg as a listener keeping `seconds` of a mount as WAV (a Popen)
+  send(url, source, stderr)    ffmpeg as a source client (a presenter's app): `source` (its input
+                                 arguments) in real time, as 128 kb/s MP3, to a mount (a Popen)
   IcyListener(url, audio_path, *, seconds=30.0, timeout=5.0)
                                  a listener in a background thread (context manager)
     .titles                      [(time.monotonic() on arrival, title), ...], one per change
@@ -50,6 +53,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 from xml.sax.saxutils import escape
+
+from station.tools import ffmpeg
 
 ICECAST = Path("/usr/bin/icecast2")
 # Debian's package ships the XSL pages (status-json.xsl lives in web/) here.
@@ -361,6 +366,34 @@ class Icecast:
 def start_icecast(folder: Path | None = None, **options) -> Icecast:
     """An Icecast, started (options as for Icecast); the caller must stop() it."""
     return Icecast(folder, **options).start()
+
+
+def record(url: str, seconds: float, out: Path, stderr) -> subprocess.Popen:
+    """ffmpeg as a listener that keeps what it hears: `seconds` of the mount at `url`, as 16-bit WAV in `out`."""
+    return subprocess.Popen(
+        [
+            ffmpeg.executable(),
+            *["-hide_banner", "-nostdin", "-v", "error", "-y", "-i", url],
+            *["-t", str(seconds), "-c:a", "pcm_s16le", str(out)],
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+    )
+
+
+def send(url: str, source: list[str], stderr) -> subprocess.Popen:
+    """ffmpeg as a source client, as a presenter's app is: `source` (its input arguments, and any output
+    option such as -t) read in real time, sent to the mount at `url` as 128 kb/s MP3."""
+    return subprocess.Popen(
+        [
+            ffmpeg.executable(),
+            *["-hide_banner", "-nostdin", "-v", "error", "-re"],
+            *source,
+            *["-c:a", "libmp3lame", "-b:a", "128k", "-content_type", "audio/mpeg", "-f", "mp3", url],
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+    )
 
 
 # ICY metadata: 'StreamTitle='...';StreamUrl='...';' padded with NULs to a

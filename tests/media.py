@@ -144,3 +144,20 @@ def long_speech(out: Path, minutes: float, unit: Path | None = None) -> Path:
             str(out),
         )
     return out
+
+
+def decoded_seconds(path: Path | str, strict: bool = True) -> float:
+    """Decode with the bundled ffmpeg, which must succeed; the audio's length. `strict`: without a word of
+    error either (a file or a stream recorded from its start); a capture that may begin mid-frame is not."""
+    result = subprocess.run(
+        [
+            ffmpeg.executable(),
+            *["-hide_banner", "-nostdin", "-v", "error", "-i", str(path)],
+            *["-f", "s16le", "-ac", "1", "-ar", "44100", "-"],
+        ],
+        capture_output=True,
+        timeout=120,
+    )
+    quiet = not result.stderr.strip() or not strict
+    assert result.returncode == 0 and quiet, result.stderr.decode(errors="replace")
+    return len(result.stdout) / (2 * 44100)

@@ -23,9 +23,10 @@ from station.radio.playlist import LiveSpan, Night, Slot
 from station.tools import ffmpeg
 from tests import media
 from tests.desk import Client, Served, said
-from tests.icecast import Icecast, IcyListener, icecast_available
+from tests.icecast import Icecast, IcyListener, icecast_available, record, send
+from tests.media import decoded_seconds
 from tests.test_live import live_schedule
-from tests.test_stream import MOUNT, Playing, check_hls, decoded_seconds, seconds_into, silences
+from tests.test_stream import MOUNT, Playing, check_hls, seconds_into, silences
 
 LIVE_MOUNT = "/live.mp3"
 PRESENTER = "Zoë Ó"  # their presenter name, in the titles: UTF-8 all the way to a radio app
@@ -47,33 +48,7 @@ CONNECT_AT, DROP_AT, BACK_AT = 20.0, 32.0, 42.0
 
 def source_client(url: str, speech, seconds: float, log) -> subprocess.Popen:
     """ffmpeg as a presenter's app: speech in real time, MP3, to the live mount with their credentials."""
-    return subprocess.Popen(
-        [
-            ffmpeg.executable(),
-            "-hide_banner",
-            "-nostdin",
-            "-v",
-            "error",
-            "-re",
-            "-stream_loop",
-            "-1",
-            "-i",
-            str(speech),
-            "-t",
-            str(seconds),
-            "-c:a",
-            "libmp3lame",
-            "-b:a",
-            "128k",
-            "-content_type",
-            "audio/mpeg",
-            "-f",
-            "mp3",
-            url,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-    )
+    return send(url, ["-stream_loop", "-1", "-i", str(speech), "-t", str(seconds)], stderr=log)
 
 
 def wait_until(t0: float, at_s: float) -> None:
@@ -146,25 +121,7 @@ def test_a_presenter_goes_live_late_drops_comes_back_and_the_air_never_goes_quie
             with Playing(player, booking.night) as playing, open(tmp_path / "source.log", "wb") as log:
                 icecast.wait_for_mount(MOUNT, timeout=20)
                 t0 = time.monotonic() - (dt.datetime.now(dt.UTC) - start).total_seconds()
-                recorder = subprocess.Popen(
-                    [
-                        ffmpeg.executable(),
-                        "-hide_banner",
-                        "-nostdin",
-                        "-v",
-                        "error",
-                        "-y",
-                        "-i",
-                        icecast.listen_url(MOUNT),
-                        "-t",
-                        "60",
-                        "-c:a",
-                        "pcm_s16le",
-                        str(recording),
-                    ],
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.PIPE,
-                )
+                recorder = record(icecast.listen_url(MOUNT), 60, recording, stderr=subprocess.PIPE)
                 with IcyListener(icecast.listen_url(MOUNT), tmp_path / "heard.mp3", seconds=LENGTH_S) as listener:
                     wrong = subprocess.run(
                         [

@@ -33,7 +33,8 @@ from station.radio.playlist import Night, Slot
 from station.records import Records
 from station.tools import ffmpeg
 from tests import media
-from tests.icecast import Icecast, IcyListener, icecast_available
+from tests.icecast import Icecast, IcyListener, icecast_available, record
+from tests.media import decoded_seconds
 
 UTC = dt.UTC
 NIGHT = dt.date(2026, 11, 23)  # a Monday
@@ -228,32 +229,6 @@ def plant_faults(config, order: Night, after_s: float) -> dict[str, Slot]:
 
 
 # ---------------------------------------------------------------- listening to what went out
-def decoded_seconds(path: Path | str) -> float:
-    """Decode with the bundled ffmpeg, which must succeed without a word of error; the audio's length."""
-    result = subprocess.run(
-        [
-            ffmpeg.executable(),
-            "-hide_banner",
-            "-nostdin",
-            "-v",
-            "error",
-            "-i",
-            str(path),
-            "-f",
-            "s16le",
-            "-ac",
-            "1",
-            "-ar",
-            "44100",
-            "-",
-        ],
-        capture_output=True,
-        timeout=120,
-    )
-    assert result.returncode == 0 and not result.stderr.strip(), result.stderr.decode(errors="replace")
-    return len(result.stdout) / (2 * 44100)
-
-
 def silences(path: Path | str, min_s: float = DEAD_AIR_S) -> list[str]:
     """Every stretch of at least `min_s` below -50 dB, as ffmpeg's silencedetect reports it."""
     log = subprocess.run(
@@ -375,25 +350,7 @@ def test_a_compressed_night_reaches_icecast_and_hls_without_dead_air(station, cl
             asked_s = round(left - 8)
             recording = tmp_path / "icecast.wav"
             with open(tmp_path / "recorder.log", "wb") as log:
-                recorder = subprocess.Popen(
-                    [
-                        ffmpeg.executable(),
-                        "-hide_banner",
-                        "-nostdin",
-                        "-v",
-                        "error",
-                        "-y",
-                        "-i",
-                        icecast.listen_url(MOUNT),
-                        "-t",
-                        str(asked_s),
-                        "-c:a",
-                        "pcm_s16le",
-                        str(recording),
-                    ],
-                    stdout=subprocess.DEVNULL,
-                    stderr=log,
-                )
+                recorder = record(icecast.listen_url(MOUNT), asked_s, recording, stderr=log)
             try:
                 with IcyListener(icecast.listen_url(MOUNT), tmp_path / "heard.mp3", seconds=left + 20) as listener:
                     report = playing.wait(timeout=left + 60)  # it stops by itself when the window ends
@@ -858,27 +815,10 @@ def test_a_silent_file_is_handed_to_standby_before_its_silence_airs(station, tmp
         recording = tmp_path / "icecast.wav"
         with Playing(player, NIGHT) as playing:
             icecast.wait_for_mount(MOUNT, timeout=20)
-            recorder = subprocess.run(
-                [
-                    ffmpeg.executable(),
-                    "-hide_banner",
-                    "-nostdin",
-                    "-v",
-                    "error",
-                    "-y",
-                    "-i",
-                    icecast.listen_url(MOUNT),
-                    "-t",
-                    "14",
-                    "-c:a",
-                    "pcm_s16le",
-                    str(recording),
-                ],
-                capture_output=True,
-                timeout=60,
-            )
+            recorder = record(icecast.listen_url(MOUNT), 14, recording, stderr=subprocess.PIPE)
+            _, said = recorder.communicate(timeout=60)
             report = playing.wait(timeout=60)
-    assert recorder.returncode == 0, recorder.stderr
+    assert recorder.returncode == 0, said
     assert report.standby == [("Nothing but silence", "it was silent for more than 5 seconds")], caplog.text
     assert decoded_seconds(recording) == pytest.approx(14, abs=1)
     assert silences(recording) == [], "dead air on the Icecast stream"
