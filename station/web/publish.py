@@ -161,17 +161,12 @@ def local_files(site: Path, skipped: list[Problem] | None = None, label: str = "
             rel = path.relative_to(site).as_posix()
             if name.startswith(TMP_PREFIX) or rel.startswith(LIVE):
                 continue
-            if path.is_symlink() and not inside(root, path):
+            if path.is_symlink() and real_path_inside(root, path) is None:
                 _skip(skipped, f"{label}/{rel}", f"is a link to something outside {label}/")
                 continue
             if path.is_file():  # a FIFO or a socket is not a file: opening one would wait for ever
                 found[rel] = path
     return dict(sorted(found.items()))
-
-
-def inside(root: Path, path: Path) -> bool:
-    """Whether `path`, every link followed, is a file under `root` (already resolved)."""
-    return real_path_inside(root, path) is not None
 
 
 def real_path_inside(root: Path, path: Path) -> Path | None:
