@@ -195,3 +195,65 @@ def test_a_file_ffmpeg_cannot_decode_fails_plainly(tmp_path):
     junk.write_bytes(b"not audio at all " * 100)
     with pytest.raises(ffmpeg.FfmpegFailed):
         ffmpeg.analyse(junk, None, silence_db=-50, timeout_s=60)
+
+
+def _nice(stat: str) -> int:
+    return int(stat.rsplit(")", 1)[1].split()[16])  # proc(5): field 19, after the command's name
+
+
+def _running_now() -> dict[str, list[int]]:
+    """The nice values of this process's threads and of its child processes (by their last argument)."""
+    from pathlib import Path
+
+    threads, children = [], {}
+    for t in Path("/proc/self/task").iterdir():
+        try:  # a thread or a process may have ended since it was listed
+            threads.append(_nice((t / "stat").read_text()))
+            for pid in (t / "children").read_text().split():
+                last = Path(f"/proc/{pid}/cmdline").read_bytes().rstrip(b"\0").split(b"\0")[-1].decode()
+                children[last] = [_nice(Path(f"/proc/{pid}/stat").read_text())]
+        except OSError:
+            continue
+    return {"threads": threads, **children}
+
+
+def test_the_check_of_the_encoded_frames_yields_the_cores_to_the_encoder_and_reports_on_the_calling_thread(
+    tmp_path,
+):
+    """The render's check (the ffmpeg decoding what the encoder makes, and the thread measuring it) runs at the
+    lowest priority; the encoder at the usual one. Progress comes every quarter second from the thread that
+    asked for the render, which is the only one a Dask task can report from."""
+    import threading
+
+    from tests.media import bed
+
+    music = bed(tmp_path / "bed.flac", seconds=150)
+    caller, seen, reports = threading.get_ident(), [], []
+
+    def progress(seconds: float) -> None:
+        reports.append((threading.get_ident(), seconds))
+        seen.append(_running_now())
+
+    analysis = ffmpeg.analyse(music, None, silence_db=-50, timeout_s=60, on_progress=progress)
+    assert all(threads == [0] * len(threads) for threads in (s["threads"] for s in seen))  # nothing yields here
+    plan = ffmpeg.RenderPlan(
+        pieces=(ffmpeg.Piece(music, None, 0.0, analysis.duration_s, -3.0),),
+        channels=2,
+        sample_rate_hz=44_100,
+        bitrate_kbps=96,
+        limit_db=None,
+        compress=False,
+    )
+    seen.clear()
+    del reports[:]
+    got = ffmpeg.render(plan, tmp_path / "out.mp3", 60, progress)
+    both = [s for s in seen if "pipe:1" in s and "pipe:0" not in s]  # `pipe:1`: the check's last argument
+    assert both, f"no report came while the check ran: {seen}"
+    for s in both:
+        assert s["pipe:1"] == [19]
+        assert 19 in s["threads"]  # the measuring thread
+    encoder = [s[k] for s in seen for k in s if k.startswith("[f=mp3")]  # the tee's outputs, the encoder's last
+    assert encoder and all(n == [0] for n in encoder)
+    assert {who for who, _ in reports} == {caller}
+    done = [s for _, s in reports]
+    assert done == sorted(done) and done[-1] == pytest.approx(got.duration_s, abs=0.1)

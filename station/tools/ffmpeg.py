@@ -75,6 +75,23 @@ def dies_with_us() -> list[str]:
     return [setpriv, "--pdeathsig", "KILL"] if works.returncode == 0 else []
 
 
+@cache
+def yielding() -> list[str]:
+    """What to put before a command so that it runs at the lowest CPU priority (coreutils' nice), where there is
+    a nice to run; nothing where there is not.
+
+    For the render's check of its own encoded frames: the encoder waits on nothing the check does, so the check
+    takes only the time the encoder leaves, and catches up from its pipes and read-ahead (bench/README.md, fifth
+    pass: on two cores the check at equal priority cost the encode 0.9 s in 7.3)."""
+    import shutil
+
+    found = shutil.which("nice")
+    return [found, "-n", str(LOWEST_PRIORITY)] if found else []
+
+
+LOWEST_PRIORITY = 19  # the highest nice value: runs when nothing else wants the core
+
+
 PcmReader: TypeAlias = Callable[[int, int], Callable[[bytes], None]]  # (rate, channels) -> takes each block
 # Bytes of decoded audio handed over at a time: 0.74 s of mono float at 44.1 kHz, ffmpeg's own frame (PCM_OUT).
 # Blocks of 1 MB measured faster alone but slowed the encoder beside them by more than they saved, most
@@ -98,8 +115,11 @@ def run(
 
     `pcm`: the command writes float PCM (f32le, mono or stereo) to pipe:1; once
     ffmpeg has said its rate and layout, `pcm(rate, channels)` is called, and
-    what it returns is given the audio block by block as it decodes. (There is
-    no progress report then: the caller counts what it is given.)
+    what it returns is given the audio block by block as it decodes, on a
+    thread of its own (progress is the audio it has been given). When the
+    command is fed by a second ffmpeg, that thread and this command run at the
+    lowest priority (`yielding`): they measure what the feeder makes, and the
+    feeder waits on nothing they do.
     """
     exe = executable()
     quiet = ["-hide_banner", "-nostdin", "-nostats", "-v", "level+info"]
@@ -109,7 +129,15 @@ def run(
             [*dies_with_us(), exe, *quiet, *fed_by], stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
     progress = [] if pcm else ["-progress", "pipe:1"]
-    cmd = [*dies_with_us(), exe, *[q for q in quiet if not (feeder and q == "-nostdin")], *progress, *args]
+    behind = bool(feeder and pcm)  # a check of what the feeder makes: it yields the cores to the feeder
+    cmd = [
+        *dies_with_us(),
+        *(yielding() if behind else []),
+        exe,
+        *[q for q in quiet if not (feeder and q == "-nostdin")],
+        *progress,
+        *args,
+    ]
     proc = subprocess.Popen(
         cmd, stdin=feeder.stdout if feeder else subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
@@ -136,10 +164,11 @@ def run(
             # hand the log to a thread (the log's pipe must keep draining) and the audio to `pcm`.
             for r in readers[:-1]:
                 r.start()
-            take = _pcm_format(proc, logs[-1], pcm)
+            found = _pcm_format(proc, logs[-1], pcm)
             readers[-1].start()
-            if take:
-                _measure_as_it_comes(proc, take)
+            if found:
+                take, bytes_per_s = found
+                _measure_as_it_comes(proc, take, bytes_per_s, on_progress, yielding=behind)
         else:
             for r in readers:
                 r.start()
@@ -166,28 +195,60 @@ def run(
     return texts[-1]
 
 
-def _measure_as_it_comes(proc: Process, take: Callable[[bytes], None]) -> None:
-    """Give `take` what ffmpeg writes, so that ffmpeg seldom waits for it.
+def _measure_as_it_comes(
+    proc: Process, take: Callable[[bytes], None], bytes_per_s: int, on_progress: Progress | None, *, yielding: bool
+) -> None:
+    """Give `take` what ffmpeg writes, on a measuring thread, so that ffmpeg seldom waits for it; report the
+    audio measured so far from this thread (a Dask task's progress can only be told from its own thread).
 
     The measuring ffmpeg may be fed by the encoder (render), so a pause here pauses the encode. A pipe
     holds 64 KB (a third of a second of float audio): a thread reads ahead into a queue (three minutes of
-    audio at most) while `take` works, and the pipe is made as large as the system allows. On the bench
-    machine the measuring side kept pace without them; they are for a machine busier than that one."""
+    audio at most) while `take` works, and the pipe is made as large as the system allows. `yielding`: the
+    measuring thread runs at the lowest priority, and the read-ahead is what lets it fall behind the encoder
+    and catch up."""
+    import contextlib
+    import os
     import queue
 
     _widen(proc.stdout)
     ahead: queue.Queue[bytes] = queue.Queue(maxsize=PCM_AHEAD)
+    measured = [0]  # bytes given to `take`
+    failed: list[BaseException] = []
 
     def read() -> None:
         while block := proc.stdout.read(PCM_BLOCK):  # type: ignore[union-attr]
             ahead.put(block)
         ahead.put(b"")
 
+    def measure() -> None:
+        if yielding:
+            # Linux gives each thread its own nice value; where it cannot be set, the encode shares the cores.
+            with contextlib.suppress(OSError, AttributeError):
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LOWEST_PRIORITY)
+        try:
+            while block := ahead.get():
+                take(block)
+                measured[0] += len(block)
+        except BaseException as exc:  # raised again on the calling thread
+            failed.append(exc)
+            proc.kill()  # the reader then sees the end of the pipe instead of waiting on a full queue
+            while ahead.get():
+                pass
+
     reader = threading.Thread(target=read, daemon=True)
+    measurer = threading.Thread(target=measure, daemon=True)
     reader.start()
-    while block := ahead.get():
-        take(block)
+    measurer.start()
+    while measurer.is_alive():
+        measurer.join(PROGRESS_EVERY_S)
+        if on_progress:
+            on_progress(measured[0] / bytes_per_s)
     reader.join()
+    if failed:
+        raise failed[0]
+
+
+PROGRESS_EVERY_S = 0.25
 
 
 PCM_AHEAD = 256  # blocks read ahead at most: 32 MB, three minutes of mono float audio
@@ -206,9 +267,10 @@ def _widen(pipe: IO[bytes] | None) -> None:
         pass  # a smaller pipe only means ffmpeg waits on us a little more
 
 
-def _pcm_format(proc: Process, log: list[bytes], pcm: PcmReader) -> Callable[[bytes], None] | None:
-    """Read ffmpeg's log until it names its output's rate and layout; then `pcm(rate, channels)`.
-    None if the log ends first (ffmpeg failed before writing audio: its log says why)."""
+def _pcm_format(proc: Process, log: list[bytes], pcm: PcmReader) -> tuple[Callable[[bytes], None], int] | None:
+    """Read ffmpeg's log until it names its output's rate and layout; then `pcm(rate, channels)`, and the
+    bytes a second of that audio takes. None if the log ends first (ffmpeg failed before writing audio: its
+    log says why)."""
     output = False
     for raw in proc.stderr or ():
         log.append(raw)
@@ -216,7 +278,8 @@ def _pcm_format(proc: Process, log: list[bytes], pcm: PcmReader) -> Callable[[by
         output = output or "Output #0" in line
         found = _PCM_OUT.search(line) if output else None
         if found:
-            return pcm(int(found.group(1)), 1 if found.group(2) == "mono" else 2)
+            rate, channels = int(found.group(1)), 1 if found.group(2) == "mono" else 2
+            return pcm(rate, channels), rate * channels * 4  # f32le
     return None
 
 
@@ -256,7 +319,8 @@ def analyse(
     from station.tools.meter import db
 
     fmt = ["-f", input_format] if input_format else []
-    m, log = _metered([*fmt, "-i", str(path), "-map", "0:a:0", *PCM_OUT], timeout_s, on_progress, silence_db=silence_db)
+    decode = [*fmt, *ONE_DECODER_THREAD, "-i", str(path), "-map", "0:a:0", *PCM_OUT]
+    m, log = _metered(decode, timeout_s, on_progress, silence_db=silence_db)
     facts = _stream_facts(log)
     duration = m.duration_s
     speech_start, speech_end = 0.0, duration
@@ -290,6 +354,11 @@ PCM_OUT = [
     *["-f", "f32le", "pipe:1"],
 ]
 SILENCE_MIN_S = 0.25
+# Decoders that can decode several frames at once (FLAC, WavPack) do it in as many threads as there are cores.
+# For audio the threads cost more than they share out: a 30-minute FLAC decoded in 1.22 s of wall time and
+# 1.7 CPU-seconds, and in one thread 1.02 s and 1.45 (bench/README.md, fifth pass). The pass's other work
+# (the meter, the encoder, the check) wants the cores instead.
+ONE_DECODER_THREAD = ["-threads", "1"]
 
 
 def _num(pattern: str, text: str, default: float) -> float:
@@ -360,7 +429,7 @@ def render(plan: RenderPlan, out: Path, timeout_s: float, on_progress: Progress 
     for i, piece in enumerate(plan.pieces):
         if piece.input_format:
             args += ["-f", piece.input_format]
-        args += ["-i", str(piece.path)]
+        args += [*ONE_DECODER_THREAD, "-i", str(piece.path)]
         steps = [
             f"atrim=start={piece.start_s:.4f}:end={piece.end_s:.4f}",
             "asetpts=PTS-STARTPTS",
@@ -401,7 +470,9 @@ def render(plan: RenderPlan, out: Path, timeout_s: float, on_progress: Progress 
         limit = 10 ** (plan.limit_db / 20)
         tail += f",alimiter=limit={limit:.5f}:level=false:latency=true:attack=2:release=80"
     graph = ";".join(chains) + f";{tail}[out]"
-    mp3 = "f=mp3:id3v2_version=0:write_id3v1=0:fflags=+bitexact"
+    # flush_packets=0: written 32 KB at a time rather than a frame (about 200 bytes) at a time, 140,000
+    # fewer write calls for 30 minutes, and as many fewer wake-ups of the checking ffmpeg.
+    mp3 = "f=mp3:id3v2_version=0:write_id3v1=0:fflags=+bitexact:flush_packets=0"
     # The tee muxer writes the same encoded frames to the file and down a pipe, where a
     # second ffmpeg measures them as they come: the check costs no extra pass over the file.
     encode = [
@@ -459,15 +530,9 @@ def _metered(
     def reader(rate: int, channels: int) -> Callable[[bytes], None]:
         meter = Meter(rate, channels, **options)
         meters.append(meter)
+        return meter.feed
 
-        def take(block: bytes) -> None:
-            meter.feed(block)
-            if on_progress:
-                on_progress(meter.frames_s)
-
-        return take
-
-    log = run(args, timeout_s, fed_by=fed_by, pcm=reader)
+    log = run(args, timeout_s, on_progress, fed_by=fed_by, pcm=reader)
     if not meters:
         raise FfmpegFailed(log)
     return meters[0].result(), log

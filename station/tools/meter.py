@@ -6,9 +6,9 @@ machine ebur128 took 0.39x a bare MP3 encode for integrated loudness and another
 and the pass needs both, once before the render and once on the encoded file (bench/README.md, issue 21).
 
 - K-weighting: pyloudnorm's two filters for the sample rate, its "DeMan" class (BS.1770's own filters
-  re-derived for any rate; its default class reads a 997 Hz tone 0.04 LU low), run by scipy's sosfilt a
-  block at a time with the filter state carried across blocks. (pyloudnorm itself wants the whole signal
-  as one array.)
+  re-derived for any rate; its default class reads a 997 Hz tone 0.04 LU low), run by the kernel of
+  scipy's sosfilt a block at a time with the filter state carried across blocks. (pyloudnorm itself wants
+  the whole signal as one array.)
 - Integrated loudness, ITU-R BS.1770-4: 400 ms blocks every 100 ms, gated at -70 LUFS and then 10 LU
   under the loudness of the blocks that passed. Channels weigh 1 each (mono or stereo: what the station
   publishes; a surround recording is measured after the downmix to stereo the render makes too).
@@ -28,7 +28,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyloudnorm
-from scipy import signal
+
+# The Cython kernel behind scipy.signal.sosfilt. sosfilt itself spends about 90 µs a call checking its
+# arguments, moving axes and copying the block, a quarter of the meter's time at 0.74 s blocks; the kernel
+# filters a C-contiguous (channels, samples) array in place. tests/test_meter.py holds the result to
+# pyloudnorm's, so a change in the kernel's contract fails there.
+from scipy.signal._sosfilt import _sosfilt
 
 HOPS_PER_S = 10  # energies are summed over 100 ms; blocks (4 hops) and windows (30 hops) are built from them
 BLOCK_HOPS = 4  # 400 ms momentary blocks, 75 % overlap
@@ -97,7 +102,7 @@ class Meter:
         self.rate, self.channels = rate, channels
         self._hop = rate // HOPS_PER_S  # 4,410 samples at 44.1 kHz; rates that are not whole tens round down
         self._sos = k_weighting(rate)
-        self._zi = np.zeros((len(self._sos), 2, channels), dtype=np.float32)
+        self._zi = np.zeros((channels, len(self._sos), 2), dtype=np.float32)  # the filters' state, per channel
         self._open_sum, self._open_n = 0.0, 0  # the hop not yet whole: its sum of squares, its samples
         self._hops: list[np.ndarray] = []  # mean square per hop, channels summed
         self._partial = b""
@@ -108,11 +113,6 @@ class Meter:
         self._last_loud: int | None = None
         self._true_peak = 0.0 if true_peak else None
         self._tail = np.zeros((TAPS - 1, channels), dtype=np.float32)  # the last samples, for the FIR's reach
-
-    @property
-    def frames_s(self) -> float:
-        """Seconds of audio measured so far."""
-        return self._frames / self.rate
 
     def feed(self, data: bytes) -> None:
         if self._partial:
@@ -138,11 +138,11 @@ class Meter:
                 self._last_loud = start + int(loud[-1])
         if self._true_peak is not None:
             self._find_true_peak(x)
-        weighted, self._zi = signal.sosfilt(self._sos, x + np.float32(DC_GUARD), axis=0, zi=self._zi)
+        weighted = np.empty((self.channels, n), dtype=np.float32)
+        np.add(x.T, np.float32(DC_GUARD), out=weighted)  # one pass: the guard, and channels made rows
+        _sosfilt(self._sos, weighted, self._zi)
         squared = np.square(weighted, out=weighted)
-        if self.channels > 1:
-            squared = squared.sum(axis=1)
-        squared = squared.reshape(-1)
+        squared = squared.sum(axis=0) if self.channels > 1 else squared[0]
         # The hop left open by the last block is closed first; copying it onto this block would cost a pass.
         head = min(self._hop - self._open_n, n)
         self._open_sum += float(squared[:head].sum(dtype=np.float64))
