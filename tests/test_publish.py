@@ -413,8 +413,8 @@ def test_a_file_unreadable_by_its_upload_is_named_and_nothing_is_deleted(station
 
 def test_a_file_made_into_a_link_out_of_site_after_the_plan_is_not_read_or_uploaded(station):
     """The plan leaves out links that lead out of site/; a file swapped for one after the plan was made is
-    caught when it is read (at most READ_AHEAD files before it goes up): nothing of what it points at goes
-    up, the publish stops in plain words, and nothing is deleted."""
+    caught just before it would be read: nothing of what it points at goes up, the publish stops in plain
+    words, and nothing is deleted."""
     config = config_mod.load(station.root)
     secret = station.root / "content" / "not-for-the-bucket.txt"
     secret.write_text("root:x:0:0 private words")

@@ -28,9 +28,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections import deque
-from collections.abc import Callable, Generator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -240,8 +238,8 @@ def _decide(
     key = settings.prefix + rel
     there = remote.get(key)
     if there is None and key not in known:
-        # New to the bucket: nothing to compare, so its SHA-256 is made while the files before it go up
-        # (`_upload_all`), on the second core, rather than in one pass over the whole site first.
+        # New to the bucket: nothing to compare, so its SHA-256 is made as it goes up (`_upload_all` reads it
+        # then anyway), rather than in one pass over the whole site first.
         result.uploads.append(Upload(rel, key, path.stat().st_size, "", "new", gzip=publish_gzipped(rel)))
         return
     sha = ledger.sha256(path)
@@ -308,78 +306,54 @@ def _upload_all(
 
     transfer = transfer_config(settings)
     site = config.site_dir
+    root = site.resolve()
     saved = time.monotonic()
-    with ThreadPoolExecutor(1) as reader:
-        ahead = _read_ahead(reader, the_plan.uploads, site, site.resolve())
+    for done, up in enumerate(the_plan.uploads):
         try:
-            for done, (up, prepared) in enumerate(ahead):
-                try:
-                    got = prepared.result()
-                except OSError as exc:
-                    raise PublishError(
-                        f"site/{up.rel} could not be read ({exc.strerror}); {done} of {len(the_plan.uploads)} "
-                        "files went up and nothing was deleted — run `station build`, then `station publish` again"
-                    ) from exc
-                if got.real is None:  # made into a link out of site/ since the plan was made
-                    raise PublishError(
-                        f"site/{up.rel} changed into a link out of site/ while publishing, so it was not "
-                        f"uploaded; {done} of {len(the_plan.uploads)} files went up and nothing was deleted "
-                        "— remove the link and run `station publish` again"
-                    )
-                if not up.sha256:
-                    assert got.stat is not None
-                    ledger.remember_sha256(got.real, got.stat, got.sha256)
-                    up = replace(up, sha256=got.sha256)
-                try:
-                    up, etag = _send(s3, settings.bucket, up, got, site / up.rel, transfer, progress)
-                except (BotoCoreError, ClientError, OSError) as exc:
-                    where = {
-                        0: "before any page or feed changed",
-                        1: "before any feed changed",
-                        2: "while the feeds were going up",
-                    }[up.phase]
-                    raise PublishError(
-                        f"uploading {up.rel} kept failing ({_reason(exc)}); {done} of "
-                        f"{len(the_plan.uploads)} files went up, {where}, and nothing was deleted — "
-                        "the site works as it is; run `station publish` again to finish"
-                    ) from exc
-                ledger.record_published(up.key, up.tag, etag.strip('"'), up.size)
-                if time.monotonic() - saved > KEEP_S:
-                    ledger.commit()
-                    saved = time.monotonic()
-                if said:
-                    said(f"uploaded {up.rel}")
-        finally:
-            ahead.close()
-
-
-READ_AHEAD = 32  # files hashed and compressed ahead of the one going up
-
-
-def _read_ahead(
-    reader: ThreadPoolExecutor, uploads: list[Upload], site: Path, root: Path
-) -> Generator[tuple[Upload, Future[_Ready]], None, None]:
-    """Each upload with what `_prepare` works out for it on the `reader` thread, READ_AHEAD files ahead.
-
-    hashlib and zlib let go of Python's lock, so a file's SHA-256 and gzip bytes are made on the second core
-    while the files before it go up; the window bounds what is held at once. Closing this cancels the rest."""
-    pending: deque[tuple[Upload, Future[_Ready]]] = deque()
-    queued = iter(uploads)
-    try:
-        while True:
-            while len(pending) < READ_AHEAD and (up := next(queued, None)) is not None:
-                pending.append((up, reader.submit(_prepare, up, site / up.rel, root)))
-            if not pending:
-                return
-            yield pending.popleft()
-    finally:
-        for _, waiting in pending:
-            waiting.cancel()
+            got = _prepare(up, site / up.rel, root)
+        except OSError as exc:
+            raise PublishError(
+                f"site/{up.rel} could not be read ({exc.strerror}); {done} of {len(the_plan.uploads)} "
+                "files went up and nothing was deleted — run `station build`, then `station publish` again"
+            ) from exc
+        if got.real is None:  # made into a link out of site/ since the plan was made
+            raise PublishError(
+                f"site/{up.rel} changed into a link out of site/ while publishing, so it was not "
+                f"uploaded; {done} of {len(the_plan.uploads)} files went up and nothing was deleted "
+                "— remove the link and run `station publish` again"
+            )
+        if not up.sha256:
+            assert got.stat is not None
+            ledger.remember_sha256(got.real, got.stat, got.sha256)
+            up = replace(up, sha256=got.sha256)
+        try:
+            up, etag = _send(s3, settings.bucket, up, got, site / up.rel, transfer, progress)
+        except (BotoCoreError, ClientError, OSError) as exc:
+            where = {
+                0: "before any page or feed changed",
+                1: "before any feed changed",
+                2: "while the feeds were going up",
+            }[up.phase]
+            raise PublishError(
+                f"uploading {up.rel} kept failing ({_reason(exc)}); {done} of "
+                f"{len(the_plan.uploads)} files went up, {where}, and nothing was deleted — "
+                "the site works as it is; run `station publish` again to finish"
+            ) from exc
+        ledger.record_published(up.key, up.tag, etag.strip('"'), up.size)
+        if time.monotonic() - saved > KEEP_S:
+            ledger.commit()
+            saved = time.monotonic()
+        if said:
+            said(f"uploaded {up.rel}")
 
 
 @dataclass(frozen=True)
 class _Ready:
-    """What an upload needs that costs CPU or system calls, worked out ahead of it."""
+    """What an upload needs from the file itself, read just before it goes up.
+
+    In the same thread as the upload: a thread reading and compressing ahead (tried until 2026-12-07) made
+    the first publish slower on two cores, 1.24× a put_object loop against 1.16× without it, because it
+    took the core that the client and the endpoint hand each request between (bench/README.md, fifth pass)."""
 
     real: Path | None  # where the file really is (links followed); None when that is not inside site/
     sha256: str
@@ -389,7 +363,7 @@ class _Ready:
 
 def _prepare(up: Upload, path: Path, root: Path) -> _Ready:
     # Resolved here, once (a stat of each folder on the way): the plan checked it, and this is the check
-    # that a file did not become a link out of site/ since, at most READ_AHEAD files before it goes up.
+    # that a file did not become a link out of site/ since, just before it is read.
     real = real_path_inside(root, path)
     if real is None:  # _upload_all says so; nothing from outside site/ is read
         return _Ready(None, up.sha256, None, None)
@@ -397,7 +371,7 @@ def _prepare(up: Upload, path: Path, root: Path) -> _Ready:
     if up.gzip:
         data = path.read_bytes()  # text: read once, for both
         sha = up.sha256 or hashlib.sha256(data).hexdigest()
-        return _Ready(real, sha, st, body_of(up.rel, path, data))
+        return _Ready(real, sha, st, gzipped(data))
     return _Ready(real, up.sha256 or sha256_file(path), st, None)
 
 
