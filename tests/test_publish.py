@@ -109,8 +109,8 @@ def test_publish_uploads_the_site_with_types_and_caching_then_nothing_more(stati
         assert (head(key)["ContentType"], head(key)["CacheControl"]) == (kind, cache), key
     css = next(k for k in station.site() if k.startswith("static/site.") and k.endswith(".css"))
     assert head(css)["CacheControl"] == "public, max-age=31536000, immutable"
-    # Each file's SHA-256 (made as it went up) is in its metadata and the ledger (marked
-    # there when the object went up gzip-encoded).
+    # Each file's SHA-256 (made as it went up) is in its metadata and the ledger (marked there when the object
+    # went up gzip-encoded).
     known = Ledger(station.root / ".station" / "state.sqlite", read_only=True).published()
     for key, data in station.site().items():
         digest = hashlib.sha256(data).hexdigest()

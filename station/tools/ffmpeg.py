@@ -168,7 +168,7 @@ def run(
             readers[-1].start()
             if found:
                 take, bytes_per_s = found
-                _measure_as_it_comes(proc, take, bytes_per_s, on_progress, yielding=behind)
+                _measure_as_it_comes(proc, take, bytes_per_s, on_progress, yields=behind)
         else:
             for r in readers:
                 r.start()
@@ -196,14 +196,14 @@ def run(
 
 
 def _measure_as_it_comes(
-    proc: Process, take: Callable[[bytes], None], bytes_per_s: int, on_progress: Progress | None, *, yielding: bool
+    proc: Process, take: Callable[[bytes], None], bytes_per_s: int, on_progress: Progress | None, *, yields: bool
 ) -> None:
     """Give `take` what ffmpeg writes, on a measuring thread, so that ffmpeg seldom waits for it; report the
     audio measured so far from this thread (a Dask task's progress can only be told from its own thread).
 
     The measuring ffmpeg may be fed by the encoder (render), so a pause here pauses the encode. A pipe
     holds 64 KB (a third of a second of float audio): a thread reads ahead into a queue (three minutes of
-    audio at most) while `take` works, and the pipe is made as large as the system allows. `yielding`: the
+    audio at most) while `take` works, and the pipe is made as large as the system allows. `yields`: the
     measuring thread runs at the lowest priority, and the read-ahead is what lets it fall behind the encoder
     and catch up."""
     import contextlib
@@ -221,7 +221,7 @@ def _measure_as_it_comes(
         ahead.put(b"")
 
     def measure() -> None:
-        if yielding:
+        if yields:
             # Linux gives each thread its own nice value; where it cannot be set, the encode shares the cores.
             with contextlib.suppress(OSError, AttributeError):
                 os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LOWEST_PRIORITY)

@@ -90,12 +90,11 @@ def published_tag(rel: str, sha256: str) -> str:
     return f"{GZIP_TAG}{sha256}" if publish_gzipped(rel) else sha256
 
 
-def body_of(rel: str, path: Path, data: bytes | None = None) -> bytes | None:
-    """The gzip bytes that go up for this file (its bytes `data`, when already read), or None when it goes up
-    as it is."""
+def body_of(rel: str, path: Path) -> bytes | None:
+    """The gzip bytes that go up for this file, or None when it goes up as it is."""
     if not publish_gzipped(rel):
         return None
-    return gzipped(path.read_bytes() if data is None else data)
+    return gzipped(path.read_bytes())
 
 
 def cache_control(rel: str) -> str:
