@@ -140,8 +140,8 @@ class Ledger:
         return digest
 
     def remember_sha256(self, real: Path, st: os.stat_result, digest: str) -> None:
-        """A hash made elsewhere (publish hashes on a thread of its own), under the stat taken before it was
-        read: `sha256` then trusts it while the file keeps that size and mtime. `real`: the file's path with
+        """A hash made elsewhere (publish hashes a file as it reads it to upload), under the stat taken before it
+        was read: `sha256` then trusts it while the file keeps that size and mtime. `real`: the file's path with
         every link followed (`Path.resolve`), which the caller has already worked out."""
         key = _h(str(real))
         self._write("INSERT OR REPLACE INTO file_hashes VALUES (?,?,?,?)", (key, st.st_size, st.st_mtime_ns, digest))
